@@ -1,0 +1,64 @@
+// FlowTable: the current set of flows of one node, kept up to date by
+// applying FlowEvents in sequence order.
+//
+// NEW and SNAPSHOT insert (or replace), UPDATE merges the kernel's view,
+// ENRICH merges enrichment, COUNTERS merges counters and rates, DESTROY
+// removes. The table is bounded: a NEW beyond `max_flows` is counted as
+// dropped, never allowed to grow memory without limit.
+//
+// Not thread-safe: the owner serialises access (one writer thread, readers
+// take snapshots under the owner's lock).
+#ifndef FLOWTOP_COLLECTOR_FLOW_TABLE_H_
+#define FLOWTOP_COLLECTOR_FLOW_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "flowtop/v1/flowtop.pb.h"
+
+namespace flowtop::collector {
+
+class FlowTable {
+ public:
+  static constexpr size_t kDefaultMaxFlows = 1 << 20;
+
+  explicit FlowTable(size_t max_flows = kDefaultMaxFlows)
+      : max_flows_(max_flows) {}
+
+  // Applies one event. Returns false when a new flow was refused because the
+  // table is full (counted in dropped()); true otherwise, including for
+  // events that do not concern a flow (LOST, STATUS, ...).
+  bool Apply(const v1::FlowEvent& event);
+
+  // Returns the flow with this conntrack id, or nullptr.
+  const v1::Flow* Find(uint32_t conntrack_id) const;
+
+  size_t size() const { return flows_.size(); }
+  size_t max_flows() const { return max_flows_; }
+  uint64_t dropped() const { return dropped_; }
+  // Sequence number of the last event applied (0 before any).
+  uint64_t last_seq() const { return last_seq_; }
+
+  // Calls fn(const v1::Flow&) for every flow, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [id, flow] : flows_) fn(flow);
+  }
+
+  // Returns a copy of every flow (for snapshots taken under the owner's lock).
+  std::vector<v1::Flow> Snapshot() const;
+
+  void Clear() { flows_.clear(); }
+
+ private:
+  size_t max_flows_;
+  uint64_t dropped_ = 0;
+  uint64_t last_seq_ = 0;
+  absl::flat_hash_map<uint32_t, v1::Flow> flows_;
+};
+
+}  // namespace flowtop::collector
+
+#endif  // FLOWTOP_COLLECTOR_FLOW_TABLE_H_

@@ -1,0 +1,72 @@
+#include "collector/flow_table.h"
+
+#include "gtest/gtest.h"
+
+namespace flowtop::collector {
+namespace {
+
+v1::FlowEvent Event(v1::EventType type, uint32_t id, uint64_t seq) {
+  v1::FlowEvent event;
+  event.set_type(type);
+  event.set_seq(seq);
+  event.set_time_unix_nanos(1000 * seq);
+  event.mutable_flow()->set_conntrack_id(id);
+  event.mutable_flow()->set_protocol(v1::TCP);
+  return event;
+}
+
+TEST(FlowTable, NewUpdateDestroy) {
+  FlowTable table;
+  ASSERT_TRUE(table.Apply(Event(v1::NEW, 7, 1)));
+  ASSERT_NE(table.Find(7), nullptr);
+  EXPECT_EQ(table.Find(7)->first_seen_unix_nanos(), 1000);
+
+  v1::FlowEvent update = Event(v1::UPDATE, 7, 2);
+  update.mutable_flow()->set_tcp_state(v1::TCP_ESTABLISHED);
+  ASSERT_TRUE(table.Apply(update));
+  EXPECT_EQ(table.Find(7)->tcp_state(), v1::TCP_ESTABLISHED);
+  EXPECT_EQ(table.Find(7)->first_seen_unix_nanos(), 1000);  // kept
+
+  ASSERT_TRUE(table.Apply(Event(v1::DESTROY, 7, 3)));
+  EXPECT_EQ(table.Find(7), nullptr);
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.last_seq(), 3u);
+}
+
+TEST(FlowTable, UpdateKeepsEnrichmentAndRates) {
+  FlowTable table;
+  table.Apply(Event(v1::NEW, 1, 1));
+  v1::FlowEvent enrich = Event(v1::ENRICH, 1, 2);
+  enrich.mutable_flow()->mutable_enrichment()->set_service("https");
+  table.Apply(enrich);
+  v1::FlowEvent counters = Event(v1::COUNTERS, 1, 3);
+  counters.mutable_flow()->mutable_original_rate()->set_bytes_per_second(10);
+  counters.mutable_flow()->mutable_original_counters()->set_bytes(99);
+  table.Apply(counters);
+  table.Apply(Event(v1::UPDATE, 1, 4));
+  const v1::Flow* flow = table.Find(1);
+  ASSERT_NE(flow, nullptr);
+  EXPECT_EQ(flow->enrichment().service(), "https");
+  EXPECT_EQ(flow->original_rate().bytes_per_second(), 10);
+}
+
+TEST(FlowTable, UpdateForUnknownFlowInsertsIt) {
+  FlowTable table;
+  ASSERT_TRUE(table.Apply(Event(v1::UPDATE, 5, 1)));
+  EXPECT_NE(table.Find(5), nullptr);
+}
+
+TEST(FlowTable, FullTableCountsDroppedFlows) {
+  FlowTable table(/*max_flows=*/2);
+  EXPECT_TRUE(table.Apply(Event(v1::NEW, 1, 1)));
+  EXPECT_TRUE(table.Apply(Event(v1::NEW, 2, 2)));
+  EXPECT_FALSE(table.Apply(Event(v1::NEW, 3, 3)));
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.dropped(), 1u);
+  // A flow already present is still updated when the table is full.
+  EXPECT_TRUE(table.Apply(Event(v1::NEW, 2, 4)));
+  EXPECT_EQ(table.dropped(), 1u);
+}
+
+}  // namespace
+}  // namespace flowtop::collector
