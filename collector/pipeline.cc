@@ -1,0 +1,61 @@
+#include "collector/pipeline.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace flowtop::collector {
+
+Pipeline::Pipeline(PipelineOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      table_(options_.max_flows) {}
+
+void Pipeline::AddSink(EventSink* sink) {
+  absl::MutexLock lock(&mu_);
+  sinks_.push_back(sink);
+}
+
+void Pipeline::Publish(absl::Span<v1::FlowEvent> events) {
+  const int64_t now = absl::ToUnixNanos(clock_.Now());
+  absl::MutexLock lock(&mu_);
+  for (v1::FlowEvent& event : events) {
+    if (!options_.keep_source_seq || event.seq() == 0) {
+      event.set_seq(++stats_.last_seq);
+    } else {
+      stats_.last_seq = event.seq();
+    }
+    if (event.time_unix_nanos() == 0) event.set_time_unix_nanos(now);
+    if (event.node().empty()) event.set_node(options_.node);
+    if (event.has_flow()) {
+      v1::Flow& flow = *event.mutable_flow();
+      if (flow.node().empty()) flow.set_node(event.node());
+      if (flow.id().empty()) {
+        flow.set_id(absl::StrCat(flow.node(), "/", flow.conntrack_id()));
+      }
+    }
+    if (event.type() == v1::LOST) {
+      const uint64_t count = event.lost().count();
+      switch (event.lost().source()) {
+        case v1::KERNEL: stats_.lost_kernel += count; break;
+        case v1::RING: stats_.lost_ring += count; break;
+        case v1::CLIENT: stats_.lost_client += count; break;
+        case v1::RECORDING: stats_.lost_recording += count; break;
+        default: break;
+      }
+    }
+    table_.Apply(event);
+    ++stats_.events;
+  }
+  stats_.flows = table_.size();
+  stats_.dropped_flows = table_.dropped();
+  for (EventSink* sink : sinks_) sink->Publish(events);
+}
+
+PipelineStats Pipeline::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace flowtop::collector

@@ -1,0 +1,75 @@
+#include "collector/pipeline.h"
+
+#include <vector>
+
+#include "collector/fake_clock.h"
+#include "gtest/gtest.h"
+
+namespace flowtop::collector {
+namespace {
+
+class RecordingSink : public EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    for (const auto& e : events) seen.push_back(e);
+  }
+  std::vector<v1::FlowEvent> seen;
+};
+
+TEST(Pipeline, StampsAppliesAndForwardsInOrder) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  Pipeline pipeline({.node = "r1"}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+
+  std::vector<v1::FlowEvent> batch(3);
+  batch[0].set_type(v1::NEW);
+  batch[0].mutable_flow()->set_conntrack_id(9);
+  batch[1].set_type(v1::LOST);
+  batch[1].mutable_lost()->set_source(v1::KERNEL);
+  batch[1].mutable_lost()->set_count(5);
+  batch[2].set_type(v1::DESTROY);
+  batch[2].mutable_flow()->set_conntrack_id(9);
+  pipeline.Publish(absl::MakeSpan(batch));
+
+  ASSERT_EQ(sink.seen.size(), 3u);
+  EXPECT_EQ(sink.seen[0].seq(), 1u);
+  EXPECT_EQ(sink.seen[2].seq(), 3u);
+  EXPECT_EQ(sink.seen[0].node(), "r1");
+  EXPECT_EQ(sink.seen[0].flow().id(), "r1/9");
+  EXPECT_EQ(sink.seen[0].time_unix_nanos(), 100'000'000'000);
+  const PipelineStats stats = pipeline.stats();
+  EXPECT_EQ(stats.events, 3u);
+  EXPECT_EQ(stats.lost_kernel, 5u);
+  EXPECT_EQ(stats.flows, 0u);
+  EXPECT_EQ(stats.last_seq, 3u);
+}
+
+TEST(Pipeline, TableReflectsPublishedFlows) {
+  FakeClock clock;
+  Pipeline pipeline({}, clock);
+  std::vector<v1::FlowEvent> batch(2);
+  batch[0].set_type(v1::NEW);
+  batch[0].mutable_flow()->set_conntrack_id(1);
+  batch[1].set_type(v1::NEW);
+  batch[1].mutable_flow()->set_conntrack_id(2);
+  pipeline.Publish(absl::MakeSpan(batch));
+  EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) { return t.size(); }),
+            2u);
+}
+
+TEST(Pipeline, KeepsRecordedSequenceNumbersWhenAsked) {
+  FakeClock clock;
+  Pipeline pipeline({.keep_source_seq = true}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+  std::vector<v1::FlowEvent> batch(1);
+  batch[0].set_seq(77);
+  batch[0].set_time_unix_nanos(5);
+  pipeline.Publish(absl::MakeSpan(batch));
+  EXPECT_EQ(sink.seen[0].seq(), 77u);
+  EXPECT_EQ(sink.seen[0].time_unix_nanos(), 5);
+}
+
+}  // namespace
+}  // namespace flowtop::collector
