@@ -217,20 +217,21 @@ bool FlowBefore(const FlowRow& a, const FlowRow& b, Column column, bool reverse)
 FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
                           size_t first, size_t count) {
   FlowSelection out;
-  std::vector<const FlowRow*> rows;
+  std::vector<const RowPtr*> rows;
   rows.reserve(snapshot.flows.size());
   for (const RowPtr& row : snapshot.flows) {
     if (!Passes(*row, state)) continue;
-    rows.push_back(row.get());
+    rows.push_back(&row);
     AddTotals(row->flow, out.totals);
   }
   out.total = rows.size();
   const Column column = state.flow_sort;
   const bool reverse = state.reverse;
-  Window(rows, first, count, [column, reverse](const FlowRow* a, const FlowRow* b) {
-    return FlowBefore(*a, *b, column, reverse);
+  Window(rows, first, count, [column, reverse](const RowPtr* a, const RowPtr* b) {
+    return FlowBefore(**a, **b, column, reverse);
   });
-  out.rows = std::move(rows);
+  out.rows.reserve(rows.size());
+  for (const RowPtr* r : rows) out.rows.push_back(*r);
   return out;
 }
 

@@ -46,12 +46,12 @@ struct Totals {
 
 struct FlowSelection {
   size_t total = 0;                   // flows passing the filters
-  std::vector<const FlowRow*> rows;   // sorted rows [first, first + count)
+  std::vector<RowPtr> rows;           // sorted rows [first, first + count)
   Totals totals;
 };
 
 // Returns the sorted rows [first, first + count) of the flows passing the
-// filters, plus the totals over all of them. Pointers are into `snapshot`.
+// filters, plus the totals over all of them.
 FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
                           size_t first, size_t count);
 
