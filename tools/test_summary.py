@@ -15,8 +15,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 LINE = re.compile(
-    r"^(//\S+)\s+(?:\(cached\)\s+)?(PASSED|FAILED|TIMEOUT|FLAKY|NO STATUS|"
-    r"FAILED TO BUILD|INCOMPLETE|REMOTE FAILURE|SKIPPED)\b")
+    r"^(//\S+)\s+(?:\(cached\)\s+)?(FAILED TO BUILD|PASSED|FAILED|TIMEOUT|FLAKY|NO STATUS|"
+    r"INCOMPLETE|REMOTE FAILURE|SKIPPED)\b")
 
 
 def cases(xml_path):
