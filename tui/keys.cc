@@ -76,6 +76,7 @@ void Move(ViewState& state, const PageInfo& page, long delta) {
 }  // namespace
 
 uint32_t HandleKey(ViewState& state, int key, const PageInfo& page) {
+  if (key == kKeyInterrupt) return kQuit;
   if (key == kKeyResize || key == kKeyCtrlL) return kRedraw;
   if (state.editing_filter) return HandleFilterKey(state, key);
 

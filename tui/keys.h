@@ -30,6 +30,7 @@ enum Key : int {
   kKeyResize,
   kKeyCtrlU,
   kKeyCtrlL,
+  kKeyInterrupt,  // Ctrl-C: quits from any screen
 };
 
 // Flags returned by HandleKey.

@@ -280,6 +280,18 @@ bool Model::WaitForSync(absl::Duration timeout) const {
   return mu_.AwaitWithTimeout(absl::Condition(&synced), timeout);
 }
 
+bool Model::WaitForAllEnded(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto ended = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (sources_.empty()) return false;
+    for (const SourceData& s : sources_) {
+      if (!s.state.ended) return false;
+    }
+    return true;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&ended), timeout);
+}
+
 size_t Model::size() const {
   absl::MutexLock lock(&mu_);
   return rows_.size();

@@ -101,6 +101,10 @@ class Model {
   // or `timeout` passes. Returns true when all are synced.
   bool WaitForSync(absl::Duration timeout) const;
 
+  // Waits until every source has ended or `timeout` passes. Returns true
+  // when all have ended.
+  bool WaitForAllEnded(absl::Duration timeout) const;
+
   // Returns true when every source has ended.
   bool AllEnded() const;
 
