@@ -120,7 +120,7 @@ int RunFlowtop(int argc, char** argv, Program& program) {
   sigdelset(&wait_mask, SIGWINCH);
 
   const collector::Clock& clock = collector::RealClock::Get();
-  Model model(clock);
+  Model model(program.factory->ViewClock(options));
   SourceSet sources(model);
   absl::Status st = sources.Build(*program.factory, options);
   if (!st.ok()) {

@@ -14,7 +14,10 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
   if (!options.replay_file.empty()) {
     auto src = factory.Replay(options.replay_file, options);
     if (!src.ok()) return src.status();
-    title_ = absl::StrCat("replay: ", options.replay_file);
+    const size_t slash = options.replay_file.rfind('/');
+    title_ = absl::StrCat("replay: ", slash == std::string::npos
+                                          ? options.replay_file
+                                          : options.replay_file.substr(slash + 1));
     entries_.push_back({model_.AddSource("replay"), *std::move(src)});
     return absl::OkStatus();
   }

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "collector/clock.h"
 #include "collector/event_source.h"
 #include "tui/model.h"
 #include "tui/options.h"
@@ -49,6 +50,12 @@ class SourceFactory {
   // INVALID_ARGUMENT naming the file and what is wrong with it.
   virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(
       const std::string& path, const Options& options) = 0;
+
+  // Returns the clock the screen reads "now" from (ages, rates derived from
+  // counters): the wall clock, or for a recording the recording's own time.
+  virtual const collector::Clock& ViewClock(const Options& /*options*/) {
+    return collector::RealClock::Get();
+  }
 };
 
 // The sources of one run, each on its own thread publishing into a model.
