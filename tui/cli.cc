@@ -117,7 +117,12 @@ int RunFlowtop(int argc, char** argv, Program& program) {
   blocked = quit_signals;
   sigaddset(&blocked, SIGWINCH);
   if (interactive) pthread_sigmask(SIG_BLOCK, &blocked, &wait_mask);
+  // While waiting for keys only SIGWINCH may arrive (the quit signals stay
+  // with the watcher thread; curses' own SIGTERM handler would exit(1)).
   sigdelset(&wait_mask, SIGWINCH);
+  sigaddset(&wait_mask, SIGINT);
+  sigaddset(&wait_mask, SIGTERM);
+  sigaddset(&wait_mask, SIGHUP);
 
   const collector::Clock& clock = collector::RealClock::Get();
   Model model(program.factory->ViewClock(options));

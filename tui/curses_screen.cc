@@ -5,11 +5,16 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <langinfo.h>
+
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 #include "absl/status/status.h"
 #include "tui/keys.h"
+#include "tui/text.h"
 
 namespace flowtop::tui {
 namespace {
@@ -75,7 +80,37 @@ absl::StatusOr<std::unique_ptr<CursesScreen>> CursesScreen::Open(bool color,
 
 CursesScreen::CursesScreen(bool color, const sigset_t& wait_mask, int wake_read,
                            int wake_write)
-    : color_(color), wait_mask_(wait_mask), wake_read_(wake_read), wake_write_(wake_write) {}
+    : color_(color),
+      utf8_(std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0),
+      wait_mask_(wait_mask),
+      wake_read_(wake_read),
+      wake_write_(wake_write) {}
+
+namespace {
+
+// Replaces every non-ASCII character by '?' per cell it occupies, for
+// terminals whose locale cannot show UTF-8.
+std::string AsciiOnly(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      out.push_back(static_cast<char>(b));
+      ++i;
+      continue;
+    }
+    size_t len = 1;
+    while (i + len < text.size() &&
+           (static_cast<unsigned char>(text[i + len]) & 0xC0) == 0x80) {
+      ++len;
+    }
+    out.append(static_cast<size_t>(DisplayWidth(text.substr(i, len))), '?');
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace
 
 CursesScreen::~CursesScreen() {
   endwin();
@@ -112,7 +147,8 @@ void CursesScreen::Draw(const Frame& frame) {
       const int attr = Attr(static_cast<int>(seg.style));
       attron(attr);
       // Writing the bottom-right cell returns ERR after drawing it: ignore.
-      addnstr(seg.text.c_str(), static_cast<int>(seg.text.size()));
+      const std::string text = utf8_ ? seg.text : AsciiOnly(seg.text);
+      addnstr(text.c_str(), static_cast<int>(text.size()));
       attroff(attr);
     }
     ++y;

@@ -42,6 +42,7 @@ class CursesScreen final : public Terminal {
   int Attr(int style) const;
 
   bool color_;
+  bool utf8_;  // the locale's codeset is UTF-8: otherwise print ASCII only
   sigset_t wait_mask_;
   int wake_read_;
   int wake_write_;

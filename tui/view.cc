@@ -82,7 +82,8 @@ std::vector<Col> Layout(const std::vector<Column>& columns, TableView view, int 
       if (c.column == Column::kNode) c.width = 8;
     }
     for (Column drop : {Column::kGeo, Column::kAge, Column::kPid, Column::kState,
-                        Column::kProto, Column::kNode, Column::kRxRate, Column::kTxRate}) {
+                        Column::kProto, Column::kNode, Column::kPort, Column::kRxRate,
+                        Column::kTxRate}) {
       if (fixed() + min_flex <= width) break;
       cols.erase(std::remove_if(cols.begin(), cols.end(),
                                 [drop](const Col& c) { return c.column == drop; }),
