@@ -93,7 +93,7 @@ absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& op
     google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
     for (const FlowRow* row : sel.rows) {
       std::string line;
-      v1::Flow flow = row->flow;
+      v1::Flow flow = row->Complete();
       if (flow.node().empty()) flow.set_node(row->node);
       auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
       if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));

@@ -550,7 +550,7 @@ absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
 }
 
 bool FilterExpr::Matches(const v1::Flow& flow, absl::string_view node) const {
-  return Matches(flow, ComputeHot(flow), node);
+  return Matches(flow, ComputeHot(flow, TrafficOf(flow)), node);
 }
 
 bool FilterExpr::Matches(const v1::Flow& flow, const FlowHot& hot,

@@ -18,7 +18,16 @@ bool HasProcess(const v1::Endpoint& e) {
 
 }  // namespace
 
-FlowHot ComputeHot(const v1::Flow& f) {
+Traffic TrafficOf(const v1::Flow& f) {
+  Traffic t;
+  t.original_counters = f.original_counters();
+  t.reply_counters = f.reply_counters();
+  t.original_rate = f.original_rate();
+  t.reply_rate = f.reply_rate();
+  return t;
+}
+
+FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   FlowHot h;
   h.protocol = static_cast<uint16_t>(f.protocol_number() != 0
                                          ? f.protocol_number()
@@ -44,13 +53,13 @@ FlowHot ComputeHot(const v1::Flow& f) {
   }
   h.src_port = static_cast<uint16_t>(f.original().src_port());
   h.dst_port = static_cast<uint16_t>(f.original().dst_port());
-  h.original_bytes = f.original_counters().bytes();
-  h.reply_bytes = f.reply_counters().bytes();
-  h.original_rate = static_cast<float>(f.original_rate().bytes_per_second());
-  h.reply_rate = static_cast<float>(f.reply_rate().bytes_per_second());
+  h.original_bytes = t.original_counters.bytes();
+  h.reply_bytes = t.reply_counters.bytes();
+  h.original_rate = static_cast<float>(t.original_rate.bytes_per_second());
+  h.reply_rate = static_cast<float>(t.reply_rate.bytes_per_second());
   h.active = h.original_rate > 0 || h.reply_rate > 0 ||
-             f.original_rate().packets_per_second() > 0 ||
-             f.reply_rate().packets_per_second() > 0;
+             t.original_rate.packets_per_second() > 0 ||
+             t.reply_rate.packets_per_second() > 0;
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
   if (HasProcess(e.src())) {

@@ -35,8 +35,20 @@ struct alignas(64) FlowHot {
 
 static_assert(sizeof(FlowHot) == 64, "FlowHot should fill one cache line");
 
-// Returns the hot fields of `flow`.
-FlowHot ComputeHot(const v1::Flow& flow);
+// The counters and rates of a flow, kept apart from the rest of it so that
+// a COUNTERS event (most of the stream) does not copy the whole flow.
+struct Traffic {
+  v1::Counters original_counters;
+  v1::Counters reply_counters;
+  v1::Rate original_rate;
+  v1::Rate reply_rate;
+};
+
+// Returns the counters and rates stored in `flow`.
+Traffic TrafficOf(const v1::Flow& flow);
+
+// Returns the hot fields of `flow` with `traffic`.
+FlowHot ComputeHot(const v1::Flow& flow, const Traffic& traffic);
 
 }  // namespace flowtop::tui
 

@@ -65,79 +65,95 @@ void DeriveRate(const v1::Counters& before, const v1::Counters& after,
 
 }  // namespace
 
+v1::Flow FlowRow::Complete() const {
+  v1::Flow f = *kernel;
+  if (traffic.original_counters.ByteSizeLong() != 0) {
+    *f.mutable_original_counters() = traffic.original_counters;
+  }
+  if (traffic.reply_counters.ByteSizeLong() != 0) *f.mutable_reply_counters() = traffic.reply_counters;
+  if (traffic.original_rate.ByteSizeLong() != 0) *f.mutable_original_rate() = traffic.original_rate;
+  if (traffic.reply_rate.ByteSizeLong() != 0) *f.mutable_reply_rate() = traffic.reply_rate;
+  return f;
+}
+
+namespace {
+
+// Applies the counters and rates an event carries to `t` (which starts as
+// the previous traffic), deriving rates from counter deltas when the node
+// sent counters without rates.
+void UpdateTraffic(const v1::Flow& in, const FlowRow* old, int64_t now, Traffic& t) {
+  const bool can_derive = old != nullptr && old->counters_time_nanos != 0;
+  const double seconds = can_derive ? (now - old->counters_time_nanos) / 1e9 : 0;
+  if (in.has_original_counters()) {
+    if (!in.has_original_rate() && can_derive) {
+      DeriveRate(old->traffic.original_counters, in.original_counters(), seconds,
+                 t.original_rate);
+    }
+    t.original_counters = in.original_counters();
+  }
+  if (in.has_reply_counters()) {
+    if (!in.has_reply_rate() && can_derive) {
+      DeriveRate(old->traffic.reply_counters, in.reply_counters(), seconds, t.reply_rate);
+    }
+    t.reply_counters = in.reply_counters();
+  }
+  if (in.has_original_rate()) t.original_rate = in.original_rate();
+  if (in.has_reply_rate()) t.reply_rate = in.reply_rate();
+}
+
+}  // namespace
+
 void Model::Upsert(int index, const v1::FlowEvent& event) {
   const v1::Flow& in = event.flow();
   const uint64_t key = (uint64_t{static_cast<uint32_t>(index)} << 32) | in.conntrack_id();
   const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
                                                    : absl::ToUnixNanos(clock_.Now());
   auto it = index_.find(key);
+  const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
+  if (old == nullptr && (event.type() == v1::ENRICH || event.type() == v1::COUNTERS)) {
+    return;  // enrichment or counters of a flow we never saw
+  }
   auto row = std::make_unique<FlowRow>();
   row->source = static_cast<uint32_t>(index);
   row->node = in.node().empty() ? sources_[index].state.label : in.node();
-  const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
-
+  if (old != nullptr) {
+    row->traffic = old->traffic;
+    row->counters_time_nanos = old->counters_time_nanos;
+  }
   switch (event.type()) {
-    case v1::ENRICH:
-      if (old == nullptr) return;  // enrichment of a flow we never saw
-      *row = *old;
-      row->flow.mutable_enrichment()->MergeFrom(in.enrichment());
-      break;
-    case v1::COUNTERS: {
-      if (old == nullptr) return;
-      *row = *old;
-      v1::Flow& f = row->flow;
-      const double seconds = (now - old->counters_time_nanos) / 1e9;
-      if (in.has_original_counters()) {
-        if (!in.has_original_rate() && old->counters_time_nanos != 0) {
-          DeriveRate(old->flow.original_counters(), in.original_counters(), seconds,
-                     *f.mutable_original_rate());
-        }
-        *f.mutable_original_counters() = in.original_counters();
-      }
-      if (in.has_reply_counters()) {
-        if (!in.has_reply_rate() && old->counters_time_nanos != 0) {
-          DeriveRate(old->flow.reply_counters(), in.reply_counters(), seconds,
-                     *f.mutable_reply_rate());
-        }
-        *f.mutable_reply_counters() = in.reply_counters();
-      }
-      if (in.has_original_rate()) *f.mutable_original_rate() = in.original_rate();
-      if (in.has_reply_rate()) *f.mutable_reply_rate() = in.reply_rate();
-      row->counters_time_nanos = now;
+    case v1::ENRICH: {
+      auto k = std::make_shared<v1::Flow>(*old->kernel);
+      k->mutable_enrichment()->MergeFrom(in.enrichment());
+      row->kernel = std::move(k);
       break;
     }
-    default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
-      row->flow = in;
-      v1::Flow& f = row->flow;
+    case v1::COUNTERS:
+      row->kernel = old->kernel;
+      UpdateTraffic(in, old, now, row->traffic);
       row->counters_time_nanos = now;
+      break;
+    default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
+      auto k = std::make_shared<v1::Flow>(in);
+      UpdateTraffic(in, old, now, row->traffic);
+      row->counters_time_nanos = now;
+      k->clear_original_counters();
+      k->clear_reply_counters();
+      k->clear_original_rate();
+      k->clear_reply_rate();
       if (old != nullptr) {
-        v1::Enrichment enrichment = old->flow.enrichment();
+        v1::Enrichment enrichment = old->kernel->enrichment();
         enrichment.MergeFrom(in.enrichment());
-        *f.mutable_enrichment() = std::move(enrichment);
-        if (old->flow.first_seen_unix_nanos() != 0) {
-          f.set_first_seen_unix_nanos(old->flow.first_seen_unix_nanos());
-        }
-        const double seconds = (now - old->counters_time_nanos) / 1e9;
-        if (!in.has_original_rate()) {
-          *f.mutable_original_rate() = old->flow.original_rate();
-          if (in.has_original_counters() && old->counters_time_nanos != 0) {
-            DeriveRate(old->flow.original_counters(), in.original_counters(), seconds,
-                       *f.mutable_original_rate());
-          }
-        }
-        if (!in.has_reply_rate()) {
-          *f.mutable_reply_rate() = old->flow.reply_rate();
-          if (in.has_reply_counters() && old->counters_time_nanos != 0) {
-            DeriveRate(old->flow.reply_counters(), in.reply_counters(), seconds,
-                       *f.mutable_reply_rate());
-          }
+        *k->mutable_enrichment() = std::move(enrichment);
+        if (old->kernel->first_seen_unix_nanos() != 0) {
+          k->set_first_seen_unix_nanos(old->kernel->first_seen_unix_nanos());
         }
       }
-      if (f.first_seen_unix_nanos() == 0) f.set_first_seen_unix_nanos(now);
+      if (k->first_seen_unix_nanos() == 0) k->set_first_seen_unix_nanos(now);
+      row->kernel = std::move(k);
       break;
     }
   }
-  row->hot = ComputeHot(row->flow);
+  row->hot = ComputeHot(*row->kernel, row->traffic);
   const uint32_t generation = sources_[index].generation;
   if (it == index_.end()) {
     index_.emplace(key, rows_.size());

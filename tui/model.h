@@ -32,12 +32,20 @@ namespace flowtop::tui {
 
 // One flow as the view sees it. Immutable once published in the model.
 struct FlowRow {
-  FlowHot hot;                // ComputeHot(flow), kept in step; first: one cache line
+  FlowHot hot;                // ComputeHot(flow(), traffic); first: one cache line
   uint32_t source = 0;        // index of the source it came from
   std::string node;           // node label shown in the node column
-  v1::Flow flow;
+  // Everything but counters and rates (those fields are cleared here and
+  // live in `traffic`); shared between the versions of a row, so a COUNTERS
+  // event does not copy it.
+  std::shared_ptr<const v1::Flow> kernel;
+  Traffic traffic;
   int64_t counters_time_nanos = 0;  // when the counters were last set
-  uint64_t Key() const { return (uint64_t{source} << 32) | flow.conntrack_id(); }
+
+  const v1::Flow& flow() const { return *kernel; }
+  uint64_t Key() const { return (uint64_t{source} << 32) | kernel->conntrack_id(); }
+  // Returns the whole flow with its current counters and rates.
+  v1::Flow Complete() const;
 };
 
 // An owned copy of a row, for views that outlive a snapshot (the detail

@@ -72,12 +72,11 @@ bool FamilyShown(uint32_t family, const FamilySet& f) {
   }
 }
 
-uint64_t TotalBytes(const v1::Flow& f) {
-  return f.original_counters().bytes() + f.reply_counters().bytes();
-}
+uint64_t TotalBytes(const FlowRow& r) { return r.hot.original_bytes + r.hot.reply_bytes; }
 
-double TotalRate(const v1::Flow& f) {
-  return f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second();
+// From the hot floats, so that the packed sort key and this agree.
+double TotalRate(const FlowRow& r) {
+  return static_cast<double>(r.hot.original_rate + r.hot.reply_rate);
 }
 
 int64_t StartNanos(const v1::Flow& f) {
@@ -102,8 +101,8 @@ int CompareProcess(const v1::Flow& a, const v1::Flow& b) {
 
 // Compares in the column's natural order (already descending for numbers).
 int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
-  const v1::Flow& a = ra.flow;
-  const v1::Flow& b = rb.flow;
+  const v1::Flow& a = ra.flow();
+  const v1::Flow& b = rb.flow();
   switch (column) {
     case Column::kNode: return Cmp(ra.node, rb.node);
     case Column::kProcess: return CompareProcess(a, b);
@@ -136,12 +135,12 @@ int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
     case Column::kFlows:
     case Column::kTxBytes:
     case Column::kRxBytes:
-      return Cmp(TotalBytes(b), TotalBytes(a));
+      return Cmp(TotalBytes(rb), TotalBytes(ra));
     case Column::kRate:
     case Column::kTxRate:
     case Column::kRxRate: {
-      if (int c = Cmp(TotalRate(b), TotalRate(a))) return c;
-      return Cmp(TotalBytes(b), TotalBytes(a));
+      if (int c = Cmp(TotalRate(rb), TotalRate(ra))) return c;
+      return Cmp(TotalBytes(rb), TotalBytes(ra));
     }
   }
   return 0;
@@ -196,7 +195,7 @@ bool Passes(const FlowRow& row, const ViewState& state) {
     return false;
   }
   if (state.active_only && !h.active) return false;
-  if (state.filter && !state.filter->Matches(row.flow, h, row.node)) return false;
+  if (state.filter && !state.filter->Matches(row.flow(), h, row.node)) return false;
   return true;
 }
 
@@ -245,7 +244,7 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
 
 SortItem MakeItem(const FlowRow* ptr, Column column) {
   const FlowRow& row = *ptr;
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   SortItem item{{0, 0, 0}, row.Key(), true, ptr};
   switch (column) {
     case Column::kNode: TextKey(row.node, item, 0); break;
@@ -294,7 +293,7 @@ SortItem MakeItem(const FlowRow* ptr, Column column) {
     case Column::kRate:
     case Column::kTxRate:
     case Column::kRxRate:
-      item.k[0] = Desc(DoubleKey(row.hot.original_rate + row.hot.reply_rate));
+      item.k[0] = Desc(DoubleKey(TotalRate(row)));
       item.k[1] = Desc(row.hot.original_bytes + row.hot.reply_bytes);
       break;
   }
@@ -343,7 +342,7 @@ ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& stat
     if (i + 8 < n) __builtin_prefetch(snapshot.flows[i + 8]);
     const FlowRow* row = snapshot.flows[i];
     if (!Passes(*row, state)) continue;
-    const v1::Flow& f = row->flow;
+    const v1::Flow& f = row->flow();
     AddTotals(row->hot, out.totals);
     const bool outbound = row->hot.outbound;
     const v1::Process* p = row->hot.has_process ? FlowProcess(f) : nullptr;

@@ -14,7 +14,7 @@ using testing::Event;
 
 std::vector<uint32_t> Ids(const FlowSelection& sel) {
   std::vector<uint32_t> ids;
-  for (const FlowRow* r : sel.rows) ids.push_back(r->flow.conntrack_id());
+  for (const FlowRow* r : sel.rows) ids.push_back(r->flow().conntrack_id());
   return ids;
 }
 
@@ -103,7 +103,7 @@ TEST_F(TableTest, WindowMatchesFullSort) {
     ASSERT_EQ(win.total, 1003u);
     std::vector<uint32_t> expect;
     for (size_t i = first; i < std::min<size_t>(first + 20, all.rows.size()); ++i) {
-      expect.push_back(all.rows[i]->flow.conntrack_id());
+      expect.push_back(all.rows[i]->flow().conntrack_id());
     }
     EXPECT_EQ(Ids(win), expect) << "first=" << first;
   }

@@ -147,7 +147,7 @@ int64_t StartNanos(const v1::Flow& f) {
 }
 
 std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl::Time now) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   switch (c) {
     case Column::kNode: return row.node;
     case Column::kProcess: {
@@ -176,16 +176,17 @@ std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl:
     }
     case Column::kGeo: return GeoText(f.enrichment().dst().geo());
     case Column::kBytes:
-      return FormatSize(f.original_counters().bytes() + f.reply_counters().bytes(), state.bits);
+      return FormatSize(row.hot.original_bytes + row.hot.reply_bytes, state.bits);
     case Column::kRate:
-      return FormatRate(f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second(),
+      return FormatRate(row.traffic.original_rate.bytes_per_second() +
+                            row.traffic.reply_rate.bytes_per_second(),
                         state.bits);
     default: return "";
   }
 }
 
 std::string SourceCell(const FlowRow& row, Column c, const ViewState& state) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   switch (c) {
     case Column::kAddress:
       return absl::StrCat("<- ", AddressText(f.original().src_ip(), f.enrichment().src(),
@@ -367,7 +368,7 @@ std::string EndpointText(const v1::Endpoint& e) {
 
 std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const ViewState& state,
                                      absl::Time now) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   std::vector<std::string> l;
   l.push_back(absl::StrCat("Flow ", f.id().empty() ? absl::StrCat(row.node, "/", f.conntrack_id())
                                                    : f.id(),
@@ -395,8 +396,9 @@ std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const View
     return absl::StrCat(c.packets(), " packets ", FormatSize(c.bytes(), state.bits), "  ",
                         FormatRate(r.bytes_per_second(), state.bits));
   };
-  l.push_back(absl::StrCat("Counters     orig  ", counters(f.original_counters(), f.original_rate())));
-  l.push_back(absl::StrCat("             reply ", counters(f.reply_counters(), f.reply_rate())));
+  const Traffic& t = row.traffic;
+  l.push_back(absl::StrCat("Counters     orig  ", counters(t.original_counters, t.original_rate)));
+  l.push_back(absl::StrCat("             reply ", counters(t.reply_counters, t.reply_rate)));
   if (f.has_start_unix_nanos()) {
     l.push_back(absl::StrCat("Started      ", Time(f.start_unix_nanos()), "  age ",
                              FormatAge(now - absl::FromUnixNanos(f.start_unix_nanos()))));
