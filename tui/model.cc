@@ -204,6 +204,15 @@ void Model::SweepStale(int index) {
 }
 
 void Model::Apply(int index, absl::Span<v1::FlowEvent> events) {
+  // Large batches are applied in chunks, letting go of the lock in between,
+  // so a snapshot waits for at most one chunk, never for a whole burst.
+  constexpr size_t kChunk = 128;
+  for (size_t i = 0; i < events.size(); i += kChunk) {
+    ApplyChunk(index, events.subspan(i, kChunk));
+  }
+}
+
+void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
   absl::MutexLock lock(&mu_);
   if (index < 0 || static_cast<size_t>(index) >= sources_.size()) return;
   SourceData& source = sources_[index];

@@ -139,6 +139,7 @@ class Model {
     uint32_t generation = 0;  // bumped on reconnect
   };
 
+  void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
   void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
