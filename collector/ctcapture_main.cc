@@ -29,6 +29,8 @@ ABSL_FLAG(bool, events, true, "record NEW/UPDATE/DESTROY events");
 ABSL_FLAG(bool, final_dump, false, "record a dump of the table at the end");
 ABSL_FLAG(int64_t, count, 0, "stop after this many event messages (0: no limit)");
 ABSL_FLAG(double, duration, 0, "stop after this many seconds (0: no limit)");
+ABSL_FLAG(std::string, decode, "",
+          "instead of capturing, print the events of this capture file");
 ABSL_FLAG(std::string, ready_file, "",
           "create this file once subscribed (for scripts to wait on)");
 
@@ -58,7 +60,33 @@ absl::Status Dump(CaptureWriter& out, size_t* n) {
   return s.ok() ? write_status : s;
 }
 
+// Prints every message of a capture as a FlowEvent (text format).
+int Decode(const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> msgs = ReadCaptureFile(path);
+  if (!msgs.ok()) {
+    std::fprintf(stderr, "ctcapture: %s\n",
+                 std::string(msgs.status().message()).c_str());
+    return 1;
+  }
+  v1::FlowEvent event;
+  int rc = 0;
+  for (size_t i = 0; i < msgs->size(); ++i) {
+    const std::string& m = (*msgs)[i];
+    absl::Status s = ParseConntrackMessage(m.data(), m.size(), event);
+    if (!s.ok()) {
+      std::printf("# message %zu: %s\n", i, std::string(s.message()).c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("# message %zu\n%s", i, event.DebugString().c_str());
+  }
+  return rc;
+}
+
 int Main() {
+  if (!absl::GetFlag(FLAGS_decode).empty()) {
+    return Decode(absl::GetFlag(FLAGS_decode));
+  }
   const std::string path = absl::GetFlag(FLAGS_out);
   if (path.empty()) {
     std::fprintf(stderr, "ctcapture: --out FILE is required\n");
