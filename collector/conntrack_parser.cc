@@ -31,9 +31,10 @@ struct Group {
   size_t error_len;
 };
 
-void StartGroup(Group& g, const char* name, const void* payload) {
+void StartGroup(Group& g, const char* name, const void* payload,
+                int max = kMaxAttr - 1) {
   g.name = name;
-  std::memset(g.tb, 0, sizeof(g.tb));
+  std::memset(g.tb, 0, sizeof(g.tb[0]) * (max + 1));
   g.end = static_cast<const char*>(payload);
   g.error = nullptr;
   g.error_type = 0;
@@ -41,25 +42,44 @@ void StartGroup(Group& g, const char* name, const void* payload) {
 }
 
 // Records how far the attribute reaches; returns its type.
-int Note(const nlattr* attr, Group& g) {
+inline int Note(const nlattr* attr, Group& g) {
   const char* end = reinterpret_cast<const char*>(attr) + MNL_ALIGN(attr->nla_len);
   if (end > g.end) g.end = end;
-  return mnl_attr_get_type(attr);
+  return attr->nla_type & NLA_TYPE_MASK;  // mnl_attr_get_type, inlined
 }
 
-// Validates `attr` as `type` with exact payload length `len` (0: any length
-// the type allows) and stores it in the table. Returns MNL_CB_OK or
-// MNL_CB_ERROR with the reason in `g`.
-int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type, size_t len) {
-  const int rc = len == 0 ? mnl_attr_validate(attr, type)
-                          : mnl_attr_validate2(attr, type, len);
-  if (rc < 0) {
+// mnl_attr_type_valid without errno and a library call: types beyond our
+// headers' maximum are newer than this code and skipped.
+inline bool Unknown(int type, int max) { return type > max; }
+
+// Validates `attr` as `type` with exact payload length `len` (0: the
+// type's own length) and stores it in the table. Returns MNL_CB_OK or
+// MNL_CB_ERROR with the reason in `g`. The same rules as libmnl's
+// mnl_attr_validate2, inlined: this runs for every attribute of every event.
+inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
+                size_t len) {
+  const size_t payload = attr->nla_len - MNL_ATTR_HDRLEN;
+  bool ok;
+  switch (type) {
+    case MNL_TYPE_U8: ok = payload == 1; break;
+    case MNL_TYPE_U16: ok = payload == 2; break;
+    case MNL_TYPE_U32: ok = payload == 4; break;
+    case MNL_TYPE_U64: ok = payload == 8; break;
+    case MNL_TYPE_NESTED: ok = payload == 0 || payload >= MNL_ATTR_HDRLEN; break;
+    case MNL_TYPE_NUL_STRING:
+      ok = payload > 0 &&
+           static_cast<const char*>(mnl_attr_get_payload(attr))[payload - 1] ==
+               '\0';
+      break;
+    default: ok = len == 0 || payload == len; break;
+  }
+  if (!ok) {
     g.error = "wrong payload length";
-    g.error_type = mnl_attr_get_type(attr);
-    g.error_len = mnl_attr_get_payload_len(attr);
+    g.error_type = attr->nla_type & NLA_TYPE_MASK;
+    g.error_len = payload;
     return MNL_CB_ERROR;
   }
-  g.tb[mnl_attr_get_type(attr)] = attr;
+  g.tb[attr->nla_type & NLA_TYPE_MASK] = attr;
   return MNL_CB_OK;
 }
 
@@ -79,7 +99,7 @@ int KeepMaxLen(const nlattr* attr, Group& g, size_t max_len) {
 int ConntrackCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_MAX) < 0) return MNL_CB_OK;  // newer
+  if (Unknown(type, CTA_MAX)) return MNL_CB_OK;  // newer
   switch (type) {
     case CTA_TUPLE_ORIG:
     case CTA_TUPLE_REPLY:
@@ -106,7 +126,7 @@ int ConntrackCb(const nlattr* attr, void* data) {
 int TupleCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_TUPLE_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_TUPLE_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_TUPLE_IP:
     case CTA_TUPLE_PROTO:
@@ -121,7 +141,7 @@ int TupleCb(const nlattr* attr, void* data) {
 int IpCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_IP_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_IP_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_IP_V4_SRC:
     case CTA_IP_V4_DST:
@@ -137,7 +157,7 @@ int IpCb(const nlattr* attr, void* data) {
 int ProtoCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_PROTO_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_PROTO_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_PROTO_NUM:
     case CTA_PROTO_ICMP_TYPE:
@@ -158,7 +178,7 @@ int ProtoCb(const nlattr* attr, void* data) {
 int ProtoinfoCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_PROTOINFO_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_PROTOINFO_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_PROTOINFO_TCP:
     case CTA_PROTOINFO_DCCP:
@@ -172,7 +192,7 @@ int ProtoinfoCb(const nlattr* attr, void* data) {
 int TcpInfoCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_PROTOINFO_TCP_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_PROTOINFO_TCP_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_PROTOINFO_TCP_STATE:
     case CTA_PROTOINFO_TCP_WSCALE_ORIGINAL:
@@ -189,7 +209,7 @@ int TcpInfoCb(const nlattr* attr, void* data) {
 int DccpInfoCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_PROTOINFO_DCCP_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_PROTOINFO_DCCP_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_PROTOINFO_DCCP_STATE:
     case CTA_PROTOINFO_DCCP_ROLE:
@@ -204,7 +224,7 @@ int DccpInfoCb(const nlattr* attr, void* data) {
 int SctpInfoCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_PROTOINFO_SCTP_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_PROTOINFO_SCTP_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_PROTOINFO_SCTP_STATE:
       return Keep(attr, g, MNL_TYPE_U8, 0);
@@ -219,7 +239,7 @@ int SctpInfoCb(const nlattr* attr, void* data) {
 int CountersCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_COUNTERS_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_COUNTERS_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_COUNTERS_PACKETS:
     case CTA_COUNTERS_BYTES:
@@ -235,7 +255,7 @@ int CountersCb(const nlattr* attr, void* data) {
 int TimestampCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_TIMESTAMP_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_TIMESTAMP_MAX)) return MNL_CB_OK;
   switch (type) {
     case CTA_TIMESTAMP_START:
     case CTA_TIMESTAMP_STOP:
@@ -248,7 +268,7 @@ int TimestampCb(const nlattr* attr, void* data) {
 int SecctxCb(const nlattr* attr, void* data) {
   Group& g = *static_cast<Group*>(data);
   const int type = Note(attr, g);
-  if (mnl_attr_type_valid(attr, CTA_SECCTX_MAX) < 0) return MNL_CB_OK;
+  if (Unknown(type, CTA_SECCTX_MAX)) return MNL_CB_OK;
   if (type == CTA_SECCTX_NAME) return Keep(attr, g, MNL_TYPE_NUL_STRING, 0);
   return MNL_CB_OK;
 }
@@ -279,9 +299,9 @@ absl::Status CheckCovered(const Group& g, const char* payload_end) {
 }
 
 absl::Status ParseNested(const nlattr* parent, mnl_attr_cb_t cb,
-                         const char* name, Group& g) {
+                         const char* name, Group& g, int max) {
   const void* payload = mnl_attr_get_payload(parent);
-  StartGroup(g, name, payload);
+  StartGroup(g, name, payload, max);
   if (mnl_attr_parse_nested(parent, cb, &g) < 0) return GroupError(g);
   return CheckCovered(g, static_cast<const char*>(payload) +
                              mnl_attr_get_payload_len(parent));
@@ -290,14 +310,14 @@ absl::Status ParseNested(const nlattr* parent, mnl_attr_cb_t cb,
 absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
                         v1::Tuple& tuple, uint8_t* proto_num) {
   Group t;
-  absl::Status s = ParseNested(attr, TupleCb, name, t);
+  absl::Status s = ParseNested(attr, TupleCb, name, t, CTA_TUPLE_MAX);
   if (!s.ok()) return s;
   if (t.tb[CTA_TUPLE_IP] == nullptr || t.tb[CTA_TUPLE_PROTO] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", name, " lacks its IP or protocol part"));
   }
   Group ip;
-  s = ParseNested(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip);
+  s = ParseNested(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip, CTA_IP_MAX);
   if (!s.ok()) return s;
   const int src = family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC;
   const int dst = family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST;
@@ -312,7 +332,7 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
                    mnl_attr_get_payload_len(ip.tb[dst]));
 
   Group p;
-  s = ParseNested(t.tb[CTA_TUPLE_PROTO], ProtoCb, "tuple protocol", p);
+  s = ParseNested(t.tb[CTA_TUPLE_PROTO], ProtoCb, "tuple protocol", p, CTA_PROTO_MAX);
   if (!s.ok()) return s;
   if (p.tb[CTA_PROTO_NUM] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -339,7 +359,7 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
 absl::Status ParseCounters(const nlattr* attr, const char* name,
                            v1::Counters& out) {
   Group c;
-  absl::Status s = ParseNested(attr, CountersCb, name, c);
+  absl::Status s = ParseNested(attr, CountersCb, name, c, CTA_COUNTERS_MAX);
   if (!s.ok()) return s;
   if (c.tb[CTA_COUNTERS_PACKETS] != nullptr) {
     out.set_packets(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_PACKETS])));
@@ -356,11 +376,11 @@ absl::Status ParseCounters(const nlattr* attr, const char* name,
 
 absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
   Group pi;
-  absl::Status s = ParseNested(attr, ProtoinfoCb, "protoinfo", pi);
+  absl::Status s = ParseNested(attr, ProtoinfoCb, "protoinfo", pi, CTA_PROTOINFO_MAX);
   if (!s.ok()) return s;
   Group g;
   if (pi.tb[CTA_PROTOINFO_TCP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb, "TCP protoinfo", g);
+    s = ParseNested(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb, "TCP protoinfo", g, CTA_PROTOINFO_TCP_MAX);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_TCP_STATE] != nullptr) {
       flow.set_tcp_state(
@@ -368,7 +388,7 @@ absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
     }
   } else if (pi.tb[CTA_PROTOINFO_SCTP] != nullptr) {
     s = ParseNested(pi.tb[CTA_PROTOINFO_SCTP], SctpInfoCb, "SCTP protoinfo",
-                    g);
+                    g, CTA_PROTOINFO_SCTP_MAX);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_SCTP_STATE] != nullptr) {
       flow.set_sctp_state(
@@ -376,7 +396,7 @@ absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
     }
   } else if (pi.tb[CTA_PROTOINFO_DCCP] != nullptr) {
     s = ParseNested(pi.tb[CTA_PROTOINFO_DCCP], DccpInfoCb, "DCCP protoinfo",
-                    g);
+                    g, CTA_PROTOINFO_DCCP_MAX);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_DCCP_STATE] != nullptr) {
       flow.set_dccp_state(
@@ -428,9 +448,42 @@ bool IsConntrackMessage(const void* data, size_t len) {
   return msg == IPCTNL_MSG_CT_NEW || msg == IPCTNL_MSG_CT_DELETE;
 }
 
+namespace {
+
+// Clears `event` for reuse while keeping the allocations of the parts every
+// message fills (the flow, its tuples and status): proto3's Clear() deletes
+// sub-messages, and allocating them again per message would dominate.
+void ResetForReuse(v1::FlowEvent& event) {
+  if (!event.has_flow()) {
+    event.Clear();
+    return;
+  }
+  v1::Flow* flow = event.release_flow();
+  v1::Tuple* original = flow->has_original() ? flow->release_original() : nullptr;
+  v1::Tuple* reply = flow->has_reply() ? flow->release_reply() : nullptr;
+  v1::FlowStatus* status = flow->has_status() ? flow->release_status() : nullptr;
+  flow->Clear();
+  event.Clear();
+  if (original != nullptr) {
+    original->Clear();
+    flow->set_allocated_original(original);
+  }
+  if (reply != nullptr) {
+    reply->Clear();
+    flow->set_allocated_reply(reply);
+  }
+  if (status != nullptr) {
+    status->Clear();
+    flow->set_allocated_status(status);
+  }
+  event.set_allocated_flow(flow);
+}
+
+}  // namespace
+
 absl::Status ParseConntrackMessage(const void* data, size_t len,
                                    v1::FlowEvent& event) {
-  event.Clear();
+  ResetForReuse(event);
   if (len < sizeof(nlmsghdr)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", len, " bytes is shorter than a netlink header"));
@@ -461,7 +514,7 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
 
   Group top;
   StartGroup(top, "conntrack",
-             mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)));
+             mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)), CTA_MAX);
   if (mnl_attr_parse(nlh, sizeof(nfgenmsg), ConntrackCb, &top) < 0) {
     return GroupError(top);
   }
@@ -506,7 +559,9 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   if (!s.ok()) return s;
   flow.set_protocol(static_cast<v1::L4Protocol>(proto));
   flow.set_protocol_number(proto);
-  if (tb[CTA_TUPLE_REPLY] != nullptr) {
+  if (tb[CTA_TUPLE_REPLY] == nullptr) {
+    flow.clear_reply();
+  } else {
     uint8_t reply_proto = 0;
     s = ParseTuple(tb[CTA_TUPLE_REPLY], family, "reply tuple",
                    *flow.mutable_reply(), &reply_proto);
@@ -518,6 +573,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_STATUS] != nullptr) {
     SetStatus(ntohl(mnl_attr_get_u32(tb[CTA_STATUS])), *flow.mutable_status());
+  } else {
+    flow.clear_status();
   }
   if (tb[CTA_MARK] != nullptr) flow.set_mark(ntohl(mnl_attr_get_u32(tb[CTA_MARK])));
   if (tb[CTA_ZONE] != nullptr) flow.set_zone(ntohs(mnl_attr_get_u16(tb[CTA_ZONE])));
@@ -540,7 +597,7 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_TIMESTAMP] != nullptr) {
     Group ts;
-    s = ParseNested(tb[CTA_TIMESTAMP], TimestampCb, "timestamp", ts);
+    s = ParseNested(tb[CTA_TIMESTAMP], TimestampCb, "timestamp", ts, CTA_TIMESTAMP_MAX);
     if (!s.ok()) return s;
     if (ts.tb[CTA_TIMESTAMP_START] != nullptr) {
       flow.set_start_unix_nanos(static_cast<int64_t>(
@@ -553,7 +610,7 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_SECCTX] != nullptr) {
     Group sc;
-    s = ParseNested(tb[CTA_SECCTX], SecctxCb, "security context", sc);
+    s = ParseNested(tb[CTA_SECCTX], SecctxCb, "security context", sc, CTA_SECCTX_MAX);
     if (!s.ok()) return s;
     if (sc.tb[CTA_SECCTX_NAME] != nullptr) {
       flow.set_secctx(mnl_attr_get_str(sc.tb[CTA_SECCTX_NAME]));
