@@ -385,42 +385,10 @@ absl::Status KernelSource::Run(EventSink& sink) {
     stats_.tracked = known_.size();
     messages = filtered = errors = 0;
   };
-  bool wait = true;
-  while (!stop_.HasBeenNotified()) {
-    // Block only when nothing is pending; otherwise drain without waiting
-    // and hand the batch off once the socket is empty.
-    absl::StatusOr<size_t> n =
-        wait ? events_->Receive(buf.data(), buf.size(), waker_.get())
-             : events_->TryReceive(buf.data(), buf.size());
-    if (absl::IsUnavailable(n.status())) {  // drained
-      batch.Flush();
-      publish_stats();
-      wait = true;
-      continue;
-    }
-    if (absl::IsCancelled(n.status())) break;
-    if (absl::IsResourceExhausted(n.status())) {
-      batch.Flush();
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.overflows;
-      }
-      s = Resync(batch);
-      if (absl::IsCancelled(s)) break;
-      if (!s.ok()) {
-        result = s;
-        break;
-      }
-      publish_stats();
-      continue;
-    }
-    if (!n.ok()) {
-      result = n.status();
-      break;
-    }
-    wait = false;
+  // Parses every message of one datagram and hands the selected ones on.
+  auto process = [&](size_t len) {
     const char* p = buf.data();
-    size_t left = *n;
+    size_t left = len;
     while (left >= sizeof(nlmsghdr)) {
       const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
       if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) {
@@ -443,6 +411,52 @@ absl::Status KernelSource::Run(EventSink& sink) {
       p += step;
       left -= step;
     }
+  };
+  bool wait = true;
+  while (!stop_.HasBeenNotified()) {
+    // Block only when nothing is pending; otherwise drain without waiting
+    // and hand the batch off once the socket is empty.
+    absl::StatusOr<size_t> n =
+        wait ? events_->Receive(buf.data(), buf.size(), waker_.get())
+             : events_->TryReceive(buf.data(), buf.size());
+    if (absl::IsUnavailable(n.status())) {  // drained
+      batch.Flush();
+      publish_stats();
+      wait = true;
+      continue;
+    }
+    if (absl::IsCancelled(n.status())) break;
+    if (absl::IsResourceExhausted(n.status())) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.overflows;
+      }
+      // The kernel reports ENOBUFS once, when the socket becomes congested,
+      // and then drops silently until its queue is empty. Drain the queue
+      // first (applying what it holds) so that the dump below covers every
+      // silent drop and any later overflow raises a new ENOBUFS.
+      for (;;) {
+        absl::StatusOr<size_t> d = events_->TryReceive(buf.data(), buf.size());
+        if (absl::IsResourceExhausted(d.status())) continue;
+        if (!d.ok()) break;  // UNAVAILABLE: empty
+        process(*d);
+      }
+      batch.Flush();
+      s = Resync(batch);
+      if (absl::IsCancelled(s)) break;
+      if (!s.ok()) {
+        result = s;
+        break;
+      }
+      publish_stats();
+      continue;
+    }
+    if (!n.ok()) {
+      result = n.status();
+      break;
+    }
+    wait = false;
+    process(*n);
   }
   batch.Flush();
   publish_stats();

@@ -154,11 +154,22 @@ int Main() {
     sent += Number(ns->Run(absl::StrCat("cat ", tmp, ".gen", g)));
   }
   const uint64_t kernel = Number(ns->Run("conntrack -C")) - before;
-  // Wait until we have announced every flow the kernel holds (or 30 s).
+  // Our table against the kernel's, id by id.
+  std::set<uint32_t> kernel_ids;
+  for (absl::string_view line : absl::StrSplit(
+           ns->Run("conntrack -L -o id 2>/dev/null").value_or(""), '\n')) {
+    const size_t pos = line.rfind(" id=");
+    uint32_t id;
+    if (pos != absl::string_view::npos &&
+        absl::SimpleAtoi(line.substr(pos + 4), &id)) {
+      kernel_ids.insert(id);
+    }
+  }
+  // Wait until we have announced as many flows as the kernel lists (or 30 s).
   {
     absl::MutexLock lock(&sink.mu_);
     auto caught_up = [&]() ABSL_SHARED_LOCKS_REQUIRED(sink.mu_) {
-      return sink.live_.size() >= kernel + before;
+      return sink.live_.size() >= kernel_ids.size();
     };
     sink.mu_.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(30));
   }
@@ -173,17 +184,6 @@ int Main() {
     absl::SleepFor(absl::Milliseconds(300));  // a benchmark, not a test
   }
   const std::string ct_err = ns->Run(absl::StrCat("cat ", tmp, ".ctE.err")).value_or("");
-  // Our table against the kernel's, id by id.
-  std::set<uint32_t> kernel_ids;
-  for (absl::string_view line : absl::StrSplit(
-           ns->Run("conntrack -L -o id 2>/dev/null").value_or(""), '\n')) {
-    const size_t pos = line.rfind(" id=");
-    uint32_t id;
-    if (pos != absl::string_view::npos &&
-        absl::SimpleAtoi(line.substr(pos + 4), &id)) {
-      kernel_ids.insert(id);
-    }
-  }
   source->Stop();
   reader.join();
   const KernelSourceStats st = source->stats();
