@@ -80,6 +80,12 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
       NetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
   if (!sock.ok()) return sock.status();
   src->events_ = std::move(*sock);
+  // Kernel-side family selection for events (dumps use nfgenmsg).
+  if (const uint8_t family = src->DumpFamily(); family != AF_UNSPEC) {
+    if (absl::Status s = src->events_->AttachFamilyFilter(family); !s.ok()) {
+      return s;
+    }
+  }
   absl::StatusOr<int> rcvbuf =
       src->events_->SetReceiveBuffer(o.receive_buffer_bytes);
   if (!rcvbuf.ok()) return rcvbuf.status();

@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -99,6 +100,27 @@ absl::StatusOr<int> NetlinkSocket::SetReceiveBuffer(int bytes) {
     return Errno("getsockopt(SO_RCVBUF)");
   }
   return actual;
+}
+
+absl::Status NetlinkSocket::AttachFamilyFilter(uint8_t family) {
+  // Each event is its own datagram: nlmsghdr (16 bytes), then nfgenmsg
+  // whose first byte is the family. Messages too short to hold it pass.
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sizeof(nlmsghdr) + 1, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, sizeof(nlmsghdr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, family, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog = {static_cast<unsigned short>(sizeof(code) / sizeof(code[0])),
+                     code};
+  if (setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                 sizeof(prog)) < 0) {
+    return Errno("setsockopt(SO_ATTACH_FILTER)");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,

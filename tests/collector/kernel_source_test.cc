@@ -289,6 +289,8 @@ TEST_F(KernelSourceTest, FamilyAndProtocolSelection) {
     EXPECT_EQ(e.flow().family(), v1::IPV4);
     EXPECT_EQ(e.flow().original().dst_port(), 8082u);
   }
+  // UDP and ICMP over IPv4 were dropped here; TCP over IPv6 already in the
+  // kernel (socket filter on the family), so fewer than all were seen here.
   EXPECT_GT(source_->stats().filtered, 0u);
 }
 
