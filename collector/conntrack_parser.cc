@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -25,8 +26,8 @@ static_assert(CTA_MAX < kMaxAttr, "CTA table too small");
 struct Group {
   const char* name;
   const nlattr* tb[kMaxAttr];
-  const char* end;          // end (aligned) of the last accepted attribute
-  const char* error;        // static reason, or nullptr
+  const char* end;    // end (aligned) of the last accepted attribute
+  const char* error;  // static reason, or nullptr
   int error_type;
   size_t error_len;
 };
@@ -43,7 +44,8 @@ void StartGroup(Group& g, const char* name, const void* payload,
 
 // Records how far the attribute reaches; returns its type.
 inline int Note(const nlattr* attr, Group& g) {
-  const char* end = reinterpret_cast<const char*>(attr) + MNL_ALIGN(attr->nla_len);
+  const char* end =
+      reinterpret_cast<const char*>(attr) + MNL_ALIGN(attr->nla_len);
   if (end > g.end) g.end = end;
   return attr->nla_type & NLA_TYPE_MASK;  // mnl_attr_get_type, inlined
 }
@@ -61,17 +63,28 @@ inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
   const size_t payload = attr->nla_len - MNL_ATTR_HDRLEN;
   bool ok;
   switch (type) {
-    case MNL_TYPE_U8: ok = payload == 1; break;
-    case MNL_TYPE_U16: ok = payload == 2; break;
-    case MNL_TYPE_U32: ok = payload == 4; break;
-    case MNL_TYPE_U64: ok = payload == 8; break;
-    case MNL_TYPE_NESTED: ok = payload == 0 || payload >= MNL_ATTR_HDRLEN; break;
-    case MNL_TYPE_NUL_STRING:
-      ok = payload > 0 &&
-           static_cast<const char*>(mnl_attr_get_payload(attr))[payload - 1] ==
-               '\0';
+    case MNL_TYPE_U8:
+      ok = payload == 1;
       break;
-    default: ok = len == 0 || payload == len; break;
+    case MNL_TYPE_U16:
+      ok = payload == 2;
+      break;
+    case MNL_TYPE_U32:
+      ok = payload == 4;
+      break;
+    case MNL_TYPE_U64:
+      ok = payload == 8;
+      break;
+    case MNL_TYPE_NESTED:
+      ok = payload == 0 || payload >= MNL_ATTR_HDRLEN;
+      break;
+    case MNL_TYPE_NUL_STRING:
+      ok = payload > 0 && static_cast<const char*>(
+                              mnl_attr_get_payload(attr))[payload - 1] == '\0';
+      break;
+    default:
+      ok = len == 0 || payload == len;
+      break;
   }
   if (!ok) {
     g.error = "wrong payload length";
@@ -277,10 +290,9 @@ int SecctxCb(const nlattr* attr, void* data) {
 
 absl::Status GroupError(const Group& g) {
   if (g.error != nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("conntrack message: ", g.name, " attribute type ",
-                     g.error_type, ": ", g.error, " (", g.error_len,
-                     " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "conntrack message: ", g.name, " attribute type ", g.error_type, ": ",
+        g.error, " (", g.error_len, " bytes)"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "conntrack message: ", g.name, ": attribute header is invalid"));
@@ -298,26 +310,32 @@ absl::Status CheckCovered(const Group& g, const char* payload_end) {
   return absl::OkStatus();
 }
 
+// kMax is a constant so that clearing the table is a few fixed stores.
+template <int kMax>
 absl::Status ParseNested(const nlattr* parent, mnl_attr_cb_t cb,
-                         const char* name, Group& g, int max) {
+                         const char* name, Group& g) {
+  static_assert(kMax < kMaxAttr, "attribute table too small");
   const void* payload = mnl_attr_get_payload(parent);
-  StartGroup(g, name, payload, max);
+  g.name = name;
+  std::fill_n(g.tb, kMax + 1, nullptr);
+  g.end = static_cast<const char*>(payload);
+  g.error = nullptr;
   if (mnl_attr_parse_nested(parent, cb, &g) < 0) return GroupError(g);
-  return CheckCovered(g, static_cast<const char*>(payload) +
-                             mnl_attr_get_payload_len(parent));
+  return CheckCovered(
+      g, static_cast<const char*>(payload) + mnl_attr_get_payload_len(parent));
 }
 
 absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
                         v1::Tuple& tuple, uint8_t* proto_num) {
   Group t;
-  absl::Status s = ParseNested(attr, TupleCb, name, t, CTA_TUPLE_MAX);
+  absl::Status s = ParseNested<CTA_TUPLE_MAX>(attr, TupleCb, name, t);
   if (!s.ok()) return s;
   if (t.tb[CTA_TUPLE_IP] == nullptr || t.tb[CTA_TUPLE_PROTO] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", name, " lacks its IP or protocol part"));
   }
   Group ip;
-  s = ParseNested(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip, CTA_IP_MAX);
+  s = ParseNested<CTA_IP_MAX>(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip);
   if (!s.ok()) return s;
   const int src = family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC;
   const int dst = family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST;
@@ -326,13 +344,18 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
         "conntrack message: ", name, " lacks ",
         family == AF_INET6 ? "IPv6" : "IPv4", " source or destination"));
   }
-  tuple.set_src_ip(mnl_attr_get_payload(ip.tb[src]),
-                   mnl_attr_get_payload_len(ip.tb[src]));
-  tuple.set_dst_ip(mnl_attr_get_payload(ip.tb[dst]),
-                   mnl_attr_get_payload_len(ip.tb[dst]));
+  // assign() reuses the string's storage (set_*(ptr, len) would build a
+  // temporary, a heap block for every IPv6 address).
+  tuple.mutable_src_ip()->assign(
+      static_cast<const char*>(mnl_attr_get_payload(ip.tb[src])),
+      mnl_attr_get_payload_len(ip.tb[src]));
+  tuple.mutable_dst_ip()->assign(
+      static_cast<const char*>(mnl_attr_get_payload(ip.tb[dst])),
+      mnl_attr_get_payload_len(ip.tb[dst]));
 
   Group p;
-  s = ParseNested(t.tb[CTA_TUPLE_PROTO], ProtoCb, "tuple protocol", p, CTA_PROTO_MAX);
+  s = ParseNested<CTA_PROTO_MAX>(t.tb[CTA_TUPLE_PROTO], ProtoCb,
+                                 "tuple protocol", p);
   if (!s.ok()) return s;
   if (p.tb[CTA_PROTO_NUM] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -359,7 +382,7 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
 absl::Status ParseCounters(const nlattr* attr, const char* name,
                            v1::Counters& out) {
   Group c;
-  absl::Status s = ParseNested(attr, CountersCb, name, c, CTA_COUNTERS_MAX);
+  absl::Status s = ParseNested<CTA_COUNTERS_MAX>(attr, CountersCb, name, c);
   if (!s.ok()) return s;
   if (c.tb[CTA_COUNTERS_PACKETS] != nullptr) {
     out.set_packets(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_PACKETS])));
@@ -376,27 +399,29 @@ absl::Status ParseCounters(const nlattr* attr, const char* name,
 
 absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
   Group pi;
-  absl::Status s = ParseNested(attr, ProtoinfoCb, "protoinfo", pi, CTA_PROTOINFO_MAX);
+  absl::Status s =
+      ParseNested<CTA_PROTOINFO_MAX>(attr, ProtoinfoCb, "protoinfo", pi);
   if (!s.ok()) return s;
   Group g;
   if (pi.tb[CTA_PROTOINFO_TCP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb, "TCP protoinfo", g, CTA_PROTOINFO_TCP_MAX);
+    s = ParseNested<CTA_PROTOINFO_TCP_MAX>(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb,
+                                           "TCP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_TCP_STATE] != nullptr) {
       flow.set_tcp_state(
           TcpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_TCP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_SCTP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_SCTP], SctpInfoCb, "SCTP protoinfo",
-                    g, CTA_PROTOINFO_SCTP_MAX);
+    s = ParseNested<CTA_PROTOINFO_SCTP_MAX>(pi.tb[CTA_PROTOINFO_SCTP],
+                                            SctpInfoCb, "SCTP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_SCTP_STATE] != nullptr) {
       flow.set_sctp_state(
           SctpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_SCTP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_DCCP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_DCCP], DccpInfoCb, "DCCP protoinfo",
-                    g, CTA_PROTOINFO_DCCP_MAX);
+    s = ParseNested<CTA_PROTOINFO_DCCP_MAX>(pi.tb[CTA_PROTOINFO_DCCP],
+                                            DccpInfoCb, "DCCP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_DCCP_STATE] != nullptr) {
       flow.set_dccp_state(
@@ -459,9 +484,11 @@ void ResetForReuse(v1::FlowEvent& event) {
     return;
   }
   v1::Flow* flow = event.release_flow();
-  v1::Tuple* original = flow->has_original() ? flow->release_original() : nullptr;
+  v1::Tuple* original =
+      flow->has_original() ? flow->release_original() : nullptr;
   v1::Tuple* reply = flow->has_reply() ? flow->release_reply() : nullptr;
-  v1::FlowStatus* status = flow->has_status() ? flow->release_status() : nullptr;
+  v1::FlowStatus* status =
+      flow->has_status() ? flow->release_status() : nullptr;
   flow->Clear();
   event.Clear();
   if (original != nullptr) {
@@ -490,26 +517,25 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   const auto* nlh = static_cast<const nlmsghdr*>(data);
   if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > len) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: nlmsg_len ", nlh->nlmsg_len,
-        " does not fit the ", len, " bytes received"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: nlmsg_len ", nlh->nlmsg_len,
+                     " does not fit the ", len, " bytes received"));
   }
   if (nlh->nlmsg_len % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: nlmsg_len ", nlh->nlmsg_len,
-        " is not 4-byte aligned"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: nlmsg_len ", nlh->nlmsg_len,
+                     " is not 4-byte aligned"));
   }
   if (!IsConntrackMessage(data, len)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "netlink message type 0x", absl::Hex(nlh->nlmsg_type),
-        " is not a conntrack NEW/DELETE message"));
+    return absl::UnimplementedError(
+        absl::StrCat("netlink message type 0x", absl::Hex(nlh->nlmsg_type),
+                     " is not a conntrack NEW/DELETE message"));
   }
   if (nlh->nlmsg_len < sizeof(nlmsghdr) + sizeof(nfgenmsg)) {
     return absl::InvalidArgumentError(
         "conntrack message: too short for its nfgenmsg header");
   }
-  const auto* nfg =
-      static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  const auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
   const uint8_t family = nfg->nfgen_family;
 
   Group top;
@@ -518,8 +544,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   if (mnl_attr_parse(nlh, sizeof(nfgenmsg), ConntrackCb, &top) < 0) {
     return GroupError(top);
   }
-  absl::Status s = CheckCovered(
-      top, reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len);
+  absl::Status s =
+      CheckCovered(top, reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len);
   if (!s.ok()) return s;
   const nlattr* const* tb = top.tb;
   if (tb[CTA_TUPLE_ORIG] == nullptr) {
@@ -549,9 +575,9 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
                   : family == AF_INET6 ? v1::IPV6
                                        : v1::ADDRESS_FAMILY_UNSPECIFIED);
   if (family != AF_INET && family != AF_INET6) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: address family ", family,
-        " is neither IPv4 nor IPv6"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: address family ", family,
+                     " is neither IPv4 nor IPv6"));
   }
   uint8_t proto = 0;
   s = ParseTuple(tb[CTA_TUPLE_ORIG], family, "original tuple",
@@ -576,8 +602,10 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   } else {
     flow.clear_status();
   }
-  if (tb[CTA_MARK] != nullptr) flow.set_mark(ntohl(mnl_attr_get_u32(tb[CTA_MARK])));
-  if (tb[CTA_ZONE] != nullptr) flow.set_zone(ntohs(mnl_attr_get_u16(tb[CTA_ZONE])));
+  if (tb[CTA_MARK] != nullptr)
+    flow.set_mark(ntohl(mnl_attr_get_u32(tb[CTA_MARK])));
+  if (tb[CTA_ZONE] != nullptr)
+    flow.set_zone(ntohs(mnl_attr_get_u16(tb[CTA_ZONE])));
   if (tb[CTA_TIMEOUT] != nullptr) {
     flow.set_timeout_seconds(ntohl(mnl_attr_get_u32(tb[CTA_TIMEOUT])));
   }
@@ -597,7 +625,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_TIMESTAMP] != nullptr) {
     Group ts;
-    s = ParseNested(tb[CTA_TIMESTAMP], TimestampCb, "timestamp", ts, CTA_TIMESTAMP_MAX);
+    s = ParseNested<CTA_TIMESTAMP_MAX>(tb[CTA_TIMESTAMP], TimestampCb,
+                                       "timestamp", ts);
     if (!s.ok()) return s;
     if (ts.tb[CTA_TIMESTAMP_START] != nullptr) {
       flow.set_start_unix_nanos(static_cast<int64_t>(
@@ -610,7 +639,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_SECCTX] != nullptr) {
     Group sc;
-    s = ParseNested(tb[CTA_SECCTX], SecctxCb, "security context", sc, CTA_SECCTX_MAX);
+    s = ParseNested<CTA_SECCTX_MAX>(tb[CTA_SECCTX], SecctxCb,
+                                    "security context", sc);
     if (!s.ok()) return s;
     if (sc.tb[CTA_SECCTX_NAME] != nullptr) {
       flow.set_secctx(mnl_attr_get_str(sc.tb[CTA_SECCTX_NAME]));

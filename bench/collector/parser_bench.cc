@@ -44,6 +44,31 @@ void BM_ParseCapturedMessages(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseCapturedMessages);
 
+// Only the NEW events (what a storm of new flows consists of).
+void BM_ParseNewEvents(benchmark::State& state) {
+  std::vector<std::string> msgs;
+  v1::FlowEvent event;
+  for (const std::string& m : LoadAll()) {
+    if (ParseConntrackMessage(m.data(), m.size(), event).ok() &&
+        event.type() == v1::NEW) {
+      msgs.push_back(m);
+    }
+  }
+  if (msgs.empty()) {
+    state.SkipWithError("no fixtures: run from the workspace (bazel run)");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& m = msgs[i];
+    benchmark::DoNotOptimize(ParseConntrackMessage(m.data(), m.size(), event));
+    if (++i == msgs.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["messages"] = msgs.size();
+}
+BENCHMARK(BM_ParseNewEvents);
+
 }  // namespace
 }  // namespace flowtop::collector
 
