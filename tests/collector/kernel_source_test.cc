@@ -268,6 +268,33 @@ TEST_F(KernelSourceTest, DumpsExistingFlowsThenStreamsAndReconciles) {
   }));
 }
 
+TEST_F(KernelSourceTest, FlowsOlderThanAccountingHaveNoCounters) {
+  Must("sysctl -qw net.netfilter.nf_conntrack_acct=0 net.netfilter.nf_conntrack_timestamp=0");
+  ASSERT_TRUE(ns_->Spawn(TrafficPy() + " hold 127.0.0.1 8080").ok());
+  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null | wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1").ok());
+  KernelSourceOptions options;
+  options.rate_interval = absl::ZeroDuration();
+  StartSource(options);  // turns accounting on: too late for these flows
+  const v1::FlowEvent* old = nullptr;
+  const auto events = sink_.events();
+  for (const auto& e : events) {
+    if (e.type() == v1::SNAPSHOT && e.flow().protocol() == v1::TCP) old = &e;
+  }
+  ASSERT_NE(old, nullptr);
+  EXPECT_FALSE(old->flow().has_original_counters());  // unknown, not zero
+  EXPECT_FALSE(old->flow().has_reply_counters());
+  EXPECT_FALSE(old->flow().has_start_unix_nanos());
+  // A flow started now has them.
+  Must(TrafficPy() + " udp 127.0.0.1 9100");
+  Must("conntrack -D -p udp --dport 9100 >/dev/null 2>&1");
+  ASSERT_TRUE(sink_.WaitFor([](const auto& events, const auto&) {
+    return HasEvent(events, v1::DESTROY, [](const v1::Flow& f) {
+      return f.original().dst_port() == 9100 && f.has_original_counters() &&
+             f.original_counters().packets() == 3;
+    });
+  }));
+}
+
 TEST_F(KernelSourceTest, FamilyAndProtocolSelection) {
   KernelSourceOptions options;
   options.ipv6 = false;
