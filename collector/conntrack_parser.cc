@@ -20,6 +20,21 @@ namespace {
 constexpr int kMaxAttr = 32;
 static_assert(CTA_MAX < kMaxAttr, "CTA table too small");
 
+// Inline attribute accessors (libmnl's are library calls through the PLT;
+// these run for every attribute). Lengths were validated by the callbacks.
+inline const void* Payload(const nlattr* a) {
+  return reinterpret_cast<const char*>(a) + MNL_ATTR_HDRLEN;
+}
+inline uint16_t PayloadLen(const nlattr* a) {
+  return static_cast<uint16_t>(a->nla_len - MNL_ATTR_HDRLEN);
+}
+template <typename T>
+inline T Get(const nlattr* a) {
+  T v;
+  std::memcpy(&v, Payload(a), sizeof(v));
+  return v;
+}
+
 // What one nested group's validate callback works on: the table it fills,
 // how far valid attributes reached (to detect trailing bytes that do not
 // form an attribute: an overrun or a truncation), and the first error.
@@ -79,8 +94,8 @@ inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
       ok = payload == 0 || payload >= MNL_ATTR_HDRLEN;
       break;
     case MNL_TYPE_NUL_STRING:
-      ok = payload > 0 && static_cast<const char*>(
-                              mnl_attr_get_payload(attr))[payload - 1] == '\0';
+      ok = payload > 0 &&
+           static_cast<const char*>(Payload(attr))[payload - 1] == '\0';
       break;
     default:
       ok = len == 0 || payload == len;
@@ -97,10 +112,10 @@ inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
 }
 
 int KeepMaxLen(const nlattr* attr, Group& g, size_t max_len) {
-  if (mnl_attr_get_payload_len(attr) > max_len) {
+  if (PayloadLen(attr) > max_len) {
     g.error = "payload too long";
     g.error_type = mnl_attr_get_type(attr);
-    g.error_len = mnl_attr_get_payload_len(attr);
+    g.error_len = PayloadLen(attr);
     return MNL_CB_ERROR;
   }
   g.tb[mnl_attr_get_type(attr)] = attr;
@@ -315,14 +330,14 @@ template <int kMax>
 absl::Status ParseNested(const nlattr* parent, mnl_attr_cb_t cb,
                          const char* name, Group& g) {
   static_assert(kMax < kMaxAttr, "attribute table too small");
-  const void* payload = mnl_attr_get_payload(parent);
+  const void* payload = Payload(parent);
   g.name = name;
   std::fill_n(g.tb, kMax + 1, nullptr);
   g.end = static_cast<const char*>(payload);
   g.error = nullptr;
   if (mnl_attr_parse_nested(parent, cb, &g) < 0) return GroupError(g);
-  return CheckCovered(
-      g, static_cast<const char*>(payload) + mnl_attr_get_payload_len(parent));
+  return CheckCovered(g,
+                      static_cast<const char*>(payload) + PayloadLen(parent));
 }
 
 absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
@@ -346,12 +361,10 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
   }
   // assign() reuses the string's storage (set_*(ptr, len) would build a
   // temporary, a heap block for every IPv6 address).
-  tuple.mutable_src_ip()->assign(
-      static_cast<const char*>(mnl_attr_get_payload(ip.tb[src])),
-      mnl_attr_get_payload_len(ip.tb[src]));
-  tuple.mutable_dst_ip()->assign(
-      static_cast<const char*>(mnl_attr_get_payload(ip.tb[dst])),
-      mnl_attr_get_payload_len(ip.tb[dst]));
+  tuple.mutable_src_ip()->assign(static_cast<const char*>(Payload(ip.tb[src])),
+                                 PayloadLen(ip.tb[src]));
+  tuple.mutable_dst_ip()->assign(static_cast<const char*>(Payload(ip.tb[dst])),
+                                 PayloadLen(ip.tb[dst]));
 
   Group p;
   s = ParseNested<CTA_PROTO_MAX>(t.tb[CTA_TUPLE_PROTO], ProtoCb,
@@ -361,21 +374,21 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", name, " lacks the protocol number"));
   }
-  *proto_num = mnl_attr_get_u8(p.tb[CTA_PROTO_NUM]);
+  *proto_num = Get<uint8_t>(p.tb[CTA_PROTO_NUM]);
   if (p.tb[CTA_PROTO_SRC_PORT] != nullptr) {
-    tuple.set_src_port(ntohs(mnl_attr_get_u16(p.tb[CTA_PROTO_SRC_PORT])));
+    tuple.set_src_port(ntohs(Get<uint16_t>(p.tb[CTA_PROTO_SRC_PORT])));
   }
   if (p.tb[CTA_PROTO_DST_PORT] != nullptr) {
-    tuple.set_dst_port(ntohs(mnl_attr_get_u16(p.tb[CTA_PROTO_DST_PORT])));
+    tuple.set_dst_port(ntohs(Get<uint16_t>(p.tb[CTA_PROTO_DST_PORT])));
   }
   const bool v6 = p.tb[CTA_PROTO_ICMPV6_TYPE] != nullptr ||
                   p.tb[CTA_PROTO_ICMPV6_ID] != nullptr;
   const nlattr* id = p.tb[v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID];
   const nlattr* type = p.tb[v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE];
   const nlattr* code = p.tb[v6 ? CTA_PROTO_ICMPV6_CODE : CTA_PROTO_ICMP_CODE];
-  if (id != nullptr) tuple.set_icmp_id(ntohs(mnl_attr_get_u16(id)));
-  if (type != nullptr) tuple.set_icmp_type(mnl_attr_get_u8(type));
-  if (code != nullptr) tuple.set_icmp_code(mnl_attr_get_u8(code));
+  if (id != nullptr) tuple.set_icmp_id(ntohs(Get<uint16_t>(id)));
+  if (type != nullptr) tuple.set_icmp_type(Get<uint8_t>(type));
+  if (code != nullptr) tuple.set_icmp_code(Get<uint8_t>(code));
   return absl::OkStatus();
 }
 
@@ -385,14 +398,14 @@ absl::Status ParseCounters(const nlattr* attr, const char* name,
   absl::Status s = ParseNested<CTA_COUNTERS_MAX>(attr, CountersCb, name, c);
   if (!s.ok()) return s;
   if (c.tb[CTA_COUNTERS_PACKETS] != nullptr) {
-    out.set_packets(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_PACKETS])));
+    out.set_packets(be64toh(Get<uint64_t>(c.tb[CTA_COUNTERS_PACKETS])));
   } else if (c.tb[CTA_COUNTERS32_PACKETS] != nullptr) {
-    out.set_packets(ntohl(mnl_attr_get_u32(c.tb[CTA_COUNTERS32_PACKETS])));
+    out.set_packets(ntohl(Get<uint32_t>(c.tb[CTA_COUNTERS32_PACKETS])));
   }
   if (c.tb[CTA_COUNTERS_BYTES] != nullptr) {
-    out.set_bytes(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_BYTES])));
+    out.set_bytes(be64toh(Get<uint64_t>(c.tb[CTA_COUNTERS_BYTES])));
   } else if (c.tb[CTA_COUNTERS32_BYTES] != nullptr) {
-    out.set_bytes(ntohl(mnl_attr_get_u32(c.tb[CTA_COUNTERS32_BYTES])));
+    out.set_bytes(ntohl(Get<uint32_t>(c.tb[CTA_COUNTERS32_BYTES])));
   }
   return absl::OkStatus();
 }
@@ -409,7 +422,7 @@ absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_TCP_STATE] != nullptr) {
       flow.set_tcp_state(
-          TcpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_TCP_STATE])));
+          TcpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_TCP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_SCTP] != nullptr) {
     s = ParseNested<CTA_PROTOINFO_SCTP_MAX>(pi.tb[CTA_PROTOINFO_SCTP],
@@ -417,7 +430,7 @@ absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_SCTP_STATE] != nullptr) {
       flow.set_sctp_state(
-          SctpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_SCTP_STATE])));
+          SctpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_SCTP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_DCCP] != nullptr) {
     s = ParseNested<CTA_PROTOINFO_DCCP_MAX>(pi.tb[CTA_PROTOINFO_DCCP],
@@ -425,7 +438,7 @@ absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_DCCP_STATE] != nullptr) {
       flow.set_dccp_state(
-          DccpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_DCCP_STATE])));
+          DccpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_DCCP_STATE])));
     }
   }
   return absl::OkStatus();
@@ -570,7 +583,7 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
 
   v1::Flow& flow = *event.mutable_flow();
-  flow.set_conntrack_id(ntohl(mnl_attr_get_u32(tb[CTA_ID])));
+  flow.set_conntrack_id(ntohl(Get<uint32_t>(tb[CTA_ID])));
   flow.set_family(family == AF_INET    ? v1::IPV4
                   : family == AF_INET6 ? v1::IPV6
                                        : v1::ADDRESS_FAMILY_UNSPECIFIED);
@@ -598,20 +611,19 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
     if (!s.ok()) return s;
   }
   if (tb[CTA_STATUS] != nullptr) {
-    SetStatus(ntohl(mnl_attr_get_u32(tb[CTA_STATUS])), *flow.mutable_status());
+    SetStatus(ntohl(Get<uint32_t>(tb[CTA_STATUS])), *flow.mutable_status());
   } else {
     flow.clear_status();
   }
   if (tb[CTA_MARK] != nullptr)
-    flow.set_mark(ntohl(mnl_attr_get_u32(tb[CTA_MARK])));
+    flow.set_mark(ntohl(Get<uint32_t>(tb[CTA_MARK])));
   if (tb[CTA_ZONE] != nullptr)
-    flow.set_zone(ntohs(mnl_attr_get_u16(tb[CTA_ZONE])));
+    flow.set_zone(ntohs(Get<uint16_t>(tb[CTA_ZONE])));
   if (tb[CTA_TIMEOUT] != nullptr) {
-    flow.set_timeout_seconds(ntohl(mnl_attr_get_u32(tb[CTA_TIMEOUT])));
+    flow.set_timeout_seconds(ntohl(Get<uint32_t>(tb[CTA_TIMEOUT])));
   }
   if (tb[CTA_LABELS] != nullptr) {
-    flow.set_labels(mnl_attr_get_payload(tb[CTA_LABELS]),
-                    mnl_attr_get_payload_len(tb[CTA_LABELS]));
+    flow.set_labels(Payload(tb[CTA_LABELS]), PayloadLen(tb[CTA_LABELS]));
   }
   if (tb[CTA_COUNTERS_ORIG] != nullptr) {
     s = ParseCounters(tb[CTA_COUNTERS_ORIG], "original counters",
@@ -630,11 +642,11 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
     if (!s.ok()) return s;
     if (ts.tb[CTA_TIMESTAMP_START] != nullptr) {
       flow.set_start_unix_nanos(static_cast<int64_t>(
-          be64toh(mnl_attr_get_u64(ts.tb[CTA_TIMESTAMP_START]))));
+          be64toh(Get<uint64_t>(ts.tb[CTA_TIMESTAMP_START]))));
     }
     if (ts.tb[CTA_TIMESTAMP_STOP] != nullptr) {
       flow.set_stop_unix_nanos(static_cast<int64_t>(
-          be64toh(mnl_attr_get_u64(ts.tb[CTA_TIMESTAMP_STOP]))));
+          be64toh(Get<uint64_t>(ts.tb[CTA_TIMESTAMP_STOP]))));
     }
   }
   if (tb[CTA_SECCTX] != nullptr) {
@@ -643,7 +655,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
                                     "security context", sc);
     if (!s.ok()) return s;
     if (sc.tb[CTA_SECCTX_NAME] != nullptr) {
-      flow.set_secctx(mnl_attr_get_str(sc.tb[CTA_SECCTX_NAME]));
+      flow.set_secctx(
+          static_cast<const char*>(Payload(sc.tb[CTA_SECCTX_NAME])));
     }
   }
   return absl::OkStatus();
