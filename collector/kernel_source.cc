@@ -43,8 +43,8 @@ class KernelSource::Batch {
   uint64_t published_ = 0;
 };
 
-std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp,
-                                       bool icmp, bool sctp) {
+std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
+                                       bool sctp) {
   std::vector<uint8_t> out;
   if (tcp) out.push_back(IPPROTO_TCP);
   if (udp) {
@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
         "kernel source: the rate interval must not be negative");
   }
   if (!options.ipv4 && !options.ipv6) options.ipv4 = options.ipv6 = true;
-  std::unique_ptr<KernelSource> src(new KernelSource(std::move(options), clock));
+  std::unique_ptr<KernelSource> src(
+      new KernelSource(std::move(options), clock));
   const KernelSourceOptions& o = src->options_;
 
   absl::StatusOr<std::unique_ptr<NetlinkSocket>> sock =
@@ -174,10 +175,17 @@ uint8_t KernelSource::DumpProtocol() const {
 uint64_t KernelSource::Fingerprint(const v1::Flow& f) {
   uint32_t state = 0;
   switch (f.state_case()) {
-    case v1::Flow::kTcpState: state = f.tcp_state(); break;
-    case v1::Flow::kSctpState: state = 0x100 | f.sctp_state(); break;
-    case v1::Flow::kDccpState: state = 0x200 | f.dccp_state(); break;
-    default: break;
+    case v1::Flow::kTcpState:
+      state = f.tcp_state();
+      break;
+    case v1::Flow::kSctpState:
+      state = 0x100 | f.sctp_state();
+      break;
+    case v1::Flow::kDccpState:
+      state = 0x200 | f.dccp_state();
+      break;
+    default:
+      break;
   }
   return absl::HashOf(f.status().raw(), state, f.mark(), f.labels(),
                       f.reply().src_ip(), f.reply().src_port(),
@@ -193,21 +201,21 @@ absl::Status KernelSource::DumpTable(NetlinkSocket& sock,
     if (!seq.ok()) return seq.status();
     v1::FlowEvent event;
     uint64_t messages = 0, filtered = 0, errors = 0;
-    absl::Status s = ReceiveDump(
-        sock, *seq, buf.data(), buf.size(), waker_.get(),
-        [&](const char* p, size_t len) {
-          ++messages;
-          absl::Status ps = ParseConntrackMessage(p, len, event);
-          if (!ps.ok()) {
-            errors += !absl::IsUnimplemented(ps);
-            return;
-          }
-          if (!Selected(event.flow())) {
-            ++filtered;
-            return;
-          }
-          fn(event);
-        });
+    absl::Status s = ReceiveDump(sock, *seq, buf.data(), buf.size(),
+                                 waker_.get(), [&](const char* p, size_t len) {
+                                   ++messages;
+                                   absl::Status ps =
+                                       ParseConntrackMessage(p, len, event);
+                                   if (!ps.ok()) {
+                                     errors += !absl::IsUnimplemented(ps);
+                                     return;
+                                   }
+                                   if (!Selected(event.flow())) {
+                                     ++filtered;
+                                     return;
+                                   }
+                                   fn(event);
+                                 });
     {
       absl::MutexLock lock(&mu_);
       stats_.messages += messages;

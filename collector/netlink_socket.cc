@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-#include <linux/filter.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -114,8 +114,8 @@ absl::Status NetlinkSocket::AttachFamilyFilter(uint8_t family) {
       BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
       BPF_STMT(BPF_RET | BPF_K, 0),
   };
-  sock_fprog prog = {static_cast<unsigned short>(sizeof(code) / sizeof(code[0])),
-                     code};
+  sock_fprog prog = {
+      static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
   if (setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
                  sizeof(prog)) < 0) {
     return Errno("setsockopt(SO_ATTACH_FILTER)");
@@ -130,8 +130,8 @@ absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
   nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   nlh->nlmsg_seq = ++seq_;
-  auto* nfg = static_cast<nfgenmsg*>(
-      mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  auto* nfg =
+      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = family;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;

@@ -14,8 +14,8 @@ namespace {
 
 std::vector<std::string> LoadAll() {
   std::vector<std::string> all;
-  for (const char* name : {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp",
-                           "nat", "dump"}) {
+  for (const char* name :
+       {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp", "nat", "dump"}) {
     auto msgs = ReadCaptureFile(std::string("tests/fixtures/netlink/") + name +
                                 ".nlcap");
     if (!msgs.ok()) continue;

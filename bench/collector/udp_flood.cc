@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
   for (unsigned long i = 0;; ++i) {
     if ((i & 1023) == 0 && Now() >= end) break;
     const unsigned host = static_cast<unsigned>(i / 60000) + 1;  // 127.net.x.y
-    dst.sin_addr.s_addr = htonl((127u << 24) | (static_cast<unsigned>(net) << 16) |
-                                (host & 0xffff));
+    dst.sin_addr.s_addr = htonl(
+        (127u << 24) | (static_cast<unsigned>(net) << 16) | (host & 0xffff));
     dst.sin_port = htons(static_cast<uint16_t>(1024 + i % 60000));
     if (sendto(fd, payload, sizeof(payload), 0,
                reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 1) {

@@ -79,10 +79,12 @@ class KernelSourceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<NetNs>> ns = NetNs::Create();
     ASSERT_TRUE(ns.ok()) << ns.status();  // never skip: fail with the reason
     ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->Run("sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 "
-                         "net.netfilter.nf_conntrack_udp_timeout=300 "
-                         "net.netfilter.nf_conntrack_tcp_timeout_close=1")
-                    .ok());
+    ASSERT_TRUE(
+        ns_->Run(
+               "sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 "
+               "net.netfilter.nf_conntrack_udp_timeout=300 "
+               "net.netfilter.nf_conntrack_tcp_timeout_close=1")
+            .ok());
   }
   void TearDown() override { StopSource(); }
 
@@ -161,7 +163,9 @@ const v1::FlowEvent* FindEvent(const std::vector<v1::FlowEvent>& events,
 }
 
 TEST_F(KernelSourceTest, EveryProtocolAppearsAsTheRightEvents) {
-  Must("sysctl -qw net.netfilter.nf_conntrack_acct=0 net.netfilter.nf_conntrack_timestamp=0");
+  Must(
+      "sysctl -qw net.netfilter.nf_conntrack_acct=0 "
+      "net.netfilter.nf_conntrack_timestamp=0");
   KernelSourceOptions options;
   options.rate_interval = absl::ZeroDuration();
   StartSource(options);
@@ -179,7 +183,9 @@ TEST_F(KernelSourceTest, EveryProtocolAppearsAsTheRightEvents) {
   Must(TrafficPy() + " udp ::1 8080");
   Must(TrafficPy() + " udplite 127.0.0.1 8082");
   Must(TrafficPy() + " sctp 127.0.0.1 6000");
-  Must("ping -q -c 2 -i 0.2 127.0.0.1 >/dev/null && ping -q -6 -c 2 -i 0.2 ::1 >/dev/null");
+  Must(
+      "ping -q -c 2 -i 0.2 127.0.0.1 >/dev/null && ping -q -6 -c 2 -i 0.2 ::1 "
+      ">/dev/null");
   Must("conntrack -F 2>/dev/null");
 
   auto proto = [](v1::L4Protocol p) {
@@ -215,8 +221,8 @@ TEST_F(KernelSourceTest, EveryProtocolAppearsAsTheRightEvents) {
                         v1::TCP_TIME_WAIT}));
   // Every DESTROY has counters and timestamps (accounting was turned on
   // before these flows started).
-  for (v1::L4Protocol p : {v1::TCP, v1::UDP, v1::UDPLITE, v1::SCTP, v1::ICMP,
-                           v1::ICMPV6}) {
+  for (v1::L4Protocol p :
+       {v1::TCP, v1::UDP, v1::UDPLITE, v1::SCTP, v1::ICMP, v1::ICMPV6}) {
     const v1::FlowEvent* d = FindEvent(events, v1::DESTROY, proto(p));
     ASSERT_NE(d, nullptr) << p;
     EXPECT_GT(d->flow().original_counters().packets(), 0u) << p;
@@ -244,7 +250,9 @@ TEST_F(KernelSourceTest, EveryProtocolAppearsAsTheRightEvents) {
 TEST_F(KernelSourceTest, DumpsExistingFlowsThenStreamsAndReconciles) {
   Must("sysctl -qw net.netfilter.nf_conntrack_acct=1");
   ASSERT_TRUE(ns_->Spawn(TrafficPy() + " hold 127.0.0.1 8080").ok());
-  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null | wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1").ok());
+  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null | "
+                       "wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1")
+                  .ok());
   KernelSourceOptions options;
   options.rate_interval = absl::ZeroDuration();
   StartSource(options);
@@ -263,15 +271,18 @@ TEST_F(KernelSourceTest, DumpsExistingFlowsThenStreamsAndReconciles) {
     });
   }));
   // Exactly the kernel's flows are in the table.
-  ASSERT_TRUE(sink_.WaitFor([&](const auto&, const FlowTable& table) {
-    return table.size() >= 3;
-  }));
+  ASSERT_TRUE(sink_.WaitFor(
+      [&](const auto&, const FlowTable& table) { return table.size() >= 3; }));
 }
 
 TEST_F(KernelSourceTest, FlowsOlderThanAccountingHaveNoCounters) {
-  Must("sysctl -qw net.netfilter.nf_conntrack_acct=0 net.netfilter.nf_conntrack_timestamp=0");
+  Must(
+      "sysctl -qw net.netfilter.nf_conntrack_acct=0 "
+      "net.netfilter.nf_conntrack_timestamp=0");
   ASSERT_TRUE(ns_->Spawn(TrafficPy() + " hold 127.0.0.1 8080").ok());
-  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null | wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1").ok());
+  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null | "
+                       "wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1")
+                  .ok());
   KernelSourceOptions options;
   options.rate_interval = absl::ZeroDuration();
   StartSource(options);  // turns accounting on: too late for these flows
@@ -298,7 +309,8 @@ TEST_F(KernelSourceTest, FlowsOlderThanAccountingHaveNoCounters) {
 TEST_F(KernelSourceTest, FamilyAndProtocolSelection) {
   KernelSourceOptions options;
   options.ipv6 = false;
-  options.protocols = ProtocolSelection(/*tcp=*/true, false, false, false, false);
+  options.protocols =
+      ProtocolSelection(/*tcp=*/true, false, false, false, false);
   options.rate_interval = absl::ZeroDuration();
   StartSource(options);
   Must(TrafficPy() + " udp 127.0.0.1 8080");
@@ -349,9 +361,10 @@ TEST_F(KernelSourceTest, OverflowIsReportedAndResyncConvergesToTheKernel) {
   // Hold the reader (as a stalled consumer would) while a burst of new UDP
   // flows arrives: the kernel must drop events and say ENOBUFS.
   sink_.CloseGate();
-  Must("/usr/bin/python3 -c \"import socket\n"
-       "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-       "for p in range(20000, 23000): s.sendto(b'x', ('127.0.0.1', p))\"");
+  Must(
+      "/usr/bin/python3 -c \"import socket\n"
+      "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+      "for p in range(20000, 23000): s.sendto(b'x', ('127.0.0.1', p))\"");
   sink_.OpenGate();
   ASSERT_TRUE(sink_.WaitFor([](const auto& events, const auto&) {
     for (const auto& e : events) {
@@ -378,14 +391,17 @@ TEST_F(KernelSourceTest, OverflowIsReportedAndResyncConvergesToTheKernel) {
   EXPECT_GE(source_->stats().overflows, 1u);
   // After the resync the table holds exactly what the kernel holds.
   std::set<uint32_t> kernel;
-  ASSERT_TRUE(sink_.WaitFor([&](const auto&, const FlowTable& table) {
-    kernel = KernelIds();
-    if (kernel.size() != table.size()) return false;
-    for (uint32_t id : kernel) {
-      if (table.Find(id) == nullptr) return false;
-    }
-    return true;
-  }, absl::Seconds(20))) << "table never matched conntrack -L";
+  ASSERT_TRUE(sink_.WaitFor(
+      [&](const auto&, const FlowTable& table) {
+        kernel = KernelIds();
+        if (kernel.size() != table.size()) return false;
+        for (uint32_t id : kernel) {
+          if (table.Find(id) == nullptr) return false;
+        }
+        return true;
+      },
+      absl::Seconds(20)))
+      << "table never matched conntrack -L";
   EXPECT_FALSE(kernel.empty());
 }
 
