@@ -142,7 +142,9 @@ void KernelSource::RestoreSysctlsAsyncSignalSafe() {
 
 KernelSourceStats KernelSource::stats() const {
   absl::MutexLock lock(&mu_);
-  return stats_;
+  KernelSourceStats out = stats_;
+  out.dump_filter_refused = filter_refused_.load();
+  return out;
 }
 
 absl::StatusOr<ConntrackInfo> KernelSource::Info() const {
@@ -165,8 +167,11 @@ uint8_t KernelSource::DumpFamily() const {
 }
 
 uint8_t KernelSource::DumpProtocol() const {
-  // The kernel filters one protocol per dump; with several we filter here.
-  if (options_.protocols.size() == 1 && !filter_refused_.load()) {
+  // The kernel filters one protocol per dump, and only together with a
+  // concrete family; otherwise (and on kernels without CTA_FILTER) the
+  // selection is applied here, right after parsing.
+  if (options_.protocols.size() == 1 && DumpFamily() != AF_UNSPEC &&
+      !filter_refused_.load()) {
     return options_.protocols[0];
   }
   return 0;

@@ -80,6 +80,7 @@ struct KernelSourceStats {
   uint64_t resyncs = 0;          // completed resyncs
   uint64_t rate_dumps = 0;       // completed rate dumps
   uint64_t tracked = 0;          // flows the reader knows now
+  bool dump_filter_refused = false;  // kernel refused CTA_FILTER (old kernel)
   int receive_buffer_bytes = 0;  // as read back from the socket
 };
 

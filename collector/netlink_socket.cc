@@ -21,6 +21,8 @@ namespace {
 
 // From the kernel's nf_conntrack_netlink.c (not exported in uapi headers):
 // the CTA_FILTER flag that makes a dump match the protocol number only.
+// Host byte order (the kernel reads it with nla_get_u32); the kernel only
+// accepts filters together with a concrete family (AF_INET or AF_INET6).
 constexpr uint32_t kFilterProtoNum = 1u << 3;
 
 absl::Status Errno(const char* what) {
@@ -48,7 +50,7 @@ absl::Status DumpErrorStatus(int error) {
   if (error == EPERM || error == EACCES) {
     return absl::PermissionDeniedError(kPermissionDeniedMessage);
   }
-  if (error == EINVAL) {
+  if (error == EINVAL || error == EOPNOTSUPP) {
     return absl::InvalidArgumentError(
         "conntrack dump: the kernel refused the request (EINVAL)");
   }
@@ -137,7 +139,7 @@ absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
   nfg->res_id = 0;
   if (l4proto != 0) {
     nlattr* filter = mnl_attr_nest_start(nlh, CTA_FILTER);
-    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, htonl(kFilterProtoNum));
+    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, kFilterProtoNum);
     mnl_attr_nest_end(nlh, filter);
     nlattr* tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
     nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);

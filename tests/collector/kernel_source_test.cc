@@ -331,6 +331,27 @@ TEST_F(KernelSourceTest, FamilyAndProtocolSelection) {
   // UDP and ICMP over IPv4 were dropped here; TCP over IPv6 already in the
   // kernel (socket filter on the family), so fewer than all were seen here.
   EXPECT_GT(source_->stats().filtered, 0u);
+  // This kernel filters dumps by protocol itself (CTA_FILTER).
+  EXPECT_FALSE(source_->stats().dump_filter_refused);
+}
+
+TEST_F(KernelSourceTest, OneProtocolOverBothFamilies) {
+  ASSERT_TRUE(ns_->Spawn(TrafficPy() + " hold ::1 8080").ok());
+  ASSERT_TRUE(ns_->Run("for i in $(seq 300); do [ $(conntrack -L 2>/dev/null "
+                       "| wc -l) -ge 2 ] && exit 0; sleep 0.1; done; exit 1")
+                  .ok());
+  KernelSourceOptions options;
+  options.protocols = ProtocolSelection(/*tcp=*/true, false, false, false,
+                                        false);
+  options.rate_interval = absl::ZeroDuration();
+  StartSource(options);
+  const auto events = sink_.events();
+  EXPECT_TRUE(HasEvent(events, v1::SNAPSHOT, [](const v1::Flow& f) {
+    return f.protocol() == v1::TCP && f.family() == v1::IPV6;
+  }));
+  EXPECT_FALSE(HasEvent(events, v1::SNAPSHOT, [](const v1::Flow& f) {
+    return f.protocol() != v1::TCP;
+  }));
 }
 
 TEST_F(KernelSourceTest, RatesComeFromPeriodicDumps) {
