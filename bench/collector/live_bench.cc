@@ -159,7 +159,7 @@ int Main() {
   for (int g = 0; g < gens; ++g) {
     sent += Number(ns->Run(absl::StrCat("cat ", tmp, ".gen", g)));
   }
-  const uint64_t kernel = Number(ns->Run("conntrack -C")) - before;
+  const uint64_t kernel_count = Number(ns->Run("conntrack -C")) - before;
   // Our table against the kernel's, id by id.
   std::set<uint32_t> kernel_ids;
   for (absl::string_view line : absl::StrSplit(
@@ -205,7 +205,10 @@ int Main() {
       "generators: %d x %.1f s   datagrams sent: %lu (%.0f/s)   "
       "nf_conntrack_max: %lu\n",
       gens, secs, sent, rate, max);
-  std::printf("kernel: new flows in table: %lu\n", kernel);
+  // The flows the generators created, as conntrack -L lists them.
+  const uint64_t kernel = kernel_ids.size() - before;
+  std::printf("kernel: new flows: %lu listed by conntrack -L (%lu by conntrack -C)\n",
+              kernel, kernel_count);
   std::printf(
       "conntrack -E (default buffer): NEW shown: %lu (%.1f%% of kernel)%s\n",
       ct_new, kernel ? 100.0 * ct_new / kernel : 0.0,
