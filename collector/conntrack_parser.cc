@@ -502,6 +502,11 @@ void ResetForReuse(v1::FlowEvent& event) {
   v1::Tuple* reply = flow->has_reply() ? flow->release_reply() : nullptr;
   v1::FlowStatus* status =
       flow->has_status() ? flow->release_status() : nullptr;
+  v1::Counters* orig_counters = flow->has_original_counters()
+                                    ? flow->release_original_counters()
+                                    : nullptr;
+  v1::Counters* reply_counters =
+      flow->has_reply_counters() ? flow->release_reply_counters() : nullptr;
   flow->Clear();
   event.Clear();
   if (original != nullptr) {
@@ -515,6 +520,16 @@ void ResetForReuse(v1::FlowEvent& event) {
   if (status != nullptr) {
     status->Clear();
     flow->set_allocated_status(status);
+  }
+  // Counters are kept for the next message too (dumps: every message has
+  // them); the parser removes them again when a message has none.
+  if (orig_counters != nullptr) {
+    orig_counters->Clear();
+    flow->set_allocated_original_counters(orig_counters);
+  }
+  if (reply_counters != nullptr) {
+    reply_counters->Clear();
+    flow->set_allocated_reply_counters(reply_counters);
   }
   event.set_allocated_flow(flow);
 }
@@ -625,6 +640,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   if (tb[CTA_LABELS] != nullptr) {
     flow.set_labels(Payload(tb[CTA_LABELS]), PayloadLen(tb[CTA_LABELS]));
   }
+  if (tb[CTA_COUNTERS_ORIG] == nullptr) flow.clear_original_counters();
+  if (tb[CTA_COUNTERS_REPLY] == nullptr) flow.clear_reply_counters();
   if (tb[CTA_COUNTERS_ORIG] != nullptr) {
     s = ParseCounters(tb[CTA_COUNTERS_ORIG], "original counters",
                       *flow.mutable_original_counters());

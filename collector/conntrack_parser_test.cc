@@ -547,6 +547,36 @@ TEST(ConntrackParserMalformed, OtherMessagesAreUnimplemented) {
       absl::IsUnimplemented(ParseConntrackMessage(&done, sizeof(done), e)));
 }
 
+TEST(ConntrackParser, AReusedEventEqualsAFreshParse) {
+  // The parser keeps sub-message allocations between messages; nothing of
+  // one message may leak into the next (e.g. counters into a NEW event).
+  std::vector<std::string> all;
+  for (const char* name : {"dump", "tcp4", "udp", "icmp", "nat", "tcp6",
+                           "dump", "sctp", "udplite", "dump"}) {
+    for (const std::string& m : Messages(name)) all.push_back(m);
+  }
+  v1::FlowEvent reused;
+  for (size_t i = 0; i < all.size(); ++i) {
+    v1::FlowEvent fresh;
+    ASSERT_TRUE(ParseConntrackMessage(all[i].data(), all[i].size(), fresh).ok());
+    ASSERT_TRUE(
+        ParseConntrackMessage(all[i].data(), all[i].size(), reused).ok());
+    EXPECT_EQ(reused.SerializeAsString(), fresh.SerializeAsString())
+        << "message " << i << "\nfresh:\n" << fresh.DebugString()
+        << "reused:\n" << reused.DebugString();
+    EXPECT_EQ(reused.flow().has_original_counters(),
+              fresh.flow().has_original_counters());
+    EXPECT_EQ(reused.flow().has_reply(), fresh.flow().has_reply());
+  }
+  // And after an error, a good message parses cleanly again.
+  v1::FlowEvent e;
+  EXPECT_FALSE(ParseConntrackMessage(all[0].data(), 10, e).ok());
+  ASSERT_TRUE(ParseConntrackMessage(all[0].data(), all[0].size(), e).ok());
+  v1::FlowEvent fresh;
+  ASSERT_TRUE(ParseConntrackMessage(all[0].data(), all[0].size(), fresh).ok());
+  EXPECT_EQ(e.SerializeAsString(), fresh.SerializeAsString());
+}
+
 TEST(ConntrackParser, StateMappings) {
   EXPECT_EQ(TcpStateFromKernel(0), v1::TCP_NONE);
   EXPECT_EQ(TcpStateFromKernel(9), v1::TCP_SYN_SENT2);
