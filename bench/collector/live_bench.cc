@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "collector/kernel_source.h"
+#include "collector/pipeline.h"
 #include "tests/netns/netns.h"
 
 ABSL_FLAG(int, generators, 1, "parallel udp_flood processes");
@@ -126,8 +127,11 @@ int Main() {
     std::fprintf(stderr, "live_bench: %s\n", created.ToString().c_str());
     return 1;
   }
+  // The real path: KernelSource -> Pipeline (FlowTable) -> a counting sink.
   CountingSink sink;
-  std::thread reader([&] { (void)source->Run(sink); });
+  Pipeline pipeline({.node = "bench"}, RealClock::Get());
+  pipeline.AddSink(&sink);
+  std::thread reader([&] { (void)source->Run(pipeline); });
   const uint64_t before = Number(ns->Run("conntrack -C"));
   {
     absl::MutexLock lock(&sink.mu_);
@@ -195,6 +199,13 @@ int Main() {
       ns->Run(absl::StrCat("cat ", tmp, ".ctE.err")).value_or("");
   source->Stop();
   reader.join();
+  const size_t table_size =
+      pipeline.WithTable([](const FlowTable& t) { return t.size(); });
+  const size_t table_missing = pipeline.WithTable([&](const FlowTable& t) {
+    size_t m = 0;
+    for (uint32_t id : kernel_ids) m += t.Find(id) == nullptr;
+    return m;
+  });
   const KernelSourceStats st = source->stats();
   absl::MutexLock lock(&sink.mu_);
   size_t missing = 0;
@@ -223,6 +234,8 @@ int Main() {
       kernel ? 100.0 * (sink.announced_ - before) / kernel : 0.0,
       sink.new_events_, sink.lost_, st.overflows, st.resyncs,
       st.receive_buffer_bytes);
+  std::printf("pipeline FlowTable: %zu flows, %zu of the kernel's missing\n",
+              table_size, table_missing);
   std::printf(
       "table vs conntrack -L: kernel %zu flows, ours %zu, missing %zu, extra "
       "%zu -> %s\n",
