@@ -192,16 +192,15 @@ grpc::Status FlowStream::Stream() {
   const int64_t until = r.until_unix_nanos();
   const uint64_t number = r.number();
 
-  if (follow && !Add(StatusEvent())) return Ended(absl::OkStatus());
-  if (follow && !Flush()) return Ended(absl::OkStatus());
-
   // Where the ring reading starts, and (without follow) where it ends.
+  // Positions are fixed before anything is sent, so a client that has seen
+  // the first message knows that every later event will reach it.
   uint64_t start = ring.write_position();
+  std::vector<v1::FlowEvent> snapshot;
+  uint64_t snapshot_seq = 0;
   if (r.snapshot()) {
     // The table and the ring change together under the pipeline's lock, so
     // the snapshot and the position after it are consistent.
-    std::vector<v1::FlowEvent> snapshot;
-    uint64_t snapshot_seq = 0;
     service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
       snapshot_seq = table.last_seq();
       table.ForEach([&](const v1::Flow& flow) {
@@ -213,6 +212,26 @@ grpc::Status FlowStream::Stream() {
       start = ring.PositionOfSeq(snapshot_seq + 1);
       return 0;
     });
+  }
+  const bool last_n = number > 0 && !r.first();
+  if (r.since_unix_nanos() != 0) {
+    start = ring.PositionOfTime(absl::FromUnixNanos(r.since_unix_nanos()));
+  } else if (number > 0 || (!follow && !r.snapshot())) {
+    start = ring.oldest_position();
+  }
+  const uint64_t request_end = ring.write_position();
+  const uint64_t end = follow ? UINT64_MAX : request_end;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return Ended(absl::OkStatus());
+    reader_ = std::make_unique<RingReader>(ring, start);
+  }
+  RingReader* reader = reader_.get();  // lives as long as the stream
+
+  if (follow && (!Add(StatusEvent()) || !Flush())) {
+    return Ended(absl::OkStatus());
+  }
+  if (r.snapshot()) {
     std::sort(snapshot.begin(), snapshot.end(),
               [](const v1::FlowEvent& a, const v1::FlowEvent& b) {
                 return collector::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
@@ -225,26 +244,15 @@ grpc::Status FlowStream::Stream() {
       e.set_time_unix_nanos(now);
       if (!Add(std::move(e))) return Ended(absl::OkStatus());
     }
-    v1::FlowEvent end;
-    end.set_type(v1::SNAPSHOT_END);
-    end.set_seq(snapshot_seq);
-    end.set_node(service_.pipeline_.node());
-    end.set_time_unix_nanos(now);
-    if (!Add(std::move(end)) || !Flush()) return Ended(absl::OkStatus());
+    v1::FlowEvent snapshot_end;
+    snapshot_end.set_type(v1::SNAPSHOT_END);
+    snapshot_end.set_seq(snapshot_seq);
+    snapshot_end.set_node(service_.pipeline_.node());
+    snapshot_end.set_time_unix_nanos(now);
+    if (!Add(std::move(snapshot_end)) || !Flush()) {
+      return Ended(absl::OkStatus());
+    }
   }
-  const bool last_n = number > 0 && !r.first();
-  if (r.since_unix_nanos() != 0) {
-    start = ring.PositionOfTime(absl::FromUnixNanos(r.since_unix_nanos()));
-  } else if (number > 0 || (!follow && !r.snapshot())) {
-    start = ring.oldest_position();
-  }
-  const uint64_t end = follow ? UINT64_MAX : ring.write_position();
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return Ended(absl::OkStatus());
-    reader_ = std::make_unique<RingReader>(ring, start);
-  }
-  RingReader* reader = reader_.get();  // lives as long as the stream
 
   std::vector<v1::FlowEvent> chunk;
   chunk.reserve(batch_);
@@ -254,7 +262,7 @@ grpc::Status FlowStream::Stream() {
   if (last_n) {
     // The newest `number` matching events up to the request: scan what the
     // ring holds, keep the tail, then send it.
-    const uint64_t backlog_end = ring.write_position();
+    const uint64_t backlog_end = request_end;
     std::deque<v1::FlowEvent> tail;
     uint64_t lost = 0;
     while (reader->position() < backlog_end) {
