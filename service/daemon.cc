@@ -45,7 +45,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   absl::StatusOr<std::string> token = LoadServerToken(config);
   if (!token.ok()) return token.status();
   std::unique_ptr<Daemon> d(new Daemon());
-  auto ring = EventRing::Create(config.ring_size);
+  // The ring is the pipeline's only sink here, so it may take the events.
+  auto ring = EventRing::Create(config.ring_size, /*move_events=*/true);
   if (!ring.ok()) return ring.status();
   d->ring_ = *std::move(ring);
   d->pipeline_ = std::make_unique<collector::Pipeline>(

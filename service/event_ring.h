@@ -1,14 +1,18 @@
 // EventRing: the node's recent history of flow events, shared by every
 // client stream.
 //
-// A fixed, power-of-two array of events with a 64-bit write cursor that only
-// grows. There is one writer (the Pipeline, which already serialises
+// A fixed, power-of-two capacity of events with a 64-bit write cursor that
+// only grows. There is one writer (the Pipeline, which already serialises
 // publishing) and any number of readers. The writer never waits for a reader
-// to make progress: it holds the ring's lock only while it copies its batch
-// in, and a reader holds it (shared) only while it copies at most one chunk
-// out. A reader that falls more than `capacity` events behind is lapped: the
-// events it missed are gone, and its next read starts with one in-band
-// LOST{source: RING, count: exactly how many} event.
+// to make progress: events are stored as immutable, reference-counted
+// batches; the writer fills a batch without the lock and holds the lock only
+// to append it (and drop batches that fell out of the capacity); a reader
+// holds the lock (shared) only to take references to the batches it will
+// copy from, and copies after releasing it. Batches nobody reads any more
+// are recycled, so the steady state allocates nothing. A reader that falls
+// more than `capacity` events behind is lapped: the events it missed are
+// gone, and its next read starts with one in-band LOST{source: RING, count:
+// exactly how many} event.
 //
 // Readers wait for new events on the ring's condition variable (no sleeping),
 // with a deadline, and can be cancelled from another thread. Closing the
@@ -22,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -44,18 +49,22 @@ class EventRing final : public collector::EventSink {
   static constexpr size_t kMaxCapacity = size_t{1} << 26;
 
   // Returns a ring of `capacity` events, or INVALID_ARGUMENT when capacity
-  // is not a power of two between 2 and kMaxCapacity.
-  static absl::StatusOr<std::unique_ptr<EventRing>> Create(size_t capacity);
+  // is not a power of two between 2 and kMaxCapacity. With `move_events`,
+  // Publish takes the caller's events (swapping recycled ones back into the
+  // span, whose contents are then unspecified): use it when the ring is the
+  // pipeline's last sink. Otherwise Publish copies.
+  static absl::StatusOr<std::unique_ptr<EventRing>> Create(
+      size_t capacity, bool move_events = false);
 
-  // Copies the batch in (the caller keeps its events). Never waits for a
-  // reader's progress. After Close() events are dropped.
+  // Stores the batch (see move_events). Never waits for a reader's progress.
+  // Only one thread may publish at a time. After Close() events are dropped.
   void Publish(absl::Span<v1::FlowEvent> events) override;
 
   // Ends every reader's wait; reads then return what is left, then
   // UNAVAILABLE. Idempotent.
   void Close();
 
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return capacity_; }
   // Returns the write cursor: the number of events ever written.
   uint64_t write_position() const;
   // Returns the position of the oldest event still held.
@@ -75,17 +84,35 @@ class EventRing final : public collector::EventSink {
 
  private:
   friend class RingReader;
-  explicit EventRing(size_t capacity);
 
+  // Events published together; immutable once appended to batches_.
+  struct Batch {
+    uint64_t first = 0;  // position of events[0]
+    std::vector<v1::FlowEvent> events;
+  };
+
+  EventRing(size_t capacity, bool move_events);
+
+  uint64_t OldestLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return write_ > capacity_ ? write_ - capacity_ : 0;
+  }
+  // Returns the index in batches_ of the batch holding `position`, which
+  // must be in [front's first, write_).
+  size_t BatchIndex(uint64_t position) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  const v1::FlowEvent& EventAt(uint64_t position) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Returns the first position in [oldest, write) whose event satisfies
   // `at_or_after`, which must be monotonic over positions.
   template <typename Pred>
   uint64_t LowerBound(Pred at_or_after) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  const uint64_t mask_;
+  const uint64_t capacity_;
+  const bool move_events_;
+  // Batches no reader holds, ready for reuse. Writer only.
+  std::vector<std::shared_ptr<Batch>> spare_;
   mutable absl::Mutex mu_;
-  std::vector<v1::FlowEvent> slots_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t write_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Signalled when events arrive, on Close() and on a reader's Cancel().
@@ -117,10 +144,11 @@ class RingReader {
   uint64_t lost() const { return lost_; }
 
  private:
-  // Appends up to max_events from position_ (a LOST first when lapped).
-  // Returns how many were appended.
-  size_t CopyLocked(size_t max_events, std::vector<v1::FlowEvent>* out)
-      ABSL_SHARED_LOCKS_REQUIRED(ring_.mu_);
+  // Appends up to max_events from position_ (a LOST first when lapped);
+  // takes the ring's lock shared. Returns how many were appended, or 0 when
+  // nothing is available.
+  // (The copy itself happens after the lock is released.)
+  size_t CopyOut(size_t max_events, std::vector<v1::FlowEvent>* out);
 
   EventRing& ring_;
   uint64_t position_;
