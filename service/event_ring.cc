@@ -206,8 +206,32 @@ void RingReader::Cancel() {
   ring_.more_.SignalAll();
 }
 
+void RingView::Clear() {
+  for (Piece& piece : pieces_) {
+    // Hands the batch back to the writer's recycling (see Publish).
+    Releasing(piece.batch.get());
+  }
+  pieces_.clear();
+  lost_.reset();
+  size_ = 0;
+}
+
 absl::StatusOr<size_t> RingReader::Read(size_t max_events, absl::Time deadline,
                                         std::vector<v1::FlowEvent>* out) {
+  RingView view;
+  absl::StatusOr<size_t> n = ReadView(max_events, deadline, &view);
+  if (!n.ok()) return n;
+  // Copy outside the lock: the batches are immutable and ours while held.
+  out->reserve(out->size() + view.size());
+  view.ForEach([out](const v1::FlowEvent& e) { out->push_back(e); });
+  view.Clear();
+  return n;
+}
+
+absl::StatusOr<size_t> RingReader::ReadView(size_t max_events,
+                                            absl::Time deadline,
+                                            RingView* view) {
+  view->Clear();
   if (max_events == 0) max_events = 1;
   while (true) {
     {
@@ -231,60 +255,45 @@ absl::StatusOr<size_t> RingReader::Read(size_t max_events, absl::Time deadline,
       }
     }
   }
-  return CopyOut(max_events, out);
+  return Take(max_events, view);
 }
 
-size_t RingReader::CopyOut(size_t max_events,
-                           std::vector<v1::FlowEvent>* out) {
-  struct Piece {
-    std::shared_ptr<EventRing::Batch> batch;
-    size_t from, to;
-  };
-  absl::InlinedVector<Piece, 4> pieces;
+size_t RingReader::Take(size_t max_events, RingView* view) {
+  ReaderLock lock(&ring_.mu_);
   size_t appended = 0;
-  {
-    ReaderLock lock(&ring_.mu_);
-    const uint64_t write = ring_.write_;
-    const uint64_t oldest = ring_.OldestLocked();
-    if (position_ < oldest) {
-      const uint64_t missed = oldest - position_;
-      lost_ += missed;
-      v1::FlowEvent lost;
-      lost.set_type(v1::LOST);
-      lost.mutable_lost()->set_source(v1::RING);
-      lost.mutable_lost()->set_count(missed);
-      lost.mutable_lost()->set_detail(absl::StrCat(
-          "reader fell more than ", ring_.capacity_,
-          " events behind; ring positions ", position_, "..", oldest - 1,
-          " were overwritten"));
-      // The LOST event carries the time of the first event still held.
-      lost.set_time_unix_nanos(ring_.EventAt(oldest).time_unix_nanos());
-      out->push_back(std::move(lost));
-      ++appended;
-      position_ = oldest;
-    }
-    if (position_ >= write || appended >= max_events) return appended;
+  const uint64_t write = ring_.write_;
+  const uint64_t oldest = ring_.OldestLocked();
+  if (position_ < oldest) {
+    const uint64_t missed = oldest - position_;
+    lost_ += missed;
+    v1::FlowEvent& lost = view->lost_.emplace();
+    lost.set_type(v1::LOST);
+    lost.mutable_lost()->set_source(v1::RING);
+    lost.mutable_lost()->set_count(missed);
+    lost.mutable_lost()->set_detail(absl::StrCat(
+        "reader fell more than ", ring_.capacity_,
+        " events behind; ring positions ", position_, "..", oldest - 1,
+        " were overwritten"));
+    // The LOST event carries the time of the first event still held.
+    lost.set_time_unix_nanos(ring_.EventAt(oldest).time_unix_nanos());
+    ++appended;
+    position_ = oldest;
+  }
+  if (position_ < write && appended < max_events) {
     size_t index = ring_.BatchIndex(position_);
-    while (appended < max_events &&
-           position_ < write && index < ring_.batches_.size()) {
+    while (appended < max_events && position_ < write &&
+           index < ring_.batches_.size()) {
       const std::shared_ptr<EventRing::Batch>& b = ring_.batches_[index];
       const size_t from = position_ - b->first;
       const size_t take = std::min<size_t>(b->events.size() - from,
                                            max_events - appended);
-      pieces.push_back({b, from, from + take});
+      view->pieces_.push_back({b, from, from + take});
       position_ += take;
       appended += take;
       ++index;
     }
   }
-  // Copy outside the lock: the batches are immutable and ours while held.
-  for (Piece& piece : pieces) {
-    for (size_t i = piece.from; i < piece.to; ++i) {
-      out->push_back(piece.batch->events[i]);
-    }
-    Releasing(piece.batch.get());
-    piece.batch.reset();
-  }
+  view->size_ = appended;
   return appended;
 }
 

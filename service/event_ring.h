@@ -28,9 +28,11 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -84,6 +86,7 @@ class EventRing final : public collector::EventSink {
 
  private:
   friend class RingReader;
+  friend class RingView;
 
   // Events published together; immutable once appended to batches_.
   struct Batch {
@@ -119,6 +122,40 @@ class EventRing final : public collector::EventSink {
   absl::CondVar more_;
 };
 
+// Events a reader got from the ring without copying them: the ring's own
+// immutable events, valid (and unchanged) as long as the view holds them.
+// Reuse one view across reads; each read replaces its contents.
+class RingView {
+ public:
+  RingView() = default;
+  RingView(const RingView&) = delete;
+  RingView& operator=(const RingView&) = delete;
+  ~RingView() { Clear(); }
+
+  // Calls fn(const v1::FlowEvent&) for each event in order (a LOST first
+  // when the reader was lapped).
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    if (lost_.has_value()) fn(*lost_);
+    for (const Piece& p : pieces_) {
+      for (size_t i = p.from; i < p.to; ++i) fn(p.batch->events[i]);
+    }
+  }
+  size_t size() const { return size_; }
+  // Lets go of the ring's events.
+  void Clear();
+
+ private:
+  friend class RingReader;
+  struct Piece {
+    std::shared_ptr<const EventRing::Batch> batch;
+    size_t from, to;
+  };
+  std::optional<v1::FlowEvent> lost_;
+  absl::InlinedVector<Piece, 4> pieces_;
+  size_t size_ = 0;
+};
+
 // One reader's progress through the ring. Not thread-safe except Cancel().
 class RingReader {
  public:
@@ -136,6 +173,10 @@ class RingReader {
   absl::StatusOr<size_t> Read(size_t max_events, absl::Time deadline,
                               std::vector<v1::FlowEvent>* out);
 
+  // As Read, but without copying: the view refers to the ring's events.
+  absl::StatusOr<size_t> ReadView(size_t max_events, absl::Time deadline,
+                                  RingView* view);
+
   // Makes a waiting or future Read return CANCELLED. Thread-safe.
   void Cancel();
 
@@ -144,11 +185,10 @@ class RingReader {
   uint64_t lost() const { return lost_; }
 
  private:
-  // Appends up to max_events from position_ (a LOST first when lapped);
-  // takes the ring's lock shared. Returns how many were appended, or 0 when
-  // nothing is available.
-  // (The copy itself happens after the lock is released.)
-  size_t CopyOut(size_t max_events, std::vector<v1::FlowEvent>* out);
+  // Fills the view with up to max_events from position_ (a LOST first when
+  // lapped), holding the ring's lock shared only to take references.
+  // Returns how many.
+  size_t Take(size_t max_events, RingView* view);
 
   EventRing& ring_;
   uint64_t position_;
