@@ -43,7 +43,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 struct ServiceOptions {
   // Events per GetFlowsResponse when the request leaves max_batch at 0, and
   // the largest max_batch a request may ask for.
-  uint32_t default_batch = 256;
+  uint32_t default_batch = 1024;
   uint32_t max_batch = 4096;
   // Concurrent GetFlows streams; more get RESOURCE_EXHAUSTED.
   int max_streams = 64;

@@ -6,7 +6,9 @@
 // events at --rate events/s (0: as fast as it can). Publishing never waits
 // for clients; the intake figure shows whether the collector kept its rate
 // while the clients were served. --direct publishes into the ring without
-// the flow table (the streaming path alone).
+// the flow table (the streaming path alone). --raw-clients count events
+// from the wire format instead of parsing them (the clients share this
+// process's CPU; a real client parses on its own machine or core).
 //
 //   bazel run -c opt //bench/service:grpc_load -- --clients 1 --seconds 5
 //   bazel run -c opt //bench/service:grpc_load -- --clients 4 --rate 1000000
@@ -28,12 +30,76 @@
 #include "collector/pipeline.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/sync_stream.h"
 #include "service/event_ring.h"
 #include "service/flowtop_service.h"
 #include "service/server.h"
 
+// A GetFlowsResponse kept as bytes: --raw-clients count events by walking
+// the wire format (and decode only LOST events) instead of parsing every
+// event, to measure what the server sends rather than the client's parser.
+struct RawResponse {
+  grpc::ByteBuffer bytes;
+};
+
+namespace grpc {
+template <>
+class SerializationTraits<RawResponse, void> {
+ public:
+  static Status Deserialize(ByteBuffer* buffer, RawResponse* msg) {
+    msg->bytes.Swap(buffer);
+    return Status::OK;
+  }
+  static Status Serialize(const RawResponse&, ByteBuffer*, bool*) {
+    return Status(StatusCode::UNIMPLEMENTED, "read only");
+  }
+};
+}  // namespace grpc
+
 namespace flowtop::service {
 namespace {
+
+bool ReadVarint(const uint8_t** p, const uint8_t* end, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; *p < end && shift < 64; shift += 7) {
+    const uint8_t b = *(*p)++;
+    *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Counts the events of a serialised GetFlowsResponse; adds LOST counts.
+void CountRaw(const std::string& bytes, uint64_t* events, uint64_t* lost) {
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* end = p + bytes.size();
+  uint64_t tag, len;
+  while (p < end && ReadVarint(&p, end, &tag) && ReadVarint(&p, end, &len)) {
+    if ((tag & 7) != 2 || len > static_cast<uint64_t>(end - p)) return;
+    if ((tag >> 3) == 1) {
+      // FlowEvent.type is field 3; seq (1) and time (2) come first.
+      const uint8_t* q = p;
+      const uint8_t* e = p + len;
+      uint64_t t, v, type = 0;
+      while (q < e && ReadVarint(&q, e, &t)) {
+        if ((t & 7) != 0) break;
+        if (!ReadVarint(&q, e, &v)) break;
+        if ((t >> 3) == 3) {
+          type = v;
+          break;
+        }
+      }
+      if (type == v1::LOST) {
+        v1::FlowEvent event;
+        event.ParseFromArray(p, static_cast<int>(len));
+        *lost += event.lost().count();
+      } else if (type != v1::STATUS) {
+        ++*events;
+      }
+    }
+    p += len;
+  }
+}
 
 double CpuSeconds() {
   rusage u{};
@@ -67,9 +133,15 @@ int Main(int argc, char** argv) {
   double rate = 0;
   int batch = 256;
   bool direct = false;
+  bool raw_clients = false;
+  int max_batch = 0;  // the server's default
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--direct")) {
       direct = true;
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--raw-clients")) {
+      raw_clients = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -80,6 +152,7 @@ int Main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--rate")) rate = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--max-batch")) max_batch = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "grpc_load: unknown option %s\n", argv[i]);
       return 2;
@@ -122,6 +195,40 @@ int Main(int argc, char** argv) {
       grpc::ClientContext context;
       v1::GetFlowsRequest request;
       request.set_follow(true);
+      request.set_max_batch(max_batch);
+      if (raw_clients) {
+        auto channel = grpc::CreateCustomChannel(
+            address, grpc::InsecureChannelCredentials(), args);
+        const grpc::internal::RpcMethod method(
+            "/flowtop.v1.FlowTop/GetFlows",
+            grpc::internal::RpcMethod::SERVER_STREAMING);
+        std::unique_ptr<grpc::ClientReader<RawResponse>> raw(
+            grpc::internal::ClientReaderFactory<RawResponse>::Create(
+                channel.get(), method, &context, request));
+        RawResponse response;
+        bool first = true;
+        std::vector<grpc::Slice> slices;
+        std::string bytes;
+        while (raw->Read(&response)) {
+          if (first) {
+            first = false;
+            ++open;
+          }
+          slices.clear();
+          bytes.clear();
+          if (!response.bytes.Dump(&slices).ok()) continue;
+          for (const auto& slice : slices) {
+            bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                         slice.size());
+          }
+          uint64_t n = 0, l = 0;
+          CountRaw(bytes, &n, &l);
+          received[c].fetch_add(n, std::memory_order_relaxed);
+          lost[c] += l;
+          if (stop.load(std::memory_order_relaxed)) context.TryCancel();
+        }
+        return;
+      }
       auto reader = stub->GetFlows(&context, request);
       v1::GetFlowsResponse response;
       bool first = true;
@@ -183,8 +290,10 @@ int Main(int argc, char** argv) {
   running->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   for (auto& t : readers) t.join();
 
-  std::printf("clients=%d seconds=%.1f batch=%d target_rate=%s\n", clients,
-              wall, batch, rate > 0 ? absl::StrCat(rate).c_str() : "max");
+  std::printf("clients=%d%s seconds=%.1f batch=%d target_rate=%s%s\n",
+              clients, raw_clients ? " (raw)" : "", wall, batch,
+              rate > 0 ? absl::StrCat(rate).c_str() : "max",
+              direct ? " direct-to-ring" : " via pipeline+table");
   std::printf("intake: %llu events published, %.0f events/s\n",
               static_cast<unsigned long long>(published), published / wall);
   uint64_t total = 0;
