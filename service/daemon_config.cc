@@ -198,7 +198,7 @@ std::string Usage() {
       "                          only these protocols (default all)\n"
       "  --interval DURATION     counter refresh (default 1s)\n"
       "  --max-flows N           flow table limit (default 1048576)\n"
-      "  --rcvbuf BYTES          netlink receive buffer (default 8388608)\n"
+      "  --rcvbuf BYTES          netlink receive buffer (default 67108864)\n"
       "  -v, --version           print the version and exit\n"
       "  -h, --help              print this help and exit\n"
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "
