@@ -1,7 +1,11 @@
 #include "service/daemon.h"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <cstdio>
 #include <utility>
@@ -13,6 +17,18 @@
 
 namespace flowtop::service {
 namespace {
+
+// The write end of the self-pipe. A signal handler can reach nothing else,
+// so this is the one piece of process-wide state flowtopd has.
+int g_signal_pipe = -1;
+constexpr unsigned char kSourceEnded = 0xff;
+
+void OnSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_signal_pipe, &byte, 1);
+  errno = saved;
+}
 
 // Returns "ADDR:PORT" with the port replaced by the bound one.
 std::string BoundAddress(const std::string& listen, int port) {
@@ -151,12 +167,21 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     return 2;
   }
 
-  // Signals are handled by this thread alone (sigwait below): block them
-  // before any other thread exists so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&signals, sig);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals become bytes on a pipe that this thread reads (the self-pipe
+  // pattern): whichever thread the kernel picks to run the handler, the
+  // request reaches the loop below, and the loop does the real work.
+  int signal_pipe[2];
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
+    std::perror("flowtopd: pipe");
+    return 1;
+  }
+  g_signal_pipe = signal_pipe[1];
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
 
   absl::StatusOr<SourceBundle> source = make_source(*config);
   if (!source.ok()) {
@@ -181,15 +206,20 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
                  std::string(daemon.status().message()).c_str());
     return 1;
   }
-  const pthread_t main_thread = pthread_self();
-  (*daemon)->OnSourceEnd([main_thread] { pthread_kill(main_thread, SIGUSR1); });
+  const int source_end_fd = signal_pipe[1];
+  (*daemon)->OnSourceEnd([source_end_fd] {
+    const unsigned char byte = kSourceEnded;
+    (void)!write(source_end_fd, &byte, 1);
+  });
   std::printf("flowtopd: listening on %s\n",
               BoundAddress(config->server.listen, (*daemon)->port()).c_str());
   std::fflush(stdout);
 
   while (true) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    unsigned char byte = 0;
+    const ssize_t n = read(signal_pipe[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    const int sig = n == 1 ? byte : SIGTERM;
     if (sig == SIGHUP) {
       absl::StatusOr<DaemonConfig> reloaded = ParseCommandLine(argc, argv);
       absl::Status s = reloaded.ok() ? (*daemon)->Reload(*reloaded)
@@ -201,7 +231,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     }
     const absl::Status result = (*daemon)->Stop();
     daemon->reset();
-    if (sig == SIGUSR1 && !result.ok()) {
+    if (sig == kSourceEnded && !result.ok()) {
       std::fprintf(stderr, "flowtopd: the event source failed: %s\n",
                    std::string(result.message()).c_str());
       return 1;
