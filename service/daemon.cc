@@ -9,8 +9,10 @@
 
 #include <cstdio>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "collector/version.h"
 #include "service/client_options.h"
 #include "service/privileges.h"
@@ -41,6 +43,33 @@ std::string BoundAddress(const std::string& listen, int port) {
 int ListenPort(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   return colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+}
+
+// Returns the options that changed between a and b and only take effect at
+// start-up, e.g. "--listen, --ring-size" (empty when none did).
+std::string NeedsRestart(const DaemonConfig& a, const DaemonConfig& b) {
+  std::vector<std::string> changed;
+  auto check = [&](bool differs, const char* name) {
+    if (differs) changed.push_back(name);
+  };
+  check(a.server.listen != b.server.listen, "--listen");
+  check(a.server.tls_cert_file != b.server.tls_cert_file, "--tls-cert");
+  check(a.server.tls_key_file != b.server.tls_key_file, "--tls-key");
+  check(a.server.tls_client_ca_file != b.server.tls_client_ca_file,
+        "--tls-client-ca");
+  check(a.server.insecure != b.server.insecure, "--insecure");
+  check(a.node_name != b.node_name, "--node-name");
+  check(a.ring_size != b.ring_size, "--ring-size");
+  check(a.max_streams != b.max_streams, "--max-streams");
+  check(a.user != b.user, "--user");
+  const CollectorFlags& x = a.collector;
+  const CollectorFlags& y = b.collector;
+  check(x.ipv4 != y.ipv4 || x.ipv6 != y.ipv6 || x.tcp != y.tcp ||
+            x.udp != y.udp || x.dccp != y.dccp || x.icmp != y.icmp ||
+            x.sctp != y.sctp || x.interval != y.interval ||
+            x.max_flows != y.max_flows || x.rcvbuf != y.rcvbuf,
+        "collector options");
+  return absl::StrJoin(changed, ", ");
 }
 
 }  // namespace
@@ -227,6 +256,15 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
       std::fprintf(stderr, "flowtopd: SIGHUP: %s\n",
                    s.ok() ? "configuration reloaded"
                           : std::string(s.message()).c_str());
+      if (s.ok()) {
+        const std::string changed = NeedsRestart(*config, *reloaded);
+        if (!changed.empty()) {
+          std::fprintf(stderr,
+                       "flowtopd: SIGHUP: %s changed; restart flowtopd to "
+                       "apply it\n",
+                       changed.c_str());
+        }
+      }
       continue;
     }
     const absl::Status result = (*daemon)->Stop();
