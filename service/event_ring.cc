@@ -235,14 +235,13 @@ absl::StatusOr<size_t> RingReader::ReadView(size_t max_events,
   if (max_events == 0) max_events = 1;
   while (true) {
     {
+      // One shared lock for the check and the taking.
       ReaderLock lock(&ring_.mu_);
       if (cancelled_) return absl::CancelledError("reader cancelled");
-      const bool ready = ring_.write_ > position_;
-      const bool closed = ring_.closed_;
-      if (!ready && closed) {
+      if (ring_.write_ > position_) return TakeLocked(max_events, view);
+      if (ring_.closed_) {
         return absl::UnavailableError("the event ring was closed");
       }
-      if (ready) break;
     }
     WriterLock lock(&ring_.mu_);
     while (!cancelled_ && !ring_.closed_ && ring_.write_ <= position_) {
@@ -255,11 +254,9 @@ absl::StatusOr<size_t> RingReader::ReadView(size_t max_events,
       }
     }
   }
-  return Take(max_events, view);
 }
 
-size_t RingReader::Take(size_t max_events, RingView* view) {
-  ReaderLock lock(&ring_.mu_);
+size_t RingReader::TakeLocked(size_t max_events, RingView* view) {
   size_t appended = 0;
   const uint64_t write = ring_.write_;
   const uint64_t oldest = ring_.OldestLocked();

@@ -186,9 +186,10 @@ class RingReader {
 
  private:
   // Fills the view with up to max_events from position_ (a LOST first when
-  // lapped), holding the ring's lock shared only to take references.
+  // lapped): references only, the copying is the caller's, after the lock.
   // Returns how many.
-  size_t Take(size_t max_events, RingView* view);
+  size_t TakeLocked(size_t max_events, RingView* view)
+      ABSL_SHARED_LOCKS_REQUIRED(ring_.mu_);
 
   EventRing& ring_;
   uint64_t position_;
