@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/enrich/conntrack_flow.h"
 #include "tests/enrich/fixtures.h"
+#include "tests/enrich/test_clients.h"
 #include "tests/netns/netns.h"
 
 namespace flowtop::collector::enrich {
@@ -29,29 +30,6 @@ using ::flowtop::testing::FindFlow;
 using ::flowtop::testing::IpBytes;
 using ::flowtop::testing::MakeTempDir;
 using ::flowtop::testing::NetNs;
-
-// A python3 client: connects (TCP, retrying until the server listens) or
-// sends one datagram (UDP), reports its local port through a FIFO, then
-// stays alive holding the socket.
-std::string ClientCommand(const std::string& fifo, const std::string& family,
-                          const std::string& kind, const std::string& host, int port) {
-  return absl::StrCat(
-      "exec python3 -c '\n"
-      "import socket, time\n"
-      "while True:\n"
-      "    s = socket.socket(socket.", family, ", socket.", kind, ")\n"
-      "    try:\n"
-      "        if s.type == socket.SOCK_STREAM:\n"
-      "            s.connect((\"", host, "\", ", port, "))\n"
-      "        else:\n"
-      "            s.sendto(b\"hello\", (\"", host, "\", ", port, "))\n"
-      "        break\n"
-      "    except ConnectionRefusedError:\n"
-      "        s.close()\n"
-      "        time.sleep(0.05)\n"
-      "open(\"", fifo, "\", \"w\").write(str(s.getsockname()[1]) + \"\\n\")\n"
-      "time.sleep(600)\n'");
-}
 
 class ProcessNetnsTest : public ::testing::Test {
  protected:
@@ -73,16 +51,10 @@ class ProcessNetnsTest : public ::testing::Test {
   // Starts a client and returns (pid, local port) once it is connected.
   std::pair<pid_t, int> StartClient(const std::string& family, const std::string& kind,
                                     const std::string& host, int port) {
-    const std::string fifo = absl::StrCat(dir_, "/client", ++clients_);
-    EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-    absl::StatusOr<pid_t> pid = ns_->Spawn(ClientCommand(fifo, family, kind, host, port));
-    EXPECT_TRUE(pid.ok()) << pid.status();
-    std::ifstream in(fifo);  // blocks until the client reports
-    std::string line;
-    std::getline(in, line);
-    int local_port = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(line, &local_port)) << "client said: " << line;
-    return {pid.ok() ? *pid : -1, local_port};
+    absl::StatusOr<::flowtop::testing::Client> client =
+        ::flowtop::testing::StartClient(*ns_, dir_, {family, kind, host, port, ""});
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? std::make_pair(client->pid, client->port) : std::make_pair(-1, 0);
   }
 
   // Attributes inside the namespace (local addresses are per namespace).
@@ -98,7 +70,6 @@ class ProcessNetnsTest : public ::testing::Test {
   std::unique_ptr<InterfaceAddresses> local_;
   std::unique_ptr<ProcessAttributor> attributor_;
   std::string dir_;
-  int clients_ = 0;
 };
 
 TEST_F(ProcessNetnsTest, TcpOutboundAndInboundEndsGetTheirOwnProcesses) {

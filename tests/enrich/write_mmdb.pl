@@ -31,6 +31,8 @@ my @places = (
     ['81.2.69.0/24', 'GB', 'United Kingdom', 'England', 'London', 51.5142, -0.0931],
     ['2001:db8::/32', 'DE', 'Germany', 'Berlin', 'Berlin', 52.5244, 13.4105],
     ['2001:4860::/32', 'US', 'United States', 'California', 'Mountain View', 37.386, -122.0838],
+    # Addresses the namespace tests put on a dummy interface.
+    ['10.2.3.0/24', 'FR', 'France', 'Ile-de-France', 'Paris', 48.8534, 2.3488],
 );
 my @asns = (
     ['8.8.8.0/24', 15169, 'Google LLC'],
