@@ -1,7 +1,10 @@
 #include "collector/enrich/enricher.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,12 +13,39 @@
 namespace flowtop::collector::enrich {
 namespace {
 
-constexpr size_t kBatch = 64;
+constexpr size_t kBatch = 256;
 // Bound on remembered live flows; beyond it (DESTROY events lost) the map
 // starts over and results for older flows are dropped as stale.
 constexpr size_t kMaxLive = size_t{1} << 21;
 
+// Copies a 4- or 16-byte address; returns its length (0 for anything else).
+uint8_t CopyIp(const std::string& ip, char* out) {
+  if (ip.size() != 4 && ip.size() != 16) return 0;
+  std::memcpy(out, ip.data(), ip.size());
+  return static_cast<uint8_t>(ip.size());
+}
+
 }  // namespace
+
+v1::Flow Enricher::ToFlow(const Job& job) {
+  v1::Flow flow;
+  flow.set_conntrack_id(job.id);
+  flow.set_protocol(static_cast<v1::L4Protocol>(job.protocol));
+  flow.set_family(job.ip_len == 16 ? v1::IPV6 : v1::IPV4);
+  v1::Tuple* o = flow.mutable_original();
+  o->set_src_ip(job.ips[0], job.ip_len);
+  o->set_dst_ip(job.ips[1], job.ip_len);
+  o->set_src_port(job.ports[0]);
+  o->set_dst_port(job.ports[1]);
+  if (job.reply_ip_len != 0) {
+    v1::Tuple* r = flow.mutable_reply();
+    r->set_src_ip(job.ips[2], job.reply_ip_len);
+    r->set_dst_ip(job.ips[3], job.reply_ip_len);
+    r->set_src_port(job.ports[2]);
+    r->set_dst_port(job.ports[3]);
+  }
+  return flow;
+}
 
 std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
                                            EventSink& out, const Clock& clock) {
@@ -47,6 +77,7 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
   if (!options.no_dns) parts.dns = options.dns;
   parts.max_queue = options.max_queue;
   parts.workers = options.workers;
+  parts.worker_nice = options.worker_nice;
   return std::make_unique<Enricher>(std::move(parts), out, clock, std::move(hints));
 }
 
@@ -57,6 +88,7 @@ Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
       hints_(std::move(hints)),
       self_pid_(static_cast<uint32_t>(getpid())),
       max_queue_(parts.max_queue == 0 ? 1 : parts.max_queue),
+      worker_nice_(parts.worker_nice),
       sockets_(std::move(parts.sockets)),
       processes_(std::move(parts.processes)),
       local_(std::move(parts.local)),
@@ -108,11 +140,17 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
         job.id = id;
         job.generation = generation;
         const v1::Flow& flow = event.flow();
-        job.flow.set_conntrack_id(id);
-        job.flow.set_family(flow.family());
-        job.flow.set_protocol(flow.protocol());
-        *job.flow.mutable_original() = flow.original();
-        if (flow.has_reply()) *job.flow.mutable_reply() = flow.reply();
+        job.protocol = flow.protocol();
+        const v1::Tuple& o = flow.original();
+        const v1::Tuple& r = flow.reply();
+        job.ip_len = CopyIp(o.src_ip(), job.ips[0]);
+        CopyIp(o.dst_ip(), job.ips[1]);
+        job.reply_ip_len = CopyIp(r.src_ip(), job.ips[2]);
+        CopyIp(r.dst_ip(), job.ips[3]);
+        job.ports[0] = static_cast<uint16_t>(o.src_port());
+        job.ports[1] = static_cast<uint16_t>(o.dst_port());
+        job.ports[2] = static_cast<uint16_t>(r.src_port());
+        job.ports[3] = static_cast<uint16_t>(r.dst_port());
         ++stats_.queued;
         break;
       }
@@ -132,6 +170,12 @@ bool Enricher::Current(uint32_t id, uint64_t generation) const {
 }
 
 void Enricher::Work() {
+  // Linux applies a nice value per thread; failure (no permission to
+  // lower it) leaves the default, which is harmless.
+  if (worker_nice_ != 0) {
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), current + worker_nice_);
+  }
   std::vector<Job> jobs;
   std::vector<v1::FlowEvent> events;
   while (true) {
@@ -179,20 +223,21 @@ void Enricher::Work() {
   }
 }
 
-void Enricher::Enrich(Job& job, v1::FlowEvent* event) {
+void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
   event->set_type(v1::ENRICH);
-  v1::Flow& flow = *event->mutable_flow();
-  flow.set_conntrack_id(job.id);
-  v1::Enrichment& e = *flow.mutable_enrichment();
-  const v1::Tuple& o = job.flow.original();
-  bool own = resolver_ != nullptr && resolver_->IsOwnQuery(job.flow);
+  v1::Flow& out = *event->mutable_flow();
+  out.set_conntrack_id(job.id);
+  v1::Enrichment& e = *out.mutable_enrichment();
+  const v1::Flow flow = ToFlow(job);
+  const v1::Tuple& o = flow.original();
+  bool own = resolver_ != nullptr && resolver_->IsOwnQuery(flow);
   if (attributor_ != nullptr) {
-    attributor_->Attribute(job.flow, e.mutable_src()->mutable_process(),
+    attributor_->Attribute(flow, e.mutable_src()->mutable_process(),
                            e.mutable_dst()->mutable_process());
     // Our resolver's flow, if its socket was not seen yet: a query to port
     // 53 sent by this very process.
     if (!own && o.dst_port() == 53 && e.src().process().pid() == self_pid_ &&
-        (job.flow.protocol() == v1::UDP || job.flow.protocol() == v1::TCP)) {
+        (flow.protocol() == v1::UDP || flow.protocol() == v1::TCP)) {
       own = true;
     }
   }
@@ -208,7 +253,7 @@ void Enricher::Enrich(Job& job, v1::FlowEvent* event) {
     if (dst.ByteSizeLong() != 0) *e.mutable_dst()->mutable_geo() = std::move(dst);
   }
   if (services_ != nullptr) {
-    e.set_service(services_->Guess(job.flow.protocol(), o.src_port(), o.dst_port()));
+    e.set_service(services_->Guess(flow.protocol(), o.src_port(), o.dst_port()));
   }
   if (resolver_ != nullptr && !own) {
     LookupName(job, o.src_ip(), /*src=*/true, e.mutable_src());

@@ -57,7 +57,10 @@ struct EnricherOptions {
   ServiceFiles services;    // tcp.conf, udp.conf, /etc/services
   ReverseResolverOptions dns;
   size_t max_queue = 1 << 16;  // flows waiting for a worker
-  int workers = 2;
+  int workers = 1;
+  // Workers run at this nice level (relative to the process) so that on a
+  // busy machine the event path wins the CPU over enrichment.
+  int worker_nice = 10;
 };
 
 // The lookups an Enricher uses; Create builds the real ones, tests and
@@ -70,7 +73,8 @@ struct EnricherParts {
   std::unique_ptr<ServiceNames> services;
   std::optional<ReverseResolverOptions> dns;  // nullopt: no reverse DNS
   size_t max_queue = 1 << 16;
-  int workers = 2;
+  int workers = 1;
+  int worker_nice = 10;
 };
 
 struct EnricherStats {
@@ -111,11 +115,18 @@ class Enricher final : public EventSink {
   void Drain();
 
  private:
+  // What a worker needs of a flow, copied without allocating (the caller's
+  // thread pays only for this copy).
   struct Job {
     uint32_t id;
     uint64_t generation;
-    v1::Flow flow;  // tuples and protocol only
+    int protocol;
+    uint8_t ip_len;        // 4 or 16 (0: no addresses)
+    uint8_t reply_ip_len;  // 0 when the flow has no reply tuple
+    uint16_t ports[4];     // original src, dst; reply src, dst
+    char ips[4][16];       // same order
   };
+  static v1::Flow ToFlow(const Job& job);
   struct Waiter {
     uint32_t id;
     uint64_t generation;
@@ -123,7 +134,7 @@ class Enricher final : public EventSink {
   };
 
   void Work();
-  void Enrich(Job& job, v1::FlowEvent* event);
+  void Enrich(const Job& job, v1::FlowEvent* event);
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
   bool Current(uint32_t id, uint64_t generation) const;
@@ -133,6 +144,7 @@ class Enricher final : public EventSink {
   std::vector<std::string> hints_;
   const uint32_t self_pid_;
   const size_t max_queue_;
+  const int worker_nice_;
   std::unique_ptr<SocketLookup> sockets_;
   std::unique_ptr<ProcessLookup> processes_;
   std::unique_ptr<LocalAddresses> local_;
