@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/enrich/conf_files.h"
 
 namespace flowtop::collector::enrich {
 namespace {
@@ -71,8 +72,10 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
     }
   }
   std::vector<std::string> problems;
-  parts.services =
-      std::make_unique<ServiceNames>(ServiceNames::Load(options.services, &problems));
+  ServiceFiles files = options.services;
+  if (files.tcp_conf.empty()) files.tcp_conf = FindConfFile("tcp.conf");
+  if (files.udp_conf.empty()) files.udp_conf = FindConfFile("udp.conf");
+  parts.services = std::make_unique<ServiceNames>(ServiceNames::Load(files, &problems));
   for (std::string& p : problems) hints.push_back(std::move(p));
   if (!options.no_dns) parts.dns = options.dns;
   parts.max_queue = options.max_queue;

@@ -54,7 +54,8 @@ struct EnricherOptions {
   bool no_geoip = false;    // -G/--no-geoip
   bool no_process = false;  // process attribution off
   GeoIpOptions geoip;       // database files and search path
-  ServiceFiles services;    // tcp.conf, udp.conf, /etc/services
+  // tcp.conf, udp.conf (empty: FindConfFile), /etc/services.
+  ServiceFiles services;
   ReverseResolverOptions dns;
   size_t max_queue = 1 << 16;  // flows waiting for a worker
   int workers = 1;
