@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "collector/enrich/conf_files.h"
 #include "collector/enrich/geoip.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -320,6 +321,49 @@ absl::StatusOr<GeoIpUpdateReport> UpdateGeoIpDatabases(
         "GeoIP update failed, old databases kept: ", absl::StrJoin(report.failures, "; ")));
   }
   return report;
+}
+
+int RunGeoIpUpdateCommand(const std::string& conf_path, const std::string& data_dir,
+                          std::FILE* out, std::FILE* err) {
+  GeoIpUpdateOptions options;
+  options.conf_path = conf_path.empty() ? FindConfFile("geoip.conf") : conf_path;
+  if (options.conf_path.empty()) {
+    std::fprintf(err, "flowtop: no geoip.conf found in %s: pass its path\n",
+                 absl::StrJoin(DefaultConfDirs(), ", ").c_str());
+    return 2;
+  }
+  options.data_dir = data_dir.empty() ? DefaultGeoIpDataDir() : data_dir;
+  const bool tty = isatty(fileno(out));
+  bool open_line = false;
+  options.progress = [&](absl::string_view line) {
+    const bool step = absl::StrContains(line, " MiB");
+    if (tty && step) {
+      std::fprintf(out, "\r\033[K%.*s", static_cast<int>(line.size()), line.data());
+      open_line = true;
+    } else {
+      if (open_line) std::fputc('\n', out);
+      open_line = false;
+      std::fprintf(out, "%.*s\n", static_cast<int>(line.size()), line.data());
+    }
+    std::fflush(out);
+  };
+  absl::StatusOr<GeoIpUpdateReport> report = UpdateGeoIpDatabases(options);
+  if (open_line) std::fputc('\n', out);
+  if (!report.ok()) {
+    std::fprintf(err, "flowtop: %s\n", std::string(report.status().message()).c_str());
+    const bool config = report.status().code() == absl::StatusCode::kNotFound ||
+                        report.status().code() == absl::StatusCode::kInvalidArgument;
+    return config ? 2 : 1;
+  }
+  for (const std::string& problem : report->conf_problems) {
+    std::fprintf(err, "flowtop: %s\n", problem.c_str());
+  }
+  for (const std::string& failure : report->failures) {
+    std::fprintf(err, "flowtop: %s\n", failure.c_str());
+  }
+  std::fprintf(out, "flowtop: %zu GeoIP database(s) installed in %s\n",
+               report->installed.size(), options.data_dir.c_str());
+  return 0;
 }
 
 }  // namespace flowtop::collector::enrich

@@ -14,6 +14,7 @@
 #define FLOWTOP_COLLECTOR_ENRICH_GEOIP_UPDATE_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -62,6 +63,16 @@ struct GeoIpUpdateReport {
 // (the message lists each mirror and why). Old files are never removed.
 absl::StatusOr<GeoIpUpdateReport> UpdateGeoIpDatabases(
     const GeoIpUpdateOptions& options);
+
+// The whole `flowtop --update` command for the CLI: uses `conf_path` (""
+// finds geoip.conf through FindConfFile) and `data_dir` ("" means
+// DefaultGeoIpDataDir()), keeps one progress line updated on `out` (with
+// '\r' when `out` is a terminal, one line per step otherwise), prints each
+// outcome, and one line per failed mirror plus a final error to `err`.
+// Returns the exit status: 0 when at least one database was installed,
+// 1 when none was (the old databases are kept), 2 for a configuration error.
+int RunGeoIpUpdateCommand(const std::string& conf_path, const std::string& data_dir,
+                          std::FILE* out, std::FILE* err);
 
 }  // namespace flowtop::collector::enrich
 

@@ -145,6 +145,34 @@ TEST_F(GeoIpUpdateTest, SizeLimitRejectsLargeFiles) {
   EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), old_bytes_);
 }
 
+TEST_F(GeoIpUpdateTest, CommandPrintsProgressAndOutcome) {
+  const std::string url = Serve("good", good_bytes_);
+  const std::string conf = served_ + "/../cmd.conf";
+  WriteFile(conf, url + "\n");
+  const std::string out_path = served_ + "/../out.txt", err_path = served_ + "/../err.txt";
+  std::FILE* out = std::fopen(out_path.c_str(), "w");
+  std::FILE* err = std::fopen(err_path.c_str(), "w");
+  EXPECT_EQ(RunGeoIpUpdateCommand(conf, data_, out, err), 0);
+  std::fclose(out);
+  std::fclose(err);
+  EXPECT_THAT(ReadFile(out_path), HasSubstr("city.mmdb from " + url + ": "));
+  EXPECT_THAT(ReadFile(out_path), HasSubstr("1 GeoIP database(s) installed in " + data_));
+  EXPECT_EQ(ReadFile(err_path), "");
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), good_bytes_);
+
+  // A corrupt file: exit status 1, the mirror and the reason on stderr.
+  const std::string bad = Serve("bad", std::string(100, 'x'));
+  WriteFile(conf, bad + "\n");
+  err = std::fopen(err_path.c_str(), "w");
+  out = std::fopen(out_path.c_str(), "w");
+  EXPECT_EQ(RunGeoIpUpdateCommand(conf, data_, out, err), 1);
+  std::fclose(out);
+  std::fclose(err);
+  EXPECT_THAT(ReadFile(err_path), HasSubstr(bad + ": not a usable MaxMind DB"));
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), good_bytes_);
+  EXPECT_EQ(RunGeoIpUpdateCommand("/nonexistent/geoip.conf", data_, stdout, stderr), 2);
+}
+
 TEST_F(GeoIpUpdateTest, ConfProblemsAreReportedWithLineNumbers) {
   std::vector<std::string> problems;
   const std::string conf = served_ + "/../bad.conf";
