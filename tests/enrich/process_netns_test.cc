@@ -50,9 +50,10 @@ class ProcessNetnsTest : public ::testing::Test {
 
   // Starts a client and returns (pid, local port) once it is connected.
   std::pair<pid_t, int> StartClient(const std::string& family, const std::string& kind,
-                                    const std::string& host, int port) {
+                                    const std::string& host, int port,
+                                    const std::string& proto = "0") {
     absl::StatusOr<::flowtop::testing::Client> client =
-        ::flowtop::testing::StartClient(*ns_, dir_, {family, kind, host, port, ""});
+        ::flowtop::testing::StartClient(*ns_, dir_, {family, kind, host, port, "", proto});
     EXPECT_TRUE(client.ok()) << client.status();
     return client.ok() ? std::make_pair(client->pid, client->port) : std::make_pair(-1, 0);
   }
@@ -149,6 +150,36 @@ TEST_F(ProcessNetnsTest, UdpBothEndsAndAForwardedFlowShowsDash) {
   auto [src_after, dst_after] = Attribute(*flow);
   EXPECT_EQ(src_after.pid(), 0u);
   EXPECT_EQ(dst_after.name(), "socat");
+}
+
+TEST_F(ProcessNetnsTest, UdpLiteBothEnds) {
+  // A python3 UDP-lite receiver that says when it is bound.
+  const std::string ready = dir_ + "/server_ready";
+  ASSERT_EQ(mkfifo(ready.c_str(), 0600), 0);
+  absl::StatusOr<pid_t> server = ns_->Spawn(absl::StrCat(
+      "exec python3 -c '\n"
+      "import socket, time\n"
+      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)\n"
+      "s.bind((\"127.0.0.1\", 8004))\n"
+      "open(\"", ready, "\", \"w\").write(\"ready\\n\")\n"
+      "time.sleep(600)\n'"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    std::ifstream in(ready);
+    std::string line;
+    std::getline(in, line);
+    ASSERT_EQ(line, "ready");
+  }
+  auto [client, client_port] =
+      StartClient("AF_INET", "SOCK_DGRAM", "127.0.0.1", 8004, "socket.IPPROTO_UDPLITE");
+  absl::StatusOr<v1::Flow> flow =
+      FindFlow(*ns_, absl::StrCat("-p udplite --dport 8004 --sport ", client_port));
+  ASSERT_TRUE(flow.ok()) << flow.status();
+  EXPECT_EQ(flow->protocol(), v1::UDPLITE);
+  auto [src, dst] = Attribute(*flow);
+  EXPECT_EQ(src.pid(), static_cast<uint32_t>(client));
+  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(*server));
+  EXPECT_EQ(dst.name(), "python3");
 }
 
 }  // namespace

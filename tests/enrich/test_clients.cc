@@ -22,7 +22,8 @@ absl::StatusOr<Client> StartClient(NetNs& ns, const std::string& dir,
       "exec python3 -c '\n"
       "import socket, time\n"
       "while True:\n"
-      "    s = socket.socket(socket.", spec.family, ", socket.", spec.kind, ")\n",
+      "    s = socket.socket(socket.", spec.family, ", socket.", spec.kind, ", ",
+      spec.proto, ")\n",
       bind,
       "    try:\n"
       "        if s.type == socket.SOCK_STREAM:\n"

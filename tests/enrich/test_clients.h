@@ -19,6 +19,7 @@ struct ClientSpec {
   std::string host;                 // server address
   int port = 0;
   std::string bind;  // local address to bind first ("" for any)
+  std::string proto = "0";  // third socket() argument, e.g. "socket.IPPROTO_UDPLITE"
 };
 
 struct Client {
