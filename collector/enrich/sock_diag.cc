@@ -69,13 +69,16 @@ absl::StatusOr<SocketInfo> SockDiag::Find(const SocketKey& key) {
     return absl::InvalidArgumentError("socket lookup needs TCP, UDP or UDP-lite with ports");
   }
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<SocketInfo> info = Query(key, /*swap=*/false);
-  // The kernel's UDP exact lookup reads idiag_src as the packet's source
-  // (our remote end); TCP reads it as the local end. Ask the other way round
-  // when the first answer does not fit; Query checks every answer.
-  if (!info.ok() && info.status().code() == absl::StatusCode::kNotFound &&
-      key.protocol != v1::TCP) {
-    info = Query(key, /*swap=*/true);
+  // The kernel's TCP exact lookup reads idiag_src as the local end; its UDP
+  // lookup reads idiag_src as the packet's source, our remote end ("src and
+  // dst are swapped for historical reasons", udp_diag.c). Ask UDP that way
+  // first and the other way when it finds nothing, in case a kernel changes
+  // it; Query checks every answer against the key, so no order can give a
+  // wrong socket.
+  const bool udp = key.protocol != v1::TCP;
+  absl::StatusOr<SocketInfo> info = Query(key, /*swap=*/udp);
+  if (udp && !info.ok() && info.status().code() == absl::StatusCode::kNotFound) {
+    info = Query(key, /*swap=*/false);
   }
   return info;
 }

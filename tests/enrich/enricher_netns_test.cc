@@ -128,7 +128,10 @@ TEST_F(EnricherNetnsTest, ProcessesGeoServiceAndNamesArrive) {
   pipeline_.Publish(absl::MakeSpan(batch));
 
   ASSERT_TRUE(watch_.WaitForNames(1));
-  // Enrichment is applied to the table before sinks see the events.
+  // The names may come back before the worker has published the rest of
+  // its batch; Drain waits for that. Enrichment is applied to the table
+  // before sinks see the events.
+  enricher_->Drain();
   const v1::Flow flow = pipeline_.WithTable([](const FlowTable& table) { return *table.Find(1); });
   const v1::Enrichment& e = flow.enrichment();
   EXPECT_EQ(e.src().hostname(), "client.test");
