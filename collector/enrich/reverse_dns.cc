@@ -147,6 +147,13 @@ absl::StatusOr<std::unique_ptr<ReverseResolver>> ReverseResolver::Create(
           "): use addresses like 127.0.0.1, 127.0.0.1:5353 or [::1]:53"));
     }
   }
+  ares_set_socket_callback(
+      resolver->channel_,
+      [](ares_socket_t, int, void* self) {
+        static_cast<ReverseResolver*>(self)->socket_created_ = true;
+        return 0;
+      },
+      resolver.get());
   resolver->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (resolver->wake_fd_ < 0) {
     return absl::UnavailableError(absl::StrCat("eventfd: ", strerror(errno)));
@@ -287,15 +294,25 @@ void ReverseResolver::Finish(const std::string& ip, int status,
 void ReverseResolver::NoteSockets() {
   ares_socket_t socks[ARES_GETSOCK_MAXNUM];
   const int bits = ares_getsock(channel_, socks, ARES_GETSOCK_MAXNUM);
+  std::vector<ares_socket_t> active;
   for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-    if (!ARES_GETSOCK_READABLE(bits, i) && !ARES_GETSOCK_WRITABLE(bits, i)) continue;
+    if (ARES_GETSOCK_READABLE(bits, i) || ARES_GETSOCK_WRITABLE(bits, i)) {
+      active.push_back(socks[i]);
+    }
+  }
+  // Only a new socket (c-ares may reuse a closed one's fd number) or a
+  // changed set can hold a socket not noted yet.
+  if (!socket_created_ && active == noted_fds_) return;
+  socket_created_ = false;
+  noted_fds_ = active;
+  for (size_t i = 0; i < active.size(); ++i) {
     sockaddr_storage local{}, remote{};
     socklen_t llen = sizeof(local), rlen = sizeof(remote);
     int type = 0;
     socklen_t tlen = sizeof(type);
-    if (getsockname(socks[i], reinterpret_cast<sockaddr*>(&local), &llen) != 0 ||
-        getpeername(socks[i], reinterpret_cast<sockaddr*>(&remote), &rlen) != 0 ||
-        getsockopt(socks[i], SOL_SOCKET, SO_TYPE, &type, &tlen) != 0) {
+    if (getsockname(active[i], reinterpret_cast<sockaddr*>(&local), &llen) != 0 ||
+        getpeername(active[i], reinterpret_cast<sockaddr*>(&remote), &rlen) != 0 ||
+        getsockopt(active[i], SOL_SOCKET, SO_TYPE, &type, &tlen) != 0) {
       continue;
     }
     OwnSocket own;

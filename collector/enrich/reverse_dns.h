@@ -122,6 +122,8 @@ class ReverseResolver {
   const Clock& clock_;
   const Callback callback_;
   ares_channel channel_ = nullptr;  // used by the resolver thread only
+  std::vector<ares_socket_t> noted_fds_;  // resolver thread only
+  bool socket_created_ = false;           // resolver thread only
   int wake_fd_ = -1;                // eventfd
   std::thread thread_;
 
