@@ -69,7 +69,7 @@ struct Download {
   bool write_failed = false;
   std::string label;  // "name from url"
   const std::function<void(absl::string_view)>* progress = nullptr;
-  int64_t last_reported_tenths = -1;
+  int64_t last_reported_mib = -1;
 };
 
 size_t WriteCallback(char* data, size_t size, size_t nmemb, void* user) {
@@ -91,9 +91,10 @@ int ProgressCallback(void* user, curl_off_t total, curl_off_t now, curl_off_t,
                      curl_off_t) {
   auto* d = static_cast<Download*>(user);
   if (d->progress == nullptr || !*d->progress) return 0;
-  const int64_t tenths = static_cast<int64_t>(now) * 10 / (1 << 20);
-  if (tenths == d->last_reported_tenths) return 0;
-  d->last_reported_tenths = tenths;
+  // One line per MiB: a live line on a terminal, a readable log otherwise.
+  const int64_t mib_done = static_cast<int64_t>(now) / (1 << 20);
+  if (mib_done == d->last_reported_mib) return 0;
+  d->last_reported_mib = mib_done;
   const double mib = static_cast<double>(now) / (1 << 20);
   if (total > 0) {
     (*d->progress)(absl::StrFormat("%s: %.1f of %.1f MiB", d->label, mib,
