@@ -21,6 +21,8 @@
 namespace flowtop::collector::enrich {
 namespace {
 
+constexpr size_t kMaxUnowned = 1 << 16;
+
 // Returns the inode of a "socket:[N]" link, or 0.
 uint64_t SocketInode(const char* link) {
   absl::string_view text = link;
@@ -48,8 +50,11 @@ std::vector<pid_t> ListPids(const std::string& proc) {
 }  // namespace
 
 ProcIndex::ProcIndex(const Clock& clock, std::string proc_root,
-                     absl::Duration min_sweep_interval)
-    : clock_(clock), proc_(std::move(proc_root)), min_sweep_interval_(min_sweep_interval) {}
+                     absl::Duration min_sweep_interval, absl::Duration unowned_ttl)
+    : clock_(clock),
+      proc_(std::move(proc_root)),
+      min_sweep_interval_(min_sweep_interval),
+      unowned_ttl_(unowned_ttl) {}
 
 bool ProcIndex::StillHolds(const Holder& holder, uint64_t inode) const {
   const std::string path = absl::StrCat(proc_, "/", holder.pid, "/fd/", holder.fd);
@@ -60,13 +65,15 @@ bool ProcIndex::StillHolds(const Holder& holder, uint64_t inode) const {
   return SocketInode(link) == inode;
 }
 
-bool ProcIndex::Scan(uint64_t inode, bool* full) {
+bool ProcIndex::Scan(uint64_t inode, bool only_new, bool* full) {
   ++stats_.scans;
   *full = false;
   bool found = false;
   char link[64];
   absl::flat_hash_set<uint64_t> seen;
-  for (pid_t pid : ListPids(proc_)) {
+  const std::vector<pid_t> pids = ListPids(proc_);
+  for (pid_t pid : pids) {
+    if (only_new && swept_pids_.contains(pid)) continue;
     const std::string dir = absl::StrCat(proc_, "/", pid, "/fd");
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) continue;  // exited, or a kernel thread we may not read
@@ -87,9 +94,11 @@ bool ProcIndex::Scan(uint64_t inode, bool* full) {
     closedir(d);
     if (found) return true;
   }
+  if (only_new) return false;
   *full = true;
   // A full sweep saw every live socket: forget the ones that are gone.
   absl::erase_if(map_, [&seen](const auto& kv) { return !seen.contains(kv.first); });
+  swept_pids_ = absl::flat_hash_set<pid_t>(pids.begin(), pids.end());
   return false;
 }
 
@@ -108,15 +117,23 @@ absl::StatusOr<v1::Process> ProcIndex::OwnerOf(uint64_t inode) {
         map_.erase(it);
       }
       const absl::Time now = clock_.Now();
-      if (now - last_sweep_ < min_sweep_interval_) {
-        ++stats_.rate_limited;
-        return absl::NotFoundError("no process holds this socket (rate-limited rescan)");
+      auto unowned = unowned_.find(inode);
+      if (unowned != unowned_.end()) {
+        if (unowned->second > now) {
+          ++stats_.known_unowned;
+          return absl::NotFoundError("no process holds this socket (seen recently)");
+        }
+        unowned_.erase(unowned);
       }
+      const bool only_new = now - last_sweep_ < min_sweep_interval_;
+      if (only_new) ++stats_.rate_limited;
       bool full = false;
-      const bool found = Scan(inode, &full);
+      const bool found = Scan(inode, only_new, &full);
       if (full) {
         ++stats_.full_sweeps;
         last_sweep_ = now;
+        absl::erase_if(unowned_, [now](const auto& kv) { return kv.second <= now; });
+        if (unowned_.size() < kMaxUnowned) unowned_[inode] = now + unowned_ttl_;
       }
       if (!found) return absl::NotFoundError("no process holds this socket");
       holder = map_[inode];

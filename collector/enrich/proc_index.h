@@ -6,9 +6,11 @@
 // or closed the socket is never named. A miss refreshes the map
 // incrementally: processes are scanned newest PID first and the scan stops
 // as soon as the socket is found, so a new socket of a new process costs a
-// few directory reads. Only a miss that needs a full sweep is rate-limited:
-// after a full sweep that did not find an inode, further misses answer
-// NOT_FOUND without scanning until `min_sweep_interval` has passed.
+// few directory reads. Full sweeps (a scan that reaches every process) are
+// rate-limited to one per `min_sweep_interval`; between them a miss scans
+// only the processes that appeared since the last full sweep. An inode that
+// a full sweep could not place (a kernel socket, a process in another PID
+// namespace) is remembered for `unowned_ttl` and answered at once.
 //
 // Thread-safe.
 #ifndef FLOWTOP_COLLECTOR_ENRICH_PROC_INDEX_H_
@@ -21,6 +23,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -42,13 +45,15 @@ struct ProcIndexStats {
   uint64_t stale = 0;         // cached entries found wrong and dropped
   uint64_t scans = 0;         // incremental scans (stopped early or full)
   uint64_t full_sweeps = 0;
-  uint64_t rate_limited = 0;  // misses answered without scanning
+  uint64_t rate_limited = 0;  // misses that scanned only new processes
+  uint64_t known_unowned = 0;  // misses answered from the unowned cache
 };
 
 class ProcIndex final : public ProcessLookup {
  public:
   explicit ProcIndex(const Clock& clock, std::string proc_root = "/proc",
-                     absl::Duration min_sweep_interval = absl::Milliseconds(200));
+                     absl::Duration min_sweep_interval = absl::Milliseconds(200),
+                     absl::Duration unowned_ttl = absl::Seconds(5));
 
   absl::StatusOr<v1::Process> OwnerOf(uint64_t inode) override;
   ProcIndexStats stats() const;
@@ -62,17 +67,21 @@ class ProcIndex final : public ProcessLookup {
     pid_t pid;
     int fd;
   };
-  // Scans processes (newest first) until `inode` is found; returns whether
-  // it was, and whether the scan was a full sweep.
-  bool Scan(uint64_t inode, bool* full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Scans processes (newest first; with `only_new`, only those the last
+  // full sweep did not see) until `inode` is found; returns whether it was,
+  // and whether the scan was a full sweep.
+  bool Scan(uint64_t inode, bool only_new, bool* full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StillHolds(const Holder& holder, uint64_t inode) const;
 
   const Clock& clock_;
   const std::string proc_;
   const absl::Duration min_sweep_interval_;
+  const absl::Duration unowned_ttl_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, Holder> map_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::flat_hash_set<pid_t> swept_pids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, absl::Time> unowned_ ABSL_GUARDED_BY(mu_);
   ProcIndexStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -61,19 +62,61 @@ TEST(ProcIndexTest, ClosedSocketIsNeverAttributed) {
   close(other);
 }
 
-TEST(ProcIndexTest, FullSweepsAreRateLimited) {
+TEST(ProcIndexTest, FullSweepsAreRateLimitedAndUnownedInodesRemembered) {
   FakeClock clock;
-  ProcIndex index(clock, "/proc", absl::Milliseconds(200));
-  const uint64_t unknown = 0xfffffffffffULL;
+  ProcIndex index(clock, "/proc", absl::Milliseconds(200), absl::Seconds(5));
+  const uint64_t unknown = 0xfffffffff00ULL;
   EXPECT_FALSE(index.OwnerOf(unknown).ok());
   EXPECT_EQ(index.stats().full_sweeps, 1u);
+  // The same inode again: answered from the unowned cache, no scan.
+  const uint64_t scans = index.stats().scans;
   EXPECT_FALSE(index.OwnerOf(unknown).ok());
+  EXPECT_EQ(index.stats().known_unowned, 1u);
+  EXPECT_EQ(index.stats().scans, scans);
+  // Another unknown inode within the interval: only new processes scanned.
+  EXPECT_FALSE(index.OwnerOf(unknown + 1).ok());
   EXPECT_EQ(index.stats().full_sweeps, 1u);
   EXPECT_EQ(index.stats().rate_limited, 1u);
   clock.Advance(absl::Milliseconds(201));
-  EXPECT_FALSE(index.OwnerOf(unknown).ok());
+  EXPECT_FALSE(index.OwnerOf(unknown + 2).ok());
   EXPECT_EQ(index.stats().full_sweeps, 2u);
+  // After its TTL the first inode is looked for again.
+  clock.Advance(absl::Seconds(6));
+  EXPECT_FALSE(index.OwnerOf(unknown).ok());
+  EXPECT_EQ(index.stats().full_sweeps, 3u);
   EXPECT_EQ(index.OwnerOf(0).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ProcIndexTest, NewProcessIsFoundEvenWithinTheRateLimit) {
+  FakeClock clock;
+  ProcIndex index(clock, "/proc", absl::Hours(1));
+  EXPECT_FALSE(index.OwnerOf(0xfffffffff00ULL).ok());  // a full sweep now
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(pipe(to_parent), 0);
+  ASSERT_EQ(pipe(to_child), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(to_child[1]);  // so that the parent's close ends the read below
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct stat st;
+    fstat(fd, &st);
+    const uint64_t inode = st.st_ino;
+    (void)!write(to_parent[1], &inode, sizeof(inode));
+    char c;
+    (void)!read(to_child[0], &c, 1);  // until the parent is done
+    _exit(0);
+  }
+  close(to_child[0]);
+  uint64_t inode = 0;
+  ASSERT_EQ(read(to_parent[0], &inode, sizeof(inode)), static_cast<ssize_t>(sizeof(inode)));
+  absl::StatusOr<v1::Process> owner = index.OwnerOf(inode);
+  close(to_child[1]);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->pid(), static_cast<uint32_t>(child));
+  EXPECT_EQ(index.stats().full_sweeps, 1u);
+  EXPECT_EQ(index.stats().rate_limited, 1u);
 }
 
 TEST(ProcIndexTest, ReadProcessOfAGonePidIsNotFound) {
