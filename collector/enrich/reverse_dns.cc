@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<ReverseResolver>> ReverseResolver::Create(
   if (rc != ARES_SUCCESS) {
     return absl::UnavailableError(absl::StrCat("c-ares: ", ares_strerror(rc)));
   }
+  resolver->library_initialized_ = true;
   ares_options opts{};
   opts.flags = ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH;
   opts.timeout = static_cast<int>(absl::ToInt64Milliseconds(o.query_timeout));
@@ -177,8 +178,8 @@ ReverseResolver::~ReverseResolver() {
   }
   if (channel_ != nullptr) {
     ares_destroy(channel_);  // OnAnswer sees ARES_EDESTRUCTION and does nothing
-    ares_library_cleanup();
   }
+  if (library_initialized_) ares_library_cleanup();
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 

@@ -124,6 +124,7 @@ class ReverseResolver {
   ares_channel channel_ = nullptr;  // used by the resolver thread only
   std::vector<ares_socket_t> noted_fds_;  // resolver thread only
   bool socket_created_ = false;           // resolver thread only
+  bool library_initialized_ = false;
   int wake_fd_ = -1;                // eventfd
   std::thread thread_;
 
