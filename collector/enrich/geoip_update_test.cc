@@ -173,6 +173,32 @@ TEST_F(GeoIpUpdateTest, CommandPrintsProgressAndOutcome) {
   EXPECT_EQ(RunGeoIpUpdateCommand("/nonexistent/geoip.conf", data_, stdout, stderr), 2);
 }
 
+TEST_F(GeoIpUpdateTest, HttpsMirrorIsVerifiedAndUsed) {
+  const std::string certs = MakeTempDir("certs");
+  auto tls = HttpServer::StartTls(served_, certs);
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  Serve("tls", good_bytes_);
+  const std::string url = (*tls)->Url("tls/city.mmdb");
+  ASSERT_EQ(url.rfind("https://", 0), 0u);
+  const std::string conf = served_ + "/../tls.conf";
+  WriteFile(conf, url + "\n");
+  GeoIpUpdateOptions options;
+  options.conf_path = conf;
+  options.data_dir = data_;
+  options.timeout = absl::Seconds(30);
+  // Without trusting the self-signed certificate: refused, old file kept.
+  auto refused = UpdateGeoIpDatabases(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("city.mmdb from " + url + ": "));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("certificate"));
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), old_bytes_);
+  // Trusting it: installed.
+  options.ca_file = certs + "/cert.pem";
+  auto report = UpdateGeoIpDatabases(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), good_bytes_);
+}
+
 TEST_F(GeoIpUpdateTest, ConfProblemsAreReportedWithLineNumbers) {
   std::vector<std::string> problems;
   const std::string conf = served_ + "/../bad.conf";
