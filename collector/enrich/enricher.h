@@ -22,6 +22,10 @@
 //
 // Create the Enricher in the network namespace it observes: its threads and
 // sockets (sock_diag, DNS) stay in the namespace of the creating thread.
+//
+// Lifetime: the Pipeline must outlive the Enricher (workers publish into
+// it), and the sources must be stopped before the Enricher is destroyed (the
+// Pipeline keeps calling its sinks).
 #ifndef FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
 #define FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
 
