@@ -94,12 +94,7 @@ int RunFlowtop(int argc, char** argv, Program& program) {
         PrintError("--update is not available in this build");
         return 1;
       }
-      absl::Status st = program.update_geoip();
-      if (!st.ok()) {
-        PrintError(st.message());
-        return 1;
-      }
-      return 0;
+      return program.update_geoip();
     }
     case Options::Action::kRun:
       break;

@@ -23,8 +23,8 @@ using Subcommand = std::function<int(int argc, char** argv)>;
 struct Program {
   SourceFactory* factory = nullptr;
   std::map<std::string, Subcommand> subcommands;
-  // -u/--update: updates the GeoIP databases. Returns the error to print.
-  std::function<absl::Status()> update_geoip;
+  // -u/--update: updates the GeoIP databases; returns the exit code.
+  std::function<int()> update_geoip;
 };
 
 // Runs flowtop. Returns the process exit code: 0 success, 1 run-time error

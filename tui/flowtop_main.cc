@@ -1,6 +1,9 @@
 // flowtop: a top-like view of the kernel's connection tracking, locally, on
 // several flowtopd endpoints, or from a recording.
+#include <cstdio>
 #include <memory>
+
+#include "collector/enrich/geoip_update.h"
 
 #include "tui/cli.h"
 #include "tui/real_sources.h"
@@ -10,5 +13,8 @@ int main(int argc, char** argv) {
       flowtop::tui::NewRealSourceFactory();
   flowtop::tui::Program program;
   program.factory = factory.get();
+  program.update_geoip = []() {
+    return flowtop::collector::enrich::RunGeoIpUpdateCommand("", "", stdout, stderr);
+  };
   return flowtop::tui::RunFlowtop(argc, argv, program);
 }

@@ -23,6 +23,12 @@ uint64_t Snapshot::LostEvents() const {
   return n;
 }
 
+uint64_t Snapshot::LossGaps() const {
+  uint64_t n = 0;
+  for (const SourceState& s : sources) n += s.loss_gaps;
+  return n;
+}
+
 int Snapshot::Disconnected() const {
   int n = 0;
   for (const SourceState& s : sources) n += s.connected ? 0 : 1;
@@ -235,12 +241,16 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
         source.state.synced = true;
         break;
       case v1::LOST:
-        // A source that cannot count its loss still lost something.
-        source.state.lost_events += event.lost().count() == 0 ? 1 : event.lost().count();
+        if (event.lost().count() == 0) {
+          ++source.state.loss_gaps;  // a loss the source could not count
+        } else {
+          source.state.lost_events += event.lost().count();
+        }
         break;
       case v1::STATUS:
-        if (source.state.label.empty() && !event.status().node().empty()) {
-          source.state.label = event.status().node();
+        // A RemoteSource reports its link in-band.
+        if (!event.status().endpoint().empty()) {
+          SetConnectedLocked(index, event.status().connected(), event.status().error());
         }
         break;
       default:
@@ -252,6 +262,16 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
 
 void Model::SetConnected(int index, bool connected, std::string error) {
   absl::MutexLock lock(&mu_);
+  SetConnectedLocked(index, connected, std::move(error));
+}
+
+void Model::AddNote(std::string note) {
+  absl::MutexLock lock(&mu_);
+  notes_.push_back(std::move(note));
+  ++version_;
+}
+
+void Model::SetConnectedLocked(int index, bool connected, std::string error) {
   SourceData& source = sources_.at(static_cast<size_t>(index));
   if (connected && !source.state.connected) {
     ++source.generation;  // the re-sent snapshot will sweep older rows
@@ -286,6 +306,7 @@ Snapshot Model::TakeSnapshot() const {
   snap.keepalive = bin_;
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
+  snap.notes = notes_;
   snap.version = version_;
   return snap;
 }

@@ -69,6 +69,7 @@ struct SourceState {
   bool ended = false;         // the source stopped (e.g. end of a recording)
   std::string error;          // why it is disconnected or ended, if known
   uint64_t lost_events = 0;   // summed from LOST events
+  uint64_t loss_gaps = 0;     // LOST events that could not count (e.g. a reconnect)
   uint64_t events = 0;
 };
 
@@ -78,9 +79,11 @@ struct Snapshot {
   std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
+  std::vector<std::string> notes;  // notices for the status line, oldest first
   uint64_t version = 0;       // Model::version() when taken
 
   uint64_t LostEvents() const;
+  uint64_t LossGaps() const;
   int Disconnected() const;
 };
 
@@ -105,6 +108,9 @@ class Model {
   // that reconnects re-sends its snapshot: flows it had before and does not
   // announce again by SNAPSHOT_END are dropped then.
   void SetConnected(int index, bool connected, std::string error = "");
+
+  // Adds a one-line notice for the status line (thread-safe).
+  void AddNote(std::string note);
 
   // Marks a source as finished (end of a recording, fatal error).
   void SetEnded(int index, std::string error = "");
@@ -142,6 +148,8 @@ class Model {
   void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
   void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetConnectedLocked(int index, bool connected, std::string error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const collector::Clock& clock_;
@@ -160,6 +168,7 @@ class Model {
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace flowtop::tui

@@ -283,8 +283,13 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
            Style::kWarning});
     }
     const uint64_t lost = snap.LostEvents();
-    if (lost > 0) {
-      line.segments.push_back({absl::StrCat("  lost ", lost, " events"), Style::kWarning});
+    const uint64_t gaps = snap.LossGaps();
+    if (lost > 0 || gaps > 0) {
+      line.segments.push_back(
+          {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
+    }
+    if (!snap.notes.empty()) {
+      line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
     }
     if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
     if (!state.message.empty()) {
@@ -625,7 +630,11 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
                                 s.error.empty() ? "" : absl::StrCat(": ", s.error))));
     }
   }
-  if (snapshot.LostEvents() > 0) add(absl::StrCat("lost ", snapshot.LostEvents(), " events"));
+  if (snapshot.LostEvents() > 0 || snapshot.LossGaps() > 0) {
+    add(absl::StrCat("lost ", snapshot.LostEvents(), snapshot.LossGaps() > 0 ? "+" : "",
+                     " events"));
+  }
+  for (const std::string& note : snapshot.notes) add(Sanitize(note));
   add(HeadLine(cols, sort, state.reverse));
   for (const std::string& r : rows) add(r);
   return absl::StrJoin(lines, "\n") + "\n";
