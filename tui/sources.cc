@@ -36,7 +36,7 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
     auto src = factory.Remote(endpoint, options);
     if (!src.ok()) return src.status();
     // Until the stream is up an endpoint counts as not connected.
-    model_.SetConnected(index, false, "connecting");
+    model_.SetConnected(index, false, "not connected yet (retrying)");
     entries_.push_back({index, *std::move(src)});
   }
   return absl::OkStatus();
