@@ -112,6 +112,7 @@ void ReplaySource::DeliverDamage(collector::EventSink& sink) {
   {
     absl::MutexLock lock(&mu_);
     damaged_ += damage.size();
+    for (const Damage& d : damage) truncated_tail_ |= d.truncated_tail;
   }
   sink.Publish(absl::MakeSpan(scratch_));
 }
@@ -244,6 +245,7 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   pos_seq_ = seq;
   pos_time_ = target;
   damaged_ += damage.size();
+  for (const Damage& d : damage) truncated_tail_ |= d.truncated_tail;
   at_end_ = !restart && !block_valid_;
   reanchor_ = true;
   return absl::OkStatus();
@@ -438,6 +440,7 @@ ReplayPosition ReplaySource::position() const {
   p.seq = pos_seq_;
   p.events_delivered = delivered_;
   p.damaged_blocks = damaged_;
+  p.truncated_tail = truncated_tail_;
   p.paused = paused_;
   p.at_end = at_end_;
   p.finished = finished_;

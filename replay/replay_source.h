@@ -75,6 +75,9 @@ struct ReplayPosition {
   uint64_t seq = 0;         // seq of the last event delivered
   uint64_t events_delivered = 0;
   uint64_t damaged_blocks = 0;
+  // One of the damages is a file that ends inside a block (a recorder that
+  // was killed or is still writing), as opposed to damage in the middle.
+  bool truncated_tail = false;
   bool paused = false;
   bool at_end = false;      // every event was delivered
   bool finished = false;    // Run returned (end of file without loop, or Stop)
@@ -170,6 +173,7 @@ class ReplaySource final : public collector::EventSource {
   int64_t pos_time_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t damaged_ ABSL_GUARDED_BY(mu_) = 0;
+  bool truncated_tail_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time first_event_;
   absl::Time last_event_;
 };

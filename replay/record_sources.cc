@@ -1,0 +1,39 @@
+#include "replay/record_sources.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "replay/replay_source.h"
+
+namespace flowtop::replay {
+
+absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options,
+                                              const collector::Clock& clock) {
+  if (!options.connect.empty() && !options.from_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--connect and --from both name a source: use one of them");
+  }
+  RecordSource out;
+  if (!options.from_file.empty()) {
+    ReplayOptions replay;
+    replay.speed = 0;
+    absl::StatusOr<std::unique_ptr<ReplaySource>> source =
+        ReplaySource::Open(options.from_file, replay, clock);
+    if (!source.ok()) return source.status();
+    out.node = (*source)->header().node();
+    out.source = std::move(*source);
+    out.keep_source_seq = true;
+    out.description = absl::StrCat("file:", options.from_file);
+    return out;
+  }
+  if (!options.connect.empty()) {
+    return absl::UnimplementedError(
+        "recording from a flowtopd (--connect) needs the service's remote "
+        "source, which this build does not include yet");
+  }
+  return absl::UnimplementedError(
+      "recording from the local kernel needs the collector's kernel source, "
+      "which this build does not include yet; use --connect or --from");
+}
+
+}  // namespace flowtop::replay
