@@ -17,10 +17,6 @@ bool KeepRecordedSeq(const DaemonReplayOptions& options) { return !options.loop;
 
 void FillReplayStatus(const ReplaySource& source, v1::NodeStatus* status) {
   status->set_source(absl::StrCat("replay:", source.path()));
-  const ReplayPosition p = source.position();
-  if (p.damaged_blocks > status->lost().recording()) {
-    status->mutable_lost()->set_recording(p.damaged_blocks);
-  }
 }
 
 }  // namespace flowtop::replay

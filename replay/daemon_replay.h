@@ -31,8 +31,8 @@ absl::StatusOr<std::unique_ptr<ReplaySource>> OpenReplayForDaemon(
 // node's seq must only grow while it runs).
 bool KeepRecordedSeq(const DaemonReplayOptions& options);
 
-// Fills what a replay knows into GetStatus: source "replay:<file>", and the
-// recording's damage as lost.recording. Thread-safe.
+// Fills what a replay knows into GetStatus: source "replay:<file>" (damage
+// reaches lost.recording through the pipeline's LOST events). Thread-safe.
 void FillReplayStatus(const ReplaySource& source, v1::NodeStatus* status);
 
 }  // namespace flowtop::replay
