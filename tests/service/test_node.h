@@ -26,6 +26,7 @@ namespace flowtop::testing {
 struct TestNodeOptions {
   std::string node = "t1";
   size_t ring_size = 1 << 12;
+  int port = 0;  // 0: any free port
   service::ServiceOptions service;
   service::ServerOptions server;
 };
@@ -38,7 +39,7 @@ class TestNode {
         service_(options.service, pipeline_, *ring_,
                  collector::RealClock::Get(), nullptr) {
     pipeline_.AddSink(ring_.get());
-    options.server.listen = "127.0.0.1:0";
+    options.server.listen = absl::StrCat("127.0.0.1:", options.port);
     auto running = service::StartServer(options.server, &service_);
     EXPECT_TRUE(running.ok()) << running.status();
     if (running.ok()) {
