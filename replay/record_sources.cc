@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "replay/grpc_source.h"
 #include "replay/replay_source.h"
 
 namespace flowtop::replay {
@@ -27,9 +28,21 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
     return out;
   }
   if (!options.connect.empty()) {
-    return absl::UnimplementedError(
-        "recording from a flowtopd (--connect) needs the service's remote "
-        "source, which this build does not include yet");
+    service::ClientOptions client;
+    client.endpoint = options.connect;
+    client.tls = options.tls;
+    client.tls_ca_file = options.tls_ca_file;
+    client.tls_cert_file = options.tls_cert_file;
+    client.tls_key_file = options.tls_key_file;
+    client.tls_server_name = options.tls_server_name;
+    client.token_file = options.token_file;
+    absl::StatusOr<std::unique_ptr<GrpcFlowSource>> source =
+        GrpcFlowSource::Create(std::move(client));
+    if (!source.ok()) return source.status();
+    out.source = std::move(*source);
+    out.keep_source_seq = true;
+    out.description = absl::StrCat("connect:", options.connect);
+    return out;
   }
   return absl::UnimplementedError(
       "recording from the local kernel needs the collector's kernel source, "
