@@ -148,32 +148,57 @@ absl::StatusOr<size_t> NetlinkSocket::Receive(char* buf, size_t len,
       }
       if (fds[0].revents == 0) continue;
     }
-    iovec iov = {buf, len};
-    sockaddr_nl addr;
-    msghdr msg = {};
-    msg.msg_name = &addr;
-    msg.msg_namelen = sizeof(addr);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    const ssize_t n = recvmsg(fd, &msg, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {
-        return absl::ResourceExhaustedError(
-            "conntrack netlink: receive buffer overflowed (ENOBUFS)");
-      }
-      if (errno == EPERM || errno == EACCES) {
-        return absl::PermissionDeniedError(kPermissionDeniedMessage);
-      }
-      return Errno("recvmsg");
+    absl::StatusOr<size_t> n = RecvOnce(buf, len, 0);
+    if (absl::IsNotFound(n.status()) || absl::IsUnavailable(n.status())) {
+      continue;
     }
-    if (msg.msg_flags & MSG_TRUNC) {
-      return absl::DataLossError(
-          "conntrack netlink: a datagram did not fit the receive buffer");
-    }
-    if (addr.nl_pid != 0) continue;  // only the kernel speaks to us
-    return static_cast<size_t>(n);
+    return n;
   }
+}
+
+absl::StatusOr<size_t> NetlinkSocket::TryReceive(char* buf, size_t len) {
+  for (;;) {
+    absl::StatusOr<size_t> n = RecvOnce(buf, len, MSG_DONTWAIT);
+    if (absl::IsNotFound(n.status())) continue;
+    return n;
+  }
+}
+
+absl::StatusOr<size_t> NetlinkSocket::RecvOnce(char* buf, size_t len,
+                                               int flags) {
+  const int fd = mnl_socket_get_fd(nl_);
+  iovec iov = {buf, len};
+  sockaddr_nl addr;
+  msghdr msg = {};
+  msg.msg_name = &addr;
+  msg.msg_namelen = sizeof(addr);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, flags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return absl::UnavailableError("conntrack netlink: nothing queued");
+    }
+    if (errno == ENOBUFS) {
+      return absl::ResourceExhaustedError(
+          "conntrack netlink: receive buffer overflowed (ENOBUFS)");
+    }
+    if (errno == EPERM || errno == EACCES) {
+      return absl::PermissionDeniedError(kPermissionDeniedMessage);
+    }
+    return Errno("recvmsg");
+  }
+  if (msg.msg_flags & MSG_TRUNC) {
+    return absl::DataLossError(
+        "conntrack netlink: a datagram did not fit the receive buffer");
+  }
+  if (addr.nl_pid != 0) {
+    return absl::NotFoundError("not from the kernel");  // skipped by callers
+  }
+  return static_cast<size_t>(n);
 }
 
 }  // namespace flowtop::collector

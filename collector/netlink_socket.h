@@ -77,6 +77,8 @@ class NetlinkSocket {
   // the socket stays usable), CANCELLED when woken, DATA_LOSS for a
   // datagram larger than buf, INTERNAL for other errors.
   absl::StatusOr<size_t> Receive(char* buf, size_t len, const Waker* waker);
+  // Like Receive, but returns UNAVAILABLE at once when nothing is queued.
+  absl::StatusOr<size_t> TryReceive(char* buf, size_t len);
 
   // Port id the kernel assigned (to match dump replies).
   uint32_t port_id() const { return port_id_; }
@@ -84,6 +86,9 @@ class NetlinkSocket {
 
  private:
   explicit NetlinkSocket(mnl_socket* nl);
+  // One recvmsg with `flags`; UNAVAILABLE for EAGAIN, NOT_FOUND for a
+  // datagram that did not come from the kernel (to be skipped).
+  absl::StatusOr<size_t> RecvOnce(char* buf, size_t len, int flags);
   mnl_socket* nl_;
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
