@@ -151,19 +151,36 @@ int RecordMain(int argc, char** argv) {
       }
       case 'q': quiet = true; break;
       case 'h': std::fputs(kUsage, stdout); return 0;
-      case '4': families.push_back(v1::IPV4); break;
-      case '6': families.push_back(v1::IPV6); break;
-      case 'T': protocols.push_back(v1::TCP); break;
+      case '4':
+        families.push_back(v1::IPV4);
+        source_options.ipv4_only = true;
+        break;
+      case '6':
+        families.push_back(v1::IPV6);
+        source_options.ipv6_only = true;
+        break;
+      case 'T':
+        protocols.push_back(v1::TCP);
+        source_options.tcp = true;
+        break;
       case 'U':
         protocols.push_back(v1::UDP);
         protocols.push_back(v1::UDPLITE);
+        source_options.udp = true;
         break;
-      case 'D': protocols.push_back(v1::DCCP); break;
+      case 'D':
+        protocols.push_back(v1::DCCP);
+        source_options.dccp = true;
+        break;
       case 'I':
         protocols.push_back(v1::ICMP);
         protocols.push_back(v1::ICMPV6);
+        source_options.icmp = true;
         break;
-      case 'S': protocols.push_back(v1::SCTP); break;
+      case 'S':
+        protocols.push_back(v1::SCTP);
+        source_options.sctp = true;
+        break;
       case kConnect: source_options.connect = optarg; break;
       case kTls: source_options.tls = true; break;
       case kTlsCa: source_options.tls_ca_file = optarg; source_options.tls = true; break;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collector/kernel_source.h"
 #include "replay/grpc_source.h"
 #include "replay/replay_source.h"
 
@@ -44,9 +45,21 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
     out.description = absl::StrCat("connect:", options.connect);
     return out;
   }
-  return absl::UnimplementedError(
-      "recording from the local kernel needs the collector's kernel source, "
-      "which this build does not include yet; use --connect or --from");
+  collector::KernelSourceOptions kernel;
+  if (options.ipv4_only || options.ipv6_only) {
+    kernel.ipv4 = options.ipv4_only;
+    kernel.ipv6 = options.ipv6_only;
+  }
+  kernel.protocols = collector::ProtocolSelection(options.tcp, options.udp,
+                                                  options.dccp, options.icmp,
+                                                  options.sctp);
+  absl::StatusOr<std::unique_ptr<collector::KernelSource>> source =
+      collector::KernelSource::Create(std::move(kernel), clock);
+  if (!source.ok()) return source.status();
+  out.source = std::move(*source);
+  out.keep_source_seq = false;
+  out.description = "kernel";
+  return out;
 }
 
 }  // namespace flowtop::replay

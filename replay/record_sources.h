@@ -25,6 +25,11 @@ struct RecordSourceOptions {
   std::string tls_key_file;
   std::string tls_server_name;
   std::string token_file;
+  // Kernel-side selection (the -4/-6/-T/-U/-D/-I/-S switches): the kernel
+  // source then dumps and reports only these.
+  bool ipv4_only = false;
+  bool ipv6_only = false;
+  bool tcp = false, udp = false, dccp = false, icmp = false, sctp = false;
 };
 
 struct RecordSource {

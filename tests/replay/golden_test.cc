@@ -77,6 +77,8 @@ TEST_P(GoldenTest, PacedReplayPassesThroughTheGoldenTables) {
   popts.keep_source_seq = true;
   collector::Pipeline pipeline(popts, (*source)->recorded_clock());
   std::thread runner([&] { EXPECT_TRUE((*source)->Run(pipeline).ok()); });
+  // Let it start (and anchor its pacing) at `start` before time moves.
+  ASSERT_TRUE((*source)->WaitIdle(absl::Minutes(1)));
   for (size_t i = 0; i < checkpoints->size(); ++i) {
     clock.Set(start + ((*checkpoints)[i] - first));
     (*source)->ClockChanged();
