@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "replay/replay_source.h"
 #include "replay/table_dump.h"
+#include "tests/replay/golden_frames.h"
 #include "tests/replay/golden_report.h"
 
 namespace flowtop::replay {
@@ -88,6 +89,16 @@ TEST_P(GoldenTest, PacedReplayPassesThroughTheGoldenTables) {
         << "checkpoint " << i;
   }
   runner.join();  // the last checkpoint is the last event: Run has ended
+}
+
+TEST_P(GoldenTest, RenderedFramesMatchTheGoldenFile) {
+  const std::string expected = ReadFile(kFixtureDir + GetParam() + ".frames");
+  ASSERT_FALSE(expected.empty()) << "missing golden frames for " << GetParam();
+  for (int run = 0; run < 3; ++run) {
+    absl::StatusOr<std::string> frames = GoldenFrames(recording());
+    ASSERT_TRUE(frames.ok()) << frames.status();
+    ASSERT_EQ(*frames, expected) << "run " << run;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelCaptures, GoldenTest, ::testing::Values("kernel_ns"));
