@@ -90,7 +90,9 @@ void ExpectSubsetOfOriginal(const std::vector<v1::FlowEvent>& read,
   for (const v1::FlowEvent& e : read) {
     auto it = by_seq.find(e.seq());
     ASSERT_NE(it, by_seq.end()) << "invented seq " << e.seq();
-    EXPECT_TRUE(MessageDifferencer::Equals(e, *it->second));
+    // Byte comparison: far cheaper than MessageDifferencer over thousands
+    // of damaged variants, and serialization of equal messages is stable.
+    EXPECT_EQ(e.SerializeAsString(), it->second->SerializeAsString());
     EXPECT_GT(e.seq(), last) << "out of order";
     last = e.seq();
   }
@@ -128,7 +130,7 @@ TEST(ReaderTest, HeaderFromTheFuture) {
 }
 
 TEST(ReaderTest, TruncationAtEveryByteRecoversEveryCompleteBlock) {
-  const std::vector<v1::FlowEvent> events = SyntheticStream(60);
+  const std::vector<v1::FlowEvent> events = SyntheticStream(30);
   for (int level : {0, 3}) {
     const std::string bytes = MakeRecording(events, level);
     const std::string header = EncodeFileHeader([] {
@@ -175,7 +177,7 @@ TEST(ReaderTest, TruncationAtEveryByteRecoversEveryCompleteBlock) {
 }
 
 TEST(ReaderTest, FlippedBytesAnywhereNeverCrashOrInvent) {
-  const std::vector<v1::FlowEvent> events = SyntheticStream(40);
+  const std::vector<v1::FlowEvent> events = SyntheticStream(20);
   for (int level : {0, 3}) {
     const std::string bytes = MakeRecording(events, level);
     for (size_t pos = 0; pos < bytes.size(); ++pos) {
