@@ -91,7 +91,7 @@ absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& op
     FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
     std::string text;
     google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
-    for (const RowPtr& row : sel.rows) {
+    for (const FlowRow* row : sel.rows) {
       std::string line;
       v1::Flow flow = row->flow;
       if (flow.node().empty()) flow.set_node(row->node);

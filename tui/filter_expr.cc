@@ -72,15 +72,6 @@ bool AnyNumber(const std::vector<uint32_t>& numbers, uint32_t n) {
   return std::find(numbers.begin(), numbers.end(), n) != numbers.end();
 }
 
-bool HasPorts(const v1::Flow& flow) {
-  return flow.protocol() != v1::ICMP && flow.protocol() != v1::ICMPV6;
-}
-
-uint32_t ProtocolNumber(const v1::Flow& flow) {
-  return flow.protocol_number() != 0 ? flow.protocol_number()
-                                     : static_cast<uint32_t>(flow.protocol());
-}
-
 bool ProcessIs(const v1::Process& p, const std::vector<std::string>& names) {
   return !p.name().empty() &&
          std::find(names.begin(), names.end(), p.name()) != names.end();
@@ -94,49 +85,52 @@ bool HostnameHas(const std::string& host, const std::vector<std::string>& subs) 
   });
 }
 
-bool CountryIs(const v1::Geo& geo, const std::vector<std::string>& codes) {
-  if (geo.country_code().empty()) return false;
-  const std::string cc = absl::AsciiStrToUpper(geo.country_code());
-  return std::find(codes.begin(), codes.end(), cc) != codes.end();
+bool CountryIs(const char code[2], const std::vector<std::string>& codes) {
+  if (code[0] == 0) return false;
+  return std::any_of(codes.begin(), codes.end(), [code](const std::string& c) {
+    return c.size() == 2 && c[0] == code[0] && c[1] == code[1];
+  });
 }
 
-bool PositiveHolds(const Match& m, const v1::Flow& flow, absl::string_view node) {
+bool PositiveHolds(const Match& m, const v1::Flow& flow, const FlowHot& h,
+                   absl::string_view node) {
   const v1::Tuple& t = flow.original();
-  const v1::Enrichment& e = flow.enrichment();
   switch (m.field) {
-    case Field::kProtocol: return AnyNumber(m.numbers, ProtocolNumber(flow));
-    case Field::kFamily: return AnyNumber(m.numbers, flow.family());
+    case Field::kProtocol: return AnyNumber(m.numbers, h.protocol);
+    case Field::kFamily: return AnyNumber(m.numbers, h.family);
     case Field::kSrcIp: return AnyCidr(m.cidrs, t.src_ip());
     case Field::kDstIp: return AnyCidr(m.cidrs, t.dst_ip());
     case Field::kAnyIp:
       return AnyCidr(m.cidrs, t.src_ip()) || AnyCidr(m.cidrs, t.dst_ip());
-    case Field::kSrcPort: return HasPorts(flow) && AnyNumber(m.numbers, t.src_port());
-    case Field::kDstPort: return HasPorts(flow) && AnyNumber(m.numbers, t.dst_port());
+    case Field::kSrcPort: return h.has_ports && AnyNumber(m.numbers, h.src_port);
+    case Field::kDstPort: return h.has_ports && AnyNumber(m.numbers, h.dst_port);
     case Field::kAnyPort:
-      return HasPorts(flow) && (AnyNumber(m.numbers, t.src_port()) ||
-                                AnyNumber(m.numbers, t.dst_port()));
+      return h.has_ports &&
+             (AnyNumber(m.numbers, h.src_port) || AnyNumber(m.numbers, h.dst_port));
     case Field::kState: {
-      const std::string state = StateName(flow);
-      return !state.empty() &&
-             std::find(m.strings.begin(), m.strings.end(), state) != m.strings.end();
+      const std::pair<int, int> state(h.state_case, h.state);
+      return state.first != 0 &&
+             std::find(m.states.begin(), m.states.end(), state) != m.states.end();
     }
-    case Field::kProcess:
+    case Field::kProcess: {
+      const v1::Enrichment& e = flow.enrichment();
       return ProcessIs(e.src().process(), m.strings) ||
              ProcessIs(e.dst().process(), m.strings);
+    }
     case Field::kPid:
-      return (e.src().process().pid() != 0 &&
-              AnyNumber(m.numbers, e.src().process().pid())) ||
-             (e.dst().process().pid() != 0 &&
-              AnyNumber(m.numbers, e.dst().process().pid()));
+      return (h.pid != 0 && AnyNumber(m.numbers, h.pid)) ||
+             (h.other_pid != 0 && AnyNumber(m.numbers, h.other_pid));
     case Field::kCountry:
-      return CountryIs(e.src().geo(), m.strings) || CountryIs(e.dst().geo(), m.strings);
+      return CountryIs(h.src_country, m.strings) || CountryIs(h.dst_country, m.strings);
     case Field::kNode: {
       const std::string n(node.empty() ? absl::string_view(flow.node()) : node);
       return std::find(m.strings.begin(), m.strings.end(), n) != m.strings.end();
     }
-    case Field::kHostname:
+    case Field::kHostname: {
+      const v1::Enrichment& e = flow.enrichment();
       return HostnameHas(e.src().hostname(), m.strings) ||
              HostnameHas(e.dst().hostname(), m.strings);
+    }
   }
   return false;
 }
@@ -288,26 +282,29 @@ bool FamilyByName(absl::string_view word, uint32_t& out) {
   return false;
 }
 
-bool KnownState(const std::string& upper) {
+// Adds every protocol's state called `upper` (e.g. ESTABLISHED is a TCP
+// and an SCTP state) to `states`. Returns false when no protocol has it.
+bool AddStates(const std::string& upper, std::vector<std::pair<int, int>>& states) {
+  const size_t before = states.size();
   for (int i = v1::TcpState_MIN; i <= v1::TcpState_MAX; ++i) {
     if (v1::TcpState_IsValid(i) &&
         v1::TcpState_Name(static_cast<v1::TcpState>(i)) == "TCP_" + upper) {
-      return true;
+      states.emplace_back(v1::Flow::kTcpState, i);
     }
   }
   for (int i = v1::SctpState_MIN; i <= v1::SctpState_MAX; ++i) {
     if (v1::SctpState_IsValid(i) &&
         v1::SctpState_Name(static_cast<v1::SctpState>(i)) == "SCTP_" + upper) {
-      return true;
+      states.emplace_back(v1::Flow::kSctpState, i);
     }
   }
   for (int i = v1::DccpState_MIN; i <= v1::DccpState_MAX; ++i) {
     if (v1::DccpState_IsValid(i) &&
         v1::DccpState_Name(static_cast<v1::DccpState>(i)) == "DCCP_" + upper) {
-      return true;
+      states.emplace_back(v1::Flow::kDccpState, i);
     }
   }
-  return false;
+  return states.size() > before;
 }
 
 const char* FieldName(Field f) {
@@ -501,7 +498,8 @@ class Parser {
       case Field::kState: {
         std::string upper = absl::AsciiStrToUpper(v.text);
         std::replace(upper.begin(), upper.end(), '-', '_');
-        if (!KnownState(upper)) {
+        if (upper.find("STATE_UNSPECIFIED") != std::string::npos ||
+            !AddStates(upper, m.states)) {
           return ErrorAt(v.column, absl::StrCat("unknown state '", v.text,
                                                 "' (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT, CLOSE)"));
         }
@@ -532,8 +530,9 @@ class Parser {
 
 }  // namespace
 
-bool MatchHolds(const Match& match, const v1::Flow& flow, absl::string_view node) {
-  return PositiveHolds(match, flow, node) != match.negate;
+bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
+                absl::string_view node) {
+  return PositiveHolds(match, flow, hot, node) != match.negate;
 }
 
 absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
@@ -551,18 +550,23 @@ absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
 }
 
 bool FilterExpr::Matches(const v1::Flow& flow, absl::string_view node) const {
+  return Matches(flow, ComputeHot(flow), node);
+}
+
+bool FilterExpr::Matches(const v1::Flow& flow, const FlowHot& hot,
+                         absl::string_view node) const {
   switch (kind_) {
     case Kind::kTrue: return true;
-    case Kind::kMatch: return MatchHolds(match_, flow, node);
-    case Kind::kNot: return !children_[0]->Matches(flow, node);
+    case Kind::kMatch: return MatchHolds(match_, flow, hot, node);
+    case Kind::kNot: return !children_[0]->Matches(flow, hot, node);
     case Kind::kAnd:
       for (const auto& c : children_) {
-        if (!c->Matches(flow, node)) return false;
+        if (!c->Matches(flow, hot, node)) return false;
       }
       return true;
     case Kind::kOr:
       for (const auto& c : children_) {
-        if (c->Matches(flow, node)) return true;
+        if (c->Matches(flow, hot, node)) return true;
       }
       return false;
   }

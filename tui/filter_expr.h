@@ -24,11 +24,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
+#include "tui/flow_hot.h"
 
 namespace flowtop::tui {
 
@@ -71,6 +73,7 @@ struct Match {
   std::vector<uint32_t> numbers;      // ports, pids, protocol numbers, family
   std::vector<Cidr> cidrs;            // addresses
   std::vector<std::string> strings;   // upper-cased for state and country
+  std::vector<std::pair<int, int>> states;  // (Flow oneof case, enum value)
 };
 
 class FilterExpr {
@@ -85,6 +88,9 @@ class FilterExpr {
   // Returns whether `flow` passes. `node` is the node label shown for the
   // flow (flow.node() when empty).
   bool Matches(const v1::Flow& flow, absl::string_view node = "") const;
+  // As above, reading the flattened fields from `hot` (ComputeHot(flow))
+  // where it can: the fast path used on every frame.
+  bool Matches(const v1::Flow& flow, const FlowHot& hot, absl::string_view node) const;
 
   // Returns a canonical text of the expression, fully parenthesised
   // (for tests and the status line).
@@ -104,7 +110,8 @@ class FilterExpr {
 };
 
 // Returns whether one Match holds for `flow` (exposed for tests).
-bool MatchHolds(const Match& match, const v1::Flow& flow, absl::string_view node);
+bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
+                absl::string_view node);
 
 }  // namespace flowtop::tui
 

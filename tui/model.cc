@@ -1,6 +1,7 @@
 #include "tui/model.h"
 
 #include <utility>
+#include <vector>
 
 namespace flowtop::tui {
 
@@ -70,7 +71,7 @@ void Model::Upsert(int index, const v1::FlowEvent& event) {
   const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
                                                    : absl::ToUnixNanos(clock_.Now());
   auto it = index_.find(key);
-  auto row = std::make_shared<FlowRow>();
+  auto row = std::make_unique<FlowRow>();
   row->source = static_cast<uint32_t>(index);
   row->node = in.node().empty() ? sources_[index].state.label : in.node();
   const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
@@ -136,15 +137,24 @@ void Model::Upsert(int index, const v1::FlowEvent& event) {
       break;
     }
   }
+  row->hot = ComputeHot(row->flow);
   const uint32_t generation = sources_[index].generation;
   if (it == index_.end()) {
     index_.emplace(key, rows_.size());
+    view_.push_back(row.get());
     rows_.push_back(std::move(row));
     row_generation_.push_back(generation);
   } else {
-    rows_[it->second] = std::move(row);
+    view_[it->second] = row.get();
+    Retire(std::exchange(rows_[it->second], std::move(row)));
     row_generation_[it->second] = generation;
   }
+}
+
+void Model::Retire(std::unique_ptr<const FlowRow> row) {
+  // The model and possibly the previous bin hold bin_; more holders mean a
+  // snapshot (directly or through the chain) can still see this row.
+  if (bin_ != nullptr && bin_.use_count() > 1) bin_->rows.push_back(std::move(row));
 }
 
 void Model::Remove(uint64_t key) {
@@ -153,12 +163,15 @@ void Model::Remove(uint64_t key) {
   const size_t i = it->second;
   index_.erase(it);
   const size_t last = rows_.size() - 1;
+  Retire(std::move(rows_[i]));
   if (i != last) {
     rows_[i] = std::move(rows_[last]);
+    view_[i] = view_[last];
     row_generation_[i] = row_generation_[last];
     index_[rows_[i]->Key()] = i;
   }
   rows_.pop_back();
+  view_.pop_back();
   row_generation_.pop_back();
 }
 
@@ -240,7 +253,12 @@ Snapshot Model::TakeSnapshot() const {
   Snapshot snap;
   snap.now = clock_.Now();
   absl::MutexLock lock(&mu_);
-  snap.flows = rows_;
+  snap.flows = view_;
+  // Rows retired from now on go to a new bin that this snapshot keeps.
+  auto next = std::make_shared<RetireBin>();
+  if (bin_ != nullptr) bin_->next = next;
+  bin_ = std::move(next);
+  snap.keepalive = bin_;
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
   snap.version = version_;

@@ -26,11 +26,13 @@
 #include "collector/clock.h"
 #include "collector/event_source.h"
 #include "flowtop/v1/flowtop.pb.h"
+#include "tui/flow_hot.h"
 
 namespace flowtop::tui {
 
 // One flow as the view sees it. Immutable once published in the model.
 struct FlowRow {
+  FlowHot hot;                // ComputeHot(flow), kept in step; first: one cache line
   uint32_t source = 0;        // index of the source it came from
   std::string node;           // node label shown in the node column
   v1::Flow flow;
@@ -38,7 +40,18 @@ struct FlowRow {
   uint64_t Key() const { return (uint64_t{source} << 32) | flow.conntrack_id(); }
 };
 
+// An owned copy of a row, for views that outlive a snapshot (the detail
+// view, the row under the cursor).
 using RowPtr = std::shared_ptr<const FlowRow>;
+
+// Rows replaced or removed while a snapshot may still read them. Each
+// snapshot holds the bin that was current when it was taken; every bin holds
+// the next one, so a snapshot keeps alive exactly the rows retired after it
+// was taken, and they are freed when the last snapshot that saw them goes.
+struct RetireBin {
+  std::vector<std::unique_ptr<const FlowRow>> rows;
+  std::shared_ptr<RetireBin> next;
+};
 
 // The state of one source (endpoint) for the status line.
 struct SourceState {
@@ -54,7 +67,8 @@ struct SourceState {
 // What the view draws: every flow plus the state of every source.
 struct Snapshot {
   absl::Time now;
-  std::vector<RowPtr> flows;  // unordered
+  std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
+  std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   uint64_t version = 0;       // Model::version() when taken
 
@@ -125,8 +139,15 @@ class Model {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Sink>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<SourceData> sources_ ABSL_GUARDED_BY(mu_);
-  // Dense rows (so a snapshot is one vector copy) plus key -> index.
-  std::vector<RowPtr> rows_ ABSL_GUARDED_BY(mu_);
+  // Retires a row no longer in the table: freed at once when no snapshot
+  // can see it, else kept in the current bin.
+  void Retire(std::unique_ptr<const FlowRow> row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Dense rows plus key -> index; `view_` mirrors rows_ as raw pointers so a
+  // snapshot is one memcpy-like vector copy (no reference counting).
+  std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;

@@ -17,8 +17,8 @@ void Publish(Model& model, int source, std::vector<v1::FlowEvent> events) {
 }
 
 const FlowRow* Find(const Snapshot& snap, uint32_t source, uint32_t id) {
-  for (const RowPtr& r : snap.flows) {
-    if (r->source == source && r->flow.conntrack_id() == id) return r.get();
+  for (const FlowRow* r : snap.flows) {
+    if (r->source == source && r->flow.conntrack_id() == id) return r;
   }
   return nullptr;
 }
@@ -153,6 +153,30 @@ TEST_F(ModelTest, RemovingFromTheMiddleKeepsTheIndex) {
     Publish(model_, s, {Event(v1::DESTROY, TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 80))});
   }
   EXPECT_EQ(model_.size(), 0u);
+}
+
+TEST_F(ModelTest, SnapshotsKeepTheirRowsWhileTheModelMovesOn) {
+  const int s = model_.AddSource("local");
+  for (uint32_t id = 1; id <= 50; ++id) {
+    Publish(model_, s, {Event(v1::NEW, TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 80))});
+  }
+  Snapshot first = model_.TakeSnapshot();
+  // Replace every row twice and remove half, with a second snapshot between.
+  for (uint32_t id = 1; id <= 50; ++id) {
+    v1::Flow f = TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 8080);
+    Publish(model_, s, {Event(v1::UPDATE, f)});
+  }
+  Snapshot second = model_.TakeSnapshot();
+  for (uint32_t id = 1; id <= 25; ++id) {
+    Publish(model_, s, {Event(v1::DESTROY, TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 80))});
+  }
+  ASSERT_EQ(first.flows.size(), 50u);
+  for (const FlowRow* r : first.flows) EXPECT_EQ(r->flow.original().dst_port(), 80u);
+  ASSERT_EQ(second.flows.size(), 50u);
+  for (const FlowRow* r : second.flows) EXPECT_EQ(r->flow.original().dst_port(), 8080u);
+  first = Snapshot();  // releasing the older one keeps the newer one valid
+  for (const FlowRow* r : second.flows) EXPECT_EQ(r->hot.dst_port, 8080u);
+  EXPECT_EQ(model_.TakeSnapshot().flows.size(), 25u);
 }
 
 TEST_F(ModelTest, WaitForSyncAndChange) {

@@ -28,7 +28,7 @@ bool Passes(const FlowRow& row, const ViewState& state);
 
 // Returns true when `a` sorts before `b` for `column` (natural order: sizes,
 // rates, counts and ages descending, text ascending), flipped by `reverse`.
-// Ties are broken by node and conntrack id, so the order is total.
+// Ties are broken by source and conntrack id, so the order is total.
 bool FlowBefore(const FlowRow& a, const FlowRow& b, Column column, bool reverse);
 
 // The local process of a flow: the source end's, else the destination's.
@@ -46,7 +46,7 @@ struct Totals {
 
 struct FlowSelection {
   size_t total = 0;                   // flows passing the filters
-  std::vector<RowPtr> rows;           // sorted rows [first, first + count)
+  std::vector<const FlowRow*> rows;   // sorted rows [first, first + count)
   Totals totals;
 };
 

@@ -14,7 +14,7 @@ using testing::Event;
 
 std::vector<uint32_t> Ids(const FlowSelection& sel) {
   std::vector<uint32_t> ids;
-  for (const RowPtr& r : sel.rows) ids.push_back(r->flow.conntrack_id());
+  for (const FlowRow* r : sel.rows) ids.push_back(r->flow.conntrack_id());
   return ids;
 }
 

@@ -471,15 +471,15 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
   }
 
   if (state.screen == Screen::kDetail) {
-    RowPtr row;
-    for (const RowPtr& r : snapshot.flows) {
+    const FlowRow* row = nullptr;
+    for (const FlowRow* r : snapshot.flows) {
       if (r->Key() == state.detail_key) {
         row = r;
         break;
       }
     }
     const bool closed = row == nullptr;
-    if (closed) row = state.detail_last;
+    if (closed) row = state.detail_last.get();
     frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
                                 Style::kTitle, width));
     if (row != nullptr) {
@@ -527,7 +527,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
       for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.now));
       rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
                            selected ? Style::kSelected : Style::kNormal, width));
-      if (selected) page.cursor_flow = sel.rows[i];
+      if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
       if (state.show_src) {
         std::vector<std::string> src;
         for (const Col& c : cols) src.push_back(SourceCell(row, c.column, state));
@@ -593,7 +593,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
     totals = sel.totals;
     shown = sel.total;
-    for (const RowPtr& row : sel.rows) {
+    for (const FlowRow* row : sel.rows) {
       std::vector<std::string> cells;
       for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.now));
       rows.push_back(JoinCells(cols, cells));
