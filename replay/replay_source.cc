@@ -197,11 +197,10 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   // Hand the sink the difference as a resync.
   std::vector<uint32_t> gone(live_.begin(), live_.end());
   std::sort(gone.begin(), gone.end());
-  std::vector<const v1::Flow*> flows;
-  flows.reserve(table.size());
-  table.ForEach([&](const v1::Flow& flow) { flows.push_back(&flow); });
-  std::sort(flows.begin(), flows.end(), [](const v1::Flow* a, const v1::Flow* b) {
-    return a->conntrack_id() < b->conntrack_id();
+  // Copies: FlowTable hands out flows only for the duration of a call.
+  std::vector<v1::Flow> flows = table.Snapshot();
+  std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
+    return a.conntrack_id() < b.conntrack_id();
   });
   auto make = [&](v1::EventType type) -> v1::FlowEvent& {
     v1::FlowEvent& e = scratch_.emplace_back();
@@ -225,9 +224,9 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
     flush(false);
   }
   live_.clear();
-  for (const v1::Flow* flow : flows) {
-    *make(v1::SNAPSHOT).mutable_flow() = *flow;
-    live_.insert(flow->conntrack_id());
+  for (v1::Flow& flow : flows) {
+    live_.insert(flow.conntrack_id());
+    make(v1::SNAPSHOT).mutable_flow()->Swap(&flow);
     flush(false);
   }
   make(v1::RESYNC_END);

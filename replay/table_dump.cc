@@ -9,18 +9,18 @@
 namespace flowtop::replay {
 
 std::string DumpTable(const collector::FlowTable& table) {
-  std::vector<const v1::Flow*> flows;
-  table.ForEach([&](const v1::Flow& flow) { flows.push_back(&flow); });
-  std::sort(flows.begin(), flows.end(), [](const v1::Flow* a, const v1::Flow* b) {
-    return a->conntrack_id() < b->conntrack_id();
+  // Copies: FlowTable hands out flows only for the duration of a call.
+  std::vector<v1::Flow> flows = table.Snapshot();
+  std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
+    return a.conntrack_id() < b.conntrack_id();
   });
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
   std::string out = absl::StrCat("flows ", flows.size(), "\n");
-  for (const v1::Flow* flow : flows) {
+  for (const v1::Flow& flow : flows) {
     std::string text;
-    printer.PrintToString(*flow, &text);
-    absl::StrAppend(&out, "id ", flow->conntrack_id(), ": ", text, "\n");
+    printer.PrintToString(flow, &text);
+    absl::StrAppend(&out, "id ", flow.conntrack_id(), ": ", text, "\n");
   }
   return out;
 }

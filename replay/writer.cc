@@ -133,11 +133,10 @@ absl::Status RecordingWriter::WriteKeyframe(const collector::FlowTable& table,
                                             const std::string& node) {
   absl::Status status = Flush();
   if (!status.ok()) return status;
-  std::vector<const v1::Flow*> flows;
-  flows.reserve(table.size());
-  table.ForEach([&](const v1::Flow& flow) { flows.push_back(&flow); });
-  std::sort(flows.begin(), flows.end(), [](const v1::Flow* a, const v1::Flow* b) {
-    return a->conntrack_id() < b->conntrack_id();
+  // Copies: FlowTable hands out flows only for the duration of a call.
+  std::vector<v1::Flow> flows = table.Snapshot();
+  std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
+    return a.conntrack_id() < b.conntrack_id();
   });
   std::string payload;
   v1::FlowEvent event;
@@ -145,8 +144,8 @@ absl::Status RecordingWriter::WriteKeyframe(const collector::FlowTable& table,
   event.set_time_unix_nanos(as_of_unix_nanos);
   event.set_node(node);
   event.set_type(v1::SNAPSHOT);
-  for (const v1::Flow* flow : flows) {
-    *event.mutable_flow() = *flow;
+  for (v1::Flow& flow : flows) {
+    event.mutable_flow()->Swap(&flow);
     AppendEvent(event, payload);
   }
   event.clear_flow();

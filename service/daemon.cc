@@ -1,18 +1,36 @@
 #include "service/daemon.h"
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <cstdio>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "collector/version.h"
 #include "service/client_options.h"
 #include "service/privileges.h"
 
 namespace flowtop::service {
 namespace {
+
+// The write end of the self-pipe. A signal handler can reach nothing else,
+// so this is the one piece of process-wide state flowtopd has.
+int g_signal_pipe = -1;
+constexpr unsigned char kSourceEnded = 0xff;
+
+void OnSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_signal_pipe, &byte, 1);
+  errno = saved;
+}
 
 // Returns "ADDR:PORT" with the port replaced by the bound one.
 std::string BoundAddress(const std::string& listen, int port) {
@@ -25,6 +43,33 @@ std::string BoundAddress(const std::string& listen, int port) {
 int ListenPort(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   return colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+}
+
+// Returns the options that changed between a and b and only take effect at
+// start-up, e.g. "--listen, --ring-size" (empty when none did).
+std::string NeedsRestart(const DaemonConfig& a, const DaemonConfig& b) {
+  std::vector<std::string> changed;
+  auto check = [&](bool differs, const char* name) {
+    if (differs) changed.push_back(name);
+  };
+  check(a.server.listen != b.server.listen, "--listen");
+  check(a.server.tls_cert_file != b.server.tls_cert_file, "--tls-cert");
+  check(a.server.tls_key_file != b.server.tls_key_file, "--tls-key");
+  check(a.server.tls_client_ca_file != b.server.tls_client_ca_file,
+        "--tls-client-ca");
+  check(a.server.insecure != b.server.insecure, "--insecure");
+  check(a.node_name != b.node_name, "--node-name");
+  check(a.ring_size != b.ring_size, "--ring-size");
+  check(a.max_streams != b.max_streams, "--max-streams");
+  check(a.user != b.user, "--user");
+  const CollectorFlags& x = a.collector;
+  const CollectorFlags& y = b.collector;
+  check(x.ipv4 != y.ipv4 || x.ipv6 != y.ipv6 || x.tcp != y.tcp ||
+            x.udp != y.udp || x.dccp != y.dccp || x.icmp != y.icmp ||
+            x.sctp != y.sctp || x.interval != y.interval ||
+            x.max_flows != y.max_flows || x.rcvbuf != y.rcvbuf,
+        "collector options");
+  return absl::StrJoin(changed, ", ");
 }
 
 }  // namespace
@@ -45,7 +90,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   absl::StatusOr<std::string> token = LoadServerToken(config);
   if (!token.ok()) return token.status();
   std::unique_ptr<Daemon> d(new Daemon());
-  auto ring = EventRing::Create(config.ring_size);
+  // The ring is the pipeline's only sink here, so it may take the events.
+  auto ring = EventRing::Create(config.ring_size, /*move_events=*/true);
   if (!ring.ok()) return ring.status();
   d->ring_ = *std::move(ring);
   d->pipeline_ = std::make_unique<collector::Pipeline>(
@@ -150,12 +196,21 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     return 2;
   }
 
-  // Signals are handled by this thread alone (sigwait below): block them
-  // before any other thread exists so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&signals, sig);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals become bytes on a pipe that this thread reads (the self-pipe
+  // pattern): whichever thread the kernel picks to run the handler, the
+  // request reaches the loop below, and the loop does the real work.
+  int signal_pipe[2];
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
+    std::perror("flowtopd: pipe");
+    return 1;
+  }
+  g_signal_pipe = signal_pipe[1];
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
 
   absl::StatusOr<SourceBundle> source = make_source(*config);
   if (!source.ok()) {
@@ -180,15 +235,20 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
                  std::string(daemon.status().message()).c_str());
     return 1;
   }
-  const pthread_t main_thread = pthread_self();
-  (*daemon)->OnSourceEnd([main_thread] { pthread_kill(main_thread, SIGUSR1); });
+  const int source_end_fd = signal_pipe[1];
+  (*daemon)->OnSourceEnd([source_end_fd] {
+    const unsigned char byte = kSourceEnded;
+    (void)!write(source_end_fd, &byte, 1);
+  });
   std::printf("flowtopd: listening on %s\n",
               BoundAddress(config->server.listen, (*daemon)->port()).c_str());
   std::fflush(stdout);
 
   while (true) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    unsigned char byte = 0;
+    const ssize_t n = read(signal_pipe[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    const int sig = n == 1 ? byte : SIGTERM;
     if (sig == SIGHUP) {
       absl::StatusOr<DaemonConfig> reloaded = ParseCommandLine(argc, argv);
       absl::Status s = reloaded.ok() ? (*daemon)->Reload(*reloaded)
@@ -196,11 +256,20 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
       std::fprintf(stderr, "flowtopd: SIGHUP: %s\n",
                    s.ok() ? "configuration reloaded"
                           : std::string(s.message()).c_str());
+      if (s.ok()) {
+        const std::string changed = NeedsRestart(*config, *reloaded);
+        if (!changed.empty()) {
+          std::fprintf(stderr,
+                       "flowtopd: SIGHUP: %s changed; restart flowtopd to "
+                       "apply it\n",
+                       changed.c_str());
+        }
+      }
       continue;
     }
     const absl::Status result = (*daemon)->Stop();
     daemon->reset();
-    if (sig == SIGUSR1 && !result.ok()) {
+    if (sig == kSourceEnded && !result.ok()) {
       std::fprintf(stderr, "flowtopd: the event source failed: %s\n",
                    std::string(result.message()).c_str());
       return 1;

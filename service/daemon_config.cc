@@ -216,7 +216,7 @@ std::string Usage() {
       "                          only these protocols (default all)\n"
       "  --interval DURATION     counter refresh (default 1s)\n"
       "  --max-flows N           flow table limit (default 1048576)\n"
-      "  --rcvbuf BYTES          netlink receive buffer (default 8388608)\n"
+      "  --rcvbuf BYTES          netlink receive buffer (default 67108864)\n"
       "Replay (serve a recording made by 'flowtop record' as a live node):\n"
       "  --replay FILE           serve FILE instead of the kernel\n"
       "  --replay-speed S        1 = as recorded (default), 4, max\n"

@@ -28,7 +28,7 @@ struct CollectorFlags {
   // neither protocol set: all
   absl::Duration interval = absl::Seconds(1);  // counters/rates refresh
   size_t max_flows = size_t{1} << 20;
-  int rcvbuf = 8 << 20;  // netlink socket receive buffer, bytes
+  int rcvbuf = 64 << 20;  // netlink socket receive buffer, bytes
 };
 
 struct DaemonConfig {

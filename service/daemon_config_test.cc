@@ -113,5 +113,13 @@ TEST(DaemonConfig, BadConfigLineNamesFileAndLine) {
             std::string::npos);
 }
 
+TEST(DaemonConfig, ShippedConfigFileParses) {
+  auto c = Parse({"--config", "conf/flowtopd.conf"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.listen, "127.0.0.1:9781");
+  EXPECT_EQ(c->ring_size, 65536u);
+  EXPECT_EQ(c->collector.interval, absl::Seconds(1));
+}
+
 }  // namespace
 }  // namespace flowtop::service

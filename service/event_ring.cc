@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
+
 #include "absl/strings/str_cat.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -15,18 +17,19 @@ namespace {
 // Debian's Abseil is built without ThreadSanitizer, so TSAN cannot see
 // absl::Mutex hand over ownership. These tell it, at every lock and unlock of
 // the ring's mutex, so the ring's own tests can run under TSAN.
-inline void Acquired(absl::Mutex* mu) {
+// Also used for a batch handed from its last reader back to the writer.
+inline void Acquired(const void* object) {
 #if defined(__SANITIZE_THREAD__)
-  __tsan_acquire(mu);
+  __tsan_acquire(const_cast<void*>(object));
 #else
-  (void)mu;
+  (void)object;
 #endif
 }
-inline void Releasing(absl::Mutex* mu) {
+inline void Releasing(const void* object) {
 #if defined(__SANITIZE_THREAD__)
-  __tsan_release(mu);
+  __tsan_release(const_cast<void*>(object));
 #else
-  (void)mu;
+  (void)object;
 #endif
 }
 
@@ -64,28 +67,63 @@ class ABSL_SCOPED_LOCKABLE ReaderLock {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EventRing>> EventRing::Create(size_t capacity) {
+absl::StatusOr<std::unique_ptr<EventRing>> EventRing::Create(
+    size_t capacity, bool move_events) {
   if (capacity < 2 || capacity > kMaxCapacity ||
       (capacity & (capacity - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ring size ", capacity, " must be a power of two between 2 and ",
         kMaxCapacity));
   }
-  return std::unique_ptr<EventRing>(new EventRing(capacity));
+  return std::unique_ptr<EventRing>(new EventRing(capacity, move_events));
 }
 
-EventRing::EventRing(size_t capacity)
-    : mask_(capacity - 1), slots_(capacity) {}
+EventRing::EventRing(size_t capacity, bool move_events)
+    : capacity_(capacity), move_events_(move_events) {}
 
 void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
-  WriterLock lock(&mu_);
-  if (closed_) return;
-  for (const v1::FlowEvent& event : events) {
-    // Assignment reuses the slot's allocations from the lap before.
-    slots_[write_ & mask_] = event;
-    ++write_;
+  if (events.empty()) return;
+  // Fill a private batch without the lock: readers are never held up by it.
+  std::shared_ptr<Batch> batch;
+  if (!spare_.empty()) {
+    batch = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    batch = std::make_shared<Batch>();
   }
-  more_.SignalAll();
+  batch->events.resize(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (move_events_) {
+      batch->events[i].Swap(&events[i]);
+    } else {
+      batch->events[i] = events[i];
+    }
+  }
+  std::vector<std::shared_ptr<Batch>> evicted;
+  {
+    WriterLock lock(&mu_);
+    if (closed_) return;
+    batch->first = write_;
+    write_ += events.size();
+    batches_.push_back(std::move(batch));
+    const uint64_t oldest = OldestLocked();
+    while (batches_.size() > 1 &&
+           batches_.front()->first + batches_.front()->events.size() <=
+               oldest) {
+      evicted.push_back(std::move(batches_.front()));
+      batches_.pop_front();
+    }
+    more_.SignalAll();
+  }
+  // Batches that no reader holds are reused; the others are freed by the
+  // last reader that lets go of them.
+  constexpr size_t kMaxSpare = 8;
+  for (std::shared_ptr<Batch>& b : evicted) {
+    if (b.use_count() == 1 && spare_.size() < kMaxSpare) {
+      Acquired(b.get());
+      spare_.push_back(std::move(b));
+    }
+  }
 }
 
 void EventRing::Close() {
@@ -101,21 +139,39 @@ uint64_t EventRing::write_position() const {
 
 uint64_t EventRing::oldest_position() const {
   ReaderLock lock(&mu_);
-  return write_ > slots_.size() ? write_ - slots_.size() : 0;
+  return OldestLocked();
 }
 
 uint64_t EventRing::fill() const {
   ReaderLock lock(&mu_);
-  return std::min<uint64_t>(write_, slots_.size());
+  return std::min<uint64_t>(write_, capacity_);
+}
+
+size_t EventRing::BatchIndex(uint64_t position) const {
+  size_t lo = 0, hi = batches_.size();  // find the last batch with first <= p
+  while (hi - lo > 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (batches_[mid]->first <= position) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+const v1::FlowEvent& EventRing::EventAt(uint64_t position) const {
+  const Batch& b = *batches_[BatchIndex(position)];
+  return b.events[position - b.first];
 }
 
 template <typename Pred>
 uint64_t EventRing::LowerBound(Pred at_or_after) const {
-  uint64_t lo = write_ > slots_.size() ? write_ - slots_.size() : 0;
+  uint64_t lo = OldestLocked();
   uint64_t hi = write_;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    if (at_or_after(slots_[mid & mask_])) {
+    if (at_or_after(EventAt(mid))) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -138,8 +194,7 @@ uint64_t EventRing::PositionOfTime(absl::Time t) const {
 
 uint64_t EventRing::PositionOfNewest(uint64_t n) const {
   ReaderLock lock(&mu_);
-  const uint64_t oldest = write_ > slots_.size() ? write_ - slots_.size() : 0;
-  return write_ - std::min(n, write_ - oldest);
+  return write_ - std::min(n, write_ - OldestLocked());
 }
 
 RingReader::RingReader(EventRing& ring, uint64_t position)
@@ -151,16 +206,39 @@ void RingReader::Cancel() {
   ring_.more_.SignalAll();
 }
 
+void RingView::Clear() {
+  for (Piece& piece : pieces_) {
+    // Hands the batch back to the writer's recycling (see Publish).
+    Releasing(piece.batch.get());
+  }
+  pieces_.clear();
+  lost_.reset();
+  size_ = 0;
+}
+
 absl::StatusOr<size_t> RingReader::Read(size_t max_events, absl::Time deadline,
                                         std::vector<v1::FlowEvent>* out) {
+  RingView view;
+  absl::StatusOr<size_t> n = ReadView(max_events, deadline, &view);
+  if (!n.ok()) return n;
+  // Copy outside the lock: the batches are immutable and ours while held.
+  out->reserve(out->size() + view.size());
+  view.ForEach([out](const v1::FlowEvent& e) { out->push_back(e); });
+  view.Clear();
+  return n;
+}
+
+absl::StatusOr<size_t> RingReader::ReadView(size_t max_events,
+                                            absl::Time deadline,
+                                            RingView* view) {
+  view->Clear();
   if (max_events == 0) max_events = 1;
   while (true) {
     {
-      // Shared lock: readers copy concurrently; the writer waits at most for
-      // one chunk's copy, never for a reader's consumer.
+      // One shared lock for the check and the taking.
       ReaderLock lock(&ring_.mu_);
       if (cancelled_) return absl::CancelledError("reader cancelled");
-      if (ring_.write_ > position_) return CopyLocked(max_events, out);
+      if (ring_.write_ > position_) return TakeLocked(max_events, view);
       if (ring_.closed_) {
         return absl::UnavailableError("the event ring was closed");
       }
@@ -178,34 +256,41 @@ absl::StatusOr<size_t> RingReader::Read(size_t max_events, absl::Time deadline,
   }
 }
 
-size_t RingReader::CopyLocked(size_t max_events,
-                              std::vector<v1::FlowEvent>* out) {
+size_t RingReader::TakeLocked(size_t max_events, RingView* view) {
   size_t appended = 0;
   const uint64_t write = ring_.write_;
-  const uint64_t capacity = ring_.slots_.size();
-  const uint64_t oldest = write > capacity ? write - capacity : 0;
+  const uint64_t oldest = ring_.OldestLocked();
   if (position_ < oldest) {
     const uint64_t missed = oldest - position_;
     lost_ += missed;
-    v1::FlowEvent lost;
+    v1::FlowEvent& lost = view->lost_.emplace();
     lost.set_type(v1::LOST);
     lost.mutable_lost()->set_source(v1::RING);
     lost.mutable_lost()->set_count(missed);
     lost.mutable_lost()->set_detail(absl::StrCat(
-        "reader fell more than ", capacity, " events behind; ring positions ",
-        position_, "..", oldest - 1, " were overwritten"));
+        "reader fell more than ", ring_.capacity_,
+        " events behind; ring positions ", position_, "..", oldest - 1,
+        " were overwritten"));
     // The LOST event carries the time of the first event still held.
-    lost.set_time_unix_nanos(
-        ring_.slots_[oldest & ring_.mask_].time_unix_nanos());
-    out->push_back(std::move(lost));
+    lost.set_time_unix_nanos(ring_.EventAt(oldest).time_unix_nanos());
     ++appended;
     position_ = oldest;
   }
-  while (appended < max_events && position_ < write) {
-    out->push_back(ring_.slots_[position_ & ring_.mask_]);
-    ++position_;
-    ++appended;
+  if (position_ < write && appended < max_events) {
+    size_t index = ring_.BatchIndex(position_);
+    while (appended < max_events && position_ < write &&
+           index < ring_.batches_.size()) {
+      const std::shared_ptr<EventRing::Batch>& b = ring_.batches_[index];
+      const size_t from = position_ - b->first;
+      const size_t take = std::min<size_t>(b->events.size() - from,
+                                           max_events - appended);
+      view->pieces_.push_back({b, from, from + take});
+      position_ += take;
+      appended += take;
+      ++index;
+    }
   }
+  view->size_ = appended;
   return appended;
 }
 

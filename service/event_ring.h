@@ -1,14 +1,18 @@
 // EventRing: the node's recent history of flow events, shared by every
 // client stream.
 //
-// A fixed, power-of-two array of events with a 64-bit write cursor that only
-// grows. There is one writer (the Pipeline, which already serialises
+// A fixed, power-of-two capacity of events with a 64-bit write cursor that
+// only grows. There is one writer (the Pipeline, which already serialises
 // publishing) and any number of readers. The writer never waits for a reader
-// to make progress: it holds the ring's lock only while it copies its batch
-// in, and a reader holds it (shared) only while it copies at most one chunk
-// out. A reader that falls more than `capacity` events behind is lapped: the
-// events it missed are gone, and its next read starts with one in-band
-// LOST{source: RING, count: exactly how many} event.
+// to make progress: events are stored as immutable, reference-counted
+// batches; the writer fills a batch without the lock and holds the lock only
+// to append it (and drop batches that fell out of the capacity); a reader
+// holds the lock (shared) only to take references to the batches it will
+// copy from, and copies after releasing it. Batches nobody reads any more
+// are recycled, so the steady state allocates nothing. A reader that falls
+// more than `capacity` events behind is lapped: the events it missed are
+// gone, and its next read starts with one in-band LOST{source: RING, count:
+// exactly how many} event.
 //
 // Readers wait for new events on the ring's condition variable (no sleeping),
 // with a deadline, and can be cancelled from another thread. Closing the
@@ -22,10 +26,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -44,18 +51,22 @@ class EventRing final : public collector::EventSink {
   static constexpr size_t kMaxCapacity = size_t{1} << 26;
 
   // Returns a ring of `capacity` events, or INVALID_ARGUMENT when capacity
-  // is not a power of two between 2 and kMaxCapacity.
-  static absl::StatusOr<std::unique_ptr<EventRing>> Create(size_t capacity);
+  // is not a power of two between 2 and kMaxCapacity. With `move_events`,
+  // Publish takes the caller's events (swapping recycled ones back into the
+  // span, whose contents are then unspecified): use it when the ring is the
+  // pipeline's last sink. Otherwise Publish copies.
+  static absl::StatusOr<std::unique_ptr<EventRing>> Create(
+      size_t capacity, bool move_events = false);
 
-  // Copies the batch in (the caller keeps its events). Never waits for a
-  // reader's progress. After Close() events are dropped.
+  // Stores the batch (see move_events). Never waits for a reader's progress.
+  // Only one thread may publish at a time. After Close() events are dropped.
   void Publish(absl::Span<v1::FlowEvent> events) override;
 
   // Ends every reader's wait; reads then return what is left, then
   // UNAVAILABLE. Idempotent.
   void Close();
 
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return capacity_; }
   // Returns the write cursor: the number of events ever written.
   uint64_t write_position() const;
   // Returns the position of the oldest event still held.
@@ -75,21 +86,74 @@ class EventRing final : public collector::EventSink {
 
  private:
   friend class RingReader;
-  explicit EventRing(size_t capacity);
+  friend class RingView;
 
+  // Events published together; immutable once appended to batches_.
+  struct Batch {
+    uint64_t first = 0;  // position of events[0]
+    std::vector<v1::FlowEvent> events;
+  };
+
+  EventRing(size_t capacity, bool move_events);
+
+  uint64_t OldestLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return write_ > capacity_ ? write_ - capacity_ : 0;
+  }
+  // Returns the index in batches_ of the batch holding `position`, which
+  // must be in [front's first, write_).
+  size_t BatchIndex(uint64_t position) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  const v1::FlowEvent& EventAt(uint64_t position) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Returns the first position in [oldest, write) whose event satisfies
   // `at_or_after`, which must be monotonic over positions.
   template <typename Pred>
   uint64_t LowerBound(Pred at_or_after) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  const uint64_t mask_;
+  const uint64_t capacity_;
+  const bool move_events_;
+  // Batches no reader holds, ready for reuse. Writer only.
+  std::vector<std::shared_ptr<Batch>> spare_;
   mutable absl::Mutex mu_;
-  std::vector<v1::FlowEvent> slots_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t write_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Signalled when events arrive, on Close() and on a reader's Cancel().
   absl::CondVar more_;
+};
+
+// Events a reader got from the ring without copying them: the ring's own
+// immutable events, valid (and unchanged) as long as the view holds them.
+// Reuse one view across reads; each read replaces its contents.
+class RingView {
+ public:
+  RingView() = default;
+  RingView(const RingView&) = delete;
+  RingView& operator=(const RingView&) = delete;
+  ~RingView() { Clear(); }
+
+  // Calls fn(const v1::FlowEvent&) for each event in order (a LOST first
+  // when the reader was lapped).
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    if (lost_.has_value()) fn(*lost_);
+    for (const Piece& p : pieces_) {
+      for (size_t i = p.from; i < p.to; ++i) fn(p.batch->events[i]);
+    }
+  }
+  size_t size() const { return size_; }
+  // Lets go of the ring's events.
+  void Clear();
+
+ private:
+  friend class RingReader;
+  struct Piece {
+    std::shared_ptr<const EventRing::Batch> batch;
+    size_t from, to;
+  };
+  std::optional<v1::FlowEvent> lost_;
+  absl::InlinedVector<Piece, 4> pieces_;
+  size_t size_ = 0;
 };
 
 // One reader's progress through the ring. Not thread-safe except Cancel().
@@ -109,6 +173,10 @@ class RingReader {
   absl::StatusOr<size_t> Read(size_t max_events, absl::Time deadline,
                               std::vector<v1::FlowEvent>* out);
 
+  // As Read, but without copying: the view refers to the ring's events.
+  absl::StatusOr<size_t> ReadView(size_t max_events, absl::Time deadline,
+                                  RingView* view);
+
   // Makes a waiting or future Read return CANCELLED. Thread-safe.
   void Cancel();
 
@@ -117,9 +185,10 @@ class RingReader {
   uint64_t lost() const { return lost_; }
 
  private:
-  // Appends up to max_events from position_ (a LOST first when lapped).
-  // Returns how many were appended.
-  size_t CopyLocked(size_t max_events, std::vector<v1::FlowEvent>* out)
+  // Fills the view with up to max_events from position_ (a LOST first when
+  // lapped): references only, the copying is the caller's, after the lock.
+  // Returns how many.
+  size_t TakeLocked(size_t max_events, RingView* view)
       ABSL_SHARED_LOCKS_REQUIRED(ring_.mu_);
 
   EventRing& ring_;

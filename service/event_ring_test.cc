@@ -179,6 +179,39 @@ TEST(EventRing, CloseDrainsThenReportsUnavailable) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST(EventRing, BatchLargerThanCapacityKeepsOnlyTheNewest) {
+  auto ring = MakeRing(4);
+  RingReader reader(*ring, 0);
+  Write(*ring, 1, 10);
+  std::vector<v1::FlowEvent> out;
+  ASSERT_EQ(*reader.Read(100, Soon(), &out), 5u);
+  EXPECT_EQ(out[0].type(), v1::LOST);
+  EXPECT_EQ(out[0].lost().count(), 6u);
+  EXPECT_EQ(out[1].seq(), 7u);
+  EXPECT_EQ(out[4].seq(), 10u);
+  EXPECT_EQ(ring->PositionOfSeq(8), 7u);
+}
+
+TEST(EventRing, MoveModeTakesTheEventsAndRecyclesBatches) {
+  auto created = EventRing::Create(8, /*move_events=*/true);
+  ASSERT_TRUE(created.ok());
+  EventRing& ring = **created;
+  RingReader reader(ring, 0);
+  std::vector<v1::FlowEvent> out;
+  for (uint64_t seq = 1; seq <= 40; seq += 4) {
+    std::vector<v1::FlowEvent> batch = Events(seq, 4);
+    ring.Publish(absl::MakeSpan(batch));
+    // The reader keeps up: every event arrives intact although the ring
+    // reuses the storage of batches it dropped.
+    ASSERT_EQ(*reader.Read(100, Soon(), &out), 4u);
+  }
+  ASSERT_EQ(out.size(), 40u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].seq(), i + 1);
+    EXPECT_EQ(out[i].flow().conntrack_id(), i + 1);
+  }
+}
+
 // Many readers follow one writer: each sees every event in order or an
 // exact LOST count for the ones it missed; nothing is duplicated or skipped.
 TEST(EventRing, ManyConcurrentReadersAccountForEveryEvent) {

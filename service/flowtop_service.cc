@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "absl/strings/str_cat.h"
 #include "collector/flow_filter.h"
 #include "collector/flow_sort.h"
@@ -28,8 +29,7 @@ grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context,
 }
 
 // A write reactor that finishes at once with `status` (refused streams).
-class RefusedStream final
-    : public grpc::ServerWriteReactor<v1::GetFlowsResponse> {
+class RefusedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RefusedStream(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -58,7 +58,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 // One GetFlows call: a thread that reads the ring, filters, batches and
 // writes, one write in flight at a time.
-class FlowStream final : public grpc::ServerWriteReactor<v1::GetFlowsResponse> {
+class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FlowStream(FlowTopService& service, v1::GetFlowsRequest request,
              collector::FlowMatcher matcher)
@@ -120,33 +120,53 @@ class FlowStream final : public grpc::ServerWriteReactor<v1::GetFlowsResponse> {
   // Sends `response` if it holds events and clears it. Returns false when the
   // client is gone or the stream must stop.
   bool Flush() {
-    if (response_.events_size() == 0) return true;
-    response_.set_node(service_.pipeline_.node());
+    if (pending_events_ == 0) return true;
+    // GetFlowsResponse.node (field 2) after the events (field 1).
+    const std::string& node = service_.pipeline_.node();
+    AppendTagAndSize(0x12, node.size());
+    pending_.append(node);
     {
       absl::MutexLock lock(&mu_);
       if (broken_ || stopping_) return false;
       writing_ = true;
     }
-    StartWrite(&response_);
+    grpc::Slice slice(pending_);
+    out_ = grpc::ByteBuffer(&slice, 1);
+    pending_.clear();
+    pending_events_ = 0;
+    StartWrite(&out_);
     absl::MutexLock lock(&mu_);
     auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !writing_;
     };
     mu_.Await(absl::Condition(&done));
-    response_.Clear();
     return !broken_ && !stopping_;
   }
 
-  // Adds one event; flushes when the batch is full. Returns false as Flush.
-  bool Add(v1::FlowEvent&& event) {
+  // Adds one event (serialised at once: the ring's events are shared and
+  // never copied); flushes when the batch is full. Returns false as Flush.
+  bool Add(const v1::FlowEvent& event) {
     if (event.type() == v1::LOST && event.lost().source() == v1::RING) {
       service_.ring_lost_ += event.lost().count();
     }
-    *response_.add_events() = std::move(event);
-    if (static_cast<uint32_t>(response_.events_size()) >= batch_) {
-      return Flush();
-    }
+    // GetFlowsResponse.events (field 1, length-delimited).
+    const size_t size = event.ByteSizeLong();
+    AppendTagAndSize(0x0A, size);
+    const size_t at = pending_.size();
+    pending_.resize(at + size);
+    event.SerializeWithCachedSizesToArray(
+        reinterpret_cast<uint8_t*>(&pending_[at]));
+    if (++pending_events_ >= batch_) return Flush();
     return true;
+  }
+
+  void AppendTagAndSize(uint8_t tag, size_t size) {
+    uint8_t bytes[1 + 10];
+    bytes[0] = tag;
+    uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
+            size, bytes + 1);
+    pending_.append(reinterpret_cast<const char*>(bytes), end - bytes);
   }
 
   v1::FlowEvent StatusEvent() const {
@@ -175,7 +195,9 @@ class FlowStream final : public grpc::ServerWriteReactor<v1::GetFlowsResponse> {
   const collector::FlowMatcher matcher_;
   const uint32_t batch_;
   std::thread thread_;
-  v1::GetFlowsResponse response_;
+  std::string pending_;  // serialised events of the next response
+  uint32_t pending_events_ = 0;
+  grpc::ByteBuffer out_;  // the response being written
 
   absl::Mutex mu_;
   std::unique_ptr<RingReader> reader_ ABSL_GUARDED_BY(mu_);
@@ -299,16 +321,16 @@ grpc::Status FlowStream::Stream() {
   }
 
   absl::Time next_status = absl::Now() + service_.options_.status_interval;
+  RingView view;
   while (!done) {
     if (!follow && reader->position() >= end) break;
     absl::Time deadline = follow ? next_status : absl::InfiniteFuture();
     if (follow && until != 0) {
       deadline = std::min(deadline, absl::FromUnixNanos(until));
     }
-    chunk.clear();
     uint64_t want = batch_;
     if (!follow) want = std::min<uint64_t>(want, end - reader->position());
-    absl::StatusOr<size_t> n = reader->Read(want, deadline, &chunk);
+    absl::StatusOr<size_t> n = reader->ReadView(want, deadline, &view);
     if (!n.ok()) {
       if (!Flush()) return Ended(absl::OkStatus());
       return Ended(n.status());
@@ -320,20 +342,23 @@ grpc::Status FlowStream::Stream() {
       next_status = absl::Now() + service_.options_.status_interval;
       continue;
     }
-    for (v1::FlowEvent& e : chunk) {
+    bool gone = false;
+    view.ForEach([&](const v1::FlowEvent& e) {
+      if (done || gone) return;
       if (until != 0 && e.time_unix_nanos() > until && e.type() != v1::LOST) {
         done = true;
-        break;
+        return;
       }
-      if (!matcher_.Matches(e)) continue;
+      if (!matcher_.Matches(e)) return;
       const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
-      if (!Add(std::move(e))) return Ended(absl::OkStatus());
-      if (counts && r.first() && ++matched >= number) {
-        done = true;
-        break;
+      if (!Add(e)) {
+        gone = true;
+        return;
       }
-    }
-    if (!Flush()) return Ended(absl::OkStatus());
+      if (counts && r.first() && ++matched >= number) done = true;
+    });
+    view.Clear();  // let the ring recycle the batches before waiting
+    if (gone || !Flush()) return Ended(absl::OkStatus());
   }
   if (!Flush()) return Ended(absl::OkStatus());
   return grpc::Status::OK;
@@ -438,11 +463,27 @@ absl::Status FlowTopService::ValidateGetFlows(
   return absl::OkStatus();
 }
 
-grpc::ServerWriteReactor<v1::GetFlowsResponse>* FlowTopService::GetFlows(
-    grpc::CallbackServerContext* context, const v1::GetFlowsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   if (absl::Status auth = Authenticate(*context); !auth.ok()) {
     return new RefusedStream(ToGrpcStatus(auth));
   }
+  v1::GetFlowsRequest parsed;
+  {
+    std::vector<grpc::Slice> slices;
+    std::string bytes;
+    if (raw != nullptr && raw->Dump(&slices).ok()) {
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
+      }
+    }
+    if (!parsed.ParseFromString(bytes)) {
+      return new RefusedStream(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT, "not a GetFlowsRequest"));
+    }
+  }
+  const v1::GetFlowsRequest* request = &parsed;
   if (absl::Status valid = ValidateGetFlows(*request, options_); !valid.ok()) {
     return new RefusedStream(ToGrpcStatus(valid));
   }

@@ -43,7 +43,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 struct ServiceOptions {
   // Events per GetFlowsResponse when the request leaves max_batch at 0, and
   // the largest max_batch a request may ask for.
-  uint32_t default_batch = 256;
+  uint32_t default_batch = 1024;
   uint32_t max_batch = 4096;
   // Concurrent GetFlows streams; more get RESOURCE_EXHAUSTED.
   int max_streams = 64;
@@ -58,7 +58,13 @@ struct ServiceOptions {
 
 class FlowStream;
 
-class FlowTopService final : public v1::FlowTop::CallbackService {
+// GetFlows is a raw method: each stream serialises the ring's shared events
+// straight into its response bytes, without copying them first.
+using FlowTopBase = v1::FlowTop::WithRawCallbackMethod_GetFlows<
+    v1::FlowTop::WithCallbackMethod_ListFlows<
+        v1::FlowTop::WithCallbackMethod_GetStatus<v1::FlowTop::Service>>>;
+
+class FlowTopService final : public FlowTopBase {
  public:
   // None of the references is owned; all must outlive the service.
   // `source_status` may be null (no kernel figures in GetStatus).
@@ -68,9 +74,11 @@ class FlowTopService final : public v1::FlowTop::CallbackService {
   // Calls Shutdown() and waits for every stream to end.
   ~FlowTopService() override;
 
-  grpc::ServerWriteReactor<v1::GetFlowsResponse>* GetFlows(
+  // The request is a serialised GetFlowsRequest; responses are serialised
+  // GetFlowsResponses.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetFlows(
       grpc::CallbackServerContext* context,
-      const v1::GetFlowsRequest* request) override;
+      const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* ListFlows(grpc::CallbackServerContext* context,
                                       const v1::ListFlowsRequest* request,
                                       v1::ListFlowsResponse* response) override;

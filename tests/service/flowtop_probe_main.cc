@@ -1,7 +1,8 @@
 // flowtop_probe: a minimal gRPC client for the daemon tests, using the
 // shared client options (service/client_options.h) and their flag names.
 //   flowtop_probe --connect HOST:PORT [--tls-ca F] [--tls-cert F --tls-key F]
-//                 [--tls-server-name N] [--token-file F] status|list|follow N
+//                 [--tls-server-name N] [--token-file F]
+//                 status|list|follow N|watch PORT
 // Prints "OK <summary>" or "ERROR <CODE>: <message>"; exit 0 / 1.
 #include <getopt.h>
 
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
   auto stub = flowtop::v1::FlowTop::NewStub(*channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(20));
+                       std::chrono::seconds(60));
   flowtop::service::AddCredentials(options, &context);
   if (command == "status") {
     flowtop::v1::GetStatusResponse response;
@@ -122,6 +123,39 @@ int main(int argc, char** argv) {
     }
     return Report(reader->Finish(), absl::StrCat("events=", events));
   }
-  std::fputs("flowtop_probe: status|list|follow N\n", stderr);
+  if (command == "watch" && optind + 1 < argc) {
+    // Follows flows with this port at either end until a NEW, an UPDATE and
+    // a DESTROY have been seen; prints one line per flow event.
+    flowtop::v1::GetFlowsRequest request;
+    request.set_follow(true);
+    request.add_allow()->add_any_port(std::atoi(argv[optind + 1]));
+    auto reader = stub->GetFlows(&context, request);
+    flowtop::v1::GetFlowsResponse response;
+    bool streaming = false, seen_new = false, seen_update = false,
+         seen_destroy = false;
+    while (!(seen_new && seen_update && seen_destroy) &&
+           reader->Read(&response)) {
+      if (!streaming) {
+        streaming = true;
+        std::printf("STREAMING\n");
+      }
+      for (const auto& e : response.events()) {
+        if (!e.has_flow()) continue;
+        std::printf("%s %s\n", flowtop::v1::EventType_Name(e.type()).c_str(),
+                    e.flow().id().c_str());
+        seen_new |= e.type() == flowtop::v1::NEW;
+        seen_update |= e.type() == flowtop::v1::UPDATE;
+        seen_destroy |= e.type() == flowtop::v1::DESTROY;
+      }
+      std::fflush(stdout);
+    }
+    if (seen_new && seen_update && seen_destroy) {
+      context.TryCancel();
+      std::printf("OK NEW UPDATE DESTROY\n");
+      return 0;
+    }
+    return Report(reader->Finish(), "stream ended early");
+  }
+  std::fputs("flowtop_probe: status|list|follow N|watch PORT\n", stderr);
   return 2;
 }

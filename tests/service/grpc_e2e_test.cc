@@ -304,6 +304,22 @@ TEST(GrpcEndToEnd, InvalidRequestsNameTheField) {
   EXPECT_TRUE(events.empty());
 }
 
+TEST(GrpcEndToEnd, OversizedRequestIsRefused) {
+  TestNode node;  // requests are limited to 1 MiB
+  auto stub = node.Stub();
+  v1::ListFlowsRequest list;
+  v1::FlowFilter* f = list.add_allow();
+  for (int i = 0; i < 100000; ++i) f->add_any_ip("192.0.2.123");
+  ASSERT_GT(list.ByteSizeLong(), 1u << 20);
+  grpc::ClientContext context;
+  v1::ListFlowsResponse response;
+  grpc::Status s = stub->ListFlows(&context, list, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The server is fine afterwards.
+  grpc::ClientContext again;
+  EXPECT_TRUE(stub->ListFlows(&again, {}, &response).ok());
+}
+
 TEST(GrpcEndToEnd, GetStatusReportsNodeRingAndClients) {
   TestNodeOptions options;
   options.ring_size = 8;

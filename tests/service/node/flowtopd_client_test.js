@@ -1,7 +1,7 @@
 // A real gRPC client that nobody on this project wrote (@grpc/grpc-js with
 // grpc-js-reflection-client) talks to flowtopd using server reflection only:
-// no .proto file. It lists the services, reads GetStatus, lists flows with a
-// filter and streams flows (snapshot + follow) until it has seen a NEW, an
+// no .proto file. It lists the services, asks the health service, reads
+// GetStatus, lists flows with a filter and streams flows (snapshot + follow) until it has seen a NEW, an
 // UPDATE and a DESTROY.
 //
 // Usage: node flowtopd_client_test.js HOST:PORT
@@ -38,6 +38,17 @@ async function main() {
         JSON.stringify(services));
   check('reflection lists grpc.health.v1.Health', services.includes('grpc.health.v1.Health'),
         JSON.stringify(services));
+
+  // The standard health service, described by reflection too.
+  const healthPkg = (await reflection.getDescriptorBySymbol('grpc.health.v1.Health'))
+    .getPackageObject({ keepCase: true, enums: String });
+  const health = new healthPkg.grpc.health.v1.Health(host, credentials);
+  const overall = await unary(health, 'Check', { service: '' });
+  check('health Check("") is SERVING', overall.status === 'SERVING', JSON.stringify(overall));
+  const flowtop = await unary(health, 'Check', { service: 'flowtop.v1.FlowTop' });
+  check('health Check("flowtop.v1.FlowTop") is SERVING', flowtop.status === 'SERVING',
+        JSON.stringify(flowtop));
+  health.close();
 
   const descriptor = await reflection.getDescriptorBySymbol('flowtop.v1.FlowTop');
   const pkg = descriptor.getPackageObject({
