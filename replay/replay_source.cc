@@ -31,7 +31,8 @@ ReplaySource::ReplaySource(std::string path, ReplayOptions options,
       clock_(clock),
       reader_(std::move(reader)),
       header_(reader_->header()),
-      max_batch_(std::max<size_t>(1, options.max_batch)) {
+      max_batch_(std::max<size_t>(1, options.max_batch)),
+      use_keyframes_(options.use_keyframes) {
   absl::MutexLock lock(&mu_);
   paused_ = options.start_paused;
   speed_ = options.speed;
@@ -145,7 +146,9 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   std::optional<size_t> keyframe;
   for (size_t i = 0; i < index_.size(); ++i) {
     const BlockHeader& h = index_[i].header;
-    if (h.keyframe() && (h.first_time_unix_nanos <= target || i == 0)) keyframe = i;
+    if (!h.keyframe()) continue;
+    // A rotated file's leading keyframe is its only starting state.
+    if (i == 0 || (use_keyframes_ && h.first_time_unix_nanos <= target)) keyframe = i;
   }
   // At or before the first event: the file's starting table (empty, or a
   // rotated file's leading keyframe), then play every event from the start.

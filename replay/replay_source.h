@@ -49,6 +49,11 @@ struct ReplayOptions {
   // At the end of the file (without loop) keep Run waiting for a seek or
   // Stop instead of returning (the TUI, where the user may go back).
   bool hold_at_end = false;
+  // Seek through the file's keyframes (fast). Keyframes hold the table as
+  // the recording build computed it; with false a seek rebuilds the table
+  // from the first event with this build's rules (slower, but exactly what
+  // a straight replay computes even if the table rules changed since).
+  bool use_keyframes = true;
   // Begin at this recorded time instead of the first event.
   std::optional<absl::Time> start_at;
   // Largest batch handed to the sink in one Publish.
@@ -143,6 +148,7 @@ class ReplaySource final : public collector::EventSource {
   const v1::RecordingHeader header_;
   std::vector<BlockInfo> index_;
   size_t max_batch_;
+  bool use_keyframes_ = true;
 
   // Run-thread state.
   Block block_;

@@ -177,13 +177,16 @@ std::string TableFromDelivered(const std::vector<v1::FlowEvent>& delivered) {
   return DumpTable(table);
 }
 
-TEST(ReplaySourceTest, SeekForwardAndBackGivesTheTableAtThatTime) {
+class SeekTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SeekTest, SeekForwardAndBackGivesTheTableAtThatTime) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(6000, 3);
   const std::string path = Record(events, "seek.ftr");
   const int64_t t0 = events.front().time_unix_nanos();
   collector::FakeClock clock;
   ReplayOptions options;
   options.start_paused = true;
+  options.use_keyframes = GetParam();
   auto source = ReplaySource::Open(path, options, clock);
   ASSERT_TRUE(source.ok());
   CollectingSink sink;
@@ -206,6 +209,8 @@ TEST(ReplaySourceTest, SeekForwardAndBackGivesTheTableAtThatTime) {
   (*source)->Stop();
   runner.join();
 }
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutKeyframes, SeekTest, ::testing::Bool());
 
 TEST(ReplaySourceTest, LoopStartsOverWithTheSameTable) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(1000, 5);
