@@ -1,6 +1,7 @@
 #include "replay/replay_source.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -143,7 +144,8 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   const int64_t target = absl::ToUnixNanos(t);
   // The last keyframe at or before t; a rotated file's leading keyframe is
   // its starting table even for earlier times.
-  std::optional<size_t> keyframe;
+  constexpr size_t kNone = SIZE_MAX;  // (std::optional trips -Wmaybe-uninitialized at -O1)
+  size_t keyframe = kNone;
   for (size_t i = 0; i < index_.size(); ++i) {
     const BlockHeader& h = index_[i].header;
     if (!h.keyframe()) continue;
@@ -154,18 +156,18 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   // rotated file's leading keyframe), then play every event from the start.
   const bool restart = target <= absl::ToUnixNanos(first_event_);
   if (restart) {
-    keyframe.reset();
+    keyframe = kNone;
     if (!index_.empty() && index_[0].header.keyframe()) keyframe = 0;
   }
   collector::FlowTable table;
   uint64_t seq = 0;
   std::vector<Damage> damage;
   bool used_keyframe = false;
-  if (keyframe.has_value()) {
-    reader_->SeekToOffset(index_[*keyframe].offset);
+  if (keyframe != kNone) {
+    reader_->SeekToOffset(index_[keyframe].offset);
     absl::StatusOr<bool> more = reader_->Next(&block_);
     if (!more.ok()) return more.status();
-    if (*more && block_.info.offset == index_[*keyframe].offset) {
+    if (*more && block_.info.offset == index_[keyframe].offset) {
       for (size_t i = 0; i < block_.size(); ++i) table.Apply(block_.events[i]);
       seq = block_.info.header.first_seq;
       used_keyframe = true;
