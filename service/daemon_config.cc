@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "replay/cli_util.h"
 #include "service/event_ring.h"
 
 namespace flowtop::service {
@@ -143,6 +144,23 @@ const std::vector<Option>& Options() {
          return absl::OkStatus();
        }},
       {"user", 0, true, false, Text(&DaemonConfig::user)},
+      {"replay", 0, true, false, Text(&DaemonConfig::replay_file)},
+      {"replay-speed", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<double> speed = replay::ParseSpeed(v);
+         if (!speed.ok()) {
+           return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
+         }
+         c->replay_speed = *speed;
+         return absl::OkStatus();
+       }},
+      {"replay-loop", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("replay-loop", v, "is not true/false");
+         c->replay_loop = *b;
+         return absl::OkStatus();
+       }},
       {"version", 'v', false, true,
        [](DaemonConfig* c, const std::string&) {
          c->version = true;
@@ -199,6 +217,11 @@ std::string Usage() {
       "  --interval DURATION     counter refresh (default 1s)\n"
       "  --max-flows N           flow table limit (default 1048576)\n"
       "  --rcvbuf BYTES          netlink receive buffer (default 67108864)\n"
+      "Replay (serve a recording made by 'flowtop record' as a live node):\n"
+      "  --replay FILE           serve FILE instead of the kernel\n"
+      "  --replay-speed S        1 = as recorded (default), 4, max\n"
+      "  --replay-loop           start over at the end (default: keep the "
+      "final table)\n"
       "  -v, --version           print the version and exit\n"
       "  -h, --help              print this help and exit\n"
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "

@@ -40,6 +40,10 @@ struct DaemonConfig {
   int max_streams = 64;
   std::string user;  // switch to this user after start-up (optional)
   CollectorFlags collector;
+  // --replay FILE: serve a recording instead of the kernel (replay area).
+  std::string replay_file;
+  double replay_speed = 1.0;  // 0: as fast as possible
+  bool replay_loop = false;
   bool help = false;
   bool version = false;
 };

@@ -4,7 +4,9 @@
 #include <memory>
 #include <utility>
 
+#include "collector/clock.h"
 #include "collector/kernel_source.h"
+#include "replay/daemon_replay.h"
 #include "service/source_status.h"
 
 namespace flowtop::service {
@@ -35,10 +37,40 @@ class KernelStatus final : public SourceStatus {
   const collector::KernelSource* const source_;
 };
 
+// GetStatus for a replayed recording (--replay, the replay area).
+class ReplayStatus final : public SourceStatus {
+ public:
+  explicit ReplayStatus(const replay::ReplaySource& source) : source_(source) {}
+  void FillStatus(v1::NodeStatus* status) const override {
+    replay::FillReplayStatus(source_, status);
+  }
+
+ private:
+  const replay::ReplaySource& source_;
+};
+
+absl::StatusOr<SourceBundle> MakeReplaySource(const DaemonConfig& config) {
+  replay::DaemonReplayOptions options;
+  options.path = config.replay_file;
+  options.speed = config.replay_speed;
+  options.loop = config.replay_loop;
+  absl::StatusOr<std::unique_ptr<replay::ReplaySource>> source =
+      replay::OpenReplayForDaemon(options, collector::RealClock::Get());
+  if (!source.ok()) return source.status();
+  SourceBundle bundle;
+  auto status = std::make_shared<ReplayStatus>(**source);
+  bundle.status = status.get();
+  bundle.keep_alive = status;
+  bundle.name = "replay:" + config.replay_file;
+  bundle.keep_source_seq = replay::KeepRecordedSeq(options);
+  bundle.source = std::move(*source);
+  return bundle;
+}
+
 }  // namespace
 
 absl::StatusOr<SourceBundle> MakeSource(const DaemonConfig& config) {
-  // --replay FILE (replay area) adds its branch here.
+  if (!config.replay_file.empty()) return MakeReplaySource(config);
   const CollectorFlags& c = config.collector;
   collector::KernelSourceOptions options;
   options.ipv4 = c.ipv4 || !c.ipv6;
