@@ -25,6 +25,8 @@ struct Program {
   std::map<std::string, Subcommand> subcommands;
   // -u/--update: updates the GeoIP databases; returns the exit code.
   std::function<int()> update_geoip;
+  // Accept one positional argument as --replay FILE (`flowtop replay FILE`).
+  bool file_argument = false;
 };
 
 // Runs flowtop. Returns the process exit code: 0 success, 1 run-time error

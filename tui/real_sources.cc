@@ -1,5 +1,6 @@
 #include "tui/real_sources.h"
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "collector/kernel_source.h"
 #include "collector/pipeline.h"
 #include "service/client_options.h"
+#include "replay/replay_source.h"
 #include "service/remote_source.h"
 
 namespace flowtop::tui {
@@ -58,6 +60,20 @@ class LocalCollector final : public collector::EventSource {
   std::unique_ptr<collector::enrich::Enricher> enricher_;
 };
 
+// The screen's clock: the wall clock, or once a recording is open, the
+// recording's own time (so ages in a replay are as they were).
+class ViewClockProxy final : public collector::Clock {
+ public:
+  absl::Time Now() const override {
+    const collector::Clock* target = target_.load();
+    return target != nullptr ? target->Now() : absl::Now();
+  }
+  void Follow(const collector::Clock* target) { target_.store(target); }
+
+ private:
+  std::atomic<const collector::Clock*> target_{nullptr};
+};
+
 class RealSourceFactory final : public SourceFactory {
  public:
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
@@ -102,11 +118,23 @@ class RealSourceFactory final : public SourceFactory {
     return std::make_unique<service::RemoteSource>(std::move(ro));
   }
 
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(const std::string&,
-                                                                 const Options&) override {
-    return absl::UnimplementedError(
-        "this build cannot play recordings yet (the replay component is not merged)");
+  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(
+      const std::string& path, const Options& options) override {
+    replay::ReplayOptions ro;
+    ro.speed = 1.0;
+    // The interactive view stays on the last state at the end; the batch
+    // modes end with the recording.
+    ro.hold_at_end = options.output == OutputMode::kInteractive;
+    auto source = replay::ReplaySource::Open(path, ro, collector::RealClock::Get());
+    if (!source.ok()) return source.status();
+    view_clock_.Follow(&(*source)->recorded_clock());
+    return std::unique_ptr<collector::EventSource>(*std::move(source));
   }
+
+  const collector::Clock& ViewClock(const Options&) override { return view_clock_; }
+
+ private:
+  ViewClockProxy view_clock_;
 };
 
 }  // namespace

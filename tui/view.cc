@@ -158,8 +158,12 @@ std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl:
       const v1::Process* p = FlowProcess(f);
       return p && p->pid() != 0 ? absl::StrCat(p->pid()) : "-";
     }
-    case Column::kProto:
-      return absl::StrCat(ProtocolName(f), f.family() == v1::IPV6 ? "6" : "");
+    case Column::kProto: {
+      // "tcp6" for IPv6 flows; icmp6 already says it.
+      const std::string name = ProtocolName(f);
+      const bool suffix = f.family() == v1::IPV6 && name.back() != '6';
+      return suffix ? absl::StrCat(name, "6") : name;
+    }
     case Column::kState: {
       const std::string s = StateName(f);
       return s.empty() ? "-" : s;

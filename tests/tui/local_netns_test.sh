@@ -68,5 +68,32 @@ else
   fail "tmux is not installed"
 fi
 
+# Record the namespace for two seconds, then show the recording: batch
+# (ends with the recording) and the interactive view (flowtop replay FILE).
+netns_exec "$FLOWTOP" record -o "$TMP/rec.ftr" --duration 2s -q || fail "flowtop record failed"
+out=$("$FLOWTOP" --replay "$TMP/rec.ftr" --batch -t 0.5 -n -G --filter 'dport 8080' 2>&1)
+rc=$?
+[ $rc -eq 0 ] || fail "--replay --batch exit code $rc: $out"
+grep -q "replay: rec.ftr" <<<"$out" || fail "--replay title: $out"
+grep -q "ESTABLISHED" <<<"$out" || fail "--replay shows no flow: $out"
+if command -v tmux >/dev/null; then
+  SOCK="$TMP/tmux2"
+  tmux -S "$SOCK" new-session -d -s t -x 140 -y 30 \
+    "LANG=C.UTF-8 TERM=screen $FLOWTOP replay $TMP/rec.ftr -n; echo EXITED rc=\$?; sleep 30"
+  seen=0
+  for _ in $(seq 100); do
+    tmux -S "$SOCK" capture-pane -p -t t | grep -q "8080" && { seen=1; break; }
+    sleep 0.1
+  done
+  [ $seen -eq 1 ] || { fail "flowtop replay FILE never showed the flow"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t q
+  for _ in $(seq 50); do
+    tmux -S "$SOCK" capture-pane -p -t t | grep -q "EXITED rc=0" && break
+    sleep 0.1
+  done
+  tmux -S "$SOCK" capture-pane -p -t t | grep -q "EXITED rc=0" || fail "q did not end the replay view with 0"
+  tmux -S "$SOCK" kill-server
+fi
+
 if [ $failures -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "local mode checks passed"
