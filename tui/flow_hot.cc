@@ -34,9 +34,9 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
                                          : static_cast<uint32_t>(f.protocol()));
   h.family = static_cast<uint8_t>(f.family());
   switch (f.state_case()) {
-    case v1::Flow::kTcpState: h.state = f.tcp_state(); break;
-    case v1::Flow::kSctpState: h.state = f.sctp_state(); break;
-    case v1::Flow::kDccpState: h.state = f.dccp_state(); break;
+    case v1::Flow::kTcpState: h.state = static_cast<int16_t>(f.tcp_state()); break;
+    case v1::Flow::kSctpState: h.state = static_cast<int16_t>(f.sctp_state()); break;
+    case v1::Flow::kDccpState: h.state = static_cast<int16_t>(f.dccp_state()); break;
     default: break;
   }
   h.state_case = static_cast<uint8_t>(f.state_case());
@@ -60,6 +60,7 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   h.active = h.original_rate > 0 || h.reply_rate > 0 ||
              t.original_rate.packets_per_second() > 0 ||
              t.reply_rate.packets_per_second() > 0;
+  h.conntrack_id = f.conntrack_id();
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
   if (HasProcess(e.src())) {

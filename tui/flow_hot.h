@@ -15,7 +15,8 @@ struct alignas(64) FlowHot {
   uint16_t protocol = 0;     // IANA number
   uint8_t family = 0;        // v1::AddressFamily
   uint8_t state_case = 0;    // v1::Flow::StateCase (0: stateless)
-  int32_t state = 0;         // the enum value of that case
+  int16_t state = 0;         // the enum value of that case
+  uint16_t source = 0;       // FlowRow::source (set by the model)
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   bool has_ports = false;    // TCP, UDP, UDP-lite, SCTP, DCCP
@@ -31,6 +32,9 @@ struct alignas(64) FlowHot {
   int64_t start_nanos = 0;   // kernel start time, else first seen
   char src_country[2] = {0, 0};  // upper-case ISO code, or zeros
   char dst_country[2] = {0, 0};
+  uint32_t conntrack_id = 0;
+  // FlowRow::Key(): (source, conntrack id).
+  uint64_t Key() const { return (uint64_t{source} << 32) | conntrack_id; }
 };
 
 static_assert(sizeof(FlowHot) == 64, "FlowHot should fill one cache line");

@@ -160,14 +160,17 @@ void Model::Upsert(int index, const v1::FlowEvent& event) {
     }
   }
   row->hot = ComputeHot(*row->kernel, row->traffic);
+  row->hot.source = static_cast<uint16_t>(index);
   const uint32_t generation = sources_[index].generation;
   if (it == index_.end()) {
     index_.emplace(key, rows_.size());
     view_.push_back(row.get());
+    hot_.push_back(row->hot);
     rows_.push_back(std::move(row));
     row_generation_.push_back(generation);
   } else {
     view_[it->second] = row.get();
+    hot_[it->second] = row->hot;
     Retire(std::exchange(rows_[it->second], std::move(row)));
     row_generation_[it->second] = generation;
   }
@@ -189,11 +192,13 @@ void Model::Remove(uint64_t key) {
   if (i != last) {
     rows_[i] = std::move(rows_[last]);
     view_[i] = view_[last];
+    hot_[i] = hot_[last];
     row_generation_[i] = row_generation_[last];
     index_[rows_[i]->Key()] = i;
   }
   rows_.pop_back();
   view_.pop_back();
+  hot_.pop_back();
   row_generation_.pop_back();
 }
 
@@ -299,6 +304,7 @@ Snapshot Model::TakeSnapshot() const {
   snap.now = clock_.Now();
   absl::MutexLock lock(&mu_);
   snap.flows = view_;
+  snap.hot = hot_;
   // Rows retired from now on go to a new bin that this snapshot keeps.
   auto next = std::make_shared<RetireBin>();
   if (bin_ != nullptr) bin_->next = next;

@@ -77,6 +77,9 @@ struct SourceState {
 struct Snapshot {
   absl::Time now;
   std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
+  // hot[i] == flows[i]->hot, packed: a frame scans this array sequentially
+  // and touches a row only when it needs more than the hot fields.
+  std::vector<FlowHot> hot;
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
@@ -164,6 +167,7 @@ class Model {
   // snapshot is one memcpy-like vector copy (no reference counting).
   std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
   std::vector<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
+  std::vector<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
   mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
