@@ -291,8 +291,11 @@ BENCHMARK(BM_ReverseDnsCacheHit);
 int main(int argc, char** argv) {
   using flowtop::collector::enrich::g_geoip_dirs;
   std::vector<char*> rest;
+  bool burst = true;
   for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--geoip_dir=", 12) == 0) {
+    if (std::strcmp(argv[i], "--no_burst") == 0) {
+      burst = false;
+    } else if (std::strncmp(argv[i], "--geoip_dir=", 12) == 0) {
       g_geoip_dirs.push_back(argv[i] + 12);
     } else {
       rest.push_back(argv[i]);
@@ -304,8 +307,10 @@ int main(int argc, char** argv) {
   // 200,000/s is about three times the new-flow rate one sender reaches
   // through conntrack here (68,000/s); flat out shows the CPU cost on a
   // shared two-core machine.
-  flowtop::collector::enrich::BurstComparison(200000);
-  flowtop::collector::enrich::BurstComparison(0);
+  if (burst) {
+    flowtop::collector::enrich::BurstComparison(200000);
+    flowtop::collector::enrich::BurstComparison(0);
+  }
   benchmark::RunSpecifiedBenchmarks();
   return 0;
 }
