@@ -6,22 +6,50 @@ namespace flowtop::collector {
 namespace {
 
 // Copies what the kernel reports about a flow, keeping what only this node
-// knows (enrichment, first-seen time, rates) from the stored flow.
+// knows (enrichment, first-seen time, rates) and what this event does not
+// carry (NEW/UPDATE events have no counters or timestamps) from the stored
+// flow.
 void MergeKernelView(const v1::Flow& update, v1::Flow& stored) {
-  v1::Enrichment enrichment = std::move(*stored.mutable_enrichment());
+  v1::Flow kept;
+  kept.mutable_enrichment()->Swap(stored.mutable_enrichment());
+  if (stored.has_original_counters()) {
+    kept.mutable_original_counters()->Swap(stored.mutable_original_counters());
+  }
+  if (stored.has_reply_counters()) {
+    kept.mutable_reply_counters()->Swap(stored.mutable_reply_counters());
+  }
+  if (stored.has_original_rate()) {
+    kept.mutable_original_rate()->Swap(stored.mutable_original_rate());
+  }
+  if (stored.has_reply_rate()) {
+    kept.mutable_reply_rate()->Swap(stored.mutable_reply_rate());
+  }
   const int64_t first_seen = stored.first_seen_unix_nanos();
-  const v1::Rate original_rate = stored.original_rate();
-  const v1::Rate reply_rate = stored.reply_rate();
+  const bool has_start = stored.has_start_unix_nanos();
+  const int64_t start = stored.start_unix_nanos();
   stored = update;
-  if (!update.has_enrichment()) {
-    *stored.mutable_enrichment() = std::move(enrichment);
-  } else {
-    enrichment.MergeFrom(update.enrichment());
-    *stored.mutable_enrichment() = std::move(enrichment);
+  if (update.has_enrichment())
+    kept.mutable_enrichment()->MergeFrom(update.enrichment());
+  stored.mutable_enrichment()->Swap(kept.mutable_enrichment());
+  if (!stored.has_enrichment() || stored.enrichment().ByteSizeLong() == 0) {
+    stored.clear_enrichment();
   }
   if (first_seen != 0) stored.set_first_seen_unix_nanos(first_seen);
-  if (!update.has_original_rate()) *stored.mutable_original_rate() = original_rate;
-  if (!update.has_reply_rate()) *stored.mutable_reply_rate() = reply_rate;
+  if (!update.has_original_counters() && kept.has_original_counters()) {
+    stored.mutable_original_counters()->Swap(kept.mutable_original_counters());
+  }
+  if (!update.has_reply_counters() && kept.has_reply_counters()) {
+    stored.mutable_reply_counters()->Swap(kept.mutable_reply_counters());
+  }
+  if (!update.has_original_rate() && kept.has_original_rate()) {
+    stored.mutable_original_rate()->Swap(kept.mutable_original_rate());
+  }
+  if (!update.has_reply_rate() && kept.has_reply_rate()) {
+    stored.mutable_reply_rate()->Swap(kept.mutable_reply_rate());
+  }
+  if (!update.has_start_unix_nanos() && has_start) {
+    stored.set_start_unix_nanos(start);
+  }
 }
 
 }  // namespace
@@ -32,57 +60,56 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
   const uint32_t id = flow.conntrack_id();
   switch (event.type()) {
     case v1::NEW:
-    case v1::SNAPSHOT: {
+    case v1::SNAPSHOT:
+    case v1::UPDATE: {
       auto it = flows_.find(id);
       if (it != flows_.end()) {
-        MergeKernelView(flow, it->second);
+        work_.ParseFromString(it->second);
+        MergeKernelView(flow, work_);
+        work_.SerializeToString(&it->second);
         return true;
       }
+      // New, or an UPDATE for a flow we never saw (e.g. after a loss).
       if (flows_.size() >= max_flows_) {
         ++dropped_;
         return false;
       }
-      v1::Flow& stored = flows_[id];
-      stored = flow;
-      if (stored.first_seen_unix_nanos() == 0) {
-        stored.set_first_seen_unix_nanos(event.time_unix_nanos());
+      std::string& stored = flows_[id];
+      if (flow.first_seen_unix_nanos() == 0) {
+        work_ = flow;
+        work_.set_first_seen_unix_nanos(event.time_unix_nanos());
+        work_.SerializeToString(&stored);
+      } else {
+        flow.SerializeToString(&stored);
       }
-      return true;
-    }
-    case v1::UPDATE: {
-      auto it = flows_.find(id);
-      if (it == flows_.end()) {
-        // An UPDATE for a flow we never saw (e.g. after a loss): insert it.
-        v1::FlowEvent as_new = event;
-        as_new.set_type(v1::NEW);
-        return Apply(as_new);
-      }
-      MergeKernelView(flow, it->second);
       return true;
     }
     case v1::ENRICH: {
       auto it = flows_.find(id);
       if (it != flows_.end()) {
-        it->second.mutable_enrichment()->MergeFrom(flow.enrichment());
+        work_.ParseFromString(it->second);
+        work_.mutable_enrichment()->MergeFrom(flow.enrichment());
+        work_.SerializeToString(&it->second);
       }
       return true;
     }
     case v1::COUNTERS: {
       auto it = flows_.find(id);
       if (it == flows_.end()) return true;
-      v1::Flow& stored = it->second;
+      work_.ParseFromString(it->second);
       if (flow.has_original_counters()) {
-        *stored.mutable_original_counters() = flow.original_counters();
+        *work_.mutable_original_counters() = flow.original_counters();
       }
       if (flow.has_reply_counters()) {
-        *stored.mutable_reply_counters() = flow.reply_counters();
+        *work_.mutable_reply_counters() = flow.reply_counters();
       }
       if (flow.has_original_rate()) {
-        *stored.mutable_original_rate() = flow.original_rate();
+        *work_.mutable_original_rate() = flow.original_rate();
       }
       if (flow.has_reply_rate()) {
-        *stored.mutable_reply_rate() = flow.reply_rate();
+        *work_.mutable_reply_rate() = flow.reply_rate();
       }
+      work_.SerializeToString(&it->second);
       return true;
     }
     case v1::DESTROY:
@@ -95,13 +122,15 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
 
 const v1::Flow* FlowTable::Find(uint32_t conntrack_id) const {
   auto it = flows_.find(conntrack_id);
-  return it == flows_.end() ? nullptr : &it->second;
+  if (it == flows_.end()) return nullptr;
+  found_.ParseFromString(it->second);
+  return &found_;
 }
 
 std::vector<v1::Flow> FlowTable::Snapshot() const {
-  std::vector<v1::Flow> out;
-  out.reserve(flows_.size());
-  for (const auto& [id, flow] : flows_) out.push_back(flow);
+  std::vector<v1::Flow> out(flows_.size());
+  size_t i = 0;
+  for (const auto& [id, bytes] : flows_) out[i++].ParseFromString(bytes);
   return out;
 }
 

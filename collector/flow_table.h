@@ -6,6 +6,11 @@
 // removes. The table is bounded: a NEW beyond `max_flows` is counted as
 // dropped, never allowed to grow memory without limit.
 //
+// Memory: a v1::Flow object graph costs ~500 bytes per flow (one heap block
+// per sub-message and address); the table keeps each flow in protobuf wire
+// format instead (~130-250 bytes with the hash slot) and builds v1::Flow on
+// demand. Every field, including fields added to the API later, survives.
+//
 // Not thread-safe: the owner serialises access (one writer thread, readers
 // take snapshots under the owner's lock).
 #ifndef FLOWTOP_COLLECTOR_FLOW_TABLE_H_
@@ -13,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -32,7 +38,9 @@ class FlowTable {
   // events that do not concern a flow (LOST, STATUS, ...).
   bool Apply(const v1::FlowEvent& event);
 
-  // Returns the flow with this conntrack id, or nullptr.
+  // Returns the flow with this conntrack id, or nullptr. The flow is built
+  // on demand into storage owned by the table: the pointer stays valid until
+  // the next Find or Apply (copy it to keep it).
   const v1::Flow* Find(uint32_t conntrack_id) const;
 
   size_t size() const { return flows_.size(); }
@@ -44,7 +52,11 @@ class FlowTable {
   // Calls fn(const v1::Flow&) for every flow, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (const auto& [id, flow] : flows_) fn(flow);
+    v1::Flow flow;
+    for (const auto& [id, bytes] : flows_) {
+      flow.ParseFromString(bytes);
+      fn(static_cast<const v1::Flow&>(flow));
+    }
   }
 
   // Returns a copy of every flow (for snapshots taken under the owner's lock).
@@ -56,7 +68,10 @@ class FlowTable {
   size_t max_flows_;
   uint64_t dropped_ = 0;
   uint64_t last_seq_ = 0;
-  absl::flat_hash_map<uint32_t, v1::Flow> flows_;
+  // Serialized v1::Flow per conntrack id.
+  absl::flat_hash_map<uint32_t, std::string> flows_;
+  mutable v1::Flow found_;  // Find's result
+  v1::Flow work_;           // reused by Apply
 };
 
 }  // namespace flowtop::collector

@@ -70,3 +70,38 @@ TEST(FlowTable, FullTableCountsDroppedFlows) {
 
 }  // namespace
 }  // namespace flowtop::collector
+
+namespace flowtop::collector {
+namespace {
+
+TEST(FlowTable, UpdateWithoutCountersKeepsCountersAndStartTime) {
+  FlowTable table;
+  v1::FlowEvent snap;
+  snap.set_type(v1::SNAPSHOT);
+  snap.mutable_flow()->set_conntrack_id(4);
+  snap.mutable_flow()->mutable_original_counters()->set_packets(10);
+  snap.mutable_flow()->set_start_unix_nanos(123);
+  table.Apply(snap);
+  v1::FlowEvent update;
+  update.set_type(v1::UPDATE);
+  update.mutable_flow()->set_conntrack_id(4);
+  update.mutable_flow()->set_tcp_state(v1::TCP_FIN_WAIT);
+  table.Apply(update);
+  const v1::Flow* f = table.Find(4);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->tcp_state(), v1::TCP_FIN_WAIT);
+  EXPECT_EQ(f->original_counters().packets(), 10u);
+  EXPECT_EQ(f->start_unix_nanos(), 123);
+  EXPECT_FALSE(f->has_reply_counters());  // absent stays absent
+  int seen = 0;
+  table.ForEach([&](const v1::Flow& flow) {
+    ++seen;
+    EXPECT_EQ(flow.conntrack_id(), 4u);
+  });
+  EXPECT_EQ(seen, 1);
+  ASSERT_EQ(table.Snapshot().size(), 1u);
+  EXPECT_EQ(table.Snapshot()[0].tcp_state(), v1::TCP_FIN_WAIT);
+}
+
+}  // namespace
+}  // namespace flowtop::collector

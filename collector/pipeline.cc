@@ -21,6 +21,16 @@ void Pipeline::Publish(absl::Span<v1::FlowEvent> events) {
   const int64_t now = absl::ToUnixNanos(clock_.Now());
   absl::MutexLock lock(&mu_);
   for (v1::FlowEvent& event : events) {
+    if (event.type() == v1::DESTROY) {
+      // A DESTROY carries the flow's last state: what the table knew
+      // (tuples, enrichment, rates), overridden by what the kernel sent
+      // (final counters, stop time). Resync DESTROYs carry only the id.
+      if (const v1::Flow* stored = table_.Find(event.flow().conntrack_id())) {
+        v1::Flow merged = *stored;
+        merged.MergeFrom(event.flow());
+        event.mutable_flow()->Swap(&merged);
+      }
+    }
     if (!options_.keep_source_seq || event.seq() == 0) {
       event.set_seq(++stats_.last_seq);
     } else {

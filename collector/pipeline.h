@@ -5,6 +5,9 @@
 // applies the event to the FlowTable and fans the batch out to its sinks
 // (event ring, recorder, TUI model), all under one lock so that every sink
 // sees the same order. Sinks must be fast (the ring's writer never waits).
+// A DESTROY leaves the pipeline carrying the flow's last known state (from
+// the table) merged with what the kernel sent, so sinks see final counters
+// and tuples even for DESTROYs that only name an id (after a resync).
 #ifndef FLOWTOP_COLLECTOR_PIPELINE_H_
 #define FLOWTOP_COLLECTOR_PIPELINE_H_
 

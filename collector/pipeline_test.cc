@@ -73,3 +73,32 @@ TEST(Pipeline, KeepsRecordedSequenceNumbersWhenAsked) {
 
 }  // namespace
 }  // namespace flowtop::collector
+
+namespace flowtop::collector {
+namespace {
+
+TEST(Pipeline, DestroyCarriesTheLastKnownStateAndFinalCounters) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  Pipeline pipeline({.node = "r1"}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+  std::vector<v1::FlowEvent> batch(2);
+  batch[0].set_type(v1::NEW);
+  batch[0].mutable_flow()->set_conntrack_id(7);
+  batch[0].mutable_flow()->mutable_original()->set_dst_port(443);
+  batch[0].mutable_flow()->mutable_enrichment()->set_service("https");
+  batch[1].set_type(v1::DESTROY);
+  batch[1].mutable_flow()->set_conntrack_id(7);
+  batch[1].mutable_flow()->mutable_original_counters()->set_packets(12);
+  pipeline.Publish(absl::MakeSpan(batch));
+  ASSERT_EQ(sink.seen.size(), 2u);
+  const v1::Flow& gone = sink.seen[1].flow();
+  EXPECT_EQ(gone.original().dst_port(), 443u);
+  EXPECT_EQ(gone.enrichment().service(), "https");
+  EXPECT_EQ(gone.original_counters().packets(), 12u);
+  EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) { return t.size(); }),
+            0u);
+}
+
+}  // namespace
+}  // namespace flowtop::collector

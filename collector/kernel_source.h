@@ -1,0 +1,151 @@
+// KernelSource: every conntrack flow of one network namespace, as events.
+//
+// Subscribes to the NEW, UPDATE and DESTROY event groups first, then dumps
+// the table (SNAPSHOT ... SNAPSHOT_END) and reconciles the two by flow id, so
+// that a flow appearing during the dump cannot be missed: a NEW event for a
+// dumped flow becomes an UPDATE, an UPDATE for an unknown flow a NEW.
+//
+// Run() is the reader: it only receives, parses, filters and hands batches
+// to the sink; nothing slow (enrichment, names, geo) runs on it. The event
+// socket's receive buffer is set with SO_RCVBUFFORCE and NETLINK_NO_ENOBUFS
+// stays off: on ENOBUFS the source counts the overflow, dumps the table,
+// diffs it against the flows it has announced and emits LOST{KERNEL} (count:
+// at least 1, otherwise the number of differences found), RESYNC_BEGIN, the
+// NEW/DESTROY/UPDATE needed, RESYNC_END. A second thread dumps the table
+// once per rate interval on its own socket and emits COUNTERS events with
+// per-direction rates (RateTracker).
+//
+// All sockets and /proc files are opened by Create, in the network namespace
+// of the calling thread (tests call it inside NetNs::RunInside); afterwards
+// the source may run on any thread.
+#ifndef FLOWTOP_COLLECTOR_KERNEL_SOURCE_H_
+#define FLOWTOP_COLLECTOR_KERNEL_SOURCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "collector/clock.h"
+#include "collector/event_source.h"
+#include "collector/netlink_socket.h"
+#include "collector/sysctl_guard.h"
+#include "flowtop/v1/flowtop.pb.h"
+
+namespace flowtop::collector {
+
+struct KernelSourceOptions {
+  // Address families (the original's -4 / -6). Both false means both.
+  bool ipv4 = true;
+  bool ipv6 = true;
+  // IANA protocol numbers to report; empty: every protocol. See
+  // ProtocolSelection for the original's -T/-U/-D/-I/-S.
+  std::vector<uint8_t> protocols;
+  // Requested receive buffer of the event socket (SO_RCVBUFFORCE).
+  int receive_buffer_bytes = 64 << 20;
+  // Dump period for COUNTERS/rates; zero turns rates off.
+  absl::Duration rate_interval = absl::Seconds(1);
+  // Most flows the source tracks for reconciliation (the FlowTable has its
+  // own bound).
+  size_t max_flows = 1 << 20;
+  // Turn on nf_conntrack_acct/timestamp when off (restored on exit).
+  bool enable_accounting = true;
+  // Events per batch handed to the sink.
+  size_t batch_size = 512;
+  // Where the one-time notice about sysctls goes (default: stderr).
+  std::function<void(const std::string&)> notice;
+};
+
+// The original's protocol switches: -T TCP, -U UDP and UDP-lite, -D DCCP,
+// -I ICMP and ICMPv6, -S SCTP. Returns the protocol list for
+// KernelSourceOptions::protocols (empty when no switch is set: everything).
+std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
+                                       bool sctp);
+
+struct KernelSourceStats {
+  uint64_t messages = 0;         // conntrack messages received (events+dumps)
+  uint64_t events = 0;           // events handed to the sink
+  uint64_t filtered = 0;         // dropped by the family/protocol selection
+  uint64_t parse_errors = 0;     // malformed messages (counted, skipped)
+  uint64_t overflows = 0;        // ENOBUFS seen on the event socket
+  uint64_t resyncs = 0;          // completed resyncs
+  uint64_t rate_dumps = 0;       // completed rate dumps
+  uint64_t tracked = 0;          // flows the reader knows now
+  bool dump_filter_refused = false;  // kernel refused CTA_FILTER (old kernel)
+  int receive_buffer_bytes = 0;  // as read back from the socket
+};
+
+class KernelSource final : public EventSource {
+ public:
+  // Opens the event, dump and rate sockets and the sysctl files in the
+  // calling thread's network namespace, subscribes to events and sets the
+  // receive buffer. Returns PERMISSION_DENIED with kPermissionDeniedMessage
+  // without CAP_NET_ADMIN, INVALID_ARGUMENT for bad options, NOT_FOUND when
+  // the kernel has no conntrack, INTERNAL otherwise.
+  static absl::StatusOr<std::unique_ptr<KernelSource>> Create(
+      KernelSourceOptions options, const Clock& clock = RealClock::Get());
+  // Stops the threads and restores the sysctls.
+  ~KernelSource() override;
+
+  // Dumps (SNAPSHOT... SNAPSHOT_END), then streams events into `sink` until
+  // Stop(). Returns OK when stopped; PERMISSION_DENIED or INTERNAL when the
+  // kernel refuses the dump or the socket fails. Call once.
+  absl::Status Run(EventSink& sink) override;
+  void Stop() override;
+
+  KernelSourceStats stats() const;
+  // Conntrack count/max and sysctl state of the source's namespace.
+  absl::StatusOr<ConntrackInfo> Info() const;
+  // Puts the sysctls back now; for a binary's SIGINT/SIGTERM handler
+  // (async-signal-safe, idempotent; the destructor does it too).
+  void RestoreSysctlsAsyncSignalSafe();
+
+ private:
+  class Batch;
+  KernelSource(KernelSourceOptions options, const Clock& clock);
+
+  bool Selected(const v1::Flow& flow) const;
+  uint8_t DumpFamily() const;
+  uint8_t DumpProtocol() const;
+  // Dumps the table on `sock`, calling fn(v1::FlowEvent&) for each selected
+  // flow (type SNAPSHOT). Falls back to an unfiltered dump if the kernel
+  // refuses CTA_FILTER.
+  template <typename Fn>
+  absl::Status DumpTable(NetlinkSocket& sock, std::vector<char>& buf, Fn&& fn);
+  absl::Status InitialDump(Batch& batch);
+  absl::Status Resync(Batch& batch);
+  void HandleEvent(v1::FlowEvent& event, Batch& batch);
+  void RateLoop(EventSink& sink);
+  static uint64_t Fingerprint(const v1::Flow& flow);
+
+  const KernelSourceOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<NetlinkSocket> events_;
+  std::unique_ptr<NetlinkSocket> dump_;
+  std::unique_ptr<NetlinkSocket> rates_;
+  std::unique_ptr<Waker> waker_;
+  std::unique_ptr<SysctlGuard> sysctl_;
+  absl::Notification stop_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> filter_refused_{false};
+
+  // Reader-thread state: the flows announced, with a fingerprint of what
+  // the kernel said last (to emit UPDATE only for real changes on resync).
+  absl::flat_hash_map<uint32_t, uint64_t> known_;
+
+  mutable absl::Mutex mu_;
+  KernelSourceStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace flowtop::collector
+
+#endif  // FLOWTOP_COLLECTOR_KERNEL_SOURCE_H_

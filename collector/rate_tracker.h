@@ -1,0 +1,48 @@
+// RateTracker: per-flow rates from successive counter samples.
+//
+// The kernel source dumps the table once per interval (never one request per
+// flow) and feeds every flow's counters here. Rates are the counter deltas
+// over the time between two samples of the same flow; a counter that went
+// backwards (zeroed by `conntrack -Z`, or a reused id) counts from zero;
+// flows missing from a whole dump are forgotten (EndSample). Pure logic, no
+// I/O: the caller passes the sample time.
+#ifndef FLOWTOP_COLLECTOR_RATE_TRACKER_H_
+#define FLOWTOP_COLLECTOR_RATE_TRACKER_H_
+
+#include <cstdint>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "flowtop/v1/flowtop.pb.h"
+
+namespace flowtop::collector {
+
+class RateTracker {
+ public:
+  // Starts a sample (one dump) taken at `now`.
+  void BeginSample(absl::Time now);
+  // Records `flow`'s counters and, when the flow was seen in an earlier
+  // sample, sets its original_rate/reply_rate. Returns true when the caller
+  // should publish a COUNTERS event: counters changed, or a rate fell to
+  // zero. Flows without counters (accounting was off) are ignored (false).
+  bool Observe(v1::Flow& flow);
+  // Ends the sample: forgets flows that were not observed in it. Returns how
+  // many were forgotten.
+  size_t EndSample();
+  size_t size() const { return last_.size(); }
+
+ private:
+  struct Last {
+    uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
+    absl::Time time;
+    uint64_t generation;
+    bool moving;  // the last published rate was non-zero
+  };
+  absl::flat_hash_map<uint32_t, Last> last_;
+  absl::Time now_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace flowtop::collector
+
+#endif  // FLOWTOP_COLLECTOR_RATE_TRACKER_H_

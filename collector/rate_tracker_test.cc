@@ -1,0 +1,94 @@
+#include "collector/rate_tracker.h"
+
+#include "gtest/gtest.h"
+
+namespace flowtop::collector {
+namespace {
+
+v1::Flow Sample(uint32_t id, uint64_t op, uint64_t ob, uint64_t rp,
+                uint64_t rb) {
+  v1::Flow f;
+  f.set_conntrack_id(id);
+  f.mutable_original_counters()->set_packets(op);
+  f.mutable_original_counters()->set_bytes(ob);
+  f.mutable_reply_counters()->set_packets(rp);
+  f.mutable_reply_counters()->set_bytes(rb);
+  return f;
+}
+
+TEST(RateTracker, RatesAreDeltasOverTime) {
+  RateTracker t;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  t.BeginSample(t0);
+  v1::Flow f = Sample(1, 10, 1000, 5, 500);
+  EXPECT_TRUE(t.Observe(f));  // first sight: counters are news
+  EXPECT_FALSE(f.has_original_rate());
+  t.EndSample();
+
+  t.BeginSample(t0 + absl::Seconds(2));
+  f = Sample(1, 30, 5000, 7, 900);
+  EXPECT_TRUE(t.Observe(f));
+  EXPECT_DOUBLE_EQ(f.original_rate().packets_per_second(), 10);
+  EXPECT_DOUBLE_EQ(f.original_rate().bytes_per_second(), 2000);
+  EXPECT_DOUBLE_EQ(f.reply_rate().packets_per_second(), 1);
+  EXPECT_DOUBLE_EQ(f.reply_rate().bytes_per_second(), 200);
+  t.EndSample();
+
+  // Idle: one publication of the zero rate, then silence.
+  t.BeginSample(t0 + absl::Seconds(3));
+  f = Sample(1, 30, 5000, 7, 900);
+  EXPECT_TRUE(t.Observe(f));
+  EXPECT_DOUBLE_EQ(f.original_rate().bytes_per_second(), 0);
+  t.EndSample();
+  t.BeginSample(t0 + absl::Seconds(4));
+  f = Sample(1, 30, 5000, 7, 900);
+  EXPECT_FALSE(t.Observe(f));
+  t.EndSample();
+}
+
+TEST(RateTracker, CounterResetCountsFromZero) {
+  RateTracker t;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  t.BeginSample(t0);
+  v1::Flow f = Sample(1, 100, 100000, 0, 0);
+  t.Observe(f);
+  t.EndSample();
+  t.BeginSample(t0 + absl::Seconds(1));
+  f = Sample(1, 4, 400, 0, 0);  // zeroed, then 4 packets
+  EXPECT_TRUE(t.Observe(f));
+  EXPECT_DOUBLE_EQ(f.original_rate().packets_per_second(), 4);
+  EXPECT_DOUBLE_EQ(f.original_rate().bytes_per_second(), 400);
+  EXPECT_GE(f.original_rate().bytes_per_second(), 0);
+}
+
+TEST(RateTracker, VanishedFlowsAreForgotten) {
+  RateTracker t;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  t.BeginSample(t0);
+  v1::Flow a = Sample(1, 1, 1, 1, 1), b = Sample(2, 1, 1, 1, 1);
+  t.Observe(a);
+  t.Observe(b);
+  EXPECT_EQ(t.EndSample(), 0u);
+  t.BeginSample(t0 + absl::Seconds(1));
+  a = Sample(1, 2, 2, 2, 2);
+  t.Observe(a);
+  EXPECT_EQ(t.EndSample(), 1u);
+  EXPECT_EQ(t.size(), 1u);
+  // The id comes back (reused): it starts over, no bogus rate.
+  t.BeginSample(t0 + absl::Seconds(2));
+  b = Sample(2, 50, 50, 0, 0);
+  EXPECT_TRUE(t.Observe(b));
+  EXPECT_FALSE(b.has_original_rate());
+}
+
+TEST(RateTracker, FlowsWithoutCountersAreIgnored) {
+  RateTracker t;
+  t.BeginSample(absl::FromUnixSeconds(1));
+  v1::Flow f;
+  f.set_conntrack_id(3);
+  EXPECT_FALSE(t.Observe(f));
+  EXPECT_EQ(t.size(), 0u);
+}
+
+}  // namespace
+}  // namespace flowtop::collector
