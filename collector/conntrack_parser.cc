@@ -49,14 +49,21 @@ inline uint32_t U32Or0(const nlattr* a) {
   return a == nullptr ? 0 : ntohl(Get<uint32_t>(a));
 }
 
-// Copies an attribute's payload into `out` reusing its capacity. For an
-// address of the same family as the previous message resize() is a compare
-// and the copy a fixed-size move; std::string::assign would call into
-// libstdc++ (_M_replace) for every address.
+// Copies an attribute's payload into `out` reusing its capacity. Both
+// calls are avoided on the hot path: resize() only when the size changes
+// (an address of another family than the previous message's; libstdc++
+// does not inline it), and the copy of an address is a fixed-size move
+// rather than a memcpy call (std::string::assign would call _M_replace).
 inline void AssignPayload(std::string& out, const nlattr* a) {
   const size_t n = PayloadLen(a);
-  out.resize(n);
-  if (n > 0) std::memcpy(&out[0], Payload(a), n);
+  if (out.size() != n) out.resize(n);
+  if (n == 4) {
+    std::memcpy(&out[0], Payload(a), 4);
+  } else if (n == 16) {
+    std::memcpy(&out[0], Payload(a), 16);
+  } else if (n > 0) {
+    std::memcpy(&out[0], Payload(a), n);
+  }
 }
 
 // --- Validation rules, one table per attribute group. ------------------------
