@@ -17,12 +17,15 @@ namespace flowtop::collector {
 namespace {
 
 // Where the time goes (callgrind, //bench/collector:parser_instructions):
-// a message has ~40 attributes in ~13 nested groups, so per-group and
-// per-attribute overheads dominate, not the conversions. Hence: one loop
+// a message has ~27 attributes in ~10 groups (top level and nested), so
+// per-group and per-attribute overheads dominate, not the conversions; the
+// old validate callbacks through mnl_attr_parse_nested plus a Clear() of the
+// event cost 4,270 instructions per event, this 2,621. Hence: one loop
 // over libmnl's iterator per group with the rules in a table (no callback
 // per attribute, no status object per group), errors built only when they
 // happen, and an event that is overwritten in place rather than cleared
-// (see ParseConntrackMessage).
+// (see ParseConntrackMessage). libmnl 1.0.4's iterator (mnl_attr_ok,
+// mnl_attr_next) is two library calls per attribute, ~16% of what remains.
 
 // --- Reading attributes (lengths validated before use). ---------------------
 
