@@ -132,7 +132,8 @@ KernelSource::~KernelSource() {
 }
 
 void KernelSource::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  // Notification::Notify must run once, and Stop may race with itself.
+  if (!stopping_.exchange(true)) stop_.Notify();
   if (waker_ != nullptr) waker_->Wake();
 }
 

@@ -135,6 +135,7 @@ class KernelSource final : public EventSource {
   std::unique_ptr<Waker> waker_;
   std::unique_ptr<SysctlGuard> sysctl_;
   absl::Notification stop_;
+  std::atomic<bool> stopping_{false};
   std::atomic<bool> filter_refused_{false};
 
   // Reader-thread state: the flows announced, with a fingerprint of what

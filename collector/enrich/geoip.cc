@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -125,6 +126,10 @@ std::string GeoDatabase::database_type() const {
 
 int GeoDatabase::ip_version() const { return mmdb_.metadata.ip_version; }
 
+bool GeoDatabase::asn_only() const {
+  return absl::StrContains(absl::AsciiStrToUpper(database_type()), "ASN");
+}
+
 bool GeoDatabase::Lookup(absl::string_view ip, v1::Geo* geo) const {
   struct sockaddr_storage storage;
   std::memset(&storage, 0, sizeof(storage));
@@ -233,7 +238,10 @@ std::unique_ptr<GeoIp> GeoIp::Open(const GeoIpOptions& options) {
 
 v1::Geo GeoIp::Lookup(absl::string_view ip) const {
   v1::Geo geo;
-  for (const auto& db : databases_) db->Lookup(ip, &geo);
+  for (const auto& db : databases_) {
+    if (db->asn_only() ? geo.as_number() != 0 : !geo.country_code().empty()) continue;
+    db->Lookup(ip, &geo);
+  }
   return geo;
 }
 

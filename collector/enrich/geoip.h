@@ -61,6 +61,9 @@ class GeoDatabase {
   // Metadata: "GeoLite2-City", "DBIP-City-Lite", ...; 4 or 6.
   std::string database_type() const;
   int ip_version() const;
+  // True for AS-only databases (database type mentions "ASN"), which a
+  // lookup still asks after a location database has answered.
+  bool asn_only() const;
 
  private:
   GeoDatabase() = default;
@@ -82,7 +85,9 @@ class GeoIp {
   static std::unique_ptr<GeoIp> Open(const GeoIpOptions& options);
 
   // Returns what the databases know about `ip` (4 or 16 bytes); the first
-  // database with a value for a field wins. Empty when nothing is known.
+  // database with a value for a field wins, and once a location database
+  // has given the country, later location databases are not asked (AS
+  // databases still are). Empty when nothing is known.
   v1::Geo Lookup(absl::string_view ip) const;
 
   // True when at least one database opened.

@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -356,6 +358,10 @@ ReverseResolverStats ReverseResolver::stats() const {
 }
 
 void ReverseResolver::Loop() {
+  if (options_.thread_nice != 0) {  // per thread on Linux; failure is harmless
+    const id_t tid = static_cast<id_t>(syscall(SYS_gettid));
+    setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) + options_.thread_nice);
+  }
   while (true) {
     {
       absl::MutexLock lock(&mu_);

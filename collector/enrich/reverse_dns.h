@@ -53,6 +53,9 @@ struct ReverseResolverOptions {
   absl::Duration negative_ttl = absl::Minutes(5);
   absl::Duration failure_ttl = absl::Seconds(30);
   size_t max_cache = 1 << 17;
+  // Nice level added to the resolver thread, so that name lookups yield the
+  // CPU to the event path.
+  int thread_nice = 10;
 };
 
 struct ReverseResolverStats {

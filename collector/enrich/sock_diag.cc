@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,12 @@ bool SameAddress(const uint32_t diag[4], int diag_family, const std::string& ip)
   return false;
 }
 
+// TCP states as the kernel numbers them (include/net/tcp_states.h).
+constexpr uint8_t kTcpEstablished = 1;
+constexpr uint8_t kTcpSynRecv = 3;
+constexpr uint8_t kTcpListen = 10;
+constexpr uint8_t kTcpNewSynRecv = 12;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SockDiag>> SockDiag::Open() {
@@ -80,7 +87,72 @@ absl::StatusOr<SocketInfo> SockDiag::Find(const SocketKey& key) {
   if (udp && !info.ok() && info.status().code() == absl::StatusCode::kNotFound) {
     info = Query(key, /*swap=*/false);
   }
+  // Not accepted yet: no inode. The listener's owner will accept it.
+  if (!udp && info.ok() && info->inode == 0 &&
+      (info->state == kTcpSynRecv || info->state == kTcpEstablished ||
+       info->state == kTcpNewSynRecv)) {
+    const int family = key.local_ip.size() == 4 ? AF_INET : AF_INET6;
+    absl::StatusOr<SocketInfo> listener = FindListener(key, family);
+    // An IPv6 dual-stack listener ([::]:port) also takes IPv4 connections.
+    if (!listener.ok() && family == AF_INET) listener = FindListener(key, AF_INET6);
+    if (listener.ok()) return listener;
+  }
   return info;
+}
+
+absl::StatusOr<SocketInfo> SockDiag::FindListener(const SocketKey& key, int family) {
+  struct {
+    nlmsghdr nlh;
+    inet_diag_req_v2 req;
+  } msg;
+  std::memset(&msg, 0, sizeof(msg));
+  msg.nlh.nlmsg_len = sizeof(msg);
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.nlh.nlmsg_seq = ++seq_;
+  msg.req.sdiag_family = family;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1u << kTcpListen;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd_, &msg, sizeof(msg), 0, reinterpret_cast<sockaddr*>(&kernel),
+             sizeof(kernel)) < 0) {
+    return absl::UnavailableError(absl::StrCat("sock_diag send: ", strerror(errno)));
+  }
+  std::optional<SocketInfo> exact, wildcard;
+  alignas(nlmsghdr) char buf[16384];
+  while (true) {
+    const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("sock_diag receive: ", strerror(errno)));
+    }
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != msg.nlh.nlmsg_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+        if (exact) return *exact;
+        if (wildcard) return *wildcard;
+        return absl::NotFoundError("no listener on this port");
+      }
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+          h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+        continue;
+      }
+      const auto* d = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+      if (ntohs(d->id.idiag_sport) != key.local_port || d->idiag_inode == 0) continue;
+      SocketInfo info;
+      info.inode = d->idiag_inode;
+      info.uid = d->idiag_uid;
+      info.state = d->idiag_state;
+      info.connected = false;
+      if (SameAddress(d->id.idiag_src, d->idiag_family, key.local_ip)) {
+        if (!exact) exact = info;
+      } else if (IsZero(d->id.idiag_src, d->idiag_family)) {
+        if (!wildcard) wildcard = info;
+      }
+    }
+  }
 }
 
 absl::StatusOr<SocketInfo> SockDiag::Query(const SocketKey& key, bool swap) {

@@ -3,7 +3,10 @@
 //
 // The kernel answers an exact-tuple request with the socket it would deliver
 // that flow's packets to: the connected socket when there is one, otherwise a
-// listener or an unconnected (wildcard) UDP socket. The answer says which
+// listener or an unconnected (wildcard) UDP socket. A TCP connection that a
+// server has not accepted yet (a SYN_RECV request, or an established child
+// still in the accept queue) has no socket inode; it belongs to the listener
+// that will accept it, so Find answers with that listener. The answer says which
 // (`connected`), because a wildcard match is only meaningful when the local
 // address really is one of this host's (a router forwarding to port 80 of
 // another host must not be attributed to the local web server).
@@ -63,6 +66,10 @@ class SockDiag final : public SocketLookup {
   // One exact request; `swap` puts the remote end into idiag_src (the order
   // the kernel's UDP lookup reads).
   absl::StatusOr<SocketInfo> Query(const SocketKey& key, bool swap)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Dumps the TCP listeners of `family` and returns the one on the key's
+  // local port (its address first, then a wildcard); NOT_FOUND when none.
+  absl::StatusOr<SocketInfo> FindListener(const SocketKey& key, int family)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;

@@ -98,6 +98,36 @@ TEST_F(ProcessNetnsTest, TcpOutboundAndInboundEndsGetTheirOwnProcesses) {
   EXPECT_EQ(src_after.name(), "");
 }
 
+TEST_F(ProcessNetnsTest, ConnectionNotYetAcceptedBelongsToTheListener) {
+  // A server that listens and never accepts: the connection completes and
+  // waits in the accept queue, a socket without an inode of its own.
+  const std::string ready = dir_ + "/listener_ready";
+  ASSERT_EQ(mkfifo(ready.c_str(), 0600), 0);
+  absl::StatusOr<pid_t> server = ns_->Spawn(absl::StrCat(
+      "exec python3 -c '\n"
+      "import socket, time\n"
+      "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+      "s.bind((\"127.0.0.1\", 8005))\n"
+      "s.listen(8)\n"
+      "open(\"", ready, "\", \"w\").write(\"ready\\n\")\n"
+      "time.sleep(600)\n'"));
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    std::ifstream in(ready);
+    std::string line;
+    std::getline(in, line);
+    ASSERT_EQ(line, "ready");
+  }
+  auto [client, client_port] = StartClient("AF_INET", "SOCK_STREAM", "127.0.0.1", 8005);
+  absl::StatusOr<v1::Flow> flow =
+      FindFlow(*ns_, absl::StrCat("-p tcp --dport 8005 --sport ", client_port));
+  ASSERT_TRUE(flow.ok()) << flow.status();
+  auto [src, dst] = Attribute(*flow);
+  EXPECT_EQ(src.pid(), static_cast<uint32_t>(client));
+  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(*server));
+  EXPECT_EQ(dst.name(), "python3");
+}
+
 TEST_F(ProcessNetnsTest, TcpOverIpv6) {
   absl::StatusOr<pid_t> server =
       ns_->Spawn("exec socat -u TCP6-LISTEN:8003,bind=[::1],reuseaddr OPEN:/dev/null");
