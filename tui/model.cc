@@ -223,8 +223,14 @@ void Model::Apply(int index, absl::Span<v1::FlowEvent> events) {
   }
 }
 
+namespace {
+bool NoSnapshotWaiting(std::atomic<int>* waiters) { return waiters->load() == 0; }
+}  // namespace
+
 void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
-  absl::MutexLock lock(&mu_);
+  // A source re-takes the lock chunk after chunk and would starve a waiting
+  // snapshot (the mutex is not fair): let the snapshot go first.
+  absl::MutexLock lock(&mu_, absl::Condition(&NoSnapshotWaiting, &snapshot_waiters_));
   if (index < 0 || static_cast<size_t>(index) >= sources_.size()) return;
   SourceData& source = sources_[index];
   for (const v1::FlowEvent& event : events) {
@@ -302,7 +308,9 @@ void Model::SetEnded(int index, std::string error) {
 Snapshot Model::TakeSnapshot() const {
   Snapshot snap;
   snap.now = clock_.Now();
+  snapshot_waiters_.fetch_add(1);
   absl::MutexLock lock(&mu_);
+  snapshot_waiters_.fetch_sub(1);  // under the lock: writers re-check on unlock
   snap.flows = view_;
   snap.hot = hot_;
   // Rows retired from now on go to a new bin that this snapshot keeps.

@@ -13,6 +13,7 @@
 #ifndef FLOWTOP_TUI_MODEL_H_
 #define FLOWTOP_TUI_MODEL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -157,6 +158,8 @@ class Model {
 
   const collector::Clock& clock_;
   mutable absl::Mutex mu_;
+  // Snapshots waiting for mu_; sources hold back while it is non-zero.
+  mutable std::atomic<int> snapshot_waiters_{0};
   std::vector<std::unique_ptr<Sink>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<SourceData> sources_ ABSL_GUARDED_BY(mu_);
   // Retires a row no longer in the table: freed at once when no snapshot
