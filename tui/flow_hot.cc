@@ -63,6 +63,7 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   h.conntrack_id = f.conntrack_id();
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
+  h.own_traffic = e.own_traffic();
   if (HasProcess(e.src())) {
     h.has_process = true;
     h.outbound = true;

@@ -12,6 +12,9 @@
 namespace flowtop::tui {
 
 struct alignas(64) FlowHot {
+  FlowHot()
+      : has_ports(false), active(false), has_process(false), outbound(true),
+        own_traffic(false) {}
   uint16_t protocol = 0;     // IANA number
   uint8_t family = 0;        // v1::AddressFamily
   uint8_t state_case = 0;    // v1::Flow::StateCase (0: stateless)
@@ -19,10 +22,11 @@ struct alignas(64) FlowHot {
   uint16_t source = 0;       // FlowRow::source (set by the model)
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
-  bool has_ports = false;    // TCP, UDP, UDP-lite, SCTP, DCCP
-  bool active = false;       // any rate above zero
-  bool has_process = false;
-  bool outbound = true;      // the process owns the source end
+  bool has_ports : 1;        // TCP, UDP, UDP-lite, SCTP, DCCP
+  bool active : 1;           // any rate above zero
+  bool has_process : 1;
+  bool outbound : 1;         // the process owns the source end
+  bool own_traffic : 1;      // flowtop's own DNS queries (Enrichment.own_traffic)
   uint32_t pid = 0;          // the local process (either end), 0: none
   uint32_t other_pid = 0;    // the other end's process when both are local
   uint64_t original_bytes = 0;

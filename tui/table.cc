@@ -197,6 +197,7 @@ bool PassesHot(const FlowHot& h, const FlowRow* row, const ViewState& state) {
     return false;
   }
   if (state.active_only && !h.active) return false;
+  if (h.own_traffic && !state.show_own) return false;
   if (state.filter &&
       !state.filter->Matches(
           h, [row]() -> const v1::Flow& { return row->flow(); },

@@ -118,6 +118,16 @@ TEST_F(TableTest, ActiveOnlyAndFilter) {
   EXPECT_EQ(Ids(Select()), (std::vector<uint32_t>{1, 4}));
 }
 
+TEST_F(TableTest, OwnDnsTrafficIsHiddenUnlessAsked) {
+  v1::Flow own = testing::UdpFlow(60, "10.0.0.1", 40000, "10.0.0.53", 53);
+  own.mutable_enrichment()->set_own_traffic(true);
+  Add(own);
+  state_.protocols.udp = true;
+  EXPECT_EQ(Select().total, 4u);
+  state_.show_own = true;
+  EXPECT_EQ(Select().total, 5u);
+}
+
 TEST_F(TableTest, ProcessAggregation) {
   state_.protocols.udp = true;
   state_.view = TableView::kProcesses;

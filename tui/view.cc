@@ -259,6 +259,7 @@ std::string InfoText(const ViewState& state) {
       ProtocolsText(state), "  ", state.bits ? "bits" : "bytes");
   if (state.active_only) text += "  active-only";
   if (!state.names) text += "  numeric";
+  if (state.show_own) text += "  +own";
   if (!state.filter_text.empty()) absl::StrAppend(&text, "  filter: ", state.filter_text);
   return text;
 }
@@ -439,6 +440,7 @@ const char* const kHelp[] = {
     "  space       pause the display (data keeps flowing)",
     "  b           bits / bytes          a  active flows only",
     "  s           source row            n  host names / numeric addresses",
+    "  o           also flowtop's own DNS queries (hidden by default)",
     "  T U D I S   toggle TCP, UDP(-lite), DCCP, ICMP(v6), SCTP",
     "  ?           this help",
     "",
