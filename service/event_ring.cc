@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "google/protobuf/io/coded_stream.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -91,6 +92,11 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
   } else {
     batch = std::make_shared<Batch>();
   }
+  {
+    // Ours alone (new, or recycled with no reader left): forget its bytes.
+    WriterLock lock(&batch->wire_mu);
+    batch->wire_ready = false;
+  }
   batch->events.resize(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     if (move_events_) {
@@ -124,6 +130,27 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
       spare_.push_back(std::move(b));
     }
   }
+}
+
+void EventRing::EnsureWire(const Batch& b) {
+  WriterLock lock(&b.wire_mu);
+  if (b.wire_ready) return;
+  b.wire.clear();
+  b.offsets.assign(1, 0);
+  for (const v1::FlowEvent& e : b.events) {
+    const size_t size = e.ByteSizeLong();
+    uint8_t head[1 + 10];
+    head[0] = 0x0A;  // field 1, length-delimited
+    uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
+            size, head + 1);
+    b.wire.append(reinterpret_cast<const char*>(head), end - head);
+    const size_t at = b.wire.size();
+    b.wire.resize(at + size);
+    e.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&b.wire[at]));
+    b.offsets.push_back(static_cast<uint32_t>(b.wire.size()));
+  }
+  b.wire_ready = true;
 }
 
 void EventRing::Close() {
