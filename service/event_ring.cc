@@ -121,15 +121,24 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
     }
     more_.SignalAll();
   }
-  // Batches that no reader holds are reused; the others are freed by the
-  // last reader that lets go of them.
-  constexpr size_t kMaxSpare = 8;
-  for (std::shared_ptr<Batch>& b : evicted) {
+  // Dropped batches are reused once no reader holds them any more; batches
+  // readers keep for long are let go (their last reader frees them).
+  constexpr size_t kMaxRetired = 64;
+  constexpr size_t kMaxSpare = 16;
+  for (std::shared_ptr<Batch>& b : evicted) retired_.push_back(std::move(b));
+  size_t kept = 0;
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    std::shared_ptr<Batch>& b = retired_[i];
     if (b.use_count() == 1 && spare_.size() < kMaxSpare) {
       Acquired(b.get());
       spare_.push_back(std::move(b));
+    } else if (retired_.size() - i > kMaxRetired - kept) {
+      b.reset();  // too many held for too long
+    } else {
+      retired_[kept++] = std::move(b);
     }
   }
+  retired_.resize(kept);
 }
 
 void EventRing::EnsureWire(const Batch& b) {

@@ -124,8 +124,10 @@ class EventRing final : public collector::EventSink {
 
   const uint64_t capacity_;
   const bool move_events_;
-  // Batches no reader holds, ready for reuse. Writer only.
+  // Batches no reader holds, ready for reuse, and batches dropped from the
+  // ring that readers may still hold. Writer only.
   std::vector<std::shared_ptr<Batch>> spare_;
+  std::vector<std::shared_ptr<Batch>> retired_;
   mutable absl::Mutex mu_;
   std::deque<std::shared_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t write_ ABSL_GUARDED_BY(mu_) = 0;
