@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -19,14 +20,29 @@ namespace {
 constexpr int kMaxAttr = 32;
 static_assert(CTA_MAX < kMaxAttr, "CTA table too small");
 
+// Inline attribute accessors (libmnl's are library calls through the PLT;
+// these run for every attribute). Lengths were validated by the callbacks.
+inline const void* Payload(const nlattr* a) {
+  return reinterpret_cast<const char*>(a) + MNL_ATTR_HDRLEN;
+}
+inline uint16_t PayloadLen(const nlattr* a) {
+  return static_cast<uint16_t>(a->nla_len - MNL_ATTR_HDRLEN);
+}
+template <typename T>
+inline T Get(const nlattr* a) {
+  T v;
+  std::memcpy(&v, Payload(a), sizeof(v));
+  return v;
+}
+
 // What one nested group's validate callback works on: the table it fills,
 // how far valid attributes reached (to detect trailing bytes that do not
 // form an attribute: an overrun or a truncation), and the first error.
 struct Group {
   const char* name;
   const nlattr* tb[kMaxAttr];
-  const char* end;          // end (aligned) of the last accepted attribute
-  const char* error;        // static reason, or nullptr
+  const char* end;    // end (aligned) of the last accepted attribute
+  const char* error;  // static reason, or nullptr
   int error_type;
   size_t error_len;
 };
@@ -43,7 +59,8 @@ void StartGroup(Group& g, const char* name, const void* payload,
 
 // Records how far the attribute reaches; returns its type.
 inline int Note(const nlattr* attr, Group& g) {
-  const char* end = reinterpret_cast<const char*>(attr) + MNL_ALIGN(attr->nla_len);
+  const char* end =
+      reinterpret_cast<const char*>(attr) + MNL_ALIGN(attr->nla_len);
   if (end > g.end) g.end = end;
   return attr->nla_type & NLA_TYPE_MASK;  // mnl_attr_get_type, inlined
 }
@@ -61,17 +78,28 @@ inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
   const size_t payload = attr->nla_len - MNL_ATTR_HDRLEN;
   bool ok;
   switch (type) {
-    case MNL_TYPE_U8: ok = payload == 1; break;
-    case MNL_TYPE_U16: ok = payload == 2; break;
-    case MNL_TYPE_U32: ok = payload == 4; break;
-    case MNL_TYPE_U64: ok = payload == 8; break;
-    case MNL_TYPE_NESTED: ok = payload == 0 || payload >= MNL_ATTR_HDRLEN; break;
+    case MNL_TYPE_U8:
+      ok = payload == 1;
+      break;
+    case MNL_TYPE_U16:
+      ok = payload == 2;
+      break;
+    case MNL_TYPE_U32:
+      ok = payload == 4;
+      break;
+    case MNL_TYPE_U64:
+      ok = payload == 8;
+      break;
+    case MNL_TYPE_NESTED:
+      ok = payload == 0 || payload >= MNL_ATTR_HDRLEN;
+      break;
     case MNL_TYPE_NUL_STRING:
       ok = payload > 0 &&
-           static_cast<const char*>(mnl_attr_get_payload(attr))[payload - 1] ==
-               '\0';
+           static_cast<const char*>(Payload(attr))[payload - 1] == '\0';
       break;
-    default: ok = len == 0 || payload == len; break;
+    default:
+      ok = len == 0 || payload == len;
+      break;
   }
   if (!ok) {
     g.error = "wrong payload length";
@@ -84,10 +112,10 @@ inline int Keep(const nlattr* attr, Group& g, mnl_attr_data_type type,
 }
 
 int KeepMaxLen(const nlattr* attr, Group& g, size_t max_len) {
-  if (mnl_attr_get_payload_len(attr) > max_len) {
+  if (PayloadLen(attr) > max_len) {
     g.error = "payload too long";
     g.error_type = mnl_attr_get_type(attr);
-    g.error_len = mnl_attr_get_payload_len(attr);
+    g.error_len = PayloadLen(attr);
     return MNL_CB_ERROR;
   }
   g.tb[mnl_attr_get_type(attr)] = attr;
@@ -277,10 +305,9 @@ int SecctxCb(const nlattr* attr, void* data) {
 
 absl::Status GroupError(const Group& g) {
   if (g.error != nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("conntrack message: ", g.name, " attribute type ",
-                     g.error_type, ": ", g.error, " (", g.error_len,
-                     " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "conntrack message: ", g.name, " attribute type ", g.error_type, ": ",
+        g.error, " (", g.error_len, " bytes)"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "conntrack message: ", g.name, ": attribute header is invalid"));
@@ -298,26 +325,32 @@ absl::Status CheckCovered(const Group& g, const char* payload_end) {
   return absl::OkStatus();
 }
 
+// kMax is a constant so that clearing the table is a few fixed stores.
+template <int kMax>
 absl::Status ParseNested(const nlattr* parent, mnl_attr_cb_t cb,
-                         const char* name, Group& g, int max) {
-  const void* payload = mnl_attr_get_payload(parent);
-  StartGroup(g, name, payload, max);
+                         const char* name, Group& g) {
+  static_assert(kMax < kMaxAttr, "attribute table too small");
+  const void* payload = Payload(parent);
+  g.name = name;
+  std::fill_n(g.tb, kMax + 1, nullptr);
+  g.end = static_cast<const char*>(payload);
+  g.error = nullptr;
   if (mnl_attr_parse_nested(parent, cb, &g) < 0) return GroupError(g);
-  return CheckCovered(g, static_cast<const char*>(payload) +
-                             mnl_attr_get_payload_len(parent));
+  return CheckCovered(g,
+                      static_cast<const char*>(payload) + PayloadLen(parent));
 }
 
 absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
                         v1::Tuple& tuple, uint8_t* proto_num) {
   Group t;
-  absl::Status s = ParseNested(attr, TupleCb, name, t, CTA_TUPLE_MAX);
+  absl::Status s = ParseNested<CTA_TUPLE_MAX>(attr, TupleCb, name, t);
   if (!s.ok()) return s;
   if (t.tb[CTA_TUPLE_IP] == nullptr || t.tb[CTA_TUPLE_PROTO] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", name, " lacks its IP or protocol part"));
   }
   Group ip;
-  s = ParseNested(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip, CTA_IP_MAX);
+  s = ParseNested<CTA_IP_MAX>(t.tb[CTA_TUPLE_IP], IpCb, "tuple IP", ip);
   if (!s.ok()) return s;
   const int src = family == AF_INET6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC;
   const int dst = family == AF_INET6 ? CTA_IP_V6_DST : CTA_IP_V4_DST;
@@ -326,81 +359,86 @@ absl::Status ParseTuple(const nlattr* attr, uint8_t family, const char* name,
         "conntrack message: ", name, " lacks ",
         family == AF_INET6 ? "IPv6" : "IPv4", " source or destination"));
   }
-  tuple.set_src_ip(mnl_attr_get_payload(ip.tb[src]),
-                   mnl_attr_get_payload_len(ip.tb[src]));
-  tuple.set_dst_ip(mnl_attr_get_payload(ip.tb[dst]),
-                   mnl_attr_get_payload_len(ip.tb[dst]));
+  // assign() reuses the string's storage (set_*(ptr, len) would build a
+  // temporary, a heap block for every IPv6 address).
+  tuple.mutable_src_ip()->assign(static_cast<const char*>(Payload(ip.tb[src])),
+                                 PayloadLen(ip.tb[src]));
+  tuple.mutable_dst_ip()->assign(static_cast<const char*>(Payload(ip.tb[dst])),
+                                 PayloadLen(ip.tb[dst]));
 
   Group p;
-  s = ParseNested(t.tb[CTA_TUPLE_PROTO], ProtoCb, "tuple protocol", p, CTA_PROTO_MAX);
+  s = ParseNested<CTA_PROTO_MAX>(t.tb[CTA_TUPLE_PROTO], ProtoCb,
+                                 "tuple protocol", p);
   if (!s.ok()) return s;
   if (p.tb[CTA_PROTO_NUM] == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "conntrack message: ", name, " lacks the protocol number"));
   }
-  *proto_num = mnl_attr_get_u8(p.tb[CTA_PROTO_NUM]);
+  *proto_num = Get<uint8_t>(p.tb[CTA_PROTO_NUM]);
   if (p.tb[CTA_PROTO_SRC_PORT] != nullptr) {
-    tuple.set_src_port(ntohs(mnl_attr_get_u16(p.tb[CTA_PROTO_SRC_PORT])));
+    tuple.set_src_port(ntohs(Get<uint16_t>(p.tb[CTA_PROTO_SRC_PORT])));
   }
   if (p.tb[CTA_PROTO_DST_PORT] != nullptr) {
-    tuple.set_dst_port(ntohs(mnl_attr_get_u16(p.tb[CTA_PROTO_DST_PORT])));
+    tuple.set_dst_port(ntohs(Get<uint16_t>(p.tb[CTA_PROTO_DST_PORT])));
   }
   const bool v6 = p.tb[CTA_PROTO_ICMPV6_TYPE] != nullptr ||
                   p.tb[CTA_PROTO_ICMPV6_ID] != nullptr;
   const nlattr* id = p.tb[v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID];
   const nlattr* type = p.tb[v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE];
   const nlattr* code = p.tb[v6 ? CTA_PROTO_ICMPV6_CODE : CTA_PROTO_ICMP_CODE];
-  if (id != nullptr) tuple.set_icmp_id(ntohs(mnl_attr_get_u16(id)));
-  if (type != nullptr) tuple.set_icmp_type(mnl_attr_get_u8(type));
-  if (code != nullptr) tuple.set_icmp_code(mnl_attr_get_u8(code));
+  if (id != nullptr) tuple.set_icmp_id(ntohs(Get<uint16_t>(id)));
+  if (type != nullptr) tuple.set_icmp_type(Get<uint8_t>(type));
+  if (code != nullptr) tuple.set_icmp_code(Get<uint8_t>(code));
   return absl::OkStatus();
 }
 
 absl::Status ParseCounters(const nlattr* attr, const char* name,
                            v1::Counters& out) {
   Group c;
-  absl::Status s = ParseNested(attr, CountersCb, name, c, CTA_COUNTERS_MAX);
+  absl::Status s = ParseNested<CTA_COUNTERS_MAX>(attr, CountersCb, name, c);
   if (!s.ok()) return s;
   if (c.tb[CTA_COUNTERS_PACKETS] != nullptr) {
-    out.set_packets(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_PACKETS])));
+    out.set_packets(be64toh(Get<uint64_t>(c.tb[CTA_COUNTERS_PACKETS])));
   } else if (c.tb[CTA_COUNTERS32_PACKETS] != nullptr) {
-    out.set_packets(ntohl(mnl_attr_get_u32(c.tb[CTA_COUNTERS32_PACKETS])));
+    out.set_packets(ntohl(Get<uint32_t>(c.tb[CTA_COUNTERS32_PACKETS])));
   }
   if (c.tb[CTA_COUNTERS_BYTES] != nullptr) {
-    out.set_bytes(be64toh(mnl_attr_get_u64(c.tb[CTA_COUNTERS_BYTES])));
+    out.set_bytes(be64toh(Get<uint64_t>(c.tb[CTA_COUNTERS_BYTES])));
   } else if (c.tb[CTA_COUNTERS32_BYTES] != nullptr) {
-    out.set_bytes(ntohl(mnl_attr_get_u32(c.tb[CTA_COUNTERS32_BYTES])));
+    out.set_bytes(ntohl(Get<uint32_t>(c.tb[CTA_COUNTERS32_BYTES])));
   }
   return absl::OkStatus();
 }
 
 absl::Status ParseProtoinfo(const nlattr* attr, v1::Flow& flow) {
   Group pi;
-  absl::Status s = ParseNested(attr, ProtoinfoCb, "protoinfo", pi, CTA_PROTOINFO_MAX);
+  absl::Status s =
+      ParseNested<CTA_PROTOINFO_MAX>(attr, ProtoinfoCb, "protoinfo", pi);
   if (!s.ok()) return s;
   Group g;
   if (pi.tb[CTA_PROTOINFO_TCP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb, "TCP protoinfo", g, CTA_PROTOINFO_TCP_MAX);
+    s = ParseNested<CTA_PROTOINFO_TCP_MAX>(pi.tb[CTA_PROTOINFO_TCP], TcpInfoCb,
+                                           "TCP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_TCP_STATE] != nullptr) {
       flow.set_tcp_state(
-          TcpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_TCP_STATE])));
+          TcpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_TCP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_SCTP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_SCTP], SctpInfoCb, "SCTP protoinfo",
-                    g, CTA_PROTOINFO_SCTP_MAX);
+    s = ParseNested<CTA_PROTOINFO_SCTP_MAX>(pi.tb[CTA_PROTOINFO_SCTP],
+                                            SctpInfoCb, "SCTP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_SCTP_STATE] != nullptr) {
       flow.set_sctp_state(
-          SctpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_SCTP_STATE])));
+          SctpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_SCTP_STATE])));
     }
   } else if (pi.tb[CTA_PROTOINFO_DCCP] != nullptr) {
-    s = ParseNested(pi.tb[CTA_PROTOINFO_DCCP], DccpInfoCb, "DCCP protoinfo",
-                    g, CTA_PROTOINFO_DCCP_MAX);
+    s = ParseNested<CTA_PROTOINFO_DCCP_MAX>(pi.tb[CTA_PROTOINFO_DCCP],
+                                            DccpInfoCb, "DCCP protoinfo", g);
     if (!s.ok()) return s;
     if (g.tb[CTA_PROTOINFO_DCCP_STATE] != nullptr) {
       flow.set_dccp_state(
-          DccpStateFromKernel(mnl_attr_get_u8(g.tb[CTA_PROTOINFO_DCCP_STATE])));
+          DccpStateFromKernel(Get<uint8_t>(g.tb[CTA_PROTOINFO_DCCP_STATE])));
     }
   }
   return absl::OkStatus();
@@ -459,9 +497,16 @@ void ResetForReuse(v1::FlowEvent& event) {
     return;
   }
   v1::Flow* flow = event.release_flow();
-  v1::Tuple* original = flow->has_original() ? flow->release_original() : nullptr;
+  v1::Tuple* original =
+      flow->has_original() ? flow->release_original() : nullptr;
   v1::Tuple* reply = flow->has_reply() ? flow->release_reply() : nullptr;
-  v1::FlowStatus* status = flow->has_status() ? flow->release_status() : nullptr;
+  v1::FlowStatus* status =
+      flow->has_status() ? flow->release_status() : nullptr;
+  v1::Counters* orig_counters = flow->has_original_counters()
+                                    ? flow->release_original_counters()
+                                    : nullptr;
+  v1::Counters* reply_counters =
+      flow->has_reply_counters() ? flow->release_reply_counters() : nullptr;
   flow->Clear();
   event.Clear();
   if (original != nullptr) {
@@ -475,6 +520,16 @@ void ResetForReuse(v1::FlowEvent& event) {
   if (status != nullptr) {
     status->Clear();
     flow->set_allocated_status(status);
+  }
+  // Counters are kept for the next message too (dumps: every message has
+  // them); the parser removes them again when a message has none.
+  if (orig_counters != nullptr) {
+    orig_counters->Clear();
+    flow->set_allocated_original_counters(orig_counters);
+  }
+  if (reply_counters != nullptr) {
+    reply_counters->Clear();
+    flow->set_allocated_reply_counters(reply_counters);
   }
   event.set_allocated_flow(flow);
 }
@@ -490,26 +545,25 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   const auto* nlh = static_cast<const nlmsghdr*>(data);
   if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > len) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: nlmsg_len ", nlh->nlmsg_len,
-        " does not fit the ", len, " bytes received"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: nlmsg_len ", nlh->nlmsg_len,
+                     " does not fit the ", len, " bytes received"));
   }
   if (nlh->nlmsg_len % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: nlmsg_len ", nlh->nlmsg_len,
-        " is not 4-byte aligned"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: nlmsg_len ", nlh->nlmsg_len,
+                     " is not 4-byte aligned"));
   }
   if (!IsConntrackMessage(data, len)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "netlink message type 0x", absl::Hex(nlh->nlmsg_type),
-        " is not a conntrack NEW/DELETE message"));
+    return absl::UnimplementedError(
+        absl::StrCat("netlink message type 0x", absl::Hex(nlh->nlmsg_type),
+                     " is not a conntrack NEW/DELETE message"));
   }
   if (nlh->nlmsg_len < sizeof(nlmsghdr) + sizeof(nfgenmsg)) {
     return absl::InvalidArgumentError(
         "conntrack message: too short for its nfgenmsg header");
   }
-  const auto* nfg =
-      static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  const auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
   const uint8_t family = nfg->nfgen_family;
 
   Group top;
@@ -518,8 +572,8 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   if (mnl_attr_parse(nlh, sizeof(nfgenmsg), ConntrackCb, &top) < 0) {
     return GroupError(top);
   }
-  absl::Status s = CheckCovered(
-      top, reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len);
+  absl::Status s =
+      CheckCovered(top, reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len);
   if (!s.ok()) return s;
   const nlattr* const* tb = top.tb;
   if (tb[CTA_TUPLE_ORIG] == nullptr) {
@@ -544,14 +598,14 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
 
   v1::Flow& flow = *event.mutable_flow();
-  flow.set_conntrack_id(ntohl(mnl_attr_get_u32(tb[CTA_ID])));
+  flow.set_conntrack_id(ntohl(Get<uint32_t>(tb[CTA_ID])));
   flow.set_family(family == AF_INET    ? v1::IPV4
                   : family == AF_INET6 ? v1::IPV6
                                        : v1::ADDRESS_FAMILY_UNSPECIFIED);
   if (family != AF_INET && family != AF_INET6) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "conntrack message: address family ", family,
-        " is neither IPv4 nor IPv6"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("conntrack message: address family ", family,
+                     " is neither IPv4 nor IPv6"));
   }
   uint8_t proto = 0;
   s = ParseTuple(tb[CTA_TUPLE_ORIG], family, "original tuple",
@@ -572,19 +626,22 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
     if (!s.ok()) return s;
   }
   if (tb[CTA_STATUS] != nullptr) {
-    SetStatus(ntohl(mnl_attr_get_u32(tb[CTA_STATUS])), *flow.mutable_status());
+    SetStatus(ntohl(Get<uint32_t>(tb[CTA_STATUS])), *flow.mutable_status());
   } else {
     flow.clear_status();
   }
-  if (tb[CTA_MARK] != nullptr) flow.set_mark(ntohl(mnl_attr_get_u32(tb[CTA_MARK])));
-  if (tb[CTA_ZONE] != nullptr) flow.set_zone(ntohs(mnl_attr_get_u16(tb[CTA_ZONE])));
+  if (tb[CTA_MARK] != nullptr)
+    flow.set_mark(ntohl(Get<uint32_t>(tb[CTA_MARK])));
+  if (tb[CTA_ZONE] != nullptr)
+    flow.set_zone(ntohs(Get<uint16_t>(tb[CTA_ZONE])));
   if (tb[CTA_TIMEOUT] != nullptr) {
-    flow.set_timeout_seconds(ntohl(mnl_attr_get_u32(tb[CTA_TIMEOUT])));
+    flow.set_timeout_seconds(ntohl(Get<uint32_t>(tb[CTA_TIMEOUT])));
   }
   if (tb[CTA_LABELS] != nullptr) {
-    flow.set_labels(mnl_attr_get_payload(tb[CTA_LABELS]),
-                    mnl_attr_get_payload_len(tb[CTA_LABELS]));
+    flow.set_labels(Payload(tb[CTA_LABELS]), PayloadLen(tb[CTA_LABELS]));
   }
+  if (tb[CTA_COUNTERS_ORIG] == nullptr) flow.clear_original_counters();
+  if (tb[CTA_COUNTERS_REPLY] == nullptr) flow.clear_reply_counters();
   if (tb[CTA_COUNTERS_ORIG] != nullptr) {
     s = ParseCounters(tb[CTA_COUNTERS_ORIG], "original counters",
                       *flow.mutable_original_counters());
@@ -597,23 +654,26 @@ absl::Status ParseConntrackMessage(const void* data, size_t len,
   }
   if (tb[CTA_TIMESTAMP] != nullptr) {
     Group ts;
-    s = ParseNested(tb[CTA_TIMESTAMP], TimestampCb, "timestamp", ts, CTA_TIMESTAMP_MAX);
+    s = ParseNested<CTA_TIMESTAMP_MAX>(tb[CTA_TIMESTAMP], TimestampCb,
+                                       "timestamp", ts);
     if (!s.ok()) return s;
     if (ts.tb[CTA_TIMESTAMP_START] != nullptr) {
       flow.set_start_unix_nanos(static_cast<int64_t>(
-          be64toh(mnl_attr_get_u64(ts.tb[CTA_TIMESTAMP_START]))));
+          be64toh(Get<uint64_t>(ts.tb[CTA_TIMESTAMP_START]))));
     }
     if (ts.tb[CTA_TIMESTAMP_STOP] != nullptr) {
       flow.set_stop_unix_nanos(static_cast<int64_t>(
-          be64toh(mnl_attr_get_u64(ts.tb[CTA_TIMESTAMP_STOP]))));
+          be64toh(Get<uint64_t>(ts.tb[CTA_TIMESTAMP_STOP]))));
     }
   }
   if (tb[CTA_SECCTX] != nullptr) {
     Group sc;
-    s = ParseNested(tb[CTA_SECCTX], SecctxCb, "security context", sc, CTA_SECCTX_MAX);
+    s = ParseNested<CTA_SECCTX_MAX>(tb[CTA_SECCTX], SecctxCb,
+                                    "security context", sc);
     if (!s.ok()) return s;
     if (sc.tb[CTA_SECCTX_NAME] != nullptr) {
-      flow.set_secctx(mnl_attr_get_str(sc.tb[CTA_SECCTX_NAME]));
+      flow.set_secctx(
+          static_cast<const char*>(Payload(sc.tb[CTA_SECCTX_NAME])));
     }
   }
   return absl::OkStatus();

@@ -79,7 +79,8 @@ void ExpectDestroyWithCountersAndTimes(const v1::FlowEvent& e) {
   ASSERT_TRUE(e.flow().has_start_unix_nanos());
   ASSERT_TRUE(e.flow().has_stop_unix_nanos());
   // Captured in 2026 or later (sanity of byte order), stop after start.
-  EXPECT_GT(e.flow().start_unix_nanos(), int64_t{1'700'000'000} * 1'000'000'000);
+  EXPECT_GT(e.flow().start_unix_nanos(),
+            int64_t{1'700'000'000} * 1'000'000'000);
   EXPECT_GE(e.flow().stop_unix_nanos(), e.flow().start_unix_nanos());
 }
 
@@ -91,7 +92,8 @@ void CheckTcpFixture(const std::string& name, const std::string& lo,
   for (const auto& [id, es] : flows) {
     ASSERT_GE(es.size(), 4u);
     EXPECT_EQ(es.front().type(), v1::NEW);
-    for (size_t i = 1; i + 1 < es.size(); ++i) EXPECT_EQ(es[i].type(), v1::UPDATE);
+    for (size_t i = 1; i + 1 < es.size(); ++i)
+      EXPECT_EQ(es[i].type(), v1::UPDATE);
     ExpectDestroyWithCountersAndTimes(es.back());
     for (const auto& e : es) {
       const v1::Flow& f = e.flow();
@@ -115,11 +117,11 @@ void CheckTcpFixture(const std::string& name, const std::string& lo,
     const uint32_t port = es.front().flow().original().dst_port();
     if (port == 8080) {
       ++closed_by_fin;
-      EXPECT_THAT(TcpStates(es),
-                  ElementsAre(v1::TCP_SYN_SENT, v1::TCP_SYN_RECV,
-                              v1::TCP_ESTABLISHED, v1::TCP_FIN_WAIT,
-                              v1::TCP_CLOSE_WAIT, v1::TCP_LAST_ACK,
-                              v1::TCP_TIME_WAIT));
+      EXPECT_THAT(
+          TcpStates(es),
+          ElementsAre(v1::TCP_SYN_SENT, v1::TCP_SYN_RECV, v1::TCP_ESTABLISHED,
+                      v1::TCP_FIN_WAIT, v1::TCP_CLOSE_WAIT, v1::TCP_LAST_ACK,
+                      v1::TCP_TIME_WAIT));
       EXPECT_TRUE(es.back().flow().status().assured());
     } else {
       ++closed_by_rst;
@@ -228,8 +230,9 @@ TEST(ConntrackParser, SctpHandshakeStates) {
     EXPECT_EQ(e.flow().original().dst_port(), 6000u);
     if (e.type() != v1::DESTROY) states.push_back(e.flow().sctp_state());
   }
-  EXPECT_THAT(states, ElementsAre(v1::SCTP_CLOSED, v1::SCTP_COOKIE_WAIT,
-                                  v1::SCTP_COOKIE_ECHOED, v1::SCTP_ESTABLISHED));
+  EXPECT_THAT(states,
+              ElementsAre(v1::SCTP_CLOSED, v1::SCTP_COOKIE_WAIT,
+                          v1::SCTP_COOKIE_ECHOED, v1::SCTP_ESTABLISHED));
   ExpectDestroyWithCountersAndTimes(es.back());
 }
 
@@ -435,8 +438,8 @@ TEST(ConntrackParserMalformed, EveryTruncationOfEveryFixtureIsHandled) {
   // Cut each real message at every length and fix nlmsg_len to match: the
   // parser must return an error or a valid event, never crash or overread.
   int errors = 0, total = 0;
-  for (const char* name : {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp",
-                           "nat", "dump"}) {
+  for (const char* name :
+       {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp", "nat", "dump"}) {
     for (const std::string& m : Messages(name)) {
       for (size_t cut = 0; cut < m.size(); ++cut) {
         std::string t = m.substr(0, cut);
@@ -540,7 +543,38 @@ TEST(ConntrackParserMalformed, OtherMessagesAreUnimplemented) {
   nlmsghdr done = {};
   done.nlmsg_len = sizeof(done);
   done.nlmsg_type = NLMSG_DONE;
-  EXPECT_TRUE(absl::IsUnimplemented(ParseConntrackMessage(&done, sizeof(done), e)));
+  EXPECT_TRUE(
+      absl::IsUnimplemented(ParseConntrackMessage(&done, sizeof(done), e)));
+}
+
+TEST(ConntrackParser, AReusedEventEqualsAFreshParse) {
+  // The parser keeps sub-message allocations between messages; nothing of
+  // one message may leak into the next (e.g. counters into a NEW event).
+  std::vector<std::string> all;
+  for (const char* name : {"dump", "tcp4", "udp", "icmp", "nat", "tcp6",
+                           "dump", "sctp", "udplite", "dump"}) {
+    for (const std::string& m : Messages(name)) all.push_back(m);
+  }
+  v1::FlowEvent reused;
+  for (size_t i = 0; i < all.size(); ++i) {
+    v1::FlowEvent fresh;
+    ASSERT_TRUE(ParseConntrackMessage(all[i].data(), all[i].size(), fresh).ok());
+    ASSERT_TRUE(
+        ParseConntrackMessage(all[i].data(), all[i].size(), reused).ok());
+    EXPECT_EQ(reused.SerializeAsString(), fresh.SerializeAsString())
+        << "message " << i << "\nfresh:\n" << fresh.DebugString()
+        << "reused:\n" << reused.DebugString();
+    EXPECT_EQ(reused.flow().has_original_counters(),
+              fresh.flow().has_original_counters());
+    EXPECT_EQ(reused.flow().has_reply(), fresh.flow().has_reply());
+  }
+  // And after an error, a good message parses cleanly again.
+  v1::FlowEvent e;
+  EXPECT_FALSE(ParseConntrackMessage(all[0].data(), 10, e).ok());
+  ASSERT_TRUE(ParseConntrackMessage(all[0].data(), all[0].size(), e).ok());
+  v1::FlowEvent fresh;
+  ASSERT_TRUE(ParseConntrackMessage(all[0].data(), all[0].size(), fresh).ok());
+  EXPECT_EQ(e.SerializeAsString(), fresh.SerializeAsString());
 }
 
 TEST(ConntrackParser, StateMappings) {

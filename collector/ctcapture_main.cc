@@ -27,7 +27,8 @@ ABSL_FLAG(std::string, out, "", "capture file to write (required)");
 ABSL_FLAG(bool, dump, false, "record a dump of the table first");
 ABSL_FLAG(bool, events, true, "record NEW/UPDATE/DESTROY events");
 ABSL_FLAG(bool, final_dump, false, "record a dump of the table at the end");
-ABSL_FLAG(int64_t, count, 0, "stop after this many event messages (0: no limit)");
+ABSL_FLAG(int64_t, count, 0,
+          "stop after this many event messages (0: no limit)");
 ABSL_FLAG(double, duration, 0, "stop after this many seconds (0: no limit)");
 ABSL_FLAG(std::string, decode, "",
           "instead of capturing, print the events of this capture file");
@@ -149,8 +150,8 @@ int Main() {
   if (events != nullptr) {
     std::vector<char> buf(1 << 16);
     while (limit == 0 || static_cast<int64_t>(recorded) < limit) {
-      absl::StatusOr<size_t> n = events->Receive(buf.data(), buf.size(),
-                                                 g_waker);
+      absl::StatusOr<size_t> n =
+          events->Receive(buf.data(), buf.size(), g_waker);
       if (absl::IsCancelled(n.status())) break;
       if (absl::IsResourceExhausted(n.status())) {
         std::fprintf(stderr, "ctcapture: events lost (ENOBUFS)\n");

@@ -28,7 +28,8 @@ void MergeKernelView(const v1::Flow& update, v1::Flow& stored) {
   const bool has_start = stored.has_start_unix_nanos();
   const int64_t start = stored.start_unix_nanos();
   stored = update;
-  if (update.has_enrichment()) kept.mutable_enrichment()->MergeFrom(update.enrichment());
+  if (update.has_enrichment())
+    kept.mutable_enrichment()->MergeFrom(update.enrichment());
   stored.mutable_enrichment()->Swap(kept.mutable_enrichment());
   if (!stored.has_enrichment() || stored.enrichment().ByteSizeLong() == 0) {
     stored.clear_enrichment();

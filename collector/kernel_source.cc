@@ -43,8 +43,8 @@ class KernelSource::Batch {
   uint64_t published_ = 0;
 };
 
-std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp,
-                                       bool icmp, bool sctp) {
+std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
+                                       bool sctp) {
   std::vector<uint8_t> out;
   if (tcp) out.push_back(IPPROTO_TCP);
   if (udp) {
@@ -73,13 +73,20 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
         "kernel source: the rate interval must not be negative");
   }
   if (!options.ipv4 && !options.ipv6) options.ipv4 = options.ipv6 = true;
-  std::unique_ptr<KernelSource> src(new KernelSource(std::move(options), clock));
+  std::unique_ptr<KernelSource> src(
+      new KernelSource(std::move(options), clock));
   const KernelSourceOptions& o = src->options_;
 
   absl::StatusOr<std::unique_ptr<NetlinkSocket>> sock =
       NetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
   if (!sock.ok()) return sock.status();
   src->events_ = std::move(*sock);
+  // Kernel-side family selection for events (dumps use nfgenmsg).
+  if (const uint8_t family = src->DumpFamily(); family != AF_UNSPEC) {
+    if (absl::Status s = src->events_->AttachFamilyFilter(family); !s.ok()) {
+      return s;
+    }
+  }
   absl::StatusOr<int> rcvbuf =
       src->events_->SetReceiveBuffer(o.receive_buffer_bytes);
   if (!rcvbuf.ok()) return rcvbuf.status();
@@ -125,7 +132,8 @@ KernelSource::~KernelSource() {
 }
 
 void KernelSource::Stop() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+  // Notification::Notify must run once, and Stop may race with itself.
+  if (!stopping_.exchange(true)) stop_.Notify();
   if (waker_ != nullptr) waker_->Wake();
 }
 
@@ -135,7 +143,9 @@ void KernelSource::RestoreSysctlsAsyncSignalSafe() {
 
 KernelSourceStats KernelSource::stats() const {
   absl::MutexLock lock(&mu_);
-  return stats_;
+  KernelSourceStats out = stats_;
+  out.dump_filter_refused = filter_refused_.load();
+  return out;
 }
 
 absl::StatusOr<ConntrackInfo> KernelSource::Info() const {
@@ -158,8 +168,11 @@ uint8_t KernelSource::DumpFamily() const {
 }
 
 uint8_t KernelSource::DumpProtocol() const {
-  // The kernel filters one protocol per dump; with several we filter here.
-  if (options_.protocols.size() == 1 && !filter_refused_.load()) {
+  // The kernel filters one protocol per dump, and only together with a
+  // concrete family; otherwise (and on kernels without CTA_FILTER) the
+  // selection is applied here, right after parsing.
+  if (options_.protocols.size() == 1 && DumpFamily() != AF_UNSPEC &&
+      !filter_refused_.load()) {
     return options_.protocols[0];
   }
   return 0;
@@ -168,10 +181,17 @@ uint8_t KernelSource::DumpProtocol() const {
 uint64_t KernelSource::Fingerprint(const v1::Flow& f) {
   uint32_t state = 0;
   switch (f.state_case()) {
-    case v1::Flow::kTcpState: state = f.tcp_state(); break;
-    case v1::Flow::kSctpState: state = 0x100 | f.sctp_state(); break;
-    case v1::Flow::kDccpState: state = 0x200 | f.dccp_state(); break;
-    default: break;
+    case v1::Flow::kTcpState:
+      state = f.tcp_state();
+      break;
+    case v1::Flow::kSctpState:
+      state = 0x100 | f.sctp_state();
+      break;
+    case v1::Flow::kDccpState:
+      state = 0x200 | f.dccp_state();
+      break;
+    default:
+      break;
   }
   return absl::HashOf(f.status().raw(), state, f.mark(), f.labels(),
                       f.reply().src_ip(), f.reply().src_port(),
@@ -187,21 +207,21 @@ absl::Status KernelSource::DumpTable(NetlinkSocket& sock,
     if (!seq.ok()) return seq.status();
     v1::FlowEvent event;
     uint64_t messages = 0, filtered = 0, errors = 0;
-    absl::Status s = ReceiveDump(
-        sock, *seq, buf.data(), buf.size(), waker_.get(),
-        [&](const char* p, size_t len) {
-          ++messages;
-          absl::Status ps = ParseConntrackMessage(p, len, event);
-          if (!ps.ok()) {
-            errors += !absl::IsUnimplemented(ps);
-            return;
-          }
-          if (!Selected(event.flow())) {
-            ++filtered;
-            return;
-          }
-          fn(event);
-        });
+    absl::Status s = ReceiveDump(sock, *seq, buf.data(), buf.size(),
+                                 waker_.get(), [&](const char* p, size_t len) {
+                                   ++messages;
+                                   absl::Status ps =
+                                       ParseConntrackMessage(p, len, event);
+                                   if (!ps.ok()) {
+                                     errors += !absl::IsUnimplemented(ps);
+                                     return;
+                                   }
+                                   if (!Selected(event.flow())) {
+                                     ++filtered;
+                                     return;
+                                   }
+                                   fn(event);
+                                 });
     {
       absl::MutexLock lock(&mu_);
       stats_.messages += messages;
@@ -385,42 +405,10 @@ absl::Status KernelSource::Run(EventSink& sink) {
     stats_.tracked = known_.size();
     messages = filtered = errors = 0;
   };
-  bool wait = true;
-  while (!stop_.HasBeenNotified()) {
-    // Block only when nothing is pending; otherwise drain without waiting
-    // and hand the batch off once the socket is empty.
-    absl::StatusOr<size_t> n =
-        wait ? events_->Receive(buf.data(), buf.size(), waker_.get())
-             : events_->TryReceive(buf.data(), buf.size());
-    if (absl::IsUnavailable(n.status())) {  // drained
-      batch.Flush();
-      publish_stats();
-      wait = true;
-      continue;
-    }
-    if (absl::IsCancelled(n.status())) break;
-    if (absl::IsResourceExhausted(n.status())) {
-      batch.Flush();
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.overflows;
-      }
-      s = Resync(batch);
-      if (absl::IsCancelled(s)) break;
-      if (!s.ok()) {
-        result = s;
-        break;
-      }
-      publish_stats();
-      continue;
-    }
-    if (!n.ok()) {
-      result = n.status();
-      break;
-    }
-    wait = false;
+  // Parses every message of one datagram and hands the selected ones on.
+  auto process = [&](size_t len) {
     const char* p = buf.data();
-    size_t left = *n;
+    size_t left = len;
     while (left >= sizeof(nlmsghdr)) {
       const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
       if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) {
@@ -443,6 +431,52 @@ absl::Status KernelSource::Run(EventSink& sink) {
       p += step;
       left -= step;
     }
+  };
+  bool wait = true;
+  while (!stop_.HasBeenNotified()) {
+    // Block only when nothing is pending; otherwise drain without waiting
+    // and hand the batch off once the socket is empty.
+    absl::StatusOr<size_t> n =
+        wait ? events_->Receive(buf.data(), buf.size(), waker_.get())
+             : events_->TryReceive(buf.data(), buf.size());
+    if (absl::IsUnavailable(n.status())) {  // drained
+      batch.Flush();
+      publish_stats();
+      wait = true;
+      continue;
+    }
+    if (absl::IsCancelled(n.status())) break;
+    if (absl::IsResourceExhausted(n.status())) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.overflows;
+      }
+      // The kernel reports ENOBUFS once, when the socket becomes congested,
+      // and then drops silently until its queue is empty. Drain the queue
+      // first (applying what it holds) so that the dump below covers every
+      // silent drop and any later overflow raises a new ENOBUFS.
+      for (;;) {
+        absl::StatusOr<size_t> d = events_->TryReceive(buf.data(), buf.size());
+        if (absl::IsResourceExhausted(d.status())) continue;
+        if (!d.ok()) break;  // UNAVAILABLE: empty
+        process(*d);
+      }
+      batch.Flush();
+      s = Resync(batch);
+      if (absl::IsCancelled(s)) break;
+      if (!s.ok()) {
+        result = s;
+        break;
+      }
+      publish_stats();
+      continue;
+    }
+    if (!n.ok()) {
+      result = n.status();
+      break;
+    }
+    wait = false;
+    process(*n);
   }
   batch.Flush();
   publish_stats();

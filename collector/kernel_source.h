@@ -68,18 +68,19 @@ struct KernelSourceOptions {
 // The original's protocol switches: -T TCP, -U UDP and UDP-lite, -D DCCP,
 // -I ICMP and ICMPv6, -S SCTP. Returns the protocol list for
 // KernelSourceOptions::protocols (empty when no switch is set: everything).
-std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp,
-                                       bool icmp, bool sctp);
+std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
+                                       bool sctp);
 
 struct KernelSourceStats {
-  uint64_t messages = 0;       // conntrack messages received (events+dumps)
-  uint64_t events = 0;         // events handed to the sink
-  uint64_t filtered = 0;       // dropped by the family/protocol selection
-  uint64_t parse_errors = 0;   // malformed messages (counted, skipped)
-  uint64_t overflows = 0;      // ENOBUFS seen on the event socket
-  uint64_t resyncs = 0;        // completed resyncs
-  uint64_t rate_dumps = 0;     // completed rate dumps
-  uint64_t tracked = 0;        // flows the reader knows now
+  uint64_t messages = 0;         // conntrack messages received (events+dumps)
+  uint64_t events = 0;           // events handed to the sink
+  uint64_t filtered = 0;         // dropped by the family/protocol selection
+  uint64_t parse_errors = 0;     // malformed messages (counted, skipped)
+  uint64_t overflows = 0;        // ENOBUFS seen on the event socket
+  uint64_t resyncs = 0;          // completed resyncs
+  uint64_t rate_dumps = 0;       // completed rate dumps
+  uint64_t tracked = 0;          // flows the reader knows now
+  bool dump_filter_refused = false;  // kernel refused CTA_FILTER (old kernel)
   int receive_buffer_bytes = 0;  // as read back from the socket
 };
 
@@ -134,6 +135,7 @@ class KernelSource final : public EventSource {
   std::unique_ptr<Waker> waker_;
   std::unique_ptr<SysctlGuard> sysctl_;
   absl::Notification stop_;
+  std::atomic<bool> stopping_{false};
   std::atomic<bool> filter_refused_{false};
 
   // Reader-thread state: the flows announced, with a fingerprint of what

@@ -25,13 +25,13 @@ absl::StatusOr<std::vector<std::string>> ParseCapture(absl::string_view data) {
           absl::StrCat("netlink capture: truncated length at offset ", pos));
     }
     const auto* b = reinterpret_cast<const unsigned char*>(data.data() + pos);
-    const uint32_t len = b[0] | (b[1] << 8) | (b[2] << 16) |
-                         (static_cast<uint32_t>(b[3]) << 24);
+    const uint32_t len =
+        b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
     pos += 4;
     if (data.size() - pos < len) {
-      return absl::DataLossError(absl::StrCat(
-          "netlink capture: record of ", len, " bytes at offset ", pos - 4,
-          " is truncated"));
+      return absl::DataLossError(absl::StrCat("netlink capture: record of ",
+                                              len, " bytes at offset ", pos - 4,
+                                              " is truncated"));
     }
     out.emplace_back(data.substr(pos, len));
     pos += len;
@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<CaptureWriter>> CaptureWriter::Create(
     const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create ", path, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
   }
   if (std::fwrite(kCaptureMagic, 1, sizeof(kCaptureMagic) - 1, f) !=
       sizeof(kCaptureMagic) - 1) {
@@ -71,10 +71,10 @@ CaptureWriter::~CaptureWriter() { Close().IgnoreError(); }
 absl::Status CaptureWriter::Write(absl::string_view message) {
   if (f_ == nullptr) return absl::InternalError("capture writer is closed");
   const uint32_t len = static_cast<uint32_t>(message.size());
-  const unsigned char hdr[4] = {
-      static_cast<unsigned char>(len), static_cast<unsigned char>(len >> 8),
-      static_cast<unsigned char>(len >> 16),
-      static_cast<unsigned char>(len >> 24)};
+  const unsigned char hdr[4] = {static_cast<unsigned char>(len),
+                                static_cast<unsigned char>(len >> 8),
+                                static_cast<unsigned char>(len >> 16),
+                                static_cast<unsigned char>(len >> 24)};
   if (std::fwrite(hdr, 1, 4, f_) != 4 ||
       std::fwrite(message.data(), 1, message.size(), f_) != message.size()) {
     return absl::InternalError(

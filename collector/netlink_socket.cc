@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <poll.h>
@@ -20,6 +21,8 @@ namespace {
 
 // From the kernel's nf_conntrack_netlink.c (not exported in uapi headers):
 // the CTA_FILTER flag that makes a dump match the protocol number only.
+// Host byte order (the kernel reads it with nla_get_u32); the kernel only
+// accepts filters together with a concrete family (AF_INET or AF_INET6).
 constexpr uint32_t kFilterProtoNum = 1u << 3;
 
 absl::Status Errno(const char* what) {
@@ -47,7 +50,7 @@ absl::Status DumpErrorStatus(int error) {
   if (error == EPERM || error == EACCES) {
     return absl::PermissionDeniedError(kPermissionDeniedMessage);
   }
-  if (error == EINVAL) {
+  if (error == EINVAL || error == EOPNOTSUPP) {
     return absl::InvalidArgumentError(
         "conntrack dump: the kernel refused the request (EINVAL)");
   }
@@ -101,6 +104,27 @@ absl::StatusOr<int> NetlinkSocket::SetReceiveBuffer(int bytes) {
   return actual;
 }
 
+absl::Status NetlinkSocket::AttachFamilyFilter(uint8_t family) {
+  // Each event is its own datagram: nlmsghdr (16 bytes), then nfgenmsg
+  // whose first byte is the family. Messages too short to hold it pass.
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sizeof(nlmsghdr) + 1, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, sizeof(nlmsghdr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, family, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog = {
+      static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
+  if (setsockopt(mnl_socket_get_fd(nl_), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                 sizeof(prog)) < 0) {
+    return Errno("setsockopt(SO_ATTACH_FILTER)");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
                                                     uint8_t l4proto) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -108,14 +132,14 @@ absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
   nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   nlh->nlmsg_seq = ++seq_;
-  auto* nfg = static_cast<nfgenmsg*>(
-      mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  auto* nfg =
+      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = family;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;
   if (l4proto != 0) {
     nlattr* filter = mnl_attr_nest_start(nlh, CTA_FILTER);
-    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, htonl(kFilterProtoNum));
+    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, kFilterProtoNum);
     mnl_attr_nest_end(nlh, filter);
     nlattr* tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
     nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);

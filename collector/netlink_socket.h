@@ -65,6 +65,11 @@ class NetlinkSocket {
   // back (twice the request, by the kernel's accounting). INTERNAL on error.
   absl::StatusOr<int> SetReceiveBuffer(int bytes);
 
+  // Makes the kernel drop, before queueing, event messages of any address
+  // family other than `family` (a classic BPF socket filter on nfgenmsg's
+  // family byte). INTERNAL on failure.
+  absl::Status AttachFamilyFilter(uint8_t family);
+
   // Sends a conntrack dump request (IPCTNL_MSG_CT_GET, NLM_F_DUMP) for
   // `family` (AF_UNSPEC: all) and, when l4proto != 0, asks the kernel to
   // return only that protocol (CTA_FILTER). Returns the sequence number

@@ -9,10 +9,10 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/ascii.h"
 
 namespace flowtop::collector {
 namespace {
@@ -21,8 +21,8 @@ absl::StatusOr<uint64_t> ReadNumber(int fd, const char* name) {
   char buf[32];
   const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
   if (n <= 0) {
-    return absl::InternalError(absl::StrCat("cannot read ", name, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot read ", name, ": ", std::strerror(errno)));
   }
   uint64_t v = 0;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(buf, n)),
@@ -60,8 +60,8 @@ absl::StatusOr<std::unique_ptr<SysctlGuard>> SysctlGuard::Create(
     *fd = open(path.c_str(), (enable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (*fd < 0 && enable) *fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (*fd < 0) {
-      return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ",
-                                              std::strerror(errno)));
+      return absl::NotFoundError(
+          absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
     }
     if (!enable) continue;
     absl::StatusOr<uint64_t> v = ReadNumber(*fd, name);
@@ -80,7 +80,8 @@ SysctlGuard::~SysctlGuard() {
 
 void SysctlGuard::RestoreAsyncSignalSafe() {
   if (restored_.exchange(true)) return;
-  if (changed_acct_) [[maybe_unused]] ssize_t n = pwrite(acct_fd_, "0\n", 2, 0);
+  if (changed_acct_) [[maybe_unused]]
+    ssize_t n = pwrite(acct_fd_, "0\n", 2, 0);
   if (changed_timestamp_) {
     [[maybe_unused]] ssize_t n = pwrite(timestamp_fd_, "0\n", 2, 0);
   }

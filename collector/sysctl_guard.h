@@ -23,11 +23,11 @@ namespace flowtop::collector {
 
 // What GetStatus shows about the kernel side.
 struct ConntrackInfo {
-  uint64_t count = 0;         // nf_conntrack_count
-  uint64_t max = 0;           // nf_conntrack_max
-  bool acct = false;          // nf_conntrack_acct now
-  bool timestamp = false;     // nf_conntrack_timestamp now
-  uint32_t events = 0;        // nf_conntrack_events
+  uint64_t count = 0;      // nf_conntrack_count
+  uint64_t max = 0;        // nf_conntrack_max
+  bool acct = false;       // nf_conntrack_acct now
+  bool timestamp = false;  // nf_conntrack_timestamp now
+  uint32_t events = 0;     // nf_conntrack_events
   bool changed_by_flowtop = false;
 };
 

@@ -1,5 +1,7 @@
 #include "collector/sysctl_guard.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -77,6 +79,27 @@ TEST_F(SysctlGuardTest, WithoutEnableNothingChanges) {
   ASSERT_TRUE(g.ok());
   EXPECT_FALSE((*g)->changed());
   EXPECT_EQ(Read("nf_conntrack_acct"), "0\n");
+}
+
+// What a binary does: its SIGTERM handler restores the sysctls.
+SysctlGuard* g_guard = nullptr;
+void OnTerm(int) { g_guard->RestoreAsyncSignalSafe(); }
+
+TEST_F(SysctlGuardTest, RestoresFromASignalHandler) {
+  Write("nf_conntrack_acct", "0\n");
+  Write("nf_conntrack_timestamp", "0\n");
+  auto g = SysctlGuard::Create(true, dir_);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(Read("nf_conntrack_acct"), "1\n");
+  g_guard = g->get();
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = OnTerm;
+  ASSERT_EQ(sigaction(SIGTERM, &sa, &old), 0);
+  ASSERT_EQ(raise(SIGTERM), 0);
+  sigaction(SIGTERM, &old, nullptr);
+  g_guard = nullptr;
+  EXPECT_EQ(Read("nf_conntrack_acct"), "0\n");
+  EXPECT_EQ(Read("nf_conntrack_timestamp"), "0\n");
 }
 
 TEST_F(SysctlGuardTest, MissingConntrackIsNotFound) {

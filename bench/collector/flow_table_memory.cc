@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   }
   std::vector<flowtop::v1::FlowEvent> samples(msgs->size());
   for (size_t i = 0; i < msgs->size(); ++i) {
-    if (!ParseConntrackMessage((*msgs)[i].data(), (*msgs)[i].size(),
-                               samples[i]).ok()) {
+    if (!ParseConntrackMessage((*msgs)[i].data(), (*msgs)[i].size(), samples[i])
+             .ok()) {
       return 1;
     }
     samples[i].set_type(flowtop::v1::NEW);
@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
   }
   malloc_trim(0);
   // In-use heap: small blocks plus mmapped ones (the hash table's slots).
-  auto heap = [] { const auto m = mallinfo2(); return m.uordblks + m.hblkhd; };
+  auto heap = [] {
+    const auto m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+  };
   const size_t before = heap();
   {
     FlowTable table(n + 1);

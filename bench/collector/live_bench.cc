@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "collector/kernel_source.h"
+#include "collector/pipeline.h"
 #include "tests/netns/netns.h"
 
 ABSL_FLAG(int, generators, 1, "parallel udp_flood processes");
@@ -91,9 +92,11 @@ int Main() {
   }
   auto& ns = *ns_or;
   const std::string tmp = absl::StrCat("/tmp/live_bench_", getpid());
-  (void)ns->Run("sysctl -qw net.netfilter.nf_conntrack_udp_timeout=300 "
-                "net.netfilter.nf_conntrack_max=1048576 2>/dev/null; true");
-  const uint64_t max = Number(ns->Run("cat /proc/sys/net/netfilter/nf_conntrack_max"));
+  (void)ns->Run(
+      "sysctl -qw net.netfilter.nf_conntrack_udp_timeout=300 "
+      "net.netfilter.nf_conntrack_max=1048576 2>/dev/null; true");
+  const uint64_t max =
+      Number(ns->Run("cat /proc/sys/net/netfilter/nf_conntrack_max"));
 
   // conntrack -E with its default buffer, NEW events only; wait until it
   // shows a probe flow so that it is surely subscribed.
@@ -101,9 +104,12 @@ int Main() {
                                    ".ctE 2>", tmp, ".ctE.err"));
   if (!ct.ok()) return 1;
   for (int i = 0; i < 100; ++i) {
-    (void)ns->Run("python3 -c \"import socket;socket.socket(socket.AF_INET,"
-                  "socket.SOCK_DGRAM).sendto(b'p',('127.0.0.2',9))\"");
-    if (Number(ns->Run(absl::StrCat("grep -c 'dport=9 ' ", tmp, ".ctE || true"))) > 0) break;
+    (void)ns->Run(
+        "python3 -c \"import socket;socket.socket(socket.AF_INET,"
+        "socket.SOCK_DGRAM).sendto(b'p',('127.0.0.2',9))\"");
+    if (Number(ns->Run(
+            absl::StrCat("grep -c 'dport=9 ' ", tmp, ".ctE || true"))) > 0)
+      break;
   }
 
   std::unique_ptr<KernelSource> source;
@@ -121,15 +127,19 @@ int Main() {
     std::fprintf(stderr, "live_bench: %s\n", created.ToString().c_str());
     return 1;
   }
+  // The real path: KernelSource -> Pipeline (FlowTable) -> a counting sink.
   CountingSink sink;
-  std::thread reader([&] { (void)source->Run(sink); });
+  Pipeline pipeline({.node = "bench"}, RealClock::Get());
+  pipeline.AddSink(&sink);
+  std::thread reader([&] { (void)source->Run(pipeline); });
   const uint64_t before = Number(ns->Run("conntrack -C"));
   {
     absl::MutexLock lock(&sink.mu_);
     auto snapshot_done = [&]() ABSL_SHARED_LOCKS_REQUIRED(sink.mu_) {
       return sink.events_ > 0;
     };
-    sink.mu_.AwaitWithTimeout(absl::Condition(&snapshot_done), absl::Seconds(10));
+    sink.mu_.AwaitWithTimeout(absl::Condition(&snapshot_done),
+                              absl::Seconds(10));
   }
 
   char flood_path[PATH_MAX];
@@ -144,8 +154,8 @@ int Main() {
   const absl::Time t0 = absl::Now();
   std::string cmd;
   for (int g = 0; g < gens; ++g) {
-    absl::StrAppend(&cmd, flood_path, " ", secs, " ", 10 + g,
-                    " >", tmp, ".gen", g, " & ");
+    absl::StrAppend(&cmd, flood_path, " ", secs, " ", 10 + g, " >", tmp, ".gen",
+                    g, " & ");
   }
   absl::StrAppend(&cmd, "wait");
   (void)ns->Run(cmd);
@@ -153,26 +163,7 @@ int Main() {
   for (int g = 0; g < gens; ++g) {
     sent += Number(ns->Run(absl::StrCat("cat ", tmp, ".gen", g)));
   }
-  const uint64_t kernel = Number(ns->Run("conntrack -C")) - before;
-  // Wait until we have announced every flow the kernel holds (or 30 s).
-  {
-    absl::MutexLock lock(&sink.mu_);
-    auto caught_up = [&]() ABSL_SHARED_LOCKS_REQUIRED(sink.mu_) {
-      return sink.live_.size() >= kernel + before;
-    };
-    sink.mu_.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(30));
-  }
-  const double wall = absl::ToDoubleSeconds(absl::Now() - t0);
-  const double cpu = CpuSeconds() - cpu0;
-  // conntrack -E: let it drain, then count its NEW lines for our flows.
-  uint64_t ct_new = 0;
-  for (int i = 0; i < 50; ++i) {
-    const uint64_t n = Number(ns->Run(absl::StrCat("grep -c '^ *\\[NEW\\] udp.*dst=127\\.1[0-9]\\.' ", tmp, ".ctE || true")));
-    if (n == ct_new && i > 2) break;
-    ct_new = n;
-    absl::SleepFor(absl::Milliseconds(300));  // a benchmark, not a test
-  }
-  const std::string ct_err = ns->Run(absl::StrCat("cat ", tmp, ".ctE.err")).value_or("");
+  const uint64_t kernel_count = Number(ns->Run("conntrack -C")) - before;
   // Our table against the kernel's, id by id.
   std::set<uint32_t> kernel_ids;
   for (absl::string_view line : absl::StrSplit(
@@ -184,34 +175,78 @@ int Main() {
       kernel_ids.insert(id);
     }
   }
+  // Wait until we have announced as many flows as the kernel lists (or 30 s).
+  {
+    absl::MutexLock lock(&sink.mu_);
+    auto caught_up = [&]() ABSL_SHARED_LOCKS_REQUIRED(sink.mu_) {
+      return sink.live_.size() >= kernel_ids.size();
+    };
+    sink.mu_.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(30));
+  }
+  const double wall = absl::ToDoubleSeconds(absl::Now() - t0);
+  const double cpu = CpuSeconds() - cpu0;
+  // conntrack -E: let it drain, then count its NEW lines for our flows.
+  uint64_t ct_new = 0;
+  for (int i = 0; i < 50; ++i) {
+    const uint64_t n = Number(
+        ns->Run(absl::StrCat("grep -c '^ *\\[NEW\\] udp.*dst=127\\.1[0-9]\\.' ",
+                             tmp, ".ctE || true")));
+    if (n == ct_new && i > 2) break;
+    ct_new = n;
+    absl::SleepFor(absl::Milliseconds(300));  // a benchmark, not a test
+  }
+  const std::string ct_err =
+      ns->Run(absl::StrCat("cat ", tmp, ".ctE.err")).value_or("");
   source->Stop();
   reader.join();
+  const size_t table_size =
+      pipeline.WithTable([](const FlowTable& t) { return t.size(); });
+  const size_t table_missing = pipeline.WithTable([&](const FlowTable& t) {
+    size_t m = 0;
+    for (uint32_t id : kernel_ids) m += t.Find(id) == nullptr;
+    return m;
+  });
   const KernelSourceStats st = source->stats();
   absl::MutexLock lock(&sink.mu_);
   size_t missing = 0;
   for (uint32_t id : kernel_ids) missing += !sink.live_.contains(id);
   const size_t extra = sink.live_.size() - (kernel_ids.size() - missing);
   const double rate = sent / secs;
-  std::printf("generators: %d x %.1f s   datagrams sent: %lu (%.0f/s)   nf_conntrack_max: %lu\n",
-              gens, secs, sent, rate, max);
-  std::printf("kernel: new flows in table: %lu\n", kernel);
-  std::printf("conntrack -E (default buffer): NEW shown: %lu (%.1f%% of kernel)%s\n",
-              ct_new, kernel ? 100.0 * ct_new / kernel : 0.0,
-              ct_err.find("No buffer space") != std::string::npos
-                  ? "  [printed ENOBUFS]" : "");
-  std::printf("flowtop KernelSource: flows announced: %lu (%.1f%% of kernel), "
-              "NEW events: %lu, LOST events: %lu, ENOBUFS: %lu, resyncs: %lu, "
-              "rcvbuf: %d\n",
-              sink.announced_ - before, kernel ? 100.0 * (sink.announced_ - before) / kernel : 0.0,
-              sink.new_events_, sink.lost_, st.overflows, st.resyncs,
-              st.receive_buffer_bytes);
-  std::printf("table vs conntrack -L: kernel %zu flows, ours %zu, missing %zu, extra %zu -> %s\n",
-              kernel_ids.size(), sink.live_.size(), missing, extra,
-              missing == 0 && extra == 0 ? "EXACT" : "DIFFERENT");
+  std::printf(
+      "generators: %d x %.1f s   datagrams sent: %lu (%.0f/s)   "
+      "nf_conntrack_max: %lu\n",
+      gens, secs, sent, rate, max);
+  // The flows the generators created, as conntrack -L lists them.
+  const uint64_t kernel = kernel_ids.size() - before;
+  std::printf("kernel: new flows: %lu listed by conntrack -L (%lu by conntrack -C)\n",
+              kernel, kernel_count);
+  std::printf(
+      "conntrack -E (default buffer): NEW shown: %lu (%.1f%% of kernel)%s\n",
+      ct_new, kernel ? 100.0 * ct_new / kernel : 0.0,
+      ct_err.find("No buffer space") != std::string::npos
+          ? "  [printed ENOBUFS]"
+          : "");
+  std::printf(
+      "flowtop KernelSource: flows announced: %lu (%.1f%% of kernel), "
+      "NEW events: %lu, LOST events: %lu, ENOBUFS: %lu, resyncs: %lu, "
+      "rcvbuf: %d\n",
+      sink.announced_ - before,
+      kernel ? 100.0 * (sink.announced_ - before) / kernel : 0.0,
+      sink.new_events_, sink.lost_, st.overflows, st.resyncs,
+      st.receive_buffer_bytes);
+  std::printf("pipeline FlowTable: %zu flows, %zu of the kernel's missing\n",
+              table_size, table_missing);
+  std::printf(
+      "table vs conntrack -L: kernel %zu flows, ours %zu, missing %zu, extra "
+      "%zu -> %s\n",
+      kernel_ids.size(), sink.live_.size(), missing, extra,
+      missing == 0 && extra == 0 ? "EXACT" : "DIFFERENT");
   const double evps = (sink.events_) / wall;
-  std::printf("our CPU: %.2f s over %.2f s wall for %lu events = %.1f%% of a core "
-              "per 10,000 events/s\n",
-              cpu, wall, sink.events_, evps > 0 ? 100.0 * (cpu / wall) / (evps / 10000) : 0.0);
+  std::printf(
+      "our CPU: %.2f s over %.2f s wall for %lu events = %.1f%% of a core "
+      "per 10,000 events/s\n",
+      cpu, wall, sink.events_,
+      evps > 0 ? 100.0 * (cpu / wall) / (evps / 10000) : 0.0);
   (void)ns->Run(absl::StrCat("rm -f ", tmp, ".*"));
   return 0;
 }

@@ -14,8 +14,8 @@ namespace {
 
 std::vector<std::string> LoadAll() {
   std::vector<std::string> all;
-  for (const char* name : {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp",
-                           "nat", "dump"}) {
+  for (const char* name :
+       {"tcp4", "tcp6", "udp", "udplite", "icmp", "sctp", "nat", "dump"}) {
     auto msgs = ReadCaptureFile(std::string("tests/fixtures/netlink/") + name +
                                 ".nlcap");
     if (!msgs.ok()) continue;
@@ -43,6 +43,31 @@ void BM_ParseCapturedMessages(benchmark::State& state) {
   state.counters["errors"] = errors;
 }
 BENCHMARK(BM_ParseCapturedMessages);
+
+// Only the NEW events (what a storm of new flows consists of).
+void BM_ParseNewEvents(benchmark::State& state) {
+  std::vector<std::string> msgs;
+  v1::FlowEvent event;
+  for (const std::string& m : LoadAll()) {
+    if (ParseConntrackMessage(m.data(), m.size(), event).ok() &&
+        event.type() == v1::NEW) {
+      msgs.push_back(m);
+    }
+  }
+  if (msgs.empty()) {
+    state.SkipWithError("no fixtures: run from the workspace (bazel run)");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const std::string& m = msgs[i];
+    benchmark::DoNotOptimize(ParseConntrackMessage(m.data(), m.size(), event));
+    if (++i == msgs.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["messages"] = msgs.size();
+}
+BENCHMARK(BM_ParseNewEvents);
 
 }  // namespace
 }  // namespace flowtop::collector

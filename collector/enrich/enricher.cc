@@ -1,0 +1,330 @@
+#include "collector/enrich/enricher.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "collector/enrich/conf_files.h"
+
+namespace flowtop::collector::enrich {
+namespace {
+
+constexpr size_t kBatch = 256;
+// Bound on remembered live flows; beyond it (DESTROY events lost) the map
+// starts over and results for older flows are dropped as stale.
+constexpr size_t kMaxLive = size_t{1} << 21;
+
+// Copies a 4- or 16-byte address; returns its length (0 for anything else).
+uint8_t CopyIp(const std::string& ip, char* out) {
+  if (ip.size() != 4 && ip.size() != 16) return 0;
+  std::memcpy(out, ip.data(), ip.size());
+  return static_cast<uint8_t>(ip.size());
+}
+
+}  // namespace
+
+v1::Flow Enricher::ToFlow(const Job& job) {
+  v1::Flow flow;
+  flow.set_conntrack_id(job.id);
+  flow.set_protocol(static_cast<v1::L4Protocol>(job.protocol));
+  flow.set_family(job.ip_len == 16 ? v1::IPV6 : v1::IPV4);
+  v1::Tuple* o = flow.mutable_original();
+  o->set_src_ip(job.ips[0], job.ip_len);
+  o->set_dst_ip(job.ips[1], job.ip_len);
+  o->set_src_port(job.ports[0]);
+  o->set_dst_port(job.ports[1]);
+  if (job.reply_ip_len != 0) {
+    v1::Tuple* r = flow.mutable_reply();
+    r->set_src_ip(job.ips[2], job.reply_ip_len);
+    r->set_dst_ip(job.ips[3], job.reply_ip_len);
+    r->set_src_port(job.ports[2]);
+    r->set_dst_port(job.ports[3]);
+  }
+  return flow;
+}
+
+std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
+                                           EventSink& out, const Clock& clock) {
+  EnricherParts parts;
+  std::vector<std::string> hints;
+  if (!options.no_process) {
+    absl::StatusOr<std::unique_ptr<SockDiag>> diag = SockDiag::Open();
+    if (diag.ok()) {
+      parts.sockets = *std::move(diag);
+      parts.processes = std::make_unique<ProcIndex>(clock);
+      parts.local = std::make_unique<InterfaceAddresses>(clock);
+    } else {
+      hints.push_back(std::string(diag.status().message()));
+    }
+  }
+  if (!options.no_geoip) {
+    parts.geoip = GeoIp::Open(options.geoip);
+    if (!parts.geoip->hint().empty()) {
+      hints.push_back(parts.geoip->hint());
+    } else if (!parts.geoip->problems().empty()) {
+      hints.push_back(absl::StrCat("GeoIP: skipped ",
+                                   absl::StrJoin(parts.geoip->problems(), "; ")));
+    }
+  }
+  std::vector<std::string> problems;
+  ServiceFiles files = options.services;
+  if (files.tcp_conf.empty()) files.tcp_conf = FindConfFile("tcp.conf");
+  if (files.udp_conf.empty()) files.udp_conf = FindConfFile("udp.conf");
+  parts.services = std::make_unique<ServiceNames>(ServiceNames::Load(files, &problems));
+  for (std::string& p : problems) hints.push_back(std::move(p));
+  if (!options.no_dns) parts.dns = options.dns;
+  parts.max_queue = options.max_queue;
+  parts.workers = options.workers;
+  parts.worker_nice = options.worker_nice;
+  return std::make_unique<Enricher>(std::move(parts), out, clock, std::move(hints));
+}
+
+Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
+                   std::vector<std::string> hints)
+    : out_(out),
+      clock_(clock),
+      hints_(std::move(hints)),
+      self_pid_(static_cast<uint32_t>(getpid())),
+      max_queue_(parts.max_queue == 0 ? 1 : parts.max_queue),
+      worker_nice_(parts.worker_nice),
+      sockets_(std::move(parts.sockets)),
+      processes_(std::move(parts.processes)),
+      local_(std::move(parts.local)),
+      geoip_(std::move(parts.geoip)),
+      services_(std::move(parts.services)) {
+  if (sockets_ != nullptr && processes_ != nullptr && local_ != nullptr) {
+    attributor_ = std::make_unique<ProcessAttributor>(*sockets_, *processes_, *local_);
+  }
+  if (geoip_ != nullptr && !geoip_->available()) geoip_.reset();
+  if (parts.dns.has_value()) {
+    absl::StatusOr<std::unique_ptr<ReverseResolver>> resolver = ReverseResolver::Create(
+        *parts.dns, clock_,
+        [this](const std::string& ip, const std::string& name) { OnName(ip, name); });
+    if (resolver.ok()) {
+      resolver_ = *std::move(resolver);
+    } else {
+      hints_.push_back(std::string(resolver.status().message()));
+    }
+  }
+  const int workers = parts.workers < 1 ? 1 : parts.workers;
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+Enricher::~Enricher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  for (std::thread& t : workers_) t.join();
+  resolver_.reset();  // joins the resolver thread: no callback after this
+}
+
+void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::FlowEvent& event : events) {
+    const uint32_t id = event.flow().conntrack_id();
+    switch (event.type()) {
+      case v1::NEW:
+      case v1::SNAPSHOT: {
+        if (queue_.size() >= max_queue_) {
+          ++stats_.skipped;
+          live_.erase(id);
+          break;
+        }
+        if (live_.size() >= kMaxLive) live_.clear();
+        const uint64_t generation = ++next_generation_;
+        live_[id] = generation;
+        Job& job = queue_.emplace_back();
+        job.id = id;
+        job.generation = generation;
+        const v1::Flow& flow = event.flow();
+        job.protocol = flow.protocol();
+        const v1::Tuple& o = flow.original();
+        const v1::Tuple& r = flow.reply();
+        job.ip_len = CopyIp(o.src_ip(), job.ips[0]);
+        CopyIp(o.dst_ip(), job.ips[1]);
+        job.reply_ip_len = CopyIp(r.src_ip(), job.ips[2]);
+        CopyIp(r.dst_ip(), job.ips[3]);
+        job.ports[0] = static_cast<uint16_t>(o.src_port());
+        job.ports[1] = static_cast<uint16_t>(o.dst_port());
+        job.ports[2] = static_cast<uint16_t>(r.src_port());
+        job.ports[3] = static_cast<uint16_t>(r.dst_port());
+        ++stats_.queued;
+        break;
+      }
+      case v1::DESTROY:
+        live_.erase(id);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+bool Enricher::Current(uint32_t id, uint64_t generation) const {
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(id);
+  return it != live_.end() && it->second == generation;
+}
+
+void Enricher::Work() {
+  // Linux applies a nice value per thread; failure (no permission to
+  // lower it) leaves the default, which is harmless.
+  if (worker_nice_ != 0) {
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), current + worker_nice_);
+  }
+  std::vector<Job> jobs;
+  std::vector<v1::FlowEvent> events;
+  while (true) {
+    jobs.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stop_) return;
+      while (!queue_.empty() && jobs.size() < kBatch) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      busy_ += jobs.size();
+    }
+    events.clear();
+    for (Job& job : jobs) {
+      v1::FlowEvent event;
+      Enrich(job, &event);
+      events.push_back(std::move(event));
+    }
+    // Drop results whose flow is gone (or whose id now names another flow).
+    uint64_t stale = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      size_t kept = 0;
+      for (size_t i = 0; i < events.size(); ++i) {
+        auto it = live_.find(jobs[i].id);
+        if (it == live_.end() || it->second != jobs[i].generation) {
+          ++stale;
+          continue;
+        }
+        if (kept != i) events[kept] = std::move(events[i]);
+        ++kept;
+      }
+      events.resize(kept);
+    }
+    if (!events.empty()) out_.Publish(absl::MakeSpan(events));
+    absl::MutexLock lock(&mu_);
+    stats_.stale += stale;
+    stats_.enriched += events.size();
+    busy_ -= jobs.size();
+  }
+}
+
+void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
+  event->set_type(v1::ENRICH);
+  v1::Flow& out = *event->mutable_flow();
+  out.set_conntrack_id(job.id);
+  v1::Enrichment& e = *out.mutable_enrichment();
+  const v1::Flow flow = ToFlow(job);
+  const v1::Tuple& o = flow.original();
+  bool own = resolver_ != nullptr && resolver_->IsOwnQuery(flow);
+  if (attributor_ != nullptr) {
+    attributor_->Attribute(flow, e.mutable_src()->mutable_process(),
+                           e.mutable_dst()->mutable_process());
+    // Our resolver's flow, if its socket was not seen yet: a query to port
+    // 53 sent by this very process.
+    if (!own && o.dst_port() == 53 && e.src().process().pid() == self_pid_ &&
+        (flow.protocol() == v1::UDP || flow.protocol() == v1::TCP)) {
+      own = true;
+    }
+  }
+  if (own) {
+    e.set_own_traffic(true);
+    absl::MutexLock lock(&mu_);
+    ++stats_.own_traffic;
+  }
+  if (geoip_ != nullptr) {
+    v1::Geo src = geoip_->Lookup(o.src_ip());
+    if (src.ByteSizeLong() != 0) *e.mutable_src()->mutable_geo() = std::move(src);
+    v1::Geo dst = geoip_->Lookup(o.dst_ip());
+    if (dst.ByteSizeLong() != 0) *e.mutable_dst()->mutable_geo() = std::move(dst);
+  }
+  if (services_ != nullptr) {
+    e.set_service(services_->Guess(flow.protocol(), o.src_port(), o.dst_port()));
+  }
+  if (resolver_ != nullptr && !own) {
+    LookupName(job, o.src_ip(), /*src=*/true, e.mutable_src());
+    LookupName(job, o.dst_ip(), /*src=*/false, e.mutable_dst());
+  }
+}
+
+void Enricher::LookupName(const Job& job, const std::string& ip, bool src,
+                          v1::Endpoint* end) {
+  absl::MutexLock lock(&waiters_mu_);
+  std::string name;
+  switch (resolver_->Lookup(ip, &name)) {
+    case ReverseResolver::Result::kHit:
+      if (!name.empty()) end->set_hostname(name);
+      break;
+    case ReverseResolver::Result::kPending:
+      // Registered under the same lock the answer takes, so it cannot be
+      // missed even when it comes back at once.
+      if (waiter_count_ >= max_queue_) {
+        absl::MutexLock stats_lock(&mu_);
+        ++stats_.dns_waiters_dropped;
+        break;
+      }
+      waiters_[ip].push_back(Waiter{job.id, job.generation, src});
+      ++waiter_count_;
+      break;
+    case ReverseResolver::Result::kDropped:
+      break;
+  }
+}
+
+void Enricher::OnName(const std::string& ip, const std::string& name) {
+  std::vector<Waiter> waiting;
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    auto it = waiters_.find(ip);
+    if (it == waiters_.end()) return;
+    waiting = std::move(it->second);
+    waiters_.erase(it);
+    waiter_count_ -= waiting.size();
+  }
+  if (name.empty()) return;  // no name: the address stays numeric
+  std::vector<v1::FlowEvent> events;
+  for (const Waiter& w : waiting) {
+    if (!Current(w.id, w.generation)) continue;
+    v1::FlowEvent& event = events.emplace_back();
+    event.set_type(v1::ENRICH);
+    event.mutable_flow()->set_conntrack_id(w.id);
+    v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
+    (w.src ? e->mutable_src() : e->mutable_dst())->set_hostname(name);
+  }
+  if (events.empty()) return;
+  out_.Publish(absl::MakeSpan(events));
+  absl::MutexLock lock(&mu_);
+  stats_.hostname_events += events.size();
+}
+
+void Enricher::Drain() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_.empty() && busy_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+EnricherStats Enricher::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace flowtop::collector::enrich

@@ -1,0 +1,180 @@
+// Enricher: adds who, to whom, where and what to flows, off the event path.
+//
+// It is an EventSink plugged into the collector's Pipeline (AddSink). On NEW
+// and SNAPSHOT events it only copies the tuple into a bounded queue (when the
+// queue is full the flow is counted in skipped and left unenriched: the
+// caller's thread never waits). Worker threads then look up, per flow:
+//   * the processes at both ends (sock_diag + /proc; "-" when none),
+//   * GeoIP for both addresses, the service name from the ports,
+//   * reverse DNS for both addresses from the cache,
+// and publish one ENRICH event (a v1::Flow with conntrack_id and enrichment
+// only) back into the Pipeline. Reverse-DNS answers that are not cached yet
+// arrive later as further ENRICH events carrying just the hostname.
+//
+// flowtop's own DNS traffic: the resolver sends every query through one
+// long-lived socket per server, so it is one flow; that flow (recognised by
+// its exact tuple, or as a port-53 flow whose source process is flowtop
+// itself) gets Enrichment.own_traffic = true, no DNS lookups of its own, and
+// views hide it by default.
+//
+// Results for a flow destroyed (or its conntrack id reused) before they were
+// ready are dropped, never attached to the wrong flow.
+//
+// Create the Enricher in the network namespace it observes: its threads and
+// sockets (sock_diag, DNS) stay in the namespace of the creating thread.
+//
+// Lifetime: the Pipeline must outlive the Enricher (workers publish into
+// it), and the sources must be stopped before the Enricher is destroyed (the
+// Pipeline keeps calling its sinks).
+#ifndef FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
+#define FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "collector/clock.h"
+#include "collector/enrich/geoip.h"
+#include "collector/enrich/proc_index.h"
+#include "collector/enrich/process_attribution.h"
+#include "collector/enrich/reverse_dns.h"
+#include "collector/enrich/services.h"
+#include "collector/enrich/sock_diag.h"
+#include "collector/event_source.h"
+#include "flowtop/v1/flowtop.pb.h"
+
+namespace flowtop::collector::enrich {
+
+struct EnricherOptions {
+  bool no_dns = false;      // -n/--no-dns
+  bool no_geoip = false;    // -G/--no-geoip
+  bool no_process = false;  // process attribution off
+  GeoIpOptions geoip;       // database files and search path
+  // tcp.conf, udp.conf (empty: FindConfFile), /etc/services.
+  ServiceFiles services;
+  ReverseResolverOptions dns;
+  size_t max_queue = 1 << 16;  // flows waiting for a worker
+  int workers = 1;
+  // Workers run at this nice level (relative to the process) so that on a
+  // busy machine the event path wins the CPU over enrichment.
+  int worker_nice = 10;
+};
+
+// The lookups an Enricher uses; Create builds the real ones, tests and
+// benchmarks may pass fakes. Null members turn that enrichment off.
+struct EnricherParts {
+  std::unique_ptr<SocketLookup> sockets;
+  std::unique_ptr<ProcessLookup> processes;
+  std::unique_ptr<LocalAddresses> local;
+  std::unique_ptr<GeoIp> geoip;
+  std::unique_ptr<ServiceNames> services;
+  std::optional<ReverseResolverOptions> dns;  // nullopt: no reverse DNS
+  size_t max_queue = 1 << 16;
+  int workers = 1;
+  int worker_nice = 10;
+};
+
+struct EnricherStats {
+  uint64_t queued = 0;
+  uint64_t skipped = 0;         // queue full: flow left unenriched
+  uint64_t enriched = 0;        // ENRICH events with process/geo/service
+  uint64_t hostname_events = 0;  // later ENRICH events with DNS answers
+  uint64_t stale = 0;           // results dropped: flow gone or id reused
+  uint64_t own_traffic = 0;     // flows marked as flowtop's own DNS
+  uint64_t dns_waiters_dropped = 0;
+};
+
+class Enricher final : public EventSink {
+ public:
+  // Builds the real lookups from `options` and starts the workers. Never
+  // fails: what is unavailable (no GeoIP database, no sock_diag, no
+  // resolver, bad conf lines) is left out and explained in hints().
+  static std::unique_ptr<Enricher> Create(const EnricherOptions& options,
+                                          EventSink& out, const Clock& clock);
+  // Starts workers over the given parts; `out` (the Pipeline) must outlive
+  // the Enricher. Problems found while building the parts go in `hints`.
+  Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
+           std::vector<std::string> hints = {});
+  ~Enricher() override;  // stops and joins the workers and the resolver
+
+  // Queues NEW and SNAPSHOT flows, forgets DESTROYed ones; ignores the rest.
+  // Never blocks on lookups: takes one short lock.
+  void Publish(absl::Span<v1::FlowEvent> events) override;
+
+  // One line each: what is off and how to turn it on (shown once by the UI).
+  const std::vector<std::string>& hints() const { return hints_; }
+  EnricherStats stats() const;
+  // The parts' own counters, for status views and benchmarks (null when off).
+  const ReverseResolver* resolver() const { return resolver_.get(); }
+  const ProcessAttributor* attributor() const { return attributor_.get(); }
+
+  // Blocks until every queued flow has been handled (tests, benchmarks).
+  void Drain();
+
+ private:
+  // What a worker needs of a flow, copied without allocating (the caller's
+  // thread pays only for this copy).
+  struct Job {
+    uint32_t id;
+    uint64_t generation;
+    int protocol;
+    uint8_t ip_len;        // 4 or 16 (0: no addresses)
+    uint8_t reply_ip_len;  // 0 when the flow has no reply tuple
+    uint16_t ports[4];     // original src, dst; reply src, dst
+    char ips[4][16];       // same order
+  };
+  static v1::Flow ToFlow(const Job& job);
+  struct Waiter {
+    uint32_t id;
+    uint64_t generation;
+    bool src;  // which end the address is
+  };
+
+  void Work();
+  void Enrich(const Job& job, v1::FlowEvent* event);
+  void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
+  void OnName(const std::string& ip, const std::string& name);
+  bool Current(uint32_t id, uint64_t generation) const;
+
+  EventSink& out_;
+  const Clock& clock_;
+  std::vector<std::string> hints_;
+  const uint32_t self_pid_;
+  const size_t max_queue_;
+  const int worker_nice_;
+  std::unique_ptr<SocketLookup> sockets_;
+  std::unique_ptr<ProcessLookup> processes_;
+  std::unique_ptr<LocalAddresses> local_;
+  std::unique_ptr<ProcessAttributor> attributor_;
+  std::unique_ptr<GeoIp> geoip_;
+  std::unique_ptr<ServiceNames> services_;
+
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;  // jobs taken by workers, not done
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Flows announced and not destroyed: conntrack id -> generation.
+  absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(mu_);
+  EnricherStats stats_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex waiters_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  absl::flat_hash_map<std::string, std::vector<Waiter>> waiters_
+      ABSL_GUARDED_BY(waiters_mu_);
+  size_t waiter_count_ ABSL_GUARDED_BY(waiters_mu_) = 0;
+
+  std::unique_ptr<ReverseResolver> resolver_;  // after the maps it calls into
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace flowtop::collector::enrich
+
+#endif  // FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_

@@ -1,0 +1,256 @@
+#include "collector/enrich/enricher.h"
+
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "collector/enrich/fake_lookups.h"
+#include "collector/fake_clock.h"
+#include "collector/pipeline.h"
+#include "gtest/gtest.h"
+#include "tests/enrich/fixtures.h"
+
+namespace flowtop::collector::enrich {
+namespace {
+
+using ::flowtop::testing::MakeTempDir;
+using ::flowtop::testing::WriteFile;
+using ::flowtop::testing::WriteMmdb;
+
+std::string V4(unsigned a, unsigned b, unsigned c, unsigned d) {
+  return std::string{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                     static_cast<char>(d)};
+}
+
+// Records every event the pipeline forwards.
+class RecordingSink final : public EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& e : events) events_.push_back(e);
+  }
+  std::vector<v1::FlowEvent> OfType(v1::EventType type) {
+    absl::MutexLock lock(&mu_);
+    std::vector<v1::FlowEvent> out;
+    for (const auto& e : events_) {
+      if (e.type() == type) out.push_back(e);
+    }
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::FlowEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+// A socket lookup that holds every caller until Open() (to fill the queue).
+class GatedSocketLookup final : public SocketLookup {
+ public:
+  absl::StatusOr<SocketInfo> Find(const SocketKey&) override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&open_));
+    return absl::NotFoundError("none");
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+v1::FlowEvent NewFlow(uint32_t id, const std::string& src, uint32_t sport,
+                      const std::string& dst, uint32_t dport,
+                      v1::L4Protocol protocol = v1::TCP) {
+  v1::FlowEvent event;
+  event.set_type(v1::NEW);
+  v1::Flow* flow = event.mutable_flow();
+  flow->set_conntrack_id(id);
+  flow->set_protocol(protocol);
+  flow->set_family(v1::IPV4);
+  v1::Tuple* o = flow->mutable_original();
+  o->set_src_ip(src);
+  o->set_src_port(sport);
+  o->set_dst_ip(dst);
+  o->set_dst_port(dport);
+  v1::Tuple* r = flow->mutable_reply();
+  r->set_src_ip(dst);
+  r->set_src_port(dport);
+  r->set_dst_ip(src);
+  r->set_dst_port(sport);
+  return event;
+}
+
+class EnricherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string dir = MakeTempDir("enricher");
+    ASSERT_TRUE(WriteMmdb("maxmind-city", dir + "/city.mmdb").ok());
+    ASSERT_TRUE(WriteMmdb("asn", dir + "/asn.mmdb").ok());
+    geo_dir_ = dir;
+    tcp_conf_ = dir + "/tcp.conf";
+    ASSERT_TRUE(WriteFile(tcp_conf_, "443, https\n"));
+    udp_conf_ = dir + "/udp.conf";
+    ASSERT_TRUE(WriteFile(udp_conf_, "53, domain\n"));
+    pipeline_.AddSink(&recorded_);
+  }
+
+  EnricherParts Parts() {
+    EnricherParts parts;
+    auto sockets = std::make_unique<FakeSocketLookup>();
+    auto processes = std::make_unique<FakeProcessLookup>();
+    auto local = std::make_unique<FakeLocalAddresses>();
+    sockets_ = sockets.get();
+    processes_ = processes.get();
+    local_ = local.get();
+    parts.sockets = std::move(sockets);
+    parts.processes = std::move(processes);
+    parts.local = std::move(local);
+    parts.geoip = GeoIp::Open({{}, {geo_dir_}});
+    std::vector<std::string> problems;
+    parts.services = std::make_unique<ServiceNames>(
+        ServiceNames::Load({tcp_conf_, udp_conf_, ""}, &problems));
+    return parts;
+  }
+
+  FakeClock clock_;
+  Pipeline pipeline_{PipelineOptions{}, clock_};
+  RecordingSink recorded_;
+  std::string geo_dir_, tcp_conf_, udp_conf_;
+  FakeSocketLookup* sockets_ = nullptr;
+  FakeProcessLookup* processes_ = nullptr;
+  FakeLocalAddresses* local_ = nullptr;
+};
+
+TEST_F(EnricherTest, NewFlowGetsProcessGeoAndServiceInOneEnrichEvent) {
+  auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  const std::string host = V4(192, 168, 1, 10), google = V4(8, 8, 8, 8);
+  local_->Add(host);
+  sockets_->AddConnected({v1::TCP, host, 40000, google, 443}, 7);
+  processes_->Add(7, 1234, "firefox");
+
+  std::vector<v1::FlowEvent> batch = {NewFlow(1, host, 40000, google, 443)};
+  pipeline_.Publish(absl::MakeSpan(batch));
+  enricher->Drain();
+
+  std::vector<v1::FlowEvent> enrich = recorded_.OfType(v1::ENRICH);
+  ASSERT_EQ(enrich.size(), 1u);
+  EXPECT_EQ(enrich[0].flow().conntrack_id(), 1u);
+  EXPECT_FALSE(enrich[0].flow().has_original());  // enrichment only
+  pipeline_.WithTable([&](const FlowTable& table) {
+    const v1::Flow* flow = table.Find(1);
+    ASSERT_NE(flow, nullptr);
+    const v1::Enrichment& e = flow->enrichment();
+    EXPECT_EQ(e.src().process().pid(), 1234u);
+    EXPECT_EQ(e.src().process().name(), "firefox");
+    EXPECT_TRUE(e.dst().has_process());  // looked up: no local owner, "-"
+    EXPECT_EQ(e.dst().process().pid(), 0u);
+    EXPECT_FALSE(e.src().has_geo());  // private address: unknown
+    EXPECT_EQ(e.dst().geo().country_code(), "US");
+    EXPECT_EQ(e.dst().geo().city(), "Mountain View");
+    EXPECT_EQ(e.dst().geo().as_number(), 15169u);
+    EXPECT_EQ(e.service(), "https");
+    EXPECT_FALSE(e.own_traffic());
+  });
+  EXPECT_EQ(enricher->stats().enriched, 1u);
+}
+
+TEST_F(EnricherTest, FullQueueSkipsAndCountsWithoutBlocking) {
+  EnricherParts parts = Parts();
+  auto gated = std::make_unique<GatedSocketLookup>();
+  GatedSocketLookup* gate = gated.get();
+  parts.sockets = std::move(gated);
+  parts.max_queue = 2;
+  parts.workers = 1;
+  auto enricher = std::make_unique<Enricher>(std::move(parts), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  std::vector<v1::FlowEvent> batch;
+  for (uint32_t id = 1; id <= 10; ++id) {
+    batch.push_back(NewFlow(id, V4(10, 0, 0, 1), 1000 + id, V4(8, 8, 8, 8), 443));
+  }
+  // One batch: the enricher queues 2 flows and skips 8, all without waiting
+  // for the (blocked) worker.
+  pipeline_.Publish(absl::MakeSpan(batch));
+  EXPECT_EQ(enricher->stats().queued, 2u);
+  EXPECT_EQ(enricher->stats().skipped, 8u);
+  // More events pass while the worker is still blocked.
+  std::vector<v1::FlowEvent> more = {NewFlow(11, V4(10, 0, 0, 1), 2000, V4(8, 8, 8, 8), 443)};
+  pipeline_.Publish(absl::MakeSpan(more));
+  EXPECT_EQ(recorded_.OfType(v1::NEW).size(), 11u);
+  gate->Open();
+  enricher->Drain();
+  EXPECT_GE(enricher->stats().enriched, 2u);
+  EXPECT_EQ(pipeline_.stats().flows, 11u);
+}
+
+TEST_F(EnricherTest, ResultsForADestroyedFlowAreDropped) {
+  EnricherParts parts = Parts();
+  auto gated = std::make_unique<GatedSocketLookup>();
+  GatedSocketLookup* gate = gated.get();
+  parts.sockets = std::move(gated);
+  parts.workers = 1;
+  auto enricher = std::make_unique<Enricher>(std::move(parts), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  std::vector<v1::FlowEvent> batch = {NewFlow(5, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+  pipeline_.Publish(absl::MakeSpan(batch));
+  v1::FlowEvent destroy = batch[0];
+  destroy.set_type(v1::DESTROY);
+  // The id is reused at once by another flow, to another place.
+  v1::FlowEvent reused = NewFlow(5, V4(10, 0, 0, 2), 2000, V4(81, 2, 69, 160), 80);
+  std::vector<v1::FlowEvent> later = {destroy, reused};
+  pipeline_.Publish(absl::MakeSpan(later));
+  gate->Open();
+  enricher->Drain();
+  EXPECT_EQ(enricher->stats().stale, 1u);
+  std::vector<v1::FlowEvent> enrich = recorded_.OfType(v1::ENRICH);
+  ASSERT_EQ(enrich.size(), 1u);
+  EXPECT_EQ(enrich[0].flow().enrichment().dst().geo().country_code(), "GB");
+}
+
+TEST_F(EnricherTest, OwnDnsQueryFlowIsMarked) {
+  auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  const std::string host = V4(192, 168, 1, 10), resolver = V4(192, 168, 1, 1);
+  local_->Add(host);
+  sockets_->AddConnected({v1::UDP, host, 33333, resolver, 53}, 9);
+  processes_->Add(9, static_cast<uint32_t>(getpid()), "flowtop");
+  sockets_->AddConnected({v1::UDP, host, 44444, resolver, 53}, 10);
+  processes_->Add(10, 1, "systemd-resolve");
+  std::vector<v1::FlowEvent> batch = {
+      NewFlow(1, host, 33333, resolver, 53, v1::UDP),
+      NewFlow(2, host, 44444, resolver, 53, v1::UDP)};
+  pipeline_.Publish(absl::MakeSpan(batch));
+  enricher->Drain();
+  pipeline_.WithTable([](const FlowTable& table) {
+    EXPECT_TRUE(table.Find(1)->enrichment().own_traffic());
+    EXPECT_FALSE(table.Find(2)->enrichment().own_traffic());
+    EXPECT_EQ(table.Find(2)->enrichment().service(), "domain");
+  });
+  EXPECT_EQ(enricher->stats().own_traffic, 1u);
+}
+
+TEST_F(EnricherTest, CreateWithNothingAvailableExplainsInHints) {
+  EnricherOptions options;
+  options.no_dns = true;
+  options.geoip.dirs = {MakeTempDir("nogeo")};
+  options.services.tcp_conf = "/nonexistent/tcp.conf";
+  auto enricher = Enricher::Create(options, pipeline_, clock_);
+  ASSERT_GE(enricher->hints().size(), 2u);
+  bool geo_hint = false, conf_hint = false;
+  for (const auto& h : enricher->hints()) {
+    geo_hint = geo_hint || h.find("fetch-geoip.sh") != std::string::npos;
+    conf_hint = conf_hint || h.find("/nonexistent/tcp.conf") != std::string::npos;
+  }
+  EXPECT_TRUE(geo_hint);
+  EXPECT_TRUE(conf_hint);
+  EXPECT_EQ(enricher->resolver(), nullptr);
+}
+
+}  // namespace
+}  // namespace flowtop::collector::enrich

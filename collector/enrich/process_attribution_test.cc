@@ -1,0 +1,110 @@
+#include "collector/enrich/process_attribution.h"
+
+#include <string>
+
+#include "collector/enrich/fake_lookups.h"
+#include "gtest/gtest.h"
+
+namespace flowtop::collector::enrich {
+namespace {
+
+std::string V4(unsigned a, unsigned b, unsigned c, unsigned d) {
+  return std::string{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                     static_cast<char>(d)};
+}
+
+v1::Flow MakeFlow(v1::L4Protocol protocol, const std::string& src, uint32_t sport,
+                  const std::string& dst, uint32_t dport) {
+  v1::Flow flow;
+  flow.set_protocol(protocol);
+  v1::Tuple* o = flow.mutable_original();
+  o->set_src_ip(src);
+  o->set_src_port(sport);
+  o->set_dst_ip(dst);
+  o->set_dst_port(dport);
+  v1::Tuple* r = flow.mutable_reply();
+  r->set_src_ip(dst);
+  r->set_src_port(dport);
+  r->set_dst_ip(src);
+  r->set_dst_port(sport);
+  return flow;
+}
+
+class ProcessAttributorTest : public ::testing::Test {
+ protected:
+  FakeSocketLookup sockets_;
+  FakeProcessLookup processes_;
+  FakeLocalAddresses local_;
+  ProcessAttributor attributor_{sockets_, processes_, local_};
+  const std::string host_ = V4(192, 0, 2, 1);
+  const std::string remote_ = V4(198, 51, 100, 7);
+};
+
+TEST_F(ProcessAttributorTest, BothEndsOfALocalFlow) {
+  local_.Add(host_);
+  sockets_.AddConnected({v1::TCP, host_, 40000, host_, 80}, 11);  // client
+  sockets_.AddConnected({v1::TCP, host_, 80, host_, 40000}, 22);  // server
+  processes_.Add(11, 100, "curl");
+  processes_.Add(22, 200, "nginx");
+  v1::Process src, dst;
+  attributor_.Attribute(MakeFlow(v1::TCP, host_, 40000, host_, 80), &src, &dst);
+  EXPECT_EQ(src.pid(), 100u);
+  EXPECT_EQ(src.name(), "curl");
+  EXPECT_EQ(dst.pid(), 200u);
+  EXPECT_EQ(dst.name(), "nginx");
+}
+
+TEST_F(ProcessAttributorTest, InboundFlowFindsTheListenerOnALocalAddress) {
+  local_.Add(host_);
+  sockets_.AddWildcard(v1::TCP, 22, 33);
+  processes_.Add(33, 300, "sshd");
+  v1::Process src, dst;
+  attributor_.Attribute(MakeFlow(v1::TCP, remote_, 50000, host_, 22), &src, &dst);
+  EXPECT_EQ(src.pid(), 0u);  // the remote client: "-"
+  EXPECT_EQ(dst.name(), "sshd");
+}
+
+TEST_F(ProcessAttributorTest, ForwardedFlowToAListenedPortIsNotAttributed) {
+  // This host listens on 22, but the flow passes through to another host.
+  sockets_.AddWildcard(v1::TCP, 22, 33);
+  processes_.Add(33, 300, "sshd");
+  v1::Process src, dst;
+  attributor_.Attribute(MakeFlow(v1::TCP, V4(10, 0, 0, 5), 50000, remote_, 22), &src, &dst);
+  EXPECT_EQ(src.ByteSizeLong(), 0u);
+  EXPECT_EQ(dst.ByteSizeLong(), 0u);
+  EXPECT_EQ(attributor_.stats().not_local, 1u);
+}
+
+TEST_F(ProcessAttributorTest, DestinationUsesTheReplyTupleUnderDnat) {
+  // remote -> host:8080, DNAT to the local server on 127.0.0.1:80.
+  const std::string lo = V4(127, 0, 0, 1);
+  sockets_.AddConnected({v1::TCP, lo, 80, remote_, 50000}, 44);
+  processes_.Add(44, 400, "httpd");
+  v1::Flow flow = MakeFlow(v1::TCP, remote_, 50000, host_, 8080);
+  flow.mutable_reply()->set_src_ip(lo);
+  flow.mutable_reply()->set_src_port(80);
+  v1::Process src, dst;
+  attributor_.Attribute(flow, &src, &dst);
+  EXPECT_EQ(dst.name(), "httpd");
+}
+
+TEST_F(ProcessAttributorTest, SocketWithoutLiveOwnerShowsDash) {
+  local_.Add(host_);
+  sockets_.AddConnected({v1::UDP, host_, 5353, remote_, 53}, 55);  // owner exited
+  v1::Process src, dst;
+  attributor_.Attribute(MakeFlow(v1::UDP, host_, 5353, remote_, 53), &src, &dst);
+  EXPECT_EQ(src.ByteSizeLong(), 0u);
+  EXPECT_EQ(attributor_.stats().no_process, 1u);
+}
+
+TEST_F(ProcessAttributorTest, ProtocolsWithoutSocketsAreNotLookedUp) {
+  v1::Flow flow = MakeFlow(v1::ICMP, host_, 0, remote_, 0);
+  v1::Process src, dst;
+  src.set_pid(9);
+  attributor_.Attribute(flow, &src, &dst);
+  EXPECT_EQ(src.pid(), 0u);
+  EXPECT_EQ(sockets_.finds(), 0);
+}
+
+}  // namespace
+}  // namespace flowtop::collector::enrich
