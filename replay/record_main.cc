@@ -24,6 +24,7 @@
 #include "replay/cli_util.h"
 #include "replay/record_sources.h"
 #include "replay/recorder.h"
+#include "service/client_options.h"
 
 namespace flowtop::replay {
 namespace {
@@ -101,13 +102,13 @@ int RecordMain(int argc, char** argv) {
       {"compress", optional_argument, nullptr, 'z'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
-      {"connect", required_argument, nullptr, kConnect},
-      {"tls", no_argument, nullptr, kTls},
-      {"tls-ca", required_argument, nullptr, kTlsCa},
-      {"tls-cert", required_argument, nullptr, kTlsCert},
-      {"tls-key", required_argument, nullptr, kTlsKey},
-      {"tls-server-name", required_argument, nullptr, kTlsServerName},
-      {"token-file", required_argument, nullptr, kTokenFile},
+      {service::kFlagConnect, required_argument, nullptr, kConnect},
+      {service::kFlagTls, no_argument, nullptr, kTls},
+      {service::kFlagTlsCa, required_argument, nullptr, kTlsCa},
+      {service::kFlagTlsCert, required_argument, nullptr, kTlsCert},
+      {service::kFlagTlsKey, required_argument, nullptr, kTlsKey},
+      {service::kFlagTlsServerName, required_argument, nullptr, kTlsServerName},
+      {service::kFlagTokenFile, required_argument, nullptr, kTokenFile},
       {"from", required_argument, nullptr, kFrom},
       {"max-size", required_argument, nullptr, kMaxSize},
       {"max-files", required_argument, nullptr, kMaxFiles},
@@ -181,13 +182,16 @@ int RecordMain(int argc, char** argv) {
         protocols.push_back(v1::SCTP);
         source_options.sctp = true;
         break;
-      case kConnect: source_options.connect = optarg; break;
-      case kTls: source_options.tls = true; break;
-      case kTlsCa: source_options.tls_ca_file = optarg; source_options.tls = true; break;
-      case kTlsCert: source_options.tls_cert_file = optarg; break;
-      case kTlsKey: source_options.tls_key_file = optarg; break;
-      case kTlsServerName: source_options.tls_server_name = optarg; break;
-      case kTokenFile: source_options.token_file = optarg; break;
+      case kConnect: source_options.client.endpoint = optarg; break;
+      case kTls: source_options.client.tls = true; break;
+      case kTlsCa:
+        source_options.client.tls_ca_file = optarg;
+        source_options.client.tls = true;
+        break;
+      case kTlsCert: source_options.client.tls_cert_file = optarg; break;
+      case kTlsKey: source_options.client.tls_key_file = optarg; break;
+      case kTlsServerName: source_options.client.tls_server_name = optarg; break;
+      case kTokenFile: source_options.client.token_file = optarg; break;
       case kFrom: source_options.from_file = optarg; break;
       case kMaxSize:
         number = ParseSize("max-size", optarg);

@@ -1,17 +1,69 @@
 #include "replay/record_sources.h"
 
+#include <memory>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "collector/kernel_source.h"
-#include "replay/grpc_source.h"
+#include "grpcpp/grpcpp.h"
 #include "replay/replay_source.h"
+#include "service/remote_source.h"
 
 namespace flowtop::replay {
+namespace {
+
+// The service's RemoteSource for a recording. It reconnects with backoff
+// and records an outage as the STATUS and LOST{CLIENT} events RemoteSource
+// publishes. The one thing a recording does not want is the
+// "connected: false (stopped)" pair RemoteSource publishes when it is
+// stopped: ending a recording loses nothing, so events arriving after
+// Stop() are not passed on.
+class RecordRemoteSource final : public collector::EventSource,
+                                 private collector::EventSink {
+ public:
+  explicit RecordRemoteSource(service::RemoteSourceOptions options)
+      : remote_(std::move(options)) {}
+
+  // Returns what RemoteSource::Run returns: OK once stopped, the error for
+  // a failure no retry can fix (UNAUTHENTICATED, PERMISSION_DENIED, ...).
+  absl::Status Run(collector::EventSink& sink) override {
+    {
+      absl::MutexLock lock(&mu_);
+      sink_ = &sink;
+    }
+    return remote_.Run(*this);
+  }
+
+  void Stop() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopped_ = true;
+    }
+    remote_.Stop();
+  }
+
+ private:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || sink_ == nullptr) return;
+    // Held across Publish so Stop() returns only after a batch in flight
+    // reached the sink (the recorder closes after Stop and join).
+    sink_->Publish(events);
+  }
+
+  service::RemoteSource remote_;
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  collector::EventSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace
 
 absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options,
                                               const collector::Clock& clock) {
-  if (!options.connect.empty() && !options.from_file.empty()) {
+  if (!options.client.endpoint.empty() && !options.from_file.empty()) {
     return absl::InvalidArgumentError(
         "--connect and --from both name a source: use one of them");
   }
@@ -28,21 +80,21 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
     out.description = absl::StrCat("file:", options.from_file);
     return out;
   }
-  if (!options.connect.empty()) {
-    service::ClientOptions client;
-    client.endpoint = options.connect;
-    client.tls = options.tls;
-    client.tls_ca_file = options.tls_ca_file;
-    client.tls_cert_file = options.tls_cert_file;
-    client.tls_key_file = options.tls_key_file;
-    client.tls_server_name = options.tls_server_name;
-    client.token_file = options.token_file;
-    absl::StatusOr<std::unique_ptr<GrpcFlowSource>> source =
-        GrpcFlowSource::Create(std::move(client));
-    if (!source.ok()) return source.status();
-    out.source = std::move(*source);
+  if (!options.client.endpoint.empty()) {
+    // Check the TLS files and the token now, so a typo fails before the
+    // recording starts (RemoteSource::Run would fail the same way later).
+    service::ClientOptions client = options.client;
+    if (absl::Status status = service::LoadToken(&client); !status.ok()) {
+      return status;
+    }
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        service::MakeChannel(client);
+    if (!channel.ok()) return channel.status();
+    service::RemoteSourceOptions remote;
+    remote.client = options.client;
+    out.source = std::make_unique<RecordRemoteSource>(std::move(remote));
     out.keep_source_seq = true;
-    out.description = absl::StrCat("connect:", options.connect);
+    out.description = absl::StrCat("connect:", options.client.endpoint);
     return out;
   }
   collector::KernelSourceOptions kernel;

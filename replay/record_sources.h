@@ -1,8 +1,9 @@
 // Where `flowtop record` takes its events from: the local kernel (the
-// collector's netlink source), a remote flowtopd (--connect, the service's
-// gRPC client), or another recording (--from: re-record with other filters
-// or compression). One factory, so RecordMain stays independent of which
-// sources a build links.
+// collector's netlink source), a remote flowtopd (--connect: the service's
+// RemoteSource, which reconnects with backoff and records the outage as
+// STATUS and LOST{CLIENT} events), or another recording (--from: re-record
+// with other filters or compression). One factory, so RecordMain stays
+// independent of which sources a build links.
 #ifndef FLOWTOP_REPLAY_RECORD_SOURCES_H_
 #define FLOWTOP_REPLAY_RECORD_SOURCES_H_
 
@@ -12,19 +13,15 @@
 #include "absl/status/statusor.h"
 #include "collector/clock.h"
 #include "collector/event_source.h"
+#include "service/client_options.h"
 
 namespace flowtop::replay {
 
 struct RecordSourceOptions {
-  std::string connect;    // HOST:PORT of a flowtopd; empty: not remote
+  // A flowtopd: client.endpoint is HOST:PORT (empty: not remote), the rest
+  // the TUI's TLS and token flags (service/client_options.h).
+  service::ClientOptions client;
   std::string from_file;  // a recording; empty: not a file
-  // The service's client flags (see service/client_options.h).
-  bool tls = false;
-  std::string tls_ca_file;
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_server_name;
-  std::string token_file;
   // Kernel-side selection (the -4/-6/-T/-U/-D/-I/-S switches): the kernel
   // source then dumps and reports only these.
   bool ipv4_only = false;

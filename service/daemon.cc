@@ -87,7 +87,8 @@ absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     const DaemonConfig& config, SourceBundle source,
     const collector::Clock& clock) {
-  absl::StatusOr<std::string> token = LoadServerToken(config);
+  absl::StatusOr<std::string> token =
+      config.token.empty() ? LoadServerToken(config) : config.token;
   if (!token.ok()) return token.status();
   std::unique_ptr<Daemon> d(new Daemon());
   // The ring is the pipeline's only sink here, so it may take the events.
@@ -218,6 +219,21 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
                  std::string(source.status().message()).c_str());
     return 1;
   }
+  // Files root alone may read (keys, token) are read before privileges go.
+  absl::StatusOr<std::string> token = LoadServerToken(*config);
+  if (!token.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n",
+                 std::string(token.status().message()).c_str());
+    return 1;
+  }
+  config->token = *token;
+  auto credentials = MakeServerCredentials(config->server);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n",
+                 std::string(credentials.status().message()).c_str());
+    return 1;
+  }
+  config->server.credentials = *credentials;
   if (geteuid() == 0 || !config->user.empty()) {
     PrivilegeOptions privileges;
     privileges.keep = DefaultKeptCapabilities(ListenPort(config->server.listen));

@@ -37,6 +37,9 @@ struct DaemonConfig {
   size_t ring_size = size_t{1} << 16;
   std::string config_file;  // empty: kDefaultConfigFile if it exists
   std::string token_file;
+  // The token itself when already read from token_file (flowtopd reads it
+  // before dropping privileges); empty: Daemon::Start reads the file.
+  std::string token;
   int max_streams = 64;
   std::string user;  // switch to this user after start-up (optional)
   CollectorFlags collector;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "google/protobuf/io/coded_stream.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -91,6 +92,11 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
   } else {
     batch = std::make_shared<Batch>();
   }
+  {
+    // Ours alone (new, or recycled with no reader left): forget its bytes.
+    WriterLock lock(&batch->wire_mu);
+    batch->wire_ready = false;
+  }
   batch->events.resize(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     if (move_events_) {
@@ -115,15 +121,45 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
     }
     more_.SignalAll();
   }
-  // Batches that no reader holds are reused; the others are freed by the
-  // last reader that lets go of them.
-  constexpr size_t kMaxSpare = 8;
-  for (std::shared_ptr<Batch>& b : evicted) {
+  // Dropped batches are reused once no reader holds them any more; batches
+  // readers keep for long are let go (their last reader frees them).
+  constexpr size_t kMaxRetired = 64;
+  constexpr size_t kMaxSpare = 16;
+  for (std::shared_ptr<Batch>& b : evicted) retired_.push_back(std::move(b));
+  size_t kept = 0;
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    std::shared_ptr<Batch>& b = retired_[i];
     if (b.use_count() == 1 && spare_.size() < kMaxSpare) {
       Acquired(b.get());
       spare_.push_back(std::move(b));
+    } else if (retired_.size() - i > kMaxRetired - kept) {
+      b.reset();  // too many held for too long
+    } else {
+      retired_[kept++] = std::move(b);
     }
   }
+  retired_.resize(kept);
+}
+
+void EventRing::EnsureWire(const Batch& b) {
+  WriterLock lock(&b.wire_mu);
+  if (b.wire_ready) return;
+  b.wire.clear();
+  b.offsets.assign(1, 0);
+  for (const v1::FlowEvent& e : b.events) {
+    const size_t size = e.ByteSizeLong();
+    uint8_t head[1 + 10];
+    head[0] = 0x0A;  // field 1, length-delimited
+    uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
+            size, head + 1);
+    b.wire.append(reinterpret_cast<const char*>(head), end - head);
+    const size_t at = b.wire.size();
+    b.wire.resize(at + size);
+    e.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&b.wire[at]));
+    b.offsets.push_back(static_cast<uint32_t>(b.wire.size()));
+  }
+  b.wire_ready = true;
 }
 
 void EventRing::Close() {

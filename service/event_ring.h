@@ -29,12 +29,14 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -92,7 +94,17 @@ class EventRing final : public collector::EventSink {
   struct Batch {
     uint64_t first = 0;  // position of events[0]
     std::vector<v1::FlowEvent> events;
+    // The events serialised once, on first demand, for every stream that
+    // sends them (see RingView::ForEachWire): events[i] is
+    // wire[offsets[i] .. offsets[i+1]).
+    mutable absl::Mutex wire_mu;
+    mutable bool wire_ready ABSL_GUARDED_BY(wire_mu) = false;
+    mutable std::string wire;
+    mutable std::vector<uint32_t> offsets;
   };
+  // Serialises b's events into b.wire unless done already; returns once
+  // b.wire and b.offsets may be read (they stay unchanged while held).
+  static void EnsureWire(const Batch& b);
 
   EventRing(size_t capacity, bool move_events);
 
@@ -112,8 +124,10 @@ class EventRing final : public collector::EventSink {
 
   const uint64_t capacity_;
   const bool move_events_;
-  // Batches no reader holds, ready for reuse. Writer only.
+  // Batches no reader holds, ready for reuse, and batches dropped from the
+  // ring that readers may still hold. Writer only.
   std::vector<std::shared_ptr<Batch>> spare_;
+  std::vector<std::shared_ptr<Batch>> retired_;
   mutable absl::Mutex mu_;
   std::deque<std::shared_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t write_ ABSL_GUARDED_BY(mu_) = 0;
@@ -139,6 +153,23 @@ class RingView {
     if (lost_.has_value()) fn(*lost_);
     for (const Piece& p : pieces_) {
       for (size_t i = p.from; i < p.to; ++i) fn(p.batch->events[i]);
+    }
+  }
+  // As ForEach, with each event's bytes as a length-delimited field 1 (the
+  // `events` field of GetFlowsResponse: tag, length, FlowEvent), serialised
+  // once per batch for all readers. The LOST event a lapped reader gets has
+  // no bytes here (empty view): serialise it yourself.
+  template <typename Fn>
+  void ForEachWire(Fn&& fn) const {
+    if (lost_.has_value()) fn(*lost_, absl::string_view());
+    for (const Piece& p : pieces_) {
+      EventRing::EnsureWire(*p.batch);
+      for (size_t i = p.from; i < p.to; ++i) {
+        fn(p.batch->events[i],
+           absl::string_view(p.batch->wire)
+               .substr(p.batch->offsets[i],
+                       p.batch->offsets[i + 1] - p.batch->offsets[i]));
+      }
     }
   }
   size_t size() const { return size_; }

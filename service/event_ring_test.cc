@@ -212,6 +212,64 @@ TEST(EventRing, MoveModeTakesTheEventsAndRecyclesBatches) {
   }
 }
 
+// Parses a run of length-delimited field-1 records (GetFlowsResponse bytes).
+std::vector<v1::FlowEvent> ParseWire(const std::string& bytes) {
+  v1::GetFlowsResponse response;
+  EXPECT_TRUE(response.ParseFromString(bytes));
+  return {response.events().begin(), response.events().end()};
+}
+
+TEST(EventRing, ViewsShareEventsAndTheirBytes) {
+  auto ring = MakeRing(8);
+  Write(*ring, 1, 3);
+  Write(*ring, 4, 3);
+  RingReader a(*ring, 0), b(*ring, 1);
+  RingView va, vb;
+  ASSERT_EQ(*a.ReadView(10, Soon(), &va), 6u);
+  ASSERT_EQ(*b.ReadView(10, Soon(), &vb), 5u);
+  std::string bytes_a, bytes_b;
+  std::vector<const v1::FlowEvent*> seen_a, seen_b;
+  va.ForEachWire([&](const v1::FlowEvent& e, absl::string_view wire) {
+    seen_a.push_back(&e);
+    bytes_a.append(wire.data(), wire.size());
+  });
+  vb.ForEachWire([&](const v1::FlowEvent& e, absl::string_view wire) {
+    seen_b.push_back(&e);
+    bytes_b.append(wire.data(), wire.size());
+  });
+  // The same event objects (no copies), and bytes that parse back.
+  EXPECT_EQ(seen_a[1], seen_b[0]);
+  std::vector<v1::FlowEvent> parsed = ParseWire(bytes_a);
+  ASSERT_EQ(parsed.size(), 6u);
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    EXPECT_EQ(parsed[i].seq(), i + 1);
+    EXPECT_EQ(parsed[i].flow().conntrack_id(), i + 1);
+  }
+  EXPECT_EQ(ParseWire(bytes_b).front().seq(), 2u);
+}
+
+TEST(EventRing, RecycledBatchesGetFreshBytes) {
+  auto created = EventRing::Create(4, /*move_events=*/true);
+  ASSERT_TRUE(created.ok());
+  EventRing& ring = **created;
+  RingReader reader(ring, 0);
+  RingView view;
+  for (uint64_t seq = 1; seq <= 40; seq += 2) {
+    std::vector<v1::FlowEvent> batch = Events(seq, 2);
+    ring.Publish(absl::MakeSpan(batch));
+    ASSERT_EQ(*reader.ReadView(10, Soon(), &view), 2u);
+    std::string bytes;
+    view.ForEachWire([&](const v1::FlowEvent&, absl::string_view wire) {
+      bytes.append(wire.data(), wire.size());
+    });
+    view.Clear();
+    std::vector<v1::FlowEvent> parsed = ParseWire(bytes);
+    ASSERT_EQ(parsed.size(), 2u);
+    EXPECT_EQ(parsed[0].seq(), seq);
+    EXPECT_EQ(parsed[1].seq(), seq + 1);
+  }
+}
+
 // Many readers follow one writer: each sees every event in order or an
 // exact LOST count for the ones it missed; nothing is duplicated or skipped.
 TEST(EventRing, ManyConcurrentReadersAccountForEveryEvent) {
@@ -231,7 +289,23 @@ TEST(EventRing, ManyConcurrentReadersAccountForEveryEvent) {
       std::vector<v1::FlowEvent> out;
       while (true) {
         out.clear();
-        auto n = readers[r]->Read(1 + r * 7, absl::InfiniteFuture(), &out);
+        absl::StatusOr<size_t> n;
+        if (r % 2 == 0) {
+          n = readers[r]->Read(1 + r * 7, absl::InfiniteFuture(), &out);
+        } else {
+          // Half the readers take views and the shared bytes, as streams do.
+          RingView view;
+          n = readers[r]->ReadView(1 + r * 7, absl::InfiniteFuture(), &view);
+          std::string bytes;
+          view.ForEachWire([&](const v1::FlowEvent& e, absl::string_view w) {
+            if (w.empty()) {
+              out.push_back(e);  // the LOST event
+            } else {
+              bytes.append(w.data(), w.size());
+            }
+          });
+          for (auto& e : ParseWire(bytes)) out.push_back(std::move(e));
+        }
         if (!n.ok()) break;
         for (const v1::FlowEvent& e : out) {
           if (e.type() == v1::LOST) {

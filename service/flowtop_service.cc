@@ -160,6 +160,15 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return true;
   }
 
+  // Adds an event whose bytes the ring already serialised (shared by all
+  // streams); falls back to Add when there are none.
+  bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
+    if (wire.empty()) return Add(event);
+    pending_.append(wire.data(), wire.size());
+    if (++pending_events_ >= batch_) return Flush();
+    return true;
+  }
+
   void AppendTagAndSize(uint8_t tag, size_t size) {
     uint8_t bytes[1 + 10];
     bytes[0] = tag;
@@ -343,7 +352,7 @@ grpc::Status FlowStream::Stream() {
       continue;
     }
     bool gone = false;
-    view.ForEach([&](const v1::FlowEvent& e) {
+    view.ForEachWire([&](const v1::FlowEvent& e, absl::string_view wire) {
       if (done || gone) return;
       if (until != 0 && e.time_unix_nanos() > until && e.type() != v1::LOST) {
         done = true;
@@ -351,7 +360,7 @@ grpc::Status FlowStream::Stream() {
       }
       if (!matcher_.Matches(e)) return;
       const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
-      if (!Add(e)) {
+      if (!AddWire(e, wire)) {
         gone = true;
         return;
       }

@@ -97,7 +97,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service) {
   if (absl::Status s = CheckExposure(options); !s.ok()) return s;
-  auto creds = MakeServerCredentials(options);
+  auto creds = options.credentials != nullptr
+                   ? absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>(
+                         options.credentials)
+                   : MakeServerCredentials(options);
   if (!creds.ok()) return creds.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

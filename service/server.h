@@ -29,6 +29,9 @@ struct ServerOptions {
   bool insecure = false;                // allow non-loopback without both
   int max_receive_bytes = 1 << 20;      // largest request accepted
   int max_send_bytes = 64 << 20;        // largest response sent
+  // Credentials made beforehand (flowtopd reads the PEM files before it
+  // drops privileges); when null, StartServer makes them from the files.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // Returns whether the host part of ADDR:PORT is a loopback address
