@@ -292,9 +292,12 @@ int main(int argc, char** argv) {
   using flowtop::collector::enrich::g_geoip_dirs;
   std::vector<char*> rest;
   bool burst = true;
+  const char* single = nullptr;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no_burst") == 0) {
       burst = false;
+    } else if (std::strncmp(argv[i], "--single=", 9) == 0) {
+      single = argv[i] + 9;
     } else if (std::strncmp(argv[i], "--geoip_dir=", 12) == 0) {
       g_geoip_dirs.push_back(argv[i] + 12);
     } else {
@@ -302,6 +305,19 @@ int main(int argc, char** argv) {
     }
   }
   if (g_geoip_dirs.empty()) g_geoip_dirs = flowtop::collector::enrich::DefaultGeoIpSearchPath();
+  if (single != nullptr) {
+    // One flat-out burst, for instruction counts under callgrind
+    // (--separate-threads=yes): off, events (ENRICH events, no lookups), on.
+    const std::string mode = single;
+    if (mode != "off" && mode != "events" && mode != "on") {
+      std::fprintf(stderr, "--single=%s: expected off, events or on\n", single);
+      return 2;
+    }
+    const auto r = flowtop::collector::enrich::RunBurst(mode != "off", 1, 0, mode == "on");
+    std::printf("single burst (%s): %.0f events/s, enriched %llu\n", single,
+                r.events_per_second, static_cast<unsigned long long>(r.stats.enriched));
+    return 0;
+  }
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   // 200,000/s is about three times the new-flow rate one sender reaches
