@@ -25,6 +25,12 @@ uint8_t CopyIp(const std::string& ip, char* out) {
   return static_cast<uint8_t>(ip.size());
 }
 
+// Returns the node name of `out` when it is the collector's Pipeline.
+std::string NodeOf(const EventSink& out) {
+  const auto* pipeline = dynamic_cast<const Pipeline*>(&out);
+  return pipeline == nullptr ? std::string() : pipeline->node();
+}
+
 }  // namespace
 
 v1::Flow Enricher::ToFlow(const Job& job) {
@@ -86,6 +92,7 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
 Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
                    std::vector<std::string> hints)
     : out_(out),
+      node_(NodeOf(out)),
       clock_(clock),
       hints_(std::move(hints)),
       self_pid_(static_cast<uint32_t>(getpid())),
@@ -240,6 +247,15 @@ void Enricher::Work() {
         ++kept;
       }
       events.resize(kept);
+    }
+    if (!node_.empty()) {
+      // What the Pipeline would fill in under its lock.
+      for (v1::FlowEvent& event : events) {
+        event.set_node(node_);
+        v1::Flow& flow = *event.mutable_flow();
+        flow.set_node(node_);
+        flow.set_id(absl::StrCat(node_, "/", flow.conntrack_id()));
+      }
     }
     if (!events.empty()) out_.Publish(absl::MakeSpan(events));
     absl::MutexLock lock(&mu_);

@@ -55,6 +55,7 @@
 #include "collector/enrich/services.h"
 #include "collector/enrich/sock_diag.h"
 #include "collector/event_source.h"
+#include "collector/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {
@@ -166,6 +167,9 @@ class Enricher final : public EventSink {
   void OnName(const std::string& ip, const std::string& name);
 
   EventSink& out_;
+  // The Pipeline's node name when `out_` is a Pipeline (else empty): workers
+  // stamp node and flow id on their events themselves, outside its lock.
+  const std::string node_;
   const Clock& clock_;
   std::vector<std::string> hints_;
   const uint32_t self_pid_;

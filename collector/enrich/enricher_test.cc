@@ -143,6 +143,9 @@ TEST_F(EnricherTest, NewFlowGetsProcessGeoAndServiceInOneEnrichEvent) {
   ASSERT_EQ(enrich.size(), 1u);
   EXPECT_EQ(enrich[0].flow().conntrack_id(), 1u);
   EXPECT_FALSE(enrich[0].flow().has_original());  // enrichment only
+  EXPECT_EQ(enrich[0].node(), "local");            // stamped like any event
+  EXPECT_EQ(enrich[0].flow().node(), "local");
+  EXPECT_EQ(enrich[0].flow().id(), "local/1");
   pipeline_.WithTable([&](const FlowTable& table) {
     const v1::Flow* flow = table.Find(1);
     ASSERT_NE(flow, nullptr);
