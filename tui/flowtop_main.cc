@@ -1,44 +1,14 @@
-// flowtop: a top-like view of the kernel's connection tracking.
-#include <getopt.h>
+// flowtop: a top-like view of the kernel's connection tracking, locally, on
+// several flowtopd endpoints, or from a recording.
+#include <memory>
 
-#include <cstdio>
-#include <cstdlib>
-
-#include "collector/version.h"
-
-namespace {
-
-constexpr char kUsage[] =
-    "Usage: flowtop [options]\n"
-    "A top-like view of the flows the kernel's connection tracking knows.\n"
-    "\n"
-    "Options:\n"
-    "  -v, --version   print the version and exit\n"
-    "  -h, --help      print this help and exit\n";
-
-}  // namespace
+#include "tui/cli.h"
+#include "tui/real_sources.h"
 
 int main(int argc, char** argv) {
-  static const option kOptions[] = {
-      {"version", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  int opt;
-  while ((opt = getopt_long(argc, argv, "vh", kOptions, nullptr)) != -1) {
-    switch (opt) {
-      case 'v':
-        std::printf("flowtop %s\n%s\n", flowtop::kVersion,
-                    flowtop::kGeoAttribution);
-        return EXIT_SUCCESS;
-      case 'h':
-        std::fputs(kUsage, stdout);
-        return EXIT_SUCCESS;
-      default:
-        std::fputs("flowtop: run 'flowtop --help' for the options\n", stderr);
-        return 2;
-    }
-  }
-  std::fputs("flowtop: the flow view is not built yet; see --help\n", stderr);
-  return EXIT_FAILURE;
+  std::unique_ptr<flowtop::tui::SourceFactory> factory =
+      flowtop::tui::NewRealSourceFactory();
+  flowtop::tui::Program program;
+  program.factory = factory.get();
+  return flowtop::tui::RunFlowtop(argc, argv, program);
 }

@@ -1,0 +1,22 @@
+#include "replay/daemon_replay.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace flowtop::replay {
+
+absl::StatusOr<std::unique_ptr<ReplaySource>> OpenReplayForDaemon(
+    const DaemonReplayOptions& options, const collector::Clock& clock) {
+  ReplayOptions replay;
+  replay.speed = options.speed;
+  replay.loop = options.loop;
+  replay.hold_at_end = true;
+  return ReplaySource::Open(options.path, replay, clock);
+}
+
+bool KeepRecordedSeq(const DaemonReplayOptions& options) { return !options.loop; }
+
+void FillReplayStatus(const ReplaySource& source, v1::NodeStatus* status) {
+  status->set_source(absl::StrCat("replay:", source.path()));
+}
+
+}  // namespace flowtop::replay

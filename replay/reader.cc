@@ -1,0 +1,267 @@
+#include "replay/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "replay/crc32c.h"
+
+namespace flowtop::replay {
+namespace {
+
+absl::Status OpenError(int err, const std::string& path) {
+  const std::string message =
+      absl::StrFormat("cannot open %s: %s", path, std::strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(message);
+  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+  return absl::UnavailableError(message);
+}
+
+constexpr size_t kScanChunk = 256 * 1024;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
+    const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return OpenError(errno, path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return OpenError(err, path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a flowtop recording"));
+  }
+  std::unique_ptr<RecordingReader> reader(
+      new RecordingReader(path, fd, static_cast<uint64_t>(st.st_size)));
+  if (reader->file_size_ == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": empty file (0 bytes), not a flowtop recording"));
+  }
+  std::string prefix;
+  absl::Status status = reader->ReadAt(0, kFilePreambleSize, &prefix);
+  if (!status.ok()) return status;
+  absl::StatusOr<size_t> size = FileHeaderSize(prefix);
+  if (!size.ok()) {
+    return absl::Status(size.status().code(),
+                        absl::StrCat(path, ": ", size.status().message()));
+  }
+  std::string bytes;
+  status = reader->ReadAt(0, *size, &bytes);
+  if (!status.ok()) return status;
+  absl::StatusOr<DecodedFileHeader> decoded = DecodeFileHeader(bytes);
+  if (!decoded.ok()) {
+    return absl::Status(decoded.status().code(),
+                        absl::StrCat(path, ": ", decoded.status().message()));
+  }
+  reader->header_ = std::move(decoded->header);
+  reader->major_ = decoded->major;
+  reader->minor_ = decoded->minor;
+  reader->data_offset_ = decoded->size;
+  reader->position_ = decoded->size;
+  return reader;
+}
+
+RecordingReader::RecordingReader(std::string path, int fd, uint64_t file_size)
+    : path_(std::move(path)), fd_(fd), file_size_(file_size) {
+  dctx_ = ZSTD_createDCtx();
+}
+
+RecordingReader::~RecordingReader() {
+  close(fd_);
+  ZSTD_freeDCtx(dctx_);
+}
+
+absl::Status RecordingReader::ReadAt(uint64_t offset, size_t n,
+                                     std::string* out) {
+  out->resize(n);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got =
+        pread(fd_, &(*out)[done], n - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrFormat(
+          "cannot read %s at byte offset %d: %s", path_, offset + done,
+          std::strerror(errno)));
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  out->resize(done);
+  return absl::OkStatus();
+}
+
+void RecordingReader::AddDamage(Damage damage) {
+  ++damage_count_;
+  damage_.push_back(std::move(damage));
+}
+
+std::vector<Damage> RecordingReader::TakeDamage() {
+  std::vector<Damage> out;
+  out.swap(damage_);
+  return out;
+}
+
+absl::StatusOr<bool> RecordingReader::TryHeaderAt(uint64_t offset,
+                                                  BlockHeader* header) {
+  absl::Status status = ReadAt(offset, kBlockHeaderSize, &head_buf_);
+  if (!status.ok()) return status;
+  absl::StatusOr<size_t> size = BlockHeaderSize(head_buf_);
+  if (!size.ok()) return false;
+  if (*size > kBlockHeaderSize) {
+    status = ReadAt(offset, *size, &head_buf_);
+    if (!status.ok()) return status;
+  }
+  absl::StatusOr<BlockHeader> decoded = DecodeBlockHeader(head_buf_);
+  if (!decoded.ok()) return false;
+  *header = *decoded;
+  return true;
+}
+
+absl::StatusOr<uint64_t> RecordingReader::Resync(uint64_t from) {
+  uint64_t chunk_start = from;
+  while (chunk_start < file_size_) {
+    absl::Status status = ReadAt(chunk_start, kScanChunk, &scan_buf_);
+    if (!status.ok()) return status;
+    absl::string_view chunk(scan_buf_);
+    size_t pos = 0;
+    while (true) {
+      pos = chunk.find(absl::string_view(kBlockMagic, sizeof(kBlockMagic)), pos);
+      if (pos == absl::string_view::npos) break;
+      BlockHeader header;
+      absl::StatusOr<bool> ok = TryHeaderAt(chunk_start + pos, &header);
+      if (!ok.ok()) return ok.status();
+      if (*ok) return chunk_start + pos;
+      ++pos;
+    }
+    if (scan_buf_.size() < kScanChunk) break;
+    // Overlap so a signature split across chunks is still found.
+    chunk_start += kScanChunk - (sizeof(kBlockMagic) - 1);
+  }
+  return file_size_;
+}
+
+absl::StatusOr<bool> RecordingReader::FindHeader(BlockInfo* info) {
+  while (position_ < file_size_) {
+    const uint64_t remaining = file_size_ - position_;
+    if (remaining < kBlockHeaderSize) {
+      AddDamage({position_, remaining, 0, true,
+                 absl::StrFormat("byte offset %d: the file ends inside a block "
+                                 "header (%d trailing bytes ignored; the "
+                                 "recorder was probably stopped mid-write)",
+                                 position_, remaining)});
+      position_ = file_size_;
+      return false;
+    }
+    absl::StatusOr<bool> ok = TryHeaderAt(position_, &info->header);
+    if (!ok.ok()) return ok.status();
+    if (*ok) {
+      info->offset = position_;
+      return true;
+    }
+    absl::StatusOr<uint64_t> next = Resync(position_ + 1);
+    if (!next.ok()) return next.status();
+    const uint64_t skipped = *next - position_;
+    if (*next >= file_size_) {
+      AddDamage({position_, skipped, 0, false,
+                 absl::StrFormat("byte offset %d: damaged block header and no "
+                                 "intact block after it (%d bytes skipped)",
+                                 position_, skipped)});
+    } else {
+      AddDamage({position_, skipped, 0, false,
+                 absl::StrFormat("byte offset %d: damaged block header; "
+                                 "resynchronised at byte offset %d (%d bytes "
+                                 "skipped)",
+                                 position_, *next, skipped)});
+    }
+    position_ = *next;
+  }
+  return false;
+}
+
+absl::StatusOr<bool> RecordingReader::NextInfo(BlockInfo* info) {
+  while (true) {
+    absl::StatusOr<bool> found = FindHeader(info);
+    if (!found.ok() || !*found) return found;
+    const BlockHeader& h = info->header;
+    const uint64_t end = info->offset + h.header_size + h.stored_size;
+    if (end > file_size_) {
+      AddDamage({info->offset, file_size_ - info->offset, h.event_count, true,
+                 absl::StrFormat("byte offset %d: the file ends inside a block "
+                                 "(%d of %d bytes present; %d events lost; the "
+                                 "recorder was probably stopped mid-write)",
+                                 info->offset, file_size_ - info->offset,
+                                 end - info->offset, h.event_count)});
+      position_ = file_size_;
+      return false;
+    }
+    position_ = end;
+    return true;
+  }
+}
+
+absl::StatusOr<bool> RecordingReader::Next(Block* block) {
+  while (true) {
+    absl::StatusOr<bool> found = NextInfo(&block->info);
+    if (!found.ok() || !*found) return found;
+    const BlockInfo& info = block->info;
+    const BlockHeader& h = info.header;
+    const uint64_t payload_offset = info.offset + h.header_size;
+    auto lose = [&](const std::string& why) {
+      AddDamage({info.offset, h.header_size + uint64_t{h.stored_size},
+                 h.keyframe() ? 0 : h.event_count, false,
+                 absl::StrFormat("byte offset %d: %s; %s of %d events "
+                                 "(seq %d..%d) skipped",
+                                 info.offset, why,
+                                 h.keyframe() ? "keyframe" : "block",
+                                 h.event_count, h.first_seq, h.last_seq)});
+    };
+    if ((h.flags & ~kKnownBlockFlags) != 0) {
+      lose(absl::StrFormat("block uses flags 0x%02x of a newer format", h.flags));
+      continue;
+    }
+    absl::Status status = ReadAt(payload_offset, h.stored_size, &stored_buf_);
+    if (!status.ok()) return status;
+    if (Crc32c(stored_buf_) != h.payload_crc) {
+      lose("block payload checksum mismatch");
+      continue;
+    }
+    absl::string_view raw = stored_buf_;
+    if (h.zstd()) {
+      raw_buf_.resize(h.raw_size);
+      const size_t n = ZSTD_decompressDCtx(dctx_, &raw_buf_[0], raw_buf_.size(),
+                                           stored_buf_.data(), stored_buf_.size());
+      if (ZSTD_isError(n) || n != h.raw_size) {
+        lose(ZSTD_isError(n)
+                 ? absl::StrCat("zstd cannot decompress the block (",
+                                ZSTD_getErrorName(n), ")")
+                 : std::string("block decompresses to the wrong size"));
+        continue;
+      }
+      raw = raw_buf_;
+    } else if (h.raw_size != h.stored_size) {
+      lose("uncompressed block with inconsistent sizes");
+      continue;
+    }
+    status = DecodeEvents(raw, h.event_count, &block->events);
+    if (!status.ok()) {
+      lose(std::string(status.message()));
+      continue;
+    }
+    return true;
+  }
+}
+
+}  // namespace flowtop::replay

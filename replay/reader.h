@@ -1,0 +1,124 @@
+// RecordingReader: reads a recording file (FORMAT.md) block by block.
+//
+// The reader checks every block's header and payload checksums. Damage never
+// stops it silently and never makes it crash or loop: a damaged block is
+// skipped (its header tells how many events were lost), a damaged header
+// makes it search forward for the next block signature whose header checks
+// out, and a file that ends inside a block (a recorder killed mid-write) ends
+// the reading cleanly. Every such finding is kept as a Damage with its byte
+// offset; callers turn them into LOST events (source RECORDING) and messages.
+//
+// Not thread-safe. Reads with pread(), so the position is the reader's own.
+#ifndef FLOWTOP_REPLAY_READER_H_
+#define FLOWTOP_REPLAY_READER_H_
+
+#include <zstd.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "flowtop/v1/flowtop.pb.h"
+#include "flowtop/v1/recording.pb.h"
+#include "replay/format.h"
+
+namespace flowtop::replay {
+
+struct Damage {
+  uint64_t offset = 0;        // byte offset where the damage was found
+  uint64_t bytes_skipped = 0;
+  uint64_t events_lost = 0;   // 0 when the count is unknown
+  bool truncated_tail = false;  // the file ends inside a block
+  std::string message;        // one line, starts with "byte offset N:"
+};
+
+// Where a block is and what its header says (an index entry).
+struct BlockInfo {
+  uint64_t offset = 0;
+  BlockHeader header;
+};
+
+// A decoded block. `events` is reused between calls: only the first
+// `header.event_count` elements are this block's.
+struct Block {
+  BlockInfo info;
+  std::vector<v1::FlowEvent> events;
+  size_t size() const { return info.header.event_count; }
+};
+
+class RecordingReader {
+ public:
+  // Opens `path` and reads its file header. Errors (one line, naming the
+  // path): NOT_FOUND / PERMISSION_DENIED from open(); INVALID_ARGUMENT for an
+  // empty file or a file that is not a recording; FAILED_PRECONDITION for a
+  // newer major format version; DATA_LOSS for a damaged or truncated header.
+  static absl::StatusOr<std::unique_ptr<RecordingReader>> Open(
+      const std::string& path);
+
+  ~RecordingReader();
+  RecordingReader(const RecordingReader&) = delete;
+  RecordingReader& operator=(const RecordingReader&) = delete;
+
+  const v1::RecordingHeader& header() const { return header_; }
+  uint16_t major() const { return major_; }
+  uint16_t minor() const { return minor_; }
+  uint64_t file_size() const { return file_size_; }
+  const std::string& path() const { return path_; }
+  // Offset of the first block.
+  uint64_t data_offset() const { return data_offset_; }
+
+  // Reads and decodes the next intact block (data or keyframe) into `block`.
+  // Returns true when one was read, false at the end of the file. Damage on
+  // the way is recorded (see TakeDamage) and skipped. Errors: only I/O errors
+  // (UNAVAILABLE).
+  absl::StatusOr<bool> Next(Block* block);
+
+  // Like Next but reads only the header and skips the payload (its checksum
+  // is not verified): for building an index quickly.
+  absl::StatusOr<bool> NextInfo(BlockInfo* info);
+
+  // Continues reading at `offset` (a BlockInfo::offset or data_offset()).
+  void SeekToOffset(uint64_t offset) { position_ = offset; }
+  uint64_t position() const { return position_; }
+
+  // Returns the damage found since the last call, and forgets it.
+  std::vector<Damage> TakeDamage();
+  // Every damage found since Open, for reports.
+  uint64_t damage_count() const { return damage_count_; }
+
+ private:
+  RecordingReader(std::string path, int fd, uint64_t file_size);
+  // Finds the next block header at or after position_ (searching forward
+  // over damage). Returns false at the end.
+  absl::StatusOr<bool> FindHeader(BlockInfo* info);
+  // Returns the offset of the next block signature whose header checks out,
+  // at or after `from`, or file_size_ when none does.
+  absl::StatusOr<uint64_t> Resync(uint64_t from);
+  // Reads exactly `n` bytes at `offset` into `out` (fewer at end of file).
+  absl::Status ReadAt(uint64_t offset, size_t n, std::string* out);
+  absl::StatusOr<bool> TryHeaderAt(uint64_t offset, BlockHeader* header);
+  void AddDamage(Damage damage);
+
+  const std::string path_;
+  int fd_;
+  const uint64_t file_size_;
+  v1::RecordingHeader header_;
+  uint16_t major_ = 0;
+  uint16_t minor_ = 0;
+  uint64_t data_offset_ = 0;
+  uint64_t position_ = 0;
+  std::vector<Damage> damage_;
+  uint64_t damage_count_ = 0;
+  ZSTD_DCtx* dctx_ = nullptr;
+  std::string head_buf_;
+  std::string stored_buf_;
+  std::string raw_buf_;
+  std::string scan_buf_;
+};
+
+}  // namespace flowtop::replay
+
+#endif  // FLOWTOP_REPLAY_READER_H_

@@ -1,0 +1,54 @@
+// Where `flowtop record` takes its events from: the local kernel (the
+// collector's netlink source), a remote flowtopd (--connect, the service's
+// gRPC client), or another recording (--from: re-record with other filters
+// or compression). One factory, so RecordMain stays independent of which
+// sources a build links.
+#ifndef FLOWTOP_REPLAY_RECORD_SOURCES_H_
+#define FLOWTOP_REPLAY_RECORD_SOURCES_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "collector/clock.h"
+#include "collector/event_source.h"
+
+namespace flowtop::replay {
+
+struct RecordSourceOptions {
+  std::string connect;    // HOST:PORT of a flowtopd; empty: not remote
+  std::string from_file;  // a recording; empty: not a file
+  // The service's client flags (see service/client_options.h).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  std::string token_file;
+  // Kernel-side selection (the -4/-6/-T/-U/-D/-I/-S switches): the kernel
+  // source then dumps and reports only these.
+  bool ipv4_only = false;
+  bool ipv6_only = false;
+  bool tcp = false, udp = false, dccp = false, icmp = false, sctp = false;
+};
+
+struct RecordSource {
+  std::unique_ptr<collector::EventSource> source;
+  // Remote and file sources carry their node's seq numbers and times.
+  bool keep_source_seq = false;
+  // For the header: "kernel", "connect:HOST:PORT", "file:PATH".
+  std::string description;
+  // The node the events come from, when the source knows it ("" otherwise).
+  std::string node;
+};
+
+// Returns the source the options ask for. Errors: those of opening it
+// (PERMISSION_DENIED without CAP_NET_ADMIN, NOT_FOUND for a missing file,
+// UNAVAILABLE for an unreachable flowtopd), UNIMPLEMENTED when this build
+// lacks that kind of source, INVALID_ARGUMENT for contradictory options.
+absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options,
+                                              const collector::Clock& clock);
+
+}  // namespace flowtop::replay
+
+#endif  // FLOWTOP_REPLAY_RECORD_SOURCES_H_

@@ -1,0 +1,222 @@
+#include "replay/recorder.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "collector/version.h"
+
+namespace flowtop::replay {
+namespace {
+
+std::string RandomCaptureId() {
+  std::random_device device;
+  return absl::StrFormat("%08x%08x", device(), device());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
+    RecorderOptions options, const collector::Clock& clock) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("no output file: use -o FILE");
+  }
+  std::unique_ptr<Recorder> recorder(new Recorder(std::move(options), clock));
+  absl::MutexLock lock(&recorder->mu_);
+  absl::Status status = recorder->OpenFile();
+  if (!status.ok()) return status;
+  return recorder;
+}
+
+Recorder::Recorder(RecorderOptions options, const collector::Clock& clock)
+    : options_(std::move(options)), clock_(clock), capture_id_(RandomCaptureId()) {}
+
+Recorder::~Recorder() { Close().IgnoreError(); }
+
+absl::Status Recorder::OpenFile() {
+  v1::RecordingHeader header = options_.header;
+  header.set_start_unix_nanos(absl::ToUnixNanos(clock_.Now()));
+  if (header.tool_version().empty()) {
+    header.set_tool_version(absl::StrCat("flowtop ", kVersion));
+  }
+  if (header.hostname().empty()) {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0) header.set_hostname(name);
+  }
+  header.set_file_index(file_index_);
+  header.set_capture_id(capture_id_);
+  v1::CaptureOptions* opts = header.mutable_options();
+  opts->set_compression(options_.writer.zstd_level > 0 ? "zstd" : "none");
+  opts->set_compression_level(options_.writer.zstd_level);
+  opts->set_block_size(static_cast<uint32_t>(options_.writer.block_size));
+  opts->set_keyframe_interval_nanos(
+      absl::ToInt64Nanoseconds(options_.keyframe_interval));
+  opts->set_max_size_bytes(options_.max_size_bytes);
+  opts->set_max_files(options_.max_files);
+  opts->set_count(options_.max_events);
+  absl::StatusOr<std::unique_ptr<RecordingWriter>> writer =
+      RecordingWriter::Create(options_.path, header, options_.writer);
+  if (!writer.ok()) return writer.status();
+  writer_ = std::move(*writer);
+  return absl::OkStatus();
+}
+
+absl::Status Recorder::Rotate() {
+  AccountWriter();
+  closed_bytes_ += writer_->bytes_written();
+  closed_raw_bytes_ += writer_->raw_bytes_written();
+  closed_blocks_ += writer_->blocks_written();
+  absl::Status status = writer_->Close();
+  writer_.reset();
+  if (!status.ok()) return status;
+  // F.(n-1) is the oldest kept: the live file plus max_files-1 rotated ones.
+  const uint32_t keep = options_.max_files == 0 ? UINT32_MAX : options_.max_files;
+  if (keep <= 1) {
+    unlink(options_.path.c_str());
+  } else {
+    // Find the highest existing index so renames never overwrite.
+    uint32_t highest = 0;
+    while (highest + 1 < keep &&
+           access(absl::StrCat(options_.path, ".", highest + 1).c_str(), F_OK) == 0) {
+      ++highest;
+    }
+    if (highest + 1 >= keep) {
+      unlink(absl::StrCat(options_.path, ".", highest).c_str());
+      --highest;
+    }
+    for (uint32_t i = highest; i >= 1; --i) {
+      const std::string from = absl::StrCat(options_.path, ".", i);
+      const std::string to = absl::StrCat(options_.path, ".", i + 1);
+      if (rename(from.c_str(), to.c_str()) != 0) {
+        return absl::UnavailableError(absl::StrFormat(
+            "cannot rename %s to %s: %s", from, to, std::strerror(errno)));
+      }
+    }
+    const std::string first = absl::StrCat(options_.path, ".1");
+    if (rename(options_.path.c_str(), first.c_str()) != 0) {
+      return absl::UnavailableError(absl::StrFormat(
+          "cannot rename %s to %s: %s", options_.path, first, std::strerror(errno)));
+    }
+  }
+  ++file_index_;
+  ++stats_.files;
+  status = OpenFile();
+  if (!status.ok()) return status;
+  // Every file replays on its own: it starts from the table so far.
+  return Keyframe();
+}
+
+absl::Status Recorder::Keyframe() {
+  const uint64_t before = writer_->bytes_written();
+  absl::Status status =
+      writer_->WriteKeyframe(table_, last_seq_, last_time_, options_.header.node());
+  if (absl::IsResourceExhausted(status)) return absl::OkStatus();  // too big: skip
+  if (!status.ok()) return status;
+  ++stats_.keyframes;
+  last_keyframe_time_ = last_time_;
+  last_keyframe_size_ = writer_->bytes_written() - before;
+  bytes_at_last_keyframe_ = writer_->bytes_written();
+  return absl::OkStatus();
+}
+
+absl::Status Recorder::Record(const v1::FlowEvent& event) {
+  absl::Status status = writer_->Append(event);
+  if (!status.ok()) return status;
+  table_.Apply(event);
+  ++stats_.events;
+  if (event.type() == v1::LOST) stats_.lost_reported += event.lost().count();
+  last_seq_ = event.seq();
+  last_time_ = event.time_unix_nanos();
+  if (last_keyframe_time_ == 0) last_keyframe_time_ = last_time_;
+  if (options_.keyframe_interval > absl::ZeroDuration() &&
+      absl::Nanoseconds(last_time_ - last_keyframe_time_) >=
+          options_.keyframe_interval &&
+      writer_->bytes_written() - bytes_at_last_keyframe_ >= last_keyframe_size_) {
+    status = Keyframe();
+    if (!status.ok()) return status;
+  }
+  if (options_.max_size_bytes > 0 &&
+      writer_->bytes_written() >= options_.max_size_bytes) {
+    return Rotate();
+  }
+  return absl::OkStatus();
+}
+
+void Recorder::Publish(absl::Span<v1::FlowEvent> events) {
+  bool hit_limit = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || !status_.ok() || limit_reached_) return;
+    for (const v1::FlowEvent& event : events) {
+      if (options_.filter && !options_.filter(event)) {
+        ++stats_.filtered_out;
+        continue;
+      }
+      status_ = Record(event);
+      if (!status_.ok()) return;
+      if (options_.max_events > 0 && stats_.events >= options_.max_events) {
+        limit_reached_ = hit_limit = true;
+        status_ = writer_->Flush();
+        break;
+      }
+    }
+  }
+  if (hit_limit && options_.on_limit) options_.on_limit();
+}
+
+absl::Status Recorder::Flush() {
+  absl::MutexLock lock(&mu_);
+  if (closed_ || !status_.ok()) return status_;
+  status_ = writer_->Flush();
+  return status_;
+}
+
+absl::Status Recorder::Close() {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return status_;
+  closed_ = true;
+  if (writer_ != nullptr) {
+    AccountWriter();
+    absl::Status status = writer_->Close();
+    if (status_.ok()) status_ = status;
+    AccountWriter();
+  }
+  return status_;
+}
+
+void Recorder::AccountWriter() {
+  if (writer_ == nullptr) return;
+  stats_.bytes = closed_bytes_ + writer_->bytes_written();
+  stats_.raw_bytes = closed_raw_bytes_ + writer_->raw_bytes_written();
+  stats_.blocks = closed_blocks_ + writer_->blocks_written();
+}
+
+absl::Status Recorder::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+RecorderStats Recorder::stats() const {
+  absl::MutexLock lock(&mu_);
+  RecorderStats out = stats_;
+  if (writer_ != nullptr) {
+    out.bytes = closed_bytes_ + writer_->bytes_written();
+    out.raw_bytes = closed_raw_bytes_ + writer_->raw_bytes_written();
+    out.blocks = closed_blocks_ + writer_->blocks_written();
+  }
+  out.flows = table_.size();
+  return out;
+}
+
+bool Recorder::limit_reached() const {
+  absl::MutexLock lock(&mu_);
+  return limit_reached_;
+}
+
+}  // namespace flowtop::replay

@@ -1,0 +1,120 @@
+// Recorder: an EventSink that writes the events it receives to a recording
+// file, with keyframes, an optional filter and rotation for long captures.
+//
+// It sits behind the pipeline like any other sink (flowtop record, or a
+// flowtopd that records while it serves). It keeps its own FlowTable of what
+// it recorded, so keyframes describe exactly the recorded (filtered) stream.
+// A write error (disk full) stops recording; status() returns it and the
+// caller ends the capture with that message. Thread-safe.
+#ifndef FLOWTOP_REPLAY_RECORDER_H_
+#define FLOWTOP_REPLAY_RECORDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "collector/clock.h"
+#include "collector/event_source.h"
+#include "collector/flow_table.h"
+#include "flowtop/v1/flowtop.pb.h"
+#include "flowtop/v1/recording.pb.h"
+#include "replay/writer.h"
+
+namespace flowtop::replay {
+
+struct RecorderOptions {
+  std::string path;
+  WriterOptions writer;
+  // node, hostname and options are written as given; start time, tool
+  // version, capture id and file index are filled in by the recorder.
+  v1::RecordingHeader header;
+  // Rotation: 0 disables. See FORMAT.md ("Rotation").
+  uint64_t max_size_bytes = 0;
+  uint32_t max_files = 0;
+  // Recorded time between keyframes (see FORMAT.md); 0 disables keyframes.
+  absl::Duration keyframe_interval = absl::Seconds(10);
+  // Keep only events for which this returns true (null: keep all).
+  std::function<bool(const v1::FlowEvent&)> filter;
+  // Stop after this many recorded events (0: no limit); `on_limit` is then
+  // called once, on the publishing thread, with the recorder's lock released.
+  uint64_t max_events = 0;
+  std::function<void()> on_limit;
+};
+
+struct RecorderStats {
+  uint64_t events = 0;        // recorded (after the filter)
+  uint64_t filtered_out = 0;
+  uint64_t bytes = 0;         // written to all files, headers included
+  uint64_t raw_bytes = 0;     // uncompressed payload bytes
+  uint64_t blocks = 0;
+  uint64_t keyframes = 0;
+  uint64_t files = 1;         // files started (rotation)
+  uint64_t lost_reported = 0; // LOST events seen in the stream, summed
+  size_t flows = 0;           // flows in the recorded table now
+};
+
+class Recorder final : public collector::EventSink {
+ public:
+  // Creates the first file and writes its header. `clock` stamps the start
+  // time. Returns the writer's errors (bad options, cannot create the file).
+  static absl::StatusOr<std::unique_ptr<Recorder>> Create(
+      RecorderOptions options, const collector::Clock& clock);
+  ~Recorder() override;
+
+  // Records the batch. Never blocks on anything but the disk.
+  void Publish(absl::Span<v1::FlowEvent> events) override;
+
+  // Writes buffered events as a block (call about once a second so a crash
+  // loses at most that much). Returns the recorder's error, if any.
+  absl::Status Flush();
+
+  // Flushes and closes the current file; later events are ignored. Returns
+  // the first error the recorder met.
+  absl::Status Close();
+
+  // OK, or the write error that stopped recording.
+  absl::Status status() const;
+  RecorderStats stats() const;
+  // True once max_events were recorded.
+  bool limit_reached() const;
+
+ private:
+  Recorder(RecorderOptions options, const collector::Clock& clock);
+  absl::Status OpenFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Rotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Record(const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Keyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AccountWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const RecorderOptions options_;
+  const collector::Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<RecordingWriter> writer_ ABSL_GUARDED_BY(mu_);
+  collector::FlowTable table_ ABSL_GUARDED_BY(mu_);
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  RecorderStats stats_ ABSL_GUARDED_BY(mu_);
+  // Totals of closed files, so stats survive rotation.
+  uint64_t closed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t closed_raw_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t closed_blocks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t file_index_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string capture_id_;
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_time_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_keyframe_time_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_at_last_keyframe_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_keyframe_size_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool limit_reached_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace flowtop::replay
+
+#endif  // FLOWTOP_REPLAY_RECORDER_H_

@@ -1,0 +1,289 @@
+#include "replay/replay_main.h"
+
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "collector/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "replay/cli_util.h"
+#include "replay/reader.h"
+#include "replay/replay_source.h"
+#include "replay/summary.h"
+
+namespace flowtop::replay {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: flowtop replay FILE [--json | --summary | --info] [options]\n"
+    "Plays a recording made by 'flowtop record' (see flowtop-replay(1)).\n"
+    "Without a mode, flowtop shows the recording in its interactive view.\n"
+    "\n"
+    "Modes:\n"
+    "      --json          print every event as a JSON line (for jq)\n"
+    "      --summary       print an offline report of the recording\n"
+    "      --info          print the file's header, blocks and damage\n"
+    "Options:\n"
+    "      --speed S       pace --json output: 1 = as recorded, 4, max (default max)\n"
+    "      --start T       begin at time T (RFC 3339) or +OFFSET from the first\n"
+    "                      event (e.g. +90s); starts with a snapshot of the table\n"
+    "      --top N         rows per ranking in --summary (default 10)\n"
+    "  -h, --help          this help\n";
+
+enum Mode { kNone, kJson, kSummary, kInfo };
+enum LongOption { kJsonOpt = 1000, kSummaryOpt, kInfoOpt, kSpeed, kStart, kTop };
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "flowtop replay: %s; run 'flowtop replay --help'\n",
+               message.c_str());
+  return 2;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "flowtop replay: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+// Prints events as JSON lines; reports recording damage on stderr as it goes.
+class JsonSink final : public collector::EventSink {
+ public:
+  JsonSink() {
+    options_.add_whitespace = false;
+    options_.always_print_primitive_fields = false;
+  }
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    for (const v1::FlowEvent& e : events) {
+      line_.clear();
+      if (!google::protobuf::util::MessageToJsonString(e, &line_, options_).ok()) {
+        ++unprintable_;
+        continue;
+      }
+      line_.push_back('\n');
+      std::fwrite(line_.data(), 1, line_.size(), stdout);
+      if (e.type() == v1::LOST && e.lost().source() == v1::RECORDING) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "flowtop replay: damaged recording: %s\n",
+                     e.lost().detail().c_str());
+      }
+    }
+  }
+  uint64_t unprintable() const { return unprintable_; }
+
+ private:
+  google::protobuf::util::JsonPrintOptions options_;
+  std::string line_;
+  uint64_t unprintable_ = 0;
+};
+
+class SummarySink final : public collector::EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    for (const v1::FlowEvent& e : events) {
+      summary.Add(e);
+      if (e.type() == v1::LOST && e.lost().source() == v1::RECORDING) {
+        std::fprintf(stderr, "flowtop replay: damaged recording: %s\n",
+                     e.lost().detail().c_str());
+      }
+    }
+  }
+  Summary summary;
+};
+
+int Info(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<RecordingReader>> reader = RecordingReader::Open(path);
+  if (!reader.ok()) return Fail(reader.status());
+  RecordingReader& r = **reader;
+  const v1::RecordingHeader& h = r.header();
+  std::printf("file            %s (%llu bytes)\n", path.c_str(),
+              static_cast<unsigned long long>(r.file_size()));
+  std::printf("format          %u.%u\n", r.major(), r.minor());
+  std::printf("node            %s\n", h.node().c_str());
+  std::printf("hostname        %s\n", h.hostname().c_str());
+  std::printf("tool            %s\n", h.tool_version().c_str());
+  std::printf("started         %s\n",
+              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(h.start_unix_nanos()),
+                               absl::UTCTimeZone())
+                  .c_str());
+  std::printf("source          %s\n", h.options().source().c_str());
+  std::printf("compression     %s (level %d), blocks of %u bytes\n",
+              h.options().compression().c_str(), h.options().compression_level(),
+              h.options().block_size());
+  std::printf("capture         %s, file %u\n", h.capture_id().c_str(), h.file_index());
+  std::string cmd;
+  for (const std::string& a : h.options().command_line()) absl::StrAppend(&cmd, " ", a);
+  std::printf("command line   %s\n", cmd.c_str());
+  Block block;
+  uint64_t blocks = 0, keyframes = 0, events = 0, raw = 0, stored = 0;
+  uint64_t first_seq = 0, last_seq = 0;
+  int64_t first_time = 0, last_time = 0;
+  while (true) {
+    absl::StatusOr<bool> more = r.Next(&block);
+    if (!more.ok()) return Fail(more.status());
+    if (!*more) break;
+    const BlockHeader& b = block.info.header;
+    ++blocks;
+    raw += b.raw_size;
+    stored += b.stored_size;
+    if (b.keyframe()) {
+      ++keyframes;
+      continue;
+    }
+    events += b.event_count;
+    if (first_seq == 0) {
+      first_seq = b.first_seq;
+      first_time = b.first_time_unix_nanos;
+    }
+    last_seq = b.last_seq;
+    last_time = b.last_time_unix_nanos;
+  }
+  std::printf("blocks          %llu (%llu keyframes), payload %llu bytes stored, "
+              "%llu raw\n",
+              static_cast<unsigned long long>(blocks),
+              static_cast<unsigned long long>(keyframes),
+              static_cast<unsigned long long>(stored),
+              static_cast<unsigned long long>(raw));
+  std::printf("events          %llu (seq %llu..%llu), %.1f bytes/event on disk\n",
+              static_cast<unsigned long long>(events),
+              static_cast<unsigned long long>(first_seq),
+              static_cast<unsigned long long>(last_seq),
+              events == 0 ? 0.0 : static_cast<double>(r.file_size()) / events);
+  std::printf("time            %s .. %s\n",
+              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(first_time),
+                               absl::UTCTimeZone())
+                  .c_str(),
+              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(last_time),
+                               absl::UTCTimeZone())
+                  .c_str());
+  bool middle_damage = false;
+  const std::vector<Damage> damage = r.TakeDamage();
+  std::printf("damage          %s\n", damage.empty() ? "none" : "");
+  for (const Damage& d : damage) {
+    std::printf("  %s\n", d.message.c_str());
+    middle_damage |= !d.truncated_tail;
+  }
+  return middle_damage ? 1 : 0;
+}
+
+}  // namespace
+
+bool IsReplayBatchMode(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (std::strcmp(a, "--json") == 0 || std::strcmp(a, "--summary") == 0 ||
+        std::strcmp(a, "--info") == 0 || std::strcmp(a, "--help") == 0 ||
+        std::strcmp(a, "-h") == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int ReplayMain(int argc, char** argv) {
+  static const option kOptions[] = {
+      {"json", no_argument, nullptr, kJsonOpt},
+      {"summary", no_argument, nullptr, kSummaryOpt},
+      {"info", no_argument, nullptr, kInfoOpt},
+      {"speed", required_argument, nullptr, kSpeed},
+      {"start", required_argument, nullptr, kStart},
+      {"top", required_argument, nullptr, kTop},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0},
+  };
+  Mode mode = kNone;
+  double speed = 0;
+  std::string start_text;
+  int top = 10;
+  optind = 0;
+  opterr = 0;
+  int opt;
+  auto set_mode = [&](Mode m) {
+    if (mode != kNone && mode != m) return false;
+    mode = m;
+    return true;
+  };
+  while ((opt = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
+    switch (opt) {
+      case kJsonOpt:
+      case kSummaryOpt:
+      case kInfoOpt:
+        if (!set_mode(opt == kJsonOpt ? kJson : opt == kSummaryOpt ? kSummary : kInfo)) {
+          return Usage("--json, --summary and --info exclude each other");
+        }
+        break;
+      case kSpeed: {
+        absl::StatusOr<double> s = ParseSpeed(optarg);
+        if (!s.ok()) return Usage(std::string(s.status().message()));
+        speed = *s;
+        break;
+      }
+      case kStart: start_text = optarg; break;
+      case kTop: {
+        absl::StatusOr<uint64_t> n = ParseCount("top", optarg);
+        if (!n.ok() || *n > 100000) return Usage("--top needs a number up to 100000");
+        top = static_cast<int>(*n);
+        break;
+      }
+      case 'h': std::fputs(kUsage, stdout); return 0;
+      default:
+        return Usage(absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
+    }
+  }
+  if (optind >= argc) return Usage("no recording named: flowtop replay FILE --json");
+  if (argc - optind > 1) return Usage(absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
+  const std::string path = argv[optind];
+  if (mode == kNone) {
+    return Usage("the interactive replay runs in the flowtop TUI; here use "
+                 "--json, --summary or --info");
+  }
+  if (mode == kInfo) return Info(path);
+
+  ReplayOptions options;
+  options.speed = mode == kJson ? speed : 0;
+  collector::Clock& clock = collector::RealClock::Get();
+  absl::StatusOr<std::unique_ptr<ReplaySource>> source =
+      ReplaySource::Open(path, options, clock);
+  if (!source.ok()) return Fail(source.status());
+  if (!start_text.empty()) {
+    absl::StatusOr<absl::Time> start =
+        ParseTimeFlag("start", start_text, (*source)->position().first_event);
+    if (!start.ok()) return Usage(std::string(start.status().message()));
+    (*source)->SeekTo(*start);
+  }
+  absl::Status status;
+  if (mode == kJson) {
+    JsonSink sink;
+    status = (*source)->Run(sink);
+    std::fflush(stdout);
+  } else {
+    SummarySink sink;
+    status = (*source)->Run(sink);
+    sink.summary.Finish();
+    uint64_t file_size = 0;
+    if (auto reader = RecordingReader::Open(path); reader.ok()) {
+      file_size = (*reader)->file_size();
+    }
+    std::fputs(sink.summary.Report((*source)->header(), file_size, top).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  if (!status.ok()) return Fail(status);
+  const ReplayPosition p = (*source)->position();
+  const uint64_t middle = p.damaged_blocks - (p.truncated_tail ? 1 : 0);
+  if (middle > 0) {
+    std::fprintf(stderr,
+                 "flowtop replay: %s has %llu damaged place%s (see above); the rest "
+                 "was recovered\n",
+                 path.c_str(), static_cast<unsigned long long>(middle),
+                 middle == 1 ? "" : "s");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace flowtop::replay

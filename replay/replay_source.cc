@@ -1,0 +1,455 @@
+#include "replay/replay_source.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace flowtop::replay {
+
+absl::StatusOr<std::unique_ptr<ReplaySource>> ReplaySource::Open(
+    const std::string& path, ReplayOptions options,
+    const collector::Clock& clock) {
+  if (options.speed < 0) {
+    return absl::InvalidArgumentError(
+        "replay speed must be positive (or 0 / max for as fast as possible)");
+  }
+  absl::StatusOr<std::unique_ptr<RecordingReader>> reader =
+      RecordingReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  std::unique_ptr<ReplaySource> source(
+      new ReplaySource(path, std::move(options), clock, std::move(*reader)));
+  absl::Status status = source->BuildIndex();
+  if (!status.ok()) return status;
+  return source;
+}
+
+ReplaySource::ReplaySource(std::string path, ReplayOptions options,
+                           const collector::Clock& clock,
+                           std::unique_ptr<RecordingReader> reader)
+    : path_(std::move(path)),
+      clock_(clock),
+      reader_(std::move(reader)),
+      header_(reader_->header()),
+      max_batch_(std::max<size_t>(1, options.max_batch)),
+      use_keyframes_(options.use_keyframes) {
+  absl::MutexLock lock(&mu_);
+  paused_ = options.start_paused;
+  speed_ = options.speed;
+  loop_ = options.loop;
+  hold_at_end_ = options.hold_at_end;
+  seek_ = options.start_at;
+}
+
+absl::Status ReplaySource::BuildIndex() {
+  BlockInfo info;
+  bool have_first = false;
+  while (true) {
+    absl::StatusOr<bool> more = reader_->NextInfo(&info);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    index_.push_back(info);
+    if (!info.header.keyframe() || index_.size() == 1) {
+      if (!have_first) {
+        first_event_ = absl::FromUnixNanos(info.header.first_time_unix_nanos);
+        have_first = true;
+      }
+      last_event_ = absl::FromUnixNanos(info.header.last_time_unix_nanos);
+    }
+  }
+  if (!have_first) {
+    first_event_ = last_event_ = absl::FromUnixNanos(header_.start_unix_nanos());
+  }
+  reader_->TakeDamage();  // found again, and reported, while playing
+  reader_->SeekToOffset(reader_->data_offset());
+  recorded_clock_.Set(absl::ToUnixNanos(first_event_));
+  return absl::OkStatus();
+}
+
+void ReplaySource::Track(const v1::FlowEvent& event) {
+  switch (event.type()) {
+    case v1::NEW:
+    case v1::SNAPSHOT:
+    case v1::UPDATE:
+      live_.insert(event.flow().conntrack_id());
+      break;
+    case v1::DESTROY:
+      live_.erase(event.flow().conntrack_id());
+      break;
+    default:
+      break;
+  }
+}
+
+void ReplaySource::Deliver(size_t begin, size_t end, collector::EventSink& sink) {
+  if (begin >= end) return;
+  for (size_t i = begin; i < end; ++i) Track(block_.events[i]);
+  last_seq_ = block_.events[end - 1].seq();
+  last_time_ = block_.events[end - 1].time_unix_nanos();
+  recorded_clock_.Set(last_time_);
+  {
+    absl::MutexLock lock(&mu_);
+    pos_seq_ = last_seq_;
+    pos_time_ = last_time_;
+    delivered_ += end - begin;
+  }
+  sink.Publish(absl::MakeSpan(block_.events.data() + begin, end - begin));
+}
+
+void ReplaySource::DeliverDamage(collector::EventSink& sink) {
+  std::vector<Damage> damage = reader_->TakeDamage();
+  if (damage.empty()) return;
+  scratch_.clear();
+  for (const Damage& d : damage) {
+    v1::FlowEvent& e = scratch_.emplace_back();
+    e.set_seq(last_seq_);
+    e.set_time_unix_nanos(last_time_ != 0 ? last_time_ : header_.start_unix_nanos());
+    e.set_type(v1::LOST);
+    e.set_node(header_.node());
+    e.mutable_lost()->set_source(v1::RECORDING);
+    e.mutable_lost()->set_count(d.events_lost);
+    e.mutable_lost()->set_detail(absl::StrCat(path_, ": ", d.message));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    damaged_ += damage.size();
+    for (const Damage& d : damage) truncated_tail_ |= d.truncated_tail;
+  }
+  sink.Publish(absl::MakeSpan(scratch_));
+}
+
+absl::StatusOr<bool> ReplaySource::LoadNextBlock(collector::EventSink& sink) {
+  while (true) {
+    const bool at_start = reader_->position() == reader_->data_offset();
+    absl::StatusOr<bool> more = reader_->Next(&block_);
+    DeliverDamage(sink);
+    if (!more.ok() || !*more) {
+      block_valid_ = false;
+      return more;
+    }
+    next_ = 0;
+    block_valid_ = true;
+    if (!block_.info.header.keyframe()) return true;
+    // A keyframe is the table a rotated file starts from; elsewhere it only
+    // serves seeking.
+    if (at_start && block_.info.offset == reader_->data_offset()) {
+      Deliver(0, block_.size(), sink);
+    }
+  }
+}
+
+absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
+  t = std::clamp(t, first_event_, last_event_);
+  const int64_t target = absl::ToUnixNanos(t);
+  // The last keyframe at or before t; a rotated file's leading keyframe is
+  // its starting table even for earlier times.
+  constexpr size_t kNone = SIZE_MAX;  // (std::optional trips -Wmaybe-uninitialized at -O1)
+  size_t keyframe = kNone;
+  for (size_t i = 0; i < index_.size(); ++i) {
+    const BlockHeader& h = index_[i].header;
+    if (!h.keyframe()) continue;
+    // A rotated file's leading keyframe is its only starting state.
+    if (i == 0 || (use_keyframes_ && h.first_time_unix_nanos <= target)) keyframe = i;
+  }
+  // At or before the first event: the file's starting table (empty, or a
+  // rotated file's leading keyframe), then play every event from the start.
+  const bool restart = target <= absl::ToUnixNanos(first_event_);
+  if (restart) {
+    keyframe = kNone;
+    if (!index_.empty() && index_[0].header.keyframe()) keyframe = 0;
+  }
+  collector::FlowTable table;
+  uint64_t seq = 0;
+  std::vector<Damage> damage;
+  bool used_keyframe = false;
+  if (keyframe != kNone) {
+    reader_->SeekToOffset(index_[keyframe].offset);
+    absl::StatusOr<bool> more = reader_->Next(&block_);
+    if (!more.ok()) return more.status();
+    if (*more && block_.info.offset == index_[keyframe].offset) {
+      for (size_t i = 0; i < block_.size(); ++i) table.Apply(block_.events[i]);
+      seq = block_.info.header.first_seq;
+      used_keyframe = true;
+    }
+  }
+  if (!used_keyframe) {
+    // No usable keyframe (none yet, or it is damaged): from the start.
+    reader_->TakeDamage();
+    reader_->SeekToOffset(reader_->data_offset());
+  }
+  block_valid_ = false;
+  while (!restart) {
+    absl::StatusOr<bool> more = reader_->Next(&block_);
+    if (!more.ok()) return more.status();
+    for (Damage& d : reader_->TakeDamage()) damage.push_back(std::move(d));
+    if (!*more) break;
+    if (block_.info.header.keyframe()) continue;
+    size_t i = 0;
+    for (; i < block_.size(); ++i) {
+      const v1::FlowEvent& e = block_.events[i];
+      if (e.time_unix_nanos() > target) break;
+      table.Apply(e);
+      seq = e.seq();
+    }
+    if (i < block_.size()) {
+      next_ = i;
+      block_valid_ = true;
+      break;
+    }
+  }
+
+  // Hand the sink the difference as a resync.
+  std::vector<uint32_t> gone(live_.begin(), live_.end());
+  std::sort(gone.begin(), gone.end());
+  // Copies: FlowTable hands out flows only for the duration of a call.
+  std::vector<v1::Flow> flows = table.Snapshot();
+  std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
+    return a.conntrack_id() < b.conntrack_id();
+  });
+  auto make = [&](v1::EventType type) -> v1::FlowEvent& {
+    v1::FlowEvent& e = scratch_.emplace_back();
+    e.set_seq(seq);
+    e.set_time_unix_nanos(target);
+    e.set_type(type);
+    e.set_node(header_.node());
+    return e;
+  };
+  auto flush = [&](bool force) {
+    if (scratch_.empty() || (!force && scratch_.size() < max_batch_)) return;
+    sink.Publish(absl::MakeSpan(scratch_));
+    scratch_.clear();
+  };
+  scratch_.clear();
+  make(v1::RESYNC_BEGIN);
+  for (uint32_t id : gone) {
+    v1::Flow* flow = make(v1::DESTROY).mutable_flow();
+    flow->set_conntrack_id(id);
+    flow->set_node(header_.node());
+    flush(false);
+  }
+  live_.clear();
+  for (v1::Flow& flow : flows) {
+    live_.insert(flow.conntrack_id());
+    make(v1::SNAPSHOT).mutable_flow()->Swap(&flow);
+    flush(false);
+  }
+  make(v1::RESYNC_END);
+  for (const Damage& d : damage) {
+    v1::FlowEvent& e = make(v1::LOST);
+    e.mutable_lost()->set_source(v1::RECORDING);
+    e.mutable_lost()->set_count(d.events_lost);
+    e.mutable_lost()->set_detail(absl::StrCat(path_, ": ", d.message));
+  }
+  flush(true);
+  last_seq_ = seq;
+  last_time_ = target;
+  recorded_clock_.Set(target);
+  absl::MutexLock lock(&mu_);
+  pos_seq_ = seq;
+  pos_time_ = target;
+  damaged_ += damage.size();
+  for (const Damage& d : damage) truncated_tail_ |= d.truncated_tail;
+  at_end_ = !restart && !block_valid_;
+  reanchor_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status ReplaySource::Run(collector::EventSink& sink) {
+  absl::Time anchor_wall;
+  int64_t anchor_rec = 0;
+  uint64_t delivered_at_loop = 0;
+  absl::Status result;
+  while (true) {
+    std::optional<absl::Time> seek;
+    bool stepping = false;
+    double speed = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stop_ && !seek_.has_value() && paused_ && step_budget_ == 0) {
+        idle_ = true;
+        cv_.SignalAll();
+        cv_.Wait(&mu_);
+      }
+      idle_ = false;
+      if (stop_) break;
+      seek = seek_;
+      seek_.reset();
+      stepping = paused_;
+      speed = speed_;
+    }
+    if (seek.has_value()) {
+      result = DoSeek(*seek, sink);
+      if (!result.ok()) break;
+      continue;
+    }
+    if (!block_valid_ || next_ >= block_.size()) {
+      absl::StatusOr<bool> more = LoadNextBlock(sink);
+      if (!more.ok()) {
+        result = more.status();
+        break;
+      }
+      if (*more) continue;
+      // The end of the recording.
+      absl::MutexLock lock(&mu_);
+      at_end_ = true;
+      if (loop_ && delivered_ > delivered_at_loop) {
+        delivered_at_loop = delivered_;
+        seek_ = first_event_;
+        continue;
+      }
+      if (!hold_at_end_) break;
+      while (!stop_ && !seek_.has_value()) {
+        idle_ = true;
+        cv_.SignalAll();
+        cv_.Wait(&mu_);
+      }
+      idle_ = false;
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      at_end_ = false;
+    }
+    size_t end = next_ + 1;
+    if (stepping) {
+      absl::MutexLock lock(&mu_);
+      const size_t n = std::min(step_budget_, block_.size() - next_);
+      end = next_ + n;
+      step_budget_ -= n;
+      reanchor_ = true;
+    } else if (speed <= 0) {
+      end = std::min(block_.size(), next_ + max_batch_);
+    } else {
+      const int64_t t = block_.events[next_].time_unix_nanos();
+      {
+        absl::MutexLock lock(&mu_);
+        if (reanchor_) {
+          reanchor_ = false;
+          anchor_wall = clock_.Now();
+          anchor_rec = last_time_ != 0 ? std::min(last_time_, t) : t;
+        }
+      }
+      auto due = [&](int64_t event_time) {
+        return anchor_wall + absl::Nanoseconds(event_time - anchor_rec) / speed;
+      };
+      const absl::Time now = clock_.Now();
+      if (due(t) > now) {
+        absl::MutexLock lock(&mu_);
+        const uint64_t epoch = clock_epoch_;
+        while (!stop_ && !seek_.has_value() && !paused_ && !reanchor_ &&
+               clock_epoch_ == epoch && speed_ == speed) {
+          const absl::Duration left = due(t) - clock_.Now();
+          if (left <= absl::ZeroDuration()) break;
+          idle_ = true;
+          cv_.SignalAll();
+          cv_.WaitWithTimeout(&mu_, left);
+        }
+        idle_ = false;
+        continue;
+      }
+      while (end < block_.size() && end - next_ < max_batch_ &&
+             due(block_.events[end].time_unix_nanos()) <= now) {
+        ++end;
+      }
+    }
+    Deliver(next_, end, sink);
+    next_ = end;
+  }
+  absl::MutexLock lock(&mu_);
+  finished_ = true;
+  idle_ = true;
+  cv_.SignalAll();
+  return result;
+}
+
+void ReplaySource::Stop() {
+  absl::MutexLock lock(&mu_);
+  stop_ = true;
+  cv_.SignalAll();
+}
+
+void ReplaySource::Pause() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+  cv_.SignalAll();
+}
+
+void ReplaySource::Resume() {
+  absl::MutexLock lock(&mu_);
+  paused_ = false;
+  step_budget_ = 0;
+  reanchor_ = true;
+  cv_.SignalAll();
+}
+
+void ReplaySource::Step(size_t events) {
+  absl::MutexLock lock(&mu_);
+  if (!paused_) return;
+  step_budget_ += events;
+  if (!finished_) idle_ = false;
+  cv_.SignalAll();
+}
+
+void ReplaySource::SeekTo(absl::Time t) {
+  absl::MutexLock lock(&mu_);
+  seek_ = t;
+  if (!finished_) idle_ = false;
+  cv_.SignalAll();
+}
+
+void ReplaySource::SeekBy(absl::Duration delta) {
+  SeekTo(recorded_clock_.Now() + delta);
+}
+
+void ReplaySource::SetSpeed(double speed) {
+  if (speed < 0) return;
+  absl::MutexLock lock(&mu_);
+  speed_ = speed;
+  reanchor_ = true;
+  cv_.SignalAll();
+}
+
+void ReplaySource::SetLoop(bool loop) {
+  absl::MutexLock lock(&mu_);
+  loop_ = loop;
+}
+
+void ReplaySource::ClockChanged() {
+  absl::MutexLock lock(&mu_);
+  ++clock_epoch_;
+  if (!finished_) idle_ = false;
+  cv_.SignalAll();
+}
+
+bool ReplaySource::WaitIdle(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + timeout;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || (idle_ && !seek_.has_value() && step_budget_ == 0);
+  };
+  while (!idle()) {
+    if (cv_.WaitWithDeadline(&mu_, deadline)) return idle();
+  }
+  return true;
+}
+
+ReplayPosition ReplaySource::position() const {
+  absl::MutexLock lock(&mu_);
+  ReplayPosition p;
+  p.first_event = first_event_;
+  p.last_event = last_event_;
+  p.now = absl::FromUnixNanos(pos_time_ != 0 ? pos_time_
+                                             : absl::ToUnixNanos(first_event_));
+  p.seq = pos_seq_;
+  p.events_delivered = delivered_;
+  p.damaged_blocks = damaged_;
+  p.truncated_tail = truncated_tail_;
+  p.paused = paused_;
+  p.at_end = at_end_;
+  p.finished = finished_;
+  p.speed = speed_;
+  return p;
+}
+
+}  // namespace flowtop::replay

@@ -1,0 +1,64 @@
+// ClientOptions: how a client (the TUI's --connect, the recorder, tests)
+// reaches a flowtopd: endpoint, TLS and bearer token. One struct and one set
+// of flag names, so every flowtop client spells them the same way:
+//
+//   --connect HOST:PORT       the endpoint (repeatable in the TUI)
+//   --tls                     use TLS with the system's trusted CAs
+//   --tls-ca FILE             use TLS, trusting this CA (PEM); implies --tls
+//   --tls-cert FILE           client certificate for mutual TLS (PEM)
+//   --tls-key FILE            its private key (PEM)
+//   --tls-server-name NAME    expected server name when it differs from HOST
+//   --token-file FILE         send "authorization: Bearer <first line>"
+#ifndef FLOWTOP_SERVICE_CLIENT_OPTIONS_H_
+#define FLOWTOP_SERVICE_CLIENT_OPTIONS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+
+namespace flowtop::service {
+
+inline constexpr char kFlagConnect[] = "connect";
+inline constexpr char kFlagTls[] = "tls";
+inline constexpr char kFlagTlsCa[] = "tls-ca";
+inline constexpr char kFlagTlsCert[] = "tls-cert";
+inline constexpr char kFlagTlsKey[] = "tls-key";
+inline constexpr char kFlagTlsServerName[] = "tls-server-name";
+inline constexpr char kFlagTokenFile[] = "token-file";
+
+struct ClientOptions {
+  std::string endpoint;  // HOST:PORT
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+  std::string token_file;
+  // The token itself; LoadToken() fills it from token_file.
+  std::string token;
+};
+
+// Reads the first line of token_file into options->token (no-op without a
+// file). Returns NOT_FOUND naming the file, or INVALID_ARGUMENT when empty.
+absl::Status LoadToken(ClientOptions* options);
+
+// Returns the token in a token file: its first line, trimmed. Errors as
+// LoadToken.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// Returns a channel to options.endpoint with the options' credentials
+// (reads the PEM files); INVALID_ARGUMENT for a missing endpoint or a cert
+// without key, NOT_FOUND naming an unreadable file.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ClientOptions& options);
+
+// Adds the bearer token (if any) to a call's metadata.
+void AddCredentials(const ClientOptions& options,
+                    grpc::ClientContext* context);
+
+}  // namespace flowtop::service
+
+#endif  // FLOWTOP_SERVICE_CLIENT_OPTIONS_H_

@@ -1,0 +1,282 @@
+#include "service/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "collector/version.h"
+#include "service/client_options.h"
+#include "service/privileges.h"
+
+namespace flowtop::service {
+namespace {
+
+// The write end of the self-pipe. A signal handler can reach nothing else,
+// so this is the one piece of process-wide state flowtopd has.
+int g_signal_pipe = -1;
+constexpr unsigned char kSourceEnded = 0xff;
+
+void OnSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_signal_pipe, &byte, 1);
+  errno = saved;
+}
+
+// Returns "ADDR:PORT" with the port replaced by the bound one.
+std::string BoundAddress(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(colon == std::string::npos ? listen
+                                                 : listen.substr(0, colon),
+                      ":", port);
+}
+
+int ListenPort(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+}
+
+// Returns the options that changed between a and b and only take effect at
+// start-up, e.g. "--listen, --ring-size" (empty when none did).
+std::string NeedsRestart(const DaemonConfig& a, const DaemonConfig& b) {
+  std::vector<std::string> changed;
+  auto check = [&](bool differs, const char* name) {
+    if (differs) changed.push_back(name);
+  };
+  check(a.server.listen != b.server.listen, "--listen");
+  check(a.server.tls_cert_file != b.server.tls_cert_file, "--tls-cert");
+  check(a.server.tls_key_file != b.server.tls_key_file, "--tls-key");
+  check(a.server.tls_client_ca_file != b.server.tls_client_ca_file,
+        "--tls-client-ca");
+  check(a.server.insecure != b.server.insecure, "--insecure");
+  check(a.node_name != b.node_name, "--node-name");
+  check(a.ring_size != b.ring_size, "--ring-size");
+  check(a.max_streams != b.max_streams, "--max-streams");
+  check(a.user != b.user, "--user");
+  const CollectorFlags& x = a.collector;
+  const CollectorFlags& y = b.collector;
+  check(x.ipv4 != y.ipv4 || x.ipv6 != y.ipv6 || x.tcp != y.tcp ||
+            x.udp != y.udp || x.dccp != y.dccp || x.icmp != y.icmp ||
+            x.sctp != y.sctp || x.interval != y.interval ||
+            x.max_flows != y.max_flows || x.rcvbuf != y.rcvbuf,
+        "collector options");
+  return absl::StrJoin(changed, ", ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
+  if (config.token_file.empty()) return std::string();
+  absl::StatusOr<std::string> token = ReadTokenFile(config.token_file);
+  if (!token.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file: ", token.status().message()));
+  }
+  return token;
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
+    const DaemonConfig& config, SourceBundle source,
+    const collector::Clock& clock) {
+  absl::StatusOr<std::string> token = LoadServerToken(config);
+  if (!token.ok()) return token.status();
+  std::unique_ptr<Daemon> d(new Daemon());
+  // The ring is the pipeline's only sink here, so it may take the events.
+  auto ring = EventRing::Create(config.ring_size, /*move_events=*/true);
+  if (!ring.ok()) return ring.status();
+  d->ring_ = *std::move(ring);
+  d->pipeline_ = std::make_unique<collector::Pipeline>(
+      collector::PipelineOptions{.node = config.node_name,
+                                 .max_flows = config.collector.max_flows,
+                                 .keep_source_seq = source.keep_source_seq},
+      clock);
+  d->pipeline_->AddSink(d->ring_.get());
+  ServiceOptions service_options;
+  service_options.max_streams = config.max_streams;
+  service_options.token = *token;
+  service_options.source = source.name;
+  d->source_ = std::move(source);
+  d->service_ = std::make_unique<FlowTopService>(
+      service_options, *d->pipeline_, *d->ring_, clock, d->source_.status);
+  ServerOptions server_options = config.server;
+  server_options.has_token = !token->empty();
+  absl::StatusOr<RunningServer> running =
+      StartServer(server_options, d->service_.get());
+  if (!running.ok()) return running.status();
+  d->server_ = std::move(running->server);
+  d->port_ = running->port;
+  Daemon* self = d.get();
+  d->source_thread_ = std::thread([self] {
+    const absl::Status result = self->source_.source->Run(*self->pipeline_);
+    std::function<void()> fn;
+    {
+      absl::MutexLock lock(&self->mu_);
+      self->source_ended_ = true;
+      self->source_result_ = result;
+      fn = self->on_source_end_;
+    }
+    if (fn) fn();
+  });
+  return d;
+}
+
+void Daemon::OnSourceEnd(std::function<void()> fn) {
+  bool ended;
+  {
+    absl::MutexLock lock(&mu_);
+    on_source_end_ = fn;
+    ended = source_ended_;
+  }
+  if (ended && fn) fn();
+}
+
+absl::Status Daemon::Reload(const DaemonConfig& config) {
+  absl::StatusOr<std::string> token = LoadServerToken(config);
+  if (!token.ok()) return token.status();
+  if (token->empty() && !config.server.insecure &&
+      config.server.tls_cert_file.empty() &&
+      !IsLoopbackListen(config.server.listen)) {
+    return absl::FailedPreconditionError(
+        "reload would remove the token from a non-loopback listener; "
+        "keeping the old token");
+  }
+  service_->SetToken(*token);
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return source_result_;
+    stopped_ = true;
+  }
+  service_->Shutdown();
+  source_.source->Stop();
+  if (source_thread_.joinable()) source_thread_.join();
+  ring_->Close();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  absl::MutexLock lock(&mu_);
+  return source_result_;
+}
+
+Daemon::~Daemon() {
+  Stop().IgnoreError();
+  server_.reset();
+  service_.reset();
+}
+
+int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
+  absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
+  if (!config.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+  if (config->help) {
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
+  }
+  if (config->version) {
+    std::printf("flowtopd %s\n%s\n", kVersion, kGeoAttribution);
+    return 0;
+  }
+  ServerOptions exposure = config->server;
+  exposure.has_token = !config->token_file.empty();
+  if (absl::Status s = CheckExposure(exposure); !s.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+
+  // Signals become bytes on a pipe that this thread reads (the self-pipe
+  // pattern): whichever thread the kernel picks to run the handler, the
+  // request reaches the loop below, and the loop does the real work.
+  int signal_pipe[2];
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
+    std::perror("flowtopd: pipe");
+    return 1;
+  }
+  g_signal_pipe = signal_pipe[1];
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<SourceBundle> source = make_source(*config);
+  if (!source.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n",
+                 std::string(source.status().message()).c_str());
+    return 1;
+  }
+  if (geteuid() == 0 || !config->user.empty()) {
+    PrivilegeOptions privileges;
+    privileges.keep = DefaultKeptCapabilities(ListenPort(config->server.listen));
+    privileges.user = config->user;
+    if (absl::Status s = DropPrivileges(privileges); !s.ok()) {
+      std::fprintf(stderr, "flowtopd: dropping privileges: %s\n",
+                   std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon =
+      Daemon::Start(*config, *std::move(source), collector::RealClock::Get());
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "flowtopd: %s\n",
+                 std::string(daemon.status().message()).c_str());
+    return 1;
+  }
+  const int source_end_fd = signal_pipe[1];
+  (*daemon)->OnSourceEnd([source_end_fd] {
+    const unsigned char byte = kSourceEnded;
+    (void)!write(source_end_fd, &byte, 1);
+  });
+  std::printf("flowtopd: listening on %s\n",
+              BoundAddress(config->server.listen, (*daemon)->port()).c_str());
+  std::fflush(stdout);
+
+  while (true) {
+    unsigned char byte = 0;
+    const ssize_t n = read(signal_pipe[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    const int sig = n == 1 ? byte : SIGTERM;
+    if (sig == SIGHUP) {
+      absl::StatusOr<DaemonConfig> reloaded = ParseCommandLine(argc, argv);
+      absl::Status s = reloaded.ok() ? (*daemon)->Reload(*reloaded)
+                                     : reloaded.status();
+      std::fprintf(stderr, "flowtopd: SIGHUP: %s\n",
+                   s.ok() ? "configuration reloaded"
+                          : std::string(s.message()).c_str());
+      if (s.ok()) {
+        const std::string changed = NeedsRestart(*config, *reloaded);
+        if (!changed.empty()) {
+          std::fprintf(stderr,
+                       "flowtopd: SIGHUP: %s changed; restart flowtopd to "
+                       "apply it\n",
+                       changed.c_str());
+        }
+      }
+      continue;
+    }
+    const absl::Status result = (*daemon)->Stop();
+    daemon->reset();
+    if (sig == kSourceEnded && !result.ok()) {
+      std::fprintf(stderr, "flowtopd: the event source failed: %s\n",
+                   std::string(result.message()).c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "flowtopd: stopped\n");
+    return 0;
+  }
+}
+
+}  // namespace flowtop::service

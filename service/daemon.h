@@ -1,0 +1,101 @@
+// Daemon: flowtopd put together. One event source feeds a Pipeline (flow
+// table) whose sink is the EventRing; FlowTopService serves both over gRPC.
+//
+// RunDaemon is the whole program behind main(): options and config file,
+// privileges, start-up, signals (SIGTERM/SIGINT stop cleanly, SIGHUP
+// reloads), shutdown. The event source comes from a factory so that the
+// kernel, a recording (--replay, later) or a test source plug in at one
+// place.
+#ifndef FLOWTOP_SERVICE_DAEMON_H_
+#define FLOWTOP_SERVICE_DAEMON_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "collector/clock.h"
+#include "collector/event_source.h"
+#include "collector/pipeline.h"
+#include "service/daemon_config.h"
+#include "service/event_ring.h"
+#include "service/flowtop_service.h"
+#include "service/server.h"
+#include "service/source_status.h"
+
+namespace flowtop::service {
+
+// What a source factory returns.
+struct SourceBundle {
+  std::unique_ptr<collector::EventSource> source;
+  // May point into `source` or be null; lives as long as the bundle.
+  const SourceStatus* status = nullptr;
+  std::shared_ptr<void> keep_alive;  // anything else the source needs
+  std::string name = "kernel";       // GetStatus' `source`
+  // Keep the sequence numbers and times the source sets (replay).
+  bool keep_source_seq = false;
+};
+
+// Creates the event source for a configuration; may open sockets and need
+// privileges (it runs before they are dropped). Returns an error that ends
+// start-up with its message.
+using SourceFactory =
+    std::function<absl::StatusOr<SourceBundle>(const DaemonConfig&)>;
+
+// Reads --token-file. Returns "" without one, or the error naming the file.
+absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config);
+
+class Daemon {
+ public:
+  // Starts the pipeline, ring, service and server, then the source on its
+  // own thread. Errors: those of StartServer, EventRing::Create, the token.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(
+      const DaemonConfig& config, SourceBundle source,
+      const collector::Clock& clock);
+  ~Daemon();
+
+  int port() const { return port_; }
+  FlowTopService& service() { return *service_; }
+
+  // Applies what can change while running (the token). Returns the token
+  // file's error and keeps the old token then.
+  absl::Status Reload(const DaemonConfig& config);
+
+  // Ends every stream (UNAVAILABLE), stops the source (which restores what
+  // it changed, e.g. sysctls) and the server. Returns the source's result.
+  // Idempotent.
+  absl::Status Stop();
+
+  // Calls fn (from the source thread) once the source's Run has returned by
+  // itself, an error or the end of a recording; at once if it already has.
+  void OnSourceEnd(std::function<void()> fn);
+
+ private:
+  Daemon() = default;
+
+  std::unique_ptr<collector::Pipeline> pipeline_;
+  std::unique_ptr<EventRing> ring_;
+  std::unique_ptr<FlowTopService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  SourceBundle source_;
+  std::thread source_thread_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool source_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status source_result_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_source_end_ ABSL_GUARDED_BY(mu_);
+};
+
+// The whole flowtopd program. Returns the process exit code: 0 after a
+// clean stop or --help/--version, 2 for bad options, 1 for other failures.
+// Prints "flowtopd: listening on ADDR:PORT" on stdout once serving.
+int RunDaemon(int argc, char** argv, const SourceFactory& make_source);
+
+}  // namespace flowtop::service
+
+#endif  // FLOWTOP_SERVICE_DAEMON_H_

@@ -1,0 +1,350 @@
+#include "service/daemon_config.h"
+
+#include <getopt.h>
+#include <unistd.h>
+
+#include <functional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "replay/cli_util.h"
+#include "service/event_ring.h"
+
+namespace flowtop::service {
+namespace {
+
+using Setter = std::function<absl::Status(DaemonConfig*, const std::string&)>;
+
+struct Option {
+  const char* name;
+  char short_name;  // 0: long only
+  bool has_arg;
+  bool command_line_only;
+  Setter set;
+};
+
+absl::Status Bad(const std::string& name, const std::string& value,
+                 const std::string& what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name, ": '", value, "' ", what));
+}
+
+absl::StatusOr<bool> ParseBool(const std::string& value) {
+  const std::string v = absl::AsciiStrToLower(value);
+  if (v.empty() || v == "true" || v == "yes" || v == "1" || v == "on") {
+    return true;
+  }
+  if (v == "false" || v == "no" || v == "0" || v == "off") return false;
+  return absl::InvalidArgumentError("is not true/false");
+}
+
+Setter Flag(bool CollectorFlags::*field) {
+  return [field](DaemonConfig* c, const std::string& v) -> absl::Status {
+    absl::StatusOr<bool> b = ParseBool(v);
+    if (!b.ok()) return b.status();
+    c->collector.*field = *b;
+    return absl::OkStatus();
+  };
+}
+
+Setter Text(std::string ServerOptions::*field) {
+  return [field](DaemonConfig* c, const std::string& v) {
+    c->server.*field = v;
+    return absl::OkStatus();
+  };
+}
+
+Setter Text(std::string DaemonConfig::*field) {
+  return [field](DaemonConfig* c, const std::string& v) {
+    c->*field = v;
+    return absl::OkStatus();
+  };
+}
+
+const std::vector<Option>& Options() {
+  static const std::vector<Option>* const options = new std::vector<Option>{
+      {"listen", 0, true, false, Text(&ServerOptions::listen)},
+      {"node-name", 0, true, false, Text(&DaemonConfig::node_name)},
+      {"ring-size", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!absl::SimpleAtoi(v, &n)) return Bad("ring-size", v, "is not a number");
+         if (!EventRing::Create(n).ok()) {
+           return Bad("ring-size", v,
+                      absl::StrCat("is not a power of two between 2 and ",
+                                   EventRing::kMaxCapacity));
+         }
+         c->ring_size = n;
+         return absl::OkStatus();
+       }},
+      {"config", 0, true, true, Text(&DaemonConfig::config_file)},
+      {"ipv4", '4', false, false, Flag(&CollectorFlags::ipv4)},
+      {"ipv6", '6', false, false, Flag(&CollectorFlags::ipv6)},
+      {"tcp", 'T', false, false, Flag(&CollectorFlags::tcp)},
+      {"udp", 'U', false, false, Flag(&CollectorFlags::udp)},
+      {"dccp", 'D', false, false, Flag(&CollectorFlags::dccp)},
+      {"icmp", 'I', false, false, Flag(&CollectorFlags::icmp)},
+      {"sctp", 'S', false, false, Flag(&CollectorFlags::sctp)},
+      {"interval", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::Duration d;
+         double seconds;
+         if (absl::SimpleAtod(v, &seconds)) {
+           d = absl::Seconds(seconds);
+         } else if (!absl::ParseDuration(v, &d)) {
+           return Bad("interval", v, "is not a duration (e.g. 1s, 500ms)");
+         }
+         if (d < absl::Milliseconds(100) || d > absl::Hours(1)) {
+           return Bad("interval", v, "must be between 100ms and 1h");
+         }
+         c->collector.interval = d;
+         return absl::OkStatus();
+       }},
+      {"max-flows", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!absl::SimpleAtoi(v, &n) || n == 0) {
+           return Bad("max-flows", v, "is not a positive number");
+         }
+         c->collector.max_flows = n;
+         return absl::OkStatus();
+       }},
+      {"rcvbuf", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         int n;
+         if (!absl::SimpleAtoi(v, &n) || n < 4096) {
+           return Bad("rcvbuf", v, "is not a byte count of at least 4096");
+         }
+         c->collector.rcvbuf = n;
+         return absl::OkStatus();
+       }},
+      {"tls-cert", 0, true, false, Text(&ServerOptions::tls_cert_file)},
+      {"tls-key", 0, true, false, Text(&ServerOptions::tls_key_file)},
+      {"tls-client-ca", 0, true, false,
+       Text(&ServerOptions::tls_client_ca_file)},
+      {"token-file", 0, true, false, Text(&DaemonConfig::token_file)},
+      {"insecure", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("insecure", v, "is not true/false");
+         c->server.insecure = *b;
+         return absl::OkStatus();
+       }},
+      {"max-streams", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         int n;
+         if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 10000) {
+           return Bad("max-streams", v, "is not a number from 1 to 10000");
+         }
+         c->max_streams = n;
+         return absl::OkStatus();
+       }},
+      {"user", 0, true, false, Text(&DaemonConfig::user)},
+      {"replay", 0, true, false, Text(&DaemonConfig::replay_file)},
+      {"replay-speed", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<double> speed = replay::ParseSpeed(v);
+         if (!speed.ok()) {
+           return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
+         }
+         c->replay_speed = *speed;
+         return absl::OkStatus();
+       }},
+      {"replay-loop", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("replay-loop", v, "is not true/false");
+         c->replay_loop = *b;
+         return absl::OkStatus();
+       }},
+      {"version", 'v', false, true,
+       [](DaemonConfig* c, const std::string&) {
+         c->version = true;
+         return absl::OkStatus();
+       }},
+      {"help", 'h', false, true,
+       [](DaemonConfig* c, const std::string&) {
+         c->help = true;
+         return absl::OkStatus();
+       }},
+  };
+  return *options;
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string Usage() {
+  return absl::StrCat(
+      "Usage: flowtopd [options]\n"
+      "Serves the kernel's conntrack flow events over gRPC "
+      "(flowtop.v1.FlowTop).\n"
+      "Every long option can also be set in the config file as "
+      "'name = value'.\n\n"
+      "  --listen ADDR:PORT      where to serve (default ",
+      kDefaultListen,
+      "; port 0 picks one and prints it)\n"
+      "  --node-name NAME        node name in every event (default: host "
+      "name)\n"
+      "  --ring-size N           events kept for clients, a power of two "
+      "(default 65536)\n"
+      "  --config FILE           config file (default ",
+      kDefaultConfigFile,
+      " if it exists)\n"
+      "  --tls-cert FILE         TLS certificate chain (PEM)\n"
+      "  --tls-key FILE          TLS private key (PEM)\n"
+      "  --tls-client-ca FILE    require client certificates from this CA "
+      "(mutual TLS)\n"
+      "  --token-file FILE       require 'authorization: Bearer <token>' "
+      "(first line of FILE)\n"
+      "  --insecure              allow a non-loopback --listen without TLS "
+      "or token\n"
+      "  --max-streams N         concurrent GetFlows streams (default 64)\n"
+      "  --user NAME             run as this user after start-up\n"
+      "Collector:\n"
+      "  -4, --ipv4  -6, --ipv6  only these address families (default "
+      "both)\n"
+      "  -T, --tcp  -U, --udp  -D, --dccp  -I, --icmp  -S, --sctp\n"
+      "                          only these protocols (default all)\n"
+      "  --interval DURATION     counter refresh (default 1s)\n"
+      "  --max-flows N           flow table limit (default 1048576)\n"
+      "  --rcvbuf BYTES          netlink receive buffer (default 67108864)\n"
+      "Replay (serve a recording made by 'flowtop record' as a live node):\n"
+      "  --replay FILE           serve FILE instead of the kernel\n"
+      "  --replay-speed S        1 = as recorded (default), 4, max\n"
+      "  --replay-loop           start over at the end (default: keep the "
+      "final table)\n"
+      "  -v, --version           print the version and exit\n"
+      "  -h, --help              print this help and exit\n"
+      "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "
+      "file.\n");
+}
+
+absl::Status ApplyConfigText(const std::string& name, const std::string& text,
+                             DaemonConfig* config) {
+  int line_number = 0;
+  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    absl::string_view line = raw.substr(0, raw.find('#'));
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    const std::string where = absl::StrCat(name, ":", line_number, ": ");
+    std::string key, value;
+    if (const size_t eq = line.find('='); eq != absl::string_view::npos) {
+      key = std::string(absl::StripAsciiWhitespace(line.substr(0, eq)));
+      value = std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)));
+    } else {
+      key = std::string(line);
+    }
+    const Option* option = nullptr;
+    for (const Option& o : Options()) {
+      if (key == o.name && !o.command_line_only) option = &o;
+    }
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "unknown option '", key, "'"));
+    }
+    if (option->has_arg && value.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "option '", key, "' needs a value"));
+    }
+    if (absl::Status s = option->set(config, value); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
+  const std::vector<Option>& table = Options();
+  std::vector<option> long_options;
+  std::string short_options = ":";  // ':' first: report missing arguments
+  for (size_t i = 0; i < table.size(); ++i) {
+    const int val = table[i].short_name != 0 ? table[i].short_name
+                                             : 256 + static_cast<int>(i);
+    long_options.push_back({table[i].name,
+                            table[i].has_arg ? required_argument : no_argument,
+                            nullptr, val});
+    if (table[i].short_name != 0) {
+      short_options += table[i].short_name;
+      if (table[i].has_arg) short_options += ':';
+    }
+  }
+  long_options.push_back({nullptr, 0, nullptr, 0});
+
+  std::vector<std::pair<const Option*, std::string>> given;
+  opterr = 0;
+  optind = 0;  // full re-initialisation (SIGHUP parses again)
+  int opt;
+  while ((opt = getopt_long(argc, argv, short_options.c_str(),
+                            long_options.data(), nullptr)) != -1) {
+    if (opt == '?' || opt == ':') {
+      const std::string arg = optind > 0 && optind <= argc
+                                  ? argv[optind - 1]
+                                  : std::string("?");
+      return absl::InvalidArgumentError(absl::StrCat(
+          opt == ':' ? "option needs a value: '" : "unknown option: '", arg,
+          "'; run 'flowtopd --help'"));
+    }
+    const Option* o = nullptr;
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (opt == table[i].short_name || opt == 256 + static_cast<int>(i)) {
+        o = &table[i];
+        break;
+      }
+    }
+    given.emplace_back(o, o->has_arg && optarg != nullptr ? optarg : "");
+  }
+  if (optind < argc) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", argv[optind],
+                     "'; run 'flowtopd --help'"));
+  }
+
+  DaemonConfig config;
+  for (const auto& [o, value] : given) {
+    if (std::string(o->name) == "config") config.config_file = value;
+  }
+  std::string file = config.config_file;
+  const bool explicit_file = !file.empty();
+  if (!explicit_file && access(kDefaultConfigFile, F_OK) == 0) {
+    file = kDefaultConfigFile;
+  }
+  if (!file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(file);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config: ", text.status().message()));
+    }
+    if (absl::Status s = ApplyConfigText(BaseName(file), *text, &config);
+        !s.ok()) {
+      return s;
+    }
+    config.config_file = file;
+  }
+  for (const auto& [o, value] : given) {
+    if (absl::Status s = o->set(&config, value); !s.ok()) {
+      if (!o->has_arg) {
+        return absl::InvalidArgumentError(absl::StrCat("--", o->name, ": ",
+                                                       s.message()));
+      }
+      return s;
+    }
+  }
+  if (config.node_name.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0) config.node_name = host;
+    if (config.node_name.empty()) config.node_name = "localhost";
+  }
+  return config;
+}
+
+}  // namespace flowtop::service

@@ -1,0 +1,68 @@
+// DaemonConfig: everything flowtopd can be told, from its command line and
+// from its config file (conf/flowtopd.conf), which use the same names: the
+// long option `--ring-size 65536` is the line `ring-size = 65536`.
+//
+// The file is read first (--config FILE, default /etc/flowtop/flowtopd.conf
+// when it exists), then the command line overrides it. SIGHUP re-reads both.
+#ifndef FLOWTOP_SERVICE_DAEMON_CONFIG_H_
+#define FLOWTOP_SERVICE_DAEMON_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/server.h"
+
+namespace flowtop::service {
+
+inline constexpr char kDefaultConfigFile[] = "/etc/flowtop/flowtopd.conf";
+
+// The collector's options, handed to the kernel source.
+struct CollectorFlags {
+  bool ipv4 = false, ipv6 = false;  // neither set: both
+  bool tcp = false, udp = false, dccp = false, icmp = false, sctp = false;
+  // neither protocol set: all
+  absl::Duration interval = absl::Seconds(1);  // counters/rates refresh
+  size_t max_flows = size_t{1} << 20;
+  int rcvbuf = 64 << 20;  // netlink socket receive buffer, bytes
+};
+
+struct DaemonConfig {
+  ServerOptions server;
+  std::string node_name;  // default: the host name
+  size_t ring_size = size_t{1} << 16;
+  std::string config_file;  // empty: kDefaultConfigFile if it exists
+  std::string token_file;
+  int max_streams = 64;
+  std::string user;  // switch to this user after start-up (optional)
+  CollectorFlags collector;
+  // --replay FILE: serve a recording instead of the kernel (replay area).
+  std::string replay_file;
+  double replay_speed = 1.0;  // 0: as fast as possible
+  bool replay_loop = false;
+  bool help = false;
+  bool version = false;
+};
+
+// Returns the usage text (--help).
+std::string Usage();
+
+// Parses the command line (and the config file it names or the default
+// one). Returns INVALID_ARGUMENT with one line naming the bad option or
+// value, e.g. "--ring-size: '1000' is not a power of two", or the config
+// file's error, e.g. "flowtopd.conf:12: unknown option 'foo'".
+absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv);
+
+// Applies a config file's text to `config`. `name` is how errors name the
+// file (its base name). Lines are `option = value` or `option` (flags), `#`
+// starts a comment. Returns INVALID_ARGUMENT "NAME:LINE: ..." on a bad line.
+absl::Status ApplyConfigText(const std::string& name, const std::string& text,
+                             DaemonConfig* config);
+
+}  // namespace flowtop::service
+
+#endif  // FLOWTOP_SERVICE_DAEMON_CONFIG_H_

@@ -1,0 +1,161 @@
+// flowtop_probe: a minimal gRPC client for the daemon tests, using the
+// shared client options (service/client_options.h) and their flag names.
+//   flowtop_probe --connect HOST:PORT [--tls-ca F] [--tls-cert F --tls-key F]
+//                 [--tls-server-name N] [--token-file F]
+//                 status|list|follow N|watch PORT
+// Prints "OK <summary>" or "ERROR <CODE>: <message>"; exit 0 / 1.
+#include <getopt.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "flowtop/v1/flowtop.grpc.pb.h"
+#include "service/client_options.h"
+
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    default: return "OTHER";
+  }
+}
+
+int Report(const grpc::Status& s, const std::string& ok) {
+  if (s.ok()) {
+    std::printf("OK %s\n", ok.c_str());
+    return 0;
+  }
+  std::printf("ERROR %s: %s\n", CodeName(s.error_code()),
+              s.error_message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using flowtop::service::ClientOptions;
+  ClientOptions options;
+  static const option kOptions[] = {
+      {flowtop::service::kFlagConnect, required_argument, nullptr, 'c'},
+      {flowtop::service::kFlagTls, no_argument, nullptr, 't'},
+      {flowtop::service::kFlagTlsCa, required_argument, nullptr, 'a'},
+      {flowtop::service::kFlagTlsCert, required_argument, nullptr, 'e'},
+      {flowtop::service::kFlagTlsKey, required_argument, nullptr, 'k'},
+      {flowtop::service::kFlagTlsServerName, required_argument, nullptr, 'n'},
+      {flowtop::service::kFlagTokenFile, required_argument, nullptr, 'f'},
+      {nullptr, 0, nullptr, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
+    switch (opt) {
+      case 'c': options.endpoint = optarg; break;
+      case 't': options.tls = true; break;
+      case 'a': options.tls_ca_file = optarg; break;
+      case 'e': options.tls_cert_file = optarg; break;
+      case 'k': options.tls_key_file = optarg; break;
+      case 'n': options.tls_server_name = optarg; break;
+      case 'f': options.token_file = optarg; break;
+      default: return 2;
+    }
+  }
+  if (optind >= argc) {
+    std::fputs("flowtop_probe: status|list|follow N\n", stderr);
+    return 2;
+  }
+  const std::string command = argv[optind];
+  if (absl::Status s = flowtop::service::LoadToken(&options); !s.ok()) {
+    std::printf("ERROR LOCAL: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  auto channel = flowtop::service::MakeChannel(options);
+  if (!channel.ok()) {
+    std::printf("ERROR LOCAL: %s\n",
+                std::string(channel.status().message()).c_str());
+    return 1;
+  }
+  auto stub = flowtop::v1::FlowTop::NewStub(*channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+  flowtop::service::AddCredentials(options, &context);
+  if (command == "status") {
+    flowtop::v1::GetStatusResponse response;
+    grpc::Status s = stub->GetStatus(&context, {}, &response);
+    return Report(s, absl::StrCat("node=", response.status().node(),
+                                  " source=", response.status().source(),
+                                  " flows=", response.status().flows()));
+  }
+  if (command == "list") {
+    flowtop::v1::ListFlowsResponse response;
+    grpc::Status s = stub->ListFlows(&context, {}, &response);
+    return Report(s, absl::StrCat("flows=", response.flows_size()));
+  }
+  if (command == "follow" && optind + 1 < argc) {
+    // Reads N events of a follow stream, then reports how the stream ended
+    // (or waits for the server to end it when N is 0).
+    const long want = std::atol(argv[optind + 1]);
+    flowtop::v1::GetFlowsRequest request;
+    request.set_follow(true);
+    request.set_snapshot(true);
+    auto reader = stub->GetFlows(&context, request);
+    flowtop::v1::GetFlowsResponse response;
+    long events = 0;
+    while ((want == 0 || events < want) && reader->Read(&response)) {
+      events += response.events_size();
+      if (events == response.events_size()) {
+        std::printf("STREAMING\n");
+        std::fflush(stdout);
+      }
+    }
+    if (want != 0 && events >= want) {
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+      std::printf("OK events=%ld\n", events);
+      return 0;
+    }
+    return Report(reader->Finish(), absl::StrCat("events=", events));
+  }
+  if (command == "watch" && optind + 1 < argc) {
+    // Follows flows with this port at either end until a NEW, an UPDATE and
+    // a DESTROY have been seen; prints one line per flow event.
+    flowtop::v1::GetFlowsRequest request;
+    request.set_follow(true);
+    request.add_allow()->add_any_port(std::atoi(argv[optind + 1]));
+    auto reader = stub->GetFlows(&context, request);
+    flowtop::v1::GetFlowsResponse response;
+    bool streaming = false, seen_new = false, seen_update = false,
+         seen_destroy = false;
+    while (!(seen_new && seen_update && seen_destroy) &&
+           reader->Read(&response)) {
+      if (!streaming) {
+        streaming = true;
+        std::printf("STREAMING\n");
+      }
+      for (const auto& e : response.events()) {
+        if (!e.has_flow()) continue;
+        std::printf("%s %s\n", flowtop::v1::EventType_Name(e.type()).c_str(),
+                    e.flow().id().c_str());
+        seen_new |= e.type() == flowtop::v1::NEW;
+        seen_update |= e.type() == flowtop::v1::UPDATE;
+        seen_destroy |= e.type() == flowtop::v1::DESTROY;
+      }
+      std::fflush(stdout);
+    }
+    if (seen_new && seen_update && seen_destroy) {
+      context.TryCancel();
+      std::printf("OK NEW UPDATE DESTROY\n");
+      return 0;
+    }
+    return Report(reader->Finish(), "stream ended early");
+  }
+  std::fputs("flowtop_probe: status|list|follow N|watch PORT\n", stderr);
+  return 2;
+}

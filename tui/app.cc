@@ -1,0 +1,107 @@
+#include "tui/app.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "tui/keys.h"
+#include "tui/table.h"
+#include "tui/view.h"
+
+namespace flowtop::tui {
+
+absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
+                            const collector::Clock& clock, Terminal& terminal) {
+  Snapshot snapshot = model.TakeSnapshot();
+  absl::Time next_fetch = clock.Now() + options.interval;
+  PageInfo page;
+  bool redraw = true;
+  while (!terminal.quit_requested()) {
+    if (clock.Now() >= next_fetch) {
+      // Paused: the data keeps flowing into the model, the screen keeps
+      // its snapshot.
+      if (!state.paused) {
+        snapshot = model.TakeSnapshot();
+        redraw = true;
+      }
+      next_fetch = clock.Now() + options.interval;
+    }
+    if (redraw) {
+      RenderResult r =
+          Render(snapshot, state, terminal.Width(), terminal.Height(), options.title);
+      state.cursor = r.page.cursor;
+      state.top = r.page.top;
+      page = std::move(r.page);
+      terminal.Draw(r.frame);
+      redraw = false;
+    }
+    const absl::Duration wait = std::max(absl::ZeroDuration(), next_fetch - clock.Now());
+    const int key = terminal.ReadKey(wait);
+    if (key == kKeyNone) continue;
+    const uint32_t action = HandleKey(state, key, page);
+    if (action & kQuit) break;
+    if (action & kRefetch) {
+      snapshot = model.TakeSnapshot();
+      next_fetch = clock.Now() + options.interval;
+    }
+    if (action & (kRedraw | kRefetch)) redraw = true;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Calls emit(snapshot) per interval as the batch modes do.
+template <typename Emit>
+absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
+  model.WaitForSync(options.interval);
+  for (uint64_t n = 1;; ++n) {
+    const bool ended = model.AllEnded();
+    absl::Status st = emit(model.TakeSnapshot());
+    if (!st.ok()) return st;
+    if (options.count != 0 && n >= options.count) return absl::OkStatus();
+    if (ended) return absl::OkStatus();
+    model.WaitForAllEnded(options.interval);
+  }
+}
+
+absl::Status Write(std::FILE* out, const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), out) != text.size() || std::fflush(out) != 0) {
+    return absl::UnavailableError("cannot write the output (closed pipe or full disk)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& options,
+                      std::FILE* out) {
+  bool first = true;
+  return BatchLoop(model, options, [&](const Snapshot& snapshot) {
+    std::string text = RenderBatch(snapshot, state, options.width, options.title);
+    if (!first) text = "\n" + text;
+    first = false;
+    return Write(out, text);
+  });
+}
+
+absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& options,
+                     std::FILE* out) {
+  return BatchLoop(model, options, [&](const Snapshot& snapshot) {
+    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
+    std::string text;
+    google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
+    for (const FlowRow* row : sel.rows) {
+      std::string line;
+      v1::Flow flow = row->flow;
+      if (flow.node().empty()) flow.set_node(row->node);
+      auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
+      if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));
+      text += line;
+      text += '\n';
+    }
+    return Write(out, text);
+  });
+}
+
+}  // namespace flowtop::tui

@@ -1,0 +1,122 @@
+#include "tui/app.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "collector/fake_clock.h"
+#include "gtest/gtest.h"
+#include "tui/fake_terminal.h"
+#include "tui/keys.h"
+#include "tui/test_flows.h"
+
+namespace flowtop::tui {
+namespace {
+
+class AppTest : public ::testing::Test {
+ protected:
+  AppTest() {
+    source_ = model_.AddSource("local");
+    std::vector<v1::FlowEvent> ev;
+    for (uint32_t i = 1; i <= 5; ++i) {
+      v1::Flow f = testing::TcpFlow(i, "10.0.0.1", 1000 + i, "10.0.0.2", i == 3 ? 443 : 80);
+      testing::SetTraffic(f, i * 1000, 0, i * 10, 0);
+      testing::SetProcess(f, i % 2 ? "curl" : "wget", i % 2 ? 10 : 20);
+      ev.push_back(testing::Event(v1::NEW, f, 1));
+    }
+    model_.SinkFor(source_).Publish(absl::MakeSpan(ev));
+  }
+  std::string ReadAll(std::FILE* f) {
+    std::rewind(f);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+    return out;
+  }
+
+  collector::FakeClock clock_;
+  Model model_{clock_};
+  int source_;
+};
+
+TEST_F(AppTest, InteractiveLoopAnswersEveryKeyWithAFrame) {
+  FakeTerminal term(100, 12, {'<', kKeyTab, '?', 'q', kKeyTab, '/', 'd', 'p', 'o', 'r', 't',
+                              ' ', '4', '4', '3', kKeyEnter, kKeyResize, 'q'});
+  term.SetResizeTo(60, 8);
+  LoopOptions opts;
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), opts, clock_, term).ok());
+  const std::vector<Frame>& frames = term.frames();
+  // One initial frame plus one per key that changed something (q quits).
+  ASSERT_EQ(frames.size(), 18u);
+  EXPECT_NE(frames[1].Text().find("sort BYTES"), std::string::npos);
+  EXPECT_NE(frames[2].Text().find("Processes"), std::string::npos);
+  EXPECT_NE(frames[3].Text().find("help"), std::string::npos);
+  EXPECT_NE(frames[5].Text().find("Flows"), std::string::npos);
+  EXPECT_NE(frames[14].Text().find("filter: dport 44_"), std::string::npos);
+  EXPECT_NE(frames[16].Text().find("filter: dport 443"), std::string::npos);
+  EXPECT_NE(frames[16].Text().find("flows 1/5"), std::string::npos) << frames[16].Text();
+  EXPECT_EQ(frames[17].width, 60);  // redrawn at the new size
+}
+
+TEST_F(AppTest, PausedScreenKeepsItsSnapshotWhileDataFlows) {
+  // Keys: pause, then a key that redraws, after which new data arrived.
+  struct Term : FakeTerminal {
+    Term(Model& m, int src) : FakeTerminal(100, 12, {' ', 'b', ' ', 'q'}), model(m), source(src) {}
+    int ReadKey(absl::Duration d) override {
+      if (++calls == 2) {  // after pausing: a new flow arrives
+        std::vector<v1::FlowEvent> ev = {
+            testing::Event(v1::NEW, testing::TcpFlow(99, "10.0.0.9", 9, "10.0.0.2", 80), 1)};
+        model.SinkFor(source).Publish(absl::MakeSpan(ev));
+      }
+      return FakeTerminal::ReadKey(d);
+    }
+    Model& model;
+    int source;
+    int calls = 0;
+  } term(model_, source_);
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, term).ok());
+  ASSERT_EQ(term.frames().size(), 4u);
+  EXPECT_NE(term.frames()[1].Text().find("PAUSED"), std::string::npos);
+  EXPECT_NE(term.frames()[2].Text().find("flows 5/5"), std::string::npos);  // still paused
+  EXPECT_NE(term.frames()[3].Text().find("flows 6/6"), std::string::npos);  // unpaused: refetch
+}
+
+TEST_F(AppTest, BatchPrintsFramesUntilCount) {
+  model_.SetEnded(source_);
+  std::FILE* out = std::tmpfile();
+  LoopOptions opts;
+  opts.count = 1;
+  ASSERT_TRUE(RunBatch(model_, ViewState(), opts, out).ok());
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  EXPECT_NE(text.find("flows 5/5"), std::string::npos) << text;
+  EXPECT_NE(text.find("PROCESS"), std::string::npos);
+  // Every flow is listed (no screen height in batch mode).
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_EQ(lines, 3u + 5u);
+}
+
+TEST_F(AppTest, JsonPrintsOneObjectPerFlowInViewOrder) {
+  model_.SetEnded(source_);
+  std::FILE* out = std::tmpfile();
+  ViewState state;
+  state.flow_sort = Column::kBytes;
+  state.filter = *FilterExpr::Parse("process curl");
+  ASSERT_TRUE(RunJson(model_, state, LoopOptions(), out).ok());
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  ASSERT_EQ(lines.size(), 3u) << text;  // flows 1, 3, 5 (curl), by bytes
+  EXPECT_NE(lines[0].find("\"conntrackId\":5"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[2].find("\"conntrackId\":1"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[0].find("\"node\":\"local\""), std::string::npos) << lines[0];
+}
+
+}  // namespace
+}  // namespace flowtop::tui

@@ -1,0 +1,600 @@
+#include "tui/filter_expr.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tui/format.h"
+
+namespace flowtop::tui {
+
+absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
+  std::string addr_text(text);
+  int prefix = -1;
+  const size_t slash = text.find('/');
+  if (slash != absl::string_view::npos) {
+    addr_text = std::string(text.substr(0, slash));
+    if (!absl::SimpleAtoi(text.substr(slash + 1), &prefix) || prefix < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "' has a bad prefix length"));
+    }
+  }
+  Cidr cidr;
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, addr_text.c_str(), buf) == 1) {
+    cidr.addr.assign(reinterpret_cast<char*>(buf), 4);
+  } else if (inet_pton(AF_INET6, addr_text.c_str(), buf) == 1) {
+    cidr.addr.assign(reinterpret_cast<char*>(buf), 16);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an IPv4 or IPv6 address"));
+  }
+  const int max = static_cast<int>(cidr.addr.size()) * 8;
+  if (prefix > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", text, "': prefix length must be at most ", max));
+  }
+  cidr.prefix_len = prefix < 0 ? max : prefix;
+  return cidr;
+}
+
+bool CidrContains(const Cidr& cidr, absl::string_view ip) {
+  if (ip.size() != cidr.addr.size()) return false;
+  int bits = cidr.prefix_len;
+  for (size_t i = 0; i < ip.size() && bits > 0; ++i, bits -= 8) {
+    const auto a = static_cast<unsigned char>(ip[i]);
+    const auto b = static_cast<unsigned char>(cidr.addr[i]);
+    const unsigned mask = bits >= 8 ? 0xFFu : (0xFFu << (8 - bits)) & 0xFFu;
+    if ((a & mask) != (b & mask)) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Matching
+
+bool AnyCidr(const std::vector<Cidr>& cidrs, absl::string_view ip) {
+  return std::any_of(cidrs.begin(), cidrs.end(),
+                     [&](const Cidr& c) { return CidrContains(c, ip); });
+}
+
+bool AnyNumber(const std::vector<uint32_t>& numbers, uint32_t n) {
+  return std::find(numbers.begin(), numbers.end(), n) != numbers.end();
+}
+
+bool ProcessIs(const v1::Process& p, const std::vector<std::string>& names) {
+  return !p.name().empty() &&
+         std::find(names.begin(), names.end(), p.name()) != names.end();
+}
+
+bool HostnameHas(const std::string& host, const std::vector<std::string>& subs) {
+  if (host.empty()) return false;
+  const std::string lower = absl::AsciiStrToLower(host);
+  return std::any_of(subs.begin(), subs.end(), [&](const std::string& s) {
+    return absl::StrContains(lower, absl::AsciiStrToLower(s));
+  });
+}
+
+bool CountryIs(const char code[2], const std::vector<std::string>& codes) {
+  if (code[0] == 0) return false;
+  return std::any_of(codes.begin(), codes.end(), [code](const std::string& c) {
+    return c.size() == 2 && c[0] == code[0] && c[1] == code[1];
+  });
+}
+
+bool PositiveHolds(const Match& m, const v1::Flow& flow, const FlowHot& h,
+                   absl::string_view node) {
+  const v1::Tuple& t = flow.original();
+  switch (m.field) {
+    case Field::kProtocol: return AnyNumber(m.numbers, h.protocol);
+    case Field::kFamily: return AnyNumber(m.numbers, h.family);
+    case Field::kSrcIp: return AnyCidr(m.cidrs, t.src_ip());
+    case Field::kDstIp: return AnyCidr(m.cidrs, t.dst_ip());
+    case Field::kAnyIp:
+      return AnyCidr(m.cidrs, t.src_ip()) || AnyCidr(m.cidrs, t.dst_ip());
+    case Field::kSrcPort: return h.has_ports && AnyNumber(m.numbers, h.src_port);
+    case Field::kDstPort: return h.has_ports && AnyNumber(m.numbers, h.dst_port);
+    case Field::kAnyPort:
+      return h.has_ports &&
+             (AnyNumber(m.numbers, h.src_port) || AnyNumber(m.numbers, h.dst_port));
+    case Field::kState: {
+      const std::pair<int, int> state(h.state_case, h.state);
+      return state.first != 0 &&
+             std::find(m.states.begin(), m.states.end(), state) != m.states.end();
+    }
+    case Field::kProcess: {
+      const v1::Enrichment& e = flow.enrichment();
+      return ProcessIs(e.src().process(), m.strings) ||
+             ProcessIs(e.dst().process(), m.strings);
+    }
+    case Field::kPid:
+      return (h.pid != 0 && AnyNumber(m.numbers, h.pid)) ||
+             (h.other_pid != 0 && AnyNumber(m.numbers, h.other_pid));
+    case Field::kCountry:
+      return CountryIs(h.src_country, m.strings) || CountryIs(h.dst_country, m.strings);
+    case Field::kNode: {
+      const std::string n(node.empty() ? absl::string_view(flow.node()) : node);
+      return std::find(m.strings.begin(), m.strings.end(), n) != m.strings.end();
+    }
+    case Field::kHostname: {
+      const v1::Enrichment& e = flow.enrichment();
+      return HostnameHas(e.src().hostname(), m.strings) ||
+             HostnameHas(e.dst().hostname(), m.strings);
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+enum class Tok { kWord, kString, kLParen, kRParen, kComma, kEq, kNe, kNot, kAnd, kOr, kEnd };
+
+struct Token {
+  Tok kind;
+  std::string text;
+  int column;  // 1-based
+};
+
+bool IsWordChar(char c) {
+  return !std::isspace(static_cast<unsigned char>(c)) && c != '(' && c != ')' &&
+         c != ',' && c != '!' && c != '=' && c != '"' && c != '&' && c != '|';
+}
+
+absl::Status ErrorAt(int column, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat("at column ", column, ": ", message));
+}
+
+absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    const int col = static_cast<int>(i) + 1;
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '(') {
+      out.push_back({Tok::kLParen, "(", col});
+      ++i;
+    } else if (c == ')') {
+      out.push_back({Tok::kRParen, ")", col});
+      ++i;
+    } else if (c == ',') {
+      out.push_back({Tok::kComma, ",", col});
+      ++i;
+    } else if (c == '=') {
+      i += (i + 1 < s.size() && s[i + 1] == '=') ? 2 : 1;
+      out.push_back({Tok::kEq, "==", col});
+    } else if (c == '!') {
+      if (i + 1 < s.size() && s[i + 1] == '=') {
+        out.push_back({Tok::kNe, "!=", col});
+        i += 2;
+      } else {
+        out.push_back({Tok::kNot, "!", col});
+        ++i;
+      }
+    } else if (c == '&' || c == '|') {
+      if (i + 1 >= s.size() || s[i + 1] != c) {
+        return ErrorAt(col, absl::StrCat("expected '", std::string(2, c), "'"));
+      }
+      out.push_back({c == '&' ? Tok::kAnd : Tok::kOr, std::string(2, c), col});
+      i += 2;
+    } else if (c == '"') {
+      const size_t end = s.find('"', i + 1);
+      if (end == absl::string_view::npos) {
+        return ErrorAt(col, "unterminated quoted string");
+      }
+      out.push_back({Tok::kString, std::string(s.substr(i + 1, end - i - 1)), col});
+      i = end + 1;
+    } else {
+      size_t j = i;
+      while (j < s.size() && IsWordChar(s[j])) ++j;
+      std::string word(s.substr(i, j - i));
+      const std::string lower = absl::AsciiStrToLower(word);
+      if (lower == "and") {
+        out.push_back({Tok::kAnd, word, col});
+      } else if (lower == "or") {
+        out.push_back({Tok::kOr, word, col});
+      } else if (lower == "not") {
+        out.push_back({Tok::kNot, word, col});
+      } else {
+        out.push_back({Tok::kWord, word, col});
+      }
+      i = j;
+    }
+  }
+  out.push_back({Tok::kEnd, "", static_cast<int>(s.size()) + 1});
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Parser
+
+struct FieldInfo {
+  const char* name;
+  Field field;
+  const char* expected;  // "expected <this> after '<name>'"
+};
+
+constexpr FieldInfo kFields[] = {
+    {"proto", Field::kProtocol, "a protocol (tcp, udp, udplite, icmp, icmp6, sctp, dccp, gre or a number)"},
+    {"protocol", Field::kProtocol, "a protocol (tcp, udp, udplite, icmp, icmp6, sctp, dccp, gre or a number)"},
+    {"family", Field::kFamily, "ipv4 or ipv6"},
+    {"src", Field::kSrcIp, "an address or CIDR"},
+    {"dst", Field::kDstIp, "an address or CIDR"},
+    {"host", Field::kAnyIp, "an address or CIDR"},
+    {"ip", Field::kAnyIp, "an address or CIDR"},
+    {"sport", Field::kSrcPort, "a port number"},
+    {"dport", Field::kDstPort, "a port number"},
+    {"port", Field::kAnyPort, "a port number"},
+    {"state", Field::kState, "a state name (e.g. ESTABLISHED, TIME_WAIT)"},
+    {"process", Field::kProcess, "a process name"},
+    {"pid", Field::kPid, "a process id"},
+    {"country", Field::kCountry, "a two-letter country code"},
+    {"node", Field::kNode, "a node name"},
+    {"name", Field::kHostname, "a host name (or part of one)"},
+    {"hostname", Field::kHostname, "a host name (or part of one)"},
+};
+
+const FieldInfo* FindField(absl::string_view word) {
+  const std::string lower = absl::AsciiStrToLower(word);
+  for (const FieldInfo& f : kFields) {
+    if (lower == f.name) return &f;
+  }
+  return nullptr;
+}
+
+bool ProtocolByName(absl::string_view word, uint32_t& out) {
+  static constexpr std::pair<const char*, uint32_t> kNames[] = {
+      {"tcp", 6},      {"udp", 17},  {"udplite", 136}, {"udp-lite", 136},
+      {"icmp", 1},     {"icmp6", 58}, {"icmpv6", 58},  {"ipv6-icmp", 58},
+      {"sctp", 132},   {"dccp", 33},  {"gre", 47}};
+  const std::string lower = absl::AsciiStrToLower(word);
+  for (const auto& [name, number] : kNames) {
+    if (lower == name) {
+      out = number;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool FamilyByName(absl::string_view word, uint32_t& out) {
+  const std::string lower = absl::AsciiStrToLower(word);
+  if (lower == "ipv4" || lower == "ip4" || lower == "4" || lower == "inet") {
+    out = v1::IPV4;
+    return true;
+  }
+  if (lower == "ipv6" || lower == "ip6" || lower == "6" || lower == "inet6") {
+    out = v1::IPV6;
+    return true;
+  }
+  return false;
+}
+
+// Adds every protocol's state called `upper` (e.g. ESTABLISHED is a TCP
+// and an SCTP state) to `states`. Returns false when no protocol has it.
+bool AddStates(const std::string& upper, std::vector<std::pair<int, int>>& states) {
+  const size_t before = states.size();
+  for (int i = v1::TcpState_MIN; i <= v1::TcpState_MAX; ++i) {
+    if (v1::TcpState_IsValid(i) &&
+        v1::TcpState_Name(static_cast<v1::TcpState>(i)) == "TCP_" + upper) {
+      states.emplace_back(v1::Flow::kTcpState, i);
+    }
+  }
+  for (int i = v1::SctpState_MIN; i <= v1::SctpState_MAX; ++i) {
+    if (v1::SctpState_IsValid(i) &&
+        v1::SctpState_Name(static_cast<v1::SctpState>(i)) == "SCTP_" + upper) {
+      states.emplace_back(v1::Flow::kSctpState, i);
+    }
+  }
+  for (int i = v1::DccpState_MIN; i <= v1::DccpState_MAX; ++i) {
+    if (v1::DccpState_IsValid(i) &&
+        v1::DccpState_Name(static_cast<v1::DccpState>(i)) == "DCCP_" + upper) {
+      states.emplace_back(v1::Flow::kDccpState, i);
+    }
+  }
+  return states.size() > before;
+}
+
+const char* FieldName(Field f) {
+  for (const FieldInfo& info : kFields) {
+    if (info.field == f) return info.name;
+  }
+  return "?";
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+
+  absl::StatusOr<std::unique_ptr<FilterExpr>> ParseAll() {
+    auto expr = ParseOr();
+    if (!expr.ok()) return expr.status();
+    const Token& t = Peek();
+    if (t.kind == Tok::kRParen) return ErrorAt(t.column, "unexpected ')'");
+    if (t.kind != Tok::kEnd) {
+      return ErrorAt(t.column, absl::StrCat("unexpected '", t.text, "'"));
+    }
+    return expr;
+  }
+
+ private:
+  const Token& Peek() const { return tokens_[pos_]; }
+  const Token& Next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
+
+  absl::StatusOr<std::unique_ptr<FilterExpr>> ParseOr() {
+    std::vector<std::unique_ptr<FilterExpr>> parts;
+    auto first = ParseAnd();
+    if (!first.ok()) return first.status();
+    parts.push_back(std::move(*first));
+    while (Peek().kind == Tok::kOr) {
+      const Token op = Next();
+      if (Peek().kind == Tok::kEnd) {
+        return ErrorAt(Peek().column, absl::StrCat("expected a condition after '", op.text, "'"));
+      }
+      auto next = ParseAnd();
+      if (!next.ok()) return next.status();
+      parts.push_back(std::move(*next));
+    }
+    if (parts.size() == 1) return std::move(parts[0]);
+    return std::make_unique<FilterExpr>(FilterExpr::Kind::kOr, std::move(parts));
+  }
+
+  bool StartsFactor(const Token& t) const {
+    return t.kind == Tok::kWord || t.kind == Tok::kNot || t.kind == Tok::kLParen;
+  }
+
+  absl::StatusOr<std::unique_ptr<FilterExpr>> ParseAnd() {
+    std::vector<std::unique_ptr<FilterExpr>> parts;
+    auto first = ParseFactor();
+    if (!first.ok()) return first.status();
+    parts.push_back(std::move(*first));
+    while (Peek().kind == Tok::kAnd || StartsFactor(Peek())) {
+      if (Peek().kind == Tok::kAnd) {
+        const Token op = Next();
+        if (Peek().kind == Tok::kEnd) {
+          return ErrorAt(Peek().column,
+                         absl::StrCat("expected a condition after '", op.text, "'"));
+        }
+      }
+      auto next = ParseFactor();
+      if (!next.ok()) return next.status();
+      parts.push_back(std::move(*next));
+    }
+    if (parts.size() == 1) return std::move(parts[0]);
+    return std::make_unique<FilterExpr>(FilterExpr::Kind::kAnd, std::move(parts));
+  }
+
+  absl::StatusOr<std::unique_ptr<FilterExpr>> ParseFactor() {
+    const Token t = Peek();
+    switch (t.kind) {
+      case Tok::kNot: {
+        Next();
+        if (Peek().kind == Tok::kEnd) {
+          return ErrorAt(Peek().column, absl::StrCat("expected a condition after '", t.text, "'"));
+        }
+        auto inner = ParseFactor();
+        if (!inner.ok()) return inner.status();
+        std::vector<std::unique_ptr<FilterExpr>> parts;
+        parts.push_back(std::move(*inner));
+        return std::make_unique<FilterExpr>(FilterExpr::Kind::kNot, std::move(parts));
+      }
+      case Tok::kLParen: {
+        Next();
+        auto inner = ParseOr();
+        if (!inner.ok()) return inner.status();
+        if (Peek().kind != Tok::kRParen) {
+          return ErrorAt(Peek().column,
+                         absl::StrCat("expected ')' to close '(' at column ", t.column));
+        }
+        Next();
+        return inner;
+      }
+      case Tok::kWord:
+        return ParseMatch();
+      case Tok::kEnd:
+        return ErrorAt(t.column, "expected a condition (e.g. 'dport 443')");
+      default:
+        return ErrorAt(t.column, absl::StrCat("unexpected '", t.text,
+                                              "', expected a condition"));
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<FilterExpr>> ParseMatch() {
+    const Token word = Next();
+    Match m;
+    uint32_t number;
+    // Shorthands: a bare protocol or family name.
+    if (FindField(word.text) == nullptr) {
+      if (ProtocolByName(word.text, number)) {
+        m.field = Field::kProtocol;
+        m.numbers.push_back(number);
+        return std::make_unique<FilterExpr>(std::move(m));
+      }
+      const std::string lower = absl::AsciiStrToLower(word.text);
+      if ((lower == "ipv4" || lower == "ipv6") && FamilyByName(lower, number)) {
+        m.field = Field::kFamily;
+        m.numbers.push_back(number);
+        return std::make_unique<FilterExpr>(std::move(m));
+      }
+      return ErrorAt(word.column,
+                     absl::StrCat("unknown field '", word.text,
+                                  "' (fields: proto, family, src, dst, host, sport, "
+                                  "dport, port, state, process, pid, country, node, name)"));
+    }
+    const FieldInfo& info = *FindField(word.text);
+    m.field = info.field;
+    if (Peek().kind == Tok::kEq) {
+      Next();
+    } else if (Peek().kind == Tok::kNe) {
+      Next();
+      m.negate = true;
+    }
+    while (true) {
+      const Token& v = Peek();
+      if (v.kind != Tok::kWord && v.kind != Tok::kString) {
+        return ErrorAt(v.column, absl::StrCat("expected ", info.expected, " after '",
+                                              word.text, "'"));
+      }
+      Next();
+      absl::Status st = AddValue(info, word, v, m);
+      if (!st.ok()) return st;
+      if (Peek().kind != Tok::kComma) break;
+      Next();
+    }
+    return std::make_unique<FilterExpr>(std::move(m));
+  }
+
+  absl::Status AddValue(const FieldInfo& info, const Token& field, const Token& v,
+                        Match& m) {
+    const auto bad = [&]() {
+      return ErrorAt(v.column, absl::StrCat("expected ", info.expected, " after '",
+                                            field.text, "', got '", v.text, "'"));
+    };
+    uint32_t n;
+    switch (info.field) {
+      case Field::kProtocol:
+        if (ProtocolByName(v.text, n) || (absl::SimpleAtoi(v.text, &n) && n <= 255)) {
+          m.numbers.push_back(n);
+          return absl::OkStatus();
+        }
+        return bad();
+      case Field::kFamily:
+        if (!FamilyByName(v.text, n)) return bad();
+        m.numbers.push_back(n);
+        return absl::OkStatus();
+      case Field::kSrcIp:
+      case Field::kDstIp:
+      case Field::kAnyIp: {
+        auto cidr = ParseCidr(v.text);
+        if (!cidr.ok()) {
+          return ErrorAt(v.column, absl::StrCat("expected ", info.expected, " after '",
+                                                field.text, "': ", cidr.status().message()));
+        }
+        m.cidrs.push_back(*cidr);
+        return absl::OkStatus();
+      }
+      case Field::kSrcPort:
+      case Field::kDstPort:
+      case Field::kAnyPort:
+        if (!absl::SimpleAtoi(v.text, &n) || n > 65535) return bad();
+        m.numbers.push_back(n);
+        return absl::OkStatus();
+      case Field::kPid:
+        if (!absl::SimpleAtoi(v.text, &n) || n == 0) return bad();
+        m.numbers.push_back(n);
+        return absl::OkStatus();
+      case Field::kState: {
+        std::string upper = absl::AsciiStrToUpper(v.text);
+        std::replace(upper.begin(), upper.end(), '-', '_');
+        if (upper.find("STATE_UNSPECIFIED") != std::string::npos ||
+            !AddStates(upper, m.states)) {
+          return ErrorAt(v.column, absl::StrCat("unknown state '", v.text,
+                                                "' (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT, CLOSE)"));
+        }
+        m.strings.push_back(upper);
+        return absl::OkStatus();
+      }
+      case Field::kCountry: {
+        if (v.text.size() != 2 || !std::isalpha(static_cast<unsigned char>(v.text[0])) ||
+            !std::isalpha(static_cast<unsigned char>(v.text[1]))) {
+          return bad();
+        }
+        m.strings.push_back(absl::AsciiStrToUpper(v.text));
+        return absl::OkStatus();
+      }
+      case Field::kProcess:
+      case Field::kNode:
+      case Field::kHostname:
+        if (v.text.empty()) return bad();
+        m.strings.push_back(v.text);
+        return absl::OkStatus();
+    }
+    return bad();
+  }
+
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
+                absl::string_view node) {
+  return PositiveHolds(match, flow, hot, node) != match.negate;
+}
+
+absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
+    absl::string_view text) {
+  auto tokens = Tokenize(text);
+  if (!tokens.ok()) return tokens.status();
+  if (tokens->size() == 1) {
+    return std::make_shared<const FilterExpr>(Kind::kTrue,
+                                              std::vector<std::unique_ptr<FilterExpr>>());
+  }
+  Parser parser(*std::move(tokens));
+  auto expr = parser.ParseAll();
+  if (!expr.ok()) return expr.status();
+  return std::shared_ptr<const FilterExpr>(std::move(*expr));
+}
+
+bool FilterExpr::Matches(const v1::Flow& flow, absl::string_view node) const {
+  return Matches(flow, ComputeHot(flow), node);
+}
+
+bool FilterExpr::Matches(const v1::Flow& flow, const FlowHot& hot,
+                         absl::string_view node) const {
+  switch (kind_) {
+    case Kind::kTrue: return true;
+    case Kind::kMatch: return MatchHolds(match_, flow, hot, node);
+    case Kind::kNot: return !children_[0]->Matches(flow, hot, node);
+    case Kind::kAnd:
+      for (const auto& c : children_) {
+        if (!c->Matches(flow, hot, node)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& c : children_) {
+        if (c->Matches(flow, hot, node)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+std::string FilterExpr::DebugString() const {
+  switch (kind_) {
+    case Kind::kTrue: return "true";
+    case Kind::kNot: return absl::StrCat("not ", children_[0]->DebugString());
+    case Kind::kAnd:
+    case Kind::kOr: {
+      std::vector<std::string> parts;
+      for (const auto& c : children_) parts.push_back(c->DebugString());
+      return absl::StrCat("(", absl::StrJoin(parts, kind_ == Kind::kAnd ? " and " : " or "), ")");
+    }
+    case Kind::kMatch: {
+      std::vector<std::string> values;
+      for (uint32_t n : match_.numbers) values.push_back(absl::StrCat(n));
+      for (const Cidr& c : match_.cidrs) {
+        values.push_back(absl::StrCat(FormatIp(c.addr), "/", c.prefix_len));
+      }
+      for (const std::string& s : match_.strings) values.push_back(s);
+      return absl::StrCat(FieldName(match_.field), match_.negate ? " != " : " ",
+                          absl::StrJoin(values, ","));
+    }
+  }
+  return "?";
+}
+
+}  // namespace flowtop::tui

@@ -1,0 +1,118 @@
+// The filter language typed after `/` in the TUI (and given with --filter):
+// a boolean expression over flow fields with the same meaning as the fields
+// of the gRPC v1::FlowFilter, so `dport 443` here selects what
+// `allow: [{dst_port: 443}]` selects on a flowtopd.
+//
+//   expr    := term { ("or" | "||") term }
+//   term    := factor { ["and" | "&&"] factor }        (juxtaposition is AND)
+//   factor  := ("not" | "!") factor | "(" expr ")" | match
+//   match   := FIELD [ "==" | "=" | "!=" ] VALUE { "," VALUE }
+//            | PROTOCOL | "ipv4" | "ipv6"                    (shorthands)
+//
+// FIELD (FlowFilter field): proto (protocol), family, src (src_ip),
+// dst (dst_ip), host|ip (any_ip), sport (src_port), dport (dst_port),
+// port (any_port), state, process (process_name), pid, country
+// (country_code, either end), node, name|hostname (hostname substring).
+// Several values are an OR: `dport 80,443`. `!=` negates the match.
+// Addresses take CIDRs: `src 10.0.0.0/8`, `host 2001:db8::/32`.
+//
+// A bad expression gives INVALID_ARGUMENT with a 1-based column:
+// "at column 7: expected a port number after 'dport'".
+#ifndef FLOWTOP_TUI_FILTER_EXPR_H_
+#define FLOWTOP_TUI_FILTER_EXPR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "flowtop/v1/flowtop.pb.h"
+#include "tui/flow_hot.h"
+
+namespace flowtop::tui {
+
+// An address prefix, e.g. 10.0.0.0/8. `addr` holds 4 or 16 bytes.
+struct Cidr {
+  std::string addr;
+  int prefix_len = 0;
+};
+
+// Parses "192.0.2.1", "10.0.0.0/8" or "2001:db8::/32". Returns
+// INVALID_ARGUMENT naming the text when it is not an address or the prefix
+// is out of range.
+absl::StatusOr<Cidr> ParseCidr(absl::string_view text);
+
+// Returns true when the 4- or 16-byte address `ip` lies in `cidr` (families
+// must agree).
+bool CidrContains(const Cidr& cidr, absl::string_view ip);
+
+enum class Field {
+  kProtocol,
+  kFamily,
+  kSrcIp,
+  kDstIp,
+  kAnyIp,
+  kSrcPort,
+  kDstPort,
+  kAnyPort,
+  kState,
+  kProcess,
+  kPid,
+  kCountry,
+  kNode,
+  kHostname,
+};
+
+// One field compared with a list of values (any value matches).
+struct Match {
+  Field field;
+  bool negate = false;
+  std::vector<uint32_t> numbers;      // ports, pids, protocol numbers, family
+  std::vector<Cidr> cidrs;            // addresses
+  std::vector<std::string> strings;   // upper-cased for state and country
+  std::vector<std::pair<int, int>> states;  // (Flow oneof case, enum value)
+};
+
+class FilterExpr {
+ public:
+  enum class Kind { kAnd, kOr, kNot, kMatch, kTrue };
+
+  // Parses `text`. An empty (or blank) text gives a filter that matches
+  // everything. Errors: INVALID_ARGUMENT "at column N: ...".
+  static absl::StatusOr<std::shared_ptr<const FilterExpr>> Parse(
+      absl::string_view text);
+
+  // Returns whether `flow` passes. `node` is the node label shown for the
+  // flow (flow.node() when empty).
+  bool Matches(const v1::Flow& flow, absl::string_view node = "") const;
+  // As above, reading the flattened fields from `hot` (ComputeHot(flow))
+  // where it can: the fast path used on every frame.
+  bool Matches(const v1::Flow& flow, const FlowHot& hot, absl::string_view node) const;
+
+  // Returns a canonical text of the expression, fully parenthesised
+  // (for tests and the status line).
+  std::string DebugString() const;
+
+  Kind kind() const { return kind_; }
+
+  // Building blocks (used by the parser).
+  FilterExpr(Kind kind, std::vector<std::unique_ptr<FilterExpr>> children)
+      : kind_(kind), children_(std::move(children)) {}
+  explicit FilterExpr(Match match) : kind_(Kind::kMatch), match_(std::move(match)) {}
+
+ private:
+  Kind kind_;
+  std::vector<std::unique_ptr<FilterExpr>> children_;
+  Match match_;
+};
+
+// Returns whether one Match holds for `flow` (exposed for tests).
+bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
+                absl::string_view node);
+
+}  // namespace flowtop::tui
+
+#endif  // FLOWTOP_TUI_FILTER_EXPR_H_

@@ -1,0 +1,153 @@
+#include "tui/filter_expr.h"
+
+#include "gtest/gtest.h"
+#include "tui/test_flows.h"
+
+namespace flowtop::tui {
+namespace {
+
+using testing::Ip;
+
+std::shared_ptr<const FilterExpr> MustParse(const std::string& text) {
+  auto f = FilterExpr::Parse(text);
+  EXPECT_TRUE(f.ok()) << text << ": " << f.status();
+  return f.ok() ? *f : nullptr;
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto f = FilterExpr::Parse(text);
+  EXPECT_FALSE(f.ok()) << text << " parsed as " << (f.ok() ? (*f)->DebugString() : "");
+  return f.ok() ? "" : std::string(f.status().message());
+}
+
+class FilterExprTest : public ::testing::Test {
+ protected:
+  FilterExprTest() {
+    https_de_ = testing::TcpFlow(1, "10.1.2.3", 40000, "192.0.2.10", 443);
+    testing::SetProcess(https_de_, "curl", 4242);
+    testing::SetDst(https_de_, "www.Example.org", "DE", "Berlin");
+    https_us_ = testing::TcpFlow(2, "10.1.2.3", 40001, "198.51.100.7", 443);
+    testing::SetDst(https_us_, "cdn.example.net", "US", "Ashburn");
+    dns_ = testing::UdpFlow(3, "2001:db8::5", 5353, "2001:db8:1::53", 53);
+    testing::SetProcess(dns_, "systemd-resolve", 77);
+    icmp_.set_protocol(v1::ICMP);
+    icmp_.set_family(v1::IPV4);
+    icmp_.mutable_original()->set_src_ip(Ip("172.16.0.1"));
+    icmp_.mutable_original()->set_dst_ip(Ip("172.16.0.2"));
+    closing_ = testing::TcpFlow(4, "192.168.1.2", 50000, "192.0.2.10", 80);
+    closing_.set_tcp_state(v1::TCP_TIME_WAIT);
+  }
+  bool M(const std::string& expr, const v1::Flow& f) {
+    auto e = MustParse(expr);
+    return e && e->Matches(f);
+  }
+  v1::Flow https_de_, https_us_, dns_, icmp_, closing_;
+};
+
+TEST_F(FilterExprTest, EmptyMatchesEverything) {
+  EXPECT_TRUE(M("", dns_));
+  EXPECT_TRUE(M("   ", icmp_));
+}
+
+TEST_F(FilterExprTest, PortAndCountry) {
+  const std::string e = "dport 443 and country != DE";
+  EXPECT_FALSE(M(e, https_de_));
+  EXPECT_TRUE(M(e, https_us_));
+  EXPECT_FALSE(M(e, dns_));
+  EXPECT_TRUE(M("country de", https_de_));  // case-insensitive code
+}
+
+TEST_F(FilterExprTest, ProtocolOr) {
+  const std::string e = "proto udp or proto icmp";
+  EXPECT_TRUE(M(e, dns_));
+  EXPECT_TRUE(M(e, icmp_));
+  EXPECT_FALSE(M(e, https_de_));
+  EXPECT_TRUE(M("udp or icmp", icmp_));  // shorthands
+}
+
+TEST_F(FilterExprTest, Cidrs) {
+  EXPECT_TRUE(M("src 10.0.0.0/8", https_de_));
+  EXPECT_FALSE(M("src 10.0.0.0/8", closing_));
+  EXPECT_TRUE(M("dst 192.0.2.0/24", closing_));
+  EXPECT_TRUE(M("host 2001:db8::/32", dns_));
+  EXPECT_FALSE(M("host 2001:db9::/32", dns_));
+  EXPECT_TRUE(M("host 192.0.2.10", https_de_));
+  EXPECT_FALSE(M("src 10.0.0.0/8", dns_));  // family mismatch never matches
+}
+
+TEST_F(FilterExprTest, ProcessStateNot) {
+  EXPECT_TRUE(M("process curl", https_de_));
+  EXPECT_FALSE(M("process curl", https_us_));
+  EXPECT_TRUE(M("not state TIME_WAIT", https_de_));
+  EXPECT_FALSE(M("not state TIME_WAIT", closing_));
+  EXPECT_TRUE(M("state time-wait", closing_));
+  EXPECT_TRUE(M("pid 77", dns_));
+  EXPECT_TRUE(M("process \"systemd-resolve\"", dns_));
+}
+
+TEST_F(FilterExprTest, ValueListsAndPrecedence) {
+  EXPECT_TRUE(M("dport 80,443", closing_));
+  EXPECT_TRUE(M("dport 80,443", https_us_));
+  // and binds tighter than or.
+  EXPECT_TRUE(M("udp or tcp and dport 80", dns_));
+  EXPECT_FALSE(M("(udp or tcp) and dport 80", dns_));
+  EXPECT_TRUE(M("!(dport 443) && tcp", closing_));
+  EXPECT_TRUE(M("tcp dport 443", https_us_));  // juxtaposition is and
+  EXPECT_EQ(MustParse("udp or tcp and dport 80")->DebugString(),
+            "(proto 17 or (proto 6 and dport 80))");
+}
+
+TEST_F(FilterExprTest, HostnamesAndNodes) {
+  EXPECT_TRUE(M("name example.org", https_de_));
+  EXPECT_TRUE(M("name EXAMPLE", https_us_));
+  EXPECT_FALSE(M("name example", dns_));
+  auto e = MustParse("node r1");
+  EXPECT_TRUE(e->Matches(dns_, "r1"));
+  EXPECT_FALSE(e->Matches(dns_, "r2"));
+}
+
+TEST_F(FilterExprTest, FamilyShorthands) {
+  EXPECT_TRUE(M("ipv6", dns_));
+  EXPECT_FALSE(M("ipv6", https_de_));
+  EXPECT_TRUE(M("family 4", https_de_));
+}
+
+TEST(FilterExprErrorTest, ClearMessagesWithColumns) {
+  EXPECT_EQ(ErrorOf("dport foo"),
+            "at column 7: expected a port number after 'dport', got 'foo'");
+  EXPECT_EQ(ErrorOf("dport"), "at column 6: expected a port number after 'dport'");
+  EXPECT_EQ(ErrorOf("dport 70000"),
+            "at column 7: expected a port number after 'dport', got '70000'");
+  EXPECT_EQ(ErrorOf("tcp and"), "at column 8: expected a condition after 'and'");
+  EXPECT_EQ(ErrorOf("(tcp or udp"), "at column 12: expected ')' to close '(' at column 1");
+  EXPECT_EQ(ErrorOf("tcp)"), "at column 4: unexpected ')'");
+  EXPECT_EQ(ErrorOf("state BOGUS"),
+            "at column 7: unknown state 'BOGUS' (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT, CLOSE)");
+  EXPECT_EQ(ErrorOf("country DEU"),
+            "at column 9: expected a two-letter country code after 'country', got 'DEU'");
+  EXPECT_EQ(ErrorOf("process \"curl"), "at column 9: unterminated quoted string");
+  EXPECT_EQ(ErrorOf("tcp & udp"), "at column 5: expected '&&'");
+  EXPECT_NE(ErrorOf("frobnicate 3").find("at column 1: unknown field 'frobnicate'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("src 10.0.0.0/33").find("prefix length must be at most 32"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("src nonsense").find("at column 5:"), std::string::npos);
+}
+
+TEST(CidrTest, ContainsByPrefix) {
+  auto c = ParseCidr("10.0.0.0/8");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(CidrContains(*c, Ip("10.255.0.1")));
+  EXPECT_FALSE(CidrContains(*c, Ip("11.0.0.1")));
+  auto odd = ParseCidr("192.168.0.0/23");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_TRUE(CidrContains(*odd, Ip("192.168.1.200")));
+  EXPECT_FALSE(CidrContains(*odd, Ip("192.168.2.1")));
+  auto all = ParseCidr("::/0");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(CidrContains(*all, Ip("2001:db8::1")));
+  EXPECT_FALSE(ParseCidr("10.0.0.0/x").ok());
+}
+
+}  // namespace
+}  // namespace flowtop::tui

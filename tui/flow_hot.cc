@@ -1,0 +1,71 @@
+#include "tui/flow_hot.h"
+
+#include <cctype>
+
+namespace flowtop::tui {
+namespace {
+
+void Country(const v1::Geo& geo, char out[2]) {
+  const std::string& cc = geo.country_code();
+  if (cc.size() != 2) return;
+  out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(cc[0])));
+  out[1] = static_cast<char>(std::toupper(static_cast<unsigned char>(cc[1])));
+}
+
+bool HasProcess(const v1::Endpoint& e) {
+  return e.has_process() && (e.process().pid() != 0 || !e.process().name().empty());
+}
+
+}  // namespace
+
+FlowHot ComputeHot(const v1::Flow& f) {
+  FlowHot h;
+  h.protocol = static_cast<uint16_t>(f.protocol_number() != 0
+                                         ? f.protocol_number()
+                                         : static_cast<uint32_t>(f.protocol()));
+  h.family = static_cast<uint8_t>(f.family());
+  switch (f.state_case()) {
+    case v1::Flow::kTcpState: h.state = f.tcp_state(); break;
+    case v1::Flow::kSctpState: h.state = f.sctp_state(); break;
+    case v1::Flow::kDccpState: h.state = f.dccp_state(); break;
+    default: break;
+  }
+  h.state_case = static_cast<uint8_t>(f.state_case());
+  switch (f.protocol()) {
+    case v1::TCP:
+    case v1::UDP:
+    case v1::UDPLITE:
+    case v1::SCTP:
+    case v1::DCCP:
+      h.has_ports = true;
+      break;
+    default:  // ICMP ids, GRE keys: not ports
+      break;
+  }
+  h.src_port = static_cast<uint16_t>(f.original().src_port());
+  h.dst_port = static_cast<uint16_t>(f.original().dst_port());
+  h.original_bytes = f.original_counters().bytes();
+  h.reply_bytes = f.reply_counters().bytes();
+  h.original_rate = static_cast<float>(f.original_rate().bytes_per_second());
+  h.reply_rate = static_cast<float>(f.reply_rate().bytes_per_second());
+  h.active = h.original_rate > 0 || h.reply_rate > 0 ||
+             f.original_rate().packets_per_second() > 0 ||
+             f.reply_rate().packets_per_second() > 0;
+  h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
+  const v1::Enrichment& e = f.enrichment();
+  if (HasProcess(e.src())) {
+    h.has_process = true;
+    h.outbound = true;
+    h.pid = e.src().process().pid();
+    if (HasProcess(e.dst())) h.other_pid = e.dst().process().pid();
+  } else if (HasProcess(e.dst())) {
+    h.has_process = true;
+    h.outbound = false;
+    h.pid = e.dst().process().pid();
+  }
+  Country(e.src().geo(), h.src_country);
+  Country(e.dst().geo(), h.dst_country);
+  return h;
+}
+
+}  // namespace flowtop::tui

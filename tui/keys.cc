@@ -1,0 +1,237 @@
+#include "tui/keys.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tui/table.h"
+
+namespace flowtop::tui {
+namespace {
+
+uint32_t HandleFilterKey(ViewState& state, int key) {
+  switch (key) {
+    case kKeyEscape:
+      state.editing_filter = false;
+      state.message.clear();
+      return kRedraw;
+    case kKeyEnter:
+    case '\r': {
+      auto parsed = FilterExpr::Parse(state.filter_input);
+      if (!parsed.ok()) {
+        state.message = std::string(parsed.status().message());
+        return kRedraw;
+      }
+      state.editing_filter = false;
+      state.message.clear();
+      state.filter_text = state.filter_input;
+      state.filter = (*parsed)->kind() == FilterExpr::Kind::kTrue ? nullptr : *parsed;
+      if (state.filter == nullptr) state.filter_text.clear();
+      state.cursor = state.top = 0;
+      return kRedraw;
+    }
+    case kKeyBackspace:
+    case 8:
+      if (!state.filter_input.empty()) {
+        // Remove one UTF-8 character.
+        size_t n = state.filter_input.size() - 1;
+        while (n > 0 && (static_cast<unsigned char>(state.filter_input[n]) & 0xC0) == 0x80) --n;
+        state.filter_input.resize(n);
+      }
+      state.message.clear();
+      return kRedraw;
+    case kKeyCtrlU:
+      state.filter_input.clear();
+      state.message.clear();
+      return kRedraw;
+    default:
+      if (key >= 0x20 && key < 0x7F) {
+        state.filter_input.push_back(static_cast<char>(key));
+        state.message.clear();
+        return kRedraw;
+      }
+      return kNothing;
+  }
+}
+
+void MoveSort(ViewState& state, const PageInfo& page, int delta) {
+  const std::vector<Column> cols = VisibleColumns(state, page.multi_node);
+  Column& sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+  auto it = std::find(cols.begin(), cols.end(), sort);
+  int i = it == cols.end() ? 0 : static_cast<int>(it - cols.begin());
+  const int n = static_cast<int>(cols.size());
+  i = ((i + delta) % n + n) % n;
+  sort = cols[static_cast<size_t>(i)];
+  state.reverse = false;
+}
+
+void Move(ViewState& state, const PageInfo& page, long delta) {
+  const long total = static_cast<long>(page.rows_total);
+  long c = static_cast<long>(page.cursor) + delta;
+  c = std::max(0L, std::min(c, total - 1));
+  state.cursor = static_cast<size_t>(std::max(0L, c));
+  state.top = page.top;
+}
+
+}  // namespace
+
+uint32_t HandleKey(ViewState& state, int key, const PageInfo& page) {
+  if (key == kKeyInterrupt) return kQuit;
+  if (key == kKeyResize || key == kKeyCtrlL) return kRedraw;
+  if (state.editing_filter) return HandleFilterKey(state, key);
+
+  if (state.screen != Screen::kTable) {
+    switch (key) {
+      case 'q':
+      case kKeyEscape:
+      case kKeyEnter:
+      case '\r':
+        state.screen = Screen::kTable;
+        return kRedraw;
+      case '?':
+        state.screen = state.screen == Screen::kHelp ? Screen::kTable : Screen::kHelp;
+        return kRedraw;
+      case ' ':
+        state.paused = !state.paused;
+        return kRedraw | (state.paused ? 0u : static_cast<uint32_t>(kRefetch));
+      case 'b':
+        state.bits = !state.bits;
+        return kRedraw;
+      case 'n':
+        state.names = !state.names;
+        return kRedraw;
+      default:
+        return kNothing;
+    }
+  }
+
+  const long page_rows = static_cast<long>(std::max<size_t>(1, page.page_rows));
+  switch (key) {
+    case 'q':
+      return kQuit;
+    case kKeyUp:
+    case 'k':
+      Move(state, page, -1);
+      return kRedraw;
+    case kKeyDown:
+    case 'j':
+      Move(state, page, 1);
+      return kRedraw;
+    case kKeyPageUp:
+    case 'u':
+      Move(state, page, -page_rows);
+      state.top = static_cast<size_t>(std::max(0L, static_cast<long>(page.top) - page_rows));
+      return kRedraw;
+    case kKeyPageDown:
+    case 'd':
+      Move(state, page, page_rows);
+      state.top = page.top + static_cast<size_t>(page_rows);
+      return kRedraw;
+    case kKeyHome:
+    case 'g':
+      state.cursor = state.top = 0;
+      return kRedraw;
+    case kKeyEnd:
+    case 'G':
+      state.cursor = page.rows_total == 0 ? 0 : page.rows_total - 1;
+      state.top = state.cursor;
+      return kRedraw;
+    case kKeyLeft:
+    case 'h':
+      state.hscroll = std::max(0, state.hscroll - 8);
+      return kRedraw;
+    case kKeyRight:
+    case 'l':
+      state.hscroll = std::min(400, state.hscroll + 8);
+      return kRedraw;
+    case kKeyTab:
+      state.view = state.view == TableView::kFlows ? TableView::kProcesses : TableView::kFlows;
+      state.cursor = state.top = 0;
+      return kRedraw;
+    case '?':
+      state.screen = Screen::kHelp;
+      return kRedraw;
+    case kKeyEnter:
+    case '\r':
+      if (state.view == TableView::kFlows) {
+        if (page.cursor_flow == nullptr) return kNothing;
+        state.screen = Screen::kDetail;
+        state.detail_key = page.cursor_flow->Key();
+        state.detail_last = page.cursor_flow;
+        return kRedraw;
+      }
+      if (page.rows_total == 0) return kNothing;
+      // A process row opens the flows view filtered to that process.
+      state.view = TableView::kFlows;
+      state.filter_text = page.cursor_pid != 0
+                              ? absl::StrCat("pid ", page.cursor_pid)
+                              : (page.cursor_process.empty()
+                                     ? ""
+                                     : absl::StrCat("process \"", page.cursor_process, "\""));
+      {
+        auto parsed = FilterExpr::Parse(state.filter_text);
+        state.filter = parsed.ok() && (*parsed)->kind() != FilterExpr::Kind::kTrue ? *parsed
+                                                                                   : nullptr;
+        if (state.filter == nullptr) state.filter_text.clear();
+      }
+      state.cursor = state.top = 0;
+      return kRedraw;
+    case ' ':
+      state.paused = !state.paused;
+      return kRedraw | (state.paused ? 0u : static_cast<uint32_t>(kRefetch));
+    case '/':
+      state.editing_filter = true;
+      state.filter_input = state.filter_text;
+      state.message.clear();
+      return kRedraw;
+    case '<':
+    case ',':
+      MoveSort(state, page, -1);
+      return kRedraw;
+    case '>':
+    case '.':
+      MoveSort(state, page, 1);
+      return kRedraw;
+    case 'r':
+      state.reverse = !state.reverse;
+      return kRedraw;
+    case 'b':
+      state.bits = !state.bits;
+      return kRedraw;
+    case 'a':
+      state.active_only = !state.active_only;
+      state.cursor = state.top = 0;
+      return kRedraw;
+    case 's':
+      state.show_src = !state.show_src;
+      return kRedraw;
+    case 'n':
+      state.names = !state.names;
+      return kRedraw;
+    case 'T':
+      state.protocols.tcp = !state.protocols.tcp;
+      return kRedraw;
+    case 'U':
+      state.protocols.udp = !state.protocols.udp;
+      return kRedraw;
+    case 'D':
+      state.protocols.dccp = !state.protocols.dccp;
+      return kRedraw;
+    case 'I':
+      state.protocols.icmp = !state.protocols.icmp;
+      return kRedraw;
+    case 'S':
+      state.protocols.sctp = !state.protocols.sctp;
+      return kRedraw;
+    case kKeyEscape:
+      if (!state.message.empty()) {
+        state.message.clear();
+        return kRedraw;
+      }
+      return kNothing;
+    default:
+      return kNothing;
+  }
+}
+
+}  // namespace flowtop::tui

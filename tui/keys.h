@@ -1,0 +1,50 @@
+// Key handling: a key changes the ViewState and returns what the main loop
+// must do next (redraw, take a new snapshot, quit). Handlers never draw and
+// never touch curses, so every key can be tested as a pure function.
+#ifndef FLOWTOP_TUI_KEYS_H_
+#define FLOWTOP_TUI_KEYS_H_
+
+#include <cstdint>
+
+#include "tui/view.h"
+#include "tui/view_state.h"
+
+namespace flowtop::tui {
+
+// Keys that are not plain characters; the curses module maps its KEY_*
+// codes to these. Printable ASCII keys are their own code.
+enum Key : int {
+  kKeyNone = -1,
+  kKeyTab = '\t',
+  kKeyEnter = '\n',
+  kKeyEscape = 27,
+  kKeyBackspace = 127,
+  kKeyUp = 0x1000,
+  kKeyDown,
+  kKeyLeft,
+  kKeyRight,
+  kKeyPageUp,
+  kKeyPageDown,
+  kKeyHome,
+  kKeyEnd,
+  kKeyResize,
+  kKeyCtrlU,
+  kKeyCtrlL,
+  kKeyInterrupt,  // Ctrl-C: quits from any screen
+};
+
+// Flags returned by HandleKey.
+enum KeyAction : uint32_t {
+  kNothing = 0,
+  kRedraw = 1u << 0,   // the frame changed: render again
+  kRefetch = 1u << 1,  // take a new snapshot first (e.g. after unpausing)
+  kQuit = 1u << 2,
+};
+
+// Applies `key` to `state`, given what the last frame showed (`page`).
+// Returns a KeyAction bit set. Unknown keys return kNothing.
+uint32_t HandleKey(ViewState& state, int key, const PageInfo& page);
+
+}  // namespace flowtop::tui
+
+#endif  // FLOWTOP_TUI_KEYS_H_

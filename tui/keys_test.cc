@@ -1,0 +1,131 @@
+#include "tui/keys.h"
+
+#include <string>
+#include <vector>
+
+#include "collector/fake_clock.h"
+#include "gtest/gtest.h"
+#include "tui/test_flows.h"
+
+namespace flowtop::tui {
+namespace {
+
+class KeysTest : public ::testing::Test {
+ protected:
+  KeysTest() {
+    const int s = model_.AddSource("local");
+    std::vector<v1::FlowEvent> ev;
+    for (uint32_t i = 1; i <= 20; ++i) {
+      v1::Flow f = testing::TcpFlow(i, "10.0.0.1", 1000 + i, "10.0.0.2", 80);
+      testing::SetTraffic(f, i * 100, 0, i, 0);
+      testing::SetProcess(f, i % 2 ? "odd" : "even", i % 2 ? 1 : 2);
+      ev.push_back(testing::Event(v1::NEW, f, 1));
+    }
+    model_.SinkFor(s).Publish(absl::MakeSpan(ev));
+  }
+  // Presses keys, rendering between them as the main loop does.
+  uint32_t Press(const std::vector<int>& keys) {
+    uint32_t all = 0;
+    for (int k : keys) {
+      RenderResult r = Render(model_.TakeSnapshot(), state_, 100, 10);  // 6 rows
+      state_.cursor = r.page.cursor;
+      state_.top = r.page.top;
+      all |= HandleKey(state_, k, r.page);
+    }
+    return all;
+  }
+  std::string Screen() { return Render(model_.TakeSnapshot(), state_, 100, 10).frame.Text(); }
+
+  collector::FakeClock clock_;
+  Model model_{clock_};
+  ViewState state_;
+};
+
+TEST_F(KeysTest, QuitOnlyFromTheTable) {
+  EXPECT_EQ(Press({'?'}), kRedraw);
+  EXPECT_EQ(state_.screen, Screen::kHelp);
+  EXPECT_EQ(Press({'q'}), kRedraw);  // leaves help
+  EXPECT_EQ(state_.screen, Screen::kTable);
+  EXPECT_EQ(Press({'q'}), kQuit);
+}
+
+TEST_F(KeysTest, CursorMovesAndPages) {
+  Press({'j', 'j', kKeyDown});
+  EXPECT_EQ(state_.cursor, 3u);
+  Press({'k'});
+  EXPECT_EQ(state_.cursor, 2u);
+  Press({'d'});
+  EXPECT_EQ(state_.cursor, 8u);
+  Press({'G'});
+  RenderResult r = Render(model_.TakeSnapshot(), state_, 100, 10);
+  EXPECT_EQ(r.page.cursor, 19u);
+  EXPECT_EQ(r.page.top, 14u);
+  Press({'u', 'g'});
+  EXPECT_EQ(state_.cursor, 0u);
+  Press({kKeyUp});  // cannot go above the first row
+  EXPECT_EQ(state_.cursor, 0u);
+}
+
+TEST_F(KeysTest, SortKeysAndReverse) {
+  EXPECT_EQ(state_.flow_sort, Column::kRate);
+  Press({'<'});
+  EXPECT_EQ(state_.flow_sort, Column::kBytes);
+  Press({'>', '>'});
+  EXPECT_EQ(state_.flow_sort, Column::kProcess);  // wraps around
+  Press({'<', 'r'});
+  EXPECT_TRUE(state_.reverse);
+  EXPECT_NE(Screen().find("RATE^"), std::string::npos) << Screen();
+}
+
+TEST_F(KeysTest, FilterPromptAppliesOrReportsErrors) {
+  Press({'/'});
+  EXPECT_TRUE(state_.editing_filter);
+  for (char c : std::string("dport x")) Press({c});
+  Press({kKeyEnter});
+  EXPECT_TRUE(state_.editing_filter);
+  EXPECT_EQ(state_.message, "at column 7: expected a port number after 'dport', got 'x'");
+  Press({kKeyBackspace});
+  for (char c : std::string("80 and sport 1005")) Press({c});
+  Press({kKeyEnter});
+  EXPECT_FALSE(state_.editing_filter);
+  EXPECT_EQ(state_.filter_text, "dport 80 and sport 1005");
+  EXPECT_EQ(Render(model_.TakeSnapshot(), state_, 100, 10).page.rows_total, 1u);
+  // 'q' typed at the prompt is text, not quit.
+  Press({'/'});
+  EXPECT_EQ(Press({'q'}), kRedraw);
+  Press({kKeyEscape});
+  EXPECT_FALSE(state_.editing_filter);
+  EXPECT_EQ(state_.filter_text, "dport 80 and sport 1005");  // Esc keeps the old filter
+  Press({'/', kKeyCtrlU, kKeyEnter});  // empty clears
+  EXPECT_EQ(state_.filter, nullptr);
+}
+
+TEST_F(KeysTest, TogglesAndPause) {
+  Press({'b', 'a', 's', 'n', 'U', 'T', 'I', 'D', 'S'});
+  EXPECT_TRUE(state_.bits);
+  EXPECT_TRUE(state_.active_only);
+  EXPECT_TRUE(state_.show_src);
+  EXPECT_FALSE(state_.names);
+  EXPECT_TRUE(state_.protocols.udp);
+  EXPECT_FALSE(state_.protocols.tcp);
+  EXPECT_TRUE(state_.protocols.icmp && state_.protocols.dccp && state_.protocols.sctp);
+  EXPECT_EQ(Press({' '}), kRedraw);
+  EXPECT_TRUE(state_.paused);
+  EXPECT_EQ(Press({' '}), kRedraw | kRefetch);
+}
+
+TEST_F(KeysTest, EnterOpensDetailAndProcessDrillDown) {
+  Press({'j', kKeyEnter});
+  EXPECT_EQ(state_.screen, Screen::kDetail);
+  ASSERT_NE(state_.detail_last, nullptr);
+  EXPECT_EQ(state_.detail_last->flow.conntrack_id(), 19u);  // 2nd by rate
+  Press({kKeyEscape, kKeyTab});
+  EXPECT_EQ(state_.view, TableView::kProcesses);
+  Press({kKeyEnter});  // first process by bytes: "even" (pid 2)
+  EXPECT_EQ(state_.view, TableView::kFlows);
+  EXPECT_EQ(state_.filter_text, "pid 2");
+  EXPECT_EQ(Render(model_.TakeSnapshot(), state_, 100, 10).page.rows_total, 10u);
+}
+
+}  // namespace
+}  // namespace flowtop::tui

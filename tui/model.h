@@ -1,0 +1,158 @@
+// Model: the TUI's current view of the flows of one or several nodes.
+//
+// Sources (an in-process collector Pipeline, one RemoteSource per flowtopd
+// endpoint, a ReplaySource) publish FlowEvents into the model through a
+// per-source EventSink; the UI thread takes a Snapshot whenever it wants to
+// draw. Rows are immutable and shared (copy on write), so a snapshot is a
+// copy of pointers taken under the lock in O(flows) pointer copies, and all
+// sorting, filtering and drawing happens on the snapshot with the lock free:
+// ingest never waits for the screen.
+//
+// Flows are keyed by (source, conntrack id), so flows of several nodes never
+// collide even when the nodes share a name.
+#ifndef FLOWTOP_TUI_MODEL_H_
+#define FLOWTOP_TUI_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "collector/clock.h"
+#include "collector/event_source.h"
+#include "flowtop/v1/flowtop.pb.h"
+#include "tui/flow_hot.h"
+
+namespace flowtop::tui {
+
+// One flow as the view sees it. Immutable once published in the model.
+struct FlowRow {
+  FlowHot hot;                // ComputeHot(flow), kept in step; first: one cache line
+  uint32_t source = 0;        // index of the source it came from
+  std::string node;           // node label shown in the node column
+  v1::Flow flow;
+  int64_t counters_time_nanos = 0;  // when the counters were last set
+  uint64_t Key() const { return (uint64_t{source} << 32) | flow.conntrack_id(); }
+};
+
+// An owned copy of a row, for views that outlive a snapshot (the detail
+// view, the row under the cursor).
+using RowPtr = std::shared_ptr<const FlowRow>;
+
+// Rows replaced or removed while a snapshot may still read them. Each
+// snapshot holds the bin that was current when it was taken; every bin holds
+// the next one, so a snapshot keeps alive exactly the rows retired after it
+// was taken, and they are freed when the last snapshot that saw them goes.
+struct RetireBin {
+  std::vector<std::unique_ptr<const FlowRow>> rows;
+  std::shared_ptr<RetireBin> next;
+};
+
+// The state of one source (endpoint) for the status line.
+struct SourceState {
+  std::string label;
+  bool connected = true;
+  bool synced = false;        // its initial snapshot has ended
+  bool ended = false;         // the source stopped (e.g. end of a recording)
+  std::string error;          // why it is disconnected or ended, if known
+  uint64_t lost_events = 0;   // summed from LOST events
+  uint64_t events = 0;
+};
+
+// What the view draws: every flow plus the state of every source.
+struct Snapshot {
+  absl::Time now;
+  std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
+  std::shared_ptr<const RetireBin> keepalive;
+  std::vector<SourceState> sources;
+  uint64_t version = 0;       // Model::version() when taken
+
+  uint64_t LostEvents() const;
+  int Disconnected() const;
+};
+
+class Model {
+ public:
+  explicit Model(const collector::Clock& clock);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Registers a source and returns its index. `label` is the node column
+  // text (e.g. "r1:7070" or "local"). Call before its events arrive.
+  int AddSource(std::string label);
+
+  // Returns the sink for source `index`; it lives as long as the model.
+  collector::EventSink& SinkFor(int index);
+
+  // Applies events of source `index` (what SinkFor(index).Publish does).
+  void Apply(int index, absl::Span<v1::FlowEvent> events);
+
+  // Marks a source connected or disconnected (with the reason). A source
+  // that reconnects re-sends its snapshot: flows it had before and does not
+  // announce again by SNAPSHOT_END are dropped then.
+  void SetConnected(int index, bool connected, std::string error = "");
+
+  // Marks a source as finished (end of a recording, fatal error).
+  void SetEnded(int index, std::string error = "");
+
+  // Returns a snapshot of all flows and sources, stamped with the clock.
+  Snapshot TakeSnapshot() const;
+
+  // Returns a counter that grows whenever the model changes.
+  uint64_t version() const;
+
+  // Waits until version() differs from `seen` or `timeout` passes. Returns
+  // the current version.
+  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;
+
+  // Waits until every source has finished its initial snapshot (or ended),
+  // or `timeout` passes. Returns true when all are synced.
+  bool WaitForSync(absl::Duration timeout) const;
+
+  // Waits until every source has ended or `timeout` passes. Returns true
+  // when all have ended.
+  bool WaitForAllEnded(absl::Duration timeout) const;
+
+  // Returns true when every source has ended.
+  bool AllEnded() const;
+
+  size_t size() const;
+
+ private:
+  class Sink;
+  struct SourceData {
+    SourceState state;
+    uint32_t generation = 0;  // bumped on reconnect
+  };
+
+  void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remove(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const collector::Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Sink>> sinks_ ABSL_GUARDED_BY(mu_);
+  std::vector<SourceData> sources_ ABSL_GUARDED_BY(mu_);
+  // Retires a row no longer in the table: freed at once when no snapshot
+  // can see it, else kept in the current bin.
+  void Retire(std::unique_ptr<const FlowRow> row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Dense rows plus key -> index; `view_` mirrors rows_ as raw pointers so a
+  // snapshot is one memcpy-like vector copy (no reference counting).
+  std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
+  std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace flowtop::tui
+
+#endif  // FLOWTOP_TUI_MODEL_H_

@@ -1,0 +1,250 @@
+#include "tui/options.h"
+
+#include <getopt.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tui/table.h"
+
+namespace flowtop::tui {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: flowtop [options]\n"
+    "       flowtop record [options]      (see flowtop record --help)\n"
+    "       flowtop replay [options] FILE (see flowtop replay --help)\n"
+    "A top-like view of the flows the kernel's connection tracking knows:\n"
+    "locally (the default, needs CAP_NET_ADMIN), from flowtopd endpoints\n"
+    "(--connect) or from a recording (--replay).\n"
+    "\n"
+    "What to show (additive: naming a protocol shows only those named;\n"
+    "default IPv4 and IPv6, TCP):\n"
+    "  -4, --ipv4            IPv4 flows\n"
+    "  -6, --ipv6            IPv6 flows\n"
+    "  -T, --tcp             TCP flows\n"
+    "  -U, --udp             UDP and UDP-lite flows\n"
+    "  -D, --dccp            DCCP flows\n"
+    "  -I, --icmp            ICMP and ICMPv6 flows\n"
+    "  -S, --sctp            SCTP flows\n"
+    "  -s, --show-src        also show the source of each flow\n"
+    "  -b, --bits            sizes and rates in bits, not bytes\n"
+    "  -n, --no-dns          numeric addresses, no reverse DNS\n"
+    "  -G, --no-geoip        no geo-location column or lookups\n"
+    "  -t, --interval SEC    refresh interval in seconds (default 1)\n"
+    "      --filter EXPR     start with this filter, e.g. 'dport 443 and country != DE'\n"
+    "      --sort COLUMN     sort by process, pid, proto, state, age, address, port,\n"
+    "                        geo, bytes, rate (default), node; --reverse flips it\n"
+    "\n"
+    "Where flows come from:\n"
+    "      --connect HOST:PORT  watch a flowtopd (repeatable, or a comma list;\n"
+    "                        several endpoints add a NODE column)\n"
+    "      --tls, --tls-ca FILE, --tls-cert FILE, --tls-key FILE,\n"
+    "      --tls-server-name NAME, --token-file FILE\n"
+    "                        TLS and bearer token, as for flowtopd\n"
+    "      --replay FILE     show a recording made by 'flowtop record'\n"
+    "\n"
+    "Without a terminal:\n"
+    "      --batch           print text frames (like top -b)\n"
+    "      --json            print one JSON object per flow per interval\n"
+    "      --count N         stop after N snapshots\n"
+    "      --width N         --batch line width (default: unlimited)\n"
+    "\n"
+    "  -u, --update          update the GeoIP databases and exit\n"
+    "  -v, --version         print the version and exit\n"
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Keys: q quit, ? help, TAB flows/processes, < > sort column, r reverse,\n"
+    "/ filter, Enter details, space pause, b a s n, T U D I S protocols.\n";
+
+enum LongOnly {
+  kConnect = 1000,
+  kTls,
+  kTlsCa,
+  kTlsCert,
+  kTlsKey,
+  kTlsServerName,
+  kTokenFile,
+  kReplay,
+  kBatch,
+  kJson,
+  kCount,
+  kWidth,
+  kFilter,
+  kSort,
+  kReverse,
+};
+
+absl::Status Bad(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+absl::StatusOr<Column> ParseSort(absl::string_view name) {
+  const std::string n = absl::AsciiStrToLower(name);
+  static constexpr std::pair<const char*, Column> kNames[] = {
+      {"process", Column::kProcess}, {"pid", Column::kPid},     {"proto", Column::kProto},
+      {"protocol", Column::kProto},  {"state", Column::kState}, {"age", Column::kAge},
+      {"address", Column::kAddress}, {"dst", Column::kAddress}, {"port", Column::kPort},
+      {"geo", Column::kGeo},         {"country", Column::kGeo}, {"bytes", Column::kBytes},
+      {"rate", Column::kRate},       {"node", Column::kNode},   {"flows", Column::kFlows}};
+  for (const auto& [key, column] : kNames) {
+    if (n == key) return column;
+  }
+  return Bad(absl::StrCat("--sort: unknown column '", name,
+                          "' (process, pid, proto, state, age, address, port, geo, "
+                          "bytes, rate, node)"));
+}
+
+}  // namespace
+
+const char* Usage() { return kUsage; }
+
+absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+  static const option kLong[] = {
+      {"ipv4", no_argument, nullptr, '4'},
+      {"ipv6", no_argument, nullptr, '6'},
+      {"tcp", no_argument, nullptr, 'T'},
+      {"udp", no_argument, nullptr, 'U'},
+      {"dccp", no_argument, nullptr, 'D'},
+      {"icmp", no_argument, nullptr, 'I'},
+      {"sctp", no_argument, nullptr, 'S'},
+      {"no-dns", no_argument, nullptr, 'n'},
+      {"no-geoip", no_argument, nullptr, 'G'},
+      {"show-src", no_argument, nullptr, 's'},
+      {"bits", no_argument, nullptr, 'b'},
+      {"update", no_argument, nullptr, 'u'},
+      {"interval", required_argument, nullptr, 't'},
+      {"version", no_argument, nullptr, 'v'},
+      {"help", no_argument, nullptr, 'h'},
+      {"connect", required_argument, nullptr, kConnect},
+      {"tls", no_argument, nullptr, kTls},
+      {"tls-ca", required_argument, nullptr, kTlsCa},
+      {"tls-cert", required_argument, nullptr, kTlsCert},
+      {"tls-key", required_argument, nullptr, kTlsKey},
+      {"tls-server-name", required_argument, nullptr, kTlsServerName},
+      {"token-file", required_argument, nullptr, kTokenFile},
+      {"replay", required_argument, nullptr, kReplay},
+      {"batch", no_argument, nullptr, kBatch},
+      {"json", no_argument, nullptr, kJson},
+      {"count", required_argument, nullptr, kCount},
+      {"width", required_argument, nullptr, kWidth},
+      {"filter", required_argument, nullptr, kFilter},
+      {"sort", required_argument, nullptr, kSort},
+      {"reverse", no_argument, nullptr, kReverse},
+      {nullptr, 0, nullptr, 0},
+  };
+  Options o;
+  ProtocolSet protocols{false, false, false, false, false};
+  bool any_protocol = false;
+  FamilySet families{false, false};
+  bool any_family = false;
+  optind = 0;  // reset getopt (tests call this more than once)
+  opterr = 0;  // we print our own messages
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":46TUDISnGsbut:vh", kLong, nullptr)) != -1) {
+    const std::string arg = optarg != nullptr ? optarg : "";
+    switch (opt) {
+      case '4': families.ipv4 = any_family = true; break;
+      case '6': families.ipv6 = any_family = true; break;
+      case 'T': protocols.tcp = any_protocol = true; break;
+      case 'U': protocols.udp = any_protocol = true; break;
+      case 'D': protocols.dccp = any_protocol = true; break;
+      case 'I': protocols.icmp = any_protocol = true; break;
+      case 'S': protocols.sctp = any_protocol = true; break;
+      case 'n':
+        o.no_dns = true;
+        o.view.names = false;
+        break;
+      case 'G':
+        o.no_geoip = true;
+        o.view.geo = false;
+        break;
+      case 's': o.view.show_src = true; break;
+      case 'b': o.view.bits = true; break;
+      case 'u': o.action = Options::Action::kUpdateGeoIp; break;
+      case 'v': o.action = Options::Action::kVersion; break;
+      case 'h': o.action = Options::Action::kHelp; break;
+      case 't': {
+        double seconds;
+        if (!absl::SimpleAtod(arg, &seconds) || !(seconds >= 0.1) || seconds > 3600) {
+          return Bad(absl::StrCat("--interval: '", arg,
+                                  "' is not a number of seconds between 0.1 and 3600"));
+        }
+        o.interval = absl::Seconds(seconds);
+        break;
+      }
+      case kConnect:
+        for (absl::string_view ep : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
+          ep = absl::StripAsciiWhitespace(ep);
+          const size_t colon = ep.rfind(':');
+          uint32_t port;
+          if (colon == absl::string_view::npos || colon == 0 ||
+              !absl::SimpleAtoi(ep.substr(colon + 1), &port) || port == 0 || port > 65535) {
+            return Bad(absl::StrCat("--connect: '", ep, "' needs HOST:PORT"));
+          }
+          o.connect.emplace_back(ep);
+        }
+        if (o.connect.empty()) return Bad("--connect: needs HOST:PORT");
+        break;
+      case kTls: o.tls.tls = true; break;
+      case kTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
+      case kTlsCert: o.tls.cert_file = arg; break;
+      case kTlsKey: o.tls.key_file = arg; break;
+      case kTlsServerName: o.tls.server_name = arg; break;
+      case kTokenFile: o.tls.token_file = arg; break;
+      case kReplay: o.replay_file = arg; break;
+      case kBatch: o.output = OutputMode::kBatch; break;
+      case kJson: o.output = OutputMode::kJson; break;
+      case kCount:
+        if (!absl::SimpleAtoi(arg, &o.count) || o.count == 0) {
+          return Bad(absl::StrCat("--count: '", arg, "' is not a positive number"));
+        }
+        break;
+      case kWidth:
+        if (!absl::SimpleAtoi(arg, &o.width) || o.width < 40) {
+          return Bad(absl::StrCat("--width: '", arg, "' is not a width of 40 or more"));
+        }
+        break;
+      case kFilter: {
+        auto f = FilterExpr::Parse(arg);
+        if (!f.ok()) return Bad(absl::StrCat("--filter: ", f.status().message()));
+        o.view.filter_text = arg;
+        o.view.filter = (*f)->kind() == FilterExpr::Kind::kTrue ? nullptr : *f;
+        break;
+      }
+      case kSort: {
+        auto c = ParseSort(arg);
+        if (!c.ok()) return c.status();
+        if (*c == Column::kFlows) o.view.process_sort = *c;
+        else o.view.flow_sort = *c;
+        break;
+      }
+      case kReverse: o.view.reverse = true; break;
+      case ':':
+        return Bad(absl::StrCat("option '", argv[optind - 1], "' needs a value"));
+      default: {
+        const std::string name = optopt != 0 ? absl::StrCat("-", std::string(1, static_cast<char>(optopt)))
+                                             : std::string(argv[optind - 1]);
+        return Bad(absl::StrCat("unknown option '", name, "'"));
+      }
+    }
+  }
+  if (optind < argc) {
+    return Bad(absl::StrCat("unexpected argument '", argv[optind], "'"));
+  }
+  if (any_protocol) o.view.protocols = protocols;
+  if (any_family) o.view.families = families;
+  if (!o.connect.empty() && !o.replay_file.empty()) {
+    return Bad("--connect and --replay exclude each other: choose one source");
+  }
+  if (o.view.flow_sort == Column::kNode && o.connect.size() < 2) {
+    o.view.flow_sort = Column::kRate;  // no node column to sort by
+  }
+  if (!o.view.geo && o.view.flow_sort == Column::kGeo) o.view.flow_sort = Column::kRate;
+  return o;
+}
+
+}  // namespace flowtop::tui

@@ -1,0 +1,397 @@
+#include "tui/table.h"
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "tui/format.h"
+
+namespace flowtop::tui {
+
+std::vector<Column> VisibleColumns(const ViewState& state, bool multi_node) {
+  std::vector<Column> cols;
+  if (state.view == TableView::kProcesses) {
+    return {Column::kProcess, Column::kPid,    Column::kFlows, Column::kTxBytes,
+            Column::kRxBytes, Column::kTxRate, Column::kRxRate};
+  }
+  if (multi_node) cols.push_back(Column::kNode);
+  for (Column c : {Column::kProcess, Column::kPid, Column::kProto, Column::kState,
+                   Column::kAge, Column::kAddress, Column::kPort}) {
+    cols.push_back(c);
+  }
+  if (state.geo) cols.push_back(Column::kGeo);
+  cols.push_back(Column::kBytes);
+  cols.push_back(Column::kRate);
+  return cols;
+}
+
+const char* ColumnTitle(Column column) {
+  switch (column) {
+    case Column::kNode: return "NODE";
+    case Column::kProcess: return "PROCESS";
+    case Column::kPid: return "PID";
+    case Column::kProto: return "PROTO";
+    case Column::kState: return "STATE";
+    case Column::kAge: return "AGE";
+    case Column::kAddress: return "ADDRESS";
+    case Column::kPort: return "PORT";
+    case Column::kGeo: return "GEO";
+    case Column::kBytes: return "BYTES";
+    case Column::kRate: return "RATE";
+    case Column::kFlows: return "FLOWS";
+    case Column::kTxBytes: return "TX";
+    case Column::kRxBytes: return "RX";
+    case Column::kTxRate: return "TX/s";
+    case Column::kRxRate: return "RX/s";
+  }
+  return "?";
+}
+
+namespace {
+
+bool ProtocolShown(uint32_t protocol, const ProtocolSet& p) {
+  switch (protocol) {
+    case v1::TCP: return p.tcp;
+    case v1::UDP:
+    case v1::UDPLITE: return p.udp;
+    case v1::DCCP: return p.dccp;
+    case v1::ICMP:
+    case v1::ICMPV6: return p.icmp;
+    case v1::SCTP: return p.sctp;
+    default: return p.All();
+  }
+}
+
+bool FamilyShown(uint32_t family, const FamilySet& f) {
+  switch (family) {
+    case v1::IPV4: return f.ipv4;
+    case v1::IPV6: return f.ipv6;
+    default: return f.ipv4 && f.ipv6;
+  }
+}
+
+uint64_t TotalBytes(const v1::Flow& f) {
+  return f.original_counters().bytes() + f.reply_counters().bytes();
+}
+
+double TotalRate(const v1::Flow& f) {
+  return f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second();
+}
+
+int64_t StartNanos(const v1::Flow& f) {
+  return f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
+}
+
+// -1, 0, 1 like strcmp.
+template <typename T>
+int Cmp(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+int CompareProcess(const v1::Flow& a, const v1::Flow& b) {
+  const v1::Process* pa = FlowProcess(a);
+  const v1::Process* pb = FlowProcess(b);
+  // Flows without a process sort after those with one.
+  if ((pa == nullptr) != (pb == nullptr)) return pa == nullptr ? 1 : -1;
+  if (pa == nullptr) return 0;
+  if (int c = Cmp(pa->name(), pb->name())) return c;
+  return Cmp(pa->pid(), pb->pid());
+}
+
+// Compares in the column's natural order (already descending for numbers).
+int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
+  const v1::Flow& a = ra.flow;
+  const v1::Flow& b = rb.flow;
+  switch (column) {
+    case Column::kNode: return Cmp(ra.node, rb.node);
+    case Column::kProcess: return CompareProcess(a, b);
+    case Column::kPid: {
+      const v1::Process* pa = FlowProcess(a);
+      const v1::Process* pb = FlowProcess(b);
+      return Cmp(pa ? pa->pid() : UINT32_MAX, pb ? pb->pid() : UINT32_MAX);
+    }
+    case Column::kProto: return Cmp(ProtocolName(a), ProtocolName(b));
+    case Column::kState: return Cmp(StateName(a), StateName(b));
+    case Column::kAge: return Cmp(StartNanos(a), StartNanos(b));  // oldest first
+    case Column::kAddress: {
+      const std::string& x = a.original().dst_ip();
+      const std::string& y = b.original().dst_ip();
+      if (int c = Cmp(x.size(), y.size())) return c;
+      return Cmp(x, y);
+    }
+    case Column::kPort:
+      return Cmp(a.original().dst_port(), b.original().dst_port());
+    case Column::kGeo: {
+      const v1::Geo& x = a.enrichment().dst().geo();
+      const v1::Geo& y = b.enrichment().dst().geo();
+      if ((x.country_code().empty()) != (y.country_code().empty())) {
+        return x.country_code().empty() ? 1 : -1;
+      }
+      if (int c = Cmp(x.country_code(), y.country_code())) return c;
+      return Cmp(x.city(), y.city());
+    }
+    case Column::kBytes:
+    case Column::kFlows:
+    case Column::kTxBytes:
+    case Column::kRxBytes:
+      return Cmp(TotalBytes(b), TotalBytes(a));
+    case Column::kRate:
+    case Column::kTxRate:
+    case Column::kRxRate: {
+      if (int c = Cmp(TotalRate(b), TotalRate(a))) return c;
+      return Cmp(TotalBytes(b), TotalBytes(a));
+    }
+  }
+  return 0;
+}
+
+void AddTotals(const FlowHot& h, Totals& t) {
+  ++t.flows;
+  t.original_bytes += h.original_bytes;
+  t.reply_bytes += h.reply_bytes;
+  t.original_rate += h.original_rate;
+  t.reply_rate += h.reply_rate;
+}
+
+// Orders [first, first + count) of `items` by `before` touching as little
+// as possible of the rest; shrinks `items` to that window.
+template <typename T, typename Less>
+void Window(std::vector<T>& items, size_t first, size_t count, Less before) {
+  if (first >= items.size()) {
+    items.clear();
+    return;
+  }
+  const size_t end = std::min(items.size(), first + count);
+  if (first > 0) {
+    std::nth_element(items.begin(), items.begin() + first, items.end(), before);
+  }
+  std::partial_sort(items.begin() + first, items.begin() + end, items.end(), before);
+  items.erase(items.begin() + end, items.end());
+  items.erase(items.begin(), items.begin() + first);
+}
+
+}  // namespace
+
+const v1::Process* FlowProcess(const v1::Flow& flow, bool* outbound) {
+  const v1::Enrichment& e = flow.enrichment();
+  if (e.src().has_process() && (e.src().process().pid() != 0 ||
+                                !e.src().process().name().empty())) {
+    if (outbound) *outbound = true;
+    return &e.src().process();
+  }
+  if (e.dst().has_process() && (e.dst().process().pid() != 0 ||
+                                !e.dst().process().name().empty())) {
+    if (outbound) *outbound = false;
+    return &e.dst().process();
+  }
+  if (outbound) *outbound = true;
+  return nullptr;
+}
+
+bool Passes(const FlowRow& row, const ViewState& state) {
+  const FlowHot& h = row.hot;
+  if (!ProtocolShown(h.protocol, state.protocols) || !FamilyShown(h.family, state.families)) {
+    return false;
+  }
+  if (state.active_only && !h.active) return false;
+  if (state.filter && !state.filter->Matches(row.flow, h, row.node)) return false;
+  return true;
+}
+
+bool FlowBefore(const FlowRow& a, const FlowRow& b, Column column, bool reverse) {
+  int c = CompareNatural(a, b, column);
+  if (c == 0) c = Cmp(a.Key(), b.Key());
+  return reverse ? c > 0 : c < 0;
+}
+
+namespace {
+
+// A row with its sort key precomputed, so ordering 100,000 rows compares
+// packed integers instead of chasing pointers into protos. When `exact` is
+// false for either side and the keys tie, the full comparison decides.
+struct SortItem {
+  uint64_t k[3];
+  uint64_t tie;  // FlowRow::Key()
+  bool exact;
+  const FlowRow* row;
+};
+
+// Big-endian first 8 bytes of `s`, so integer order is byte order.
+uint64_t Prefix(absl::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0);
+  }
+  return v;
+}
+
+uint64_t Desc(uint64_t v) { return ~v; }
+
+// Order-preserving bits of a non-negative double (rates).
+uint64_t DoubleKey(double d) {
+  if (!(d > 0)) return 0;
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof(bits));
+  return bits;
+}
+
+void TextKey(absl::string_view s, SortItem& item, size_t slot) {
+  item.k[slot] = Prefix(s);
+  item.k[slot + 1] = s.size();
+  if (s.size() > 8) item.exact = false;
+}
+
+SortItem MakeItem(const FlowRow* ptr, Column column) {
+  const FlowRow& row = *ptr;
+  const v1::Flow& f = row.flow;
+  SortItem item{{0, 0, 0}, row.Key(), true, ptr};
+  switch (column) {
+    case Column::kNode: TextKey(row.node, item, 0); break;
+    case Column::kProcess: {
+      const v1::Process* p = FlowProcess(f);
+      if (p == nullptr) {
+        item.k[0] = UINT64_MAX;
+        item.k[1] = UINT64_MAX;
+        item.k[2] = UINT64_MAX;
+      } else {
+        TextKey(p->name(), item, 0);
+        item.k[2] = p->pid();
+      }
+      break;
+    }
+    case Column::kPid:
+      item.k[0] = row.hot.has_process ? row.hot.pid : UINT32_MAX;
+      break;
+    case Column::kProto: TextKey(ProtocolName(f), item, 0); break;
+    case Column::kState: TextKey(StateName(f), item, 0); break;
+    case Column::kAge:
+      item.k[0] = static_cast<uint64_t>(row.hot.start_nanos) ^ (uint64_t{1} << 63);
+      break;
+    case Column::kAddress: {
+      const std::string& ip = f.original().dst_ip();
+      item.k[0] = ip.size();
+      item.k[1] = Prefix(ip);
+      item.k[2] = ip.size() > 8 ? Prefix(absl::string_view(ip).substr(8)) : 0;
+      if (ip.size() > 16) item.exact = false;
+      break;
+    }
+    case Column::kPort: item.k[0] = row.hot.dst_port; break;
+    case Column::kGeo: {
+      const v1::Geo& g = f.enrichment().dst().geo();
+      item.k[0] = g.country_code().empty() ? UINT64_MAX : Prefix(g.country_code());
+      if (g.country_code().size() > 8) item.exact = false;
+      TextKey(g.city(), item, 1);
+      break;
+    }
+    case Column::kBytes:
+    case Column::kFlows:
+    case Column::kTxBytes:
+    case Column::kRxBytes:
+      item.k[0] = Desc(row.hot.original_bytes + row.hot.reply_bytes);
+      break;
+    case Column::kRate:
+    case Column::kTxRate:
+    case Column::kRxRate:
+      item.k[0] = Desc(DoubleKey(row.hot.original_rate + row.hot.reply_rate));
+      item.k[1] = Desc(row.hot.original_bytes + row.hot.reply_bytes);
+      break;
+  }
+  return item;
+}
+
+}  // namespace
+
+FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
+                          size_t first, size_t count) {
+  FlowSelection out;
+  const Column column = state.flow_sort;
+  const bool reverse = state.reverse;
+  std::vector<SortItem> items;
+  items.reserve(snapshot.flows.size());
+  const size_t n = snapshot.flows.size();
+  for (size_t i = 0; i < n; ++i) {
+    // The pass is bound by memory latency: fetch rows a little ahead.
+    if (i + 8 < n) __builtin_prefetch(snapshot.flows[i + 8]);
+    const FlowRow* row = snapshot.flows[i];
+    if (!Passes(*row, state)) continue;
+    items.push_back(MakeItem(row, column));
+    AddTotals(row->hot, out.totals);
+  }
+  out.total = items.size();
+  Window(items, first, count, [column, reverse](const SortItem& a, const SortItem& b) {
+    int c = 0;
+    for (int i = 0; i < 3 && c == 0; ++i) c = Cmp(a.k[i], b.k[i]);
+    if (c == 0 && !(a.exact && b.exact)) return FlowBefore(*a.row, *b.row, column, reverse);
+    if (c == 0) c = Cmp(a.tie, b.tie);
+    return reverse ? c > 0 : c < 0;
+  });
+  out.rows.reserve(items.size());
+  for (const SortItem& item : items) out.rows.push_back(item.row);
+  return out;
+}
+
+ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& state,
+                                 size_t first, size_t count) {
+  ProcessSelection out;
+  // Keys view the names inside the snapshot's rows: no copies per flow.
+  absl::flat_hash_map<std::pair<absl::string_view, uint32_t>, size_t> index;
+  std::vector<ProcessRow> rows;
+  const size_t n = snapshot.flows.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 8 < n) __builtin_prefetch(snapshot.flows[i + 8]);
+    const FlowRow* row = snapshot.flows[i];
+    if (!Passes(*row, state)) continue;
+    const v1::Flow& f = row->flow;
+    AddTotals(row->hot, out.totals);
+    const bool outbound = row->hot.outbound;
+    const v1::Process* p = row->hot.has_process ? FlowProcess(f) : nullptr;
+    const std::pair<absl::string_view, uint32_t> key(
+        p ? absl::string_view(p->name()) : absl::string_view(), p ? p->pid() : 0);
+    auto [it, inserted] = index.try_emplace(key, rows.size());
+    if (inserted) {
+      rows.emplace_back();
+      rows.back().name = std::string(key.first);
+      rows.back().pid = key.second;
+    }
+    ProcessRow& g = rows[it->second];
+    ++g.flows;
+    const FlowHot& h = row->hot;
+    g.tx_bytes += outbound ? h.original_bytes : h.reply_bytes;
+    g.rx_bytes += outbound ? h.reply_bytes : h.original_bytes;
+    g.tx_rate += outbound ? h.original_rate : h.reply_rate;
+    g.rx_rate += outbound ? h.reply_rate : h.original_rate;
+  }
+  out.total = rows.size();
+  const Column column = state.process_sort;
+  const bool reverse = state.reverse;
+  auto before = [column, reverse](const ProcessRow& a, const ProcessRow& b) {
+    int c = 0;
+    switch (column) {
+      case Column::kPid: c = Cmp(a.pid, b.pid); break;
+      case Column::kFlows: c = Cmp(b.flows, a.flows); break;
+      case Column::kTxBytes: c = Cmp(b.tx_bytes, a.tx_bytes); break;
+      case Column::kRxBytes: c = Cmp(b.rx_bytes, a.rx_bytes); break;
+      case Column::kTxRate: c = Cmp(b.tx_rate, a.tx_rate); break;
+      case Column::kRxRate: c = Cmp(b.rx_rate, a.rx_rate); break;
+      case Column::kRate:
+        c = Cmp(b.tx_rate + b.rx_rate, a.tx_rate + a.rx_rate);
+        break;
+      case Column::kProcess:
+        if (a.name.empty() != b.name.empty()) c = a.name.empty() ? 1 : -1;
+        else c = Cmp(a.name, b.name);
+        break;
+      default:  // kBytes and anything else: total bytes
+        c = Cmp(b.tx_bytes + b.rx_bytes, a.tx_bytes + a.rx_bytes);
+        break;
+    }
+    if (c == 0) c = Cmp(std::tie(a.name, a.pid), std::tie(b.name, b.pid));
+    return reverse ? c > 0 : c < 0;
+  };
+  Window(rows, first, count, before);
+  out.rows = std::move(rows);
+  return out;
+}
+
+}  // namespace flowtop::tui

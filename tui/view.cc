@@ -1,0 +1,632 @@
+#include "tui/view.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "collector/version.h"
+#include "tui/format.h"
+#include "tui/table.h"
+#include "tui/text.h"
+
+namespace flowtop::tui {
+namespace {
+
+struct Col {
+  Column column;
+  int width;
+  Align align;
+};
+
+bool IsFlex(Column c, TableView view) {
+  return view == TableView::kFlows ? c == Column::kAddress : c == Column::kProcess;
+}
+
+int NaturalWidth(Column c) {
+  switch (c) {
+    case Column::kNode: return 12;
+    case Column::kProcess: return 15;
+    case Column::kPid: return 7;
+    case Column::kProto: return 7;
+    case Column::kState: return 11;
+    case Column::kAge: return 6;
+    case Column::kAddress: return 30;
+    case Column::kPort: return 10;
+    case Column::kGeo: return 18;
+    case Column::kBytes: return 7;
+    case Column::kRate: return 10;
+    case Column::kFlows: return 6;
+    case Column::kTxBytes:
+    case Column::kRxBytes: return 7;
+    case Column::kTxRate:
+    case Column::kRxRate: return 10;
+  }
+  return 8;
+}
+
+Align AlignOf(Column c) {
+  switch (c) {
+    case Column::kPid:
+    case Column::kAge:
+    case Column::kBytes:
+    case Column::kRate:
+    case Column::kFlows:
+    case Column::kTxBytes:
+    case Column::kRxBytes:
+    case Column::kTxRate:
+    case Column::kRxRate: return Align::kRight;
+    default: return Align::kLeft;
+  }
+}
+
+// Lays columns out for `width` cells. With fit, narrow screens first shrink
+// the wide columns, then drop the least important ones; without fit (the
+// user scrolled sideways, or --batch) every column keeps its natural width.
+std::vector<Col> Layout(const std::vector<Column>& columns, TableView view, int width,
+                        bool fit) {
+  std::vector<Col> cols;
+  for (Column c : columns) cols.push_back({c, NaturalWidth(c), AlignOf(c)});
+  const auto fixed = [&cols, view]() {
+    int sum = static_cast<int>(cols.size()) - 1;
+    for (const Col& c : cols) sum += IsFlex(c.column, view) ? 0 : c.width;
+    return sum;
+  };
+  const int min_flex = 16;
+  if (fit && width > 0) {
+    for (Col& c : cols) {
+      if (fixed() + min_flex <= width) break;
+      if (c.column == Column::kGeo) c.width = 9;
+      if (c.column == Column::kProcess && view == TableView::kFlows) c.width = 10;
+      if (c.column == Column::kNode) c.width = 8;
+    }
+    for (Column drop : {Column::kGeo, Column::kAge, Column::kPid, Column::kState,
+                        Column::kProto, Column::kNode, Column::kPort, Column::kRxRate,
+                        Column::kTxRate}) {
+      if (fixed() + min_flex <= width) break;
+      cols.erase(std::remove_if(cols.begin(), cols.end(),
+                                [drop](const Col& c) { return c.column == drop; }),
+                 cols.end());
+    }
+  }
+  for (Col& c : cols) {
+    if (!IsFlex(c.column, view)) continue;
+    c.width = width > 0 ? std::max(min_flex, width - fixed()) : NaturalWidth(c.column);
+  }
+  return cols;
+}
+
+std::string JoinCells(const std::vector<Col>& cols, const std::vector<std::string>& cells) {
+  std::string line;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (i > 0) line += ' ';
+    line += Fit(Sanitize(cells[i]), cols[i].width, cols[i].align);
+  }
+  return line;
+}
+
+bool SortedDescending(Column c) {
+  switch (c) {
+    case Column::kAge:
+    case Column::kBytes:
+    case Column::kRate:
+    case Column::kFlows:
+    case Column::kTxBytes:
+    case Column::kRxBytes:
+    case Column::kTxRate:
+    case Column::kRxRate: return true;
+    default: return false;
+  }
+}
+
+std::string HeadLine(const std::vector<Col>& cols, Column sort, bool reverse) {
+  std::vector<std::string> cells;
+  for (const Col& c : cols) {
+    std::string title = ColumnTitle(c.column);
+    // The sort mark: v for largest / last first, ^ for smallest / first.
+    if (c.column == sort) title += (SortedDescending(sort) != reverse) ? "v" : "^";
+    cells.push_back(title);
+  }
+  return JoinCells(cols, cells);
+}
+
+std::string AddressText(const std::string& ip, const v1::Endpoint& end, bool names) {
+  if (names && !end.hostname().empty() && end.hostname() != "-") return end.hostname();
+  return FormatIp(ip);
+}
+
+std::string GeoText(const v1::Geo& geo) {
+  if (geo.country_code().empty()) return "";
+  if (geo.city().empty()) return geo.country_code();
+  return absl::StrCat(geo.country_code(), " ", geo.city());
+}
+
+int64_t StartNanos(const v1::Flow& f) {
+  return f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
+}
+
+std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl::Time now) {
+  const v1::Flow& f = row.flow;
+  switch (c) {
+    case Column::kNode: return row.node;
+    case Column::kProcess: {
+      const v1::Process* p = FlowProcess(f);
+      return p && !p->name().empty() ? p->name() : "-";
+    }
+    case Column::kPid: {
+      const v1::Process* p = FlowProcess(f);
+      return p && p->pid() != 0 ? absl::StrCat(p->pid()) : "-";
+    }
+    case Column::kProto:
+      return absl::StrCat(ProtocolName(f), f.family() == v1::IPV6 ? "6" : "");
+    case Column::kState: {
+      const std::string s = StateName(f);
+      return s.empty() ? "-" : s;
+    }
+    case Column::kAge:
+      return StartNanos(f) == 0 ? "-" : FormatAge(now - absl::FromUnixNanos(StartNanos(f)));
+    case Column::kAddress:
+      return absl::StrCat(IsNat(f) ? "*" : "",
+                          AddressText(f.original().dst_ip(), f.enrichment().dst(), state.names));
+    case Column::kPort: {
+      const std::string port = DestinationPort(f);
+      const std::string& service = f.enrichment().service();
+      return service.empty() ? port : absl::StrCat(port, "/", service);
+    }
+    case Column::kGeo: return GeoText(f.enrichment().dst().geo());
+    case Column::kBytes:
+      return FormatSize(f.original_counters().bytes() + f.reply_counters().bytes(), state.bits);
+    case Column::kRate:
+      return FormatRate(f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second(),
+                        state.bits);
+    default: return "";
+  }
+}
+
+std::string SourceCell(const FlowRow& row, Column c, const ViewState& state) {
+  const v1::Flow& f = row.flow;
+  switch (c) {
+    case Column::kAddress:
+      return absl::StrCat("<- ", AddressText(f.original().src_ip(), f.enrichment().src(),
+                                             state.names));
+    case Column::kPort: return SourcePort(f);
+    case Column::kGeo: return GeoText(f.enrichment().src().geo());
+    default: return "";
+  }
+}
+
+std::string ProcessCell(const ProcessRow& row, Column c, const ViewState& state) {
+  switch (c) {
+    case Column::kProcess: return row.name.empty() ? "(unknown)" : row.name;
+    case Column::kPid: return row.pid == 0 ? "-" : absl::StrCat(row.pid);
+    case Column::kFlows: return absl::StrCat(row.flows);
+    case Column::kTxBytes: return FormatSize(row.tx_bytes, state.bits);
+    case Column::kRxBytes: return FormatSize(row.rx_bytes, state.bits);
+    case Column::kTxRate: return FormatRate(row.tx_rate, state.bits);
+    case Column::kRxRate: return FormatRate(row.rx_rate, state.bits);
+    default: return "";
+  }
+}
+
+std::string ProtocolsText(const ViewState& s) {
+  std::vector<std::string> on;
+  if (s.protocols.tcp) on.push_back("tcp");
+  if (s.protocols.udp) on.push_back("udp");
+  if (s.protocols.dccp) on.push_back("dccp");
+  if (s.protocols.icmp) on.push_back("icmp");
+  if (s.protocols.sctp) on.push_back("sctp");
+  if (on.empty()) on.push_back("none");
+  std::vector<std::string> fam;
+  if (s.families.ipv4) fam.push_back("ipv4");
+  if (s.families.ipv6) fam.push_back("ipv6");
+  if (fam.empty()) fam.push_back("none");
+  return absl::StrCat(absl::StrJoin(on, ","), " ", absl::StrJoin(fam, ","));
+}
+
+Line Plain(std::string text, Style style, int width) {
+  Line line;
+  line.segments.push_back({Fit(text, width), style});
+  return line;
+}
+
+// `processes` is the number of process rows (processes view only).
+std::string TitleText(const Snapshot& snap, const ViewState& state, const std::string& title,
+                      const Totals& totals, size_t processes) {
+  std::string text = absl::StrCat("flowtop ", kVersion, "  ", title);
+  if (state.view == TableView::kProcesses) {
+    absl::StrAppend(&text, "  processes ", processes);
+  }
+  absl::StrAppend(&text, "  flows ", totals.flows, "/", snap.flows.size());
+  absl::StrAppend(&text, "  total ",
+                  FormatSize(totals.original_bytes + totals.reply_bytes, state.bits),
+                  "  orig ", FormatRate(totals.original_rate, state.bits), "  reply ",
+                  FormatRate(totals.reply_rate, state.bits));
+  return text;
+}
+
+std::string InfoText(const ViewState& state) {
+  const Column sort =
+      state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+  std::string text = absl::StrCat(
+      state.view == TableView::kFlows ? "Flows" : "Processes", "  sort ", ColumnTitle(sort),
+      (SortedDescending(sort) != state.reverse) ? " desc" : " asc", "  ",
+      ProtocolsText(state), "  ", state.bits ? "bits" : "bytes");
+  if (state.active_only) text += "  active-only";
+  if (!state.names) text += "  numeric";
+  if (!state.filter_text.empty()) absl::StrAppend(&text, "  filter: ", state.filter_text);
+  return text;
+}
+
+Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
+  Line line;
+  if (state.editing_filter) {
+    line.segments.push_back({absl::StrCat("filter: ", Sanitize(state.filter_input), "_"),
+                             Style::kStatus});
+    if (!state.message.empty()) {
+      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
+    }
+  } else {
+    std::vector<std::string> parts;
+    const int sources = static_cast<int>(snap.sources.size());
+    const int disconnected = snap.Disconnected();
+    if (sources > 1 || disconnected > 0) {
+      parts.push_back(absl::StrCat(sources - disconnected, "/", sources, " connected"));
+    }
+    line.segments.push_back({absl::StrJoin(parts, "  "), Style::kStatus});
+    for (const SourceState& s : snap.sources) {
+      if (s.connected) continue;
+      line.segments.push_back(
+          {absl::StrCat("  ", s.label, s.ended ? " ended" : " disconnected",
+                        s.error.empty() ? "" : absl::StrCat(": ", s.error)),
+           Style::kWarning});
+    }
+    const uint64_t lost = snap.LostEvents();
+    if (lost > 0) {
+      line.segments.push_back({absl::StrCat("  lost ", lost, " events"), Style::kWarning});
+    }
+    if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
+    if (!state.message.empty()) {
+      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
+    }
+    line.segments.push_back({"  ? help  q quit", Style::kStatus});
+    // Drop the leading separator when nothing came before it.
+    if (line.segments[0].text.empty()) {
+      line.segments.erase(line.segments.begin());
+      line.segments[0].text = line.segments[0].text.substr(2);
+    }
+  }
+  // Fit the whole line into the width.
+  int used = 0;
+  Line out;
+  for (Segment& s : line.segments) {
+    const std::string text = Sanitize(s.text);
+    const int w = DisplayWidth(text);
+    if (used + w > width) {
+      out.segments.push_back({Fit(text, width - used), s.style});
+      used = width;
+      break;
+    }
+    out.segments.push_back({text, s.style});
+    used += w;
+  }
+  if (used < width) out.segments.push_back({std::string(width - used, ' '), Style::kStatus});
+  return out;
+}
+
+void Clamp(PageInfo& page, size_t cursor, size_t top) {
+  const size_t total = page.rows_total;
+  const size_t rows = std::max<size_t>(1, page.page_rows);
+  page.cursor = total == 0 ? 0 : std::min(cursor, total - 1);
+  page.top = std::min(top, total > rows ? total - rows : 0);
+  if (page.cursor < page.top) page.top = page.cursor;
+  if (page.cursor >= page.top + rows) page.top = page.cursor - rows + 1;
+}
+
+std::string Tuple(const v1::Tuple& t, const v1::Flow& f) {
+  if (f.protocol() == v1::ICMP || f.protocol() == v1::ICMPV6) {
+    return absl::StrCat(FormatIp(t.src_ip()), " -> ", FormatIp(t.dst_ip()), "  type ",
+                        t.icmp_type(), " code ", t.icmp_code(), " id ", t.icmp_id());
+  }
+  const bool v6 = t.src_ip().size() == 16;
+  const auto ep = [v6](const std::string& ip, uint32_t port) {
+    return v6 ? absl::StrCat("[", FormatIp(ip), "]:", port)
+              : absl::StrCat(FormatIp(ip), ":", port);
+  };
+  return absl::StrCat(ep(t.src_ip(), t.src_port()), " -> ", ep(t.dst_ip(), t.dst_port()));
+}
+
+std::string Time(int64_t nanos) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixNanos(nanos),
+                          absl::UTCTimeZone());
+}
+
+std::string EndpointText(const v1::Endpoint& e) {
+  std::vector<std::string> parts;
+  parts.push_back(e.hostname().empty() ? "name -" : absl::StrCat("name ", e.hostname()));
+  const v1::Geo& g = e.geo();
+  if (!g.country_code().empty()) {
+    std::string geo = absl::StrCat("geo ", g.country_code());
+    if (!g.country().empty()) absl::StrAppend(&geo, " ", g.country());
+    if (!g.city().empty()) absl::StrAppend(&geo, ", ", g.city());
+    if (g.as_number() != 0) absl::StrAppend(&geo, "  AS", g.as_number(), " ", g.as_organization());
+    parts.push_back(geo);
+  }
+  if (e.has_process() && (e.process().pid() != 0 || !e.process().name().empty())) {
+    const v1::Process& p = e.process();
+    std::string proc = absl::StrCat("process ", p.name().empty() ? "?" : p.name(), " (pid ",
+                                    p.pid());
+    if (!p.user().empty()) absl::StrAppend(&proc, ", user ", p.user());
+    else absl::StrAppend(&proc, ", uid ", p.uid());
+    proc += ")";
+    if (!p.exe().empty()) absl::StrAppend(&proc, " ", p.exe());
+    parts.push_back(proc);
+  }
+  return absl::StrJoin(parts, "  ");
+}
+
+std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const ViewState& state,
+                                     absl::Time now) {
+  const v1::Flow& f = row.flow;
+  std::vector<std::string> l;
+  l.push_back(absl::StrCat("Flow ", f.id().empty() ? absl::StrCat(row.node, "/", f.conntrack_id())
+                                                   : f.id(),
+                           "  node ", row.node, closed ? "  [closed]" : ""));
+  std::string proto = absl::StrCat("Protocol     ", ProtocolName(f), " IPv", FamilyName(f));
+  const std::string state_name = StateName(f);
+  if (!state_name.empty()) absl::StrAppend(&proto, "  state ", state_name);
+  absl::StrAppend(&proto, "  timeout ", f.timeout_seconds(), "s  mark ", f.mark(), "  zone ",
+                  f.zone());
+  l.push_back(proto);
+  l.push_back(absl::StrCat("Original     ", Tuple(f.original(), f)));
+  l.push_back(absl::StrCat("Reply        ", Tuple(f.reply(), f), IsNat(f) ? "  (NAT)" : ""));
+  std::vector<std::string> flags;
+  const v1::FlowStatus& st = f.status();
+  if (st.assured()) flags.push_back("assured");
+  if (st.seen_reply()) flags.push_back("seen-reply");
+  if (st.confirmed()) flags.push_back("confirmed");
+  if (st.src_nat()) flags.push_back("src-nat");
+  if (st.dst_nat()) flags.push_back("dst-nat");
+  if (st.expected()) flags.push_back("expected");
+  if (st.dying()) flags.push_back("dying");
+  if (st.offload()) flags.push_back("offload");
+  l.push_back(absl::StrCat("Status       ", flags.empty() ? "-" : absl::StrJoin(flags, " ")));
+  const auto counters = [&state](const v1::Counters& c, const v1::Rate& r) {
+    return absl::StrCat(c.packets(), " packets ", FormatSize(c.bytes(), state.bits), "  ",
+                        FormatRate(r.bytes_per_second(), state.bits));
+  };
+  l.push_back(absl::StrCat("Counters     orig  ", counters(f.original_counters(), f.original_rate())));
+  l.push_back(absl::StrCat("             reply ", counters(f.reply_counters(), f.reply_rate())));
+  if (f.has_start_unix_nanos()) {
+    l.push_back(absl::StrCat("Started      ", Time(f.start_unix_nanos()), "  age ",
+                             FormatAge(now - absl::FromUnixNanos(f.start_unix_nanos()))));
+  }
+  if (f.has_stop_unix_nanos()) l.push_back(absl::StrCat("Stopped      ", Time(f.stop_unix_nanos())));
+  if (f.first_seen_unix_nanos() != 0) {
+    l.push_back(absl::StrCat("First seen   ", Time(f.first_seen_unix_nanos()), "  age ",
+                             FormatAge(now - absl::FromUnixNanos(f.first_seen_unix_nanos()))));
+  }
+  l.push_back(absl::StrCat("Source       ", EndpointText(f.enrichment().src())));
+  l.push_back(absl::StrCat("Destination  ", EndpointText(f.enrichment().dst())));
+  if (!f.enrichment().service().empty()) {
+    l.push_back(absl::StrCat("Service      ", f.enrichment().service()));
+  }
+  return l;
+}
+
+const char* const kHelp[] = {
+    "Keys",
+    "  q           quit (in help or detail: back)",
+    "  up/down j/k move the cursor       u/d PgUp/PgDn  page up/down",
+    "  g/G Home/End first/last row       left/right h/l scroll sideways",
+    "  TAB         flows / processes view",
+    "  < >         sort by the previous / next column    r  reverse the order",
+    "  /           filter, e.g.  dport 443 and country != DE",
+    "              proto udp or proto icmp   src 10.0.0.0/8   process curl",
+    "              not state TIME_WAIT  (Enter applies, Esc cancels, empty clears)",
+    "  Enter       details of the flow under the cursor (processes: its flows)",
+    "  space       pause the display (data keeps flowing)",
+    "  b           bits / bytes          a  active flows only",
+    "  s           source row            n  host names / numeric addresses",
+    "  T U D I S   toggle TCP, UDP(-lite), DCCP, ICMP(v6), SCTP",
+    "  ?           this help",
+    "",
+    "Columns: a '*' before the address marks a translated (NAT) flow; rates",
+    "are both directions per second; AGE is since the kernel (or flowtop)",
+    "first saw the flow.",
+};
+
+}  // namespace
+
+RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width, int height,
+                    const std::string& title) {
+  RenderResult result;
+  Frame& frame = result.frame;
+  frame.width = width;
+  frame.height = height;
+  PageInfo& page = result.page;
+  page.multi_node = snapshot.sources.size() > 1;
+  page.cursor = state.cursor;
+  page.top = state.top;
+  if (width < kMinWidth || height < kMinHeight) {
+    if (width > 0 && height > 0) {
+      frame.lines.push_back(Plain(absl::StrCat("too small ", width, "x", height, ", need ",
+                                               kMinWidth, "x", kMinHeight),
+                                  Style::kWarning, width));
+    }
+    return result;
+  }
+
+  if (state.screen == Screen::kHelp) {
+    frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  help"), Style::kTitle, width));
+    for (const char* line : kHelp) {
+      if (static_cast<int>(frame.lines.size()) >= height - 1) break;
+      frame.lines.push_back(Plain(line, Style::kNormal, width));
+    }
+    while (static_cast<int>(frame.lines.size()) < height - 1) {
+      frame.lines.push_back(Plain("", Style::kNormal, width));
+    }
+    frame.lines.push_back(Plain("press q, Esc or ? to return", Style::kStatus, width));
+    return result;
+  }
+
+  if (state.screen == Screen::kDetail) {
+    const FlowRow* row = nullptr;
+    for (const FlowRow* r : snapshot.flows) {
+      if (r->Key() == state.detail_key) {
+        row = r;
+        break;
+      }
+    }
+    const bool closed = row == nullptr;
+    if (closed) row = state.detail_last.get();
+    frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
+                                Style::kTitle, width));
+    if (row != nullptr) {
+      for (const std::string& l : DetailLines(*row, closed, state, snapshot.now)) {
+        if (static_cast<int>(frame.lines.size()) >= height - 1) break;
+        frame.lines.push_back(Plain(Sanitize(l), Style::kNormal, width));
+      }
+    } else {
+      frame.lines.push_back(Plain("no flow selected", Style::kNormal, width));
+    }
+    while (static_cast<int>(frame.lines.size()) < height - 1) {
+      frame.lines.push_back(Plain("", Style::kNormal, width));
+    }
+    std::string status = StatusLine(snapshot, state, width).Text();
+    while (!status.empty() && status.back() == ' ') status.pop_back();
+    frame.lines.push_back(Plain(absl::StrCat("q/Esc back  ", status), Style::kStatus, width));
+    return result;
+  }
+
+  // Table screens.
+  const int table_lines = height - 4;
+  const int lines_per_row =
+      (state.view == TableView::kFlows && state.show_src) ? 2 : 1;
+  page.page_rows = static_cast<size_t>(std::max(1, table_lines / lines_per_row));
+  const bool fit = state.hscroll == 0;
+  const std::vector<Col> cols =
+      Layout(VisibleColumns(state, page.multi_node), state.view, width, fit);
+  const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+
+  std::vector<Line> rows;
+  Totals totals;
+  size_t shown = 0;
+  if (state.view == TableView::kFlows) {
+    // Count first (for clamping), then select the window.
+    FlowSelection sel = SelectFlows(snapshot, state, state.top, page.page_rows);
+    page.rows_total = sel.total;
+    Clamp(page, state.cursor, state.top);
+    if (page.top != state.top) sel = SelectFlows(snapshot, state, page.top, page.page_rows);
+    totals = sel.totals;
+    shown = sel.total;
+    for (size_t i = 0; i < sel.rows.size(); ++i) {
+      const FlowRow& row = *sel.rows[i];
+      const bool selected = page.top + i == page.cursor;
+      std::vector<std::string> cells;
+      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.now));
+      rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
+                           selected ? Style::kSelected : Style::kNormal, width));
+      if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
+      if (state.show_src) {
+        std::vector<std::string> src;
+        for (const Col& c : cols) src.push_back(SourceCell(row, c.column, state));
+        rows.push_back(Plain(Slice(JoinCells(cols, src), state.hscroll, width), Style::kDim,
+                             width));
+      }
+    }
+  } else {
+    ProcessSelection sel = SelectProcesses(snapshot, state, state.top, page.page_rows);
+    page.rows_total = sel.total;
+    Clamp(page, state.cursor, state.top);
+    if (page.top != state.top) sel = SelectProcesses(snapshot, state, page.top, page.page_rows);
+    totals = sel.totals;
+    shown = sel.total;
+    for (size_t i = 0; i < sel.rows.size(); ++i) {
+      const bool selected = page.top + i == page.cursor;
+      std::vector<std::string> cells;
+      for (const Col& c : cols) cells.push_back(ProcessCell(sel.rows[i], c.column, state));
+      rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
+                           selected ? Style::kSelected : Style::kNormal, width));
+      if (selected) {
+        page.cursor_process = sel.rows[i].name;
+        page.cursor_pid = sel.rows[i].pid;
+      }
+    }
+  }
+
+  frame.lines.push_back(Plain(Sanitize(TitleText(snapshot, state, title, totals, shown)),
+                              Style::kTitle, width));
+  frame.lines.push_back(Plain(Sanitize(InfoText(state)), Style::kNormal, width));
+  frame.lines.push_back(
+      Plain(Slice(HeadLine(cols, sort, state.reverse), state.hscroll, width),
+            Style::kColumnHead, width));
+  for (Line& l : rows) frame.lines.push_back(std::move(l));
+  if (page.rows_total == 0) {
+    frame.lines.push_back(Plain(snapshot.sources.empty() || snapshot.flows.empty()
+                                    ? "  no flows yet"
+                                    : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
+                                Style::kDim, width));
+  }
+  while (static_cast<int>(frame.lines.size()) < height - 1) {
+    frame.lines.push_back(Plain("", Style::kNormal, width));
+  }
+  frame.lines.push_back(StatusLine(snapshot, state, width));
+  return result;
+}
+
+std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
+                        const std::string& title) {
+  const bool multi = snapshot.sources.size() > 1;
+  const std::vector<Col> cols = Layout(VisibleColumns(state, multi), state.view, width, width > 0);
+  const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+  std::vector<std::string> lines;
+  const auto add = [&lines, width](const std::string& text) {
+    std::string t = width > 0 ? Slice(text, 0, width) : text;
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    lines.push_back(t);
+  };
+  std::vector<std::string> rows;
+  Totals totals;
+  size_t shown = 0;
+  if (state.view == TableView::kFlows) {
+    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
+    totals = sel.totals;
+    shown = sel.total;
+    for (const FlowRow* row : sel.rows) {
+      std::vector<std::string> cells;
+      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.now));
+      rows.push_back(JoinCells(cols, cells));
+      if (state.show_src) {
+        std::vector<std::string> src;
+        for (const Col& c : cols) src.push_back(SourceCell(*row, c.column, state));
+        rows.push_back(JoinCells(cols, src));
+      }
+    }
+  } else {
+    ProcessSelection sel = SelectProcesses(snapshot, state, 0, snapshot.flows.size());
+    totals = sel.totals;
+    shown = sel.total;
+    for (const ProcessRow& row : sel.rows) {
+      std::vector<std::string> cells;
+      for (const Col& c : cols) cells.push_back(ProcessCell(row, c.column, state));
+      rows.push_back(JoinCells(cols, cells));
+    }
+  }
+  add(Sanitize(absl::StrCat(TitleText(snapshot, state, title, totals, shown), "  ",
+                            absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", snapshot.now,
+                                             absl::UTCTimeZone()))));
+  add(Sanitize(InfoText(state)));
+  for (const SourceState& s : snapshot.sources) {
+    if (!s.connected) {
+      add(Sanitize(absl::StrCat(s.label, s.ended ? " ended" : " disconnected",
+                                s.error.empty() ? "" : absl::StrCat(": ", s.error))));
+    }
+  }
+  if (snapshot.LostEvents() > 0) add(absl::StrCat("lost ", snapshot.LostEvents(), " events"));
+  add(HeadLine(cols, sort, state.reverse));
+  for (const std::string& r : rows) add(r);
+  return absl::StrJoin(lines, "\n") + "\n";
+}
+
+}  // namespace flowtop::tui

@@ -1,0 +1,54 @@
+// View: Render(snapshot, state, width, height) -> Frame, a pure function.
+//
+// The table (flows or processes), the header with totals, the status line
+// (connections, disconnected endpoints, lost events, paused), the help
+// screen, the detail view of one flow and the filter prompt are all drawn
+// here as text, so every screen can be tested off-screen with fixed input.
+#ifndef FLOWTOP_TUI_VIEW_H_
+#define FLOWTOP_TUI_VIEW_H_
+
+#include <cstdint>
+#include <string>
+
+#include "tui/frame.h"
+#include "tui/model.h"
+#include "tui/view_state.h"
+
+namespace flowtop::tui {
+
+// The smallest screen the table is drawn on; smaller gets a notice.
+inline constexpr int kMinWidth = 40;
+inline constexpr int kMinHeight = 6;
+
+// What the frame showed, for the key handlers (paging, Enter).
+struct PageInfo {
+  size_t rows_total = 0;  // rows in the current table after filtering
+  size_t page_rows = 1;   // table rows that fit on the screen
+  size_t cursor = 0;      // clamped cursor
+  size_t top = 0;         // clamped first row shown
+  bool multi_node = false;
+  RowPtr cursor_flow;     // the flow under the cursor (flows view)
+  std::string cursor_process;  // process under the cursor (processes view)
+  uint32_t cursor_pid = 0;
+};
+
+struct RenderResult {
+  Frame frame;
+  PageInfo page;
+};
+
+// Returns the frame for `state` over `snapshot` on a width x height screen.
+// `title` names the data source ("local", "2 endpoints", "replay: f.ftr").
+// Never fails: tiny screens get a one-line notice.
+RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
+                    int height, const std::string& title = "local");
+
+// Returns the table (all rows passing the filters, sorted) as text lines
+// without cursor, for --batch: a header with totals, the column titles, one
+// line per flow (two with show_src). `width` <= 0 means unlimited.
+std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
+                        const std::string& title);
+
+}  // namespace flowtop::tui
+
+#endif  // FLOWTOP_TUI_VIEW_H_

@@ -1,0 +1,91 @@
+// ViewState: everything the user chose about what the screen shows (view,
+// sort, filter, units, toggles, scroll position), kept apart from the data.
+//
+// Key handlers change a ViewState and return flags; Render reads it. Both
+// are pure, so tests drive them without a terminal.
+#ifndef FLOWTOP_TUI_VIEW_STATE_H_
+#define FLOWTOP_TUI_VIEW_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tui/filter_expr.h"
+#include "tui/model.h"
+
+namespace flowtop::tui {
+
+// Table columns of both views. Which ones show depends on the view.
+enum class Column {
+  kNode,
+  kProcess,
+  kPid,
+  kProto,
+  kState,
+  kAge,
+  kAddress,
+  kPort,
+  kGeo,
+  kBytes,
+  kRate,
+  // Processes view.
+  kFlows,
+  kTxBytes,
+  kRxBytes,
+  kTxRate,
+  kRxRate,
+};
+
+enum class TableView { kFlows, kProcesses };
+enum class Screen { kTable, kHelp, kDetail };
+
+// Protocol classes the T/U/D/I/S keys and -T/-U/-D/-I/-S flags toggle.
+struct ProtocolSet {
+  bool tcp = true;
+  bool udp = false;   // UDP and UDP-lite
+  bool dccp = false;
+  bool icmp = false;  // ICMP and ICMPv6
+  bool sctp = false;
+  // GRE and unnamed protocols are shown when all five classes are on.
+  bool All() const { return tcp && udp && dccp && icmp && sctp; }
+};
+
+struct FamilySet {
+  bool ipv4 = true;
+  bool ipv6 = true;
+};
+
+struct ViewState {
+  TableView view = TableView::kFlows;
+  Screen screen = Screen::kTable;
+  Column flow_sort = Column::kRate;
+  Column process_sort = Column::kBytes;
+  bool reverse = false;    // flip the column's natural order
+
+  bool bits = false;        // -b: sizes and rates in bits
+  bool active_only = false; // a: only flows with traffic in the last interval
+  bool show_src = false;    // -s: a second row with the source end
+  bool names = true;        // n: host names instead of addresses (-n: off)
+  bool geo = true;          // -G: no geo column
+  bool paused = false;      // space: the screen keeps its snapshot
+  bool color = true;        // off with NO_COLOR or a terminal without colours
+  ProtocolSet protocols;
+  FamilySet families;
+
+  std::string filter_text;                   // the active filter
+  std::shared_ptr<const FilterExpr> filter;  // null: no filter
+  bool editing_filter = false;               // the '/' prompt is open
+  std::string filter_input;                  // text typed at the prompt
+  std::string message;                       // one-line note or error
+
+  // Cursor (index into the sorted, filtered rows) and first row shown.
+  size_t cursor = 0;
+  size_t top = 0;
+  int hscroll = 0;                  // columns scrolled to the left
+  uint64_t detail_key = 0;          // FlowRow::Key() of the detail view
+  RowPtr detail_last;               // last copy seen, shown once it closes
+};
+
+}  // namespace flowtop::tui
+
+#endif  // FLOWTOP_TUI_VIEW_STATE_H_
