@@ -1,5 +1,8 @@
 #include "collector/flow_table.h"
 
+#include <cstdint>
+#include <cstring>
+#include <string>
 #include <utility>
 
 namespace flowtop::collector {
@@ -52,6 +55,38 @@ void MergeKernelView(const v1::Flow& update, v1::Flow& stored) {
   }
 }
 
+// Protobuf wire format: merging a message equals parsing the concatenation
+// of both encodings. ENRICH therefore appends `enrichment` as field 25 to the
+// stored bytes instead of parsing and re-serialising the whole flow; the
+// next UPDATE (or Find) sees exactly what MergeFrom would have produced.
+constexpr uint32_t kEnrichmentTag =
+    (v1::Flow::kEnrichmentFieldNumber << 3) | 2;  // length-delimited
+// A flow whose stored bytes grow past this by appended enrichments (many
+// hostname events and no kernel update in between) is compacted.
+constexpr size_t kCompactAbove = 4096;
+
+size_t PutVarint(uint64_t value, uint8_t* out) {
+  size_t n = 0;
+  while (value >= 0x80) {
+    out[n++] = static_cast<uint8_t>(value | 0x80);
+    value >>= 7;
+  }
+  out[n++] = static_cast<uint8_t>(value);
+  return n;
+}
+
+void AppendEnrichment(const v1::Enrichment& enrichment, std::string& stored) {
+  const size_t size = enrichment.ByteSizeLong();
+  uint8_t head[16];
+  size_t head_len = PutVarint(kEnrichmentTag, head);
+  head_len += PutVarint(size, head + head_len);
+  const size_t old_size = stored.size();
+  stored.resize(old_size + head_len + size);
+  uint8_t* out = reinterpret_cast<uint8_t*>(&stored[old_size]);
+  std::memcpy(out, head, head_len);
+  enrichment.SerializeWithCachedSizesToArray(out + head_len);
+}
+
 }  // namespace
 
 bool FlowTable::Apply(const v1::FlowEvent& event) {
@@ -87,9 +122,11 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
     case v1::ENRICH: {
       auto it = flows_.find(id);
       if (it != flows_.end()) {
-        work_.ParseFromString(it->second);
-        work_.mutable_enrichment()->MergeFrom(flow.enrichment());
-        work_.SerializeToString(&it->second);
+        AppendEnrichment(flow.enrichment(), it->second);
+        if (it->second.size() > kCompactAbove) {
+          work_.ParseFromString(it->second);
+          work_.SerializeToString(&it->second);
+        }
       }
       return true;
     }

@@ -2,7 +2,8 @@
 // applying FlowEvents in sequence order.
 //
 // NEW and SNAPSHOT insert (or replace), UPDATE merges the kernel's view,
-// ENRICH merges enrichment, COUNTERS merges counters and rates, DESTROY
+// ENRICH merges enrichment (appended in wire format: no re-serialisation of
+// the flow), COUNTERS merges counters and rates, DESTROY
 // removes. The table is bounded: a NEW beyond `max_flows` is counted as
 // dropped, never allowed to grow memory without limit.
 //

@@ -1,5 +1,8 @@
 #include "collector/flow_table.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace flowtop::collector {
@@ -48,6 +51,65 @@ TEST(FlowTable, UpdateKeepsEnrichmentAndRates) {
   ASSERT_NE(flow, nullptr);
   EXPECT_EQ(flow->enrichment().service(), "https");
   EXPECT_EQ(flow->original_rate().bytes_per_second(), 10);
+}
+
+// ENRICH events merge like Flow::MergeFrom of their enrichment: nested
+// messages merge field by field, later values win, absent fields are kept,
+// and the result survives later kernel updates and many merges.
+TEST(FlowTable, EnrichMergesLikeMergeFrom) {
+  FlowTable table;
+  v1::FlowEvent created = Event(v1::NEW, 3, 1);
+  created.mutable_flow()->mutable_original()->set_src_port(1234);
+  ASSERT_TRUE(table.Apply(created));
+  v1::Flow expected = *table.Find(3);
+
+  std::vector<v1::Enrichment> parts(4);
+  parts[0].set_service("https");
+  parts[0].mutable_src()->mutable_process()->set_pid(42);
+  parts[0].mutable_src()->mutable_process()->set_name("curl");
+  parts[0].mutable_dst()->mutable_geo()->set_country_code("DE");
+  parts[0].mutable_dst()->mutable_process();  // present but empty: "-"
+  parts[1].mutable_dst()->set_hostname("example.org");
+  parts[2].mutable_src()->set_hostname("client.lan");
+  parts[3].set_service("http");  // a later value wins
+  uint64_t seq = 2;
+  for (const v1::Enrichment& part : parts) {
+    v1::FlowEvent enrich = Event(v1::ENRICH, 3, seq++);
+    *enrich.mutable_flow()->mutable_enrichment() = part;
+    ASSERT_TRUE(table.Apply(enrich));
+    expected.mutable_enrichment()->MergeFrom(part);
+    const v1::Flow* stored = table.Find(3);
+    ASSERT_NE(stored, nullptr);
+    EXPECT_EQ(stored->SerializeAsString(), expected.SerializeAsString());
+  }
+  EXPECT_TRUE(table.Find(3)->enrichment().dst().has_process());
+  EXPECT_EQ(table.Find(3)->enrichment().src().process().name(), "curl");
+  EXPECT_EQ(table.Find(3)->enrichment().service(), "http");
+
+  // Many merges (past the compaction threshold) keep the same result.
+  for (int i = 0; i < 200; ++i) {
+    v1::FlowEvent enrich = Event(v1::ENRICH, 3, seq++);
+    enrich.mutable_flow()->mutable_enrichment()->mutable_dst()->set_hostname(
+        "host-" + std::to_string(i) + ".example.org");
+    ASSERT_TRUE(table.Apply(enrich));
+    expected.mutable_enrichment()->MergeFrom(enrich.flow().enrichment());
+  }
+  EXPECT_EQ(table.Find(3)->SerializeAsString(), expected.SerializeAsString());
+
+  // A kernel update keeps the merged enrichment.
+  v1::FlowEvent update = Event(v1::UPDATE, 3, seq++);
+  update.mutable_flow()->set_tcp_state(v1::TCP_ESTABLISHED);
+  ASSERT_TRUE(table.Apply(update));
+  EXPECT_EQ(table.Find(3)->enrichment().SerializeAsString(),
+            expected.enrichment().SerializeAsString());
+  EXPECT_EQ(table.Find(3)->tcp_state(), v1::TCP_ESTABLISHED);
+
+  // ENRICH for an unknown flow adds nothing.
+  v1::FlowEvent stray = Event(v1::ENRICH, 99, seq++);
+  stray.mutable_flow()->mutable_enrichment()->set_service("ssh");
+  ASSERT_TRUE(table.Apply(stray));
+  EXPECT_EQ(table.Find(99), nullptr);
+  EXPECT_EQ(table.size(), 1u);
 }
 
 TEST(FlowTable, UpdateForUnknownFlowInsertsIt) {

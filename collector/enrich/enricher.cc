@@ -14,7 +14,6 @@
 namespace flowtop::collector::enrich {
 namespace {
 
-constexpr size_t kBatch = 256;
 // Bound on remembered live flows; beyond it (DESTROY events lost) the map
 // starts over and results for older flows are dropped as stale.
 constexpr size_t kMaxLive = size_t{1} << 21;
@@ -24,6 +23,12 @@ uint8_t CopyIp(const std::string& ip, char* out) {
   if (ip.size() != 4 && ip.size() != 16) return 0;
   std::memcpy(out, ip.data(), ip.size());
   return static_cast<uint8_t>(ip.size());
+}
+
+// Returns the node name of `out` when it is the collector's Pipeline.
+std::string NodeOf(const EventSink& out) {
+  const auto* pipeline = dynamic_cast<const Pipeline*>(&out);
+  return pipeline == nullptr ? std::string() : pipeline->node();
 }
 
 }  // namespace
@@ -87,6 +92,7 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
 Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
                    std::vector<std::string> hints)
     : out_(out),
+      node_(NodeOf(out)),
       clock_(clock),
       hints_(std::move(hints)),
       self_pid_(static_cast<uint32_t>(getpid())),
@@ -125,6 +131,15 @@ Enricher::~Enricher() {
 }
 
 void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
+  bool relevant = false;
+  for (const v1::FlowEvent& event : events) {
+    const v1::EventType type = event.type();
+    if (type == v1::NEW || type == v1::SNAPSHOT || type == v1::DESTROY) {
+      relevant = true;
+      break;
+    }
+  }
+  if (!relevant) return;
   absl::MutexLock lock(&mu_);
   for (const v1::FlowEvent& event : events) {
     const uint32_t id = event.flow().conntrack_id();
@@ -166,12 +181,6 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
   }
 }
 
-bool Enricher::Current(uint32_t id, uint64_t generation) const {
-  absl::MutexLock lock(&mu_);
-  auto it = live_.find(id);
-  return it != live_.end() && it->second == generation;
-}
-
 void Enricher::Work() {
   // Linux applies a nice value per thread; failure (no permission to
   // lower it) leaves the default, which is harmless.
@@ -180,49 +189,80 @@ void Enricher::Work() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), current + worker_nice_);
   }
   std::vector<Job> jobs;
+  std::vector<Name> names;
   std::vector<v1::FlowEvent> events;
+  std::vector<std::pair<uint32_t, uint64_t>> owners;  // per event: id, generation
   while (true) {
     jobs.clear();
+    names.clear();
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !queue_.empty();
+        return stop_ || !queue_.empty() || !names_.empty();
       };
       mu_.Await(absl::Condition(&ready));
+      // Gather a full round, or whatever arrived within kMaxBatchDelay:
+      // one Publish per round instead of one per source batch.
+      auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&full), kMaxBatchDelay);
       if (stop_) return;
-      while (!queue_.empty() && jobs.size() < kBatch) {
+      while (!queue_.empty() && jobs.size() < kPublishBatch) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      busy_ += jobs.size();
+      names.swap(names_);
+      busy_ += jobs.size() + names.size();
     }
     events.clear();
+    owners.clear();
+    events.reserve(jobs.size() + names.size());
     for (Job& job : jobs) {
-      v1::FlowEvent event;
+      v1::FlowEvent& event = events.emplace_back();
       Enrich(job, &event);
-      events.push_back(std::move(event));
+      owners.emplace_back(job.id, job.generation);
+    }
+    for (const Name& n : names) {
+      v1::FlowEvent& event = events.emplace_back();
+      event.set_type(v1::ENRICH);
+      event.mutable_flow()->set_conntrack_id(n.waiter.id);
+      v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
+      (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
+      owners.emplace_back(n.waiter.id, n.waiter.generation);
     }
     // Drop results whose flow is gone (or whose id now names another flow).
-    uint64_t stale = 0;
+    uint64_t stale = 0, enriched = 0, hostnames = 0;
     {
       absl::MutexLock lock(&mu_);
       size_t kept = 0;
       for (size_t i = 0; i < events.size(); ++i) {
-        auto it = live_.find(jobs[i].id);
-        if (it == live_.end() || it->second != jobs[i].generation) {
+        auto it = live_.find(owners[i].first);
+        if (it == live_.end() || it->second != owners[i].second) {
           ++stale;
           continue;
         }
+        (i < jobs.size() ? enriched : hostnames) += 1;
         if (kept != i) events[kept] = std::move(events[i]);
         ++kept;
       }
       events.resize(kept);
     }
+    if (!node_.empty()) {
+      // What the Pipeline would fill in under its lock.
+      for (v1::FlowEvent& event : events) {
+        event.set_node(node_);
+        v1::Flow& flow = *event.mutable_flow();
+        flow.set_node(node_);
+        flow.set_id(absl::StrCat(node_, "/", flow.conntrack_id()));
+      }
+    }
     if (!events.empty()) out_.Publish(absl::MakeSpan(events));
     absl::MutexLock lock(&mu_);
     stats_.stale += stale;
-    stats_.enriched += events.size();
-    busy_ -= jobs.size();
+    stats_.enriched += enriched;
+    stats_.hostname_events += hostnames;
+    busy_ -= jobs.size() + names.size();
   }
 }
 
@@ -299,27 +339,20 @@ void Enricher::OnName(const std::string& ip, const std::string& name) {
     waiter_count_ -= waiting.size();
   }
   if (name.empty()) return;  // no name: the address stays numeric
-  std::vector<v1::FlowEvent> events;
-  for (const Waiter& w : waiting) {
-    if (!Current(w.id, w.generation)) continue;
-    v1::FlowEvent& event = events.emplace_back();
-    event.set_type(v1::ENRICH);
-    event.mutable_flow()->set_conntrack_id(w.id);
-    v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
-    (w.src ? e->mutable_src() : e->mutable_dst())->set_hostname(name);
-  }
-  if (events.empty()) return;
-  out_.Publish(absl::MakeSpan(events));
+  // A worker publishes the names with its next round (stale ones dropped
+  // there); the queue is bounded by the waiters registered (max_queue).
   absl::MutexLock lock(&mu_);
-  stats_.hostname_events += events.size();
+  for (const Waiter& w : waiting) names_.push_back(Name{w, name});
 }
 
 void Enricher::Drain() {
   absl::MutexLock lock(&mu_);
+  ++draining_;
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return queue_.empty() && busy_ == 0;
+    return queue_.empty() && names_.empty() && busy_ == 0;
   };
   mu_.Await(absl::Condition(&idle));
+  --draining_;
 }
 
 EnricherStats Enricher::stats() const {

@@ -11,6 +11,11 @@
 // only) back into the Pipeline. Reverse-DNS answers that are not cached yet
 // arrive later as further ENRICH events carrying just the hostname.
 //
+// ENRICH events go back in batches so that they cost the collector's event
+// path little: a worker waits until kPublishBatch flows (or names) are
+// waiting, or at most kMaxBatchDelay (50 ms) after the first one arrived,
+// then publishes all results of that round with one Pipeline::Publish.
+//
 // flowtop's own DNS traffic: the resolver sends every query through one
 // long-lived socket per server, so it is one flow; that flow (recognised by
 // its exact tuple, or as a port-53 flow whose source process is flowtop
@@ -40,6 +45,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "collector/clock.h"
 #include "collector/enrich/geoip.h"
@@ -49,6 +55,7 @@
 #include "collector/enrich/services.h"
 #include "collector/enrich/sock_diag.h"
 #include "collector/event_source.h"
+#include "collector/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {
@@ -94,6 +101,13 @@ struct EnricherStats {
 
 class Enricher final : public EventSink {
  public:
+  // Flows (and hostname answers) a worker takes per round; their ENRICH
+  // events are published together.
+  static constexpr size_t kPublishBatch = 512;
+  // Longest a flow waits for its round to start when fewer than
+  // kPublishBatch are waiting (latency added by batching).
+  static constexpr absl::Duration kMaxBatchDelay = absl::Milliseconds(50);
+
   // Builds the real lookups from `options` and starts the workers. Never
   // fails: what is unavailable (no GeoIP database, no sock_diag, no
   // resolver, bad conf lines) is left out and explained in hints().
@@ -105,8 +119,10 @@ class Enricher final : public EventSink {
            std::vector<std::string> hints = {});
   ~Enricher() override;  // stops and joins the workers and the resolver
 
-  // Queues NEW and SNAPSHOT flows, forgets DESTROYed ones; ignores the rest.
-  // Never blocks on lookups: takes one short lock.
+  // Queues NEW and SNAPSHOT flows, forgets DESTROYed ones; ignores the rest
+  // (a batch of only other events, like its own ENRICH events coming back
+  // through the Pipeline, takes no lock). Never blocks on lookups: takes one
+  // short lock.
   void Publish(absl::Span<v1::FlowEvent> events) override;
 
   // One line each: what is off and how to turn it on (shown once by the UI).
@@ -116,7 +132,9 @@ class Enricher final : public EventSink {
   const ReverseResolver* resolver() const { return resolver_.get(); }
   const ProcessAttributor* attributor() const { return attributor_.get(); }
 
-  // Blocks until every queued flow has been handled (tests, benchmarks).
+  // Blocks until every queued flow and every hostname answer received so far
+  // has been handled (published or dropped); workers skip the batching delay
+  // meanwhile (tests, benchmarks).
   void Drain();
 
  private:
@@ -137,14 +155,21 @@ class Enricher final : public EventSink {
     uint64_t generation;
     bool src;  // which end the address is
   };
+  // A reverse-DNS answer for one end of a flow, waiting for a worker.
+  struct Name {
+    Waiter waiter;
+    std::string name;
+  };
 
   void Work();
   void Enrich(const Job& job, v1::FlowEvent* event);
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
-  bool Current(uint32_t id, uint64_t generation) const;
 
   EventSink& out_;
+  // The Pipeline's node name when `out_` is a Pipeline (else empty): workers
+  // stamp node and flow id on their events themselves, outside its lock.
+  const std::string node_;
   const Clock& clock_;
   std::vector<std::string> hints_;
   const uint32_t self_pid_;
@@ -160,7 +185,10 @@ class Enricher final : public EventSink {
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
-  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;  // jobs taken by workers, not done
+  std::vector<Name> names_ ABSL_GUARDED_BY(mu_);  // answers to publish
+  int draining_ ABSL_GUARDED_BY(mu_) = 0;         // Drain calls waiting
+  // Jobs and names taken by workers, not published (or dropped) yet.
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Flows announced and not destroyed: conntrack id -> generation.
   absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(mu_);

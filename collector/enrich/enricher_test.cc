@@ -143,6 +143,9 @@ TEST_F(EnricherTest, NewFlowGetsProcessGeoAndServiceInOneEnrichEvent) {
   ASSERT_EQ(enrich.size(), 1u);
   EXPECT_EQ(enrich[0].flow().conntrack_id(), 1u);
   EXPECT_FALSE(enrich[0].flow().has_original());  // enrichment only
+  EXPECT_EQ(enrich[0].node(), "local");            // stamped like any event
+  EXPECT_EQ(enrich[0].flow().node(), "local");
+  EXPECT_EQ(enrich[0].flow().id(), "local/1");
   pipeline_.WithTable([&](const FlowTable& table) {
     const v1::Flow* flow = table.Find(1);
     ASSERT_NE(flow, nullptr);
@@ -211,6 +214,60 @@ TEST_F(EnricherTest, ResultsForADestroyedFlowAreDropped) {
   std::vector<v1::FlowEvent> enrich = recorded_.OfType(v1::ENRICH);
   ASSERT_EQ(enrich.size(), 1u);
   EXPECT_EQ(enrich[0].flow().enrichment().dst().geo().country_code(), "GB");
+}
+
+// Counts the Publish calls that carry ENRICH events, and those events.
+class EnrichBatchCounter final : public EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    size_t enrich = 0;
+    for (const auto& e : events) enrich += e.type() == v1::ENRICH;
+    if (enrich == 0) return;
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    events_ += enrich;
+  }
+  size_t calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  size_t events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  size_t calls_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t events_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST_F(EnricherTest, BurstComesBackInFewPublishes) {
+  EnrichBatchCounter counter;
+  pipeline_.AddSink(&counter);
+  EnricherParts parts = Parts();
+  parts.workers = 1;
+  auto enricher = std::make_unique<Enricher>(std::move(parts), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  constexpr uint32_t kFlows = 2000;
+  std::vector<v1::FlowEvent> burst;
+  for (uint32_t id = 1; id <= kFlows; ++id) {
+    burst.push_back(NewFlow(id, V4(10, 0, id >> 8, id & 255), 1000, V4(8, 8, 8, 8), 443));
+  }
+  pipeline_.Publish(absl::MakeSpan(burst));
+  enricher->Drain();
+  // Every flow enriched, in rounds of kPublishBatch flows: one Publish each.
+  EXPECT_EQ(enricher->stats().enriched, kFlows);
+  EXPECT_EQ(counter.events(), kFlows);
+  EXPECT_EQ(counter.calls(), (kFlows + Enricher::kPublishBatch - 1) / Enricher::kPublishBatch);
+  pipeline_.WithTable([&](const FlowTable& table) {
+    for (uint32_t id = 1; id <= kFlows; ++id) {
+      const v1::Flow* flow = table.Find(id);
+      ASSERT_NE(flow, nullptr);
+      EXPECT_EQ(flow->enrichment().service(), "https");
+      EXPECT_EQ(flow->enrichment().dst().geo().country_code(), "US");
+    }
+  });
 }
 
 TEST_F(EnricherTest, OwnDnsQueryFlowIsMarked) {
