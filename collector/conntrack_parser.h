@@ -4,11 +4,12 @@
 //
 // It is a pure function over a byte buffer: the kernel source feeds it what
 // the socket returns, tests and benchmarks feed it recorded bytes, the fuzzer
-// feeds it anything. Every attribute's type and length is validated with
-// libmnl, one validate callback per nested group filling a table indexed by
-// attribute type; attribute types newer than our headers are skipped. Byte
-// order is converted once, here. Malformed input yields an error status with
-// a one-line reason, never a crash and never a half-trusted event.
+// feeds it anything. Every attribute's type and length is validated while
+// libmnl's iterator walks each nested group, against a per-group rule table
+// indexed by attribute type, filling a table of attributes by type;
+// attribute types newer than our headers are skipped. Byte order is
+// converted once, here. Malformed input yields an error status with a
+// one-line reason, never a crash and never a half-trusted event.
 //
 // Event type: the kernel sets NLM_F_CREATE|NLM_F_EXCL on events for new
 // flows (NEW), sends other IPCTNL_MSG_CT_NEW events as updates (UPDATE),
@@ -26,8 +27,10 @@
 namespace flowtop::collector {
 
 // Parses the ctnetlink message at data[0, len) (exactly one nlmsghdr whose
-// nlmsg_len must not exceed len) into `event`, which is cleared first so the
-// caller can reuse one object and its allocations for every message.
+// nlmsg_len must not exceed len) into `event`. Every field of `event` is
+// written, from the message or back to its default, so the result equals a
+// parse into a fresh object while a reused one keeps its sub-messages and
+// string capacity (the fast path: reuse one event for every message).
 // Returns OK and a filled event, or:
 //  - INVALID_ARGUMENT: truncated header, nlmsg_len out of range, an attribute
 //    of the wrong length, a nested group that overruns its parent, missing

@@ -284,6 +284,13 @@ bool FlowMatcher::Matches(const v1::Flow& flow) const {
   return Passes(&flow, nullptr);
 }
 
+bool FlowMatcher::Matches(const v1::Flow& flow, v1::EventType type) const {
+  if (AllowsAll()) return true;
+  v1::FlowEvent typed;
+  typed.set_type(type);
+  return Passes(&flow, &typed);
+}
+
 bool FlowMatcher::Matches(const v1::FlowEvent& event) const {
   if (AllowsAll() || !event.has_flow()) return true;
   return Passes(&event.flow(), &event);

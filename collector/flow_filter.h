@@ -56,6 +56,9 @@ class FlowMatcher {
   bool Matches(const v1::Flow& flow) const;
   // Returns whether the event passes; events without a flow always do.
   bool Matches(const v1::FlowEvent& event) const;
+  // Returns whether a flow passes as if it came in an event of this type
+  // (for a flow merged from several events, e.g. NEW then ENRICH).
+  bool Matches(const v1::Flow& flow, v1::EventType type) const;
 
   // Returns true when no filter was given (everything passes).
   bool AllowsAll() const { return allow_.empty() && deny_.empty(); }

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/enrich/enricher.h"
 #include "collector/version.h"
 #include "service/client_options.h"
 #include "service/privileges.h"
@@ -74,6 +75,52 @@ std::string NeedsRestart(const DaemonConfig& a, const DaemonConfig& b) {
 
 }  // namespace
 
+// The pipeline's enrichment sink, whose Enricher can be replaced while events
+// flow (SIGHUP re-reads GeoIP databases and service names).
+class EnrichSlot final : public collector::EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    absl::ReaderMutexLock lock(&mu_);
+    if (enricher_ != nullptr) enricher_->Publish(events);
+  }
+  // Installs `next`; the previous one is stopped after the swap (its
+  // workers may still publish into the pipeline meanwhile).
+  void Replace(std::unique_ptr<collector::enrich::Enricher> next) {
+    {
+      absl::MutexLock lock(&mu_);
+      enricher_.swap(next);
+    }
+    next.reset();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::unique_ptr<collector::enrich::Enricher> enricher_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+// Returns an Enricher for the configuration, its hints printed on stderr.
+std::unique_ptr<collector::enrich::Enricher> MakeEnricher(
+    const DaemonConfig& config, collector::EventSink& pipeline,
+    const collector::Clock& clock) {
+  collector::enrich::EnricherOptions options;
+  options.no_dns = config.enrich.no_dns;
+  options.no_geoip = config.enrich.no_geoip;
+  options.no_process = config.enrich.no_process;
+  options.geoip.files = config.enrich.geoip_files;
+  if (!config.enrich.geoip_dirs.empty()) {
+    options.geoip.dirs = config.enrich.geoip_dirs;
+  }
+  auto enricher = collector::enrich::Enricher::Create(options, pipeline, clock);
+  for (const std::string& hint : enricher->hints()) {
+    std::fprintf(stderr, "flowtopd: enrichment: %s\n", hint.c_str());
+  }
+  return enricher;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
   if (config.token_file.empty()) return std::string();
   absl::StatusOr<std::string> token = ReadTokenFile(config.token_file);
@@ -100,6 +147,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
                                  .max_flows = config.collector.max_flows,
                                  .keep_source_seq = source.keep_source_seq},
       clock);
+  d->clock_ = &clock;
+  if (!config.enrich.off && source.enrich) {
+    d->enrich_ = std::make_unique<EnrichSlot>();
+    d->enrich_->Replace(MakeEnricher(config, *d->pipeline_, clock));
+    d->pipeline_->AddSink(d->enrich_.get());
+  }
+  // Last: the ring takes the events (move mode).
   d->pipeline_->AddSink(d->ring_.get());
   ServiceOptions service_options;
   service_options.max_streams = config.max_streams;
@@ -151,6 +205,9 @@ absl::Status Daemon::Reload(const DaemonConfig& config) {
         "keeping the old token");
   }
   service_->SetToken(*token);
+  if (enrich_ != nullptr) {
+    enrich_->Replace(MakeEnricher(config, *pipeline_, *clock_));
+  }
   return absl::OkStatus();
 }
 
@@ -173,6 +230,7 @@ Daemon::~Daemon() {
   Stop().IgnoreError();
   server_.reset();
   service_.reset();
+  enrich_.reset();  // joins its workers while the pipeline still exists
 }
 
 int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {

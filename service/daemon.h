@@ -35,6 +35,9 @@ struct SourceBundle {
   const SourceStatus* status = nullptr;
   std::shared_ptr<void> keep_alive;  // anything else the source needs
   std::string name = "kernel";       // GetStatus' `source`
+  // Enrich the source's flows (processes, names, GeoIP) unless --no-enrich;
+  // a recording already carries its enrichment.
+  bool enrich = true;
   // Keep the sequence numbers and times the source sets (replay).
   bool keep_source_seq = false;
 };
@@ -48,6 +51,8 @@ using SourceFactory =
 // Reads --token-file. Returns "" without one, or the error naming the file.
 absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config);
 
+class EnrichSlot;
+
 class Daemon {
  public:
   // Starts the pipeline, ring, service and server, then the source on its
@@ -60,8 +65,9 @@ class Daemon {
   int port() const { return port_; }
   FlowTopService& service() { return *service_; }
 
-  // Applies what can change while running (the token). Returns the token
-  // file's error and keeps the old token then.
+  // Applies what can change while running: the token, and the enrichment
+  // (GeoIP databases, service names, resolver) which is rebuilt. Returns the
+  // token file's error and keeps the old token then.
   absl::Status Reload(const DaemonConfig& config);
 
   // Ends every stream (UNAVAILABLE), stops the source (which restores what
@@ -77,8 +83,11 @@ class Daemon {
   Daemon() = default;
 
   std::unique_ptr<collector::Pipeline> pipeline_;
+  // After pipeline_: destroyed first, its workers publish into the pipeline.
+  std::unique_ptr<EnrichSlot> enrich_;
   std::unique_ptr<EventRing> ring_;
   std::unique_ptr<FlowTopService> service_;
+  const collector::Clock* clock_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   SourceBundle source_;
   std::thread source_thread_;

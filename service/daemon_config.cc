@@ -122,6 +122,44 @@ const std::vector<Option>& Options() {
          c->collector.rcvbuf = n;
          return absl::OkStatus();
        }},
+      {"no-dns", 'n', false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-dns", v, "is not true/false");
+         c->enrich.no_dns = *b;
+         return absl::OkStatus();
+       }},
+      {"no-geoip", 'G', false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-geoip", v, "is not true/false");
+         c->enrich.no_geoip = *b;
+         return absl::OkStatus();
+       }},
+      {"no-process", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-process", v, "is not true/false");
+         c->enrich.no_process = *b;
+         return absl::OkStatus();
+       }},
+      {"no-enrich", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-enrich", v, "is not true/false");
+         c->enrich.off = *b;
+         return absl::OkStatus();
+       }},
+      {"geoip-db", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) {
+         c->enrich.geoip_files.push_back(v);
+         return absl::OkStatus();
+       }},
+      {"geoip-dir", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) {
+         c->enrich.geoip_dirs.push_back(v);
+         return absl::OkStatus();
+       }},
       {"tls-cert", 0, true, false, Text(&ServerOptions::tls_cert_file)},
       {"tls-key", 0, true, false, Text(&ServerOptions::tls_key_file)},
       {"tls-client-ca", 0, true, false,
@@ -222,10 +260,19 @@ std::string Usage() {
       "  --replay-speed S        1 = as recorded (default), 4, max\n"
       "  --replay-loop           start over at the end (default: keep the "
       "final table)\n"
+      "Enrichment (off the event path):\n"
+      "  -n, --no-dns            no reverse DNS\n"
+      "  -G, --no-geoip          no GeoIP\n"
+      "  --no-process            no process attribution\n"
+      "  --no-enrich             none of the three (nor service names)\n"
+      "  --geoip-db FILE         a GeoIP .mmdb database (repeatable)\n"
+      "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"
+      "                          /usr/share/GeoIP, /var/lib/GeoIP, "
+      "~/.local/share/flowtop)\n"
       "  -v, --version           print the version and exit\n"
       "  -h, --help              print this help and exit\n"
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "
-      "file.\n");
+      "file, the token and the GeoIP databases.\n");
 }
 
 absl::Status ApplyConfigText(const std::string& name, const std::string& text,

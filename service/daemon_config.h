@@ -31,6 +31,17 @@ struct CollectorFlags {
   int rcvbuf = 64 << 20;  // netlink socket receive buffer, bytes
 };
 
+// Enrichment (process, reverse DNS, GeoIP, service names), off the event
+// path; see collector/enrich/enricher.h.
+struct EnrichFlags {
+  bool no_dns = false;       // -n, --no-dns
+  bool no_geoip = false;     // -G, --no-geoip
+  bool no_process = false;   // --no-process
+  bool off = false;          // --no-enrich: none of it
+  std::vector<std::string> geoip_files;  // --geoip-db FILE (repeatable)
+  std::vector<std::string> geoip_dirs;   // --geoip-dir DIR (repeatable)
+};
+
 struct DaemonConfig {
   ServerOptions server;
   std::string node_name;  // default: the host name
@@ -47,6 +58,7 @@ struct DaemonConfig {
   std::string replay_file;
   double replay_speed = 1.0;  // 0: as fast as possible
   bool replay_loop = false;
+  EnrichFlags enrich;
   bool help = false;
   bool version = false;
 };

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/flow_filter.h"
 #include "collector/flow_sort.h"
+#include "collector/flow_table.h"
 #include "collector/version.h"
 
 namespace flowtop::service {
@@ -160,6 +161,45 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return true;
   }
 
+  // Decides whether the client gets event e, for requests with filters. An
+  // ENRICH or COUNTERS event carries only part of a flow, so the stream
+  // keeps the flows it has seen merged (a FlowTable of its own) and matches
+  // the merged flow. When a flow first matches on such a partial event
+  // (e.g. a process-name filter, met once the process is known), the client
+  // gets the whole flow as an UPDATE instead (*full). A flow the client was
+  // given always gets its DESTROY. Returns whether to send.
+  bool Filter(const v1::FlowEvent& e, v1::FlowEvent* full, bool* use_full) {
+    *use_full = false;
+    if (matcher_.AllowsAll() || !e.has_flow()) return true;
+    if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
+    const uint32_t id = e.flow().conntrack_id();
+    if (e.type() == v1::DESTROY) {
+      bool pass = announced_.erase(id) > 0;
+      if (!pass) {
+        const v1::Flow* merged = seen_->Find(id);
+        pass = merged != nullptr ? matcher_.Matches(*merged, v1::DESTROY)
+                                 : matcher_.Matches(e);
+      }
+      seen_->Apply(e);
+      return pass;
+    }
+    seen_->Apply(e);
+    const v1::Flow* merged = seen_->Find(id);
+    if (merged == nullptr) return matcher_.Matches(e);
+    if (!matcher_.Matches(*merged, e.type())) return false;
+    const bool first_time = announced_.insert(id).second;
+    if (first_time && (e.type() == v1::ENRICH || e.type() == v1::COUNTERS)) {
+      full->Clear();
+      full->set_type(v1::UPDATE);
+      full->set_seq(e.seq());
+      full->set_time_unix_nanos(e.time_unix_nanos());
+      full->set_node(e.node());
+      *full->mutable_flow() = *merged;
+      *use_full = true;
+    }
+    return true;
+  }
+
   // Adds an event whose bytes the ring already serialised (shared by all
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
@@ -204,6 +244,11 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const collector::FlowMatcher matcher_;
   const uint32_t batch_;
   std::thread thread_;
+  // Filtering state (requests with filters only): flows seen, merged; and
+  // the ids of flows the client was given.
+  std::unique_ptr<collector::FlowTable> seen_;
+  absl::flat_hash_set<uint32_t> announced_;
+  v1::FlowEvent full_;  // scratch for Filter
   std::string pending_;  // serialised events of the next response
   uint32_t pending_events_ = 0;
   grpc::ByteBuffer out_;  // the response being written
@@ -239,6 +284,11 @@ grpc::Status FlowStream::Stream() {
         v1::FlowEvent& e = snapshot.emplace_back();
         e.set_type(v1::SNAPSHOT);
         *e.mutable_flow() = flow;
+        if (!matcher_.AllowsAll()) {
+          if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
+          seen_->Apply(e);
+          announced_.insert(flow.conntrack_id());
+        }
       });
       start = ring.PositionOfSeq(snapshot_seq + 1);
       return 0;
@@ -358,9 +408,10 @@ grpc::Status FlowStream::Stream() {
         done = true;
         return;
       }
-      if (!matcher_.Matches(e)) return;
+      bool use_full = false;
+      if (!Filter(e, &full_, &use_full)) return;
       const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
-      if (!AddWire(e, wire)) {
+      if (!(use_full ? Add(full_) : AddWire(e, wire))) {
         gone = true;
         return;
       }

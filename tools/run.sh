@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 bazel build --curses=no -c opt //tui:flowtop >&2
-if [ -x tools/fetch-geoip.sh ]; then
-  tools/fetch-geoip.sh || echo "run: no GeoIP database; geo columns stay empty" >&2
-fi
+# As root the databases go where every user's flowtop looks (/var/lib/GeoIP);
+# otherwise into the user's data dir.
+geoip_dir=()
+[ "$(id -u)" = 0 ] && geoip_dir=(/var/lib/GeoIP)
+tools/fetch-geoip.sh "${geoip_dir[@]}" >&2 ||
+  echo "run: no GeoIP database; geo columns stay empty (see tools/fetch-geoip.sh)" >&2
 exec "$(bazel info -c opt bazel-bin 2>/dev/null)/tui/flowtop" "$@"

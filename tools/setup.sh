@@ -16,7 +16,7 @@ packages=(
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
-    conntrack tmux socat iputils-ping python3 python3-scapy dnsmasq openssl
+    conntrack tmux socat iputils-ping python3 python3-scapy dnsmasq-base openssl procps
     mmdb-bin libmaxmind-db-writer-perl clang libclang-rt-14-dev
   )
 fi

@@ -1,6 +1,7 @@
 #include "tui/app.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -16,12 +17,15 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
   absl::Time next_fetch = clock.Now() + options.interval;
   PageInfo page;
   bool redraw = true;
+  // The snapshot a refresh replaces is released only after the new frame
+  // is drawn: freeing the rows it kept alive must not delay the screen.
+  Snapshot previous;
   while (!terminal.quit_requested()) {
     if (clock.Now() >= next_fetch) {
       // Paused: the data keeps flowing into the model, the screen keeps
       // its snapshot.
       if (!state.paused) {
-        snapshot = model.TakeSnapshot();
+        previous = std::exchange(snapshot, model.TakeSnapshot());
         redraw = true;
       }
       next_fetch = clock.Now() + options.interval;
@@ -34,6 +38,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
       page = std::move(r.page);
       terminal.Draw(r.frame);
       redraw = false;
+      previous = Snapshot();
     }
     const absl::Duration wait = std::max(absl::ZeroDuration(), next_fetch - clock.Now());
     const int key = terminal.ReadKey(wait);
@@ -41,7 +46,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
     const uint32_t action = HandleKey(state, key, page);
     if (action & kQuit) break;
     if (action & kRefetch) {
-      snapshot = model.TakeSnapshot();
+      previous = std::exchange(snapshot, model.TakeSnapshot());
       next_fetch = clock.Now() + options.interval;
     }
     if (action & (kRedraw | kRefetch)) redraw = true;
@@ -93,7 +98,7 @@ absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& op
     google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
     for (const FlowRow* row : sel.rows) {
       std::string line;
-      v1::Flow flow = row->flow;
+      v1::Flow flow = row->Complete();
       if (flow.node().empty()) flow.set_node(row->node);
       auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
       if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));

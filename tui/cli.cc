@@ -71,12 +71,13 @@ int RunFlowtop(int argc, char** argv, Program& program) {
       args.push_back(nullptr);
       return sub->second(static_cast<int>(args.size()) - 1, args.data());
     }
-    if (std::string(argv[1]) == "record" || std::string(argv[1]) == "replay") {
+    if (!program.file_argument &&
+        (std::string(argv[1]) == "record" || std::string(argv[1]) == "replay")) {
       PrintError(absl::StrCat("'", argv[1], "' is not available in this build"));
       return 1;
     }
   }
-  absl::StatusOr<Options> parsed = ParseOptions(argc, argv);
+  absl::StatusOr<Options> parsed = ParseOptions(argc, argv, program.file_argument);
   if (!parsed.ok()) {
     PrintError(absl::StrCat(parsed.status().message(), "; run 'flowtop --help' for the options"));
     return 2;
@@ -94,12 +95,7 @@ int RunFlowtop(int argc, char** argv, Program& program) {
         PrintError("--update is not available in this build");
         return 1;
       }
-      absl::Status st = program.update_geoip();
-      if (!st.ok()) {
-        PrintError(st.message());
-        return 1;
-      }
-      return 0;
+      return program.update_geoip();
     }
     case Options::Action::kRun:
       break;

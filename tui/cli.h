@@ -23,8 +23,10 @@ using Subcommand = std::function<int(int argc, char** argv)>;
 struct Program {
   SourceFactory* factory = nullptr;
   std::map<std::string, Subcommand> subcommands;
-  // -u/--update: updates the GeoIP databases. Returns the error to print.
-  std::function<absl::Status()> update_geoip;
+  // -u/--update: updates the GeoIP databases; returns the exit code.
+  std::function<int()> update_geoip;
+  // Accept one positional argument as --replay FILE (`flowtop replay FILE`).
+  bool file_argument = false;
 };
 
 // Runs flowtop. Returns the process exit code: 0 success, 1 run-time error

@@ -92,16 +92,18 @@ bool CountryIs(const char code[2], const std::vector<std::string>& codes) {
   });
 }
 
-bool PositiveHolds(const Match& m, const v1::Flow& flow, const FlowHot& h,
-                   absl::string_view node) {
-  const v1::Tuple& t = flow.original();
+bool PositiveHolds(const Match& m, const FlowHot& h,
+                   absl::FunctionRef<const v1::Flow&()> get_flow,
+                   absl::FunctionRef<absl::string_view()> get_node) {
   switch (m.field) {
     case Field::kProtocol: return AnyNumber(m.numbers, h.protocol);
     case Field::kFamily: return AnyNumber(m.numbers, h.family);
-    case Field::kSrcIp: return AnyCidr(m.cidrs, t.src_ip());
-    case Field::kDstIp: return AnyCidr(m.cidrs, t.dst_ip());
-    case Field::kAnyIp:
+    case Field::kSrcIp: return AnyCidr(m.cidrs, get_flow().original().src_ip());
+    case Field::kDstIp: return AnyCidr(m.cidrs, get_flow().original().dst_ip());
+    case Field::kAnyIp: {
+      const v1::Tuple& t = get_flow().original();
       return AnyCidr(m.cidrs, t.src_ip()) || AnyCidr(m.cidrs, t.dst_ip());
+    }
     case Field::kSrcPort: return h.has_ports && AnyNumber(m.numbers, h.src_port);
     case Field::kDstPort: return h.has_ports && AnyNumber(m.numbers, h.dst_port);
     case Field::kAnyPort:
@@ -113,7 +115,8 @@ bool PositiveHolds(const Match& m, const v1::Flow& flow, const FlowHot& h,
              std::find(m.states.begin(), m.states.end(), state) != m.states.end();
     }
     case Field::kProcess: {
-      const v1::Enrichment& e = flow.enrichment();
+      if (!h.has_process) return false;
+      const v1::Enrichment& e = get_flow().enrichment();
       return ProcessIs(e.src().process(), m.strings) ||
              ProcessIs(e.dst().process(), m.strings);
     }
@@ -123,11 +126,12 @@ bool PositiveHolds(const Match& m, const v1::Flow& flow, const FlowHot& h,
     case Field::kCountry:
       return CountryIs(h.src_country, m.strings) || CountryIs(h.dst_country, m.strings);
     case Field::kNode: {
-      const std::string n(node.empty() ? absl::string_view(flow.node()) : node);
+      absl::string_view n = get_node();
+      if (n.empty()) n = get_flow().node();
       return std::find(m.strings.begin(), m.strings.end(), n) != m.strings.end();
     }
     case Field::kHostname: {
-      const v1::Enrichment& e = flow.enrichment();
+      const v1::Enrichment& e = get_flow().enrichment();
       return HostnameHas(e.src().hostname(), m.strings) ||
              HostnameHas(e.dst().hostname(), m.strings);
     }
@@ -530,9 +534,10 @@ class Parser {
 
 }  // namespace
 
-bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
-                absl::string_view node) {
-  return PositiveHolds(match, flow, hot, node) != match.negate;
+bool MatchHolds(const Match& match, const FlowHot& hot,
+                absl::FunctionRef<const v1::Flow&()> flow,
+                absl::FunctionRef<absl::string_view()> node) {
+  return PositiveHolds(match, hot, flow, node) != match.negate;
 }
 
 absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
@@ -550,23 +555,29 @@ absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
 }
 
 bool FilterExpr::Matches(const v1::Flow& flow, absl::string_view node) const {
-  return Matches(flow, ComputeHot(flow), node);
+  return Matches(flow, ComputeHot(flow, TrafficOf(flow)), node);
 }
 
 bool FilterExpr::Matches(const v1::Flow& flow, const FlowHot& hot,
                          absl::string_view node) const {
+  return Matches(hot, [&flow]() -> const v1::Flow& { return flow; },
+                 [node]() { return node; });
+}
+
+bool FilterExpr::Matches(const FlowHot& hot, absl::FunctionRef<const v1::Flow&()> flow,
+                         absl::FunctionRef<absl::string_view()> node) const {
   switch (kind_) {
     case Kind::kTrue: return true;
-    case Kind::kMatch: return MatchHolds(match_, flow, hot, node);
-    case Kind::kNot: return !children_[0]->Matches(flow, hot, node);
+    case Kind::kMatch: return MatchHolds(match_, hot, flow, node);
+    case Kind::kNot: return !children_[0]->Matches(hot, flow, node);
     case Kind::kAnd:
       for (const auto& c : children_) {
-        if (!c->Matches(flow, hot, node)) return false;
+        if (!c->Matches(hot, flow, node)) return false;
       }
       return true;
     case Kind::kOr:
       for (const auto& c : children_) {
-        if (c->Matches(flow, hot, node)) return true;
+        if (c->Matches(hot, flow, node)) return true;
       }
       return false;
   }

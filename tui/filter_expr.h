@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -91,6 +92,10 @@ class FilterExpr {
   // As above, reading the flattened fields from `hot` (ComputeHot(flow))
   // where it can: the fast path used on every frame.
   bool Matches(const v1::Flow& flow, const FlowHot& hot, absl::string_view node) const;
+  // As above, fetching the flow and the node only when a condition needs
+  // more than the hot fields (so most frames never touch the flow).
+  bool Matches(const FlowHot& hot, absl::FunctionRef<const v1::Flow&()> flow,
+               absl::FunctionRef<absl::string_view()> node) const;
 
   // Returns a canonical text of the expression, fully parenthesised
   // (for tests and the status line).
@@ -110,8 +115,9 @@ class FilterExpr {
 };
 
 // Returns whether one Match holds for `flow` (exposed for tests).
-bool MatchHolds(const Match& match, const v1::Flow& flow, const FlowHot& hot,
-                absl::string_view node);
+bool MatchHolds(const Match& match, const FlowHot& hot,
+                absl::FunctionRef<const v1::Flow&()> flow,
+                absl::FunctionRef<absl::string_view()> node);
 
 }  // namespace flowtop::tui
 

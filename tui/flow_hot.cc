@@ -18,16 +18,25 @@ bool HasProcess(const v1::Endpoint& e) {
 
 }  // namespace
 
-FlowHot ComputeHot(const v1::Flow& f) {
+Traffic TrafficOf(const v1::Flow& f) {
+  Traffic t;
+  t.original_counters = f.original_counters();
+  t.reply_counters = f.reply_counters();
+  t.original_rate = f.original_rate();
+  t.reply_rate = f.reply_rate();
+  return t;
+}
+
+FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   FlowHot h;
   h.protocol = static_cast<uint16_t>(f.protocol_number() != 0
                                          ? f.protocol_number()
                                          : static_cast<uint32_t>(f.protocol()));
   h.family = static_cast<uint8_t>(f.family());
   switch (f.state_case()) {
-    case v1::Flow::kTcpState: h.state = f.tcp_state(); break;
-    case v1::Flow::kSctpState: h.state = f.sctp_state(); break;
-    case v1::Flow::kDccpState: h.state = f.dccp_state(); break;
+    case v1::Flow::kTcpState: h.state = static_cast<int16_t>(f.tcp_state()); break;
+    case v1::Flow::kSctpState: h.state = static_cast<int16_t>(f.sctp_state()); break;
+    case v1::Flow::kDccpState: h.state = static_cast<int16_t>(f.dccp_state()); break;
     default: break;
   }
   h.state_case = static_cast<uint8_t>(f.state_case());
@@ -44,15 +53,17 @@ FlowHot ComputeHot(const v1::Flow& f) {
   }
   h.src_port = static_cast<uint16_t>(f.original().src_port());
   h.dst_port = static_cast<uint16_t>(f.original().dst_port());
-  h.original_bytes = f.original_counters().bytes();
-  h.reply_bytes = f.reply_counters().bytes();
-  h.original_rate = static_cast<float>(f.original_rate().bytes_per_second());
-  h.reply_rate = static_cast<float>(f.reply_rate().bytes_per_second());
+  h.original_bytes = t.original_counters.bytes();
+  h.reply_bytes = t.reply_counters.bytes();
+  h.original_rate = static_cast<float>(t.original_rate.bytes_per_second());
+  h.reply_rate = static_cast<float>(t.reply_rate.bytes_per_second());
   h.active = h.original_rate > 0 || h.reply_rate > 0 ||
-             f.original_rate().packets_per_second() > 0 ||
-             f.reply_rate().packets_per_second() > 0;
+             t.original_rate.packets_per_second() > 0 ||
+             t.reply_rate.packets_per_second() > 0;
+  h.conntrack_id = f.conntrack_id();
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
+  h.own_traffic = e.own_traffic();
   if (HasProcess(e.src())) {
     h.has_process = true;
     h.outbound = true;

@@ -62,8 +62,8 @@ std::string FormatIp(absl::string_view bytes) {
   return "?";
 }
 
-std::string ProtocolName(const v1::Flow& flow) {
-  switch (flow.protocol()) {
+std::string ProtocolNameOf(uint32_t protocol) {
+  switch (protocol) {
     case v1::TCP: return "tcp";
     case v1::UDP: return "udp";
     case v1::UDPLITE: return "udplite";
@@ -72,28 +72,29 @@ std::string ProtocolName(const v1::Flow& flow) {
     case v1::SCTP: return "sctp";
     case v1::DCCP: return "dccp";
     case v1::GRE: return "gre";
-    default: break;
+    default: return absl::StrCat(protocol);
   }
-  const uint32_t n = flow.protocol_number() != 0
-                         ? flow.protocol_number()
-                         : static_cast<uint32_t>(flow.protocol());
-  return absl::StrCat(n);
 }
 
-std::string StateName(const v1::Flow& flow) {
+std::string ProtocolName(const v1::Flow& flow) {
+  return ProtocolNameOf(flow.protocol_number() != 0 ? flow.protocol_number()
+                                                    : static_cast<uint32_t>(flow.protocol()));
+}
+
+std::string StateNameOf(int state_case, int state) {
   std::string name;
   size_t prefix = 0;
-  switch (flow.state_case()) {
+  switch (state_case) {
     case v1::Flow::kTcpState:
-      name = v1::TcpState_Name(flow.tcp_state());
+      name = v1::TcpState_Name(static_cast<v1::TcpState>(state));
       prefix = 4;  // "TCP_"
       break;
     case v1::Flow::kSctpState:
-      name = v1::SctpState_Name(flow.sctp_state());
+      name = v1::SctpState_Name(static_cast<v1::SctpState>(state));
       prefix = 5;  // "SCTP_"
       break;
     case v1::Flow::kDccpState:
-      name = v1::DccpState_Name(flow.dccp_state());
+      name = v1::DccpState_Name(static_cast<v1::DccpState>(state));
       prefix = 5;  // "DCCP_"
       break;
     default:
@@ -102,6 +103,15 @@ std::string StateName(const v1::Flow& flow) {
   if (name.empty()) return "?";
   if (name.find("STATE_UNSPECIFIED") != std::string::npos) return "";
   return name.substr(prefix);
+}
+
+std::string StateName(const v1::Flow& flow) {
+  switch (flow.state_case()) {
+    case v1::Flow::kTcpState: return StateNameOf(flow.state_case(), flow.tcp_state());
+    case v1::Flow::kSctpState: return StateNameOf(flow.state_case(), flow.sctp_state());
+    case v1::Flow::kDccpState: return StateNameOf(flow.state_case(), flow.dccp_state());
+    default: return "";
+  }
 }
 
 namespace {

@@ -37,6 +37,10 @@ std::string FormatIp(absl::string_view bytes);
 // "icmp6", "sctp", "dccp", "gre", or the IANA number as text.
 std::string ProtocolName(const v1::Flow& flow);
 
+// As ProtocolName and StateName, from the numbers kept in FlowHot.
+std::string ProtocolNameOf(uint32_t protocol);
+std::string StateNameOf(int state_case, int state);
+
 // Returns the state name without its enum prefix ("ESTABLISHED",
 // "TIME_WAIT", "COOKIE_WAIT", "OPEN") or "" for stateless protocols.
 std::string StateName(const v1::Flow& flow);

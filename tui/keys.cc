@@ -208,6 +208,9 @@ uint32_t HandleKey(ViewState& state, int key, const PageInfo& page) {
     case 'n':
       state.names = !state.names;
       return kRedraw;
+    case 'o':
+      state.show_own = !state.show_own;
+      return kRedraw;
     case 'T':
       state.protocols.tcp = !state.protocols.tcp;
       return kRedraw;

@@ -118,7 +118,7 @@ TEST_F(KeysTest, EnterOpensDetailAndProcessDrillDown) {
   Press({'j', kKeyEnter});
   EXPECT_EQ(state_.screen, Screen::kDetail);
   ASSERT_NE(state_.detail_last, nullptr);
-  EXPECT_EQ(state_.detail_last->flow.conntrack_id(), 19u);  // 2nd by rate
+  EXPECT_EQ(state_.detail_last->flow().conntrack_id(), 19u);  // 2nd by rate
   Press({kKeyEscape, kKeyTab});
   EXPECT_EQ(state_.view, TableView::kProcesses);
   Press({kKeyEnter});  // first process by bytes: "even" (pid 2)

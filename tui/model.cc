@@ -23,6 +23,12 @@ uint64_t Snapshot::LostEvents() const {
   return n;
 }
 
+uint64_t Snapshot::LossGaps() const {
+  uint64_t n = 0;
+  for (const SourceState& s : sources) n += s.loss_gaps;
+  return n;
+}
+
 int Snapshot::Disconnected() const {
   int n = 0;
   for (const SourceState& s : sources) n += s.connected ? 0 : 1;
@@ -65,87 +71,106 @@ void DeriveRate(const v1::Counters& before, const v1::Counters& after,
 
 }  // namespace
 
+v1::Flow FlowRow::Complete() const {
+  v1::Flow f = *kernel;
+  if (traffic.original_counters.ByteSizeLong() != 0) {
+    *f.mutable_original_counters() = traffic.original_counters;
+  }
+  if (traffic.reply_counters.ByteSizeLong() != 0) *f.mutable_reply_counters() = traffic.reply_counters;
+  if (traffic.original_rate.ByteSizeLong() != 0) *f.mutable_original_rate() = traffic.original_rate;
+  if (traffic.reply_rate.ByteSizeLong() != 0) *f.mutable_reply_rate() = traffic.reply_rate;
+  return f;
+}
+
+namespace {
+
+// Applies the counters and rates an event carries to `t` (which starts as
+// the previous traffic), deriving rates from counter deltas when the node
+// sent counters without rates.
+void UpdateTraffic(const v1::Flow& in, const FlowRow* old, int64_t now, Traffic& t) {
+  const bool can_derive = old != nullptr && old->counters_time_nanos != 0;
+  const double seconds = can_derive ? (now - old->counters_time_nanos) / 1e9 : 0;
+  if (in.has_original_counters()) {
+    if (!in.has_original_rate() && can_derive) {
+      DeriveRate(old->traffic.original_counters, in.original_counters(), seconds,
+                 t.original_rate);
+    }
+    t.original_counters = in.original_counters();
+  }
+  if (in.has_reply_counters()) {
+    if (!in.has_reply_rate() && can_derive) {
+      DeriveRate(old->traffic.reply_counters, in.reply_counters(), seconds, t.reply_rate);
+    }
+    t.reply_counters = in.reply_counters();
+  }
+  if (in.has_original_rate()) t.original_rate = in.original_rate();
+  if (in.has_reply_rate()) t.reply_rate = in.reply_rate();
+}
+
+}  // namespace
+
 void Model::Upsert(int index, const v1::FlowEvent& event) {
   const v1::Flow& in = event.flow();
   const uint64_t key = (uint64_t{static_cast<uint32_t>(index)} << 32) | in.conntrack_id();
   const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
                                                    : absl::ToUnixNanos(clock_.Now());
   auto it = index_.find(key);
+  const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
+  if (old == nullptr && (event.type() == v1::ENRICH || event.type() == v1::COUNTERS)) {
+    return;  // enrichment or counters of a flow we never saw
+  }
   auto row = std::make_unique<FlowRow>();
   row->source = static_cast<uint32_t>(index);
   row->node = in.node().empty() ? sources_[index].state.label : in.node();
-  const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
-
+  if (old != nullptr) {
+    row->traffic = old->traffic;
+    row->counters_time_nanos = old->counters_time_nanos;
+  }
   switch (event.type()) {
-    case v1::ENRICH:
-      if (old == nullptr) return;  // enrichment of a flow we never saw
-      *row = *old;
-      row->flow.mutable_enrichment()->MergeFrom(in.enrichment());
-      break;
-    case v1::COUNTERS: {
-      if (old == nullptr) return;
-      *row = *old;
-      v1::Flow& f = row->flow;
-      const double seconds = (now - old->counters_time_nanos) / 1e9;
-      if (in.has_original_counters()) {
-        if (!in.has_original_rate() && old->counters_time_nanos != 0) {
-          DeriveRate(old->flow.original_counters(), in.original_counters(), seconds,
-                     *f.mutable_original_rate());
-        }
-        *f.mutable_original_counters() = in.original_counters();
-      }
-      if (in.has_reply_counters()) {
-        if (!in.has_reply_rate() && old->counters_time_nanos != 0) {
-          DeriveRate(old->flow.reply_counters(), in.reply_counters(), seconds,
-                     *f.mutable_reply_rate());
-        }
-        *f.mutable_reply_counters() = in.reply_counters();
-      }
-      if (in.has_original_rate()) *f.mutable_original_rate() = in.original_rate();
-      if (in.has_reply_rate()) *f.mutable_reply_rate() = in.reply_rate();
-      row->counters_time_nanos = now;
+    case v1::ENRICH: {
+      auto k = std::make_shared<v1::Flow>(*old->kernel);
+      k->mutable_enrichment()->MergeFrom(in.enrichment());
+      row->kernel = std::move(k);
       break;
     }
-    default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
-      row->flow = in;
-      v1::Flow& f = row->flow;
+    case v1::COUNTERS:
+      row->kernel = old->kernel;
+      UpdateTraffic(in, old, now, row->traffic);
       row->counters_time_nanos = now;
+      break;
+    default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
+      auto k = std::make_shared<v1::Flow>(in);
+      UpdateTraffic(in, old, now, row->traffic);
+      row->counters_time_nanos = now;
+      k->clear_original_counters();
+      k->clear_reply_counters();
+      k->clear_original_rate();
+      k->clear_reply_rate();
       if (old != nullptr) {
-        v1::Enrichment enrichment = old->flow.enrichment();
+        v1::Enrichment enrichment = old->kernel->enrichment();
         enrichment.MergeFrom(in.enrichment());
-        *f.mutable_enrichment() = std::move(enrichment);
-        if (old->flow.first_seen_unix_nanos() != 0) {
-          f.set_first_seen_unix_nanos(old->flow.first_seen_unix_nanos());
-        }
-        const double seconds = (now - old->counters_time_nanos) / 1e9;
-        if (!in.has_original_rate()) {
-          *f.mutable_original_rate() = old->flow.original_rate();
-          if (in.has_original_counters() && old->counters_time_nanos != 0) {
-            DeriveRate(old->flow.original_counters(), in.original_counters(), seconds,
-                       *f.mutable_original_rate());
-          }
-        }
-        if (!in.has_reply_rate()) {
-          *f.mutable_reply_rate() = old->flow.reply_rate();
-          if (in.has_reply_counters() && old->counters_time_nanos != 0) {
-            DeriveRate(old->flow.reply_counters(), in.reply_counters(), seconds,
-                       *f.mutable_reply_rate());
-          }
+        *k->mutable_enrichment() = std::move(enrichment);
+        if (old->kernel->first_seen_unix_nanos() != 0) {
+          k->set_first_seen_unix_nanos(old->kernel->first_seen_unix_nanos());
         }
       }
-      if (f.first_seen_unix_nanos() == 0) f.set_first_seen_unix_nanos(now);
+      if (k->first_seen_unix_nanos() == 0) k->set_first_seen_unix_nanos(now);
+      row->kernel = std::move(k);
       break;
     }
   }
-  row->hot = ComputeHot(row->flow);
+  row->hot = ComputeHot(*row->kernel, row->traffic);
+  row->hot.source = static_cast<uint16_t>(index);
   const uint32_t generation = sources_[index].generation;
   if (it == index_.end()) {
     index_.emplace(key, rows_.size());
     view_.push_back(row.get());
+    hot_.push_back(row->hot);
     rows_.push_back(std::move(row));
     row_generation_.push_back(generation);
   } else {
     view_[it->second] = row.get();
+    hot_[it->second] = row->hot;
     Retire(std::exchange(rows_[it->second], std::move(row)));
     row_generation_[it->second] = generation;
   }
@@ -167,11 +192,13 @@ void Model::Remove(uint64_t key) {
   if (i != last) {
     rows_[i] = std::move(rows_[last]);
     view_[i] = view_[last];
+    hot_[i] = hot_[last];
     row_generation_[i] = row_generation_[last];
     index_[rows_[i]->Key()] = i;
   }
   rows_.pop_back();
   view_.pop_back();
+  hot_.pop_back();
   row_generation_.pop_back();
 }
 
@@ -188,7 +215,22 @@ void Model::SweepStale(int index) {
 }
 
 void Model::Apply(int index, absl::Span<v1::FlowEvent> events) {
-  absl::MutexLock lock(&mu_);
+  // Large batches are applied in chunks, letting go of the lock in between,
+  // so a snapshot waits for at most one chunk, never for a whole burst.
+  constexpr size_t kChunk = 128;
+  for (size_t i = 0; i < events.size(); i += kChunk) {
+    ApplyChunk(index, events.subspan(i, kChunk));
+  }
+}
+
+namespace {
+bool NoSnapshotWaiting(std::atomic<int>* waiters) { return waiters->load() == 0; }
+}  // namespace
+
+void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
+  // A source re-takes the lock chunk after chunk and would starve a waiting
+  // snapshot (the mutex is not fair): let the snapshot go first.
+  absl::MutexLock lock(&mu_, absl::Condition(&NoSnapshotWaiting, &snapshot_waiters_));
   if (index < 0 || static_cast<size_t>(index) >= sources_.size()) return;
   SourceData& source = sources_[index];
   for (const v1::FlowEvent& event : events) {
@@ -210,12 +252,16 @@ void Model::Apply(int index, absl::Span<v1::FlowEvent> events) {
         source.state.synced = true;
         break;
       case v1::LOST:
-        // A source that cannot count its loss still lost something.
-        source.state.lost_events += event.lost().count() == 0 ? 1 : event.lost().count();
+        if (event.lost().count() == 0) {
+          ++source.state.loss_gaps;  // a loss the source could not count
+        } else {
+          source.state.lost_events += event.lost().count();
+        }
         break;
       case v1::STATUS:
-        if (source.state.label.empty() && !event.status().node().empty()) {
-          source.state.label = event.status().node();
+        // A RemoteSource reports its link in-band.
+        if (!event.status().endpoint().empty()) {
+          SetConnectedLocked(index, event.status().connected(), event.status().error());
         }
         break;
       default:
@@ -227,6 +273,16 @@ void Model::Apply(int index, absl::Span<v1::FlowEvent> events) {
 
 void Model::SetConnected(int index, bool connected, std::string error) {
   absl::MutexLock lock(&mu_);
+  SetConnectedLocked(index, connected, std::move(error));
+}
+
+void Model::AddNote(std::string note) {
+  absl::MutexLock lock(&mu_);
+  notes_.push_back(std::move(note));
+  ++version_;
+}
+
+void Model::SetConnectedLocked(int index, bool connected, std::string error) {
   SourceData& source = sources_.at(static_cast<size_t>(index));
   if (connected && !source.state.connected) {
     ++source.generation;  // the re-sent snapshot will sweep older rows
@@ -252,8 +308,11 @@ void Model::SetEnded(int index, std::string error) {
 Snapshot Model::TakeSnapshot() const {
   Snapshot snap;
   snap.now = clock_.Now();
+  snapshot_waiters_.fetch_add(1);
   absl::MutexLock lock(&mu_);
+  snapshot_waiters_.fetch_sub(1);  // under the lock: writers re-check on unlock
   snap.flows = view_;
+  snap.hot = hot_;
   // Rows retired from now on go to a new bin that this snapshot keeps.
   auto next = std::make_shared<RetireBin>();
   if (bin_ != nullptr) bin_->next = next;
@@ -261,6 +320,7 @@ Snapshot Model::TakeSnapshot() const {
   snap.keepalive = bin_;
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
+  snap.notes = notes_;
   snap.version = version_;
   return snap;
 }

@@ -13,6 +13,7 @@
 #ifndef FLOWTOP_TUI_MODEL_H_
 #define FLOWTOP_TUI_MODEL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,12 +33,20 @@ namespace flowtop::tui {
 
 // One flow as the view sees it. Immutable once published in the model.
 struct FlowRow {
-  FlowHot hot;                // ComputeHot(flow), kept in step; first: one cache line
+  FlowHot hot;                // ComputeHot(flow(), traffic); first: one cache line
   uint32_t source = 0;        // index of the source it came from
   std::string node;           // node label shown in the node column
-  v1::Flow flow;
+  // Everything but counters and rates (those fields are cleared here and
+  // live in `traffic`); shared between the versions of a row, so a COUNTERS
+  // event does not copy it.
+  std::shared_ptr<const v1::Flow> kernel;
+  Traffic traffic;
   int64_t counters_time_nanos = 0;  // when the counters were last set
-  uint64_t Key() const { return (uint64_t{source} << 32) | flow.conntrack_id(); }
+
+  const v1::Flow& flow() const { return *kernel; }
+  uint64_t Key() const { return (uint64_t{source} << 32) | kernel->conntrack_id(); }
+  // Returns the whole flow with its current counters and rates.
+  v1::Flow Complete() const;
 };
 
 // An owned copy of a row, for views that outlive a snapshot (the detail
@@ -61,6 +70,7 @@ struct SourceState {
   bool ended = false;         // the source stopped (e.g. end of a recording)
   std::string error;          // why it is disconnected or ended, if known
   uint64_t lost_events = 0;   // summed from LOST events
+  uint64_t loss_gaps = 0;     // LOST events that could not count (e.g. a reconnect)
   uint64_t events = 0;
 };
 
@@ -68,11 +78,16 @@ struct SourceState {
 struct Snapshot {
   absl::Time now;
   std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
+  // hot[i] == flows[i]->hot, packed: a frame scans this array sequentially
+  // and touches a row only when it needs more than the hot fields.
+  std::vector<FlowHot> hot;
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
+  std::vector<std::string> notes;  // notices for the status line, oldest first
   uint64_t version = 0;       // Model::version() when taken
 
   uint64_t LostEvents() const;
+  uint64_t LossGaps() const;
   int Disconnected() const;
 };
 
@@ -97,6 +112,9 @@ class Model {
   // that reconnects re-sends its snapshot: flows it had before and does not
   // announce again by SNAPSHOT_END are dropped then.
   void SetConnected(int index, bool connected, std::string error = "");
+
+  // Adds a one-line notice for the status line (thread-safe).
+  void AddNote(std::string note);
 
   // Marks a source as finished (end of a recording, fatal error).
   void SetEnded(int index, std::string error = "");
@@ -131,12 +149,17 @@ class Model {
     uint32_t generation = 0;  // bumped on reconnect
   };
 
+  void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
   void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetConnectedLocked(int index, bool connected, std::string error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const collector::Clock& clock_;
   mutable absl::Mutex mu_;
+  // Snapshots waiting for mu_; sources hold back while it is non-zero.
+  mutable std::atomic<int> snapshot_waiters_{0};
   std::vector<std::unique_ptr<Sink>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<SourceData> sources_ ABSL_GUARDED_BY(mu_);
   // Retires a row no longer in the table: freed at once when no snapshot
@@ -147,10 +170,12 @@ class Model {
   // snapshot is one memcpy-like vector copy (no reference counting).
   std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
   std::vector<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
+  std::vector<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
   mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace flowtop::tui

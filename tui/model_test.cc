@@ -1,5 +1,7 @@
 #include "tui/model.h"
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "collector/fake_clock.h"
@@ -18,7 +20,7 @@ void Publish(Model& model, int source, std::vector<v1::FlowEvent> events) {
 
 const FlowRow* Find(const Snapshot& snap, uint32_t source, uint32_t id) {
   for (const FlowRow* r : snap.flows) {
-    if (r->source == source && r->flow.conntrack_id() == id) return r;
+    if (r->source == source && r->flow().conntrack_id() == id) return r;
   }
   return nullptr;
 }
@@ -38,13 +40,13 @@ TEST_F(ModelTest, NewUpdateDestroy) {
   Publish(model_, s, {Event(v1::UPDATE, f, 1'001'000'000'000)});
   Snapshot snap = model_.TakeSnapshot();
   ASSERT_EQ(snap.flows.size(), 1u);
-  EXPECT_EQ(snap.flows[0]->flow.tcp_state(), v1::TCP_FIN_WAIT);
-  EXPECT_EQ(snap.flows[0]->flow.first_seen_unix_nanos(), 1'000'000'000'000);
+  EXPECT_EQ(snap.flows[0]->flow().tcp_state(), v1::TCP_FIN_WAIT);
+  EXPECT_EQ(snap.flows[0]->flow().first_seen_unix_nanos(), 1'000'000'000'000);
   EXPECT_EQ(snap.flows[0]->node, "local");
   Publish(model_, s, {Event(v1::DESTROY, f)});
   EXPECT_EQ(model_.size(), 0u);
   // The earlier snapshot still holds its rows (immutable, shared).
-  EXPECT_EQ(snap.flows[0]->flow.conntrack_id(), 7u);
+  EXPECT_EQ(snap.flows[0]->flow().conntrack_id(), 7u);
 }
 
 TEST_F(ModelTest, EnrichmentSurvivesKernelUpdates) {
@@ -58,7 +60,7 @@ TEST_F(ModelTest, EnrichmentSurvivesKernelUpdates) {
   Publish(model_, s, {Event(v1::UPDATE, f)});
   Snapshot snap = model_.TakeSnapshot();
   ASSERT_EQ(snap.flows.size(), 1u);
-  EXPECT_EQ(snap.flows[0]->flow.enrichment().src().process().name(), "curl");
+  EXPECT_EQ(snap.flows[0]->flow().enrichment().src().process().name(), "curl");
 }
 
 TEST_F(ModelTest, CountersWithoutRatesDeriveRates) {
@@ -73,12 +75,33 @@ TEST_F(ModelTest, CountersWithoutRatesDeriveRates) {
   c.mutable_reply_counters()->set_bytes(2000);
   Publish(model_, s, {Event(v1::COUNTERS, c, 12'000'000'000)});  // 2 s later
   Snapshot snap = model_.TakeSnapshot();
-  EXPECT_DOUBLE_EQ(snap.flows[0]->flow.original_rate().bytes_per_second(), 2000.0);
-  EXPECT_DOUBLE_EQ(snap.flows[0]->flow.reply_rate().bytes_per_second(), 1000.0);
+  EXPECT_DOUBLE_EQ(snap.flows[0]->traffic.original_rate.bytes_per_second(), 2000.0);
+  EXPECT_DOUBLE_EQ(snap.flows[0]->traffic.reply_rate.bytes_per_second(), 1000.0);
   // Rates the node sends win.
   c.mutable_original_rate()->set_bytes_per_second(7.0);
   Publish(model_, s, {Event(v1::COUNTERS, c, 13'000'000'000)});
-  EXPECT_DOUBLE_EQ(model_.TakeSnapshot().flows[0]->flow.original_rate().bytes_per_second(), 7.0);
+  EXPECT_DOUBLE_EQ(model_.TakeSnapshot().flows[0]->traffic.original_rate.bytes_per_second(), 7.0);
+}
+
+TEST_F(ModelTest, CountersShareTheRestOfTheFlowAndCompleteRestoresIt) {
+  const int s = model_.AddSource("local");
+  v1::Flow f = TcpFlow(1, "10.0.0.1", 40000, "10.0.0.2", 443);
+  testing::SetProcess(f, "curl", 7);
+  Publish(model_, s, {Event(v1::NEW, f, 10'000'000'000)});
+  Snapshot before = model_.TakeSnapshot();
+  v1::Flow c;
+  c.set_conntrack_id(1);
+  c.mutable_original_counters()->set_bytes(4096);
+  c.mutable_original_rate()->set_bytes_per_second(512);
+  Publish(model_, s, {Event(v1::COUNTERS, c, 11'000'000'000)});
+  Snapshot after = model_.TakeSnapshot();
+  EXPECT_EQ(&before.flows[0]->flow(), &after.flows[0]->flow());  // not copied
+  EXPECT_EQ(after.flows[0]->hot.original_bytes, 4096u);
+  EXPECT_EQ(before.flows[0]->hot.original_bytes, 0u);  // the old version is intact
+  const v1::Flow whole = after.flows[0]->Complete();
+  EXPECT_EQ(whole.original_counters().bytes(), 4096u);
+  EXPECT_DOUBLE_EQ(whole.original_rate().bytes_per_second(), 512.0);
+  EXPECT_EQ(whole.enrichment().src().process().name(), "curl");
 }
 
 TEST_F(ModelTest, SeveralNodesMergeWithoutCollisions) {
@@ -135,7 +158,7 @@ TEST_F(ModelTest, ReconnectSnapshotDropsFlowsThatEnded) {
   Publish(model_, s, {Event(v1::SNAPSHOT, TcpFlow(2, "10.0.0.1", 3, "10.0.0.2", 4)), end});
   Snapshot snap = model_.TakeSnapshot();
   ASSERT_EQ(snap.flows.size(), 1u);
-  EXPECT_EQ(snap.flows[0]->flow.conntrack_id(), 2u);
+  EXPECT_EQ(snap.flows[0]->flow().conntrack_id(), 2u);
 }
 
 TEST_F(ModelTest, RemovingFromTheMiddleKeepsTheIndex) {
@@ -171,12 +194,43 @@ TEST_F(ModelTest, SnapshotsKeepTheirRowsWhileTheModelMovesOn) {
     Publish(model_, s, {Event(v1::DESTROY, TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 80))});
   }
   ASSERT_EQ(first.flows.size(), 50u);
-  for (const FlowRow* r : first.flows) EXPECT_EQ(r->flow.original().dst_port(), 80u);
+  for (const FlowRow* r : first.flows) EXPECT_EQ(r->flow().original().dst_port(), 80u);
   ASSERT_EQ(second.flows.size(), 50u);
-  for (const FlowRow* r : second.flows) EXPECT_EQ(r->flow.original().dst_port(), 8080u);
+  for (const FlowRow* r : second.flows) EXPECT_EQ(r->flow().original().dst_port(), 8080u);
   first = Snapshot();  // releasing the older one keeps the newer one valid
   for (const FlowRow* r : second.flows) EXPECT_EQ(r->hot.dst_port, 8080u);
   EXPECT_EQ(model_.TakeSnapshot().flows.size(), 25u);
+}
+
+TEST_F(ModelTest, SnapshotsStayValidWhileASourcePublishes) {
+  // A source thread replaces and removes rows while this thread takes
+  // snapshots and reads every row of each (run under --config=tsan/asan).
+  const int s = model_.AddSource("local");
+  std::atomic<bool> stop{false};
+  std::thread writer([&]() {
+    for (uint32_t round = 0; !stop.load() && round < 2000; ++round) {
+      std::vector<v1::FlowEvent> batch;
+      for (uint32_t id = 1; id <= 200; ++id) {
+        v1::Flow f = TcpFlow(id, "10.0.0.1", id, "10.0.0.2", 80);
+        testing::SetTraffic(f, round, round);
+        batch.push_back(Event(id % 7 == round % 7 ? v1::DESTROY : v1::NEW, f));
+      }
+      model_.SinkFor(s).Publish(absl::MakeSpan(batch));
+    }
+  });
+  uint64_t seen = 0;
+  for (int i = 0; i < 300; ++i) {
+    Snapshot snap = model_.TakeSnapshot();
+    ASSERT_EQ(snap.flows.size(), snap.hot.size());
+    for (size_t k = 0; k < snap.flows.size(); ++k) {
+      ASSERT_EQ(snap.flows[k]->flow().original().dst_port(), 80u);
+      ASSERT_EQ(snap.hot[k].conntrack_id, snap.flows[k]->flow().conntrack_id());
+      seen += snap.flows[k]->hot.original_bytes;
+    }
+  }
+  stop.store(true);
+  writer.join();
+  EXPECT_GE(seen, 0u);
 }
 
 TEST_F(ModelTest, WaitForSyncAndChange) {

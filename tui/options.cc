@@ -102,7 +102,7 @@ absl::StatusOr<Column> ParseSort(absl::string_view name) {
 
 const char* Usage() { return kUsage; }
 
-absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) {
   static const option kLong[] = {
       {"ipv4", no_argument, nullptr, '4'},
       {"ipv6", no_argument, nullptr, '6'},
@@ -232,8 +232,14 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       }
     }
   }
+  if (file_argument && optind < argc && o.replay_file.empty()) {
+    o.replay_file = argv[optind++];
+  }
   if (optind < argc) {
     return Bad(absl::StrCat("unexpected argument '", argv[optind], "'"));
+  }
+  if (file_argument && o.replay_file.empty()) {
+    return Bad("replay: name the recording to show (flowtop replay FILE)");
   }
   if (any_protocol) o.view.protocols = protocols;
   if (any_family) o.view.families = families;

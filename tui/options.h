@@ -53,7 +53,9 @@ const char* Usage();
 // one-line message naming the bad flag or value ("unknown option '--foo'",
 // "--count: 'x' is not a positive number", "--connect: 'host' needs
 // HOST:PORT").
-absl::StatusOr<Options> ParseOptions(int argc, char** argv);
+// With `file_argument` (the `flowtop replay FILE` form) one positional
+// argument is accepted as the recording to replay.
+absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument = false);
 
 }  // namespace flowtop::tui
 

@@ -1,12 +1,20 @@
 #include "tui/real_sources.h"
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "collector/enrich/enricher.h"
+#include "collector/kernel_source.h"
+#include "collector/pipeline.h"
+#include "service/client_options.h"
+#include "replay/replay_source.h"
+#include "service/remote_source.h"
 
 namespace flowtop::tui {
 namespace {
@@ -19,28 +27,114 @@ constexpr char kNoPrivileges[] =
     "('sudo setcap cap_net_admin,cap_sys_ptrace,cap_dac_read_search+ep flowtop'), "
     "or watch a flowtopd with --connect HOST:PORT, or a recording with --replay FILE";
 
+// The in-process collector of local mode: the kernel source feeds a
+// Pipeline whose sinks are the enricher (which publishes ENRICH events back
+// into the pipeline) and the TUI's model.
+class LocalCollector final : public collector::EventSource {
+ public:
+  LocalCollector(std::unique_ptr<collector::KernelSource> kernel, const Options& options,
+                 std::function<void(const std::string&)> note)
+      : kernel_(std::move(kernel)),
+        pipeline_(collector::PipelineOptions{}, collector::RealClock::Get()) {
+    collector::enrich::EnricherOptions eo;
+    eo.no_dns = options.no_dns;
+    eo.no_geoip = options.no_geoip;
+    enricher_ = collector::enrich::Enricher::Create(eo, pipeline_, collector::RealClock::Get());
+    for (const std::string& hint : enricher_->hints()) note(hint);
+  }
+  ~LocalCollector() override {
+    kernel_->Stop();
+    enricher_.reset();  // before the pipeline it publishes into
+  }
+
+  absl::Status Run(collector::EventSink& sink) override {
+    pipeline_.AddSink(enricher_.get());
+    pipeline_.AddSink(&sink);
+    return kernel_->Run(pipeline_);
+  }
+  void Stop() override { kernel_->Stop(); }
+
+ private:
+  std::unique_ptr<collector::KernelSource> kernel_;
+  collector::Pipeline pipeline_;
+  std::unique_ptr<collector::enrich::Enricher> enricher_;
+};
+
+// The screen's clock: the wall clock, or once a recording is open, the
+// recording's own time (so ages in a replay are as they were).
+class ViewClockProxy final : public collector::Clock {
+ public:
+  absl::Time Now() const override {
+    const collector::Clock* target = target_.load();
+    return target != nullptr ? target->Now() : absl::Now();
+  }
+  void Follow(const collector::Clock* target) { target_.store(target); }
+
+ private:
+  std::atomic<const collector::Clock*> target_{nullptr};
+};
+
 class RealSourceFactory final : public SourceFactory {
  public:
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(const Options&) override {
+  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
+      const Options& options, std::function<void(const std::string&)> note) override {
     std::ifstream in("/proc/self/status");
     std::stringstream text;
     text << in.rdbuf();
     absl::Status st = CheckLocalPrivileges(text.str());
     if (!st.ok()) return st;
-    return absl::UnimplementedError(
-        "this build has no kernel collector yet (collector branch not merged); "
-        "use --connect HOST:PORT or --replay FILE");
+    collector::KernelSourceOptions ko;
+    // The protocol keys work at run time, so the kernel reports all of
+    // them; the address families have no key and are filtered at the source.
+    ko.ipv4 = options.view.families.ipv4;
+    ko.ipv6 = options.view.families.ipv6;
+    ko.rate_interval = options.interval;
+    ko.notice = note;
+    auto kernel = collector::KernelSource::Create(std::move(ko));
+    if (!kernel.ok()) {
+      if (kernel.status().code() == absl::StatusCode::kPermissionDenied) {
+        return absl::PermissionDeniedError(kNoPrivileges);
+      }
+      return kernel.status();
+    }
+    return std::make_unique<LocalCollector>(*std::move(kernel), options, std::move(note));
   }
+
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
-      const std::string&, const Options&, ConnectionCallback) override {
-    return absl::UnimplementedError(
-        "this build cannot connect to flowtopd yet (service branch not merged)");
+      const std::string& endpoint, const Options& options) override {
+    service::RemoteSourceOptions ro;
+    ro.client.endpoint = endpoint;
+    ro.client.tls = options.tls.tls;
+    ro.client.tls_ca_file = options.tls.ca_file;
+    ro.client.tls_cert_file = options.tls.cert_file;
+    ro.client.tls_key_file = options.tls.key_file;
+    ro.client.tls_server_name = options.tls.server_name;
+    ro.client.token_file = options.tls.token_file;
+    // Bad TLS files or token: say so before the screen opens.
+    absl::Status st = service::LoadToken(&ro.client);
+    if (!st.ok()) return st;
+    auto channel = service::MakeChannel(ro.client);
+    if (!channel.ok()) return channel.status();
+    return std::make_unique<service::RemoteSource>(std::move(ro));
   }
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(const std::string&,
-                                                                 const Options&) override {
-    return absl::UnimplementedError(
-        "this build cannot play recordings yet (replay branch not merged)");
+
+  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(
+      const std::string& path, const Options& options) override {
+    replay::ReplayOptions ro;
+    ro.speed = 1.0;
+    // The interactive view stays on the last state at the end; the batch
+    // modes end with the recording.
+    ro.hold_at_end = options.output == OutputMode::kInteractive;
+    auto source = replay::ReplaySource::Open(path, ro, collector::RealClock::Get());
+    if (!source.ok()) return source.status();
+    view_clock_.Follow(&(*source)->recorded_clock());
+    return std::unique_ptr<collector::EventSource>(*std::move(source));
   }
+
+  const collector::Clock& ViewClock(const Options&) override { return view_clock_; }
+
+ private:
+  ViewClockProxy view_clock_;
 };
 
 }  // namespace

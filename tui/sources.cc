@@ -22,7 +22,8 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
     return absl::OkStatus();
   }
   if (options.connect.empty()) {
-    auto src = factory.Local(options);
+    Model* model = &model_;
+    auto src = factory.Local(options, [model](const std::string& note) { model->AddNote(note); });
     if (!src.ok()) return src.status();
     title_ = "local";
     entries_.push_back({model_.AddSource("local"), *std::move(src)});
@@ -32,14 +33,10 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
                                        : absl::StrCat(options.connect.size(), " endpoints");
   for (const std::string& endpoint : options.connect) {
     const int index = model_.AddSource(endpoint);
-    Model* model = &model_;
-    auto src = factory.Remote(endpoint, options,
-                              [model, index](bool connected, const std::string& error) {
-                                model->SetConnected(index, connected, error);
-                              });
+    auto src = factory.Remote(endpoint, options);
     if (!src.ok()) return src.status();
     // Until the stream is up an endpoint counts as not connected.
-    model_.SetConnected(index, false, "connecting");
+    model_.SetConnected(index, false, "not connected yet (retrying)");
     entries_.push_back({index, *std::move(src)});
   }
   return absl::OkStatus();

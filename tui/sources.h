@@ -26,25 +26,23 @@
 
 namespace flowtop::tui {
 
-// Reports a remote endpoint's connection state changes (connected or not,
-// with the reason) to the model. Called from the source's thread.
-using ConnectionCallback = std::function<void(bool connected, const std::string& error)>;
-
 class SourceFactory {
  public:
   virtual ~SourceFactory() = default;
 
   // Returns the in-process collector (kernel conntrack plus enrichment).
-  // Errors: PERMISSION_DENIED without CAP_NET_ADMIN (with what to do),
-  // UNIMPLEMENTED when this build has no collector.
+  // `note` receives one-line notices for the status line (sysctls turned
+  // on, no GeoIP database, ...). Errors: PERMISSION_DENIED without
+  // CAP_NET_ADMIN (with what to do), UNIMPLEMENTED in a build without it.
   virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
-      const Options& options) = 0;
+      const Options& options, std::function<void(const std::string&)> note) = 0;
 
   // Returns a source streaming from one flowtopd (`endpoint` is HOST:PORT),
-  // reconnecting with backoff and reporting its state through `on_state`.
-  // Errors: INVALID_ARGUMENT/NOT_FOUND for bad TLS or token options.
+  // reconnecting with backoff; it reports its connection state in-band
+  // (STATUS events with NodeStatus.endpoint set). Errors: INVALID_ARGUMENT /
+  // NOT_FOUND for bad TLS or token options.
   virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
-      const std::string& endpoint, const Options& options, ConnectionCallback on_state) = 0;
+      const std::string& endpoint, const Options& options) = 0;
 
   // Returns a source playing a recording. Errors: NOT_FOUND, DATA_LOSS or
   // INVALID_ARGUMENT naming the file and what is wrong with it.

@@ -72,12 +72,11 @@ bool FamilyShown(uint32_t family, const FamilySet& f) {
   }
 }
 
-uint64_t TotalBytes(const v1::Flow& f) {
-  return f.original_counters().bytes() + f.reply_counters().bytes();
-}
+uint64_t TotalBytes(const FlowRow& r) { return r.hot.original_bytes + r.hot.reply_bytes; }
 
-double TotalRate(const v1::Flow& f) {
-  return f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second();
+// From the hot floats, so that the packed sort key and this agree.
+double TotalRate(const FlowRow& r) {
+  return static_cast<double>(r.hot.original_rate + r.hot.reply_rate);
 }
 
 int64_t StartNanos(const v1::Flow& f) {
@@ -102,8 +101,8 @@ int CompareProcess(const v1::Flow& a, const v1::Flow& b) {
 
 // Compares in the column's natural order (already descending for numbers).
 int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
-  const v1::Flow& a = ra.flow;
-  const v1::Flow& b = rb.flow;
+  const v1::Flow& a = ra.flow();
+  const v1::Flow& b = rb.flow();
   switch (column) {
     case Column::kNode: return Cmp(ra.node, rb.node);
     case Column::kProcess: return CompareProcess(a, b);
@@ -136,12 +135,12 @@ int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
     case Column::kFlows:
     case Column::kTxBytes:
     case Column::kRxBytes:
-      return Cmp(TotalBytes(b), TotalBytes(a));
+      return Cmp(TotalBytes(rb), TotalBytes(ra));
     case Column::kRate:
     case Column::kTxRate:
     case Column::kRxRate: {
-      if (int c = Cmp(TotalRate(b), TotalRate(a))) return c;
-      return Cmp(TotalBytes(b), TotalBytes(a));
+      if (int c = Cmp(TotalRate(rb), TotalRate(ra))) return c;
+      return Cmp(TotalBytes(rb), TotalBytes(ra));
     }
   }
   return 0;
@@ -190,14 +189,28 @@ const v1::Process* FlowProcess(const v1::Flow& flow, bool* outbound) {
   return nullptr;
 }
 
-bool Passes(const FlowRow& row, const ViewState& state) {
-  const FlowHot& h = row.hot;
+namespace {
+
+// Passes() reading the row only when the filter needs more than `h`.
+bool PassesHot(const FlowHot& h, const FlowRow* row, const ViewState& state) {
   if (!ProtocolShown(h.protocol, state.protocols) || !FamilyShown(h.family, state.families)) {
     return false;
   }
   if (state.active_only && !h.active) return false;
-  if (state.filter && !state.filter->Matches(row.flow, h, row.node)) return false;
+  if (h.own_traffic && !state.show_own) return false;
+  if (state.filter &&
+      !state.filter->Matches(
+          h, [row]() -> const v1::Flow& { return row->flow(); },
+          [row]() { return absl::string_view(row->node); })) {
+    return false;
+  }
   return true;
+}
+
+}  // namespace
+
+bool Passes(const FlowRow& row, const ViewState& state) {
+  return PassesHot(row.hot, &row, state);
 }
 
 bool FlowBefore(const FlowRow& a, const FlowRow& b, Column column, bool reverse) {
@@ -243,14 +256,13 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
   if (s.size() > 8) item.exact = false;
 }
 
-SortItem MakeItem(const FlowRow* ptr, Column column) {
-  const FlowRow& row = *ptr;
-  const v1::Flow& f = row.flow;
-  SortItem item{{0, 0, 0}, row.Key(), true, ptr};
+// Numeric columns read only `h`; text columns fetch the row.
+SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
+  SortItem item{{0, 0, 0}, h.Key(), true, ptr};
   switch (column) {
-    case Column::kNode: TextKey(row.node, item, 0); break;
+    case Column::kNode: TextKey(ptr->node, item, 0); break;
     case Column::kProcess: {
-      const v1::Process* p = FlowProcess(f);
+      const v1::Process* p = h.has_process ? FlowProcess(ptr->flow()) : nullptr;
       if (p == nullptr) {
         item.k[0] = UINT64_MAX;
         item.k[1] = UINT64_MAX;
@@ -262,24 +274,24 @@ SortItem MakeItem(const FlowRow* ptr, Column column) {
       break;
     }
     case Column::kPid:
-      item.k[0] = row.hot.has_process ? row.hot.pid : UINT32_MAX;
+      item.k[0] = h.has_process ? h.pid : UINT32_MAX;
       break;
-    case Column::kProto: TextKey(ProtocolName(f), item, 0); break;
-    case Column::kState: TextKey(StateName(f), item, 0); break;
+    case Column::kProto: TextKey(ProtocolNameOf(h.protocol), item, 0); break;
+    case Column::kState: TextKey(StateNameOf(h.state_case, h.state), item, 0); break;
     case Column::kAge:
-      item.k[0] = static_cast<uint64_t>(row.hot.start_nanos) ^ (uint64_t{1} << 63);
+      item.k[0] = static_cast<uint64_t>(h.start_nanos) ^ (uint64_t{1} << 63);
       break;
     case Column::kAddress: {
-      const std::string& ip = f.original().dst_ip();
+      const std::string& ip = ptr->flow().original().dst_ip();
       item.k[0] = ip.size();
       item.k[1] = Prefix(ip);
       item.k[2] = ip.size() > 8 ? Prefix(absl::string_view(ip).substr(8)) : 0;
       if (ip.size() > 16) item.exact = false;
       break;
     }
-    case Column::kPort: item.k[0] = row.hot.dst_port; break;
+    case Column::kPort: item.k[0] = h.dst_port; break;
     case Column::kGeo: {
-      const v1::Geo& g = f.enrichment().dst().geo();
+      const v1::Geo& g = ptr->flow().enrichment().dst().geo();
       item.k[0] = g.country_code().empty() ? UINT64_MAX : Prefix(g.country_code());
       if (g.country_code().size() > 8) item.exact = false;
       TextKey(g.city(), item, 1);
@@ -289,13 +301,13 @@ SortItem MakeItem(const FlowRow* ptr, Column column) {
     case Column::kFlows:
     case Column::kTxBytes:
     case Column::kRxBytes:
-      item.k[0] = Desc(row.hot.original_bytes + row.hot.reply_bytes);
+      item.k[0] = Desc(h.original_bytes + h.reply_bytes);
       break;
     case Column::kRate:
     case Column::kTxRate:
     case Column::kRxRate:
-      item.k[0] = Desc(DoubleKey(row.hot.original_rate + row.hot.reply_rate));
-      item.k[1] = Desc(row.hot.original_bytes + row.hot.reply_bytes);
+      item.k[0] = Desc(DoubleKey(static_cast<double>(h.original_rate + h.reply_rate)));
+      item.k[1] = Desc(h.original_bytes + h.reply_bytes);
       break;
   }
   return item;
@@ -310,14 +322,15 @@ FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
   const bool reverse = state.reverse;
   std::vector<SortItem> items;
   items.reserve(snapshot.flows.size());
+  // One sequential pass over the packed hot fields; rows are touched only
+  // by filters and sort columns that need more.
   const size_t n = snapshot.flows.size();
   for (size_t i = 0; i < n; ++i) {
-    // The pass is bound by memory latency: fetch rows a little ahead.
-    if (i + 8 < n) __builtin_prefetch(snapshot.flows[i + 8]);
+    const FlowHot& h = snapshot.hot[i];
     const FlowRow* row = snapshot.flows[i];
-    if (!Passes(*row, state)) continue;
-    items.push_back(MakeItem(row, column));
-    AddTotals(row->hot, out.totals);
+    if (!PassesHot(h, row, state)) continue;
+    items.push_back(MakeItem(h, row, column));
+    AddTotals(h, out.totals);
   }
   out.total = items.size();
   Window(items, first, count, [column, reverse](const SortItem& a, const SortItem& b) {
@@ -335,29 +348,26 @@ FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
 ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& state,
                                  size_t first, size_t count) {
   ProcessSelection out;
-  // Keys view the names inside the snapshot's rows: no copies per flow.
-  absl::flat_hash_map<std::pair<absl::string_view, uint32_t>, size_t> index;
+  // A process is (source, pid): its name is read once, from its first flow.
+  absl::flat_hash_map<uint64_t, size_t> index;
   std::vector<ProcessRow> rows;
   const size_t n = snapshot.flows.size();
   for (size_t i = 0; i < n; ++i) {
-    if (i + 8 < n) __builtin_prefetch(snapshot.flows[i + 8]);
+    const FlowHot& h = snapshot.hot[i];
     const FlowRow* row = snapshot.flows[i];
-    if (!Passes(*row, state)) continue;
-    const v1::Flow& f = row->flow;
-    AddTotals(row->hot, out.totals);
-    const bool outbound = row->hot.outbound;
-    const v1::Process* p = row->hot.has_process ? FlowProcess(f) : nullptr;
-    const std::pair<absl::string_view, uint32_t> key(
-        p ? absl::string_view(p->name()) : absl::string_view(), p ? p->pid() : 0);
+    if (!PassesHot(h, row, state)) continue;
+    AddTotals(h, out.totals);
+    const bool outbound = h.outbound;
+    const uint64_t key = h.has_process ? (uint64_t{h.source} << 32 | h.pid) : UINT64_MAX;
     auto [it, inserted] = index.try_emplace(key, rows.size());
     if (inserted) {
       rows.emplace_back();
-      rows.back().name = std::string(key.first);
-      rows.back().pid = key.second;
+      const v1::Process* p = h.has_process ? FlowProcess(row->flow()) : nullptr;
+      rows.back().name = p ? p->name() : "";
+      rows.back().pid = p ? p->pid() : 0;
     }
     ProcessRow& g = rows[it->second];
     ++g.flows;
-    const FlowHot& h = row->hot;
     g.tx_bytes += outbound ? h.original_bytes : h.reply_bytes;
     g.rx_bytes += outbound ? h.reply_bytes : h.original_bytes;
     g.tx_rate += outbound ? h.original_rate : h.reply_rate;

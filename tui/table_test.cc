@@ -14,7 +14,7 @@ using testing::Event;
 
 std::vector<uint32_t> Ids(const FlowSelection& sel) {
   std::vector<uint32_t> ids;
-  for (const FlowRow* r : sel.rows) ids.push_back(r->flow.conntrack_id());
+  for (const FlowRow* r : sel.rows) ids.push_back(r->flow().conntrack_id());
   return ids;
 }
 
@@ -103,7 +103,7 @@ TEST_F(TableTest, WindowMatchesFullSort) {
     ASSERT_EQ(win.total, 1003u);
     std::vector<uint32_t> expect;
     for (size_t i = first; i < std::min<size_t>(first + 20, all.rows.size()); ++i) {
-      expect.push_back(all.rows[i]->flow.conntrack_id());
+      expect.push_back(all.rows[i]->flow().conntrack_id());
     }
     EXPECT_EQ(Ids(win), expect) << "first=" << first;
   }
@@ -116,6 +116,16 @@ TEST_F(TableTest, ActiveOnlyAndFilter) {
   state_.active_only = false;
   state_.filter = *FilterExpr::Parse("dport 443 or dport 22");
   EXPECT_EQ(Ids(Select()), (std::vector<uint32_t>{1, 4}));
+}
+
+TEST_F(TableTest, OwnDnsTrafficIsHiddenUnlessAsked) {
+  v1::Flow own = testing::UdpFlow(60, "10.0.0.1", 40000, "10.0.0.53", 53);
+  own.mutable_enrichment()->set_own_traffic(true);
+  Add(own);
+  state_.protocols.udp = true;
+  EXPECT_EQ(Select().total, 4u);
+  state_.show_own = true;
+  EXPECT_EQ(Select().total, 5u);
 }
 
 TEST_F(TableTest, ProcessAggregation) {

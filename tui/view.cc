@@ -147,7 +147,7 @@ int64_t StartNanos(const v1::Flow& f) {
 }
 
 std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl::Time now) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   switch (c) {
     case Column::kNode: return row.node;
     case Column::kProcess: {
@@ -158,8 +158,12 @@ std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl:
       const v1::Process* p = FlowProcess(f);
       return p && p->pid() != 0 ? absl::StrCat(p->pid()) : "-";
     }
-    case Column::kProto:
-      return absl::StrCat(ProtocolName(f), f.family() == v1::IPV6 ? "6" : "");
+    case Column::kProto: {
+      // "tcp6" for IPv6 flows; icmp6 already says it.
+      const std::string name = ProtocolName(f);
+      const bool suffix = f.family() == v1::IPV6 && name.back() != '6';
+      return suffix ? absl::StrCat(name, "6") : name;
+    }
     case Column::kState: {
       const std::string s = StateName(f);
       return s.empty() ? "-" : s;
@@ -176,16 +180,17 @@ std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl:
     }
     case Column::kGeo: return GeoText(f.enrichment().dst().geo());
     case Column::kBytes:
-      return FormatSize(f.original_counters().bytes() + f.reply_counters().bytes(), state.bits);
+      return FormatSize(row.hot.original_bytes + row.hot.reply_bytes, state.bits);
     case Column::kRate:
-      return FormatRate(f.original_rate().bytes_per_second() + f.reply_rate().bytes_per_second(),
+      return FormatRate(row.traffic.original_rate.bytes_per_second() +
+                            row.traffic.reply_rate.bytes_per_second(),
                         state.bits);
     default: return "";
   }
 }
 
 std::string SourceCell(const FlowRow& row, Column c, const ViewState& state) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   switch (c) {
     case Column::kAddress:
       return absl::StrCat("<- ", AddressText(f.original().src_ip(), f.enrichment().src(),
@@ -254,6 +259,7 @@ std::string InfoText(const ViewState& state) {
       ProtocolsText(state), "  ", state.bits ? "bits" : "bytes");
   if (state.active_only) text += "  active-only";
   if (!state.names) text += "  numeric";
+  if (state.show_own) text += "  +own";
   if (!state.filter_text.empty()) absl::StrAppend(&text, "  filter: ", state.filter_text);
   return text;
 }
@@ -282,8 +288,13 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
            Style::kWarning});
     }
     const uint64_t lost = snap.LostEvents();
-    if (lost > 0) {
-      line.segments.push_back({absl::StrCat("  lost ", lost, " events"), Style::kWarning});
+    const uint64_t gaps = snap.LossGaps();
+    if (lost > 0 || gaps > 0) {
+      line.segments.push_back(
+          {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
+    }
+    if (!snap.notes.empty()) {
+      line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
     }
     if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
     if (!state.message.empty()) {
@@ -367,7 +378,7 @@ std::string EndpointText(const v1::Endpoint& e) {
 
 std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const ViewState& state,
                                      absl::Time now) {
-  const v1::Flow& f = row.flow;
+  const v1::Flow& f = row.flow();
   std::vector<std::string> l;
   l.push_back(absl::StrCat("Flow ", f.id().empty() ? absl::StrCat(row.node, "/", f.conntrack_id())
                                                    : f.id(),
@@ -395,8 +406,9 @@ std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const View
     return absl::StrCat(c.packets(), " packets ", FormatSize(c.bytes(), state.bits), "  ",
                         FormatRate(r.bytes_per_second(), state.bits));
   };
-  l.push_back(absl::StrCat("Counters     orig  ", counters(f.original_counters(), f.original_rate())));
-  l.push_back(absl::StrCat("             reply ", counters(f.reply_counters(), f.reply_rate())));
+  const Traffic& t = row.traffic;
+  l.push_back(absl::StrCat("Counters     orig  ", counters(t.original_counters, t.original_rate)));
+  l.push_back(absl::StrCat("             reply ", counters(t.reply_counters, t.reply_rate)));
   if (f.has_start_unix_nanos()) {
     l.push_back(absl::StrCat("Started      ", Time(f.start_unix_nanos()), "  age ",
                              FormatAge(now - absl::FromUnixNanos(f.start_unix_nanos()))));
@@ -428,6 +440,7 @@ const char* const kHelp[] = {
     "  space       pause the display (data keeps flowing)",
     "  b           bits / bytes          a  active flows only",
     "  s           source row            n  host names / numeric addresses",
+    "  o           also flowtop's own DNS queries (hidden by default)",
     "  T U D I S   toggle TCP, UDP(-lite), DCCP, ICMP(v6), SCTP",
     "  ?           this help",
     "",
@@ -623,7 +636,11 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
                                 s.error.empty() ? "" : absl::StrCat(": ", s.error))));
     }
   }
-  if (snapshot.LostEvents() > 0) add(absl::StrCat("lost ", snapshot.LostEvents(), " events"));
+  if (snapshot.LostEvents() > 0 || snapshot.LossGaps() > 0) {
+    add(absl::StrCat("lost ", snapshot.LostEvents(), snapshot.LossGaps() > 0 ? "+" : "",
+                     " events"));
+  }
+  for (const std::string& note : snapshot.notes) add(Sanitize(note));
   add(HeadLine(cols, sort, state.reverse));
   for (const std::string& r : rows) add(r);
   return absl::StrJoin(lines, "\n") + "\n";

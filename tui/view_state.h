@@ -68,6 +68,7 @@ struct ViewState {
   bool names = true;        // n: host names instead of addresses (-n: off)
   bool geo = true;          // -G: no geo column
   bool paused = false;      // space: the screen keeps its snapshot
+  bool show_own = false;    // o: also flowtop's own DNS traffic
   bool color = true;        // off with NO_COLOR or a terminal without colours
   ProtocolSet protocols;
   FamilySet families;

@@ -172,7 +172,7 @@ TEST_F(ViewTest, DetailOfClosedFlowShowsLastCopy) {
   st.screen = Screen::kDetail;
   st.detail_key = r.page.cursor_flow->Key();
   st.detail_last = r.page.cursor_flow;
-  std::vector<v1::FlowEvent> destroy = {Event(v1::DESTROY, r.page.cursor_flow->flow)};
+  std::vector<v1::FlowEvent> destroy = {Event(v1::DESTROY, r.page.cursor_flow->flow())};
   model_.SinkFor(local_).Publish(absl::MakeSpan(destroy));
   const std::string text = Render(model_.TakeSnapshot(), st, 120, 20).frame.Text();
   EXPECT_NE(text.find("[closed]"), std::string::npos) << text;

@@ -30,7 +30,7 @@ absl::StatusOr<std::unique_ptr<DnsServer>> DnsServer::Start(
   // dnsmasq daemonises once its socket is bound: when Run returns, it answers.
   absl::StatusOr<std::string> out = ns.Run(cmd);
   if (!out.ok()) {
-    return absl::InternalError(absl::StrCat("cannot start dnsmasq (apt-get install dnsmasq): ",
+    return absl::InternalError(absl::StrCat("cannot start dnsmasq (apt-get install dnsmasq-base): ",
                                             out.status().message()));
   }
   int pid = 0;

@@ -248,6 +248,53 @@ TEST(GrpcEndToEnd, AllowAndDenyCombinations) {
   }
 }
 
+// ENRICH and COUNTERS events carry part of a flow; a filtered stream matches
+// the flow merged from everything it saw.
+TEST(GrpcEndToEnd, FiltersSeeTheMergedFlow) {
+  TestNode node;
+  auto stub = node.Stub();
+  v1::GetFlowsRequest by_process;
+  by_process.set_follow(true);
+  by_process.add_allow()->add_process_name("curl");
+  v1::GetFlowsRequest by_port;
+  by_port.set_follow(true);
+  by_port.add_allow()->add_dst_port(8443);
+  Stream a = Open(*stub, by_process), b = Open(*stub, by_port);
+  std::vector<v1::FlowEvent> ea, eb;
+  ASSERT_TRUE(a.ReadEvents(1, &ea));  // STATUS: open
+  ASSERT_TRUE(b.ReadEvents(1, &eb));
+  ea.clear();
+  eb.clear();
+
+  v1::FlowEvent enrich;
+  enrich.set_type(v1::ENRICH);
+  enrich.mutable_flow()->set_conntrack_id(5);
+  enrich.mutable_flow()->mutable_enrichment()->mutable_src()
+      ->mutable_process()->set_name("curl");
+  v1::FlowEvent counters;
+  counters.set_type(v1::COUNTERS);
+  counters.mutable_flow()->set_conntrack_id(5);
+  counters.mutable_flow()->mutable_original_counters()->set_bytes(99);
+  node.Publish({MakeEvent(v1::NEW, 5, 8443), enrich, counters,
+                MakeEvent(v1::NEW, 6, 80), MakeEvent(v1::DESTROY, 5, 8443)});
+
+  // By process: nothing until the ENRICH names curl, then the whole flow
+  // (as UPDATE), its counters and its end.
+  ASSERT_TRUE(a.ReadEvents(3, &ea));
+  EXPECT_EQ(Types(ea), (std::vector<v1::EventType>{v1::UPDATE, v1::COUNTERS,
+                                                   v1::DESTROY}));
+  EXPECT_EQ(ea[0].flow().original().dst_port(), 8443u);
+  EXPECT_EQ(ea[0].flow().enrichment().src().process().name(), "curl");
+  EXPECT_EQ(ea[0].seq(), 2u);
+  // By port: the partial ENRICH and COUNTERS of flow 5 pass too.
+  ASSERT_TRUE(b.ReadEvents(4, &eb));
+  EXPECT_EQ(Types(eb), (std::vector<v1::EventType>{v1::NEW, v1::ENRICH,
+                                                   v1::COUNTERS, v1::DESTROY}));
+  EXPECT_EQ(Ids(eb), (std::vector<uint32_t>{5, 5, 5, 5}));
+  a.context->TryCancel();
+  b.context->TryCancel();
+}
+
 TEST(GrpcEndToEnd, ListFlowsSortsAndLimits) {
   TestNode node;
   std::vector<v1::FlowEvent> batch;

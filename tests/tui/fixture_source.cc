@@ -32,12 +32,12 @@ absl::Status FixtureSource::Run(collector::EventSink& sink) {
 }
 
 absl::StatusOr<std::unique_ptr<collector::EventSource>> FixtureSourceFactory::Local(
-    const Options&) {
+    const Options&, std::function<void(const std::string&)>) {
   return absl::UnimplementedError("the fixture build has no local mode; use --replay FILE");
 }
 
 absl::StatusOr<std::unique_ptr<collector::EventSource>> FixtureSourceFactory::Remote(
-    const std::string&, const Options&, ConnectionCallback) {
+    const std::string&, const Options&) {
   return absl::UnimplementedError("the fixture build has no remote mode; use --replay FILE");
 }
 

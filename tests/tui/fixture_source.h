@@ -32,9 +32,10 @@ class FixtureSource final : public collector::EventSource {
 // plays a fixture. The view clock stands at the time of the first event.
 class FixtureSourceFactory final : public SourceFactory {
  public:
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(const Options&) override;
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
-      const std::string&, const Options&, ConnectionCallback) override;
+  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
+      const Options&, std::function<void(const std::string&)>) override;
+  absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(const std::string&,
+                                                                 const Options&) override;
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(const std::string& path,
                                                                  const Options&) override;
   const collector::Clock& ViewClock(const Options& options) override;
