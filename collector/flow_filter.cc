@@ -20,25 +20,19 @@ bool Contains(const std::vector<T>& values, const T& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
-// Returns the enum's value names with `prefix` removed, e.g. TCP_ from
-// TcpState.
+// Adds to `out` every value of the enum whose name is `prefix` + `name`
+// (the *_UNSPECIFIED value excluded).
 template <typename Descriptor>
-bool IsStateName(const Descriptor* descriptor, absl::string_view prefix,
-                 absl::string_view name) {
+void AddNamed(const Descriptor* descriptor, absl::string_view prefix,
+              absl::string_view name, v1::Flow::StateCase state_case,
+              std::vector<std::pair<v1::Flow::StateCase, int>>* out) {
   for (int i = 0; i < descriptor->value_count(); ++i) {
     absl::string_view full = descriptor->value(i)->name();
     if (descriptor->value(i)->number() == 0) continue;  // *_UNSPECIFIED
     if (absl::StartsWith(full, prefix) && full.substr(prefix.size()) == name) {
-      return true;
+      out->emplace_back(state_case, descriptor->value(i)->number());
     }
   }
-  return false;
-}
-
-bool KnownState(const std::string& name) {
-  return IsStateName(v1::TcpState_descriptor(), "TCP_", name) ||
-         IsStateName(v1::SctpState_descriptor(), "SCTP_", name) ||
-         IsStateName(v1::DccpState_descriptor(), "DCCP_", name);
 }
 
 const v1::Endpoint& Src(const v1::Flow& f) { return f.enrichment().src(); }
@@ -47,16 +41,17 @@ const v1::Endpoint& Dst(const v1::Flow& f) { return f.enrichment().dst(); }
 }  // namespace
 
 absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an address or CIDR"));
+  auto bad = [&](absl::string_view why = "") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", text, "' is not an address or CIDR", why.empty() ? "" : " (",
+        why, why.empty() ? "" : ")"));
   };
   absl::string_view address = text;
   int prefix = -1;
   if (const size_t slash = text.find('/'); slash != absl::string_view::npos) {
     address = text.substr(0, slash);
     if (!absl::SimpleAtoi(text.substr(slash + 1), &prefix) || prefix < 0) {
-      return bad();
+      return bad("bad prefix length");
     }
   }
   Cidr cidr;
@@ -68,12 +63,14 @@ absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   } else {
     return bad();
   }
-  if (prefix > cidr.size * 8) return bad();
+  if (prefix > cidr.size * 8) {
+    return bad(absl::StrCat("prefix length must be at most ", cidr.size * 8));
+  }
   cidr.prefix = prefix < 0 ? cidr.size * 8 : prefix;
   return cidr;
 }
 
-bool Cidr::Contains(const std::string& address) const {
+bool Cidr::Contains(absl::string_view address) const {
   if (static_cast<int>(address.size()) != size) return false;
   const auto* a = reinterpret_cast<const uint8_t*>(address.data());
   const int full = prefix / 8;
@@ -82,6 +79,97 @@ bool Cidr::Contains(const std::string& address) const {
   if (rest == 0) return true;
   const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
   return (a[full] & mask) == (bytes[full] & mask);
+}
+
+std::string Cidr::Address() const {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), size);
+}
+
+std::vector<std::pair<v1::Flow::StateCase, int>> StatesNamed(
+    absl::string_view name) {
+  std::vector<std::pair<v1::Flow::StateCase, int>> out;
+  AddNamed(v1::TcpState_descriptor(), "TCP_", name, v1::Flow::kTcpState, &out);
+  AddNamed(v1::SctpState_descriptor(), "SCTP_", name, v1::Flow::kSctpState,
+           &out);
+  AddNamed(v1::DccpState_descriptor(), "DCCP_", name, v1::Flow::kDccpState,
+           &out);
+  return out;
+}
+
+absl::StatusOr<std::string> ParseStateName(absl::string_view text) {
+  std::string name = absl::AsciiStrToUpper(text);
+  std::replace(name.begin(), name.end(), '-', '_');
+  if (StatesNamed(name).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text,
+                     "' is not a TCP, SCTP or DCCP state (e.g. ESTABLISHED, "
+                     "SYN_SENT, TIME_WAIT, CLOSE)"));
+  }
+  return name;
+}
+
+absl::StatusOr<std::string> ParseCountryCode(absl::string_view text) {
+  if (text.size() != 2 || !absl::ascii_isalpha(text[0]) ||
+      !absl::ascii_isalpha(text[1])) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", text, "' is not a two-letter ISO 3166 country code"));
+  }
+  return absl::AsciiStrToUpper(text);
+}
+
+absl::StatusOr<int> ParseProtocol(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  const auto* descriptor = v1::L4Protocol_descriptor();
+  for (int i = 0; i < descriptor->value_count(); ++i) {
+    if (descriptor->value(i)->number() == 0) continue;  // *_UNSPECIFIED
+    if (absl::AsciiStrToLower(descriptor->value(i)->name()) == lower) {
+      return descriptor->value(i)->number();
+    }
+  }
+  static constexpr std::pair<const char*, int> kAliases[] = {
+      {"icmp6", v1::ICMPV6}, {"ipv6-icmp", v1::ICMPV6}, {"udp-lite", v1::UDPLITE}};
+  for (const auto& [alias, number] : kAliases) {
+    if (lower == alias) return number;
+  }
+  int number = 0;
+  if (absl::SimpleAtoi(text, &number) && number >= 0 && number <= 255) {
+    return number;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", text,
+                   "' is not a protocol (tcp, udp, udplite, icmp, icmpv6, "
+                   "sctp, dccp, gre or a number 0..255)"));
+}
+
+absl::StatusOr<v1::AddressFamily> ParseFamily(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "ipv4" || lower == "ip4" || lower == "4" || lower == "inet") {
+    return v1::IPV4;
+  }
+  if (lower == "ipv6" || lower == "ip6" || lower == "6" || lower == "inet6") {
+    return v1::IPV6;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", text, "' is not an address family (ipv4 or ipv6)"));
+}
+
+bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name) {
+  return endpoint.has_process() && endpoint.process().name() == name;
+}
+
+bool HostnameContains(const v1::Endpoint& endpoint,
+                      absl::string_view lower_part) {
+  const std::string& host = endpoint.hostname();
+  if (host.empty() || lower_part.size() > host.size()) return false;
+  for (size_t start = 0; start + lower_part.size() <= host.size(); ++start) {
+    size_t i = 0;
+    while (i < lower_part.size() &&
+           absl::ascii_tolower(host[start + i]) == lower_part[i]) {
+      ++i;
+    }
+    if (i == lower_part.size()) return true;
+  }
+  return false;
 }
 
 std::string FlowStateName(const v1::Flow& flow) {
@@ -123,7 +211,7 @@ absl::StatusOr<FlowMatcher::Compiled> FlowMatcher::CompileOne(
   auto ports = [&](const auto& field, absl::string_view name,
                    std::vector<uint32_t>* out) -> absl::Status {
     for (int i = 0; i < field.size(); ++i) {
-      if (field.Get(i) > 65535) {
+      if (!IsPort(field.Get(i))) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".", name, "[", i, "]: ", field.Get(i),
                          " is not a port (0..65535)"));
@@ -142,26 +230,24 @@ absl::StatusOr<FlowMatcher::Compiled> FlowMatcher::CompileOne(
     return s;
   }
   for (int i = 0; i < filter.state_size(); ++i) {
-    std::string name = absl::AsciiStrToUpper(filter.state(i));
-    if (!KnownState(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".state[", i, "]: '", filter.state(i),
-                       "' is not a TCP, SCTP or DCCP state (e.g. "
-                       "ESTABLISHED, TIME_WAIT)"));
+    absl::StatusOr<std::string> name = ParseStateName(filter.state(i));
+    if (!name.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".state[", i, "]: ", name.status().message()));
     }
-    c.states.push_back(std::move(name));
+    c.states.push_back(*std::move(name));
   }
   for (const std::string& v : filter.process_name()) {
     c.process_names.push_back(v);
   }
   for (uint32_t v : filter.pid()) c.pids.push_back(v);
   for (int i = 0; i < filter.country_code_size(); ++i) {
-    if (filter.country_code(i).size() != 2) {
+    absl::StatusOr<std::string> code = ParseCountryCode(filter.country_code(i));
+    if (!code.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, ".country_code[", i, "]: '", filter.country_code(i),
-          "' is not a two-letter ISO 3166 country code"));
+          where, ".country_code[", i, "]: ", code.status().message()));
     }
-    c.country_codes.push_back(absl::AsciiStrToUpper(filter.country_code(i)));
+    c.country_codes.push_back(*std::move(code));
   }
   for (const std::string& v : filter.node()) c.nodes.push_back(v);
   for (int v : filter.event_type()) c.event_types.push_back(v);
@@ -231,8 +317,11 @@ bool FlowMatcher::MatchOne(const Compiled& c, const v1::Flow* flow,
   const v1::Endpoint& src = Src(*flow);
   const v1::Endpoint& dst = Dst(*flow);
   if (!c.process_names.empty() &&
-      !(src.has_process() && Contains(c.process_names, src.process().name())) &&
-      !(dst.has_process() && Contains(c.process_names, dst.process().name()))) {
+      std::none_of(c.process_names.begin(), c.process_names.end(),
+                   [&](const std::string& name) {
+                     return EndpointProcessIs(src, name) ||
+                            EndpointProcessIs(dst, name);
+                   })) {
     return false;
   }
   if (!c.pids.empty() &&
@@ -247,18 +336,13 @@ bool FlowMatcher::MatchOne(const Compiled& c, const v1::Flow* flow,
                 absl::AsciiStrToUpper(dst.geo().country_code()))) {
     return false;
   }
-  if (!c.hostnames.empty()) {
-    const std::string a = absl::AsciiStrToLower(src.hostname());
-    const std::string b = absl::AsciiStrToLower(dst.hostname());
-    bool any = false;
-    for (const std::string& h : c.hostnames) {
-      if ((!a.empty() && absl::StrContains(a, h)) ||
-          (!b.empty() && absl::StrContains(b, h))) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return false;
+  if (!c.hostnames.empty() &&
+      std::none_of(c.hostnames.begin(), c.hostnames.end(),
+                   [&](const std::string& h) {
+                     return HostnameContains(src, h) ||
+                            HostnameContains(dst, h);
+                   })) {
+    return false;
   }
   return true;
 }

@@ -16,10 +16,11 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "google/protobuf/repeated_field.h"
 
@@ -34,11 +35,55 @@ struct Cidr {
   int prefix = 0;
 
   // Returns the prefix for "192.0.2.1", "10.0.0.0/8", "2001:db8::/32";
-  // INVALID_ARGUMENT otherwise (the message quotes the text).
+  // INVALID_ARGUMENT otherwise: "'x' is not an address or CIDR", followed
+  // for a bad prefix by "(bad prefix length)" or "(prefix length must be at
+  // most 32)" (128 for IPv6).
   static absl::StatusOr<Cidr> Parse(absl::string_view text);
-  // Returns whether the address (4 or 16 bytes, network order) is inside.
-  bool Contains(const std::string& address) const;
+  // Returns whether the address (4 or 16 bytes, network order) is inside;
+  // false when the families differ.
+  bool Contains(absl::string_view address) const;
+  // Returns the network address as 4 or 16 bytes (for printing).
+  std::string Address() const;
 };
+
+// The value parsing and per-field predicates of FlowFilter, shared with the
+// TUI's `/` filter language (tui/filter_expr.h) so that both give a field
+// and a value the same meaning.
+
+// Returns the canonical state name ("TIME_WAIT") for a state written in any
+// case, with '-' or '_' ("time-wait"), when some TCP, SCTP or DCCP state has
+// it; INVALID_ARGUMENT "'x' is not a TCP, SCTP or DCCP state (e.g. ...)".
+absl::StatusOr<std::string> ParseStateName(absl::string_view text);
+
+// Returns every (Flow state case, enum value) whose name without the enum
+// prefix is `name` (canonical, e.g. ESTABLISHED is a TCP and an SCTP
+// state); empty when none is.
+std::vector<std::pair<v1::Flow::StateCase, int>> StatesNamed(
+    absl::string_view name);
+
+// Returns the upper-case code for a two-letter ISO 3166 country code in
+// any case; INVALID_ARGUMENT "'x' is not a two-letter ISO 3166 country code".
+absl::StatusOr<std::string> ParseCountryCode(absl::string_view text);
+
+// Returns the protocol named by `text`: an L4Protocol name in any case
+// ("tcp", "icmpv6", "udplite"), a common alias ("icmp6", "ipv6-icmp",
+// "udp-lite") or an IANA number 0..255; INVALID_ARGUMENT otherwise.
+absl::StatusOr<int> ParseProtocol(absl::string_view text);
+
+// Returns the AddressFamily named by `text` ("ipv4", "ip4", "inet", "4",
+// and the same for 6, any case); INVALID_ARGUMENT otherwise.
+absl::StatusOr<v1::AddressFamily> ParseFamily(absl::string_view text);
+
+// Returns whether `port` is a valid port number (0..65535).
+inline bool IsPort(uint64_t port) { return port <= 65535; }
+
+// Returns whether the endpoint has a process called exactly `name`.
+bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name);
+
+// Returns whether the endpoint's hostname is set and contains `lower_part`
+// (which must be lower case) ignoring case.
+bool HostnameContains(const v1::Endpoint& endpoint,
+                      absl::string_view lower_part);
 
 class FlowMatcher {
  public:

@@ -304,5 +304,94 @@ TEST(FlowFilter, StateNames) {
   EXPECT_EQ(FlowStateName(f), "");
 }
 
+TEST(Cidr, ContainsByPrefix) {
+  auto c = Cidr::Parse("10.0.0.0/8");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->Contains(V4("10.255.0.1")));
+  EXPECT_FALSE(c->Contains(V4("11.0.0.1")));
+  auto odd = Cidr::Parse("192.168.0.0/23");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_TRUE(odd->Contains(V4("192.168.1.200")));
+  EXPECT_FALSE(odd->Contains(V4("192.168.2.1")));
+  auto all = Cidr::Parse("::/0");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->Contains(V6("2001:db8::1")));
+  EXPECT_FALSE(all->Contains(V4("10.0.0.1")));
+  EXPECT_EQ(all->Address(), V6("::"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/x").ok());
+}
+
+TEST(Cidr, ErrorsSayWhatIsWrong) {
+  EXPECT_EQ(Cidr::Parse("nonsense").status().message(),
+            "'nonsense' is not an address or CIDR");
+  EXPECT_EQ(Cidr::Parse("10.0.0.0/x").status().message(),
+            "'10.0.0.0/x' is not an address or CIDR (bad prefix length)");
+  EXPECT_EQ(Cidr::Parse("10.0.0.0/33").status().message(),
+            "'10.0.0.0/33' is not an address or CIDR (prefix length must be "
+            "at most 32)");
+  EXPECT_EQ(Cidr::Parse("::/129").status().message(),
+            "'::/129' is not an address or CIDR (prefix length must be at "
+            "most 128)");
+}
+
+TEST(FlowFilter, StateAcceptsHyphens) {
+  v1::FlowFilter f;
+  f.add_state("time-wait");
+  EXPECT_FALSE(Allows(f));
+  f.add_state("Established");
+  EXPECT_TRUE(Allows(f));
+}
+
+TEST(FlowFilter, CountryCodeMustBeLetters) {
+  v1::FlowFilter c;
+  c.add_country_code("1E");
+  EXPECT_EQ(CompileError(c).message(),
+            "allow[0].country_code[0]: '1E' is not a two-letter ISO 3166 "
+            "country code");
+}
+
+TEST(FilterValues, ParseStateName) {
+  EXPECT_EQ(*ParseStateName("time-wait"), "TIME_WAIT");
+  EXPECT_EQ(*ParseStateName("cookie_wait"), "COOKIE_WAIT");
+  EXPECT_EQ(ParseStateName("BOGUS").status().message(),
+            "'BOGUS' is not a TCP, SCTP or DCCP state (e.g. ESTABLISHED, "
+            "SYN_SENT, TIME_WAIT, CLOSE)");
+  EXPECT_FALSE(ParseStateName("STATE_UNSPECIFIED").ok());
+  EXPECT_FALSE(ParseStateName("").ok());
+}
+
+TEST(FilterValues, StatesNamedSpansProtocols) {
+  const auto established = StatesNamed("ESTABLISHED");
+  ASSERT_EQ(established.size(), 2u);
+  EXPECT_EQ(established[0],
+            std::make_pair(v1::Flow::kTcpState, int{v1::TCP_ESTABLISHED}));
+  EXPECT_EQ(established[1],
+            std::make_pair(v1::Flow::kSctpState, int{v1::SCTP_ESTABLISHED}));
+  EXPECT_TRUE(StatesNamed("established").empty());  // canonical names only
+}
+
+TEST(FilterValues, ParseProtocolAndFamily) {
+  EXPECT_EQ(*ParseProtocol("TCP"), v1::TCP);
+  EXPECT_EQ(*ParseProtocol("icmpv6"), v1::ICMPV6);
+  EXPECT_EQ(*ParseProtocol("ipv6-icmp"), v1::ICMPV6);
+  EXPECT_EQ(*ParseProtocol("udp-lite"), v1::UDPLITE);
+  EXPECT_EQ(*ParseProtocol("41"), 41);
+  EXPECT_FALSE(ParseProtocol("256").ok());
+  EXPECT_FALSE(ParseProtocol("l4_protocol_unspecified").ok());
+  EXPECT_EQ(*ParseFamily("inet6"), v1::IPV6);
+  EXPECT_EQ(*ParseFamily("IPv4"), v1::IPV4);
+  EXPECT_EQ(ParseFamily("ipx").status().message(),
+            "'ipx' is not an address family (ipv4 or ipv6)");
+}
+
+TEST(FilterValues, EndpointPredicates) {
+  const v1::Flow f = Flow();
+  EXPECT_TRUE(EndpointProcessIs(f.enrichment().src(), "curl"));
+  EXPECT_FALSE(EndpointProcessIs(f.enrichment().dst(), ""));
+  EXPECT_TRUE(HostnameContains(f.enrichment().dst(), "example.org"));
+  EXPECT_FALSE(HostnameContains(f.enrichment().dst(), "example.net"));
+  EXPECT_FALSE(HostnameContains(f.enrichment().src(), ""));
+}
+
 }  // namespace
 }  // namespace flowtop::collector

@@ -183,7 +183,8 @@ void AppendEvent(const v1::FlowEvent& event, std::string& payload) {
 }
 
 absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
-                          std::vector<v1::FlowEvent>* events) {
+                          std::vector<v1::FlowEvent>* events,
+                          EventRecycler* recycler) {
   if (events->size() < count) events->resize(count);
   const uint8_t* p = reinterpret_cast<const uint8_t*>(payload.data());
   const uint8_t* const end = p + payload.size();
@@ -204,7 +205,12 @@ absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
       return absl::DataLossError(
           absl::StrCat("event ", i, " runs past the end of its block"));
     }
-    if (!(*events)[i].ParseFromArray(p, static_cast<int>(length))) {
+    const bool parsed =
+        recycler != nullptr
+            ? recycler->Parse(absl::string_view(reinterpret_cast<const char*>(p), length),
+                              &(*events)[i])
+            : (*events)[i].ParseFromArray(p, static_cast<int>(length));
+    if (!parsed) {
       return absl::DataLossError(absl::StrCat("event ", i, " is unreadable"));
     }
     p += length;

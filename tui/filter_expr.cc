@@ -1,7 +1,5 @@
 #include "tui/filter_expr.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <utility>
@@ -16,75 +14,37 @@
 
 namespace flowtop::tui {
 
-absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
-  std::string addr_text(text);
-  int prefix = -1;
-  const size_t slash = text.find('/');
-  if (slash != absl::string_view::npos) {
-    addr_text = std::string(text.substr(0, slash));
-    if (!absl::SimpleAtoi(text.substr(slash + 1), &prefix) || prefix < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", text, "' has a bad prefix length"));
-    }
-  }
-  Cidr cidr;
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, addr_text.c_str(), buf) == 1) {
-    cidr.addr.assign(reinterpret_cast<char*>(buf), 4);
-  } else if (inet_pton(AF_INET6, addr_text.c_str(), buf) == 1) {
-    cidr.addr.assign(reinterpret_cast<char*>(buf), 16);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an IPv4 or IPv6 address"));
-  }
-  const int max = static_cast<int>(cidr.addr.size()) * 8;
-  if (prefix > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", text, "': prefix length must be at most ", max));
-  }
-  cidr.prefix_len = prefix < 0 ? max : prefix;
-  return cidr;
-}
-
-bool CidrContains(const Cidr& cidr, absl::string_view ip) {
-  if (ip.size() != cidr.addr.size()) return false;
-  int bits = cidr.prefix_len;
-  for (size_t i = 0; i < ip.size() && bits > 0; ++i, bits -= 8) {
-    const auto a = static_cast<unsigned char>(ip[i]);
-    const auto b = static_cast<unsigned char>(cidr.addr[i]);
-    const unsigned mask = bits >= 8 ? 0xFFu : (0xFFu << (8 - bits)) & 0xFFu;
-    if ((a & mask) != (b & mask)) return false;
-  }
-  return true;
-}
-
 namespace {
 
 // ---------------------------------------------------------------------------
 // Matching
 
-bool AnyCidr(const std::vector<Cidr>& cidrs, absl::string_view ip) {
+bool AnyCidr(const std::vector<collector::Cidr>& cidrs, absl::string_view ip) {
   return std::any_of(cidrs.begin(), cidrs.end(),
-                     [&](const Cidr& c) { return CidrContains(c, ip); });
+                     [&](const collector::Cidr& c) { return c.Contains(ip); });
 }
 
 bool AnyNumber(const std::vector<uint32_t>& numbers, uint32_t n) {
   return std::find(numbers.begin(), numbers.end(), n) != numbers.end();
 }
 
-bool ProcessIs(const v1::Process& p, const std::vector<std::string>& names) {
-  return !p.name().empty() &&
-         std::find(names.begin(), names.end(), p.name()) != names.end();
-}
-
-bool HostnameHas(const std::string& host, const std::vector<std::string>& subs) {
-  if (host.empty()) return false;
-  const std::string lower = absl::AsciiStrToLower(host);
-  return std::any_of(subs.begin(), subs.end(), [&](const std::string& s) {
-    return absl::StrContains(lower, absl::AsciiStrToLower(s));
+bool ProcessIs(const v1::Enrichment& e, const std::vector<std::string>& names) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+    return collector::EndpointProcessIs(e.src(), name) ||
+           collector::EndpointProcessIs(e.dst(), name);
   });
 }
 
+// `lower_parts` are lower case (as the parser stores them).
+bool HostnameHas(const v1::Enrichment& e, const std::vector<std::string>& lower_parts) {
+  return std::any_of(lower_parts.begin(), lower_parts.end(), [&](const std::string& s) {
+    return collector::HostnameContains(e.src(), s) ||
+           collector::HostnameContains(e.dst(), s);
+  });
+}
+
+// Reads the upper-case codes of FlowHot (filled as collector::ParseCountryCode
+// normalises a filter's codes).
 bool CountryIs(const char code[2], const std::vector<std::string>& codes) {
   if (code[0] == 0) return false;
   return std::any_of(codes.begin(), codes.end(), [code](const std::string& c) {
@@ -114,12 +74,8 @@ bool PositiveHolds(const Match& m, const FlowHot& h,
       return state.first != 0 &&
              std::find(m.states.begin(), m.states.end(), state) != m.states.end();
     }
-    case Field::kProcess: {
-      if (!h.has_process) return false;
-      const v1::Enrichment& e = get_flow().enrichment();
-      return ProcessIs(e.src().process(), m.strings) ||
-             ProcessIs(e.dst().process(), m.strings);
-    }
+    case Field::kProcess:
+      return h.has_process && ProcessIs(get_flow().enrichment(), m.strings);
     case Field::kPid:
       return (h.pid != 0 && AnyNumber(m.numbers, h.pid)) ||
              (h.other_pid != 0 && AnyNumber(m.numbers, h.other_pid));
@@ -130,11 +86,8 @@ bool PositiveHolds(const Match& m, const FlowHot& h,
       if (n.empty()) n = get_flow().node();
       return std::find(m.strings.begin(), m.strings.end(), n) != m.strings.end();
     }
-    case Field::kHostname: {
-      const v1::Enrichment& e = get_flow().enrichment();
-      return HostnameHas(e.src().hostname(), m.strings) ||
-             HostnameHas(e.dst().hostname(), m.strings);
-    }
+    case Field::kHostname:
+      return HostnameHas(get_flow().enrichment(), m.strings);
   }
   return false;
 }
@@ -258,57 +211,15 @@ const FieldInfo* FindField(absl::string_view word) {
   return nullptr;
 }
 
-bool ProtocolByName(absl::string_view word, uint32_t& out) {
-  static constexpr std::pair<const char*, uint32_t> kNames[] = {
-      {"tcp", 6},      {"udp", 17},  {"udplite", 136}, {"udp-lite", 136},
-      {"icmp", 1},     {"icmp6", 58}, {"icmpv6", 58},  {"ipv6-icmp", 58},
-      {"sctp", 132},   {"dccp", 33},  {"gre", 47}};
-  const std::string lower = absl::AsciiStrToLower(word);
-  for (const auto& [name, number] : kNames) {
-    if (lower == name) {
-      out = number;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool FamilyByName(absl::string_view word, uint32_t& out) {
-  const std::string lower = absl::AsciiStrToLower(word);
-  if (lower == "ipv4" || lower == "ip4" || lower == "4" || lower == "inet") {
-    out = v1::IPV4;
-    return true;
-  }
-  if (lower == "ipv6" || lower == "ip6" || lower == "6" || lower == "inet6") {
-    out = v1::IPV6;
-    return true;
-  }
-  return false;
-}
-
-// Adds every protocol's state called `upper` (e.g. ESTABLISHED is a TCP
-// and an SCTP state) to `states`. Returns false when no protocol has it.
-bool AddStates(const std::string& upper, std::vector<std::pair<int, int>>& states) {
-  const size_t before = states.size();
-  for (int i = v1::TcpState_MIN; i <= v1::TcpState_MAX; ++i) {
-    if (v1::TcpState_IsValid(i) &&
-        v1::TcpState_Name(static_cast<v1::TcpState>(i)) == "TCP_" + upper) {
-      states.emplace_back(v1::Flow::kTcpState, i);
-    }
-  }
-  for (int i = v1::SctpState_MIN; i <= v1::SctpState_MAX; ++i) {
-    if (v1::SctpState_IsValid(i) &&
-        v1::SctpState_Name(static_cast<v1::SctpState>(i)) == "SCTP_" + upper) {
-      states.emplace_back(v1::Flow::kSctpState, i);
-    }
-  }
-  for (int i = v1::DccpState_MIN; i <= v1::DccpState_MAX; ++i) {
-    if (v1::DccpState_IsValid(i) &&
-        v1::DccpState_Name(static_cast<v1::DccpState>(i)) == "DCCP_" + upper) {
-      states.emplace_back(v1::Flow::kDccpState, i);
-    }
-  }
-  return states.size() > before;
+// Returns whether a bare word is a protocol shorthand ("tcp", "icmpv6"):
+// a protocol name, not a number (so "6" stays an unknown field).
+bool ProtocolShorthand(absl::string_view word, uint32_t& out) {
+  uint32_t ignored;
+  if (absl::SimpleAtoi(word, &ignored)) return false;
+  absl::StatusOr<int> protocol = collector::ParseProtocol(word);
+  if (!protocol.ok()) return false;
+  out = static_cast<uint32_t>(*protocol);
+  return true;
 }
 
 const char* FieldName(Field f) {
@@ -421,15 +332,15 @@ class Parser {
     uint32_t number;
     // Shorthands: a bare protocol or family name.
     if (FindField(word.text) == nullptr) {
-      if (ProtocolByName(word.text, number)) {
+      if (ProtocolShorthand(word.text, number)) {
         m.field = Field::kProtocol;
         m.numbers.push_back(number);
         return std::make_unique<FilterExpr>(std::move(m));
       }
       const std::string lower = absl::AsciiStrToLower(word.text);
-      if ((lower == "ipv4" || lower == "ipv6") && FamilyByName(lower, number)) {
+      if (lower == "ipv4" || lower == "ipv6") {
         m.field = Field::kFamily;
-        m.numbers.push_back(number);
+        m.numbers.push_back(*collector::ParseFamily(lower));
         return std::make_unique<FilterExpr>(std::move(m));
       }
       return ErrorAt(word.column,
@@ -468,23 +379,24 @@ class Parser {
     };
     uint32_t n;
     switch (info.field) {
-      case Field::kProtocol:
-        if (ProtocolByName(v.text, n) || (absl::SimpleAtoi(v.text, &n) && n <= 255)) {
-          m.numbers.push_back(n);
-          return absl::OkStatus();
-        }
-        return bad();
-      case Field::kFamily:
-        if (!FamilyByName(v.text, n)) return bad();
-        m.numbers.push_back(n);
+      case Field::kProtocol: {
+        absl::StatusOr<int> protocol = collector::ParseProtocol(v.text);
+        if (!protocol.ok()) return bad();
+        m.numbers.push_back(static_cast<uint32_t>(*protocol));
         return absl::OkStatus();
+      }
+      case Field::kFamily: {
+        absl::StatusOr<v1::AddressFamily> family = collector::ParseFamily(v.text);
+        if (!family.ok()) return bad();
+        m.numbers.push_back(static_cast<uint32_t>(*family));
+        return absl::OkStatus();
+      }
       case Field::kSrcIp:
       case Field::kDstIp:
       case Field::kAnyIp: {
-        auto cidr = ParseCidr(v.text);
+        auto cidr = collector::Cidr::Parse(v.text);
         if (!cidr.ok()) {
-          return ErrorAt(v.column, absl::StrCat("expected ", info.expected, " after '",
-                                                field.text, "': ", cidr.status().message()));
+          return ErrorAt(v.column, cidr.status().message());
         }
         m.cidrs.push_back(*cidr);
         return absl::OkStatus();
@@ -492,7 +404,7 @@ class Parser {
       case Field::kSrcPort:
       case Field::kDstPort:
       case Field::kAnyPort:
-        if (!absl::SimpleAtoi(v.text, &n) || n > 65535) return bad();
+        if (!absl::SimpleAtoi(v.text, &n) || !collector::IsPort(n)) return bad();
         m.numbers.push_back(n);
         return absl::OkStatus();
       case Field::kPid:
@@ -500,29 +412,28 @@ class Parser {
         m.numbers.push_back(n);
         return absl::OkStatus();
       case Field::kState: {
-        std::string upper = absl::AsciiStrToUpper(v.text);
-        std::replace(upper.begin(), upper.end(), '-', '_');
-        if (upper.find("STATE_UNSPECIFIED") != std::string::npos ||
-            !AddStates(upper, m.states)) {
-          return ErrorAt(v.column, absl::StrCat("unknown state '", v.text,
-                                                "' (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT, CLOSE)"));
+        absl::StatusOr<std::string> name = collector::ParseStateName(v.text);
+        if (!name.ok()) return ErrorAt(v.column, name.status().message());
+        for (const auto& [state_case, value] : collector::StatesNamed(*name)) {
+          m.states.emplace_back(state_case, value);
         }
-        m.strings.push_back(upper);
+        m.strings.push_back(*std::move(name));
         return absl::OkStatus();
       }
       case Field::kCountry: {
-        if (v.text.size() != 2 || !std::isalpha(static_cast<unsigned char>(v.text[0])) ||
-            !std::isalpha(static_cast<unsigned char>(v.text[1]))) {
-          return bad();
-        }
-        m.strings.push_back(absl::AsciiStrToUpper(v.text));
+        absl::StatusOr<std::string> code = collector::ParseCountryCode(v.text);
+        if (!code.ok()) return bad();
+        m.strings.push_back(*std::move(code));
         return absl::OkStatus();
       }
       case Field::kProcess:
       case Field::kNode:
-      case Field::kHostname:
         if (v.text.empty()) return bad();
         m.strings.push_back(v.text);
+        return absl::OkStatus();
+      case Field::kHostname:
+        if (v.text.empty()) return bad();
+        m.strings.push_back(absl::AsciiStrToLower(v.text));
         return absl::OkStatus();
     }
     return bad();
@@ -597,8 +508,8 @@ std::string FilterExpr::DebugString() const {
     case Kind::kMatch: {
       std::vector<std::string> values;
       for (uint32_t n : match_.numbers) values.push_back(absl::StrCat(n));
-      for (const Cidr& c : match_.cidrs) {
-        values.push_back(absl::StrCat(FormatIp(c.addr), "/", c.prefix_len));
+      for (const collector::Cidr& c : match_.cidrs) {
+        values.push_back(absl::StrCat(FormatIp(c.Address()), "/", c.prefix));
       }
       for (const std::string& s : match_.strings) values.push_back(s);
       return absl::StrCat(FieldName(match_.field), match_.negate ? " != " : " ",

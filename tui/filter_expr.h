@@ -16,6 +16,11 @@
 // Several values are an OR: `dport 80,443`. `!=` negates the match.
 // Addresses take CIDRs: `src 10.0.0.0/8`, `host 2001:db8::/32`.
 //
+// Values are parsed, and single fields matched, by the same functions as
+// the gRPC FlowFilter (collector/flow_filter.h: Cidr, ParseStateName,
+// ParseProtocol, ParseFamily, ParseCountryCode, HostnameContains, ...); this
+// file adds only the expression syntax and the fast path over FlowHot.
+//
 // A bad expression gives INVALID_ARGUMENT with a 1-based column:
 // "at column 7: expected a port number after 'dport'".
 #ifndef FLOWTOP_TUI_FILTER_EXPR_H_
@@ -30,25 +35,11 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "collector/flow_filter.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 
 namespace flowtop::tui {
-
-// An address prefix, e.g. 10.0.0.0/8. `addr` holds 4 or 16 bytes.
-struct Cidr {
-  std::string addr;
-  int prefix_len = 0;
-};
-
-// Parses "192.0.2.1", "10.0.0.0/8" or "2001:db8::/32". Returns
-// INVALID_ARGUMENT naming the text when it is not an address or the prefix
-// is out of range.
-absl::StatusOr<Cidr> ParseCidr(absl::string_view text);
-
-// Returns true when the 4- or 16-byte address `ip` lies in `cidr` (families
-// must agree).
-bool CidrContains(const Cidr& cidr, absl::string_view ip);
 
 enum class Field {
   kProtocol,
@@ -72,8 +63,9 @@ struct Match {
   Field field;
   bool negate = false;
   std::vector<uint32_t> numbers;      // ports, pids, protocol numbers, family
-  std::vector<Cidr> cidrs;            // addresses
-  std::vector<std::string> strings;   // upper-cased for state and country
+  std::vector<collector::Cidr> cidrs;  // addresses
+  // Upper case for state and country, lower case for hostname.
+  std::vector<std::string> strings;
   std::vector<std::pair<int, int>> states;  // (Flow oneof case, enum value)
 };
 

@@ -1,5 +1,8 @@
 #include "tui/filter_expr.h"
 
+#include <vector>
+
+#include "collector/flow_filter.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 
@@ -40,6 +43,14 @@ class FilterExprTest : public ::testing::Test {
   bool M(const std::string& expr, const v1::Flow& f) {
     auto e = MustParse(expr);
     return e && e->Matches(f);
+  }
+  static v1::Flow MakeIcmp6() {
+    v1::Flow f;
+    f.set_protocol(v1::ICMPV6);
+    f.set_family(v1::IPV6);
+    f.mutable_original()->set_src_ip(Ip("2001:db8::1"));
+    f.mutable_original()->set_dst_ip(Ip("2001:db8::2"));
+    return f;
   }
   v1::Flow https_de_, https_us_, dns_, icmp_, closing_;
 };
@@ -122,7 +133,8 @@ TEST(FilterExprErrorTest, ClearMessagesWithColumns) {
   EXPECT_EQ(ErrorOf("(tcp or udp"), "at column 12: expected ')' to close '(' at column 1");
   EXPECT_EQ(ErrorOf("tcp)"), "at column 4: unexpected ')'");
   EXPECT_EQ(ErrorOf("state BOGUS"),
-            "at column 7: unknown state 'BOGUS' (e.g. ESTABLISHED, SYN_SENT, TIME_WAIT, CLOSE)");
+            "at column 7: 'BOGUS' is not a TCP, SCTP or DCCP state (e.g. ESTABLISHED, "
+            "SYN_SENT, TIME_WAIT, CLOSE)");
   EXPECT_EQ(ErrorOf("country DEU"),
             "at column 9: expected a two-letter country code after 'country', got 'DEU'");
   EXPECT_EQ(ErrorOf("process \"curl"), "at column 9: unterminated quoted string");
@@ -132,21 +144,77 @@ TEST(FilterExprErrorTest, ClearMessagesWithColumns) {
   EXPECT_NE(ErrorOf("src 10.0.0.0/33").find("prefix length must be at most 32"),
             std::string::npos);
   EXPECT_NE(ErrorOf("src nonsense").find("at column 5:"), std::string::npos);
+  // The value errors are collector/flow_filter's, as flowtopd gives them.
+  EXPECT_EQ(ErrorOf("src nonsense"), "at column 5: 'nonsense' is not an address or CIDR");
+  EXPECT_EQ(ErrorOf("host ::/129"),
+            "at column 6: '::/129' is not an address or CIDR (prefix length must be at "
+            "most 128)");
+  EXPECT_EQ(ErrorOf("proto 256"),
+            "at column 7: expected a protocol (tcp, udp, udplite, icmp, icmp6, sctp, dccp, "
+            "gre or a number) after 'proto', got '256'");
+  EXPECT_EQ(ErrorOf("country 1E"),
+            "at column 9: expected a two-letter country code after 'country', got '1E'");
+  // A bare number is not a protocol shorthand.
+  EXPECT_NE(ErrorOf("6").find("at column 1: unknown field '6'"), std::string::npos);
 }
 
-TEST(CidrTest, ContainsByPrefix) {
-  auto c = ParseCidr("10.0.0.0/8");
-  ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(CidrContains(*c, Ip("10.255.0.1")));
-  EXPECT_FALSE(CidrContains(*c, Ip("11.0.0.1")));
-  auto odd = ParseCidr("192.168.0.0/23");
-  ASSERT_TRUE(odd.ok());
-  EXPECT_TRUE(CidrContains(*odd, Ip("192.168.1.200")));
-  EXPECT_FALSE(CidrContains(*odd, Ip("192.168.2.1")));
-  auto all = ParseCidr("::/0");
-  ASSERT_TRUE(all.ok());
-  EXPECT_TRUE(CidrContains(*all, Ip("2001:db8::1")));
-  EXPECT_FALSE(ParseCidr("10.0.0.0/x").ok());
+TEST_F(FilterExprTest, ProtocolNamesAsInTheApi) {
+  EXPECT_TRUE(M("proto ICMPV6", MakeIcmp6()));
+  EXPECT_TRUE(M("icmp6", MakeIcmp6()));
+  EXPECT_TRUE(M("proto ipv6-icmp", MakeIcmp6()));
+  EXPECT_TRUE(M("proto 58", MakeIcmp6()));
+  EXPECT_FALSE(M("proto icmp", MakeIcmp6()));
+  EXPECT_TRUE(M("family inet6", dns_));
+}
+
+// The same question asked as a `/` expression and as a gRPC FlowFilter
+// (collector::FlowMatcher, what flowtopd applies) gets the same answer.
+TEST_F(FilterExprTest, SameMeaningAsFlowFilter) {
+  struct Case {
+    const char* expr;
+    v1::FlowFilter filter;
+  };
+  std::vector<Case> cases;
+  auto add = [&](const char* expr) {
+    cases.push_back({expr, v1::FlowFilter()});
+    return &cases.back().filter;
+  };
+  add("src 10.0.0.0/8")->add_src_ip("10.0.0.0/8");
+  add("dst 192.0.2.0/24")->add_dst_ip("192.0.2.0/24");
+  add("host 2001:db8::/32")->add_any_ip("2001:db8::/32");
+  add("sport 5353")->add_src_port(5353);
+  add("dport 80,443")->add_dst_port(80);
+  cases.back().filter.add_dst_port(443);
+  add("port 53")->add_any_port(53);
+  add("state time-wait")->add_state("time-wait");
+  add("state established")->add_state("ESTABLISHED");
+  add("process curl")->add_process_name("curl");
+  add("process systemd-resolve")->add_process_name("systemd-resolve");
+  add("pid 77")->add_pid(77);
+  add("country de")->add_country_code("de");
+  add("country us")->add_country_code("US");
+  add("name EXAMPLE")->add_hostname("EXAMPLE");
+  add("name example.org")->add_hostname("example.org");
+  add("proto udp")->add_protocol(v1::UDP);
+  add("icmp")->add_protocol(v1::ICMP);
+  add("ipv6")->add_family(v1::IPV6);
+  const std::vector<const v1::Flow*> flows = {&https_de_, &https_us_, &dns_, &icmp_,
+                                              &closing_};
+  for (const Case& c : cases) {
+    collector::FilterList allow, deny;
+    *allow.Add() = c.filter;
+    auto matcher = collector::FlowMatcher::Compile(allow, deny);
+    ASSERT_TRUE(matcher.ok()) << c.expr << ": " << matcher.status();
+    auto expr = MustParse(c.expr);
+    ASSERT_NE(expr, nullptr);
+    int matched = 0;
+    for (const v1::Flow* f : flows) {
+      EXPECT_EQ(expr->Matches(*f), matcher->Matches(*f))
+          << c.expr << " on flow " << f->conntrack_id();
+      matched += matcher->Matches(*f) ? 1 : 0;
+    }
+    EXPECT_GT(matched, 0) << c.expr << " matches none of the test flows";
+  }
 }
 
 }  // namespace

@@ -8,6 +8,11 @@
 //
 // The stream is SyntheticStream (NEW/UPDATE/ENRICH/COUNTERS/DESTROY mix with
 // full flows). Usage: replay_bench [events] [dir]  (default 2000000, $TMPDIR).
+//
+// For instruction counts (valgrind --tool=callgrind), one step at a time:
+//   replay_bench --make FILE EVENTS LEVEL   record a file
+//   replay_bench --read FILE                only read+crc+decode it
+//   replay_bench --replay FILE              only ReplaySource --speed max
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +137,23 @@ Rate ReplayOnce(const std::string& path, uint64_t* events) {
 int main(int argc, char** argv) {
   using namespace flowtop::replay;
   size_t total = 2'000'000;
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "--make" && argc == 5) {
+    int level = 0;
+    if (!absl::SimpleAtoi(argv[3], &total) || !absl::SimpleAtoi(argv[4], &level)) return 2;
+    const RecordResult rec = RecordOnce(SyntheticStream(200'000, 42), total, argv[2], level);
+    std::printf("%s: %llu events, %llu bytes\n", argv[2],
+                static_cast<unsigned long long>(rec.events),
+                static_cast<unsigned long long>(rec.bytes));
+    return 0;
+  }
+  if ((mode == "--read" || mode == "--replay") && argc == 3) {
+    uint64_t events = 0;
+    const Rate rate = mode == "--read" ? ReadOnce(argv[2], &events) : ReplayOnce(argv[2], &events);
+    std::printf("%s %s: %llu events, %.0f events/s wall, %.0f per CPU-second\n", mode.c_str(),
+                argv[2], static_cast<unsigned long long>(events), rate.wall, rate.cpu);
+    return 0;
+  }
   if (argc > 1 && !absl::SimpleAtoi(argv[1], &total)) {
     std::fprintf(stderr, "usage: replay_bench [events] [dir]\n");
     return 2;
