@@ -70,7 +70,7 @@ out=$(netns_exec "$FLOWTOP" --connect "127.0.0.1:$P1" --batch --count 3 -t 0.5 -
 last=$(awk '/^flowtop /{frame=""} {frame=frame $0 "\n"} END{printf "%s", frame}' <<<"$out")
 echo "$last"
 grep -q "ESTABLISHED" <<<"$last" || fail "remote --batch lacks the flow"
-grep -Eq "8080 +[0-9.]+[kM]B" <<<"$last" || fail "remote --batch lacks the counters"
+grep -Eq "8080(/[^ ]*)? +[0-9.]+[kM]B" <<<"$last" || fail "remote --batch lacks the counters"
 
 # The TUI over three endpoints, one of them dead.
 T new-session -d -s t -x 160 -y 30 \
