@@ -12,7 +12,8 @@
 namespace flowtop::tui {
 
 absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
-                            const collector::Clock& clock, Terminal& terminal) {
+                            const collector::Clock& clock, Terminal& terminal,
+                            ReplayControl* replay) {
   Snapshot snapshot = model.TakeSnapshot();
   absl::Time next_fetch = clock.Now() + options.interval;
   PageInfo page;
@@ -31,6 +32,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
       next_fetch = clock.Now() + options.interval;
     }
     if (redraw) {
+      if (replay != nullptr) state.replay = replay->Status();
       RenderResult r =
           Render(snapshot, state, terminal.Width(), terminal.Height(), options.title);
       state.cursor = r.page.cursor;
@@ -43,7 +45,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
     const absl::Duration wait = std::max(absl::ZeroDuration(), next_fetch - clock.Now());
     const int key = terminal.ReadKey(wait);
     if (key == kKeyNone) continue;
-    const uint32_t action = HandleKey(state, key, page);
+    const uint32_t action = HandleKey(state, key, page, replay);
     if (action & kQuit) break;
     if (action & kRefetch) {
       previous = std::exchange(snapshot, model.TakeSnapshot());

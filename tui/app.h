@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "collector/clock.h"
 #include "tui/model.h"
+#include "tui/replay_control.h"
 #include "tui/terminal.h"
 #include "tui/view_state.h"
 
@@ -32,9 +33,12 @@ struct LoopOptions {
 // Runs the interactive loop until the user quits or the terminal asks to.
 // Returns OK (there are no run-time errors here: source errors show in the
 // status line).
-// `clock` paces the refresh interval (key waits are real time).
+// `clock` paces the refresh interval (key waits are real time). `replay`
+// (replay mode only, may be null) takes the time-travel keys and feeds the
+// replay position into the status line.
 absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
-                            const collector::Clock& clock, Terminal& terminal);
+                            const collector::Clock& clock, Terminal& terminal,
+                            ReplayControl* replay = nullptr);
 
 // Prints text frames (like top -b) to `out`: the first once every source
 // has sent its initial snapshot (or one interval passed), then one per

@@ -158,7 +158,8 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     view.color = ColorWanted();
     SignalWatcher watcher(quit_signals);
     watcher.Start(screen->get());
-    st = RunInteractive(model, view, loop, clock, **screen);
+    st = RunInteractive(model, view, loop, clock, **screen,
+                        options.replay_file.empty() ? nullptr : program.factory->replay_control());
     watcher.Stop();
     screen->reset();  // restores the terminal before anything is printed
   }

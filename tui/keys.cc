@@ -1,6 +1,7 @@
 #include "tui/keys.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -73,12 +74,68 @@ void Move(ViewState& state, const PageInfo& page, long delta) {
   state.top = page.top;
 }
 
+constexpr double kMaxSpeed = 1024;
+constexpr double kMinSpeed = 1.0 / 64;
+
+// The time-travel keys of replay mode. Returns the KeyAction, or nullopt
+// when `key` is not one of them.
+std::optional<uint32_t> HandleReplayKey(ViewState& state, int key, ReplayControl& replay) {
+  const ReplayStatus st = replay.Status();
+  switch (key) {
+    case ' ':
+      if (st.paused) {
+        replay.Resume();
+      } else {
+        replay.Pause();
+      }
+      break;
+    case '.':
+      if (st.paused) {
+        replay.Step(1);
+      } else {
+        replay.Pause();
+      }
+      break;
+    case '[':
+      replay.SeekBy(absl::Seconds(-10));
+      break;
+    case ']':
+      replay.SeekBy(absl::Seconds(10));
+      break;
+    case '{':
+      replay.SeekBy(absl::Seconds(-60));
+      break;
+    case '}':
+      replay.SeekBy(absl::Seconds(60));
+      break;
+    case 'g':
+      replay.SeekToStart();
+      break;
+    case '+':
+      if (st.speed > 0) replay.SetSpeed(std::min(kMaxSpeed, st.speed * 2));
+      break;
+    case '-':
+      replay.SetSpeed(st.speed > 0 ? std::max(kMinSpeed, st.speed / 2) : kMaxSpeed);
+      break;
+    case 'm':
+      replay.SetSpeed(0);
+      break;
+    default:
+      return std::nullopt;
+  }
+  state.replay = replay.Status();
+  return kRedraw | kRefetch;
+}
+
 }  // namespace
 
-uint32_t HandleKey(ViewState& state, int key, const PageInfo& page) {
+uint32_t HandleKey(ViewState& state, int key, const PageInfo& page, ReplayControl* replay) {
   if (key == kKeyInterrupt) return kQuit;
   if (key == kKeyResize || key == kKeyCtrlL) return kRedraw;
   if (state.editing_filter) return HandleFilterKey(state, key);
+  if (replay != nullptr) {
+    if (std::optional<uint32_t> action = HandleReplayKey(state, key, *replay)) return *action;
+  }
 
   if (state.screen != Screen::kTable) {
     switch (key) {

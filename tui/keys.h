@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "tui/replay_control.h"
 #include "tui/view.h"
 #include "tui/view_state.h"
 
@@ -42,8 +43,15 @@ enum KeyAction : uint32_t {
 };
 
 // Applies `key` to `state`, given what the last frame showed (`page`).
+// With `replay` (replay mode) the time-travel keys also work and go to it:
+// space pauses the replay, '.' steps one event while paused (pauses first
+// while playing), '[' ']' seek 10 s of recorded time back / forward, '{' '}'
+// 60 s, 'g' goes to the start, '+' '-' double / halve the speed, 'm' plays
+// as fast as possible. Without it those keys do what they do live (nothing,
+// or 'g': first row; '.': next sort column; space: pause the display).
 // Returns a KeyAction bit set. Unknown keys return kNothing.
-uint32_t HandleKey(ViewState& state, int key, const PageInfo& page);
+uint32_t HandleKey(ViewState& state, int key, const PageInfo& page,
+                   ReplayControl* replay = nullptr);
 
 }  // namespace flowtop::tui
 

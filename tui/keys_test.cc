@@ -5,6 +5,7 @@
 
 #include "collector/fake_clock.h"
 #include "gtest/gtest.h"
+#include "tui/fake_replay_control.h"
 #include "tui/test_flows.h"
 
 namespace flowtop::tui {
@@ -30,7 +31,7 @@ class KeysTest : public ::testing::Test {
       RenderResult r = Render(model_.TakeSnapshot(), state_, 100, 10);  // 6 rows
       state_.cursor = r.page.cursor;
       state_.top = r.page.top;
-      all |= HandleKey(state_, k, r.page);
+      all |= HandleKey(state_, k, r.page, replay_);
     }
     return all;
   }
@@ -39,6 +40,7 @@ class KeysTest : public ::testing::Test {
   collector::FakeClock clock_;
   Model model_{clock_};
   ViewState state_;
+  ReplayControl* replay_ = nullptr;  // set: replay mode
 };
 
 TEST_F(KeysTest, QuitOnlyFromTheTable) {
@@ -125,6 +127,64 @@ TEST_F(KeysTest, EnterOpensDetailAndProcessDrillDown) {
   EXPECT_EQ(state_.view, TableView::kFlows);
   EXPECT_EQ(state_.filter_text, "pid 2");
   EXPECT_EQ(Render(model_.TakeSnapshot(), state_, 100, 10).page.rows_total, 10u);
+}
+
+TEST_F(KeysTest, TimeTravelKeysSteerTheReplay) {
+  FakeReplayControl fake(absl::Minutes(5));
+  replay_ = &fake;
+  state_.replay = fake.Status();
+  EXPECT_EQ(Press({'}'}), kRedraw | kRefetch);
+  EXPECT_EQ(fake.Status().position, absl::Seconds(60));
+  Press({']', ']', '['});
+  EXPECT_EQ(fake.Status().position, absl::Seconds(70));
+  Press({'{', '{'});
+  EXPECT_EQ(fake.Status().position, absl::ZeroDuration());  // clamped at the start
+  Press({'}', '}', '}', '}', '}', '}'});
+  EXPECT_EQ(fake.Status().position, absl::Minutes(5));  // clamped at the end
+  Press({'g'});
+  EXPECT_EQ(fake.Status().position, absl::ZeroDuration());
+  EXPECT_EQ(state_.cursor, 0u);
+
+  // '.' pauses a playing replay first, then steps one event per press.
+  Press({'.'});
+  EXPECT_TRUE(fake.Status().paused);
+  EXPECT_EQ(fake.steps, 0u);
+  Press({'.', '.'});
+  EXPECT_EQ(fake.steps, 2u);
+  // Space pauses the replay, not the display.
+  Press({' '});
+  EXPECT_FALSE(fake.Status().paused);
+  EXPECT_FALSE(state_.paused);
+
+  Press({'+', '+'});
+  EXPECT_EQ(fake.Status().speed, 4.0);
+  Press({'-', '-', '-'});
+  EXPECT_EQ(fake.Status().speed, 0.5);
+  Press({'m'});
+  EXPECT_EQ(fake.Status().speed, 0.0);
+  Press({'+'});
+  EXPECT_EQ(fake.Status().speed, 0.0);  // max stays max
+
+  // The status line and the help show the replay.
+  Press({'-', '}', ' '});
+  EXPECT_NE(Screen().find("replay 00:01:00 / 00:05:00  x1024  PAUSED"), std::string::npos)
+      << Screen();
+  Press({'?'});
+  const std::string help = Render(model_.TakeSnapshot(), state_, 100, 60).frame.Text();
+  EXPECT_NE(help.find("seek 10 s back / forward"), std::string::npos) << help;
+}
+
+TEST_F(KeysTest, TimeTravelKeysDoNothingLive) {
+  Press({'j', 'j'});
+  EXPECT_EQ(Press({']'}), kNothing);
+  EXPECT_EQ(Press({'[', '{', '}', '+', '-', 'm'}), kNothing);  // ('.' sorts, as '>')
+  Press({'g'});  // first row, as before
+  EXPECT_EQ(state_.cursor, 0u);
+  EXPECT_EQ(Screen().find("replay "), std::string::npos);
+  Press({'?'});
+  const std::string help = Render(model_.TakeSnapshot(), state_, 100, 60).frame.Text();
+  EXPECT_NE(help.find("this help"), std::string::npos) << help;
+  EXPECT_EQ(help.find("seek 10 s"), std::string::npos) << help;
 }
 
 }  // namespace

@@ -74,6 +74,41 @@ class ViewClockProxy final : public collector::Clock {
   std::atomic<const collector::Clock*> target_{nullptr};
 };
 
+// Steers the ReplaySource the factory built. After a command it waits
+// (briefly) for the replay thread to carry it out, so the snapshot the key
+// asks for already shows the new position.
+class ReplaySourceControl final : public ReplayControl {
+ public:
+  explicit ReplaySourceControl(replay::ReplaySource& source) : source_(source) {}
+
+  void Pause() override { Settle([&] { source_.Pause(); }); }
+  void Resume() override { source_.Resume(); }
+  void Step(size_t events) override { Settle([&] { source_.Step(events); }); }
+  void SeekBy(absl::Duration delta) override { Settle([&] { source_.SeekBy(delta); }); }
+  void SeekToStart() override {
+    Settle([&] { source_.SeekTo(source_.position().first_event); });
+  }
+  void SetSpeed(double speed) override { source_.SetSpeed(speed); }
+  ReplayStatus Status() const override {
+    const replay::ReplayPosition p = source_.position();
+    ReplayStatus st;
+    st.position = p.now > p.first_event ? p.now - p.first_event : absl::ZeroDuration();
+    st.length = p.last_event - p.first_event;
+    st.speed = p.speed;
+    st.paused = p.paused;
+    st.at_end = p.at_end;
+    return st;
+  }
+
+ private:
+  template <typename F>
+  void Settle(F command) {
+    command();
+    source_.WaitIdle(absl::Milliseconds(500));
+  }
+  replay::ReplaySource& source_;
+};
+
 class RealSourceFactory final : public SourceFactory {
  public:
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
@@ -128,13 +163,16 @@ class RealSourceFactory final : public SourceFactory {
     auto source = replay::ReplaySource::Open(path, ro, collector::RealClock::Get());
     if (!source.ok()) return source.status();
     view_clock_.Follow(&(*source)->recorded_clock());
+    control_ = std::make_unique<ReplaySourceControl>(**source);
     return std::unique_ptr<collector::EventSource>(*std::move(source));
   }
 
   const collector::Clock& ViewClock(const Options&) override { return view_clock_; }
+  ReplayControl* replay_control() override { return control_.get(); }
 
  private:
   ViewClockProxy view_clock_;
+  std::unique_ptr<ReplaySourceControl> control_;
 };
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "collector/event_source.h"
 #include "tui/model.h"
 #include "tui/options.h"
+#include "tui/replay_control.h"
 
 namespace flowtop::tui {
 
@@ -54,6 +55,11 @@ class SourceFactory {
   virtual const collector::Clock& ViewClock(const Options& /*options*/) {
     return collector::RealClock::Get();
   }
+
+  // Returns the control of the recording Replay built (valid while that
+  // source lives), or null: live and remote modes, or a factory whose
+  // replays cannot be steered.
+  virtual ReplayControl* replay_control() { return nullptr; }
 };
 
 // The sources of one run, each on its own thread publishing into a model.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "collector/version.h"
@@ -296,6 +297,10 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
     if (!snap.notes.empty()) {
       line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
     }
+    if (state.replay.has_value()) {
+      line.segments.push_back({absl::StrCat("  ", ReplayStatusText(*state.replay)),
+                               state.replay->paused ? Style::kWarning : Style::kStatus});
+    }
     if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
     if (!state.message.empty()) {
       line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
@@ -426,6 +431,15 @@ std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const View
   return l;
 }
 
+const char* const kReplayHelp[] = {
+    "",
+    "Replay (recorded time)",
+    "  space       pause / resume the replay     .  step one event (pauses first)",
+    "  [ ]         seek 10 s back / forward      { }  seek 60 s back / forward",
+    "  g           back to the start (Home: first row)",
+    "  + -         double / halve the speed      m  as fast as possible",
+};
+
 const char* const kHelp[] = {
     "Keys",
     "  q           quit (in help or detail: back)",
@@ -451,6 +465,26 @@ const char* const kHelp[] = {
 
 }  // namespace
 
+std::string ReplayStatusText(const ReplayStatus& status) {
+  auto clock = [](absl::Duration d) {
+    const int64_t s = absl::ToInt64Seconds(std::max(d, absl::ZeroDuration()));
+    return absl::StrFormat("%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  };
+  std::string text = absl::StrCat("replay ", clock(status.position), " / ", clock(status.length),
+                                  "  ");
+  if (status.speed <= 0) {
+    absl::StrAppend(&text, "max");
+  } else {
+    absl::StrAppend(&text, absl::StrFormat("x%g", status.speed));
+  }
+  if (status.paused) {
+    absl::StrAppend(&text, "  PAUSED");
+  } else if (status.at_end) {
+    absl::StrAppend(&text, "  END");
+  }
+  return text;
+}
+
 RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width, int height,
                     const std::string& title) {
   RenderResult result;
@@ -472,7 +506,11 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
 
   if (state.screen == Screen::kHelp) {
     frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  help"), Style::kTitle, width));
-    for (const char* line : kHelp) {
+    std::vector<const char*> lines(std::begin(kHelp), std::end(kHelp));
+    if (state.replay.has_value()) {
+      lines.insert(lines.end(), std::begin(kReplayHelp), std::end(kReplayHelp));
+    }
+    for (const char* line : lines) {
       if (static_cast<int>(frame.lines.size()) >= height - 1) break;
       frame.lines.push_back(Plain(line, Style::kNormal, width));
     }

@@ -40,6 +40,11 @@ struct RenderResult {
 // Returns the frame for `state` over `snapshot` on a width x height screen.
 // `title` names the data source ("local", "2 endpoints", "replay: f.ftr").
 // Never fails: tiny screens get a one-line notice.
+// Returns the replay part of the status line, e.g.
+// "replay 00:01:23 / 00:05:00  x4  PAUSED" ("max" for speed 0, "END" once
+// every event was delivered).
+std::string ReplayStatusText(const ReplayStatus& status);
+
 RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
                     int height, const std::string& title = "local");
 

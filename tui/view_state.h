@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tui/filter_expr.h"
 #include "tui/model.h"
+#include "tui/replay_control.h"
 
 namespace flowtop::tui {
 
@@ -85,6 +87,10 @@ struct ViewState {
   int hscroll = 0;                  // columns scrolled to the left
   uint64_t detail_key = 0;          // FlowRow::Key() of the detail view
   RowPtr detail_last;               // last copy seen, shown once it closes
+
+  // Replay mode only: where the recording stands (the app fills it in
+  // before each frame); also makes the help list the time-travel keys.
+  std::optional<ReplayStatus> replay;
 };
 
 }  // namespace flowtop::tui
