@@ -86,6 +86,29 @@ if command -v tmux >/dev/null; then
     sleep 0.1
   done
   [ $seen -eq 1 ] || { fail "flowtop replay FILE never showed the flow"; tmux -S "$SOCK" capture-pane -p -t t; }
+  # Time travel: the status line shows "replay POS / LENGTH  xSPEED [PAUSED]".
+  status_matches() {  # status_matches ERE: polls the screen for it
+    for _ in $(seq 50); do
+      tmux -S "$SOCK" capture-pane -p -t t | grep -qE -- "$1" && return 0
+      sleep 0.1
+    done
+    return 1
+  }
+  status_matches "replay 00:00:0[0-9] / 00:00:0[1-9]  x1" \
+    || { fail "no replay position in the status line"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t ' ' g
+  status_matches "replay 00:00:00 / 00:00:0[1-9]  x1  PAUSED" \
+    || { fail "space g did not pause at the start"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t ']' +
+  status_matches "replay (00:00:0[1-9]) / \\1  x2  PAUSED" \
+    || { fail "] + did not seek to the end at x2"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t g
+  status_matches "replay 00:00:00 / 00:00:0[1-9]  x2  PAUSED" \
+    || { fail "g did not go back to the start"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t '?'
+  status_matches "seek 10 s back / forward" \
+    || { fail "the help does not list the replay keys"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t q
   tmux -S "$SOCK" send-keys -t t q
   for _ in $(seq 50); do
     tmux -S "$SOCK" capture-pane -p -t t | grep -q "EXITED rc=0" && break
