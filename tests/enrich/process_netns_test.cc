@@ -58,6 +58,27 @@ class ProcessNetnsTest : public ::testing::Test {
     return client.ok() ? std::make_pair(client->pid, client->port) : std::make_pair(-1, 0);
   }
 
+  // Runs `socket_code` (python3 lines that bind the server socket `s`) in
+  // a process that then idles, and returns its pid once the socket is bound
+  // (the script says so through a fifo), or -1 after a test failure.
+  pid_t StartPythonServer(const std::string& name, const std::string& socket_code) {
+    const std::string ready = absl::StrCat(dir_, "/", name, "_ready");
+    EXPECT_EQ(mkfifo(ready.c_str(), 0600), 0);
+    absl::StatusOr<pid_t> server = ns_->Spawn(absl::StrCat(
+        "exec python3 -c '\n"
+        "import socket, time\n",
+        socket_code,
+        "open(\"", ready, "\", \"w\").write(\"ready\\n\")\n"
+        "time.sleep(600)\n'"));
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (!server.ok()) return -1;
+    std::ifstream in(ready);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "ready");
+    return line == "ready" ? *server : -1;
+  }
+
   // Attributes inside the namespace (local addresses are per namespace).
   std::pair<v1::Process, v1::Process> Attribute(const v1::Flow& flow) {
     v1::Process src, dst;
@@ -101,30 +122,19 @@ TEST_F(ProcessNetnsTest, TcpOutboundAndInboundEndsGetTheirOwnProcesses) {
 TEST_F(ProcessNetnsTest, ConnectionNotYetAcceptedBelongsToTheListener) {
   // A server that listens and never accepts: the connection completes and
   // waits in the accept queue, a socket without an inode of its own.
-  const std::string ready = dir_ + "/listener_ready";
-  ASSERT_EQ(mkfifo(ready.c_str(), 0600), 0);
-  absl::StatusOr<pid_t> server = ns_->Spawn(absl::StrCat(
-      "exec python3 -c '\n"
-      "import socket, time\n"
+  const pid_t server = StartPythonServer(
+      "listener",
       "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
       "s.bind((\"127.0.0.1\", 8005))\n"
-      "s.listen(8)\n"
-      "open(\"", ready, "\", \"w\").write(\"ready\\n\")\n"
-      "time.sleep(600)\n'"));
-  ASSERT_TRUE(server.ok()) << server.status();
-  {
-    std::ifstream in(ready);
-    std::string line;
-    std::getline(in, line);
-    ASSERT_EQ(line, "ready");
-  }
+      "s.listen(8)\n");
+  ASSERT_GT(server, 0);
   auto [client, client_port] = StartClient("AF_INET", "SOCK_STREAM", "127.0.0.1", 8005);
   absl::StatusOr<v1::Flow> flow =
       FindFlow(*ns_, absl::StrCat("-p tcp --dport 8005 --sport ", client_port));
   ASSERT_TRUE(flow.ok()) << flow.status();
   auto [src, dst] = Attribute(*flow);
   EXPECT_EQ(src.pid(), static_cast<uint32_t>(client));
-  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(*server));
+  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(server));
   EXPECT_EQ(dst.name(), "python3");
 }
 
@@ -184,22 +194,11 @@ TEST_F(ProcessNetnsTest, UdpBothEndsAndAForwardedFlowShowsDash) {
 
 TEST_F(ProcessNetnsTest, UdpLiteBothEnds) {
   // A python3 UDP-lite receiver that says when it is bound.
-  const std::string ready = dir_ + "/server_ready";
-  ASSERT_EQ(mkfifo(ready.c_str(), 0600), 0);
-  absl::StatusOr<pid_t> server = ns_->Spawn(absl::StrCat(
-      "exec python3 -c '\n"
-      "import socket, time\n"
+  const pid_t server = StartPythonServer(
+      "server",
       "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)\n"
-      "s.bind((\"127.0.0.1\", 8004))\n"
-      "open(\"", ready, "\", \"w\").write(\"ready\\n\")\n"
-      "time.sleep(600)\n'"));
-  ASSERT_TRUE(server.ok()) << server.status();
-  {
-    std::ifstream in(ready);
-    std::string line;
-    std::getline(in, line);
-    ASSERT_EQ(line, "ready");
-  }
+      "s.bind((\"127.0.0.1\", 8004))\n");
+  ASSERT_GT(server, 0);
   auto [client, client_port] =
       StartClient("AF_INET", "SOCK_DGRAM", "127.0.0.1", 8004, "socket.IPPROTO_UDPLITE");
   absl::StatusOr<v1::Flow> flow =
@@ -208,7 +207,7 @@ TEST_F(ProcessNetnsTest, UdpLiteBothEnds) {
   EXPECT_EQ(flow->protocol(), v1::UDPLITE);
   auto [src, dst] = Attribute(*flow);
   EXPECT_EQ(src.pid(), static_cast<uint32_t>(client));
-  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(*server));
+  EXPECT_EQ(dst.pid(), static_cast<uint32_t>(server));
   EXPECT_EQ(dst.name(), "python3");
 }
 
