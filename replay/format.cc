@@ -184,7 +184,7 @@ void AppendEvent(const v1::FlowEvent& event, std::string& payload) {
 
 absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
                           std::vector<v1::FlowEvent>* events,
-                          EventRecycler* recycler) {
+                          EventDecoder* decoder) {
   if (events->size() < count) events->resize(count);
   const uint8_t* p = reinterpret_cast<const uint8_t*>(payload.data());
   const uint8_t* const end = p + payload.size();
@@ -206,8 +206,8 @@ absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
           absl::StrCat("event ", i, " runs past the end of its block"));
     }
     const bool parsed =
-        recycler != nullptr
-            ? recycler->Parse(absl::string_view(reinterpret_cast<const char*>(p), length),
+        decoder != nullptr
+            ? decoder->Decode(absl::string_view(reinterpret_cast<const char*>(p), length),
                               &(*events)[i])
             : (*events)[i].ParseFromArray(p, static_cast<int>(length));
     if (!parsed) {

@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "flowtop/v1/recording.pb.h"
-#include "replay/event_recycler.h"
+#include "replay/event_decoder.h"
 
 namespace flowtop::replay {
 
@@ -104,11 +104,12 @@ void AppendEvent(const v1::FlowEvent& event, std::string& payload);
 // (*events)[0..count), reusing the messages already there (the vector grows
 // when needed, never shrinks). DATA_LOSS when the payload does not hold
 // exactly `count` well-formed events.
-// `recycler` (optional) keeps the messages' sub-messages allocated from
-// call to call (see event_recycler.h); pass the same one for every block.
+// `decoder` (optional) decodes faster and keeps the messages' sub-messages
+// allocated from call to call (see event_decoder.h); pass the same one for
+// every block.
 absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
                           std::vector<v1::FlowEvent>* events,
-                          EventRecycler* recycler = nullptr);
+                          EventDecoder* decoder = nullptr);
 
 }  // namespace flowtop::replay
 

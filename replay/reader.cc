@@ -255,7 +255,7 @@ absl::StatusOr<bool> RecordingReader::Next(Block* block) {
       lose("uncompressed block with inconsistent sizes");
       continue;
     }
-    status = DecodeEvents(raw, h.event_count, &block->events, &recycler_);
+    status = DecodeEvents(raw, h.event_count, &block->events, &decoder_);
     if (!status.ok()) {
       lose(std::string(status.message()));
       continue;

@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "flowtop/v1/recording.pb.h"
-#include "replay/event_recycler.h"
+#include "replay/event_decoder.h"
 #include "replay/format.h"
 
 namespace flowtop::replay {
@@ -114,7 +114,7 @@ class RecordingReader {
   std::vector<Damage> damage_;
   uint64_t damage_count_ = 0;
   ZSTD_DCtx* dctx_ = nullptr;
-  EventRecycler recycler_;
+  EventDecoder decoder_;
   std::string head_buf_;
   std::string stored_buf_;
   std::string raw_buf_;
