@@ -20,6 +20,15 @@ class EventSink {
   // Receives a batch of events in sequence order. The sink may move from
   // the elements; the caller reuses the storage after Publish returns.
   virtual void Publish(absl::Span<v1::FlowEvent> events) = 0;
+  // Publishes the batch only if that needs no waiting for another publisher
+  // (the Pipeline: its lock is free now) and returns true; otherwise returns
+  // false and leaves the events alone. Lets low-priority publishers (the
+  // enrichment workers) give way to the event path. Sinks that never wait
+  // just publish.
+  virtual bool TryPublish(absl::Span<v1::FlowEvent> events) {
+    Publish(events);
+    return true;
+  }
 };
 
 class EventSource {

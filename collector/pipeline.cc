@@ -20,6 +20,18 @@ void Pipeline::AddSink(EventSink* sink) {
 void Pipeline::Publish(absl::Span<v1::FlowEvent> events) {
   const int64_t now = absl::ToUnixNanos(clock_.Now());
   absl::MutexLock lock(&mu_);
+  PublishLocked(events, now);
+}
+
+bool Pipeline::TryPublish(absl::Span<v1::FlowEvent> events) {
+  const int64_t now = absl::ToUnixNanos(clock_.Now());
+  if (!mu_.TryLock()) return false;
+  PublishLocked(events, now);
+  mu_.Unlock();
+  return true;
+}
+
+void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
   for (v1::FlowEvent& event : events) {
     if (event.type() == v1::DESTROY) {
       // A DESTROY carries the flow's last state: what the table knew

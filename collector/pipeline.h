@@ -54,6 +54,8 @@ class Pipeline final : public EventSink {
   // Stamps, applies and forwards a batch. Thread-safe: sources and
   // enrichment workers may publish concurrently.
   void Publish(absl::Span<v1::FlowEvent> events) override;
+  // Publish, if the lock is free right now (see EventSink::TryPublish).
+  bool TryPublish(absl::Span<v1::FlowEvent> events) override;
 
   // Runs fn(const FlowTable&) under the pipeline's lock and returns its
   // result; keep fn short (it blocks publishing).
@@ -67,6 +69,9 @@ class Pipeline final : public EventSink {
   const std::string& node() const { return options_.node; }
 
  private:
+  void PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const PipelineOptions options_;
   const Clock& clock_;
   mutable absl::Mutex mu_;

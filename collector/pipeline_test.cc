@@ -1,6 +1,9 @@
 #include "collector/pipeline.h"
 
+#include <thread>
 #include <vector>
+
+#include "absl/synchronization/notification.h"
 
 #include "collector/fake_clock.h"
 #include "gtest/gtest.h"
@@ -43,6 +46,35 @@ TEST(Pipeline, StampsAppliesAndForwardsInOrder) {
   EXPECT_EQ(stats.lost_kernel, 5u);
   EXPECT_EQ(stats.flows, 0u);
   EXPECT_EQ(stats.last_seq, 3u);
+}
+
+TEST(Pipeline, TryPublishGivesWayWhileAnotherHoldsThePipeline) {
+  FakeClock clock;
+  Pipeline pipeline({}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+  std::vector<v1::FlowEvent> batch(1);
+  batch[0].set_type(v1::NEW);
+  batch[0].mutable_flow()->set_conntrack_id(7);
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    pipeline.WithTable([&](const FlowTable&) {
+      holding.Notify();
+      release.WaitForNotification();
+      return 0;
+    });
+  });
+  holding.WaitForNotification();
+  EXPECT_FALSE(pipeline.TryPublish(absl::MakeSpan(batch)));
+  release.Notify();
+  holder.join();
+  EXPECT_TRUE(sink.seen.empty());
+  EXPECT_EQ(pipeline.stats().events, 0u);
+  // Free: it publishes like Publish.
+  EXPECT_TRUE(pipeline.TryPublish(absl::MakeSpan(batch)));
+  ASSERT_EQ(sink.seen.size(), 1u);
+  EXPECT_EQ(sink.seen[0].seq(), 1u);
+  EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) { return t.size(); }), 1u);
 }
 
 TEST(Pipeline, TableReflectsPublishedFlows) {

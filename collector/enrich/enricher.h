@@ -34,8 +34,8 @@
 #ifndef FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
 #define FLOWTOP_COLLECTOR_ENRICH_ENRICHER_H_
 
+#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +107,12 @@ class Enricher final : public EventSink {
   // Longest a flow waits for its round to start when fewer than
   // kPublishBatch are waiting (latency added by batching).
   static constexpr absl::Duration kMaxBatchDelay = absl::Milliseconds(50);
+  // A round's ENRICH events give way to the event path: while another
+  // publisher holds the Pipeline (the collector's source during a burst)
+  // the round retries every kYieldPoll, for at most kMaxYield, before it
+  // waits for the Pipeline like any publisher.
+  static constexpr absl::Duration kYieldPoll = absl::Milliseconds(1);
+  static constexpr absl::Duration kMaxYield = absl::Milliseconds(100);
 
   // Builds the real lookups from `options` and starts the workers. Never
   // fails: what is unavailable (no GeoIP database, no sock_diag, no
@@ -150,6 +156,23 @@ class Enricher final : public EventSink {
     char ips[4][16];       // same order
   };
   static v1::Flow ToFlow(const Job& job);
+  // The FIFO of waiting jobs: one ring that grows by doubling and never
+  // shrinks. Jobs are plain data, so queueing a flow allocates nothing (a
+  // std::deque allocated a block every few jobs on the source's thread and
+  // freed it on the worker's).
+  class JobRing {
+   public:
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Job& Push();
+    // Moves up to `n` jobs, oldest first, to the end of `out`.
+    void PopInto(size_t n, std::vector<Job>* out);
+
+   private:
+    std::vector<Job> slots_;  // capacity: 0 or a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
   struct Waiter {
     uint32_t id;
     uint64_t generation;
@@ -162,6 +185,8 @@ class Enricher final : public EventSink {
   };
 
   void Work();
+  // Publishes a round, giving way to the event path (kYieldPoll, kMaxYield).
+  void PublishRound(absl::Span<v1::FlowEvent> events);
   void Enrich(const Job& job, v1::FlowEvent* event);
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
@@ -184,9 +209,11 @@ class Enricher final : public EventSink {
 
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  JobRing queue_ ABSL_GUARDED_BY(mu_);
   std::vector<Name> names_ ABSL_GUARDED_BY(mu_);  // answers to publish
   int draining_ ABSL_GUARDED_BY(mu_) = 0;         // Drain calls waiting
+  // stop_ || draining_ > 0, for rounds giving way without taking mu_.
+  std::atomic<bool> hurry_{false};
   // Jobs and names taken by workers, not published (or dropped) yet.
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;

@@ -270,6 +270,97 @@ TEST_F(EnricherTest, BurstComesBackInFewPublishes) {
   });
 }
 
+// The Pipeline as an enrichment worker sees it when the collector's source
+// holds it: TryPublish fails while busy. Calls are logged in order: 'T' a
+// TryPublish that gave way, 't' one that published, 'P' a waiting Publish.
+class BusySink final : public EventSink {
+ public:
+  explicit BusySink(bool busy) : busy_(busy) {}
+  void Publish(absl::Span<v1::FlowEvent> events) override { Log('P', events.size()); }
+  bool TryPublish(absl::Span<v1::FlowEvent> events) override {
+    absl::MutexLock lock(&mu_);
+    if (busy_) {
+      log_ += 'T';
+      return false;
+    }
+    log_ += 't';
+    delivered_ += events.size();
+    return true;
+  }
+  void SetBusy(bool busy) {
+    absl::MutexLock lock(&mu_);
+    busy_ = busy;
+  }
+  // Waits (up to 30 s) until `pred(log)` holds; returns the log.
+  template <typename Pred>
+  std::string WaitFor(Pred pred) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pred(log_); };
+    mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(30));
+    return log_;
+  }
+  size_t delivered() {
+    absl::MutexLock lock(&mu_);
+    return delivered_;
+  }
+
+ private:
+  void Log(char c, size_t n) {
+    absl::MutexLock lock(&mu_);
+    log_ += c;
+    delivered_ += n;
+  }
+  absl::Mutex mu_;
+  bool busy_ ABSL_GUARDED_BY(mu_);
+  std::string log_ ABSL_GUARDED_BY(mu_);
+  size_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+bool Delivered(const std::string& log) {
+  return log.find_first_of("tP") != std::string::npos;
+}
+
+TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
+  BusySink out(/*busy=*/true);
+  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
+  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+  enricher->Publish(absl::MakeSpan(batch));
+  // The round retries instead of waiting for the pipeline...
+  std::string log = out.WaitFor([](const std::string& l) { return l.size() >= 3; });
+  ASSERT_GE(log.size(), 3u);
+  EXPECT_EQ(log.substr(0, 3), "TTT");
+  // ...and goes in as soon as the pipeline is free (or, on a slow machine,
+  // once it stopped giving way): exactly once.
+  out.SetBusy(false);
+  log = out.WaitFor(Delivered);
+  EXPECT_EQ(log.find_first_not_of('T'), log.size() - 1) << log;
+  EXPECT_EQ(out.delivered(), 1u);
+}
+
+TEST_F(EnricherTest, RoundsStopGivingWayAfterMaxYield) {
+  BusySink out(/*busy=*/true);
+  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
+  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+  enricher->Publish(absl::MakeSpan(batch));
+  // A pipeline that stays busy still gets the round: after kMaxYield worth
+  // of tries, by a Publish that waits its turn.
+  const std::string log = out.WaitFor(Delivered);
+  const size_t tries = Enricher::kMaxYield / Enricher::kYieldPoll;
+  EXPECT_EQ(log, std::string(tries, 'T') + "P");
+  EXPECT_EQ(out.delivered(), 1u);
+}
+
+TEST_F(EnricherTest, DrainDoesNotWaitForABusyPipelineToYield) {
+  BusySink out(/*busy=*/true);
+  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
+  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+  enricher->Publish(absl::MakeSpan(batch));
+  enricher->Drain();
+  EXPECT_EQ(out.delivered(), 1u);
+  const std::string log = out.WaitFor(Delivered);
+  EXPECT_EQ(log.back(), 'P');
+}
+
 TEST_F(EnricherTest, OwnDnsQueryFlowIsMarked) {
   auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
   pipeline_.AddSink(enricher.get());
