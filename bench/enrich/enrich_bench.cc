@@ -3,10 +3,14 @@
 // 1. Burst: 50,000 NEW events published into a Pipeline by one thread in
 //    batches of 64 (as the netlink reader does), with enrichment off and on
 //    (real sock_diag, /proc index, GeoIP, service names, reverse DNS to a
-//    local server that answers NXDOMAIN at once). Prints the publisher's event rate for each and the
-//    ratio on/off, median of several interleaved runs: once with the burst
-//    arriving at 200,000 events/s (about 3x what the kernel produces for one
-//    sender here), once flat out. Run as root for sock_diag; GeoIP uses
+//    local server that answers NXDOMAIN at once). Each mode is one long-lived
+//    collector (Pipeline + Enricher, like a flowtopd that has run for a
+//    while): every round sends it a burst of new flows with fresh addresses,
+//    then (untimed) lets enrichment finish and the flows end. Prints the
+//    publisher's event rate for each mode and the ratio on/off, median of
+//    interleaved rounds (--rounds, default 15): once with the burst arriving
+//    at 200,000 events/s (about 3x what the kernel produces for one sender
+//    here), once flat out. Run as root for sock_diag; GeoIP uses
 //    --geoip_dir (default: the search path).
 // 2. GeoIP lookup cost per address (random IPv4 addresses).
 // 3. Reverse-DNS cache hit cost.
@@ -43,7 +47,6 @@ namespace {
 
 constexpr int kBurst = 50000;
 constexpr int kBatch = 64;
-constexpr int kRounds = 5;
 
 std::vector<std::string> g_geoip_dirs;
 bool g_no_dns = false;  // --no_dns: enrichment on without reverse DNS
@@ -66,9 +69,11 @@ class CountingSink final : public EventSink {
 
 // A burst of new flows: local 10.0.x.y clients to 5,000 public servers
 // (8.8.0.0/16, 81.2.0.0/16, ...) on common ports.
-std::vector<v1::FlowEvent> MakeBurst(uint32_t first_id) {
+// Each round uses other addresses (round 0..12 stay distinct), so reverse
+// DNS and the process lookups miss their caches as in a real burst.
+std::vector<v1::FlowEvent> MakeBurst(uint32_t first_id, uint32_t round) {
   std::vector<v1::FlowEvent> events(kBurst);
-  std::mt19937 rng(42);
+  std::mt19937 rng(42 + round);
   static constexpr uint32_t kPorts[] = {443, 80, 53, 22, 993, 8080, 5223};
   static constexpr uint32_t kNets[] = {0x08080000, 0x51020000, 0x01010000, 0xC6336400,
                                        0x5DB80000, 0x97650000};
@@ -80,9 +85,9 @@ std::vector<v1::FlowEvent> MakeBurst(uint32_t first_id) {
     f->set_family(v1::IPV4);
     f->set_protocol(i % 4 == 0 ? v1::UDP : v1::TCP);
     v1::Tuple* o = f->mutable_original();
-    o->set_src_ip(V4(0x0A000000 + (rng() & 0xffff)));
+    o->set_src_ip(V4(0x0A000000 + ((round % 256) << 16) + (rng() & 0xffff)));
     o->set_src_port(32768 + (i % 28000));
-    o->set_dst_ip(V4(kNets[rng() % 6] + (rng() % 5000 % 65536)));
+    o->set_dst_ip(V4(kNets[rng() % 6] + (rng() % 5000 + round % 13 * 5000) % 65536));
     o->set_dst_port(kPorts[rng() % 7]);
     v1::Tuple* r = f->mutable_reply();
     r->set_src_ip(o->dst_ip());
@@ -169,70 +174,103 @@ absl::Duration ThreadCpu() {
   return absl::DurationFromTimespec(ts);
 }
 
-// Publishes the burst in batches; with `rate` > 0 the batches are paced to
-// arrive at that many events per second (a kernel burst), otherwise as fast
-// as the pipeline takes them.
-// With `lookups` false the Enricher only names services: what remains is
-// the cost of its ENRICH events going through the Pipeline.
-BurstResult RunBurst(bool enrich, uint32_t first_id, double rate, bool lookups = true) {
-  std::vector<v1::FlowEvent> burst = MakeBurst(first_id);
-  Pipeline pipeline(PipelineOptions{}, RealClock::Get());
-  CountingSink ring;
-  pipeline.AddSink(&ring);
-  std::unique_ptr<Enricher> enricher;
-  NxdomainServer dns;
-  if (enrich) {
+// One mode's collector: a Pipeline with a counting sink and, for the "on"
+// modes, an Enricher; kept across rounds.
+class Collector {
+ public:
+  // `enrich` false: enrichment off. `lookups` false: the Enricher only names
+  // services, so what remains is the cost of its ENRICH events.
+  Collector(bool enrich, bool lookups) : pipeline_(PipelineOptions{}, RealClock::Get()) {
+    pipeline_.AddSink(&ring_);
+    if (!enrich) return;
     EnricherOptions options;
     options.geoip.dirs = g_geoip_dirs;
     options.services.etc_services = "/etc/services";
-    options.dns.servers = {absl::StrCat("127.0.0.1:", dns.port())};
+    options.dns.servers = {absl::StrCat("127.0.0.1:", dns_.port())};
     options.no_dns = g_no_dns;
     options.worker_nice = g_worker_nice;
     if (!lookups) options.no_dns = options.no_geoip = options.no_process = true;
-    enricher = Enricher::Create(options, pipeline, RealClock::Get());
-    pipeline.AddSink(enricher.get());
+    enricher_ = Enricher::Create(options, pipeline_, RealClock::Get());
+    pipeline_.AddSink(enricher_.get());
   }
-  const absl::Time start = absl::Now();
-  const absl::Duration cpu_start = ThreadCpu();
-  for (int i = 0; i < kBurst; i += kBatch) {
-    if (rate > 0) {
-      // The kernel delivers event i at start + i/rate; a collector that
-      // falls behind publishes late and its achieved rate drops.
-      const absl::Time due = start + absl::Seconds(i / rate);
-      const absl::Time now = absl::Now();
-      if (due > now) absl::SleepFor(due - now);
-    }
-    const int n = std::min(kBatch, kBurst - i);
-    pipeline.Publish(absl::MakeSpan(&burst[i], n));
+  ~Collector() {
+    // The Enricher publishes into the Pipeline: stop it first.
+    enricher_.reset();
   }
-  const absl::Duration publish = absl::Now() - start;
-  const absl::Duration cpu = ThreadCpu() - cpu_start;
-  BurstResult result{kBurst / absl::ToDoubleSeconds(publish), 0, {}};
-  result.enrich_during_burst = pipeline.stats().events - kBurst;
-  result.events_per_cpu_second = kBurst / absl::ToDoubleSeconds(cpu);
-  if (enricher) {
-    enricher->Drain();
-    result.enrich_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    result.stats = enricher->stats();
-  }
-  return result;
-}
 
-void BurstComparison(double rate) {
+  // Publishes a burst of new flows in batches; with `rate` > 0 the batches
+  // are paced to arrive at that many events per second (a kernel burst),
+  // otherwise as fast as the pipeline takes them. Then, untimed, waits for
+  // their enrichment and ends the flows (DESTROY), so every round starts
+  // from an empty table.
+  BurstResult Burst(uint32_t round, double rate) {
+    const uint32_t first_id = 1 + round * kBurst;
+    std::vector<v1::FlowEvent> burst = MakeBurst(first_id, round);
+    const uint64_t events_before = pipeline_.stats().events;
+    const EnricherStats stats_before = enricher_ ? enricher_->stats() : EnricherStats{};
+    const absl::Time start = absl::Now();
+    const absl::Duration cpu_start = ThreadCpu();
+    for (int i = 0; i < kBurst; i += kBatch) {
+      if (rate > 0) {
+        // The kernel delivers event i at start + i/rate; a collector that
+        // falls behind publishes late and its achieved rate drops.
+        const absl::Time due = start + absl::Seconds(i / rate);
+        const absl::Time now = absl::Now();
+        if (due > now) absl::SleepFor(due - now);
+      }
+      const int n = std::min(kBatch, kBurst - i);
+      pipeline_.Publish(absl::MakeSpan(&burst[i], n));
+    }
+    const absl::Duration publish = absl::Now() - start;
+    const absl::Duration cpu = ThreadCpu() - cpu_start;
+    BurstResult result{kBurst / absl::ToDoubleSeconds(publish), 0, {}};
+    result.enrich_during_burst = pipeline_.stats().events - events_before - kBurst;
+    result.events_per_cpu_second = kBurst / absl::ToDoubleSeconds(cpu);
+    if (enricher_) {
+      enricher_->Drain();
+      result.enrich_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      const EnricherStats now = enricher_->stats();
+      result.stats.queued = now.queued - stats_before.queued;
+      result.stats.skipped = now.skipped - stats_before.skipped;
+      result.stats.enriched = now.enriched - stats_before.enriched;
+    }
+    std::vector<v1::FlowEvent> end(kBurst);
+    for (int i = 0; i < kBurst; ++i) {
+      end[i].set_type(v1::DESTROY);
+      end[i].mutable_flow()->set_conntrack_id(first_id + i);
+    }
+    pipeline_.Publish(absl::MakeSpan(end));
+    return result;
+  }
+
+ private:
+  NxdomainServer dns_;
+  Pipeline pipeline_;
+  CountingSink ring_;
+  std::unique_ptr<Enricher> enricher_;
+};
+
+void BurstComparison(double rate, int rounds) {
   std::vector<double> off, on, events_only, enrich_time, on_during, events_during;
   std::vector<double> off_cpu, on_cpu, events_cpu;
   EnricherStats last;
-  for (int round = 0; round < kRounds; ++round) {
-    BurstResult o = RunBurst(false, 1, rate);
+  Collector off_collector(false, false), on_collector(true, true), events_collector(true, false);
+  // A first, untimed round: memory the collectors keep (table, queues,
+  // maps) is allocated once, as in a collector that has been running.
+  off_collector.Burst(0, rate);
+  on_collector.Burst(0, rate);
+  events_collector.Burst(0, rate);
+  for (int round = 1; round <= rounds; ++round) {
+    BurstResult o = off_collector.Burst(round, rate);
     off.push_back(o.events_per_second);
     off_cpu.push_back(o.events_per_cpu_second);
-    BurstResult r = RunBurst(true, 1, rate);
+    BurstResult r = on_collector.Burst(round, rate);
     on.push_back(r.events_per_second);
     on_cpu.push_back(r.events_per_cpu_second);
     enrich_time.push_back(r.enrich_seconds);
     on_during.push_back(static_cast<double>(r.enrich_during_burst));
     last = r.stats;
-    BurstResult events = RunBurst(true, 1, rate, /*lookups=*/false);
+    BurstResult events = events_collector.Burst(round, rate);
     events_only.push_back(events.events_per_second);
     events_during.push_back(static_cast<double>(events.enrich_during_burst));
     events_cpu.push_back(events.events_per_cpu_second);
@@ -241,18 +279,26 @@ void BurstComparison(double rate) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
+  // Ratio of each round's "on" to the same round's "off": their spread
+  // shows how much of a difference is the machine's noise.
+  std::vector<double> ratios;
+  for (size_t i = 0; i < on.size(); ++i) ratios.push_back(on[i] / off[i]);
+  std::sort(ratios.begin(), ratios.end());
   const double m_off = median(off), m_on = median(on);
   if (rate > 0) {
     std::printf("burst of %d new flows arriving at %.0f/s, batches of %d, median of %d rounds\n",
-                kBurst, rate, kBatch, kRounds);
+                kBurst, rate, kBatch, rounds);
   } else {
     std::printf("burst of %d new flows published flat out, batches of %d, median of %d rounds\n",
-                kBurst, kBatch, kRounds);
+                kBurst, kBatch, rounds);
   }
   std::printf("  enrichment off: %10.0f events/s\n", m_off);
   std::printf("  enrichment on:  %10.0f events/s   (all flows enriched after %.2f s)\n",
               m_on, median(enrich_time));
-  std::printf("  ratio on/off:   %10.3f   (goal: >= 0.90)\n", m_on / m_off);
+  std::printf("  ratio on/off:   %10.3f   (goal: >= 0.90; per round: min %.3f, "
+              "quartiles %.3f %.3f, max %.3f)\n",
+              m_on / m_off, ratios.front(), ratios[ratios.size() / 4],
+              ratios[ratios.size() * 3 / 4], ratios.back());
   std::printf("  ENRICH events only (no lookups): %.0f events/s, ratio %.3f\n",
               median(events_only), median(events_only) / m_off);
   std::printf("  per CPU second of the publishing thread: off %.0f, on %.0f (ratio %.3f),"
@@ -327,6 +373,8 @@ BENCHMARK(BM_ReverseDnsCacheHit);
 }  // namespace flowtop::collector::enrich
 
 int main(int argc, char** argv) {
+  int rounds = 15;
+  bool rounds_given = false;
   using flowtop::collector::enrich::g_geoip_dirs;
   std::vector<char*> rest;
   bool burst = true;
@@ -336,6 +384,9 @@ int main(int argc, char** argv) {
       burst = false;
     } else if (std::strncmp(argv[i], "--worker_nice=", 14) == 0) {
       flowtop::collector::enrich::g_worker_nice = std::atoi(argv[i] + 14);
+    } else if (std::strncmp(argv[i], "--rounds=", 9) == 0) {
+      rounds = std::max(1, std::atoi(argv[i] + 9));
+      rounds_given = true;
     } else if (std::strcmp(argv[i], "--no_dns") == 0) {
       flowtop::collector::enrich::g_no_dns = true;
     } else if (std::strncmp(argv[i], "--single=", 9) == 0) {
@@ -355,9 +406,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "--single=%s: expected off, events or on\n", single);
       return 2;
     }
-    const auto r = flowtop::collector::enrich::RunBurst(mode != "off", 1, 0, mode == "on");
-    std::printf("single burst (%s): %.0f events/s, enriched %llu\n", single,
-                r.events_per_second, static_cast<unsigned long long>(r.stats.enriched));
+    flowtop::collector::enrich::Collector collector(mode != "off", mode == "on");
+    for (int round = 0; round < (rounds_given ? rounds : 1); ++round) {
+      const auto r = collector.Burst(round, 0);
+      std::printf("single burst (%s) round %d: %.0f events/s, enriched %llu after %.2f s\n",
+                  single, round, r.events_per_second,
+                  static_cast<unsigned long long>(r.stats.enriched), r.enrich_seconds);
+    }
     return 0;
   }
   int rest_argc = static_cast<int>(rest.size());
@@ -366,8 +421,8 @@ int main(int argc, char** argv) {
   // through conntrack here (68,000/s); flat out shows the CPU cost on a
   // shared two-core machine.
   if (burst) {
-    flowtop::collector::enrich::BurstComparison(200000);
-    flowtop::collector::enrich::BurstComparison(0);
+    flowtop::collector::enrich::BurstComparison(200000, rounds);
+    flowtop::collector::enrich::BurstComparison(0, rounds);
   }
   benchmark::RunSpecifiedBenchmarks();
   return 0;

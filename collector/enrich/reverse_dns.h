@@ -52,6 +52,8 @@ struct ReverseResolverOptions {
   absl::Duration max_ttl = absl::Hours(1);
   absl::Duration negative_ttl = absl::Minutes(5);
   absl::Duration failure_ttl = absl::Seconds(30);
+  // Cached addresses at most. A full cache drops its expired entries, then
+  // arbitrary ones, down to 7/8 of this: one sweep per max_cache/8 answers.
   size_t max_cache = 1 << 17;
   // Nice level added to the resolver thread, so that name lookups yield the
   // CPU to the event path.
@@ -67,6 +69,8 @@ struct ReverseResolverStats {
   uint64_t failed = 0;        // timeouts, refused, server failure
   uint64_t dropped = 0;       // lookups refused: queue full
   uint64_t peak_in_flight = 0;
+  uint64_t cache_entries = 0;  // now
+  uint64_t cache_sweeps = 0;   // times a full cache was made room in
 };
 
 class ReverseResolver {

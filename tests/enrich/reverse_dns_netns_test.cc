@@ -138,6 +138,32 @@ TEST_F(ReverseDnsNetnsTest, NamesAppearAndTheCacheAvoidsRepeatQueries) {
   EXPECT_EQ(resolver->Lookup(Ip("10.9.9.9"), &name), Result::kPending);
 }
 
+TEST_F(ReverseDnsNetnsTest, AFullCacheMakesRoomInBatches) {
+  ReverseResolverOptions options;
+  options.servers = {"127.0.0.1:53"};
+  options.max_cache = 64;
+  options.max_pending = 1024;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+  constexpr int kAddresses = 200;
+  std::string name;
+  for (int i = 0; i < kAddresses; ++i) {
+    ASSERT_EQ(resolver->Lookup(Ip(absl::StrCat("10.7.", i / 200, ".", i % 200 + 1).c_str()),
+                               &name),
+              Result::kPending);
+  }
+  ASSERT_EQ(answers_.WaitFor(kAddresses).size(), static_cast<size_t>(kAddresses));
+  const ReverseResolverStats stats = resolver->stats();
+  EXPECT_LE(stats.cache_entries, options.max_cache);
+  // 136 answers past a full cache, room made for 8 at a time: 17 sweeps
+  // (one per answer would be 136).
+  EXPECT_GE(stats.cache_sweeps, 1u);
+  EXPECT_LE(stats.cache_sweeps, (kAddresses - options.max_cache) / (options.max_cache / 8) + 1);
+  // The newest answer is still cached.
+  const std::string newest = answers_.WaitFor(kAddresses).back().first;
+  EXPECT_EQ(resolver->Lookup(newest, &name), Result::kHit);
+}
+
 TEST_F(ReverseDnsNetnsTest, OwnQueriesAreOneFlowRecognisedByItsTuple) {
   ReverseResolverOptions options;
   options.servers = {"127.0.0.1:53"};
