@@ -34,27 +34,6 @@ std::string NodeOf(const EventSink& out) {
 
 }  // namespace
 
-Enricher::Job& Enricher::JobRing::Push() {
-  if (size_ == slots_.size()) {
-    std::vector<Job> bigger(slots_.empty() ? 1024 : 2 * slots_.size());
-    for (size_t i = 0; i < size_; ++i) {
-      bigger[i] = slots_[(head_ + i) & (slots_.size() - 1)];
-    }
-    slots_.swap(bigger);
-    head_ = 0;
-  }
-  return slots_[(head_ + size_++) & (slots_.size() - 1)];
-}
-
-void Enricher::JobRing::PopInto(size_t n, std::vector<Job>* out) {
-  n = std::min(n, size_);
-  for (size_t i = 0; i < n; ++i) {
-    out->push_back(slots_[head_]);
-    head_ = (head_ + 1) & (slots_.size() - 1);
-  }
-  size_ -= n;
-}
-
 v1::Flow Enricher::ToFlow(const Job& job) {
   v1::Flow flow;
   flow.set_conntrack_id(job.id);
@@ -163,23 +142,28 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
     }
   }
   if (!relevant) return;
+  // This runs on the collector's thread, under the Pipeline's lock: it only
+  // appends to the queue (which the workers take whole, every millisecond at
+  // least, so it stays short and in cache). Which flows are live is the
+  // workers' business (TakeQueue).
   absl::MutexLock lock(&mu_);
   for (const v1::FlowEvent& event : events) {
     const uint32_t id = event.flow().conntrack_id();
     switch (event.type()) {
       case v1::NEW:
       case v1::SNAPSHOT: {
-        if (queue_.size() >= max_queue_) {
+        if (queue_.size() + backlog_size_ >= max_queue_) {
           ++stats_.skipped;
-          live_.erase(id);
+          // Not enriched; results for an earlier flow with this id are stale.
+          Job& end = queue_.emplace_back();
+          end.id = id;
+          end.destroy = true;
           break;
         }
-        if (live_.size() >= kMaxLive) live_.clear();
-        const uint64_t generation = ++next_generation_;
-        live_[id] = generation;
-        Job& job = queue_.Push();
+        Job& job = queue_.emplace_back();
         job.id = id;
-        job.generation = generation;
+        job.destroy = false;
+        job.generation = ++next_generation_;
         const v1::Flow& flow = event.flow();
         job.protocol = flow.protocol();
         const v1::Tuple& o = flow.original();
@@ -195,12 +179,46 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
         ++stats_.queued;
         break;
       }
-      case v1::DESTROY:
-        live_.erase(id);
+      case v1::DESTROY: {
+        // Always queued (beyond max_queue: at most one per live flow).
+        Job& end = queue_.emplace_back();
+        end.id = id;
+        end.destroy = true;
         break;
+      }
       default:
         break;
     }
+  }
+}
+
+void Enricher::TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog) {
+  incoming->clear();  // keeps its capacity: the two vectors take turns
+  {
+    absl::MutexLock lock(&mu_);
+    incoming->swap(queue_);
+    busy_ += incoming->size();
+    backlog_size_ += incoming->size();
+  }
+  if (incoming->empty()) return;
+  size_t ends = 0;
+  {
+    absl::MutexLock lock(&live_mu_);
+    for (const Job& job : *incoming) {
+      if (job.destroy) {
+        live_.erase(job.id);
+        ++ends;
+      } else {
+        if (live_.size() >= kMaxLive) live_.clear();
+        live_[job.id] = job.generation;
+        backlog->push_back(job);
+      }
+    }
+  }
+  if (ends > 0) {
+    absl::MutexLock lock(&mu_);
+    busy_ -= ends;
+    backlog_size_ -= ends;
   }
 }
 
@@ -211,14 +229,20 @@ void Enricher::Work() {
     const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), current + worker_nice_);
   }
-  std::vector<Job> jobs;
+  // Flows taken from the queue, in order, not enriched yet, and hostname
+  // answers not published yet.
+  std::deque<Job> backlog;
+  std::vector<Job> incoming;
   std::vector<Name> names;
-  std::vector<v1::FlowEvent> events;
-  std::vector<std::pair<uint32_t, uint64_t>> owners;  // per event: id, generation
+  // Rounds computed and waiting for the Pipeline to give way, oldest first.
+  std::deque<Round> waiting;
   while (true) {
-    jobs.clear();
-    names.clear();
-    {
+    if (!waiting.empty()) {
+      // The Pipeline is busy (the collector saturated): sleep a poll, then
+      // only take the queue (so it stays short) until it gives way. No
+      // lookups meanwhile: they would compete for the CPU.
+      if (!hurry_.load(std::memory_order_relaxed)) absl::SleepFor(kYieldPoll);
+    } else if (backlog.empty() && names.empty()) {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stop_ || !queue_.empty() || !names_.empty();
@@ -230,72 +254,106 @@ void Enricher::Work() {
         return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
       };
       mu_.AwaitWithTimeout(absl::Condition(&full), kMaxBatchDelay);
-      if (stop_) return;
-      queue_.PopInto(kPublishBatch, &jobs);
-      names.swap(names_);
-      busy_ += jobs.size() + names.size();
     }
-    events.clear();
-    owners.clear();
-    events.reserve(jobs.size() + names.size());
-    for (Job& job : jobs) {
-      v1::FlowEvent& event = events.emplace_back();
-      Enrich(job, &event);
-      owners.emplace_back(job.id, job.generation);
-    }
-    for (const Name& n : names) {
-      v1::FlowEvent& event = events.emplace_back();
-      event.set_type(v1::ENRICH);
-      event.mutable_flow()->set_conntrack_id(n.waiter.id);
-      v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
-      (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
-      owners.emplace_back(n.waiter.id, n.waiter.generation);
-    }
-    // Drop results whose flow is gone (or whose id now names another flow).
-    uint64_t stale = 0, enriched = 0, hostnames = 0;
     {
       absl::MutexLock lock(&mu_);
-      size_t kept = 0;
-      for (size_t i = 0; i < events.size(); ++i) {
-        auto it = live_.find(owners[i].first);
-        if (it == live_.end() || it->second != owners[i].second) {
-          ++stale;
-          continue;
+      if (stop_) return;
+      busy_ += names_.size();
+      names.insert(names.end(), std::make_move_iterator(names_.begin()),
+                   std::make_move_iterator(names_.end()));
+      names_.clear();
+    }
+    TakeQueue(&incoming, &backlog);
+    const size_t take = std::min(backlog.size(), kPublishBatch);
+    if (waiting.empty() && (take > 0 || !names.empty())) {
+      Round& round = waiting.emplace_back();
+      round.taken = take + names.size();
+      round.from_backlog = take;
+      for (size_t i = 0; i < take; ++i) {
+        const Job& job = backlog.front();
+        v1::FlowEvent& event = round.events.emplace_back();
+        Enrich(job, &event);
+        round.owners.push_back({job.id, job.generation, /*flow=*/true});
+        backlog.pop_front();
+      }
+      for (const Name& n : names) {
+        v1::FlowEvent& event = round.events.emplace_back();
+        event.set_type(v1::ENRICH);
+        event.mutable_flow()->set_conntrack_id(n.waiter.id);
+        v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
+        (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
+        round.owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
+      }
+      names.clear();
+      if (!node_.empty()) {
+        // What the Pipeline would fill in under its lock.
+        for (v1::FlowEvent& event : round.events) {
+          event.set_node(node_);
+          v1::Flow& flow = *event.mutable_flow();
+          flow.set_node(node_);
+          flow.set_id(absl::StrCat(node_, "/", flow.conntrack_id()));
         }
-        (i < jobs.size() ? enriched : hostnames) += 1;
-        if (kept != i) events[kept] = std::move(events[i]);
-        ++kept;
       }
-      events.resize(kept);
+      round.since = absl::Now();
     }
-    if (!node_.empty()) {
-      // What the Pipeline would fill in under its lock.
-      for (v1::FlowEvent& event : events) {
-        event.set_node(node_);
-        v1::Flow& flow = *event.mutable_flow();
-        flow.set_node(node_);
-        flow.set_id(absl::StrCat(node_, "/", flow.conntrack_id()));
-      }
+    if (!waiting.empty() && PublishRound(waiting.front(), &incoming, &backlog)) {
+      waiting.pop_front();
     }
-    if (!events.empty()) PublishRound(absl::MakeSpan(events));
-    absl::MutexLock lock(&mu_);
-    stats_.stale += stale;
-    stats_.enriched += enriched;
-    stats_.hostname_events += hostnames;
-    busy_ -= jobs.size() + names.size();
   }
 }
 
-void Enricher::PublishRound(absl::Span<v1::FlowEvent> events) {
-  // Polls in real time (a sleep, not a clock reading): bounded by a count,
-  // so a fake clock in tests cannot stall it.
-  const int tries = static_cast<int>(kMaxYield / kYieldPoll);
-  for (int i = 0; i < tries; ++i) {
-    if (out_.TryPublish(events)) return;
-    if (hurry_.load(std::memory_order_relaxed)) break;
-    absl::SleepFor(kYieldPoll);
+bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
+                            std::deque<Job>* backlog) {
+  // Drop results whose flow is gone (or whose id now names another flow):
+  // live_ as of every event queued so far.
+  uint64_t stale = 0, enriched = 0, hostnames = 0;
+  if (round.from_backlog > 0) {
+    absl::MutexLock lock(&mu_);
+    backlog_size_ -= round.from_backlog;
+    round.from_backlog = 0;
   }
-  out_.Publish(events);
+  TakeQueue(incoming, backlog);
+  {
+    absl::MutexLock lock(&live_mu_);
+    size_t kept = 0;
+    for (size_t i = 0; i < round.events.size(); ++i) {
+      const Round::Owner& owner = round.owners[i];
+      auto it = live_.find(owner.id);
+      if (it == live_.end() || it->second != owner.generation) {
+        ++stale;
+        continue;
+      }
+      (owner.flow ? enriched : hostnames) += 1;
+      if (kept != i) {
+        round.events[kept] = std::move(round.events[i]);
+        round.owners[kept] = round.owners[i];
+      }
+      ++kept;
+    }
+    round.events.resize(kept);
+    round.owners.resize(kept);
+  }
+  // Give way to the event path (see kYieldPoll), unless this round waited
+  // kMaxYield already or Drain/stop is waiting. The deadline is real time
+  // (a scheduling bound, like kMaxBatchDelay).
+  const bool give_way =
+      !hurry_.load(std::memory_order_relaxed) && absl::Now() - round.since < kMaxYield;
+  if (!round.events.empty()) {
+    if (give_way) {
+      if (!out_.TryPublish(absl::MakeSpan(round.events))) {
+        round.stale += stale;
+        return false;
+      }
+    } else {
+      out_.Publish(absl::MakeSpan(round.events));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  stats_.stale += round.stale + stale;  // (earlier tries' drops included)
+  stats_.enriched += enriched;
+  stats_.hostname_events += hostnames;
+  busy_ -= round.taken;
+  return true;
 }
 
 void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {

@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,8 +110,11 @@ class Enricher final : public EventSink {
   static constexpr absl::Duration kMaxBatchDelay = absl::Milliseconds(50);
   // A round's ENRICH events give way to the event path: while another
   // publisher holds the Pipeline (the collector's source during a burst)
-  // the round retries every kYieldPoll, for at most kMaxYield, before it
-  // waits for the Pipeline like any publisher.
+  // the round waits, and is tried again every kYieldPoll, for at most
+  // kMaxYield, before it waits for the Pipeline like any publisher. Only one
+  // round waits at a time: meanwhile the worker moves what is queued to its
+  // own backlog (so the queue the collector writes stays short and in
+  // cache) and makes no lookups (they would compete for the CPU).
   static constexpr absl::Duration kYieldPoll = absl::Milliseconds(1);
   static constexpr absl::Duration kMaxYield = absl::Milliseconds(100);
 
@@ -148,6 +152,7 @@ class Enricher final : public EventSink {
   // thread pays only for this copy).
   struct Job {
     uint32_t id;
+    bool destroy;  // the flow ended (or its NEW was skipped): no other field
     uint64_t generation;
     int protocol;
     uint8_t ip_len;        // 4 or 16 (0: no addresses)
@@ -156,23 +161,6 @@ class Enricher final : public EventSink {
     char ips[4][16];       // same order
   };
   static v1::Flow ToFlow(const Job& job);
-  // The FIFO of waiting jobs: one ring that grows by doubling and never
-  // shrinks. Jobs are plain data, so queueing a flow allocates nothing (a
-  // std::deque allocated a block every few jobs on the source's thread and
-  // freed it on the worker's).
-  class JobRing {
-   public:
-    size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    Job& Push();
-    // Moves up to `n` jobs, oldest first, to the end of `out`.
-    void PopInto(size_t n, std::vector<Job>* out);
-
-   private:
-    std::vector<Job> slots_;  // capacity: 0 or a power of two
-    size_t head_ = 0;
-    size_t size_ = 0;
-  };
   struct Waiter {
     uint32_t id;
     uint64_t generation;
@@ -184,9 +172,31 @@ class Enricher final : public EventSink {
     std::string name;
   };
 
+  // A worker's round of ENRICH events, waiting to be published.
+  struct Round {
+    struct Owner {
+      uint32_t id;
+      uint64_t generation;
+      bool flow;  // a flow's enrichment (else a hostname answer)
+    };
+    std::vector<v1::FlowEvent> events;
+    std::vector<Owner> owners;  // one per event
+    absl::Time since;           // when it was ready
+    size_t taken = 0;           // jobs and names it took (busy_)
+    size_t from_backlog = 0;    // jobs not yet taken off backlog_size_
+    uint64_t stale = 0;         // dropped on earlier tries
+  };
   void Work();
-  // Publishes a round, giving way to the event path (kYieldPoll, kMaxYield).
-  void PublishRound(absl::Span<v1::FlowEvent> events);
+  // Takes the whole queue (swapping it with `incoming`, so the collector's
+  // thread waits for no more than that) and goes through it in order: ends
+  // (destroy jobs) and starts update live_, flows to enrich go to `backlog`.
+  void TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog)
+      ABSL_LOCKS_EXCLUDED(mu_, live_mu_);
+  // Drops the round's stale results (after moving what was queued meanwhile
+  // to `backlog`, so live_ is current) and publishes the rest, giving way to
+  // the event path (kYieldPoll, kMaxYield). Returns false when it gave way
+  // (try again later).
+  bool PublishRound(Round& round, std::vector<Job>* incoming, std::deque<Job>* backlog);
   void Enrich(const Job& job, v1::FlowEvent* event);
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
@@ -209,7 +219,11 @@ class Enricher final : public EventSink {
 
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  JobRing queue_ ABSL_GUARDED_BY(mu_);
+  // Jobs the workers have not taken yet, in event order. Plain data: queueing
+  // a flow allocates nothing once the vector has grown.
+  std::vector<Job> queue_ ABSL_GUARDED_BY(mu_);
+  // Flows in the workers' backlogs (taken from queue_, not enriched yet).
+  size_t backlog_size_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Name> names_ ABSL_GUARDED_BY(mu_);  // answers to publish
   int draining_ ABSL_GUARDED_BY(mu_) = 0;         // Drain calls waiting
   // stop_ || draining_ > 0, for rounds giving way without taking mu_.
@@ -217,8 +231,10 @@ class Enricher final : public EventSink {
   // Jobs and names taken by workers, not published (or dropped) yet.
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
-  // Flows announced and not destroyed: conntrack id -> generation.
-  absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(mu_);
+  // Flows announced and not destroyed, as far as the workers got through
+  // the queue: conntrack id -> generation. Workers only.
+  absl::Mutex live_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(live_mu_);
   EnricherStats stats_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex waiters_mu_ ABSL_ACQUIRED_BEFORE(mu_);
