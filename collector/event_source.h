@@ -29,6 +29,9 @@ class EventSink {
     Publish(events);
     return true;
   }
+  // True when a Publish now would wait for another publisher (a hint: the
+  // answer may change at once). Sinks that never wait: false.
+  virtual bool Busy() { return false; }
 };
 
 class EventSource {

@@ -31,6 +31,12 @@ bool Pipeline::TryPublish(absl::Span<v1::FlowEvent> events) {
   return true;
 }
 
+bool Pipeline::Busy() {
+  if (!mu_.TryLock()) return true;
+  mu_.Unlock();
+  return false;
+}
+
 void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
   for (v1::FlowEvent& event : events) {
     if (event.type() == v1::DESTROY) {

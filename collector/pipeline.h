@@ -56,6 +56,8 @@ class Pipeline final : public EventSink {
   void Publish(absl::Span<v1::FlowEvent> events) override;
   // Publish, if the lock is free right now (see EventSink::TryPublish).
   bool TryPublish(absl::Span<v1::FlowEvent> events) override;
+  // Whether another thread holds the pipeline right now.
+  bool Busy() override;
 
   // Runs fn(const FlowTable&) under the pipeline's lock and returns its
   // result; keep fn short (it blocks publishing).

@@ -65,9 +65,11 @@ TEST(Pipeline, TryPublishGivesWayWhileAnotherHoldsThePipeline) {
     });
   });
   holding.WaitForNotification();
+  EXPECT_TRUE(pipeline.Busy());
   EXPECT_FALSE(pipeline.TryPublish(absl::MakeSpan(batch)));
   release.Notify();
   holder.join();
+  EXPECT_FALSE(pipeline.Busy());
   EXPECT_TRUE(sink.seen.empty());
   EXPECT_EQ(pipeline.stats().events, 0u);
   // Free: it publishes like Publish.

@@ -236,12 +236,19 @@ void Enricher::Work() {
   std::vector<Name> names;
   // Rounds computed and waiting for the Pipeline to give way, oldest first.
   std::deque<Round> waiting;
+  // Since when flows wait in the backlog (for the Pipeline to be free).
+  absl::Time backlog_since = absl::InfinitePast();
   while (true) {
-    if (!waiting.empty()) {
-      // The Pipeline is busy (the collector saturated): sleep a poll, then
-      // only take the queue (so it stays short) until it gives way. No
-      // lookups meanwhile: they would compete for the CPU.
-      if (!hurry_.load(std::memory_order_relaxed)) absl::SleepFor(kYieldPoll);
+    // While the Pipeline is busy (the collector saturated) a round waits,
+    // and so do new lookups for up to kMaxYield: they would compete with it
+    // for the CPU. Meanwhile the worker sleeps a poll at a time and only
+    // takes the queue (so the queue stays short). Real time: a scheduling
+    // bound, like kMaxBatchDelay.
+    const bool hurry = hurry_.load(std::memory_order_relaxed);
+    const bool hold = !hurry && waiting.empty() && !backlog.empty() &&
+                      absl::Now() - backlog_since < kMaxYield && out_.Busy();
+    if (!waiting.empty() || hold) {
+      if (!hurry) absl::SleepFor(kYieldPoll);
     } else if (backlog.empty() && names.empty()) {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -263,8 +270,11 @@ void Enricher::Work() {
                    std::make_move_iterator(names_.end()));
       names_.clear();
     }
+    if (backlog.empty()) backlog_since = absl::Now();
     TakeQueue(&incoming, &backlog);
-    const size_t take = std::min(backlog.size(), kPublishBatch);
+    const bool held = !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
+                      absl::Now() - backlog_since < kMaxYield && out_.Busy();
+    const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
     if (waiting.empty() && (take > 0 || !names.empty())) {
       Round& round = waiting.emplace_back();
       round.taken = take + names.size();
