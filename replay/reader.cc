@@ -70,17 +70,64 @@ absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
   reader->minor_ = decoded->minor;
   reader->data_offset_ = decoded->size;
   reader->position_ = decoded->size;
+  reader->consumed_ = decoded->size;
   return reader;
 }
 
+RecordingReader::Decoding::Decoding() : dctx(ZSTD_createDCtx()) {}
+RecordingReader::Decoding::~Decoding() { ZSTD_freeDCtx(dctx); }
+
 RecordingReader::RecordingReader(std::string path, int fd, uint64_t file_size)
-    : path_(std::move(path)), fd_(fd), file_size_(file_size) {
-  dctx_ = ZSTD_createDCtx();
-}
+    : path_(std::move(path)), fd_(fd), file_size_(file_size) {}
 
 RecordingReader::~RecordingReader() {
+  if (worker_.joinable()) {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    worker_.join();
+  }
   close(fd_);
-  ZSTD_freeDCtx(dctx_);
+}
+
+void RecordingReader::SetDecodeAhead(bool on) {
+  if (!on) DropAhead();
+  ahead_on_ = on;
+  if (on && !worker_.joinable()) {
+    worker_decoding_ = std::make_unique<Decoding>();
+    worker_ = std::thread([this] { WorkerLoop(); });
+  }
+}
+
+void RecordingReader::WorkerLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || job_; };
+      mu_.Await(absl::Condition(&has_work));
+      if (stop_) return;
+    }
+    for (size_t i = split_; i < batch_size_; ++i) {
+      if (batch_[i].found) Decode(&batch_[i], worker_decoding_.get());
+    }
+    absl::MutexLock lock(&mu_);
+    job_ = false;
+  }
+}
+
+void RecordingReader::DropAhead() {
+  if (next_ == batch_size_) return;
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !job_; };
+  mu_.Await(absl::Condition(&idle));
+  next_ = batch_size_ = split_ = 0;
+  position_ = consumed_;  // dropped blocks (and their damage) are found again
+}
+
+void RecordingReader::SeekToOffset(uint64_t offset) {
+  DropAhead();
+  position_ = consumed_ = offset;
 }
 
 absl::Status RecordingReader::ReadAt(uint64_t offset, size_t n,
@@ -104,8 +151,21 @@ absl::Status RecordingReader::ReadAt(uint64_t offset, size_t n,
 }
 
 void RecordingReader::AddDamage(Damage damage) {
+  if (framing_damage_ != nullptr) {
+    framing_damage_->push_back(std::move(damage));
+    return;
+  }
   ++damage_count_;
   damage_.push_back(std::move(damage));
+}
+
+void RecordingReader::Lose(const BlockInfo& info, const std::string& why) {
+  const BlockHeader& h = info.header;
+  AddDamage({info.offset, h.header_size + uint64_t{h.stored_size},
+             h.keyframe() ? 0 : h.event_count, false,
+             absl::StrFormat("byte offset %d: %s; %s of %d events (seq %d..%d) skipped",
+                             info.offset, why, h.keyframe() ? "keyframe" : "block",
+                             h.event_count, h.first_seq, h.last_seq)});
 }
 
 std::vector<Damage> RecordingReader::TakeDamage() {
@@ -192,9 +252,13 @@ absl::StatusOr<bool> RecordingReader::FindHeader(BlockInfo* info) {
 }
 
 absl::StatusOr<bool> RecordingReader::NextInfo(BlockInfo* info) {
+  DropAhead();
   while (true) {
     absl::StatusOr<bool> found = FindHeader(info);
-    if (!found.ok() || !*found) return found;
+    if (!found.ok() || !*found) {
+      consumed_ = position_;
+      return found;
+    }
     const BlockHeader& h = info->header;
     const uint64_t end = info->offset + h.header_size + h.stored_size;
     if (end > file_size_) {
@@ -204,62 +268,140 @@ absl::StatusOr<bool> RecordingReader::NextInfo(BlockInfo* info) {
                                  "recorder was probably stopped mid-write)",
                                  info->offset, file_size_ - info->offset,
                                  end - info->offset, h.event_count)});
-      position_ = file_size_;
+      position_ = consumed_ = file_size_;
       return false;
     }
-    position_ = end;
+    position_ = consumed_ = end;
     return true;
   }
 }
 
+absl::Status RecordingReader::Frame(Pending* pending) {
+  pending->framing.clear();
+  pending->error.clear();
+  framing_damage_ = &pending->framing;
+  absl::Status status;
+  while (true) {
+    absl::StatusOr<bool> found = FindHeader(&pending->info);
+    if (!found.ok()) {
+      status = found.status();
+      break;
+    }
+    pending->found = *found;
+    if (!*found) break;
+    const BlockInfo& info = pending->info;
+    const BlockHeader& h = info.header;
+    const uint64_t end = info.offset + h.header_size + h.stored_size;
+    if (end > file_size_) {
+      AddDamage({info.offset, file_size_ - info.offset, h.event_count, true,
+                 absl::StrFormat("byte offset %d: the file ends inside a block "
+                                 "(%d of %d bytes present; %d events lost; the "
+                                 "recorder was probably stopped mid-write)",
+                                 info.offset, file_size_ - info.offset,
+                                 end - info.offset, h.event_count)});
+      position_ = file_size_;
+      pending->found = false;
+      break;
+    }
+    position_ = end;
+    if ((h.flags & ~kKnownBlockFlags) != 0) {
+      Lose(info, absl::StrFormat("block uses flags 0x%02x of a newer format", h.flags));
+      continue;
+    }
+    status = ReadAt(info.offset + h.header_size, h.stored_size, &pending->stored);
+    break;
+  }
+  framing_damage_ = nullptr;
+  pending->end = position_;
+  return status;
+}
+
+void RecordingReader::Decode(Pending* pending, Decoding* state) {
+  const BlockHeader& h = pending->info.header;
+  if (Crc32c(pending->stored) != h.payload_crc) {
+    pending->error = "block payload checksum mismatch";
+    return;
+  }
+  absl::string_view raw = pending->stored;
+  if (h.zstd()) {
+    state->raw_buf.resize(h.raw_size);
+    const size_t n = ZSTD_decompressDCtx(state->dctx, &state->raw_buf[0], state->raw_buf.size(),
+                                         pending->stored.data(), pending->stored.size());
+    if (ZSTD_isError(n) || n != h.raw_size) {
+      pending->error = ZSTD_isError(n) ? absl::StrCat("zstd cannot decompress the block (",
+                                                      ZSTD_getErrorName(n), ")")
+                                       : std::string("block decompresses to the wrong size");
+      return;
+    }
+    raw = state->raw_buf;
+  } else if (h.raw_size != h.stored_size) {
+    pending->error = "uncompressed block with inconsistent sizes";
+    return;
+  }
+  const absl::Status status = DecodeEvents(raw, h.event_count, &pending->events, &state->decoder);
+  if (!status.ok()) pending->error = std::string(status.message());
+}
+
+void RecordingReader::Account(Pending* pending) {
+  for (Damage& d : pending->framing) AddDamage(std::move(d));
+  pending->framing.clear();
+  if (pending->found && !pending->error.empty()) Lose(pending->info, pending->error);
+  consumed_ = pending->end;
+}
+
+absl::Status RecordingReader::StartBatch() {
+  next_ = batch_size_ = split_ = 0;
+  while (batch_size_ < 2 * kAheadBlocks) {
+    Pending& p = batch_[batch_size_];
+    const uint64_t before = position_;
+    absl::Status status = Frame(&p);
+    if (!status.ok()) {
+      if (batch_size_ == 0) return status;
+      position_ = before;  // met again, and reported, by the next batch
+      break;
+    }
+    ++batch_size_;
+    if (!p.found) break;  // the end of the file (kept: it holds damage)
+  }
+  split_ = (batch_size_ + 1) / 2;
+  bool work = false;
+  for (size_t i = split_; i < batch_size_; ++i) work = work || batch_[i].found;
+  if (work) {
+    absl::MutexLock lock(&mu_);
+    job_ = true;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> RecordingReader::Next(Block* block) {
   while (true) {
-    absl::StatusOr<bool> found = NextInfo(&block->info);
-    if (!found.ok() || !*found) return found;
-    const BlockInfo& info = block->info;
-    const BlockHeader& h = info.header;
-    const uint64_t payload_offset = info.offset + h.header_size;
-    auto lose = [&](const std::string& why) {
-      AddDamage({info.offset, h.header_size + uint64_t{h.stored_size},
-                 h.keyframe() ? 0 : h.event_count, false,
-                 absl::StrFormat("byte offset %d: %s; %s of %d events "
-                                 "(seq %d..%d) skipped",
-                                 info.offset, why,
-                                 h.keyframe() ? "keyframe" : "block",
-                                 h.event_count, h.first_seq, h.last_seq)});
-    };
-    if ((h.flags & ~kKnownBlockFlags) != 0) {
-      lose(absl::StrFormat("block uses flags 0x%02x of a newer format", h.flags));
-      continue;
-    }
-    absl::Status status = ReadAt(payload_offset, h.stored_size, &stored_buf_);
-    if (!status.ok()) return status;
-    if (Crc32c(stored_buf_) != h.payload_crc) {
-      lose("block payload checksum mismatch");
-      continue;
-    }
-    absl::string_view raw = stored_buf_;
-    if (h.zstd()) {
-      raw_buf_.resize(h.raw_size);
-      const size_t n = ZSTD_decompressDCtx(dctx_, &raw_buf_[0], raw_buf_.size(),
-                                           stored_buf_.data(), stored_buf_.size());
-      if (ZSTD_isError(n) || n != h.raw_size) {
-        lose(ZSTD_isError(n)
-                 ? absl::StrCat("zstd cannot decompress the block (",
-                                ZSTD_getErrorName(n), ")")
-                 : std::string("block decompresses to the wrong size"));
-        continue;
+    Pending* next = &mine_;
+    if (!ahead_on_) {
+      absl::Status status = Frame(&mine_);
+      if (!status.ok()) return status;
+      if (mine_.found) Decode(&mine_, &decoding_);
+    } else {
+      if (next_ == batch_size_) {
+        absl::Status status = StartBatch();
+        if (!status.ok()) return status;
       }
-      raw = raw_buf_;
-    } else if (h.raw_size != h.stored_size) {
-      lose("uncompressed block with inconsistent sizes");
-      continue;
+      if (next_ == split_) {
+        // The worker's half.
+        absl::MutexLock lock(&mu_);
+        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !job_; };
+        mu_.Await(absl::Condition(&done));
+      }
+      next = &batch_[next_++];
+      if (next_ <= split_ && next->found) Decode(next, &decoding_);
     }
-    status = DecodeEvents(raw, h.event_count, &block->events, &decoder_);
-    if (!status.ok()) {
-      lose(std::string(status.message()));
-      continue;
+    Account(next);
+    if (!next->found) {
+      next_ = batch_size_;  // nothing after the end
+      return false;
     }
+    if (!next->error.empty()) continue;
+    block->info = next->info;
+    block->events.swap(next->events);
     return true;
   }
 }

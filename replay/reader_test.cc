@@ -61,24 +61,45 @@ struct Outcome {
   std::vector<Damage> damage;
 };
 
-Outcome ReadBytes(const std::string& bytes, const std::string& name = "t.ftr") {
-  const std::string path = TempPath(name);
-  WriteFile(path, bytes);
+Outcome ReadPath(const std::string& path, size_t size, bool decode_ahead) {
   Outcome out;
   auto reader = RecordingReader::Open(path);
   out.open = reader.status();
   if (!reader.ok()) return out;
+  (*reader)->SetDecodeAhead(decode_ahead);
+  const size_t bytes_size = size;
   Block block;
   // Each Next() either returns a block or moves past damage, so the number of
   // calls is bounded by the file size; the bound makes a loop a failure.
-  for (size_t calls = 0; calls <= bytes.size(); ++calls) {
+  for (size_t calls = 0; calls <= bytes_size; ++calls) {
     absl::StatusOr<bool> more = (*reader)->Next(&block);
     EXPECT_TRUE(more.ok()) << more.status();
     if (!more.ok() || !*more) break;
     for (size_t i = 0; i < block.size(); ++i) out.events.push_back(block.events[i]);
   }
   out.damage = (*reader)->TakeDamage();
+  EXPECT_EQ((*reader)->position(), (*reader)->file_size());
   return out;
+}
+
+// Reads the bytes as a recording, plainly and with decode-ahead: both must
+// give the same events and the same damage, in the same order.
+Outcome ReadBytes(const std::string& bytes, const std::string& name = "t.ftr") {
+  const std::string path = TempPath(name);
+  WriteFile(path, bytes);
+  Outcome plain = ReadPath(path, bytes.size(), false);
+  Outcome ahead = ReadPath(path, bytes.size(), true);
+  EXPECT_EQ(plain.open, ahead.open);
+  EXPECT_EQ(plain.events.size(), ahead.events.size());
+  for (size_t i = 0; i < std::min(plain.events.size(), ahead.events.size()); ++i) {
+    EXPECT_EQ(plain.events[i].SerializeAsString(), ahead.events[i].SerializeAsString());
+  }
+  EXPECT_EQ(plain.damage.size(), ahead.damage.size());
+  for (size_t i = 0; i < std::min(plain.damage.size(), ahead.damage.size()); ++i) {
+    EXPECT_EQ(plain.damage[i].message, ahead.damage[i].message);
+    EXPECT_EQ(plain.damage[i].events_lost, ahead.damage[i].events_lost);
+  }
+  return plain;
 }
 
 // Every event read must be the original event with that seq.

@@ -100,6 +100,7 @@ int Info(const std::string& path) {
   absl::StatusOr<std::unique_ptr<RecordingReader>> reader = RecordingReader::Open(path);
   if (!reader.ok()) return Fail(reader.status());
   RecordingReader& r = **reader;
+  r.SetDecodeAhead(true);
   const v1::RecordingHeader& h = r.header();
   std::printf("file            %s (%llu bytes)\n", path.c_str(),
               static_cast<unsigned long long>(r.file_size()));

@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<ReplaySource>> ReplaySource::Open(
   absl::StatusOr<std::unique_ptr<RecordingReader>> reader =
       RecordingReader::Open(path);
   if (!reader.ok()) return reader.status();
+  (*reader)->SetDecodeAhead(options.decode_ahead);
   std::unique_ptr<ReplaySource> source(
       new ReplaySource(path, std::move(options), clock, std::move(*reader)));
   absl::Status status = source->BuildIndex();
