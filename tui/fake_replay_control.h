@@ -12,7 +12,11 @@ namespace flowtop::tui {
 
 class FakeReplayControl final : public ReplayControl {
  public:
-  explicit FakeReplayControl(absl::Duration length) { status_.length = length; }
+  explicit FakeReplayControl(absl::Duration length,
+                             absl::Time first_event = absl::FromUnixSeconds(1700000000)) {
+    status_.length = length;
+    status_.first_event = first_event;
+  }
 
   void Pause() override { status_.paused = true; }
   void Resume() override { status_.paused = false; }
@@ -22,6 +26,9 @@ class FakeReplayControl final : public ReplayControl {
         std::clamp(status_.position + delta, absl::ZeroDuration(), status_.length);
   }
   void SeekToStart() override { status_.position = absl::ZeroDuration(); }
+  void SeekTo(absl::Duration position) override {
+    status_.position = std::clamp(position, absl::ZeroDuration(), status_.length);
+  }
   void SetSpeed(double speed) override { status_.speed = speed; }
   ReplayStatus Status() const override { return status_; }
 

@@ -4,11 +4,39 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "tui/table.h"
 
 namespace flowtop::tui {
 namespace {
+
+// Editing keys of a one-line prompt: returns true when `key` changed
+// `text` (printable ASCII, Backspace removing one UTF-8 character, Ctrl-U
+// clearing the line).
+bool EditLine(std::string& text, int key) {
+  switch (key) {
+    case kKeyBackspace:
+    case 8:
+      if (!text.empty()) {
+        size_t n = text.size() - 1;
+        while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+        text.resize(n);
+      }
+      return true;
+    case kKeyCtrlU:
+      text.clear();
+      return true;
+    default:
+      if (key >= 0x20 && key < 0x7F) {
+        text.push_back(static_cast<char>(key));
+        return true;
+      }
+      return false;
+  }
+}
 
 uint32_t HandleFilterKey(ViewState& state, int key) {
   switch (key) {
@@ -31,27 +59,36 @@ uint32_t HandleFilterKey(ViewState& state, int key) {
       state.cursor = state.top = 0;
       return kRedraw;
     }
-    case kKeyBackspace:
-    case 8:
-      if (!state.filter_input.empty()) {
-        // Remove one UTF-8 character.
-        size_t n = state.filter_input.size() - 1;
-        while (n > 0 && (static_cast<unsigned char>(state.filter_input[n]) & 0xC0) == 0x80) --n;
-        state.filter_input.resize(n);
-      }
-      state.message.clear();
-      return kRedraw;
-    case kKeyCtrlU:
-      state.filter_input.clear();
-      state.message.clear();
-      return kRedraw;
     default:
-      if (key >= 0x20 && key < 0x7F) {
-        state.filter_input.push_back(static_cast<char>(key));
-        state.message.clear();
+      if (!EditLine(state.filter_input, key)) return kNothing;
+      state.message.clear();
+      return kRedraw;
+  }
+}
+
+uint32_t HandleSeekKey(ViewState& state, int key, ReplayControl& replay) {
+  switch (key) {
+    case kKeyEscape:
+      state.editing_seek = false;
+      state.message.clear();
+      return kRedraw;
+    case kKeyEnter:
+    case '\r': {
+      absl::StatusOr<absl::Duration> to = ParseSeekTarget(state.seek_input, replay.Status());
+      if (!to.ok()) {
+        state.message = std::string(to.status().message());
         return kRedraw;
       }
-      return kNothing;
+      state.editing_seek = false;
+      state.message.clear();
+      replay.SeekTo(*to);
+      state.replay = replay.Status();
+      return kRedraw | kRefetch;
+    }
+    default:
+      if (!EditLine(state.seek_input, key)) return kNothing;
+      state.message.clear();
+      return kRedraw;
   }
 }
 
@@ -120,6 +157,11 @@ std::optional<uint32_t> HandleReplayKey(ViewState& state, int key, ReplayControl
     case 'm':
       replay.SetSpeed(0);
       break;
+    case 't':
+      state.editing_seek = true;
+      state.seek_input.clear();
+      state.message.clear();
+      return kRedraw;
     default:
       return std::nullopt;
   }
@@ -129,10 +171,51 @@ std::optional<uint32_t> HandleReplayKey(ViewState& state, int key, ReplayControl
 
 }  // namespace
 
+absl::StatusOr<absl::Duration> ParseSeekTarget(absl::string_view text,
+                                               const ReplayStatus& status) {
+  text = absl::StripAsciiWhitespace(text);
+  const auto usage = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "seek to \"", text, "\": ", why,
+        "; type 90s or +5m (into the recording), -30s (back), 50% or an RFC 3339 time"));
+  };
+  if (text.empty()) return usage("nothing typed");
+  if (absl::ConsumeSuffix(&text, "%")) {
+    double percent = 0;
+    if (!absl::SimpleAtod(text, &percent) || percent < 0 || percent > 100) {
+      return usage("a percentage is 0 to 100");
+    }
+    return std::clamp(status.length * (percent / 100), absl::ZeroDuration(), status.length);
+  }
+  const bool back = absl::ConsumePrefix(&text, "-");
+  const bool forward = !back && absl::ConsumePrefix(&text, "+");
+  absl::Duration d;
+  if (absl::ParseDuration(text, &d) && d >= absl::ZeroDuration()) {
+    const absl::Duration to = back ? status.position - d : d;
+    return std::clamp(to, absl::ZeroDuration(), status.length);
+  }
+  absl::Time t;
+  std::string error;
+  if (!back && !forward && absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    const absl::Duration to = t - status.first_event;
+    if (to < absl::ZeroDuration() || to > status.length) {
+      return usage(absl::StrCat(
+          "outside the recording (",
+          absl::FormatTime(absl::RFC3339_sec, status.first_event, absl::UTCTimeZone()), " .. ",
+          absl::FormatTime(absl::RFC3339_sec, status.first_event + status.length,
+                           absl::UTCTimeZone()),
+          ")"));
+    }
+    return to;
+  }
+  return usage("not a duration or a time");
+}
+
 uint32_t HandleKey(ViewState& state, int key, const PageInfo& page, ReplayControl* replay) {
   if (key == kKeyInterrupt) return kQuit;
   if (key == kKeyResize || key == kKeyCtrlL) return kRedraw;
   if (state.editing_filter) return HandleFilterKey(state, key);
+  if (state.editing_seek && replay != nullptr) return HandleSeekKey(state, key, *replay);
   if (replay != nullptr) {
     if (std::optional<uint32_t> action = HandleReplayKey(state, key, *replay)) return *action;
   }

@@ -6,6 +6,9 @@
 
 #include <cstdint>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "tui/replay_control.h"
 #include "tui/view.h"
 #include "tui/view_state.h"
@@ -50,6 +53,15 @@ enum KeyAction : uint32_t {
 // as fast as possible. Without it those keys do what they do live (nothing,
 // or 'g': first row; '.': next sort column; space: pause the display).
 // Returns a KeyAction bit set. Unknown keys return kNothing.
+// The replay prompt ('t'): where `text` asks to go, as recorded time since
+// the first event, clamped to the recording. "90s", "+5m", "1h30m": that
+// far into the recording; "-30s": back from the current position; "50%":
+// that share of its length; an RFC 3339 time ("2026-11-30T08:15:00Z"):
+// then (an error outside the recording). INVALID_ARGUMENT: one line saying
+// what to type.
+absl::StatusOr<absl::Duration> ParseSeekTarget(absl::string_view text,
+                                               const ReplayStatus& status);
+
 uint32_t HandleKey(ViewState& state, int key, const PageInfo& page,
                    ReplayControl* replay = nullptr);
 

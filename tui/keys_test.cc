@@ -174,10 +174,81 @@ TEST_F(KeysTest, TimeTravelKeysSteerTheReplay) {
   EXPECT_NE(help.find("seek 10 s back / forward"), std::string::npos) << help;
 }
 
+std::vector<int> Typed(const std::string& text) {
+  std::vector<int> keys(text.begin(), text.end());
+  keys.push_back(kKeyEnter);
+  return keys;
+}
+
+TEST_F(KeysTest, SeekPromptJumpsToATypedTime) {
+  FakeReplayControl fake(absl::Minutes(5), absl::FromUnixSeconds(1700000000));
+  replay_ = &fake;
+  state_.replay = fake.Status();
+  EXPECT_EQ(Press({'t'}), kRedraw);
+  EXPECT_TRUE(state_.editing_seek);
+  EXPECT_NE(Screen().find("seek to ("), std::string::npos) << Screen();
+  // Keys go to the prompt, not to the replay or the table.
+  EXPECT_EQ(Press(Typed("90s")), kRedraw | kRefetch);
+  EXPECT_FALSE(state_.editing_seek);
+  EXPECT_EQ(fake.Status().position, absl::Seconds(90));
+  Press({'t'});
+  Press(Typed("-30s"));
+  EXPECT_EQ(fake.Status().position, absl::Seconds(60));
+  Press({'t'});
+  Press(Typed("+4m"));
+  EXPECT_EQ(fake.Status().position, absl::Minutes(4));
+  Press({'t'});
+  Press(Typed("50%"));
+  EXPECT_EQ(fake.Status().position, absl::Seconds(150));
+  Press({'t'});
+  Press(Typed("2023-11-14T22:15:20Z"));  // 1700000000 + 2 min
+  EXPECT_EQ(fake.Status().position, absl::Minutes(2));
+  Press({'t'});
+  Press(Typed("99h"));  // clamped to the end
+  EXPECT_EQ(fake.Status().position, absl::Minutes(5));
+
+  // A bad entry says what to type, stays open and moves nothing.
+  Press({'t'});
+  Press(Typed("soon"));
+  EXPECT_TRUE(state_.editing_seek);
+  EXPECT_NE(state_.message.find("type 90s or +5m"), std::string::npos) << state_.message;
+  EXPECT_NE(Screen().find("not a duration or a time"), std::string::npos) << Screen();
+  EXPECT_EQ(fake.Status().position, absl::Minutes(5));
+  // Backspace and Ctrl-U edit; Escape closes without seeking.
+  Press({kKeyCtrlU, '1', '0', 'x', kKeyBackspace});
+  EXPECT_EQ(state_.seek_input, "10");
+  Press({kKeyEscape});
+  EXPECT_FALSE(state_.editing_seek);
+  EXPECT_TRUE(state_.message.empty());
+  EXPECT_EQ(fake.Status().position, absl::Minutes(5));
+  // A time outside the recording is refused with its range.
+  Press({'t'});
+  Press(Typed("2023-11-14T23:00:00Z"));
+  EXPECT_NE(state_.message.find("outside the recording"), std::string::npos) << state_.message;
+  Press({kKeyEscape});
+}
+
+TEST(ParseSeekTarget, FormsAndErrors) {
+  ReplayStatus st;
+  st.first_event = absl::FromUnixSeconds(1000);
+  st.length = absl::Hours(2);
+  st.position = absl::Minutes(30);
+  EXPECT_EQ(*ParseSeekTarget("1h30m", st), absl::Minutes(90));
+  EXPECT_EQ(*ParseSeekTarget(" +0s ", st), absl::ZeroDuration());
+  EXPECT_EQ(*ParseSeekTarget("-45m", st), absl::ZeroDuration());  // clamped
+  EXPECT_EQ(*ParseSeekTarget("100%", st), absl::Hours(2));
+  EXPECT_EQ(*ParseSeekTarget("1970-01-01T00:20:00Z", st), absl::Minutes(3) + absl::Seconds(20));
+  for (const char* bad : {"", "-", "%", "150%", "-5%", "+1970-01-01T00:20:00Z", "5 minutes",
+                          "-1970-01-01T00:20:00Z"}) {
+    EXPECT_FALSE(ParseSeekTarget(bad, st).ok()) << bad;
+  }
+}
+
 TEST_F(KeysTest, TimeTravelKeysDoNothingLive) {
   Press({'j', 'j'});
   EXPECT_EQ(Press({']'}), kNothing);
-  EXPECT_EQ(Press({'[', '{', '}', '+', '-', 'm'}), kNothing);  // ('.' sorts, as '>')
+  EXPECT_EQ(Press({'[', '{', '}', '+', '-', 'm', 't'}), kNothing);  // ('.' sorts, as '>')
+  EXPECT_FALSE(state_.editing_seek);
   Press({'g'});  // first row, as before
   EXPECT_EQ(state_.cursor, 0u);
   EXPECT_EQ(Screen().find("replay "), std::string::npos);

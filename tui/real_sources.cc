@@ -1,6 +1,7 @@
 #include "tui/real_sources.h"
 
 #include <atomic>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -88,10 +89,17 @@ class ReplaySourceControl final : public ReplayControl {
   void SeekToStart() override {
     Settle([&] { source_.SeekTo(source_.position().first_event); });
   }
+  void SeekTo(absl::Duration position) override {
+    Settle([&] {
+      const replay::ReplayPosition p = source_.position();
+      source_.SeekTo(std::clamp(p.first_event + position, p.first_event, p.last_event));
+    });
+  }
   void SetSpeed(double speed) override { source_.SetSpeed(speed); }
   ReplayStatus Status() const override {
     const replay::ReplayPosition p = source_.position();
     ReplayStatus st;
+    st.first_event = p.first_event;
     st.position = p.now > p.first_event ? p.now - p.first_event : absl::ZeroDuration();
     st.length = p.last_event - p.first_event;
     st.speed = p.speed;

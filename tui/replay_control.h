@@ -13,6 +13,7 @@ namespace flowtop::tui {
 
 // Where a replay stands, for the status line.
 struct ReplayStatus {
+  absl::Time first_event;   // recorded time of the first event
   absl::Duration position;  // recorded time since the first event
   absl::Duration length;    // recorded time from the first to the last event
   double speed = 1.0;       // 0: as fast as possible
@@ -32,6 +33,9 @@ class ReplayControl {
   virtual void SeekBy(absl::Duration delta) = 0;
   // Goes back to the first event.
   virtual void SeekToStart() = 0;
+  // Goes to `position` (recorded time since the first event), clamped to
+  // the recording.
+  virtual void SeekTo(absl::Duration position) = 0;
   // 1 = recorded pace, 0 = as fast as possible.
   virtual void SetSpeed(double speed) = 0;
   // Returns the current position, speed and state.

@@ -267,9 +267,13 @@ std::string InfoText(const ViewState& state) {
 
 Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
   Line line;
-  if (state.editing_filter) {
-    line.segments.push_back({absl::StrCat("filter: ", Sanitize(state.filter_input), "_"),
-                             Style::kStatus});
+  if (state.editing_filter || state.editing_seek) {
+    line.segments.push_back(
+        {state.editing_filter
+             ? absl::StrCat("filter: ", Sanitize(state.filter_input), "_")
+             : absl::StrCat("seek to (90s, +5m, -30s, 50%, RFC 3339): ",
+                            Sanitize(state.seek_input), "_"),
+         Style::kStatus});
     if (!state.message.empty()) {
       line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
     }
@@ -437,6 +441,7 @@ const char* const kReplayHelp[] = {
     "  space       pause / resume the replay     .  step one event (pauses first)",
     "  [ ]         seek 10 s back / forward      { }  seek 60 s back / forward",
     "  g           back to the start (Home: first row)",
+    "  t           seek to: 90s, +5m (into it), -30s (back), 50%, or an RFC 3339 time",
     "  + -         double / halve the speed      m  as fast as possible",
 };
 

@@ -79,6 +79,8 @@ struct ViewState {
   std::shared_ptr<const FilterExpr> filter;  // null: no filter
   bool editing_filter = false;               // the '/' prompt is open
   std::string filter_input;                  // text typed at the prompt
+  bool editing_seek = false;                 // replay: the 't' prompt is open
+  std::string seek_input;                    // text typed at it
   std::string message;                       // one-line note or error
 
   // Cursor (index into the sorted, filtered rows) and first row shown.

@@ -105,6 +105,12 @@ if command -v tmux >/dev/null; then
   tmux -S "$SOCK" send-keys -t t g
   status_matches "replay 00:00:00 / 00:00:0[1-9]  x2  PAUSED" \
     || { fail "g did not go back to the start"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t t
+  status_matches "seek to \\(" \
+    || { fail "t opened no seek prompt"; tmux -S "$SOCK" capture-pane -p -t t; }
+  tmux -S "$SOCK" send-keys -t t '100%' Enter
+  status_matches "replay (00:00:0[1-9]) / \\1  x2  PAUSED" \
+    || { fail "t 100% did not seek to the end"; tmux -S "$SOCK" capture-pane -p -t t; }
   tmux -S "$SOCK" send-keys -t t '?'
   status_matches "seek 10 s back / forward" \
     || { fail "the help does not list the replay keys"; tmux -S "$SOCK" capture-pane -p -t t; }
