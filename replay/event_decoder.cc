@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/base/optimization.h"
+#include "collector/utf8.h"
 
 namespace flowtop::replay {
 namespace {
@@ -109,56 +110,12 @@ inline bool ReadDouble(Wire& w, double* value) {
   return true;
 }
 
-// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
-// U+10FFFF). protobuf refuses proto3 strings that are not valid UTF-8; being
-// at least as strict means a string accepted here is one protobuf accepts.
-bool ValidUtf8(absl::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, p + i, 8);
-    if ((word & 0x8080808080808080ull) != 0) break;
-  }
-  while (i < n) {
-    const uint8_t c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const uint8_t cc = p[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (cc & 0x3F);
-    }
-    static constexpr uint32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kSmallest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
 inline bool ReadString(Wire& w, std::string* out) {
   absl::string_view s;
-  if (!ReadLen(w, &s) || !ValidUtf8(s)) return false;
+  // protobuf refuses proto3 strings that are not valid UTF-8; the strict
+  // check here refuses at least as much, so a string accepted here is one
+  // protobuf accepts.
+  if (!ReadLen(w, &s) || !collector::IsValidUtf8(s)) return false;
   out->assign(s.data(), s.size());
   return true;
 }

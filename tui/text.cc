@@ -2,43 +2,10 @@
 
 #include <cstdint>
 
+#include "collector/utf8.h"
+
 namespace flowtop::tui {
 namespace {
-
-// Decodes one UTF-8 sequence at s[i]. Returns the code point and sets `len`;
-// returns -1 (with len = 1) for an invalid or truncated sequence.
-int32_t Decode(absl::string_view s, size_t i, size_t& len) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  len = 1;
-  if (b0 < 0x80) return b0;
-  size_t n;
-  int32_t cp;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
-    cp = b0 & 0x07;
-  } else {
-    return -1;
-  }
-  if (i + n > s.size()) return -1;
-  for (size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return -1;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Overlong forms, surrogates and values beyond Unicode are invalid.
-  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return -1;
-  }
-  len = n;
-  return cp;
-}
 
 int CellWidth(int32_t cp) {
   if (cp == 0) return 0;
@@ -85,7 +52,7 @@ std::string Sanitize(absl::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t len;
-    const int32_t cp = Decode(s, i, len);
+    const int32_t cp = collector::DecodeUtf8(s, i, len);
     if (cp < 0) {
       AppendUtf8(0xFFFD, out);
     } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
@@ -102,7 +69,7 @@ int DisplayWidth(absl::string_view s) {
   int width = 0;
   for (size_t i = 0; i < s.size();) {
     size_t len;
-    const int32_t cp = Decode(s, i, len);
+    const int32_t cp = collector::DecodeUtf8(s, i, len);
     width += cp < 0 ? 1 : CellWidth(cp);
     i += len;
   }
@@ -129,7 +96,7 @@ std::string Slice(absl::string_view s, int skip, int width) {
   const int end = skip + width;
   for (size_t i = 0; i < s.size() && col < end;) {
     size_t len;
-    const int32_t cp = Decode(s, i, len);
+    const int32_t cp = collector::DecodeUtf8(s, i, len);
     const int cw = cp < 0 ? 1 : CellWidth(cp);
     if (col >= skip && col + cw <= end) {
       out.append(s.data() + i, len);

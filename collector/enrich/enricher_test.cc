@@ -101,6 +101,15 @@ class EnricherTest : public ::testing::Test {
     pipeline_.AddSink(&recorded_);
   }
 
+  // An Enricher publishing into `out`, given one new flow to enrich.
+  std::unique_ptr<Enricher> EnrichOneFlow(EventSink& out) {
+    auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
+    std::vector<v1::FlowEvent> batch = {
+        NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+    enricher->Publish(absl::MakeSpan(batch));
+    return enricher;
+  }
+
   EnricherParts Parts() {
     EnricherParts parts;
     auto sockets = std::make_unique<FakeSocketLookup>();
@@ -329,9 +338,7 @@ bool Delivered(const std::string& log) {
 
 TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
   BusySink out(/*busy=*/true);
-  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
-  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
-  enricher->Publish(absl::MakeSpan(batch));
+  auto enricher = EnrichOneFlow(out);
   // The lookups wait for the pipeline first (B), then the round retries
   // instead of waiting for it (T)...
   std::string log = out.WaitFor([](const std::string& l) {
@@ -352,9 +359,7 @@ TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
 
 TEST_F(EnricherTest, RoundsStopGivingWayAfterMaxYield) {
   BusySink out(/*busy=*/true);
-  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
-  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
-  enricher->Publish(absl::MakeSpan(batch));
+  auto enricher = EnrichOneFlow(out);
   // A pipeline that stays busy still gets the round: once it waited
   // kMaxYield, by a Publish that waits its turn.
   const std::string log = out.WaitFor(Delivered);
@@ -366,9 +371,7 @@ TEST_F(EnricherTest, RoundsStopGivingWayAfterMaxYield) {
 
 TEST_F(EnricherTest, DrainDoesNotWaitForABusyPipelineToYield) {
   BusySink out(/*busy=*/true);
-  auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
-  std::vector<v1::FlowEvent> batch = {NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
-  enricher->Publish(absl::MakeSpan(batch));
+  auto enricher = EnrichOneFlow(out);
   enricher->Drain();
   EXPECT_EQ(out.delivered(), 1u);
   const std::string log = out.WaitFor(Delivered);
