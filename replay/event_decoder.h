@@ -47,10 +47,13 @@ class EventDecoder {
   const Stats& stats() const { return stats_; }
 
   // A free list of one sub-message type. Pooled messages may still hold an
-  // earlier record's contents; whoever takes one resets it.
+  // earlier record's contents; whoever takes one resets it. It keeps at
+  // most kMaxPooled (messages travel between decoders when blocks are
+  // decoded on two threads, so one pool may get more than it gives).
   template <typename T>
   class Pool {
    public:
+    static constexpr size_t kMaxPooled = 1 << 14;
     T* Take() {
       if (free_.empty()) return new T;
       T* m = free_.back().release();
@@ -58,7 +61,12 @@ class EventDecoder {
       return m;
     }
     void Give(T* m) {
-      if (m != nullptr) free_.emplace_back(m);
+      if (m == nullptr) return;
+      if (free_.size() >= kMaxPooled) {
+        delete m;
+        return;
+      }
+      free_.emplace_back(m);
     }
 
    private:

@@ -277,6 +277,7 @@ absl::StatusOr<bool> RecordingReader::NextInfo(BlockInfo* info) {
 }
 
 absl::Status RecordingReader::Frame(Pending* pending) {
+  const uint64_t start = position_;
   pending->framing.clear();
   pending->error.clear();
   framing_damage_ = &pending->framing;
@@ -312,6 +313,11 @@ absl::Status RecordingReader::Frame(Pending* pending) {
     break;
   }
   framing_damage_ = nullptr;
+  if (!status.ok()) {
+    // Read from `start` again (and its damage found again) on a retry.
+    position_ = start;
+    pending->framing.clear();
+  }
   pending->end = position_;
   return status;
 }
@@ -353,12 +359,10 @@ absl::Status RecordingReader::StartBatch() {
   next_ = batch_size_ = split_ = 0;
   while (batch_size_ < 2 * kAheadBlocks) {
     Pending& p = batch_[batch_size_];
-    const uint64_t before = position_;
-    absl::Status status = Frame(&p);
+    absl::Status status = Frame(&p);  // on error, position_ is back before it
     if (!status.ok()) {
       if (batch_size_ == 0) return status;
-      position_ = before;  // met again, and reported, by the next batch
-      break;
+      break;  // met again, and reported, by the next batch
     }
     ++batch_size_;
     if (!p.found) break;  // the end of the file (kept: it holds damage)

@@ -152,7 +152,7 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
     switch (event.type()) {
       case v1::NEW:
       case v1::SNAPSHOT: {
-        if (queue_.size() + backlog_size_ >= max_queue_) {
+        if (queued_flows_ + backlog_size_ >= max_queue_) {
           ++stats_.skipped;
           // Not enriched; results for an earlier flow with this id are stale.
           Job& end = queue_.emplace_back();
@@ -164,6 +164,7 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
         job.id = id;
         job.destroy = false;
         job.generation = ++next_generation_;
+        ++queued_flows_;
         const v1::Flow& flow = event.flow();
         job.protocol = flow.protocol();
         const v1::Tuple& o = flow.original();
@@ -192,34 +193,37 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
   }
 }
 
-void Enricher::TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog) {
+void Enricher::TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog,
+                         absl::Time* backlog_since) {
   incoming->clear();  // keeps its capacity: the two vectors take turns
+  uint64_t ticket;
   {
     absl::MutexLock lock(&mu_);
+    if (queue_.empty()) return;
     incoming->swap(queue_);
-    busy_ += incoming->size();
-    backlog_size_ += incoming->size();
+    busy_ += queued_flows_;
+    backlog_size_ += queued_flows_;
+    queued_flows_ = 0;
+    ticket = next_take_++;
   }
-  if (incoming->empty()) return;
-  size_t ends = 0;
-  {
-    absl::MutexLock lock(&live_mu_);
-    for (const Job& job : *incoming) {
-      if (job.destroy) {
-        live_.erase(job.id);
-        ++ends;
-      } else {
-        if (live_.size() >= kMaxLive) live_.clear();
-        live_[job.id] = job.generation;
-        backlog->push_back(job);
-      }
+  if (backlog->empty()) *backlog_since = absl::Now();
+  // Takes are applied to live_ in the order they were taken (with several
+  // workers another one may have taken a later part of the queue already).
+  absl::MutexLock lock(&live_mu_);
+  auto my_turn = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu_) {
+    return applied_takes_ == ticket;
+  };
+  live_mu_.Await(absl::Condition(&my_turn));
+  for (const Job& job : *incoming) {
+    if (job.destroy) {
+      live_.erase(job.id);
+    } else {
+      if (live_.size() >= kMaxLive) live_.clear();
+      live_[job.id] = job.generation;
+      backlog->push_back(job);
     }
   }
-  if (ends > 0) {
-    absl::MutexLock lock(&mu_);
-    busy_ -= ends;
-    backlog_size_ -= ends;
-  }
+  ++applied_takes_;
 }
 
 void Enricher::Work() {
@@ -270,8 +274,7 @@ void Enricher::Work() {
                    std::make_move_iterator(names_.end()));
       names_.clear();
     }
-    if (backlog.empty()) backlog_since = absl::Now();
-    TakeQueue(&incoming, &backlog);
+    TakeQueue(&incoming, &backlog, &backlog_since);
     const bool held = !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
                       absl::Now() - backlog_since < kMaxYield && out_.Busy();
     const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
@@ -306,14 +309,15 @@ void Enricher::Work() {
       }
       round.since = absl::Now();
     }
-    if (!waiting.empty() && PublishRound(waiting.front(), &incoming, &backlog)) {
+    if (!waiting.empty() &&
+        PublishRound(waiting.front(), &incoming, &backlog, &backlog_since)) {
       waiting.pop_front();
     }
   }
 }
 
 bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
-                            std::deque<Job>* backlog) {
+                            std::deque<Job>* backlog, absl::Time* backlog_since) {
   // Drop results whose flow is gone (or whose id now names another flow):
   // live_ as of every event queued so far.
   uint64_t stale = 0, enriched = 0, hostnames = 0;
@@ -322,7 +326,7 @@ bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
     backlog_size_ -= round.from_backlog;
     round.from_backlog = 0;
   }
-  TakeQueue(incoming, backlog);
+  TakeQueue(incoming, backlog, backlog_since);
   {
     absl::MutexLock lock(&live_mu_);
     size_t kept = 0;

@@ -190,13 +190,15 @@ class Enricher final : public EventSink {
   // Takes the whole queue (swapping it with `incoming`, so the collector's
   // thread waits for no more than that) and goes through it in order: ends
   // (destroy jobs) and starts update live_, flows to enrich go to `backlog`.
-  void TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog)
-      ABSL_LOCKS_EXCLUDED(mu_, live_mu_);
+  // `backlog_since` is set when an empty backlog gets flows.
+  void TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog,
+                 absl::Time* backlog_since) ABSL_LOCKS_EXCLUDED(mu_, live_mu_);
   // Drops the round's stale results (after moving what was queued meanwhile
   // to `backlog`, so live_ is current) and publishes the rest, giving way to
   // the event path (kYieldPoll, kMaxYield). Returns false when it gave way
   // (try again later).
-  bool PublishRound(Round& round, std::vector<Job>* incoming, std::deque<Job>* backlog);
+  bool PublishRound(Round& round, std::vector<Job>* incoming, std::deque<Job>* backlog,
+                    absl::Time* backlog_since);
   void Enrich(const Job& job, v1::FlowEvent* event);
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
@@ -222,8 +224,10 @@ class Enricher final : public EventSink {
   // Jobs the workers have not taken yet, in event order. Plain data: queueing
   // a flow allocates nothing once the vector has grown.
   std::vector<Job> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_flows_ ABSL_GUARDED_BY(mu_) = 0;  // NEW jobs in queue_
   // Flows in the workers' backlogs (taken from queue_, not enriched yet).
   size_t backlog_size_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_take_ ABSL_GUARDED_BY(mu_) = 0;  // numbers each TakeQueue
   std::vector<Name> names_ ABSL_GUARDED_BY(mu_);  // answers to publish
   int draining_ ABSL_GUARDED_BY(mu_) = 0;         // Drain calls waiting
   // stop_ || draining_ > 0, for rounds giving way without taking mu_.
@@ -235,6 +239,7 @@ class Enricher final : public EventSink {
   // the queue: conntrack id -> generation. Workers only.
   absl::Mutex live_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(live_mu_);
+  uint64_t applied_takes_ ABSL_GUARDED_BY(live_mu_) = 0;
   EnricherStats stats_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex waiters_mu_ ABSL_ACQUIRED_BEFORE(mu_);

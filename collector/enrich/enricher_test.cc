@@ -378,6 +378,42 @@ TEST_F(EnricherTest, DrainDoesNotWaitForABusyPipelineToYield) {
   EXPECT_EQ(log.back(), 'P');
 }
 
+TEST_F(EnricherTest, SeveralWorkersNeverEnrichAReusedIdWithTheOldFlow) {
+  EnricherParts parts = Parts();
+  parts.workers = 3;
+  auto enricher = std::make_unique<Enricher>(std::move(parts), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  // Ids 1..300 start as HTTPS flows, end, and come back as DNS flows, in
+  // small batches so the workers take the queue in many parts.
+  constexpr uint32_t kIds = 300;
+  for (int round = 0; round < 2; ++round) {
+    for (uint32_t id = 1; id <= kIds; id += 10) {
+      std::vector<v1::FlowEvent> batch;
+      for (uint32_t i = id; i < id + 10; ++i) {
+        if (round == 1) {
+          v1::FlowEvent end;
+          end.set_type(v1::DESTROY);
+          end.mutable_flow()->set_conntrack_id(i);
+          batch.push_back(end);
+        }
+        batch.push_back(round == 0
+                            ? NewFlow(i, V4(10, 0, 1, i & 255), 1000, V4(8, 8, 8, 8), 443)
+                            : NewFlow(i, V4(10, 0, 2, i & 255), 1000, V4(8, 8, 4, 4), 53,
+                                      v1::UDP));
+      }
+      pipeline_.Publish(absl::MakeSpan(batch));
+    }
+  }
+  enricher->Drain();
+  pipeline_.WithTable([&](const FlowTable& table) {
+    for (uint32_t id = 1; id <= kIds; ++id) {
+      const v1::Flow* flow = table.Find(id);
+      ASSERT_NE(flow, nullptr);
+      EXPECT_EQ(flow->enrichment().service(), "domain") << "id " << id;
+    }
+  });
+}
+
 TEST_F(EnricherTest, OwnDnsQueryFlowIsMarked) {
   auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
   pipeline_.AddSink(enricher.get());

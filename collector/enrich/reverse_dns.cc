@@ -285,7 +285,7 @@ void ReverseResolver::Finish(const std::string& ip, int status,
     if (outcome == kNoName) ++stats_.no_name;
     if (outcome == kFailed) ++stats_.failed;
     const absl::Time now = clock_.Now();
-    if (cache_.size() >= options_.max_cache) {
+    if (options_.max_cache > 0 && cache_.size() >= options_.max_cache) {
       // Room for max_cache/8 answers at once: sweeping the whole cache for
       // every answer made a long-running resolver O(cache) per answer
       // (seconds per burst at 131,072 entries), with the lock held.
@@ -296,7 +296,7 @@ void ReverseResolver::Finish(const std::string& ip, int status,
         cache_.erase(it++);
       }
     }
-    cache_[ip] = CacheEntry{name, now + ttl};
+    if (options_.max_cache > 0) cache_[ip] = CacheEntry{name, now + ttl};
   }
   if (callback_) callback_(ip, name);
 }
