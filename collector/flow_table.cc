@@ -87,12 +87,70 @@ void AppendEnrichment(const v1::Enrichment& enrichment, std::string& stored) {
   enrichment.SerializeWithCachedSizesToArray(out + head_len);
 }
 
+// Returns the last first_seen_unix_nanos (field 24, a varint) in a stored
+// flow's wire bytes, or 0 (also for bytes it cannot walk).
+int64_t StoredFirstSeen(const std::string& stored) {
+  const auto* p = reinterpret_cast<const uint8_t*>(stored.data());
+  const uint8_t* const end = p + stored.size();
+  auto varint = [&](uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && p != end; shift += 7) {
+      const uint8_t b = *p++;
+      *v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) return true;
+    }
+    return false;
+  };
+  int64_t first_seen = 0;
+  uint64_t tag, v;
+  while (p != end) {
+    if (!varint(&tag)) return 0;
+    switch (tag & 7) {
+      case 0:
+        if (!varint(&v)) return 0;
+        if ((tag >> 3) == v1::Flow::kFirstSeenUnixNanosFieldNumber) {
+          first_seen = static_cast<int64_t>(v);
+        }
+        break;
+      case 1:
+        if (end - p < 8) return 0;
+        p += 8;
+        break;
+      case 2:
+        if (!varint(&v) || v > static_cast<uint64_t>(end - p)) return 0;
+        p += v;
+        break;
+      case 5:
+        if (end - p < 4) return 0;
+        p += 4;
+        break;
+      default:
+        return 0;
+    }
+  }
+  return first_seen;
+}
+
+// The first-seen time a new flow is stored with.
+int64_t StoredFirstSeenOr(const v1::Flow& flow, const v1::FlowEvent& event) {
+  return flow.first_seen_unix_nanos() != 0 ? flow.first_seen_unix_nanos()
+                                           : event.time_unix_nanos();
+}
+
 }  // namespace
+
+bool FlowTable::IsStaleEnrich(const v1::FlowEvent& event) const {
+  const int64_t first_seen = event.flow().first_seen_unix_nanos();
+  if (event.type() != v1::ENRICH || first_seen == 0) return false;
+  auto it = flows_.find(event.flow().conntrack_id());
+  return it != flows_.end() && StoredFirstSeen(it->second) != first_seen;
+}
 
 bool FlowTable::Apply(const v1::FlowEvent& event) {
   if (event.seq() != 0) last_seq_ = event.seq();
   const v1::Flow& flow = event.flow();
   const uint32_t id = flow.conntrack_id();
+  last_first_seen_ = 0;
   switch (event.type()) {
     case v1::NEW:
     case v1::SNAPSHOT:
@@ -102,6 +160,7 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
         work_.ParseFromString(it->second);
         MergeKernelView(flow, work_);
         work_.SerializeToString(&it->second);
+        last_first_seen_ = work_.first_seen_unix_nanos();
         return true;
       }
       // New, or an UPDATE for a flow we never saw (e.g. after a loss).
@@ -117,11 +176,12 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
       } else {
         flow.SerializeToString(&stored);
       }
+      last_first_seen_ = StoredFirstSeenOr(flow, event);
       return true;
     }
     case v1::ENRICH: {
       auto it = flows_.find(id);
-      if (it != flows_.end()) {
+      if (it != flows_.end() && !IsStaleEnrich(event)) {
         AppendEnrichment(flow.enrichment(), it->second);
         if (it->second.size() > kCompactAbove) {
           work_.ParseFromString(it->second);

@@ -44,6 +44,17 @@ class FlowTable {
   // the next Find or Apply (copy it to keep it).
   const v1::Flow* Find(uint32_t conntrack_id) const;
 
+  // True for an ENRICH event meant for an earlier flow that had the same
+  // conntrack id: the event names its flow's first-seen time, and the
+  // flow the table holds under that id was first seen at another time.
+  // (ENRICH events without a first-seen time, as older recordings hold,
+  // are never stale.) Callers drop such events instead of applying them.
+  bool IsStaleEnrich(const v1::FlowEvent& event) const;
+
+  // The first-seen time of the flow the last NEW, SNAPSHOT or UPDATE that
+  // Apply took concerned (0 after any other event or a refused flow).
+  int64_t last_first_seen() const { return last_first_seen_; }
+
   size_t size() const { return flows_.size(); }
   size_t max_flows() const { return max_flows_; }
   uint64_t dropped() const { return dropped_; }
@@ -73,6 +84,7 @@ class FlowTable {
   absl::flat_hash_map<uint32_t, std::string> flows_;
   mutable v1::Flow found_;  // Find's result
   v1::Flow work_;           // reused by Apply
+  int64_t last_first_seen_ = 0;
 };
 
 }  // namespace flowtop::collector

@@ -112,6 +112,45 @@ TEST(FlowTable, EnrichMergesLikeMergeFrom) {
   EXPECT_EQ(table.size(), 1u);
 }
 
+TEST(FlowTable, EnrichForAnEarlierFlowWithTheSameIdIsStale) {
+  FlowTable table;
+  v1::FlowEvent first = Event(v1::NEW, 5, 1);
+  first.set_time_unix_nanos(1000);
+  ASSERT_TRUE(table.Apply(first));
+  EXPECT_EQ(table.last_first_seen(), 1000);
+  v1::FlowEvent end = Event(v1::DESTROY, 5, 2);
+  table.Apply(end);
+  EXPECT_EQ(table.last_first_seen(), 0);
+  v1::FlowEvent second = Event(v1::NEW, 5, 3);
+  second.set_time_unix_nanos(2000);
+  table.Apply(second);
+  EXPECT_EQ(table.last_first_seen(), 2000);
+
+  auto enrich = [](int64_t first_seen, const char* service) {
+    v1::FlowEvent e = Event(v1::ENRICH, 5, 0);
+    e.mutable_flow()->set_first_seen_unix_nanos(first_seen);
+    e.mutable_flow()->mutable_enrichment()->set_service(service);
+    return e;
+  };
+  // Meant for the first flow: stale, and Apply leaves the new one alone.
+  EXPECT_TRUE(table.IsStaleEnrich(enrich(1000, "https")));
+  table.Apply(enrich(1000, "https"));
+  EXPECT_EQ(table.Find(5)->enrichment().service(), "");
+  // Meant for this one, or naming no flow (older recordings): applied.
+  EXPECT_FALSE(table.IsStaleEnrich(enrich(2000, "domain")));
+  table.Apply(enrich(2000, "domain"));
+  EXPECT_EQ(table.Find(5)->enrichment().service(), "domain");
+  EXPECT_FALSE(table.IsStaleEnrich(enrich(0, "ssh")));
+  table.Apply(enrich(0, "ssh"));
+  EXPECT_EQ(table.Find(5)->enrichment().service(), "ssh");
+  // An UPDATE keeps the first-seen time, so later enrichment still applies.
+  v1::FlowEvent update = Event(v1::UPDATE, 5, 4);
+  update.set_time_unix_nanos(3000);
+  table.Apply(update);
+  EXPECT_EQ(table.last_first_seen(), 2000);
+  EXPECT_FALSE(table.IsStaleEnrich(enrich(2000, "dns")));
+}
+
 TEST(FlowTable, UpdateForUnknownFlowInsertsIt) {
   FlowTable table;
   ASSERT_TRUE(table.Apply(Event(v1::UPDATE, 5, 1)));

@@ -38,7 +38,16 @@ bool Pipeline::Busy() {
 }
 
 void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
-  for (v1::FlowEvent& event : events) {
+  size_t kept = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (table_.IsStaleEnrich(events[i])) {
+      // Enrichment of an earlier flow whose conntrack id a new flow took:
+      // dropped here, so no sink attaches it to the new one.
+      ++stats_.stale_enrich;
+      continue;
+    }
+    if (kept != i) events[kept].Swap(&events[i]);
+    v1::FlowEvent& event = events[kept++];
     if (event.type() == v1::DESTROY) {
       // A DESTROY carries the flow's last state: what the table knew
       // (tuples, enrichment, rates), overridden by what the kernel sent
@@ -74,10 +83,17 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
       }
     }
     table_.Apply(event);
+    if (event.has_flow() && event.flow().first_seen_unix_nanos() == 0 &&
+        table_.last_first_seen() != 0) {
+      // Sinks learn which flow this is: the Enricher hands it back with its
+      // ENRICH events (see FlowTable::IsStaleEnrich).
+      event.mutable_flow()->set_first_seen_unix_nanos(table_.last_first_seen());
+    }
     ++stats_.events;
   }
   stats_.flows = table_.size();
   stats_.dropped_flows = table_.dropped();
+  events = events.subspan(0, kept);
   for (EventSink* sink : sinks_) sink->Publish(events);
 }
 

@@ -42,6 +42,7 @@ struct PipelineStats {
   uint64_t lost_client = 0;
   uint64_t lost_recording = 0;
   uint64_t last_seq = 0;
+  uint64_t stale_enrich = 0;  // ENRICH events for an earlier flow, dropped
 };
 
 class Pipeline final : public EventSink {

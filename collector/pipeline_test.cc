@@ -79,6 +79,50 @@ TEST(Pipeline, TryPublishGivesWayWhileAnotherHoldsThePipeline) {
   EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) { return t.size(); }), 1u);
 }
 
+TEST(Pipeline, DropsEnrichmentOfAnEarlierFlowThatHadTheId) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  Pipeline pipeline({.node = "r1"}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+  std::vector<v1::FlowEvent> first(1);
+  first[0].set_type(v1::NEW);
+  first[0].mutable_flow()->set_conntrack_id(5);
+  pipeline.Publish(absl::MakeSpan(first));
+  // Sinks see which flow a NEW is: its first-seen time.
+  ASSERT_EQ(sink.seen.size(), 1u);
+  const int64_t first_seen = sink.seen[0].flow().first_seen_unix_nanos();
+  EXPECT_EQ(first_seen, 100'000'000'000);
+
+  clock.Advance(absl::Seconds(1));
+  std::vector<v1::FlowEvent> reuse(2);
+  reuse[0].set_type(v1::DESTROY);
+  reuse[0].mutable_flow()->set_conntrack_id(5);
+  reuse[1].set_type(v1::NEW);
+  reuse[1].mutable_flow()->set_conntrack_id(5);
+  pipeline.Publish(absl::MakeSpan(reuse));
+
+  // The first flow's enrichment, late, between two current ones.
+  std::vector<v1::FlowEvent> enrich(3);
+  for (int i = 0; i < 3; ++i) {
+    enrich[i].set_type(v1::ENRICH);
+    enrich[i].mutable_flow()->set_conntrack_id(5);
+    enrich[i].mutable_flow()->mutable_enrichment()->set_service(i == 1 ? "old" : "new");
+    enrich[i].mutable_flow()->set_first_seen_unix_nanos(i == 1 ? first_seen
+                                                               : first_seen + 1'000'000'000);
+  }
+  pipeline.Publish(absl::MakeSpan(enrich));
+  ASSERT_EQ(sink.seen.size(), 5u);  // NEW, DESTROY, NEW, 2 ENRICH
+  EXPECT_EQ(sink.seen[3].flow().enrichment().service(), "new");
+  EXPECT_EQ(sink.seen[4].flow().enrichment().service(), "new");
+  EXPECT_EQ(sink.seen[4].seq(), sink.seen[3].seq() + 1);  // no gap for the dropped one
+  const PipelineStats stats = pipeline.stats();
+  EXPECT_EQ(stats.stale_enrich, 1u);
+  EXPECT_EQ(stats.events, 5u);
+  EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) {
+    return t.Find(5)->enrichment().service();
+  }), "new");
+}
+
 TEST(Pipeline, TableReflectsPublishedFlows) {
   FakeClock clock;
   Pipeline pipeline({}, clock);

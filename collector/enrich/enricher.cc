@@ -164,6 +164,7 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
         job.id = id;
         job.destroy = false;
         job.generation = ++next_generation_;
+        job.first_seen = event.flow().first_seen_unix_nanos();
         ++queued_flows_;
         const v1::Flow& flow = event.flow();
         job.protocol = flow.protocol();
@@ -293,6 +294,7 @@ void Enricher::Work() {
         v1::FlowEvent& event = round.events.emplace_back();
         event.set_type(v1::ENRICH);
         event.mutable_flow()->set_conntrack_id(n.waiter.id);
+        event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
         v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
         (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
         round.owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
@@ -374,6 +376,7 @@ void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
   event->set_type(v1::ENRICH);
   v1::Flow& out = *event->mutable_flow();
   out.set_conntrack_id(job.id);
+  out.set_first_seen_unix_nanos(job.first_seen);  // which flow: see FlowTable::IsStaleEnrich
   v1::Enrichment& e = *out.mutable_enrichment();
   const v1::Flow flow = ToFlow(job);
   const v1::Tuple& o = flow.original();
@@ -424,7 +427,7 @@ void Enricher::LookupName(const Job& job, const std::string& ip, bool src,
         ++stats_.dns_waiters_dropped;
         break;
       }
-      waiters_[ip].push_back(Waiter{job.id, job.generation, src});
+      waiters_[ip].push_back(Waiter{job.id, job.generation, job.first_seen, src});
       ++waiter_count_;
       break;
     case ReverseResolver::Result::kDropped:

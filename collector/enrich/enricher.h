@@ -154,6 +154,7 @@ class Enricher final : public EventSink {
     uint32_t id;
     bool destroy;  // the flow ended (or its NEW was skipped): no other field
     uint64_t generation;
+    int64_t first_seen;  // the flow's, as the Pipeline's table has it
     int protocol;
     uint8_t ip_len;        // 4 or 16 (0: no addresses)
     uint8_t reply_ip_len;  // 0 when the flow has no reply tuple
@@ -164,6 +165,7 @@ class Enricher final : public EventSink {
   struct Waiter {
     uint32_t id;
     uint64_t generation;
+    int64_t first_seen;
     bool src;  // which end the address is
   };
   // A reverse-DNS answer for one end of a flow, waiting for a worker.
