@@ -1,8 +1,11 @@
 #include "replay/sample_events.h"
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace flowtop::replay {
 namespace {
@@ -214,6 +217,86 @@ std::vector<v1::FlowEvent> SyntheticStream(size_t count, uint64_t seed,
     }
   }
   return events;
+}
+
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool IsNodeStatus(const FieldDescriptor* f) {
+  return f->message_type() != nullptr && f->message_type()->name() == "NodeStatus";
+}
+
+// Sets a non-default value in scalar, string or enum field `f` of `m`.
+void SetValue(Message* m, const FieldDescriptor* f) {
+  const google::protobuf::Reflection* r = m->GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: r->SetInt32(m, f, -7); break;
+    case FieldDescriptor::CPPTYPE_INT64: r->SetInt64(m, f, -5'000'000'000); break;
+    case FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(m, f, 300'000); break;
+    case FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(m, f, uint64_t{1} << 40); break;
+    case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(m, f, -12.25); break;
+    case FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(m, f, 2.5f); break;
+    case FieldDescriptor::CPPTYPE_BOOL: r->SetBool(m, f, true); break;
+    case FieldDescriptor::CPPTYPE_ENUM: r->SetEnumValue(m, f, 5); break;
+    case FieldDescriptor::CPPTYPE_STRING:
+      r->SetString(m, f, f->type() == FieldDescriptor::TYPE_BYTES
+                             ? std::string("\xff\x00\x80\x01", 4)
+                             : std::string("Z\xc3\xbcrich \xe2\x82\xac \xf0\x9f\x8c\x8d"));
+      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE: break;
+  }
+}
+
+void FillAll(Message* m) {
+  const google::protobuf::Descriptor* d = m->GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (!IsNodeStatus(f)) FillAll(m->GetReflection()->MutableMessage(m, f));
+    } else {
+      SetValue(m, f);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, v1::FlowEvent>> EventsWithEachField() {
+  std::vector<std::pair<std::string, v1::FlowEvent>> out;
+  using Path = std::function<Message*(v1::FlowEvent&)>;
+  std::function<void(const google::protobuf::Descriptor*, const Path&, const std::string&)> walk =
+      [&](const google::protobuf::Descriptor* d, const Path& path, const std::string& name) {
+        for (int i = 0; i < d->field_count(); ++i) {
+          const FieldDescriptor* f = d->field(i);
+          if (IsNodeStatus(f)) continue;
+          const std::string field_name = name + "." + f->name();
+          if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+            Path sub_path = [path, f](v1::FlowEvent& e) {
+              Message* parent = path(e);
+              return parent->GetReflection()->MutableMessage(parent, f);
+            };
+            v1::FlowEvent e;
+            sub_path(e);
+            out.emplace_back(field_name + " (empty)", e);
+            walk(f->message_type(), sub_path, field_name);
+          } else {
+            v1::FlowEvent e;
+            SetValue(path(e), f);
+            out.emplace_back(field_name, e);
+          }
+        }
+      };
+  walk(v1::FlowEvent::descriptor(), [](v1::FlowEvent& e) -> Message* { return &e; },
+       "FlowEvent");
+  return out;
+}
+
+v1::FlowEvent EventWithEveryField() {
+  v1::FlowEvent e;
+  FillAll(&e);
+  return e;
 }
 
 }  // namespace flowtop::replay

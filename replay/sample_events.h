@@ -6,6 +6,8 @@
 #define FLOWTOP_REPLAY_SAMPLE_EVENTS_H_
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "flowtop/v1/flowtop.pb.h"
@@ -28,6 +30,16 @@ std::vector<v1::FlowEvent> EveryKindOfEvent(uint64_t first_seq = 1);
 std::vector<v1::FlowEvent> SyntheticStream(size_t count, uint64_t seed = 1,
                                            int64_t start_unix_nanos =
                                                1'700'000'000'000'000'000);
+
+// For decoder tests and fuzzing, built from the descriptors (so a field
+// added to flowtop.proto appears here by itself). NodeStatus (STATUS events'
+// payload) is left out.
+// One event per field of the FlowEvent tree holding just that field (and
+// the sub-messages on its path) set to a non-default value, plus one per
+// sub-message present but empty; named "FlowEvent.flow.original.src_ip".
+std::vector<std::pair<std::string, v1::FlowEvent>> EventsWithEachField();
+// One event with every field set (of each oneof, the last member).
+v1::FlowEvent EventWithEveryField();
 
 }  // namespace flowtop::replay
 
