@@ -279,7 +279,8 @@ void Enricher::Work() {
     const bool held = !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
                       absl::Now() - backlog_since < kMaxYield && out_.Busy();
     const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
-    if (waiting.empty() && (take > 0 || !names.empty())) {
+    const bool build = waiting.empty() && (take > 0 || !names.empty());
+    if (build) {
       Round& round = waiting.emplace_back();
       round.taken = take + names.size();
       round.from_backlog = take;
@@ -315,6 +316,9 @@ void Enricher::Work() {
         PublishRound(waiting.front(), &incoming, &backlog, &backlog_since)) {
       waiting.pop_front();
     }
+    // Held back and nothing else to do: wait a poll before looking again
+    // (not back-to-back probes and takes while the collector is busy).
+    if (held && !build) absl::SleepFor(kYieldPoll);
   }
 }
 
