@@ -5,13 +5,10 @@
 # overread or timeout that libFuzzer finds.
 # Needs: clang, libclang-rt-14-dev, libmnl-dev, libprotobuf-dev, libabsl-dev.
 set -euo pipefail
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 WORK=${TEST_TMPDIR:-$(mktemp -d)}
-CXX=$(command -v clang++ || command -v clang++-14 || true)
-if [ -z "$CXX" ]; then
-  echo "parser_fuzz_test: clang++ is missing: apt-get install clang libclang-rt-14-dev" >&2
-  exit 1
-fi
+# shellcheck source=tests/fuzz/fuzz_lib.sh
+source tests/fuzz/fuzz_lib.sh
+fuzz_find_clang parser_fuzz_test
 
 # Corpus: one file per captured message.
 mkdir -p "$WORK/corpus"
@@ -41,13 +38,4 @@ PY
   $(pkg-config --libs protobuf absl_status absl_strings libmnl) \
   -o "$WORK/conntrack_parser_fuzzer"
 
-mkdir -p "$WORK/found"
-"$WORK/conntrack_parser_fuzzer" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
-  -rss_limit_mb=2048 -artifact_prefix="$WORK/found/" -print_final_stats=1 \
-  "$WORK/corpus" 2>&1 | tail -25
-status=${PIPESTATUS[0]}
-if [ "$status" -ne 0 ]; then
-  echo "parser_fuzz_test: libFuzzer found a failure (exit $status); inputs in $WORK/found" >&2
-  exit 1
-fi
-echo "parser_fuzz_test: no failure in ${FUZZ_SECONDS}s"
+fuzz_run parser_fuzz_test "$WORK/conntrack_parser_fuzzer" "$WORK/corpus" "$WORK"
