@@ -28,7 +28,14 @@ expect_not() {
 }
 start() {  # start CMD...: a fresh session running CMD in a shell
   T kill-session -t t 2>/dev/null
-  T new-session -d -s t -x 120 -y 30 "bash --norc --noprofile"
+  # Seen once on a freshly set-up machine: "server exited unexpectedly"
+  # from the first new-session; a second try started normally.
+  local try
+  for try in 1 2 3; do
+    T new-session -d -s t -x 120 -y 30 "bash --norc --noprofile" && break
+    echo "tmux new-session failed (try $try)"
+    sleep 0.5
+  done
   T send-keys -t t "stty -g > $SOCK.stty0; $*; echo EXITED rc=\$?; stty -g > $SOCK.stty1" Enter
 }
 
