@@ -137,13 +137,18 @@ int64_t StoredFirstSeenOr(const v1::Flow& flow, const v1::FlowEvent& event) {
                                            : event.time_unix_nanos();
 }
 
+// `event` (an ENRICH) names a first-seen time other than `stored`'s flow's.
+bool StaleFor(const v1::FlowEvent& event, const std::string& stored) {
+  const int64_t first_seen = event.flow().first_seen_unix_nanos();
+  return first_seen != 0 && StoredFirstSeen(stored) != first_seen;
+}
+
 }  // namespace
 
 bool FlowTable::IsStaleEnrich(const v1::FlowEvent& event) const {
-  const int64_t first_seen = event.flow().first_seen_unix_nanos();
-  if (event.type() != v1::ENRICH || first_seen == 0) return false;
+  if (event.type() != v1::ENRICH || event.flow().first_seen_unix_nanos() == 0) return false;
   auto it = flows_.find(event.flow().conntrack_id());
-  return it != flows_.end() && StoredFirstSeen(it->second) != first_seen;
+  return it != flows_.end() && StaleFor(event, it->second);
 }
 
 bool FlowTable::Apply(const v1::FlowEvent& event) {
@@ -181,7 +186,7 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
     }
     case v1::ENRICH: {
       auto it = flows_.find(id);
-      if (it != flows_.end() && !IsStaleEnrich(event)) {
+      if (it != flows_.end() && !StaleFor(event, it->second)) {
         AppendEnrichment(flow.enrichment(), it->second);
         if (it->second.size() > kCompactAbove) {
           work_.ParseFromString(it->second);

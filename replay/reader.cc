@@ -251,29 +251,30 @@ absl::StatusOr<bool> RecordingReader::FindHeader(BlockInfo* info) {
   return false;
 }
 
+absl::StatusOr<bool> RecordingReader::NextHeader(BlockInfo* info) {
+  absl::StatusOr<bool> found = FindHeader(info);
+  if (!found.ok() || !*found) return found;
+  const BlockHeader& h = info->header;
+  const uint64_t end = info->offset + h.header_size + h.stored_size;
+  if (end > file_size_) {
+    AddDamage({info->offset, file_size_ - info->offset, h.event_count, true,
+               absl::StrFormat("byte offset %d: the file ends inside a block "
+                               "(%d of %d bytes present; %d events lost; the "
+                               "recorder was probably stopped mid-write)",
+                               info->offset, file_size_ - info->offset,
+                               end - info->offset, h.event_count)});
+    position_ = file_size_;
+    return false;
+  }
+  position_ = end;
+  return true;
+}
+
 absl::StatusOr<bool> RecordingReader::NextInfo(BlockInfo* info) {
   DropAhead();
-  while (true) {
-    absl::StatusOr<bool> found = FindHeader(info);
-    if (!found.ok() || !*found) {
-      consumed_ = position_;
-      return found;
-    }
-    const BlockHeader& h = info->header;
-    const uint64_t end = info->offset + h.header_size + h.stored_size;
-    if (end > file_size_) {
-      AddDamage({info->offset, file_size_ - info->offset, h.event_count, true,
-                 absl::StrFormat("byte offset %d: the file ends inside a block "
-                                 "(%d of %d bytes present; %d events lost; the "
-                                 "recorder was probably stopped mid-write)",
-                                 info->offset, file_size_ - info->offset,
-                                 end - info->offset, h.event_count)});
-      position_ = consumed_ = file_size_;
-      return false;
-    }
-    position_ = consumed_ = end;
-    return true;
-  }
+  absl::StatusOr<bool> found = NextHeader(info);
+  consumed_ = position_;
+  return found;
 }
 
 absl::Status RecordingReader::Frame(Pending* pending) {
@@ -283,7 +284,7 @@ absl::Status RecordingReader::Frame(Pending* pending) {
   framing_damage_ = &pending->framing;
   absl::Status status;
   while (true) {
-    absl::StatusOr<bool> found = FindHeader(&pending->info);
+    absl::StatusOr<bool> found = NextHeader(&pending->info);
     if (!found.ok()) {
       status = found.status();
       break;
@@ -292,19 +293,6 @@ absl::Status RecordingReader::Frame(Pending* pending) {
     if (!*found) break;
     const BlockInfo& info = pending->info;
     const BlockHeader& h = info.header;
-    const uint64_t end = info.offset + h.header_size + h.stored_size;
-    if (end > file_size_) {
-      AddDamage({info.offset, file_size_ - info.offset, h.event_count, true,
-                 absl::StrFormat("byte offset %d: the file ends inside a block "
-                                 "(%d of %d bytes present; %d events lost; the "
-                                 "recorder was probably stopped mid-write)",
-                                 info.offset, file_size_ - info.offset,
-                                 end - info.offset, h.event_count)});
-      position_ = file_size_;
-      pending->found = false;
-      break;
-    }
-    position_ = end;
     if ((h.flags & ~kKnownBlockFlags) != 0) {
       Lose(info, absl::StrFormat("block uses flags 0x%02x of a newer format", h.flags));
       continue;

@@ -89,8 +89,8 @@ class RecordingReader {
   // is not verified): for building an index quickly.
   absl::StatusOr<bool> NextInfo(BlockInfo* info);
 
-  // Decodes the block after the one Next() returns on a second thread (see
-  // above). Off by default; worth it where a core is free.
+  // Decode-ahead (see above): half of each batch of blocks is decoded on a
+  // second thread. Off by default; worth it where a core is free.
   void SetDecodeAhead(bool on);
   bool decode_ahead() const { return ahead_on_; }
 
@@ -126,6 +126,9 @@ class RecordingReader {
   };
 
   RecordingReader(std::string path, int fd, uint64_t file_size);
+  // Finds the next block header at position_ (over damage) and moves past
+  // the block; a block the file ends inside is damage and the end.
+  absl::StatusOr<bool> NextHeader(BlockInfo* info);
   // Finds the next block with a known layout and reads its payload.
   absl::Status Frame(Pending* pending);
   // Checks, decompresses and decodes `pending`'s payload.

@@ -164,9 +164,9 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
         job.id = id;
         job.destroy = false;
         job.generation = ++next_generation_;
-        job.first_seen = event.flow().first_seen_unix_nanos();
         ++queued_flows_;
         const v1::Flow& flow = event.flow();
+        job.first_seen = flow.first_seen_unix_nanos();
         job.protocol = flow.protocol();
         const v1::Tuple& o = flow.original();
         const v1::Tuple& r = flow.reply();
@@ -249,11 +249,12 @@ void Enricher::Work() {
     // for the CPU. Meanwhile the worker sleeps a poll at a time and only
     // takes the queue (so the queue stays short). Real time: a scheduling
     // bound, like kMaxBatchDelay.
-    const bool hurry = hurry_.load(std::memory_order_relaxed);
-    const bool hold = !hurry && waiting.empty() && !backlog.empty() &&
-                      absl::Now() - backlog_since < kMaxYield && out_.Busy();
-    if (!waiting.empty() || hold) {
-      if (!hurry) absl::SleepFor(kYieldPoll);
+    auto hold_back = [&] {
+      return !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
+             absl::Now() - backlog_since < kMaxYield && out_.Busy();
+    };
+    if (!waiting.empty() || hold_back()) {
+      if (!hurry_.load(std::memory_order_relaxed)) absl::SleepFor(kYieldPoll);
     } else if (backlog.empty() && names.empty()) {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -276,8 +277,7 @@ void Enricher::Work() {
       names_.clear();
     }
     TakeQueue(&incoming, &backlog, &backlog_since);
-    const bool held = !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
-                      absl::Now() - backlog_since < kMaxYield && out_.Busy();
+    const bool held = hold_back();
     const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
     const bool build = waiting.empty() && (take > 0 || !names.empty());
     if (build) {
