@@ -46,7 +46,7 @@ void OnSignal(int) {
 }
 
 absl::Status Dump(CaptureWriter& out, size_t* n) {
-  absl::StatusOr<std::unique_ptr<NetlinkSocket>> sock = NetlinkSocket::Open(0);
+  absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> sock = KernelNetlinkSocket::Open(0);
   if (!sock.ok()) return sock.status();
   absl::StatusOr<uint32_t> seq = (*sock)->RequestDump(AF_UNSPEC, 0);
   if (!seq.ok()) return seq.status();
@@ -110,10 +110,10 @@ int Main() {
     std::fprintf(stderr, "ctcapture: %s\n", out.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<NetlinkSocket> events;
+  std::unique_ptr<KernelNetlinkSocket> events;
   if (absl::GetFlag(FLAGS_events)) {
-    absl::StatusOr<std::unique_ptr<NetlinkSocket>> s =
-        NetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
+    absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> s =
+        KernelNetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str());
       return 1;

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "collector/flow_key.h"
+
 namespace flowtop::collector {
 namespace {
 
@@ -147,14 +149,14 @@ bool StaleFor(const v1::FlowEvent& event, const std::string& stored) {
 
 bool FlowTable::IsStaleEnrich(const v1::FlowEvent& event) const {
   if (event.type() != v1::ENRICH || event.flow().first_seen_unix_nanos() == 0) return false;
-  auto it = flows_.find(event.flow().conntrack_id());
+  auto it = flows_.find(FlowKey(event.flow()));
   return it != flows_.end() && StaleFor(event, it->second);
 }
 
 bool FlowTable::Apply(const v1::FlowEvent& event) {
   if (event.seq() != 0) last_seq_ = event.seq();
   const v1::Flow& flow = event.flow();
-  const uint32_t id = flow.conntrack_id();
+  const uint64_t id = FlowKey(flow);
   last_first_seen_ = 0;
   switch (event.type()) {
     case v1::NEW:
@@ -222,8 +224,8 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
   }
 }
 
-const v1::Flow* FlowTable::Find(uint32_t conntrack_id) const {
-  auto it = flows_.find(conntrack_id);
+const v1::Flow* FlowTable::Find(uint64_t key) const {
+  auto it = flows_.find(key);
   if (it == flows_.end()) return nullptr;
   found_.ParseFromString(it->second);
   return &found_;

@@ -1,6 +1,9 @@
 // FlowTable: the current set of flows of one node, kept up to date by
 // applying FlowEvents in sequence order.
 //
+// Flows are keyed by FlowKey (collector/flow_key.h), never by conntrack id
+// alone: two live flows can share a conntrack id.
+//
 // NEW and SNAPSHOT insert (or replace), UPDATE merges the kernel's view,
 // ENRICH merges enrichment (appended in wire format: no re-serialisation of
 // the flow), COUNTERS merges counters and rates, DESTROY
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector {
@@ -39,10 +43,11 @@ class FlowTable {
   // events that do not concern a flow (LOST, STATUS, ...).
   bool Apply(const v1::FlowEvent& event);
 
-  // Returns the flow with this conntrack id, or nullptr. The flow is built
-  // on demand into storage owned by the table: the pointer stays valid until
+  // Returns the flow with this key (FlowKey: v1::Flow::key, or the
+  // conntrack id for flows without one), or nullptr. The flow is built on
+  // demand into storage owned by the table: the pointer stays valid until
   // the next Find or Apply (copy it to keep it).
-  const v1::Flow* Find(uint32_t conntrack_id) const;
+  const v1::Flow* Find(uint64_t key) const;
 
   // True for an ENRICH event meant for an earlier flow that had the same
   // conntrack id: the event names its flow's first-seen time, and the
@@ -71,6 +76,14 @@ class FlowTable {
     }
   }
 
+  // Calls fn(absl::string_view) with every flow's v1::Flow wire bytes, in
+  // no particular order: the cheapest way to copy the table out from under
+  // the owner's lock and parse it elsewhere.
+  template <typename Fn>
+  void ForEachSerialized(Fn&& fn) const {
+    for (const auto& [id, bytes] : flows_) fn(absl::string_view(bytes));
+  }
+
   // Returns a copy of every flow (for snapshots taken under the owner's lock).
   std::vector<v1::Flow> Snapshot() const;
 
@@ -80,8 +93,8 @@ class FlowTable {
   size_t max_flows_;
   uint64_t dropped_ = 0;
   uint64_t last_seq_ = 0;
-  // Serialized v1::Flow per conntrack id.
-  absl::flat_hash_map<uint32_t, std::string> flows_;
+  // Serialized v1::Flow per FlowKey (conntrack ids alone collide).
+  absl::flat_hash_map<uint64_t, std::string> flows_;
   mutable v1::Flow found_;  // Find's result
   v1::Flow work_;           // reused by Apply
   int64_t last_first_seen_ = 0;

@@ -12,7 +12,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "collector/conntrack_parser.h"
-#include "collector/rate_tracker.h"
+#include "collector/flow_key.h"
 
 namespace flowtop::collector {
 
@@ -63,8 +63,7 @@ std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
 KernelSource::KernelSource(KernelSourceOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
-absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
-    KernelSourceOptions options, const Clock& clock) {
+absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
   if (options.batch_size == 0) {
     return absl::InvalidArgumentError("kernel source: batch size must be > 0");
   }
@@ -73,57 +72,86 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
         "kernel source: the rate interval must not be negative");
   }
   if (!options.ipv4 && !options.ipv6) options.ipv4 = options.ipv6 = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
+    KernelSourceOptions options, const Clock& clock) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::unique_ptr<KernelSource> src(
       new KernelSource(std::move(options), clock));
-  const KernelSourceOptions& o = src->options_;
+  if (absl::Status s = src->OpenKernelSockets(); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Waker>> waker = Waker::Create();
+  if (!waker.ok()) return waker.status();
+  src->waker_ = std::move(*waker);
+  if (absl::Status s = src->GuardSysctls(); !s.ok()) return s;
+  return src;
+}
 
-  absl::StatusOr<std::unique_ptr<NetlinkSocket>> sock =
-      NetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
+absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::CreateWithSockets(
+    KernelSourceOptions options, KernelSockets sockets, const Clock& clock) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (!sockets.events || !sockets.dump || !sockets.rates) {
+    return absl::InvalidArgumentError("kernel source: a socket is missing");
+  }
+  std::unique_ptr<KernelSource> src(
+      new KernelSource(std::move(options), clock));
+  src->events_ = std::move(sockets.events);
+  src->dump_ = std::move(sockets.dump);
+  src->rates_ = std::move(sockets.rates);
+  absl::StatusOr<std::unique_ptr<Waker>> waker = Waker::Create();
+  if (!waker.ok()) return waker.status();
+  src->waker_ = std::move(*waker);
+  return src;
+}
+
+absl::Status KernelSource::OpenKernelSockets() {
+  absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> sock =
+      KernelNetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
   if (!sock.ok()) return sock.status();
-  src->events_ = std::move(*sock);
   // Kernel-side family selection for events (dumps use nfgenmsg).
-  if (const uint8_t family = src->DumpFamily(); family != AF_UNSPEC) {
-    if (absl::Status s = src->events_->AttachFamilyFilter(family); !s.ok()) {
+  if (const uint8_t family = DumpFamily(); family != AF_UNSPEC) {
+    if (absl::Status s = (*sock)->AttachFamilyFilter(family); !s.ok()) {
       return s;
     }
   }
   absl::StatusOr<int> rcvbuf =
-      src->events_->SetReceiveBuffer(o.receive_buffer_bytes);
+      (*sock)->SetReceiveBuffer(options_.receive_buffer_bytes);
   if (!rcvbuf.ok()) return rcvbuf.status();
   {
-    absl::MutexLock lock(&src->mu_);
-    src->stats_.receive_buffer_bytes = *rcvbuf;
+    absl::MutexLock lock(&mu_);
+    stats_.receive_buffer_bytes = *rcvbuf;
   }
-  for (auto* s : {&src->dump_, &src->rates_}) {
-    sock = NetlinkSocket::Open(0);
+  events_ = std::move(*sock);
+  for (auto* s : {&dump_, &rates_}) {
+    sock = KernelNetlinkSocket::Open(0);
     if (!sock.ok()) return sock.status();
-    *s = std::move(*sock);
     // Dumps are flow-controlled by the kernel; a roomy buffer just means
     // fewer wake-ups.
-    if (absl::StatusOr<int> r = (*s)->SetReceiveBuffer(4 << 20); !r.ok()) {
+    if (absl::StatusOr<int> r = (*sock)->SetReceiveBuffer(4 << 20); !r.ok()) {
       return r.status();
     }
+    *s = std::move(*sock);
   }
-  absl::StatusOr<std::unique_ptr<Waker>> waker = Waker::Create();
-  if (!waker.ok()) return waker.status();
-  src->waker_ = std::move(*waker);
+  return absl::OkStatus();
+}
 
+absl::Status KernelSource::GuardSysctls() {
   absl::StatusOr<std::unique_ptr<SysctlGuard>> guard =
-      SysctlGuard::Create(o.enable_accounting);
+      SysctlGuard::Create(options_.enable_accounting);
   if (!guard.ok()) return guard.status();
-  src->sysctl_ = std::move(*guard);
-  if (src->sysctl_->changed()) {
-    const std::string msg =
-        "flowtop: turned on net.netfilter.nf_conntrack_acct and "
-        "nf_conntrack_timestamp (restored on exit); flows that started "
-        "earlier show no counters";
-    if (o.notice) {
-      o.notice(msg);
-    } else {
-      std::fprintf(stderr, "%s\n", msg.c_str());
-    }
+  sysctl_ = std::move(*guard);
+  if (!sysctl_->changed()) return absl::OkStatus();
+  const std::string msg =
+      "flowtop: turned on net.netfilter.nf_conntrack_acct and "
+      "nf_conntrack_timestamp (restored on exit); flows that started "
+      "earlier show no counters";
+  if (options_.notice) {
+    options_.notice(msg);
+  } else {
+    std::fprintf(stderr, "%s\n", msg.c_str());
   }
-  return src;
+  return absl::OkStatus();
 }
 
 KernelSource::~KernelSource() {
@@ -149,6 +177,10 @@ KernelSourceStats KernelSource::stats() const {
 }
 
 absl::StatusOr<ConntrackInfo> KernelSource::Info() const {
+  if (sysctl_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "kernel source: no sysctls (created over given sockets)");
+  }
   return sysctl_->Read();
 }
 
@@ -239,11 +271,21 @@ absl::Status KernelSource::DumpTable(NetlinkSocket& sock,
 }
 
 absl::Status KernelSource::InitialDump(Batch& batch) {
+  // Say how big the table about to load is (for "loading N/M").
+  if (sysctl_ != nullptr) {
+    if (absl::StatusOr<ConntrackInfo> info = sysctl_->Read(); info.ok()) {
+      v1::FlowEvent& e = batch.Next();
+      e.Clear();
+      e.set_type(v1::STATUS);
+      e.mutable_status()->set_loading(true);
+      e.mutable_status()->set_conntrack_count(info->count);
+    }
+  }
   std::vector<char> buf(1 << 20);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint32_t id = e.flow().conntrack_id();
-    if (known_.size() < options_.max_flows || known_.contains(id)) {
-      known_[id] = Fingerprint(e.flow());
+    const uint64_t key = FlowKey(e.flow());
+    if (known_.size() < options_.max_flows || known_.contains(key)) {
+      known_[key] = Fingerprint(e.flow());
     }
     batch.Next().Swap(&e);
   });
@@ -256,15 +298,15 @@ absl::Status KernelSource::InitialDump(Batch& batch) {
 }
 
 void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
-  const uint32_t id = event.flow().conntrack_id();
+  const uint64_t key = FlowKey(event.flow());
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
-      auto it = known_.find(id);
+      auto it = known_.find(key);
       if (it == known_.end()) {
         event.set_type(v1::NEW);  // an UPDATE for a flow we never announced
         if (known_.size() < options_.max_flows) {
-          known_.emplace(id, Fingerprint(event.flow()));
+          known_.emplace(key, Fingerprint(event.flow()));
         }
       } else {
         event.set_type(v1::UPDATE);  // a NEW for a flow the dump announced
@@ -273,7 +315,7 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
       break;
     }
     case v1::DESTROY:
-      known_.erase(id);
+      known_.erase(key);
       break;
     default:
       break;
@@ -281,17 +323,17 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
   batch.Next().Swap(&event);
 }
 
-absl::Status KernelSource::Resync(Batch& batch) {
+absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // Dump first, so that LOST can say how much the loss changed.
   std::vector<char> buf(1 << 20);
   std::vector<v1::FlowEvent> changes;
-  absl::flat_hash_map<uint32_t, uint64_t> seen;
+  absl::flat_hash_map<uint64_t, uint64_t> seen;
   seen.reserve(known_.size());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint32_t id = e.flow().conntrack_id();
+    const uint64_t key = FlowKey(e.flow());
     const uint64_t fp = Fingerprint(e.flow());
-    seen[id] = fp;
-    auto it = known_.find(id);
+    seen[key] = fp;
+    auto it = known_.find(key);
     if (it == known_.end()) {
       e.set_type(v1::NEW);
     } else if (it->second != fp) {
@@ -302,16 +344,11 @@ absl::Status KernelSource::Resync(Batch& batch) {
     changes.emplace_back().Swap(&e);
   });
   if (!s.ok()) return s;
-  for (const auto& [id, fp] : known_) {
-    if (seen.contains(id)) continue;
+  for (const auto& [key, fp] : known_) {
+    if (seen.contains(key)) continue;
     v1::FlowEvent& e = changes.emplace_back();
     e.set_type(v1::DESTROY);
-    e.mutable_flow()->set_conntrack_id(id);
-  }
-  uint64_t overflows = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    overflows = stats_.overflows;
+    SetFlowKey(key, *e.mutable_flow());
   }
   v1::FlowEvent& lost = batch.Next();
   lost.Clear();
@@ -319,8 +356,7 @@ absl::Status KernelSource::Resync(Batch& batch) {
   lost.mutable_lost()->set_source(v1::KERNEL);
   lost.mutable_lost()->set_count(std::max<uint64_t>(1, changes.size()));
   lost.mutable_lost()->set_detail(absl::StrCat(
-      "conntrack netlink receive buffer overflowed (ENOBUFS, ", overflows,
-      " so far); count is the number of flow changes the resync found (a "
+      why, "; count is the number of flow changes the resync found (a "
       "lower bound)"));
   v1::FlowEvent& begin = batch.Next();
   begin.Clear();
@@ -332,12 +368,52 @@ absl::Status KernelSource::Resync(Batch& batch) {
   batch.Flush();
   // The kernel's view replaces ours (bounded like everything else).
   known_.clear();
-  for (const auto& [id, fp] : seen) {
+  for (const auto& [key, fp] : seen) {
     if (known_.size() >= options_.max_flows) break;
-    known_.emplace(id, fp);
+    known_.emplace(key, fp);
   }
   absl::MutexLock lock(&mu_);
   ++stats_.resyncs;
+  return absl::OkStatus();
+}
+
+// Moves what a COUNTERS event carries (identity, counters, rates) from a
+// dumped flow into `out`.
+static void FillCounters(v1::Flow& flow, v1::FlowEvent& out) {
+  out.Clear();
+  out.set_type(v1::COUNTERS);
+  v1::Flow& f = *out.mutable_flow();
+  f.set_conntrack_id(flow.conntrack_id());
+  f.set_key(flow.key());
+  f.set_family(flow.family());
+  f.set_protocol(flow.protocol());
+  f.set_protocol_number(flow.protocol_number());
+  if (flow.has_original_counters()) {
+    f.mutable_original_counters()->Swap(flow.mutable_original_counters());
+  }
+  if (flow.has_reply_counters()) {
+    f.mutable_reply_counters()->Swap(flow.mutable_reply_counters());
+  }
+  if (flow.has_original_rate()) {
+    f.mutable_original_rate()->Swap(flow.mutable_original_rate());
+  }
+  if (flow.has_reply_rate()) {
+    f.mutable_reply_rate()->Swap(flow.mutable_reply_rate());
+  }
+}
+
+absl::Status KernelSource::RateSample(RateTracker& tracker,
+                                      std::vector<char>& buf, Batch& batch) {
+  tracker.BeginSample(clock_.Now());
+  absl::Status s = DumpTable(*rates_, buf, [&](v1::FlowEvent& e) {
+    v1::Flow& flow = *e.mutable_flow();
+    if (tracker.Observe(flow)) FillCounters(flow, batch.Next());
+  });
+  if (!s.ok()) return s;
+  tracker.EndSample();
+  batch.Flush();
+  absl::MutexLock lock(&mu_);
+  ++stats_.rate_dumps;
   return absl::OkStatus();
 }
 
@@ -346,140 +422,136 @@ void KernelSource::RateLoop(EventSink& sink) {
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
   while (!stop_.WaitForNotificationWithTimeout(options_.rate_interval)) {
-    tracker.BeginSample(clock_.Now());
-    absl::Status s = DumpTable(*rates_, buf, [&](v1::FlowEvent& e) {
-      v1::Flow& flow = *e.mutable_flow();
-      if (!tracker.Observe(flow)) return;
-      v1::FlowEvent& out = batch.Next();
-      out.Clear();
-      out.set_type(v1::COUNTERS);
-      v1::Flow& f = *out.mutable_flow();
-      f.set_conntrack_id(flow.conntrack_id());
-      f.set_family(flow.family());
-      f.set_protocol(flow.protocol());
-      f.set_protocol_number(flow.protocol_number());
-      if (flow.has_original_counters()) {
-        f.mutable_original_counters()->Swap(flow.mutable_original_counters());
-      }
-      if (flow.has_reply_counters()) {
-        f.mutable_reply_counters()->Swap(flow.mutable_reply_counters());
-      }
-      if (flow.has_original_rate()) {
-        f.mutable_original_rate()->Swap(flow.mutable_original_rate());
-      }
-      if (flow.has_reply_rate()) {
-        f.mutable_reply_rate()->Swap(flow.mutable_reply_rate());
-      }
-    });
-    if (!s.ok()) {
-      if (absl::IsCancelled(s)) break;
-      continue;  // a failed sample is skipped; the next one starts over
-    }
-    tracker.EndSample();
-    batch.Flush();
-    absl::MutexLock lock(&mu_);
-    ++stats_.rate_dumps;
+    // A failed sample is skipped; the next one starts over.
+    if (absl::IsCancelled(RateSample(tracker, buf, batch))) break;
   }
 }
 
-absl::Status KernelSource::Run(EventSink& sink) {
-  Batch batch(sink, options_.batch_size);
-  absl::Status s = InitialDump(batch);
-  if (absl::IsCancelled(s)) return absl::OkStatus();
-  if (!s.ok()) return s;
-
-  std::thread rates;
-  if (options_.rate_interval > absl::ZeroDuration()) {
-    rates = std::thread([this, &sink] { RateLoop(sink); });
-  }
-  std::vector<char> buf(1 << 16);
+// The event reader's state (Run's thread).
+struct KernelSource::Reader {
+  Reader(EventSink& sink, size_t batch_size) : batch(sink, batch_size) {}
+  Batch batch;
+  std::vector<char> buf = std::vector<char>(1 << 16);
   v1::FlowEvent event;
-  absl::Status result;
   uint64_t messages = 0, filtered = 0, errors = 0;
-  auto publish_stats = [&] {
-    absl::MutexLock lock(&mu_);
-    stats_.messages += messages;
-    stats_.filtered += filtered;
-    stats_.parse_errors += errors;
-    stats_.events = batch.published();
-    stats_.tracked = known_.size();
-    messages = filtered = errors = 0;
-  };
-  // Parses every message of one datagram and hands the selected ones on.
-  auto process = [&](size_t len) {
-    const char* p = buf.data();
-    size_t left = len;
-    while (left >= sizeof(nlmsghdr)) {
-      const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
-      if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) {
-        ++errors;
-        break;
-      }
-      if (IsConntrackMessage(p, nlh->nlmsg_len)) {
-        ++messages;
-        absl::Status ps = ParseConntrackMessage(p, nlh->nlmsg_len, event);
-        if (!ps.ok()) {
-          ++errors;
-        } else if (!Selected(event.flow())) {
-          ++filtered;
-        } else {
-          HandleEvent(event, batch);
-        }
-      }
-      const size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
-      if (step >= left) break;
-      p += step;
-      left -= step;
+};
+
+void KernelSource::PublishStats(Reader& r) {
+  absl::MutexLock lock(&mu_);
+  stats_.messages += r.messages;
+  stats_.filtered += r.filtered;
+  stats_.parse_errors += r.errors;
+  stats_.events = r.batch.published();
+  stats_.tracked = known_.size();
+  r.messages = r.filtered = r.errors = 0;
+}
+
+bool KernelSource::ProcessDatagram(Reader& r, size_t len) {
+  const char* p = r.buf.data();
+  size_t left = len;
+  bool intact = true;
+  while (left >= sizeof(nlmsghdr)) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
+    if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) {
+      ++r.errors;
+      return false;
     }
-  };
+    if (IsConntrackMessage(p, nlh->nlmsg_len)) {
+      ++r.messages;
+      absl::Status ps = ParseConntrackMessage(p, nlh->nlmsg_len, r.event);
+      if (!ps.ok()) {
+        ++r.errors;  // some flow changed and we cannot say which
+        intact = false;
+      } else if (!Selected(r.event.flow())) {
+        ++r.filtered;
+      } else {
+        HandleEvent(r.event, r.batch);
+      }
+    }
+    const size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+    if (step >= left) break;
+    p += step;
+    left -= step;
+  }
+  return intact;
+}
+
+absl::Status KernelSource::RecoverFromLoss(Reader& r, const std::string& why) {
+  // The kernel reports ENOBUFS once, when the socket becomes congested, and
+  // then drops silently until its queue is empty. Drain the queue first
+  // (applying what it holds) so that the dump below covers every silent
+  // drop and any later overflow raises a new ENOBUFS.
+  for (;;) {
+    absl::StatusOr<size_t> d = events_->TryReceive(r.buf.data(), r.buf.size());
+    if (absl::IsResourceExhausted(d.status())) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.overflows;
+      continue;
+    }
+    if (absl::IsDataLoss(d.status())) continue;  // covered by the dump
+    if (!d.ok()) break;                          // UNAVAILABLE: empty
+    ProcessDatagram(r, *d);  // a damaged one is covered by the dump too
+  }
+  r.batch.Flush();
+  absl::Status s = Resync(why, r.batch);
+  if (s.ok()) PublishStats(r);
+  return s;
+}
+
+absl::Status KernelSource::ReadEvents(Reader& r) {
   bool wait = true;
   while (!stop_.HasBeenNotified()) {
     // Block only when nothing is pending; otherwise drain without waiting
     // and hand the batch off once the socket is empty.
     absl::StatusOr<size_t> n =
-        wait ? events_->Receive(buf.data(), buf.size(), waker_.get())
-             : events_->TryReceive(buf.data(), buf.size());
+        wait ? events_->Receive(r.buf.data(), r.buf.size(), waker_.get())
+             : events_->TryReceive(r.buf.data(), r.buf.size());
     if (absl::IsUnavailable(n.status())) {  // drained
-      batch.Flush();
-      publish_stats();
+      r.batch.Flush();
+      PublishStats(r);
       wait = true;
       continue;
     }
-    if (absl::IsCancelled(n.status())) break;
+    if (absl::IsCancelled(n.status())) return absl::OkStatus();
+    std::string why;
     if (absl::IsResourceExhausted(n.status())) {
+      uint64_t overflows;
       {
         absl::MutexLock lock(&mu_);
-        ++stats_.overflows;
+        overflows = ++stats_.overflows;
       }
-      // The kernel reports ENOBUFS once, when the socket becomes congested,
-      // and then drops silently until its queue is empty. Drain the queue
-      // first (applying what it holds) so that the dump below covers every
-      // silent drop and any later overflow raises a new ENOBUFS.
-      for (;;) {
-        absl::StatusOr<size_t> d = events_->TryReceive(buf.data(), buf.size());
-        if (absl::IsResourceExhausted(d.status())) continue;
-        if (!d.ok()) break;  // UNAVAILABLE: empty
-        process(*d);
-      }
-      batch.Flush();
-      s = Resync(batch);
-      if (absl::IsCancelled(s)) break;
-      if (!s.ok()) {
-        result = s;
-        break;
-      }
-      publish_stats();
-      continue;
+      why = absl::StrCat(
+          "conntrack netlink receive buffer overflowed (ENOBUFS, ", overflows,
+          " so far)");
+    } else if (absl::IsDataLoss(n.status())) {
+      why = "a conntrack netlink datagram did not fit the receive buffer";
+    } else if (!n.ok()) {
+      return n.status();
+    } else {
+      wait = false;
+      if (!ProcessDatagram(r, *n)) why = "a conntrack event could not be parsed";
     }
-    if (!n.ok()) {
-      result = n.status();
-      break;
-    }
-    wait = false;
-    process(*n);
+    if (why.empty()) continue;
+    absl::Status s = RecoverFromLoss(r, why);
+    if (absl::IsCancelled(s)) return absl::OkStatus();
+    if (!s.ok()) return s;
+    wait = true;
   }
-  batch.Flush();
-  publish_stats();
+  return absl::OkStatus();
+}
+
+absl::Status KernelSource::Run(EventSink& sink) {
+  Reader reader(sink, options_.batch_size);
+  absl::Status s = InitialDump(reader.batch);
+  if (absl::IsCancelled(s)) return absl::OkStatus();
+  if (!s.ok()) return s;
+  std::thread rates;
+  if (options_.rate_interval > absl::ZeroDuration()) {
+    rates = std::thread([this, &sink] { RateLoop(sink); });
+  }
+  absl::Status result = ReadEvents(reader);
+  reader.batch.Flush();
+  PublishStats(reader);
   Stop();
   if (rates.joinable()) rates.join();
   return result;

@@ -1,7 +1,7 @@
 // KernelSource: every conntrack flow of one network namespace, as events.
 //
 // Subscribes to the NEW, UPDATE and DESTROY event groups first, then dumps
-// the table (SNAPSHOT ... SNAPSHOT_END) and reconciles the two by flow id, so
+// the table (STATUS{loading, conntrack_count}, SNAPSHOT ... SNAPSHOT_END) and reconciles the two by flow id, so
 // that a flow appearing during the dump cannot be missed: a NEW event for a
 // dumped flow becomes an UPDATE, an UPDATE for an unknown flow a NEW.
 //
@@ -38,6 +38,7 @@
 #include "collector/clock.h"
 #include "collector/event_source.h"
 #include "collector/netlink_socket.h"
+#include "collector/rate_tracker.h"
 #include "collector/sysctl_guard.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -84,6 +85,14 @@ struct KernelSourceStats {
   int receive_buffer_bytes = 0;  // as read back from the socket
 };
 
+// The three sockets a KernelSource reads: events (subscribed to the NEW,
+// UPDATE and DESTROY groups), the initial/resync dump and the rate dump.
+struct KernelSockets {
+  std::unique_ptr<NetlinkSocket> events;
+  std::unique_ptr<NetlinkSocket> dump;
+  std::unique_ptr<NetlinkSocket> rates;
+};
+
 class KernelSource final : public EventSource {
  public:
   // Opens the event, dump and rate sockets and the sysctl files in the
@@ -93,6 +102,12 @@ class KernelSource final : public EventSource {
   // the kernel has no conntrack, INTERNAL otherwise.
   static absl::StatusOr<std::unique_ptr<KernelSource>> Create(
       KernelSourceOptions options, const Clock& clock = RealClock::Get());
+  // A source over sockets opened elsewhere (tests: FakeNetlinkSocket). No
+  // sysctl is read or changed; Info() returns FAILED_PRECONDITION.
+  // INVALID_ARGUMENT for bad options or a missing socket.
+  static absl::StatusOr<std::unique_ptr<KernelSource>> CreateWithSockets(
+      KernelSourceOptions options, KernelSockets sockets,
+      const Clock& clock = RealClock::Get());
   // Stops the threads and restores the sysctls.
   ~KernelSource() override;
 
@@ -111,7 +126,11 @@ class KernelSource final : public EventSource {
 
  private:
   class Batch;
+  struct Reader;
   KernelSource(KernelSourceOptions options, const Clock& clock);
+  static absl::Status CheckOptions(KernelSourceOptions& options);
+  absl::Status OpenKernelSockets();
+  absl::Status GuardSysctls();
 
   bool Selected(const v1::Flow& flow) const;
   uint8_t DumpFamily() const;
@@ -122,9 +141,22 @@ class KernelSource final : public EventSource {
   template <typename Fn>
   absl::Status DumpTable(NetlinkSocket& sock, std::vector<char>& buf, Fn&& fn);
   absl::Status InitialDump(Batch& batch);
-  absl::Status Resync(Batch& batch);
+  // Dumps the table, diffs it against known_ and emits LOST{KERNEL} (with
+  // `why`), RESYNC_BEGIN, the NEW/UPDATE/DESTROY needed and RESYNC_END.
+  absl::Status Resync(const std::string& why, Batch& batch);
+  // Reads the event socket until stopped or it fails.
+  absl::Status ReadEvents(Reader& reader);
+  // Parses and applies every message of one datagram. Returns false when a
+  // message could not be parsed (the table may now differ: resync).
+  bool ProcessDatagram(Reader& reader, size_t len);
+  // ENOBUFS or a damaged datagram: apply what is queued, then resync.
+  absl::Status RecoverFromLoss(Reader& reader, const std::string& why);
   void HandleEvent(v1::FlowEvent& event, Batch& batch);
+  void PublishStats(Reader& reader);
   void RateLoop(EventSink& sink);
+  // One rate dump: COUNTERS for every flow whose counters moved.
+  absl::Status RateSample(RateTracker& tracker, std::vector<char>& buf,
+                          Batch& batch);
   static uint64_t Fingerprint(const v1::Flow& flow);
 
   const KernelSourceOptions options_;
@@ -138,9 +170,10 @@ class KernelSource final : public EventSource {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> filter_refused_{false};
 
-  // Reader-thread state: the flows announced, with a fingerprint of what
-  // the kernel said last (to emit UPDATE only for real changes on resync).
-  absl::flat_hash_map<uint32_t, uint64_t> known_;
+  // Reader-thread state: the flows announced (by FlowKey: conntrack ids
+  // collide), with a fingerprint of what the kernel said last (to emit
+  // UPDATE only for real changes on resync).
+  absl::flat_hash_map<uint64_t, uint64_t> known_;
 
   mutable absl::Mutex mu_;
   KernelSourceStats stats_ ABSL_GUARDED_BY(mu_);

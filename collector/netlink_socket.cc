@@ -58,16 +58,16 @@ absl::Status DumpErrorStatus(int error) {
       absl::StrCat("conntrack dump: kernel error: ", std::strerror(error)));
 }
 
-NetlinkSocket::NetlinkSocket(mnl_socket* nl) : nl_(nl) {
+KernelNetlinkSocket::KernelNetlinkSocket(mnl_socket* nl) : nl_(nl) {
   port_id_ = mnl_socket_get_portid(nl_);
   seq_ = static_cast<uint32_t>(time(nullptr));
 }
 
-NetlinkSocket::~NetlinkSocket() { mnl_socket_close(nl_); }
+KernelNetlinkSocket::~KernelNetlinkSocket() { mnl_socket_close(nl_); }
 
-int NetlinkSocket::fd() const { return mnl_socket_get_fd(nl_); }
+int KernelNetlinkSocket::fd() const { return mnl_socket_get_fd(nl_); }
 
-absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
+absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> KernelNetlinkSocket::Open(
     uint32_t groups) {
   mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (nl == nullptr) {
@@ -87,10 +87,10 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
   }
   // Large dumps and event storms: ask for the extended ACK off, and keep
   // NETLINK_NO_ENOBUFS off on purpose so that overflows are reported.
-  return std::unique_ptr<NetlinkSocket>(new NetlinkSocket(nl));
+  return std::unique_ptr<KernelNetlinkSocket>(new KernelNetlinkSocket(nl));
 }
 
-absl::StatusOr<int> NetlinkSocket::SetReceiveBuffer(int bytes) {
+absl::StatusOr<int> KernelNetlinkSocket::SetReceiveBuffer(int bytes) {
   const int fd = mnl_socket_get_fd(nl_);
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0) {
@@ -104,7 +104,7 @@ absl::StatusOr<int> NetlinkSocket::SetReceiveBuffer(int bytes) {
   return actual;
 }
 
-absl::Status NetlinkSocket::AttachFamilyFilter(uint8_t family) {
+absl::Status KernelNetlinkSocket::AttachFamilyFilter(uint8_t family) {
   // Each event is its own datagram: nlmsghdr (16 bytes), then nfgenmsg
   // whose first byte is the family. Messages too short to hold it pass.
   sock_filter code[] = {
@@ -125,7 +125,7 @@ absl::Status NetlinkSocket::AttachFamilyFilter(uint8_t family) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
+absl::StatusOr<uint32_t> KernelNetlinkSocket::RequestDump(uint8_t family,
                                                     uint8_t l4proto) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
@@ -156,7 +156,7 @@ absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
   return nlh->nlmsg_seq;
 }
 
-absl::StatusOr<size_t> NetlinkSocket::Receive(char* buf, size_t len,
+absl::StatusOr<size_t> KernelNetlinkSocket::Receive(char* buf, size_t len,
                                               const Waker* waker) {
   const int fd = mnl_socket_get_fd(nl_);
   for (;;) {
@@ -180,7 +180,7 @@ absl::StatusOr<size_t> NetlinkSocket::Receive(char* buf, size_t len,
   }
 }
 
-absl::StatusOr<size_t> NetlinkSocket::TryReceive(char* buf, size_t len) {
+absl::StatusOr<size_t> KernelNetlinkSocket::TryReceive(char* buf, size_t len) {
   for (;;) {
     absl::StatusOr<size_t> n = RecvOnce(buf, len, MSG_DONTWAIT);
     if (absl::IsNotFound(n.status())) continue;
@@ -188,7 +188,7 @@ absl::StatusOr<size_t> NetlinkSocket::TryReceive(char* buf, size_t len) {
   }
 }
 
-absl::StatusOr<size_t> NetlinkSocket::RecvOnce(char* buf, size_t len,
+absl::StatusOr<size_t> KernelNetlinkSocket::RecvOnce(char* buf, size_t len,
                                                int flags) {
   const int fd = mnl_socket_get_fd(nl_);
   iovec iov = {buf, len};

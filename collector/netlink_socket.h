@@ -50,15 +50,45 @@ class Waker {
   int fd_;
 };
 
+// The conntrack netlink operations a reader needs, narrow enough to fake:
+// KernelNetlinkSocket talks to the kernel; tests replay recorded netlink
+// bytes through FakeNetlinkSocket (collector/fake_netlink.h), including dump
+// parts interleaved with events and ENOBUFS, without root.
 class NetlinkSocket {
+ public:
+  virtual ~NetlinkSocket() = default;
+
+  // Sends a conntrack dump request (IPCTNL_MSG_CT_GET, NLM_F_DUMP) for
+  // `family` (AF_UNSPEC: all) and, when l4proto != 0, asks the kernel to
+  // return only that protocol (CTA_FILTER). Returns the sequence number
+  // used, or INTERNAL.
+  virtual absl::StatusOr<uint32_t> RequestDump(uint8_t family,
+                                               uint8_t l4proto) = 0;
+
+  // Receives one datagram into buf (may hold several netlink messages).
+  // Blocks until data arrives or `waker` (may be null) is woken. Returns the
+  // number of bytes, or RESOURCE_EXHAUSTED for ENOBUFS (events were lost;
+  // the socket stays usable), CANCELLED when woken, DATA_LOSS for a
+  // datagram larger than buf, INTERNAL for other errors.
+  virtual absl::StatusOr<size_t> Receive(char* buf, size_t len,
+                                         const Waker* waker) = 0;
+  // Like Receive, but returns UNAVAILABLE at once when nothing is queued.
+  virtual absl::StatusOr<size_t> TryReceive(char* buf, size_t len) = 0;
+
+  // Port id the kernel assigned (to match dump replies).
+  virtual uint32_t port_id() const = 0;
+};
+
+class KernelNetlinkSocket final : public NetlinkSocket {
  public:
   // Opens a ctnetlink socket in the calling thread's network namespace and
   // subscribes to `groups` (0: none, for dumps). Returns PERMISSION_DENIED
   // with kPermissionDeniedMessage without CAP_NET_ADMIN, INTERNAL otherwise.
-  static absl::StatusOr<std::unique_ptr<NetlinkSocket>> Open(uint32_t groups);
-  ~NetlinkSocket();
-  NetlinkSocket(const NetlinkSocket&) = delete;
-  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
+  static absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> Open(
+      uint32_t groups);
+  ~KernelNetlinkSocket() override;
+  KernelNetlinkSocket(const KernelNetlinkSocket&) = delete;
+  KernelNetlinkSocket& operator=(const KernelNetlinkSocket&) = delete;
 
   // Sets the receive buffer with SO_RCVBUFFORCE (SO_RCVBUF, capped by
   // rmem_max, if that is refused) and returns the size the kernel reports
@@ -70,27 +100,16 @@ class NetlinkSocket {
   // family byte). INTERNAL on failure.
   absl::Status AttachFamilyFilter(uint8_t family);
 
-  // Sends a conntrack dump request (IPCTNL_MSG_CT_GET, NLM_F_DUMP) for
-  // `family` (AF_UNSPEC: all) and, when l4proto != 0, asks the kernel to
-  // return only that protocol (CTA_FILTER). Returns the sequence number
-  // used, or INTERNAL.
-  absl::StatusOr<uint32_t> RequestDump(uint8_t family, uint8_t l4proto);
-
-  // Receives one datagram into buf (may hold several netlink messages).
-  // Blocks until data arrives or `waker` (may be null) is woken. Returns the
-  // number of bytes, or RESOURCE_EXHAUSTED for ENOBUFS (events were lost;
-  // the socket stays usable), CANCELLED when woken, DATA_LOSS for a
-  // datagram larger than buf, INTERNAL for other errors.
-  absl::StatusOr<size_t> Receive(char* buf, size_t len, const Waker* waker);
-  // Like Receive, but returns UNAVAILABLE at once when nothing is queued.
-  absl::StatusOr<size_t> TryReceive(char* buf, size_t len);
-
-  // Port id the kernel assigned (to match dump replies).
-  uint32_t port_id() const { return port_id_; }
+  absl::StatusOr<uint32_t> RequestDump(uint8_t family,
+                                       uint8_t l4proto) override;
+  absl::StatusOr<size_t> Receive(char* buf, size_t len,
+                                 const Waker* waker) override;
+  absl::StatusOr<size_t> TryReceive(char* buf, size_t len) override;
+  uint32_t port_id() const override { return port_id_; }
   int fd() const;
 
  private:
-  explicit NetlinkSocket(mnl_socket* nl);
+  explicit KernelNetlinkSocket(mnl_socket* nl);
   // One recvmsg with `flags`; UNAVAILABLE for EAGAIN, NOT_FOUND for a
   // datagram that did not come from the kernel (to be skipped).
   absl::StatusOr<size_t> RecvOnce(char* buf, size_t len, int flags);

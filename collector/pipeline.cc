@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "collector/flow_key.h"
 
 namespace flowtop::collector {
 
@@ -52,7 +53,7 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
       // A DESTROY carries the flow's last state: what the table knew
       // (tuples, enrichment, rates), overridden by what the kernel sent
       // (final counters, stop time). Resync DESTROYs carry only the id.
-      if (const v1::Flow* stored = table_.Find(event.flow().conntrack_id())) {
+      if (const v1::Flow* stored = table_.Find(FlowKey(event.flow()))) {
         v1::Flow merged = *stored;
         merged.MergeFrom(event.flow());
         event.mutable_flow()->Swap(&merged);
@@ -69,7 +70,7 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
       v1::Flow& flow = *event.mutable_flow();
       if (flow.node().empty()) flow.set_node(event.node());
       if (flow.id().empty()) {
-        flow.set_id(absl::StrCat(flow.node(), "/", flow.conntrack_id()));
+        flow.set_id(FlowIdFor(flow.node(), flow));
       }
     }
     if (event.type() == v1::LOST) {
@@ -81,6 +82,13 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
         case v1::RECORDING: stats_.lost_recording += count; break;
         default: break;
       }
+    }
+    if (event.type() == v1::SNAPSHOT && !snapshot_ended_) {
+      stats_.loading = true;
+      ++stats_.loaded;
+    } else if (event.type() == v1::SNAPSHOT_END) {
+      stats_.loading = false;
+      snapshot_ended_ = true;
     }
     table_.Apply(event);
     if (event.has_flow() && event.flow().first_seen_unix_nanos() == 0 &&
@@ -95,6 +103,14 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
   stats_.dropped_flows = table_.dropped();
   events = events.subspan(0, kept);
   for (EventSink* sink : sinks_) sink->Publish(events);
+}
+
+bool Pipeline::WaitLoaded(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto loaded = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return !stats_.loading;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&loaded), timeout);
 }
 
 PipelineStats Pipeline::stats() const {

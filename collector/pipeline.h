@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "collector/clock.h"
 #include "collector/event_source.h"
@@ -43,6 +44,10 @@ struct PipelineStats {
   uint64_t lost_recording = 0;
   uint64_t last_seq = 0;
   uint64_t stale_enrich = 0;  // ENRICH events for an earlier flow, dropped
+  // An initial snapshot (SNAPSHOT events) began and its SNAPSHOT_END has
+  // not come yet: the table is incomplete. `loaded`: its flows so far.
+  bool loading = false;
+  uint64_t loaded = 0;
 };
 
 class Pipeline final : public EventSink {
@@ -69,6 +74,9 @@ class Pipeline final : public EventSink {
   }
 
   PipelineStats stats() const;
+  // Waits until no initial snapshot is loading (see PipelineStats::loading)
+  // or `timeout` passes; returns whether it is complete.
+  bool WaitLoaded(absl::Duration timeout) const;
   const std::string& node() const { return options_.node; }
 
  private:
@@ -81,6 +89,7 @@ class Pipeline final : public EventSink {
   FlowTable table_ ABSL_GUARDED_BY(mu_);
   std::vector<EventSink*> sinks_ ABSL_GUARDED_BY(mu_);
   PipelineStats stats_ ABSL_GUARDED_BY(mu_);
+  bool snapshot_ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace flowtop::collector

@@ -38,7 +38,7 @@ class RateTracker {
     uint64_t generation;
     bool moving;  // the last published rate was non-zero
   };
-  absl::flat_hash_map<uint32_t, Last> last_;
+  absl::flat_hash_map<uint64_t, Last> last_;  // by FlowKey
   absl::Time now_;
   uint64_t generation_ = 0;
 };

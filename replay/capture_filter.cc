@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "collector/flow_key.h"
+
 namespace flowtop::replay {
 
 CaptureFilter::CaptureFilter(std::vector<v1::AddressFamily> families,
@@ -25,7 +27,7 @@ bool CaptureFilter::Matches(const v1::Flow& flow) const {
 
 bool CaptureFilter::Keep(const v1::FlowEvent& event) {
   if (keeps_everything() || !event.has_flow()) return true;
-  const uint32_t id = event.flow().conntrack_id();
+  const uint64_t id = collector::FlowKey(event.flow());
   auto it = std::lower_bound(kept_.begin(), kept_.end(), id);
   const bool known = it != kept_.end() && *it == id;
   switch (event.type()) {

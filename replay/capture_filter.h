@@ -34,7 +34,7 @@ class CaptureFilter {
 
   std::vector<v1::AddressFamily> families_;
   std::vector<v1::L4Protocol> protocols_;
-  std::vector<uint32_t> kept_;  // sorted conntrack ids of kept live flows
+  std::vector<uint64_t> kept_;  // sorted FlowKeys of kept live flows
 };
 
 }  // namespace flowtop::replay

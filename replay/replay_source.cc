@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collector/flow_key.h"
 
 namespace flowtop::replay {
 
@@ -73,10 +74,10 @@ void ReplaySource::Track(const v1::FlowEvent& event) {
     case v1::NEW:
     case v1::SNAPSHOT:
     case v1::UPDATE:
-      live_.insert(event.flow().conntrack_id());
+      live_.insert(collector::FlowKey(event.flow()));
       break;
     case v1::DESTROY:
-      live_.erase(event.flow().conntrack_id());
+      live_.erase(collector::FlowKey(event.flow()));
       break;
     default:
       break;
@@ -201,12 +202,12 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   }
 
   // Hand the sink the difference as a resync.
-  std::vector<uint32_t> gone(live_.begin(), live_.end());
+  std::vector<uint64_t> gone(live_.begin(), live_.end());
   std::sort(gone.begin(), gone.end());
   // Copies: FlowTable hands out flows only for the duration of a call.
   std::vector<v1::Flow> flows = table.Snapshot();
   std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
-    return a.conntrack_id() < b.conntrack_id();
+    return collector::FlowKey(a) < collector::FlowKey(b);
   });
   auto make = [&](v1::EventType type) -> v1::FlowEvent& {
     v1::FlowEvent& e = scratch_.emplace_back();
@@ -223,15 +224,15 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   };
   scratch_.clear();
   make(v1::RESYNC_BEGIN);
-  for (uint32_t id : gone) {
+  for (uint64_t id : gone) {
     v1::Flow* flow = make(v1::DESTROY).mutable_flow();
-    flow->set_conntrack_id(id);
+    collector::SetFlowKey(id, *flow);
     flow->set_node(header_.node());
     flush(false);
   }
   live_.clear();
   for (v1::Flow& flow : flows) {
-    live_.insert(flow.conntrack_id());
+    live_.insert(collector::FlowKey(flow));
     make(v1::SNAPSHOT).mutable_flow()->Swap(&flow);
     flush(false);
   }

@@ -157,7 +157,7 @@ class ReplaySource final : public collector::EventSource {
   Block block_;
   size_t next_ = 0;  // next event in block_
   bool block_valid_ = false;
-  absl::flat_hash_set<uint32_t> live_;  // flows the sink holds now
+  absl::flat_hash_set<uint64_t> live_;  // flows the sink holds now (FlowKey)
   uint64_t last_seq_ = 0;
   int64_t last_time_ = 0;
   std::vector<v1::FlowEvent> scratch_;

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "collector/flow_key.h"
 
 namespace flowtop::replay {
 namespace {
@@ -115,7 +116,7 @@ void Summary::Add(const v1::FlowEvent& event) {
     if (first_time_ == 0) first_time_ = event.time_unix_nanos();
     last_time_ = event.time_unix_nanos();
   }
-  const uint32_t id = event.flow().conntrack_id();
+  const uint64_t id = collector::FlowKey(event.flow());
   switch (event.type()) {
     case v1::NEW:
     case v1::SNAPSHOT:

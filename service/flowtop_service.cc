@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "absl/strings/str_cat.h"
+#include "collector/flow_key.h"
 #include "collector/flow_filter.h"
 #include "collector/flow_sort.h"
 #include "collector/flow_table.h"
@@ -172,7 +174,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     *use_full = false;
     if (matcher_.AllowsAll() || !e.has_flow()) return true;
     if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
-    const uint32_t id = e.flow().conntrack_id();
+    const uint64_t id = collector::FlowKey(e.flow());
     if (e.type() == v1::DESTROY) {
       bool pass = announced_.erase(id) > 0;
       if (!pass) {
@@ -247,7 +249,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Filtering state (requests with filters only): flows seen, merged; and
   // the ids of flows the client was given.
   std::unique_ptr<collector::FlowTable> seen_;
-  absl::flat_hash_set<uint32_t> announced_;
+  absl::flat_hash_set<uint64_t> announced_;  // by FlowKey
   v1::FlowEvent full_;  // scratch for Filter
   std::string pending_;  // serialised events of the next response
   uint32_t pending_events_ = 0;
@@ -275,6 +277,11 @@ grpc::Status FlowStream::Stream() {
   std::vector<v1::FlowEvent> snapshot;
   uint64_t snapshot_seq = 0;
   if (r.snapshot()) {
+    // Never a half-loaded table: wait for the node's initial dump to end.
+    while (!service_.pipeline_.WaitLoaded(absl::Milliseconds(100))) {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return Ended(absl::OkStatus());
+    }
     // The table and the ring change together under the pipeline's lock, so
     // the snapshot and the position after it are consistent.
     service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
@@ -287,7 +294,7 @@ grpc::Status FlowStream::Stream() {
         if (!matcher_.AllowsAll()) {
           if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
           seen_->Apply(e);
-          announced_.insert(flow.conntrack_id());
+          announced_.insert(collector::FlowKey(flow));
         }
       });
       start = ring.PositionOfSeq(snapshot_seq + 1);
@@ -570,6 +577,43 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   return stream;
 }
 
+namespace {
+
+// The first `limit` (0: all) flows matching `matcher` in the order, parsed
+// from the table bytes copied into `arena`; sets response->total.
+std::vector<v1::Flow> TopFlows(
+    const std::string& arena, const std::vector<std::pair<size_t, size_t>>& spans,
+    const collector::FlowMatcher& matcher, v1::SortKey key, bool descending,
+    uint32_t limit, v1::ListFlowsResponse* response) {
+  // A heap of the best `limit` flows so far, the worst on top: O(n log k)
+  // and memory for k flows, not a sort of every flow.
+  const collector::FlowOrder order(key, descending);
+  const size_t k = limit == 0 ? spans.size() : limit;
+  std::vector<v1::Flow> top;
+  v1::Flow flow;
+  uint64_t total = 0;
+  for (const auto& [offset, length] : spans) {
+    if (!flow.ParseFromArray(arena.data() + offset, static_cast<int>(length)) ||
+        !matcher.Matches(flow)) {
+      continue;
+    }
+    ++total;
+    if (top.size() < k) {
+      top.emplace_back().Swap(&flow);
+      std::push_heap(top.begin(), top.end(), order);
+    } else if (k > 0 && order(flow, top.front())) {
+      std::pop_heap(top.begin(), top.end(), order);
+      top.back().Swap(&flow);
+      std::push_heap(top.begin(), top.end(), order);
+    }
+  }
+  std::sort_heap(top.begin(), top.end(), order);
+  response->set_total(total);
+  return top;
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* FlowTopService::ListFlows(
     grpc::CallbackServerContext* context, const v1::ListFlowsRequest* request,
     v1::ListFlowsResponse* response) {
@@ -579,26 +623,29 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   absl::StatusOr<collector::FlowMatcher> matcher =
       collector::FlowMatcher::Compile(request->allow(), request->deny());
   if (!matcher.ok()) return Finished(context, ToGrpcStatus(matcher.status()));
-  std::vector<v1::Flow> flows;
+  // Under the pipeline's lock only a copy of the table's bytes (one append
+  // per flow); parsing, filtering and ordering happen outside it, so the
+  // event path never waits for a walk-and-parse of a million flows.
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in arena
   uint64_t seq = 0;
   pipeline_.WithTable([&](const collector::FlowTable& table) {
     seq = table.last_seq();
-    table.ForEach([&](const v1::Flow& flow) {
-      if (matcher->Matches(flow)) flows.push_back(flow);
+    spans.reserve(table.size());
+    table.ForEachSerialized([&](absl::string_view bytes) {
+      spans.emplace_back(arena.size(), bytes.size());
+      arena.append(bytes.data(), bytes.size());
     });
     return 0;
   });
-  collector::SortFlows(request->sort(), request->descending(), &flows);
-  response->set_total(flows.size());
+  const std::vector<v1::Flow> flows =
+      TopFlows(arena, spans, *matcher, request->sort(), request->descending(),
+               request->limit(), response);
   response->set_seq(seq);
+  response->set_loading(pipeline_.stats().loading);
   response->set_node(pipeline_.node());
-  const size_t limit = request->limit() == 0
-                           ? flows.size()
-                           : std::min<size_t>(request->limit(), flows.size());
-  response->mutable_flows()->Reserve(static_cast<int>(limit));
-  for (size_t i = 0; i < limit; ++i) {
-    *response->add_flows() = std::move(flows[i]);
-  }
+  response->mutable_flows()->Reserve(static_cast<int>(flows.size()));
+  for (const v1::Flow& f : flows) *response->add_flows() = f;
   return Finished(context, grpc::Status::OK);
 }
 
@@ -631,6 +678,8 @@ v1::NodeStatus FlowTopService::Status() const {
   status.set_clients_connected(static_cast<uint32_t>(streams()));
   status.set_flows(stats.flows);
   status.set_last_seq(stats.last_seq);
+  status.set_loading(stats.loading);
+  status.set_loaded_flows(stats.loaded);
   if (source_status_ != nullptr) source_status_->FillStatus(&status);
   return status;
 }

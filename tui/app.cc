@@ -61,7 +61,8 @@ namespace {
 // Calls emit(snapshot) per interval as the batch modes do.
 template <typename Emit>
 absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
-  model.WaitForSync(options.interval);
+  // The first snapshot is complete: never a half-loaded table.
+  model.WaitForInitialSnapshots();
   for (uint64_t n = 1;; ++n) {
     const bool ended = model.AllEnded();
     absl::Status st = emit(model.TakeSnapshot());

@@ -41,7 +41,8 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
                             ReplayControl* replay = nullptr);
 
 // Prints text frames (like top -b) to `out`: the first once every source
-// has sent its initial snapshot (or one interval passed), then one per
+// has sent its whole initial snapshot (or ended, or is disconnected), however
+// long that takes (a million flows: seconds), then one per
 // interval, until `count` frames or until every source has ended. Returns
 // DATA_LOSS-free OK, or UNAVAILABLE when writing to `out` fails.
 absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& options,

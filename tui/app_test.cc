@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector/fake_clock.h"
@@ -116,6 +117,59 @@ TEST_F(AppTest, JsonPrintsOneObjectPerFlowInViewOrder) {
   EXPECT_NE(lines[0].find("\"conntrackId\":5"), std::string::npos) << lines[0];
   EXPECT_NE(lines[2].find("\"conntrackId\":1"), std::string::npos) << lines[2];
   EXPECT_NE(lines[0].find("\"node\":\"local\""), std::string::npos) << lines[0];
+}
+
+TEST_F(AppTest, JsonWritesItsFirstSnapshotOnlyOnceTheInitialDumpEnded) {
+  // A second source still loading its initial snapshot: a million flows
+  // take seconds, far longer than the interval. The first (and, with
+  // --count 1, only) snapshot must hold all of it, not what came so far.
+  const int loading = model_.AddSource("router");
+  model_.SetEnded(source_);
+  auto snapshot = [&](uint32_t id) {
+    std::vector<v1::FlowEvent> ev = {testing::Event(
+        v1::SNAPSHOT, testing::TcpFlow(id, "10.0.1.1", 2000, "10.0.1.2", 80), 1)};
+    model_.SinkFor(loading).Publish(absl::MakeSpan(ev));
+  };
+  snapshot(100);
+  std::FILE* out = std::tmpfile();
+  LoopOptions opts;
+  opts.count = 1;
+  opts.interval = absl::Milliseconds(1);
+  absl::Status status;
+  std::thread json([&] { status = RunJson(model_, ViewState(), opts, out); });
+  // Slower than the interval, as a big dump is.
+  for (uint32_t id = 101; id <= 103; ++id) {
+    absl::SleepFor(absl::Milliseconds(20));
+    snapshot(id);
+  }
+  EXPECT_EQ(model_.TakeSnapshot().LoadingText(), "loading 4");
+  std::vector<v1::FlowEvent> end(1);
+  end[0].set_type(v1::SNAPSHOT_END);
+  model_.SinkFor(loading).Publish(absl::MakeSpan(end));
+  json.join();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_EQ(lines, 5u + 4u) << text;
+  EXPECT_EQ(model_.TakeSnapshot().LoadingText(), "");
+}
+
+TEST_F(AppTest, StatusLineSaysLoadingWithTheNodesCount) {
+  const int loading = model_.AddSource("router");
+  std::vector<v1::FlowEvent> ev(2);
+  ev[0].set_type(v1::STATUS);
+  ev[0].mutable_status()->set_loading(true);
+  ev[0].mutable_status()->set_conntrack_count(1000000);
+  ev[1] = testing::Event(v1::SNAPSHOT, testing::TcpFlow(7, "10.0.1.1", 2000, "10.0.1.2", 80), 1);
+  model_.SinkFor(loading).Publish(absl::MakeSpan(ev));
+  model_.SetEnded(source_);
+  FakeTerminal term(120, 12, {'q'});
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, term).ok());
+  ASSERT_FALSE(term.frames().empty());
+  EXPECT_NE(term.frames()[0].Text().find("loading 1/1000000"), std::string::npos)
+      << term.frames()[0].Text();
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ struct alignas(64) FlowHot {
   char src_country[2] = {0, 0};  // upper-case ISO code, or zeros
   char dst_country[2] = {0, 0};
   uint32_t conntrack_id = 0;
-  // FlowRow::Key(): (source, conntrack id).
+  // (source, conntrack id): orders rows cheaply; conntrack ids can collide,
+  // so equal values fall back to FlowRow::Key().
   uint64_t Key() const { return (uint64_t{source} << 32) | conntrack_id; }
 };
 

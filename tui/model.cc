@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace flowtop::tui {
 
 class Model::Sink final : public collector::EventSink {
@@ -16,6 +18,21 @@ class Model::Sink final : public collector::EventSink {
   Model* model_;
   int index_;
 };
+
+std::string Snapshot::LoadingText() const {
+  uint64_t loaded = 0, expected = 0;
+  bool loading = false, known = true;
+  for (const SourceState& s : sources) {
+    if (s.synced || s.ended || !s.connected) continue;
+    loading = true;
+    loaded += s.loaded;
+    expected += s.expected;
+    known = known && s.expected != 0;
+  }
+  if (!loading) return "";
+  return known ? absl::StrCat("loading ", loaded, "/", expected)
+               : absl::StrCat("loading ", loaded);
+}
 
 uint64_t Snapshot::LostEvents() const {
   uint64_t n = 0;
@@ -111,7 +128,7 @@ void UpdateTraffic(const v1::Flow& in, const FlowRow* old, int64_t now, Traffic&
 
 void Model::Upsert(int index, const v1::FlowEvent& event) {
   const v1::Flow& in = event.flow();
-  const uint64_t key = (uint64_t{static_cast<uint32_t>(index)} << 32) | in.conntrack_id();
+  const RowKey key = MakeRowKey(static_cast<uint32_t>(index), in);
   const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
                                                    : absl::ToUnixNanos(clock_.Now());
   auto it = index_.find(key);
@@ -182,7 +199,7 @@ void Model::Retire(std::unique_ptr<const FlowRow> row) {
   if (bin_ != nullptr && bin_.use_count() > 1) bin_->rows.push_back(std::move(row));
 }
 
-void Model::Remove(uint64_t key) {
+void Model::Remove(RowKey key) {
   auto it = index_.find(key);
   if (it == index_.end()) return;
   const size_t i = it->second;
@@ -236,16 +253,18 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
   for (const v1::FlowEvent& event : events) {
     ++source.state.events;
     switch (event.type()) {
-      case v1::NEW:
       case v1::SNAPSHOT:
+        if (!source.state.synced) ++source.state.loaded;
+        Upsert(index, event);
+        break;
+      case v1::NEW:
       case v1::UPDATE:
       case v1::ENRICH:
       case v1::COUNTERS:
         Upsert(index, event);
         break;
       case v1::DESTROY:
-        Remove((uint64_t{static_cast<uint32_t>(index)} << 32) |
-               event.flow().conntrack_id());
+        Remove(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
         break;
       case v1::SNAPSHOT_END:
         if (source.generation != 0) SweepStale(index);
@@ -262,6 +281,10 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
         // A RemoteSource reports its link in-band.
         if (!event.status().endpoint().empty()) {
           SetConnectedLocked(index, event.status().connected(), event.status().error());
+        }
+        // A node says how many flows its initial snapshot will hold.
+        if (!source.state.synced && event.status().loading()) {
+          source.state.expected = event.status().conntrack_count();
         }
         break;
       default:
@@ -287,6 +310,8 @@ void Model::SetConnectedLocked(int index, bool connected, std::string error) {
   if (connected && !source.state.connected) {
     ++source.generation;  // the re-sent snapshot will sweep older rows
     source.state.synced = false;
+    source.state.loaded = 0;
+    source.state.expected = 0;
   }
   source.state.connected = connected;
   source.state.error = std::move(error);
@@ -356,6 +381,17 @@ bool Model::WaitForSync(absl::Duration timeout) const {
     return true;
   };
   return mu_.AwaitWithTimeout(absl::Condition(&synced), timeout);
+}
+
+void Model::WaitForInitialSnapshots() const {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    for (const SourceData& s : sources_) {
+      if (!s.state.synced && !s.state.ended && s.state.connected) return false;
+    }
+    return true;
+  };
+  mu_.Await(absl::Condition(&done));
 }
 
 bool Model::WaitForAllEnded(absl::Duration timeout) const {

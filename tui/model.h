@@ -21,17 +21,26 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/int128.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "collector/clock.h"
 #include "collector/event_source.h"
+#include "collector/flow_key.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 
 namespace flowtop::tui {
 
 // One flow as the view sees it. Immutable once published in the model.
+// Which row a flow is: its source's index (high 64 bits) and its FlowKey
+// (conntrack ids alone collide; see collector/flow_key.h).
+using RowKey = absl::uint128;
+inline RowKey MakeRowKey(uint32_t source, const v1::Flow& flow) {
+  return absl::MakeUint128(source, collector::FlowKey(flow));
+}
+
 struct FlowRow {
   FlowHot hot;                // ComputeHot(flow(), traffic); first: one cache line
   uint32_t source = 0;        // index of the source it came from
@@ -44,7 +53,7 @@ struct FlowRow {
   int64_t counters_time_nanos = 0;  // when the counters were last set
 
   const v1::Flow& flow() const { return *kernel; }
-  uint64_t Key() const { return (uint64_t{source} << 32) | kernel->conntrack_id(); }
+  RowKey Key() const { return MakeRowKey(source, *kernel); }
   // Returns the whole flow with its current counters and rates.
   v1::Flow Complete() const;
 };
@@ -72,6 +81,10 @@ struct SourceState {
   uint64_t lost_events = 0;   // summed from LOST events
   uint64_t loss_gaps = 0;     // LOST events that could not count (e.g. a reconnect)
   uint64_t events = 0;
+  // While its initial snapshot loads (!synced): flows received so far, and
+  // how many the node said it has (0: unknown).
+  uint64_t loaded = 0;
+  uint64_t expected = 0;
 };
 
 // What the view draws: every flow plus the state of every source.
@@ -87,6 +100,9 @@ struct Snapshot {
   uint64_t version = 0;       // Model::version() when taken
 
   uint64_t LostEvents() const;
+  // "loading N/M" (or "loading N") while a connected source's initial
+  // snapshot is incomplete; empty once every source is synced.
+  std::string LoadingText() const;
   uint64_t LossGaps() const;
   int Disconnected() const;
 };
@@ -132,6 +148,10 @@ class Model {
   // Waits until every source has finished its initial snapshot (or ended),
   // or `timeout` passes. Returns true when all are synced.
   bool WaitForSync(absl::Duration timeout) const;
+  // Blocks until every source has sent its whole initial snapshot, ended,
+  // or is disconnected (nothing more to wait for): complete first
+  // snapshots for the batch modes, however long a million flows take.
+  void WaitForInitialSnapshots() const;
 
   // Waits until every source has ended or `timeout` passes. Returns true
   // when all have ended.
@@ -151,7 +171,7 @@ class Model {
 
   void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
   void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Remove(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remove(RowKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetConnectedLocked(int index, bool connected, std::string error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -173,7 +193,7 @@ class Model {
   std::vector<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
   mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<RowKey, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
 };

@@ -226,7 +226,7 @@ namespace {
 // false for either side and the keys tie, the full comparison decides.
 struct SortItem {
   uint64_t k[3];
-  uint64_t tie;  // FlowRow::Key()
+  uint64_t tie;  // FlowHot::Key(), then FlowRow::Key() when equal
   bool exact;
   const FlowRow* row;
 };
@@ -338,6 +338,7 @@ FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
     for (int i = 0; i < 3 && c == 0; ++i) c = Cmp(a.k[i], b.k[i]);
     if (c == 0 && !(a.exact && b.exact)) return FlowBefore(*a.row, *b.row, column, reverse);
     if (c == 0) c = Cmp(a.tie, b.tie);
+    if (c == 0) c = Cmp(a.row->Key(), b.row->Key());
     return reverse ? c > 0 : c < 0;
   });
   out.rows.reserve(items.size());

@@ -292,6 +292,9 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
                         s.error.empty() ? "" : absl::StrCat(": ", s.error)),
            Style::kWarning});
     }
+    if (std::string loading = snap.LoadingText(); !loading.empty()) {
+      line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
+    }
     const uint64_t lost = snap.LostEvents();
     const uint64_t gaps = snap.LossGaps();
     if (lost > 0 || gaps > 0) {

@@ -87,7 +87,7 @@ struct ViewState {
   size_t cursor = 0;
   size_t top = 0;
   int hscroll = 0;                  // columns scrolled to the left
-  uint64_t detail_key = 0;          // FlowRow::Key() of the detail view
+  RowKey detail_key = 0;            // FlowRow::Key() of the detail view
   RowPtr detail_last;               // last copy seen, shown once it closes
 
   // Replay mode only: where the recording stands (the app fills it in

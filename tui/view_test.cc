@@ -159,7 +159,7 @@ TEST_F(ViewTest, Help) {
 
 TEST_F(ViewTest, DetailOfNatFlow) {
   state_.screen = Screen::kDetail;
-  state_.detail_key = (uint64_t{static_cast<uint32_t>(local_)} << 32) | 104;
+  state_.detail_key = absl::MakeUint128(static_cast<uint32_t>(local_), 104);
   const std::string s = Screen(90, 18);
   EXPECT_EQ(s, Golden("detail_nat", s));
 }

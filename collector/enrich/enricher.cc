@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "collector/enrich/conf_files.h"
+#include "collector/flow_key.h"
 
 namespace flowtop::collector::enrich {
 namespace {
@@ -36,7 +37,7 @@ std::string NodeOf(const EventSink& out) {
 
 v1::Flow Enricher::ToFlow(const Job& job) {
   v1::Flow flow;
-  flow.set_conntrack_id(job.id);
+  SetFlowKey(job.id, flow);
   flow.set_protocol(static_cast<v1::L4Protocol>(job.protocol));
   flow.set_family(job.ip_len == 16 ? v1::IPV6 : v1::IPV4);
   v1::Tuple* o = flow.mutable_original();
@@ -148,7 +149,7 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
   // workers' business (TakeQueue).
   absl::MutexLock lock(&mu_);
   for (const v1::FlowEvent& event : events) {
-    const uint32_t id = event.flow().conntrack_id();
+    const uint64_t id = FlowKey(event.flow());
     switch (event.type()) {
       case v1::NEW:
       case v1::SNAPSHOT: {
@@ -294,7 +295,7 @@ void Enricher::Work() {
       for (const Name& n : names) {
         v1::FlowEvent& event = round.events.emplace_back();
         event.set_type(v1::ENRICH);
-        event.mutable_flow()->set_conntrack_id(n.waiter.id);
+        SetFlowKey(n.waiter.id, *event.mutable_flow());
         event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
         v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
         (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
@@ -307,7 +308,7 @@ void Enricher::Work() {
           event.set_node(node_);
           v1::Flow& flow = *event.mutable_flow();
           flow.set_node(node_);
-          flow.set_id(absl::StrCat(node_, "/", flow.conntrack_id()));
+          flow.set_id(FlowIdFor(node_, flow));
         }
       }
       round.since = absl::Now();
@@ -379,7 +380,7 @@ bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
 void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
   event->set_type(v1::ENRICH);
   v1::Flow& out = *event->mutable_flow();
-  out.set_conntrack_id(job.id);
+  SetFlowKey(job.id, out);
   out.set_first_seen_unix_nanos(job.first_seen);  // which flow: see FlowTable::IsStaleEnrich
   v1::Enrichment& e = *out.mutable_enrichment();
   const v1::Flow flow = ToFlow(job);

@@ -151,7 +151,7 @@ class Enricher final : public EventSink {
   // What a worker needs of a flow, copied without allocating (the caller's
   // thread pays only for this copy).
   struct Job {
-    uint32_t id;
+    uint64_t id;  // FlowKey
     bool destroy;  // the flow ended (or its NEW was skipped): no other field
     uint64_t generation;
     int64_t first_seen;  // the flow's, as the Pipeline's table has it
@@ -163,7 +163,7 @@ class Enricher final : public EventSink {
   };
   static v1::Flow ToFlow(const Job& job);
   struct Waiter {
-    uint32_t id;
+    uint64_t id;  // FlowKey
     uint64_t generation;
     int64_t first_seen;
     bool src;  // which end the address is
@@ -177,7 +177,7 @@ class Enricher final : public EventSink {
   // A worker's round of ENRICH events, waiting to be published.
   struct Round {
     struct Owner {
-      uint32_t id;
+      uint64_t id;  // FlowKey
       uint64_t generation;
       bool flow;  // a flow's enrichment (else a hostname answer)
     };
@@ -238,9 +238,9 @@ class Enricher final : public EventSink {
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Flows announced and not destroyed, as far as the workers got through
-  // the queue: conntrack id -> generation. Workers only.
+  // the queue: FlowKey -> generation. Workers only.
   absl::Mutex live_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  absl::flat_hash_map<uint32_t, uint64_t> live_ ABSL_GUARDED_BY(live_mu_);
+  absl::flat_hash_map<uint64_t, uint64_t> live_ ABSL_GUARDED_BY(live_mu_);
   uint64_t applied_takes_ ABSL_GUARDED_BY(live_mu_) = 0;
   EnricherStats stats_ ABSL_GUARDED_BY(mu_);
 

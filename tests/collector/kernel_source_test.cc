@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "collector/flow_key.h"
 #include "collector/flow_table.h"
 #include "gtest/gtest.h"
 #include "tests/netns/netns.h"
@@ -371,7 +372,7 @@ TEST_F(KernelSourceTest, RatesComeFromPeriodicDumps) {
       if (e.type() == v1::COUNTERS && e.flow().protocol() == v1::ICMP &&
           e.flow().original_rate().packets_per_second() > 0 &&
           e.flow().original_rate().bytes_per_second() > 0) {
-        const v1::Flow* f = table.Find(e.flow().conntrack_id());
+        const v1::Flow* f = table.Find(FlowKey(e.flow()));
         return f != nullptr && f->original_counters().packets() > 0;
       }
     }
@@ -422,10 +423,9 @@ TEST_F(KernelSourceTest, OverflowIsReportedAndResyncConvergesToTheKernel) {
       [&](const auto&, const FlowTable& table) {
         kernel = KernelIds();
         if (kernel.size() != table.size()) return false;
-        for (uint32_t id : kernel) {
-          if (table.Find(id) == nullptr) return false;
-        }
-        return true;
+        std::set<uint32_t> ours;
+        table.ForEach([&](const v1::Flow& f) { ours.insert(f.conntrack_id()); });
+        return ours == kernel;
       },
       absl::Seconds(20)))
       << "table never matched conntrack -L";

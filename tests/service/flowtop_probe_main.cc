@@ -91,7 +91,10 @@ int main(int argc, char** argv) {
     grpc::Status s = stub->GetStatus(&context, {}, &response);
     return Report(s, absl::StrCat("node=", response.status().node(),
                                   " source=", response.status().source(),
-                                  " flows=", response.status().flows()));
+                                  " flows=", response.status().flows(),
+                                  " conntrack_count=",
+                                  response.status().conntrack_count(),
+                                  " loading=", response.status().loading())));
   }
   if (command == "list") {
     flowtop::v1::ListFlowsResponse response;
