@@ -110,6 +110,13 @@ inline bool ReadDouble(Wire& w, double* value) {
   return true;
 }
 
+inline bool ReadFixed64(Wire& w, uint64_t* value) {
+  if (w.end - w.p < 8) return false;
+  std::memcpy(value, w.p, 8);  // little-endian, as ReadDouble
+  w.p += 8;
+  return true;
+}
+
 inline bool ReadString(Wire& w, std::string* out) {
   absl::string_view s;
   // protobuf refuses proto3 strings that are not valid UTF-8; the strict
@@ -553,6 +560,12 @@ bool DecodeFlowFields(Wire w, v1::Flow* m, FlowSpares& spare, Pools& pools) {
         if (!ReadI64(w, &i64)) return false;
         m->set_first_seen_unix_nanos(i64);
         break;
+      case Tag(140, kI64): {
+        uint64_t key;
+        if (!ReadFixed64(w, &key)) return false;
+        m->set_key(key);
+        break;
+      }
       case Tag(25, kLen): {
         const bool first = !m->has_enrichment();
         if (first) m->set_allocated_enrichment(Reuse(spare.enrichment, pools.enrichments));

@@ -24,6 +24,7 @@ std::string Snapshot::LoadingText() const {
   bool loading = false, known = true;
   for (const SourceState& s : sources) {
     if (s.synced || s.ended || !s.connected) continue;
+    if (s.loaded == 0 && s.expected == 0) continue;  // no snapshot begun
     loading = true;
     loaded += s.loaded;
     expected += s.expected;

@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
                                   " flows=", response.status().flows(),
                                   " conntrack_count=",
                                   response.status().conntrack_count(),
-                                  " loading=", response.status().loading())));
+                                  " loading=", response.status().loading()));
   }
   if (command == "list") {
     flowtop::v1::ListFlowsResponse response;
