@@ -1,4 +1,4 @@
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
