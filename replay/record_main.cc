@@ -63,14 +63,7 @@ constexpr char kUsage[] =
     "  -h, --help                 this help\n";
 
 enum LongOption {
-  kConnect = 1000,
-  kTls,
-  kTlsCa,
-  kTlsCert,
-  kTlsKey,
-  kTlsServerName,
-  kTokenFile,
-  kFrom,
+  kFrom = 1000,
   kMaxSize,
   kMaxFiles,
   kBlockSize,
@@ -106,13 +99,13 @@ int RecordMain(int argc, char** argv) {
       {"compress", optional_argument, nullptr, 'z'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
-      {service::kFlagConnect, required_argument, nullptr, kConnect},
-      {service::kFlagTls, no_argument, nullptr, kTls},
-      {service::kFlagTlsCa, required_argument, nullptr, kTlsCa},
-      {service::kFlagTlsCert, required_argument, nullptr, kTlsCert},
-      {service::kFlagTlsKey, required_argument, nullptr, kTlsKey},
-      {service::kFlagTlsServerName, required_argument, nullptr, kTlsServerName},
-      {service::kFlagTokenFile, required_argument, nullptr, kTokenFile},
+      service::kClientLongOptions[0],
+      service::kClientLongOptions[1],
+      service::kClientLongOptions[2],
+      service::kClientLongOptions[3],
+      service::kClientLongOptions[4],
+      service::kClientLongOptions[5],
+      service::kClientLongOptions[6],
       {"from", required_argument, nullptr, kFrom},
       {"max-size", required_argument, nullptr, kMaxSize},
       {"max-files", required_argument, nullptr, kMaxFiles},
@@ -158,16 +151,6 @@ int RecordMain(int argc, char** argv) {
       case '4': case '6': case 'T': case 'U': case 'D': case 'I': case 'S':
         cli::ApplyProtocolOption(opt, &selection);
         break;
-      case kConnect: source_options.client.endpoint = optarg; break;
-      case kTls: source_options.client.tls = true; break;
-      case kTlsCa:
-        source_options.client.tls_ca_file = optarg;
-        source_options.client.tls = true;
-        break;
-      case kTlsCert: source_options.client.tls_cert_file = optarg; break;
-      case kTlsKey: source_options.client.tls_key_file = optarg; break;
-      case kTlsServerName: source_options.client.tls_server_name = optarg; break;
-      case kTokenFile: source_options.client.token_file = optarg; break;
       case kFrom: source_options.from_file = optarg; break;
       case kMaxSize:
         number = ParseSize("max-size", optarg);
@@ -208,6 +191,7 @@ int RecordMain(int argc, char** argv) {
         recorder_options.max_events = *number;
         break;
       default:
+        if (service::ApplyClientOption(opt, optarg, &source_options.client)) break;
         return Usage(absl::StrCat("unknown or incomplete option '",
                                   argv[optind - 1], "'"));
     }
