@@ -32,6 +32,7 @@ class FakeTransport final : public Transport {
   bool stream() const override { return stream_; }
   uint64_t connection() const override { return connection_; }
   std::string name() const override { return "fake://collector"; }
+  Peer peer() const override { return fake_peer; }
 
   // Sends fail from now on (or succeed again).
   void SetFailing(bool fail) { fail_ = fail; }
@@ -43,6 +44,7 @@ class FakeTransport final : public Transport {
 
   std::vector<std::string> sent;
   int failed = 0;
+  Peer fake_peer;
 
  private:
   const bool stream_;

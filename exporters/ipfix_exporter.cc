@@ -75,6 +75,7 @@ IpfixExporter::IpfixExporter(const IpfixOptions& options,
   s.template_refresh = options.template_refresh;
   s.template_refresh_messages = options.template_refresh_messages;
   for (auto& t : transports) {
+    peers_.push_back(t->peer());
     sessions_.push_back(std::make_unique<IpfixSession>(s, std::move(t)));
   }
 }
@@ -124,7 +125,7 @@ void IpfixExporter::ApplyLocked(const v1::FlowEvent& event, absl::Time now) {
                     event.type() == v1::UPDATE || event.type() == v1::DESTROY;
   auto it = flows_.find(id);
   if (it == flows_.end()) {
-    if (!full || !f.has_original()) return;
+    if (!full || !f.has_original() || OwnExport(f)) return;
     it = flows_.try_emplace(id).first;
     LiveFlow& flow = it->second;
     const int64_t start = f.has_start_unix_nanos()       ? f.start_unix_nanos()
@@ -189,6 +190,17 @@ void IpfixExporter::ApplyLocked(const v1::FlowEvent& event, absl::Time now) {
                static_cast<uint64_t>(Millis(end)));
     flows_.erase(it);
   }
+}
+
+bool IpfixExporter::OwnExport(const v1::Flow& f) const {
+  const uint32_t protocol = f.protocol_number();
+  for (const Peer& p : peers_) {
+    if (!p.ip.empty() && protocol == (p.tcp ? 6u : 17u) &&
+        f.original().dst_port() == p.port && f.original().dst_ip() == p.ip) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void IpfixExporter::EmitLocked(LiveFlow& flow, uint32_t id, EndReason reason,

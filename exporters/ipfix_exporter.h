@@ -132,8 +132,13 @@ class IpfixExporter final : public collector::EventSink {
   void SendQueued(std::vector<FlowRecord>& records, absl::Time now);
   void Run();
 
+  // Whether a flow carries our own export (never exported: it would feed
+  // itself).
+  bool OwnExport(const v1::Flow& flow) const;
+
   const IpfixOptions options_;
   const collector::Clock& clock_;
+  std::vector<Peer> peers_;
   std::vector<std::unique_ptr<IpfixSession>> sessions_;  // send thread only
 
   mutable absl::Mutex mu_;

@@ -61,9 +61,10 @@ void SetCounters(v1::Flow& f, uint64_t op, uint64_t ob, uint64_t rp, uint64_t rb
 }
 
 struct Fixture {
-  explicit Fixture(IpfixOptions o = {}) : clock(kT0) {
+  explicit Fixture(IpfixOptions o = {}, Peer peer = {}) : clock(kT0) {
     o.node = "router1";
     auto t = std::make_unique<FakeTransport>();
+    t->fake_peer = peer;
     transport = t.get();
     std::vector<std::unique_ptr<Transport>> ts;
     ts.push_back(std::move(t));
@@ -267,6 +268,26 @@ TEST(IpfixExporterTest, ProcessFieldsOnlyWhenAskedFor) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].Has(2, 4242));
   EXPECT_FALSE(r[0].Has(2, 32473));
+}
+
+TEST(IpfixExporterTest, OwnExportTrafficIsNotExported) {
+  Fixture f({}, Peer{.tcp = false, .ip = V4(10, 0, 0, 5), .port = 4739});
+  v1::Flow own = DnatFlow(1);
+  own.set_protocol(v1::UDP);
+  own.set_protocol_number(17);
+  own.mutable_original()->set_dst_ip(V4(10, 0, 0, 5));
+  own.mutable_original()->set_dst_port(4739);
+  v1::Flow other = own;
+  other.set_conntrack_id(2);
+  other.mutable_original()->set_dst_port(4740);
+  for (const v1::Flow& x : {own, other}) {
+    f.Publish(Event(v1::NEW, x, kT0));
+    f.Publish(Event(v1::DESTROY, x, kT0));
+  }
+  f.exporter->Tick();
+  const std::vector<DecodedRecord> r = f.Records();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].U(148), 2u);
 }
 
 TEST(IpfixExporterTest, EventTimeGivesTheSameBytesEveryRun) {

@@ -58,6 +58,21 @@ absl::StatusOr<sockaddr_storage> Resolve(const CollectorAddress& a,
   return out;
 }
 
+Peer PeerOf(const sockaddr_storage& a, bool tcp) {
+  Peer p;
+  p.tcp = tcp;
+  if (a.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    p.ip.assign(reinterpret_cast<const char*>(&in->sin_addr), 4);
+    p.port = ntohs(in->sin_port);
+  } else if (a.ss_family == AF_INET6) {
+    const auto* in = reinterpret_cast<const sockaddr_in6*>(&a);
+    p.ip.assign(reinterpret_cast<const char*>(&in->sin6_addr), 16);
+    p.port = ntohs(in->sin6_port);
+  }
+  return p;
+}
+
 std::string Name(const CollectorAddress& a) {
   const bool v6 = a.host.find(':') != std::string::npos;
   return absl::StrCat(a.tcp ? "tcp://" : "udp://", v6 ? "[" : "", a.host,
@@ -66,7 +81,9 @@ std::string Name(const CollectorAddress& a) {
 
 class UdpTransport final : public Transport {
  public:
-  UdpTransport(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  UdpTransport(int fd, std::string name, Peer peer)
+      : fd_(fd), name_(std::move(name)), peer_(std::move(peer)) {}
+  Peer peer() const override { return peer_; }
   bool Ready(absl::Time) override { return true; }
   absl::Status Send(absl::string_view message) override {
     while (true) {
@@ -84,6 +101,7 @@ class UdpTransport final : public Transport {
  private:
   FdGuard fd_;
   const std::string name_;
+  const Peer peer_;
 };
 
 class TcpTransport final : public Transport {
@@ -117,6 +135,7 @@ class TcpTransport final : public Transport {
   bool stream() const override { return true; }
   uint64_t connection() const override { return connection_; }
   std::string name() const override { return name_; }
+  Peer peer() const override { return PeerOf(addr_, true); }
 
  private:
   absl::Status Connect(absl::Time now) {
@@ -202,7 +221,8 @@ absl::StatusOr<std::unique_ptr<Transport>> OpenTransport(
         Name(address), ": ", std::strerror(errno)));
   }
   return std::unique_ptr<Transport>(
-      std::make_unique<UdpTransport>(fd.Release(), Name(address)));
+      std::make_unique<UdpTransport>(fd.Release(), Name(address),
+                                     PeerOf(*addr, false)));
 }
 
 }  // namespace flowtop::exporters

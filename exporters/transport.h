@@ -16,6 +16,13 @@
 
 namespace flowtop::exporters {
 
+// Where a transport sends: the flows that carry flowtop's own export.
+struct Peer {
+  bool tcp = false;
+  std::string ip;  // 4 or 16 bytes, network order; empty: unknown
+  uint16_t port = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -34,6 +41,8 @@ class Transport {
   virtual uint64_t connection() const = 0;
   // "udp://HOST:PORT" or "tcp://HOST:PORT".
   virtual std::string name() const = 0;
+  // The collector's resolved address.
+  virtual Peer peer() const { return {}; }
 };
 
 // A collector's address as given on the command line: "HOST:PORT",
