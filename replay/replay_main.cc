@@ -30,6 +30,8 @@ constexpr char kUsage[] =
     "      --json          print every event as a JSON line (for jq)\n"
     "      --summary       print an offline report of the recording\n"
     "      --info          print the file's header, blocks and damage\n"
+    "      --ipfix HOST:PORT  send the flows to an IPFIX collector (back-fill;\n"
+    "                      'flowtop replay FILE --ipfix X --help' lists its options)\n"
     "Options:\n"
     "      --speed S       pace --json output: 1 = as recorded, 4, max (default max)\n"
     "      --start T       begin at time T (RFC 3339) or +OFFSET from the first\n"
