@@ -20,6 +20,10 @@ if [ "${1:-}" = "--test" ]; then
     mmdb-bin libmaxmind-db-writer-perl clang libclang-rt-14-dev
   )
 fi
+# The export tests (tests/exporters) run real collectors.
+if [ "${1:-}" = "--test" ]; then
+  packages+=(nfdump pmacct tshark prometheus)
+fi
 
 missing=()
 # npm fetches the GeoIP databases (and test clients); a machine may already
