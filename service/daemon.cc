@@ -84,6 +84,11 @@ class EnrichSlot final : public collector::EventSink {
     absl::ReaderMutexLock lock(&mu_);
     if (enricher_ != nullptr) enricher_->Publish(events);
   }
+  collector::enrich::EnricherStats stats() {
+    absl::ReaderMutexLock lock(&mu_);
+    return enricher_ != nullptr ? enricher_->stats()
+                                : collector::enrich::EnricherStats{};
+  }
   // Installs `next`; the previous one is stopped after the swap (its
   // workers may still publish into the pipeline meanwhile).
   void Replace(std::unique_ptr<collector::enrich::Enricher> next) {
@@ -174,6 +179,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   service_options.token = *token;
   service_options.source = source.name;
   service_options.fill_status = [self](v1::NodeStatus* status) {
+    if (self->enrich_ != nullptr) {
+      const collector::enrich::EnricherStats e = self->enrich_->stats();
+      v1::EnrichmentStatus* out = status->mutable_enrichment();
+      out->set_queued(e.queued);
+      out->set_skipped(e.skipped);
+      out->set_enriched(e.enriched);
+      out->set_hostname_events(e.hostname_events);
+      out->set_stale(e.stale);
+    }
     for (const auto& addon : self->addons_) addon->FillStatus(status);
   };
   d->source_ = std::move(source);
@@ -315,6 +329,18 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     return 1;
   }
   config->server.credentials = *credentials;
+  if (!config->exports.metrics.empty() && !config->server.tls_cert_file.empty()) {
+    // The metrics endpoint serves TLS with the same files as gRPC.
+    absl::StatusOr<std::string> cert = ReadFile(config->server.tls_cert_file);
+    absl::StatusOr<std::string> key = ReadFile(config->server.tls_key_file);
+    if (!cert.ok() || !key.ok()) {
+      std::fprintf(stderr, "flowtopd: --metrics: %s\n",
+                   std::string((!cert.ok() ? cert : key).status().message()).c_str());
+      return 1;
+    }
+    config->exports.tls_cert_pem = *cert;
+    config->exports.tls_key_pem = *key;
+  }
   if (geteuid() == 0 || !config->user.empty()) {
     PrivilegeOptions privileges;
     privileges.keep = DefaultKeptCapabilities(ListenPort(config->server.listen));

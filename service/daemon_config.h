@@ -53,6 +53,8 @@ struct ExportFlags {
   uint32_t observation_domain = 0;  // --ipfix-domain (0: from the node name)
   size_t max_message = 1400;       // --ipfix-mtu
   std::string metrics;             // --metrics ADDR:PORT (empty: off)
+  // --tls-cert/--tls-key contents for --metrics, read before privileges go.
+  std::string tls_cert_pem, tls_key_pem;
 };
 
 struct DaemonConfig {

@@ -1,9 +1,16 @@
 #include "service/flowtopd_addons.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collector/conntrack_stats.h"
+#include "exporters/flow_counts.h"
+#include "exporters/http_server.h"
 #include "exporters/ipfix_exporter.h"
+#include "exporters/metrics.h"
+#include "service/client_options.h"
+#include "service/server.h"
 
 namespace flowtop::service {
 namespace {
@@ -45,6 +52,69 @@ absl::StatusOr<std::unique_ptr<Addon>> MakeIpfix(const DaemonConfig& config,
   return std::unique_ptr<Addon>(std::make_unique<IpfixAddon>(*std::move(exporter)));
 }
 
+// --metrics: Prometheus text over HTTP(S). Flows by protocol and state come
+// from its own FlowCounts sink; the rest from GetStatus and, for the kernel
+// source, the kernel's conntrack statistics read at each scrape.
+class MetricsAddon final : public Addon {
+ public:
+  MetricsAddon(exporters::HttpServerOptions options, AddonContext context,
+               bool kernel)
+      : options_(std::move(options)), context_(std::move(context)), kernel_(kernel) {}
+  collector::EventSink* sink() override { return &counts_; }
+  absl::Status Start() override {
+    auto server = exporters::HttpServer::Start(options_, [this] { return Render(); });
+    if (!server.ok()) return server.status();
+    server_ = *std::move(server);
+    std::fprintf(stderr, "flowtopd: metrics on %s://%s/metrics\n",
+                 options_.tls_cert_pem.empty() ? "http" : "https",
+                 exporters::MetricsListenAddress(options_.listen).c_str());
+    return absl::OkStatus();
+  }
+  void Stop() override { server_.reset(); }
+
+ private:
+  std::string Render() {
+    exporters::MetricsSnapshot snapshot;
+    snapshot.status = context_.status();
+    snapshot.flows = counts_.Counts();
+    if (kernel_) {
+      auto stats = collector::ReadConntrackStats();
+      if (stats.ok()) snapshot.kernel = *stats;
+    }
+    return exporters::RenderMetrics(snapshot);
+  }
+
+  const exporters::HttpServerOptions options_;
+  const AddonContext context_;
+  const bool kernel_;
+  exporters::FlowCounts counts_;
+  std::unique_ptr<exporters::HttpServer> server_;
+};
+
+absl::StatusOr<std::unique_ptr<Addon>> MakeMetrics(const DaemonConfig& config,
+                                                   const AddonContext& context) {
+  // The gRPC port's rules: off loopback only with TLS, a token or --insecure.
+  ServerOptions exposure = config.server;
+  exposure.listen = exporters::MetricsListenAddress(config.exports.metrics);
+  exposure.has_token = !config.token_file.empty();
+  exposure.tls_client_ca_file.clear();
+  if (absl::Status s = CheckExposure(exposure); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--metrics: ", s.message()));
+  }
+  exporters::HttpServerOptions options;
+  options.listen = config.exports.metrics;
+  options.token = config.token;
+  if (options.token.empty() && !config.token_file.empty()) {
+    auto token = ReadTokenFile(config.token_file);
+    if (!token.ok()) return token.status();
+    options.token = *token;
+  }
+  options.tls_cert_pem = config.exports.tls_cert_pem;
+  options.tls_key_pem = config.exports.tls_key_pem;
+  return std::unique_ptr<Addon>(std::make_unique<MetricsAddon>(
+      std::move(options), context, config.replay_file.empty()));
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::unique_ptr<Addon>>> MakeFlowtopdAddons(
@@ -54,6 +124,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Addon>>> MakeFlowtopdAddons(
     auto ipfix = MakeIpfix(config, context);
     if (!ipfix.ok()) return ipfix.status();
     addons.push_back(*std::move(ipfix));
+  }
+  if (!config.exports.metrics.empty()) {
+    auto metrics = MakeMetrics(config, context);
+    if (!metrics.ok()) return metrics.status();
+    addons.push_back(*std::move(metrics));
   }
   return addons;
 }
