@@ -250,13 +250,16 @@ absl::Status Daemon::Stop() {
     if (stopped_) return source_result_;
     stopped_ = true;
   }
-  service_->Shutdown();
-  source_.source->Stop();
+  // Start may have failed half way: any part may be missing.
+  if (service_ != nullptr) service_->Shutdown();
+  if (source_.source != nullptr) source_.source->Stop();
   if (source_thread_.joinable()) source_thread_.join();
   // Every event is in: the exporters send their last records.
   for (auto& addon : addons_) addon->Stop();
-  ring_->Close();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  if (ring_ != nullptr) ring_->Close();
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  }
   absl::MutexLock lock(&mu_);
   return source_result_;
 }

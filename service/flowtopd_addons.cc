@@ -65,9 +65,10 @@ class MetricsAddon final : public Addon {
     auto server = exporters::HttpServer::Start(options_, [this] { return Render(); });
     if (!server.ok()) return server.status();
     server_ = *std::move(server);
-    std::fprintf(stderr, "flowtopd: metrics on %s://%s/metrics\n",
+    const std::string address = exporters::MetricsListenAddress(options_.listen);
+    std::fprintf(stderr, "flowtopd: metrics on %s://%s:%d/metrics\n",
                  options_.tls_cert_pem.empty() ? "http" : "https",
-                 exporters::MetricsListenAddress(options_.listen).c_str());
+                 address.substr(0, address.rfind(':')).c_str(), server_->port());
     return absl::OkStatus();
   }
   void Stop() override { server_.reset(); }

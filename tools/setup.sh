@@ -22,7 +22,7 @@ if [ "${1:-}" = "--test" ]; then
 fi
 # The export tests (tests/exporters) run real collectors.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(nfdump pmacct tshark prometheus)
+  packages+=(nfdump pmacct tshark prometheus curl bc)
 fi
 
 missing=()
