@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "collector/event_source.h"
+#include "core/event_source.h"
 
 namespace flowtop::exporters {
 

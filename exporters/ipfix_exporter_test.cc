@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "exporters/fake_transport.h"
 #include "exporters/ipfix_test_decoder.h"
 #include "gtest/gtest.h"

@@ -9,10 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/pipeline.h"
 #include "exporters/ipfix_exporter.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "replay/replay_source.h"
 
 namespace flowtop::exporters {

@@ -12,9 +12,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "collector/clock.h"
-#include "collector/event_source.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/event_source.h"
+#include "core/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::service {

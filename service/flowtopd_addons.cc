@@ -9,7 +9,7 @@
 #include "exporters/http_server.h"
 #include "exporters/ipfix_exporter.h"
 #include "exporters/metrics.h"
-#include "service/client_options.h"
+#include "client/client_options.h"
 #include "service/server.h"
 
 namespace flowtop::service {
