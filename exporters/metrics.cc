@@ -118,7 +118,7 @@ void Ipfix(Writer& w, const v1::NodeStatus& s) {
   }
 }
 
-void Kernel(Writer& w, const std::optional<collector::ConntrackKernelStats>& k) {
+void Kernel(Writer& w, const std::optional<KernelConntrackCounters>& k) {
   w.One("flowtop_conntrack_stats_up", "gauge",
         "1 when the kernel's conntrack statistics were read for this scrape.",
         k.has_value() ? 1 : 0);

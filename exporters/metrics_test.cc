@@ -62,7 +62,7 @@ TEST(MetricsTest, RendersEveryFamilyWithBoundedLabels) {
   e->set_records(11);
   e->set_not_sent_records(2);
   s.flows.push_back({"tcp", "ESTABLISHED", 6});
-  collector::ConntrackKernelStats k;
+  KernelConntrackCounters k;
   k.found = 8;
   k.early_drop = 4;
   s.kernel = k;

@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "cli/cli_util.h"
 #include "replay/reader.h"
+#include "replay/replay_export.h"
 #include "replay/replay_source.h"
 #include "replay/summary.h"
 
@@ -177,6 +178,7 @@ int Info(const std::string& path) {
 }  // namespace
 
 bool IsReplayBatchMode(int argc, char** argv) {
+  if (IsReplayExport(argc, argv)) return true;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     if (std::strcmp(a, "--json") == 0 || std::strcmp(a, "--summary") == 0 ||
@@ -189,6 +191,8 @@ bool IsReplayBatchMode(int argc, char** argv) {
 }
 
 int ReplayMain(int argc, char** argv) {
+  // `--ipfix HOST:PORT`: back-fill IPFIX collectors (replay_export.h).
+  if (IsReplayExport(argc, argv)) return ReplayExportMain(argc, argv);
   static const option kOptions[] = {
       {"json", no_argument, nullptr, kJsonOpt},
       {"summary", no_argument, nullptr, kSummaryOpt},

@@ -80,7 +80,19 @@ class MetricsAddon final : public Addon {
     snapshot.flows = counts_.Counts();
     if (kernel_) {
       auto stats = collector::ReadConntrackStats();
-      if (stats.ok()) snapshot.kernel = *stats;
+      if (stats.ok()) {
+        exporters::KernelConntrackCounters& k = snapshot.kernel.emplace();
+        k.found = stats->found;
+        k.invalid = stats->invalid;
+        k.insert = stats->insert;
+        k.insert_failed = stats->insert_failed;
+        k.drop = stats->drop;
+        k.early_drop = stats->early_drop;
+        k.error = stats->error;
+        k.search_restart = stats->search_restart;
+        k.clash_resolve = stats->clash_resolve;
+        k.chaintoolong = stats->chaintoolong;
+      }
     }
     return exporters::RenderMetrics(snapshot);
   }

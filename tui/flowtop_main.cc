@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "collector/enrich/geoip_update.h"
-#include "exporters/replay_export.h"
 #include "replay/record_main.h"
 #include "replay/replay_main.h"
 #include "tui/cli.h"
@@ -26,10 +25,6 @@ int main(int argc, char** argv) {
   // `flowtop replay FILE`: the offline modes (--json, --summary, --info)
   // belong to the replay tools; otherwise the interactive view plays FILE.
   program.subcommands["replay"] = [&factory](int sub_argc, char** sub_argv) {
-    // `flowtop replay FILE --ipfix HOST:PORT`: back-fill IPFIX collectors.
-    if (flowtop::exporters::IsReplayExport(sub_argc, sub_argv)) {
-      return flowtop::exporters::ReplayExportMain(sub_argc, sub_argv);
-    }
     if (flowtop::replay::IsReplayBatchMode(sub_argc, sub_argv)) {
       return flowtop::replay::ReplayMain(sub_argc, sub_argv);
     }

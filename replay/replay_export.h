@@ -4,10 +4,10 @@
 // mode: the records, their times, the messages and their sequence numbers
 // are the same on every run. Flows still alive at the end of the recording
 // get a final record (forcedEnd).
-#ifndef FLOWTOP_EXPORTERS_REPLAY_EXPORT_H_
-#define FLOWTOP_EXPORTERS_REPLAY_EXPORT_H_
+#ifndef FLOWTOP_REPLAY_REPLAY_EXPORT_H_
+#define FLOWTOP_REPLAY_REPLAY_EXPORT_H_
 
-namespace flowtop::exporters {
+namespace flowtop::replay {
 
 // True when argv (after "replay") asks for an export (--ipfix).
 bool IsReplayExport(int argc, char** argv);
@@ -17,6 +17,6 @@ bool IsReplayExport(int argc, char** argv);
 // could not be sent (the counts are printed), 2 for a usage error.
 int ReplayExportMain(int argc, char** argv);
 
-}  // namespace flowtop::exporters
+}  // namespace flowtop::replay
 
-#endif  // FLOWTOP_EXPORTERS_REPLAY_EXPORT_H_
+#endif  // FLOWTOP_REPLAY_REPLAY_EXPORT_H_

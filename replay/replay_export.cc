@@ -1,4 +1,4 @@
-#include "exporters/replay_export.h"
+#include "replay/replay_export.h"
 
 #include <getopt.h>
 
@@ -15,7 +15,7 @@
 #include "cli/cli_util.h"
 #include "replay/replay_source.h"
 
-namespace flowtop::exporters {
+namespace flowtop::replay {
 namespace {
 
 constexpr char kUsage[] =
@@ -100,7 +100,7 @@ int ReplayExportMain(int argc, char** argv) {
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
-  IpfixOptions o;
+  exporters::IpfixOptions o;
   o.event_time = true;
   double speed = 0;
   optind = 0;
@@ -111,7 +111,7 @@ int ReplayExportMain(int argc, char** argv) {
     switch (opt) {
       case kIpfix: o.collectors.push_back(optarg); break;
       case kSpeed: {
-        absl::StatusOr<double> s = replay::ParseSpeed(optarg);
+        absl::StatusOr<double> s = ParseSpeed(optarg);
         if (!s.ok()) return Usage(std::string(s.status().message()));
         speed = *s;
         break;
@@ -153,16 +153,16 @@ int ReplayExportMain(int argc, char** argv) {
   }
   const std::string path = argv[optind];
   collector::Clock& clock = collector::RealClock::Get();
-  replay::ReplayOptions replay_options;
+  ReplayOptions replay_options;
   replay_options.speed = speed;
-  auto source = replay::ReplaySource::Open(path, replay_options, clock);
+  auto source = ReplaySource::Open(path, replay_options, clock);
   if (!source.ok()) {
     std::fprintf(stderr, "flowtop replay: %s\n",
                  std::string(source.status().message()).c_str());
     return 1;
   }
   if (o.node.empty()) o.node = (*source)->header().node();
-  auto exporter = IpfixExporter::Create(o, clock);
+  auto exporter = exporters::IpfixExporter::Create(o, clock);
   if (!exporter.ok()) {
     return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
   }
@@ -171,9 +171,9 @@ int ReplayExportMain(int argc, char** argv) {
   pipeline.AddSink(exporter->get());
   const absl::Status status = (*source)->Run(pipeline);
   (*exporter)->Finish();
-  const IpfixStats stats = (*exporter)->stats();
+  const exporters::IpfixStats stats = (*exporter)->stats();
   bool lost = false;
-  for (const SessionStats& s : stats.sessions) {
+  for (const exporters::SessionStats& s : stats.sessions) {
     std::fprintf(stderr,
                  "flowtop replay: %s: %llu records in %llu messages sent, %llu "
                  "records not sent%s%s\n",
@@ -190,4 +190,4 @@ int ReplayExportMain(int argc, char** argv) {
   return lost ? 1 : 0;
 }
 
-}  // namespace flowtop::exporters
+}  // namespace flowtop::replay
