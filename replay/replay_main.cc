@@ -22,6 +22,10 @@
 namespace flowtop::replay {
 namespace {
 
+using cli::ParseCount;
+using cli::ParseSpeed;
+using cli::ParseTimeFlag;
+
 constexpr char kUsage[] =
     "Usage: flowtop replay FILE [--json | --summary | --info] [options]\n"
     "Plays a recording made by 'flowtop record' (see flowtop-replay(1)).\n"
