@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::collector {
 namespace {

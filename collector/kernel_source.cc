@@ -12,7 +12,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "collector/conntrack_parser.h"
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::collector {
 

@@ -17,7 +17,7 @@
 #include "collector/conntrack_parser.h"
 #include "collector/fake_netlink.h"
 #include "collector/netlink_capture.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::collector {

@@ -106,6 +106,11 @@ class KernelNetlinkSocket final : public NetlinkSocket {
                                  const Waker* waker) override;
   absl::StatusOr<size_t> TryReceive(char* buf, size_t len) override;
   uint32_t port_id() const override { return port_id_; }
+
+  // Sends a dump request of another ctnetlink message type (e.g.
+  // IPCTNL_MSG_CT_GET_STATS_CPU) for every family. Returns the sequence
+  // number used, PERMISSION_DENIED or INTERNAL.
+  absl::StatusOr<uint32_t> RequestDumpOf(uint16_t ctnetlink_type);
   int fd() const;
 
  private:

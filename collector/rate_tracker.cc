@@ -1,6 +1,6 @@
 #include "collector/rate_tracker.h"
 
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::collector {
 namespace {

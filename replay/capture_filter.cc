@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::replay {
 

@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::replay {
 namespace {

@@ -11,11 +11,11 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "absl/strings/str_cat.h"
-#include "collector/flow_key.h"
-#include "collector/flow_filter.h"
-#include "collector/flow_sort.h"
-#include "collector/flow_table.h"
-#include "collector/version.h"
+#include "core/flow_filter.h"
+#include "core/flow_sort.h"
+#include "core/flow_table.h"
+#include "core/version.h"
+#include "core/flow_key.h"
 
 namespace flowtop::service {
 namespace {
@@ -681,6 +681,7 @@ v1::NodeStatus FlowTopService::Status() const {
   status.set_loading(stats.loading);
   status.set_loaded_flows(stats.loaded);
   if (source_status_ != nullptr) source_status_->FillStatus(&status);
+  if (options_.fill_status) options_.fill_status(&status);
   return status;
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -23,8 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/pipeline.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -54,6 +55,8 @@ struct ServiceOptions {
   std::string token;
   // Where events come from, for GetStatus ("kernel", "replay:<file>").
   std::string source = "kernel";
+  // Adds more to GetStatus (the exporters' counts); may be empty.
+  std::function<void(v1::NodeStatus*)> fill_status;
 };
 
 class FlowStream;

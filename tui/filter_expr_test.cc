@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "collector/flow_filter.h"
+#include "core/flow_filter.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 
@@ -58,6 +58,15 @@ class FilterExprTest : public ::testing::Test {
 TEST_F(FilterExprTest, EmptyMatchesEverything) {
   EXPECT_TRUE(M("", dns_));
   EXPECT_TRUE(M("   ", icmp_));
+}
+
+// The `/` language agrees with FlowFilter on portless flows (HasPorts): no
+// port filter matches ICMP, not even port 0.
+TEST_F(FilterExprTest, PortFiltersNeverMatchIcmp) {
+  EXPECT_FALSE(M("dport 0", icmp_));
+  EXPECT_FALSE(M("sport 0", icmp_));
+  EXPECT_FALSE(M("port 0", icmp_));
+  EXPECT_TRUE(M("not dport 0", icmp_));
 }
 
 TEST_F(FilterExprTest, PortAndCountry) {
@@ -144,7 +153,7 @@ TEST(FilterExprErrorTest, ClearMessagesWithColumns) {
   EXPECT_NE(ErrorOf("src 10.0.0.0/33").find("prefix length must be at most 32"),
             std::string::npos);
   EXPECT_NE(ErrorOf("src nonsense").find("at column 5:"), std::string::npos);
-  // The value errors are collector/flow_filter's, as flowtopd gives them.
+  // The value errors are core/flow_filter's, as flowtopd gives them.
   EXPECT_EQ(ErrorOf("src nonsense"), "at column 5: 'nonsense' is not an address or CIDR");
   EXPECT_EQ(ErrorOf("host ::/129"),
             "at column 6: '::/129' is not an address or CIDR (prefix length must be at "

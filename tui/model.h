@@ -25,9 +25,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "collector/clock.h"
-#include "collector/event_source.h"
-#include "collector/flow_key.h"
+#include "core/clock.h"
+#include "core/event_source.h"
+#include "core/flow_key.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 
@@ -35,7 +35,7 @@ namespace flowtop::tui {
 
 // One flow as the view sees it. Immutable once published in the model.
 // Which row a flow is: its source's index (high 64 bits) and its FlowKey
-// (conntrack ids alone collide; see collector/flow_key.h).
+// (conntrack ids alone collide; see core/flow_key.h).
 using RowKey = absl::uint128;
 inline RowKey MakeRowKey(uint32_t source, const v1::Flow& flow) {
   return absl::MakeUint128(source, collector::FlowKey(flow));

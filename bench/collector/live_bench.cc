@@ -27,9 +27,9 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "tests/netns/netns.h"
 
 ABSL_FLAG(int, generators, 1, "parallel udp_flood processes");

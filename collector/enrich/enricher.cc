@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "collector/enrich/conf_files.h"
-#include "collector/flow_key.h"
+#include "core/flow_key.h"
 
 namespace flowtop::collector::enrich {
 namespace {

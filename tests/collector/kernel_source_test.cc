@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "collector/flow_key.h"
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
+#include "core/flow_key.h"
 #include "gtest/gtest.h"
 #include "tests/netns/netns.h"
 

@@ -1,0 +1,121 @@
+#include "core/pipeline.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/flow_key.h"
+
+namespace flowtop::collector {
+
+Pipeline::Pipeline(PipelineOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      table_(options_.max_flows) {}
+
+void Pipeline::AddSink(EventSink* sink) {
+  absl::MutexLock lock(&mu_);
+  sinks_.push_back(sink);
+}
+
+void Pipeline::Publish(absl::Span<v1::FlowEvent> events) {
+  const int64_t now = absl::ToUnixNanos(clock_.Now());
+  absl::MutexLock lock(&mu_);
+  PublishLocked(events, now);
+}
+
+bool Pipeline::TryPublish(absl::Span<v1::FlowEvent> events) {
+  const int64_t now = absl::ToUnixNanos(clock_.Now());
+  if (!mu_.TryLock()) return false;
+  PublishLocked(events, now);
+  mu_.Unlock();
+  return true;
+}
+
+bool Pipeline::Busy() {
+  if (!mu_.TryLock()) return true;
+  mu_.Unlock();
+  return false;
+}
+
+void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
+  size_t kept = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (table_.IsStaleEnrich(events[i])) {
+      // Enrichment of an earlier flow whose conntrack id a new flow took:
+      // dropped here, so no sink attaches it to the new one.
+      ++stats_.stale_enrich;
+      continue;
+    }
+    if (kept != i) events[kept].Swap(&events[i]);
+    v1::FlowEvent& event = events[kept++];
+    if (event.type() == v1::DESTROY) {
+      // A DESTROY carries the flow's last state: what the table knew
+      // (tuples, enrichment, rates), overridden by what the kernel sent
+      // (final counters, stop time). Resync DESTROYs carry only the id.
+      if (const v1::Flow* stored = table_.Find(FlowKey(event.flow()))) {
+        v1::Flow merged = *stored;
+        merged.MergeFrom(event.flow());
+        event.mutable_flow()->Swap(&merged);
+      }
+    }
+    if (!options_.keep_source_seq || event.seq() == 0) {
+      event.set_seq(++stats_.last_seq);
+    } else {
+      stats_.last_seq = event.seq();
+    }
+    if (event.time_unix_nanos() == 0) event.set_time_unix_nanos(now);
+    if (event.node().empty()) event.set_node(options_.node);
+    if (event.has_flow()) {
+      v1::Flow& flow = *event.mutable_flow();
+      if (flow.node().empty()) flow.set_node(event.node());
+      if (flow.id().empty()) {
+        flow.set_id(FlowIdFor(flow.node(), flow));
+      }
+    }
+    if (event.type() == v1::LOST) {
+      const uint64_t count = event.lost().count();
+      switch (event.lost().source()) {
+        case v1::KERNEL: stats_.lost_kernel += count; break;
+        case v1::RING: stats_.lost_ring += count; break;
+        case v1::CLIENT: stats_.lost_client += count; break;
+        case v1::RECORDING: stats_.lost_recording += count; break;
+        default: break;
+      }
+    }
+    if (event.type() == v1::SNAPSHOT && !snapshot_ended_) {
+      stats_.loading = true;
+      ++stats_.loaded;
+    } else if (event.type() == v1::SNAPSHOT_END) {
+      stats_.loading = false;
+      snapshot_ended_ = true;
+    }
+    table_.Apply(event);
+    if (event.has_flow() && event.flow().first_seen_unix_nanos() == 0 &&
+        table_.last_first_seen() != 0) {
+      // Sinks learn which flow this is: the Enricher hands it back with its
+      // ENRICH events (see FlowTable::IsStaleEnrich).
+      event.mutable_flow()->set_first_seen_unix_nanos(table_.last_first_seen());
+    }
+    ++stats_.events;
+  }
+  stats_.flows = table_.size();
+  stats_.dropped_flows = table_.dropped();
+  events = events.subspan(0, kept);
+  for (EventSink* sink : sinks_) sink->Publish(events);
+}
+
+bool Pipeline::WaitLoaded(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto loaded = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return !stats_.loading;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&loaded), timeout);
+}
+
+PipelineStats Pipeline::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace flowtop::collector
