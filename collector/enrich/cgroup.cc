@@ -3,6 +3,7 @@
 #include <fts.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -112,7 +113,19 @@ void SetCgroup(absl::string_view path, v1::Process* process) {
   process->set_container_runtime(std::move(owner.container_runtime));
 }
 
+std::string Cgroup2Mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line;
+  for (int i = 0; i < 100000 && std::getline(mounts, line); ++i) {
+    // "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,... 0 0"
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() >= 3 && fields[2] == "cgroup2") return std::string(fields[1]);
+  }
+  return "";
+}
+
 void CgroupPaths::Walk() {
+  if (root_.empty()) return;
   if (paths_.size() >= kMaxCgroups) paths_.clear();
   std::vector<char> root(root_.begin(), root_.end());
   root.push_back('\0');

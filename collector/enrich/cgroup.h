@@ -52,14 +52,20 @@ std::string CgroupV2Path(absl::string_view proc_pid_cgroup);
 // Sets process->cgroup, unit, container_id and container_runtime from `path`.
 void SetCgroup(absl::string_view path, v1::Process* process);
 
+// Returns where the cgroup v2 hierarchy is mounted ("/sys/fs/cgroup", or
+// "/sys/fs/cgroup/unified" on hybrid hosts), from /proc/self/mounts; empty
+// when it is not mounted.
+std::string Cgroup2Mount();
+
 // Finds cgroup paths by cgroup id under the cgroup v2 mount. An id is the
 // inode number of the cgroup's directory; a miss walks the hierarchy (at
 // most once per second) and caches every directory it sees, so a process
 // that exited is still placed while its cgroup exists. Thread-safe.
 class CgroupPaths {
  public:
-  explicit CgroupPaths(const Clock& clock, std::string root = "/sys/fs/cgroup")
-      : clock_(clock), root_(std::move(root)) {}
+  // `root`: the cgroup v2 mount (empty: Cgroup2Mount()).
+  explicit CgroupPaths(const Clock& clock, std::string root = "")
+      : clock_(clock), root_(root.empty() ? Cgroup2Mount() : std::move(root)) {}
   // The path relative to the mount ("/system.slice/x.service", "/" for the
   // root); NOT_FOUND when no such cgroup exists (any more).
   absl::StatusOr<std::string> PathOf(uint64_t id);

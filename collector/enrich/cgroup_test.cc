@@ -80,6 +80,13 @@ TEST(SetCgroupTest, FillsTheProcess) {
   EXPECT_EQ(none.ByteSizeLong(), 0u);
 }
 
+TEST(Cgroup2MountTest, FindsTheUnifiedHierarchy) {
+  const std::string mount = Cgroup2Mount();
+  ASSERT_FALSE(mount.empty()) << "no cgroup2 in /proc/self/mounts";
+  struct stat st;
+  EXPECT_EQ(stat((mount + "/cgroup.controllers").c_str(), &st), 0) << mount;
+}
+
 TEST(CgroupPathsTest, FindsDirectoriesByInodeAndRateLimitsWalks) {
   const std::string root = ::flowtop::testing::MakeTempDir("cgroup");
   ASSERT_EQ(mkdir((root + "/system.slice").c_str(), 0755), 0);

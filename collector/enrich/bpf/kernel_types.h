@@ -9,32 +9,18 @@
 #ifndef FLOWTOP_COLLECTOR_ENRICH_BPF_KERNEL_TYPES_H_
 #define FLOWTOP_COLLECTOR_ENRICH_BPF_KERNEL_TYPES_H_
 
-typedef unsigned char __u8;
-typedef signed char __s8;
-typedef unsigned short __u16;
-typedef short __s16;
-typedef unsigned int __u32;
-typedef int __s32;
-typedef unsigned long long __u64;
-typedef long long __s64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u32 __wsum;
-typedef __u64 size_t;
+// UAPI types (__u32, struct bpf_sock_addr, map types) from the kernel's
+// user-space headers.
+#include <linux/types.h>
+#include <linux/bpf.h>
 
-enum bpf_map_type {
-  BPF_MAP_TYPE_LRU_HASH = 9,
-};
-
-enum {
-  BPF_ANY = 0,
-};
-
-#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
-
+// Fixed layouts (user-space ABI): plain types, no relocations.
 struct in6_addr {
   __u8 s6_addr[16];
 };
+
+// Kernel-internal types: every access relocated against the kernel's BTF.
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 struct net {
   __u64 net_cookie;
@@ -60,22 +46,9 @@ struct sock {
   __u16 sk_protocol;
 };
 
-struct msghdr {
-  void* msg_name;
-  int msg_namelen;
-};
-
-struct sockaddr_in {
-  unsigned short sin_family;
-  __be16 sin_port;
-  __be32 sin_addr;
-};
-
-struct sockaddr_in6 {
-  unsigned short sin6_family;
-  __be16 sin6_port;
-  __be32 sin6_flowinfo;
-  struct in6_addr sin6_addr;
+struct task_struct {
+  struct task_struct* group_leader;
+  char comm[16];
 };
 
 #pragma clang attribute pop

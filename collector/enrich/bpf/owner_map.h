@@ -8,6 +8,8 @@
 // connections per second that is over 6 s of history, while a flow's
 // enrichment looks it up within about 0.2 s of its NEW event.
 #define FLOWTOP_OWNER_MAP_ENTRIES 65536
+// TCP sockets between connect() and their next state change (SYN_SENT).
+#define FLOWTOP_CONNECTING_ENTRIES 16384
 
 // One local socket end. Addresses in network order, 4 bytes used for IPv4;
 // ports in host order. `laddr` is all zero when the socket is bound to the
@@ -31,7 +33,7 @@ struct flowtop_owner {
   __u32 tgid;          // process id (what /proc and users call the pid)
   __u32 uid;
   __u32 pad;
-  char comm[16];
+  char comm[16];        // the process's name (its main thread's comm)
 };
 
 #endif  // FLOWTOP_COLLECTOR_ENRICH_BPF_OWNER_MAP_H_

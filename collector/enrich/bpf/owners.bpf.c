@@ -2,17 +2,24 @@
 // local socket is used, which process used it, so that a connection that
 // lived 5 ms is still attributed after its socket is gone.
 //
-//   * TCP: fentry on tcp_connect, which runs in the connecting process after
-//     the source port and address are chosen (unlike the inet_sock_set_state
-//     change to SYN_SENT, which comes before the port is assigned). IPv4 and
-//     IPv6 both pass through it.
-//   * UDP and UDP-lite: fentry on udp_sendmsg and udpv6_sendmsg, in the
-//     sending process, after the socket was bound (inet_send_prepare binds
-//     it before the protocol's sendmsg). The destination comes from the
-//     message's address (sendto) or the connected peer.
+// Only attach points that need no kprobes and no ftrace trampolines (which
+// some kernels, like this project's CI kernel, do not have): BTF raw
+// tracepoints and cgroup socket-address hooks.
 //
-// BTF-based attach points only (no kprobes). Every record goes to one LRU
-// hash map that user space reads (BpfOwners); nothing else.
+//   * TCP (tp_btf/inet_sock_set_state): the change to SYN_SENT happens in
+//     connect(), in the connecting process, but before the source port is
+//     chosen; the process is remembered by socket (`connecting`) and moved to
+//     the tuple map at the socket's next state change (ESTABLISHED, or
+//     CLOSE on failure), when its ports are known, whatever context that
+//     change runs in.
+//   * UDP and UDP-lite, unconnected sends (cgroup/sendmsg4, sendmsg6,
+//     attached to the cgroup v2 root): sendto() in the sending process, after
+//     the socket was bound; the destination is the message's.
+//   * UDP and UDP-lite, connected sends (tp_btf/sock_send_length, kernel
+//     6.6+; optional): send() on a connected socket, whose peer is the
+//     socket's.
+//
+// Every record goes to one LRU hash map that user space reads (BpfOwners).
 #include "collector/enrich/bpf/kernel_types.h"
 
 #include <bpf/bpf_core_read.h>
@@ -26,6 +33,7 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define IPPROTO_UDPLITE 136
+#define TCP_SYN_SENT 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,6 +44,14 @@ struct {
   __type(value, struct flowtop_owner);
 } owners SEC(".maps");
 
+// TCP sockets in SYN_SENT, by socket address, waiting for their ports.
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, FLOWTOP_CONNECTING_ENTRIES);
+  __type(key, __u64);
+  __type(value, struct flowtop_owner);
+} connecting SEC(".maps");
+
 static __always_inline __u16 swap16(__u16 v) { return (__u16)((v >> 8) | (v << 8)); }
 
 static __always_inline int is_v4_mapped(const __u8* a) {
@@ -45,115 +61,140 @@ static __always_inline int is_v4_mapped(const __u8* a) {
   return a[10] == 0xff && a[11] == 0xff;
 }
 
-// Stores the current process as the owner of `key`, unless the same
-// process is recorded already (a UDP socket sending many datagrams writes
-// its entry once).
-static __always_inline void record(struct sock* sk, struct flowtop_owner_key* key) {
-  if (key->lport == 0 || key->rport == 0) return;
+// The current process, as user space will show it.
+static __always_inline void current_owner(struct flowtop_owner* value) {
   const __u64 pid_tgid = bpf_get_current_pid_tgid();
-  const __u32 tgid = (__u32)(pid_tgid >> 32);
-  struct flowtop_owner* old = bpf_map_lookup_elem(&owners, key);
-  if (old != 0 && old->tgid == tgid) return;
-  struct flowtop_owner value = {};
-  value.pid = (__u32)pid_tgid;
-  value.tgid = tgid;
-  value.uid = (__u32)bpf_get_current_uid_gid();
-  value.cgroup_id = bpf_get_current_cgroup_id();
-  value.ktime_ns = bpf_ktime_get_ns();
-  if (bpf_core_field_exists(struct net, net_cookie)) {
-    struct net* net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-    if (net != 0) value.netns_cookie = BPF_CORE_READ(net, net_cookie);
+  value->pid = (__u32)pid_tgid;
+  value->tgid = (__u32)(pid_tgid >> 32);
+  value->uid = (__u32)bpf_get_current_uid_gid();
+  value->cgroup_id = bpf_get_current_cgroup_id();
+  value->ktime_ns = bpf_ktime_get_ns();
+  // The process's name (its main thread's), not the sending thread's own
+  // ("Chrome_IOThread"): what /proc/PID/comm says.
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  struct task_struct* leader = BPF_CORE_READ(task, group_leader);
+  if (leader == 0 || BPF_CORE_READ_STR_INTO(&value->comm, leader, comm) < 0) {
+    bpf_get_current_comm(value->comm, sizeof(value->comm));
   }
-  bpf_get_current_comm(value.comm, sizeof(value.comm));
-  bpf_map_update_elem(&owners, key, &value, BPF_ANY);
 }
 
-// Fills the local end and, when `connected`, the peer from the socket. An
-// IPv6 socket talking to an IPv4-mapped peer is recorded as IPv4 (that is
-// what conntrack sees).
-static __always_inline void fill_from_sock(struct sock* sk, struct flowtop_owner_key* key,
-                                           int connected) {
+static __always_inline __u64 netns_cookie(struct sock* sk) {
+  if (!bpf_core_field_exists(struct net, net_cookie)) return 0;
+  struct net* net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+  return net == 0 ? 0 : BPF_CORE_READ(net, net_cookie);
+}
+
+// Fills the tuple from a connected socket. An IPv6 socket talking to an
+// IPv4-mapped peer is recorded as IPv4 (that is what conntrack sees).
+static __always_inline void tuple_of(struct sock* sk, struct flowtop_owner_key* key) {
   const unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
   key->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-  if (connected) key->rport = swap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  key->rport = swap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
   if (family == AF_INET6) {
     struct in6_addr daddr = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-    if (!connected || !is_v4_mapped(daddr.s6_addr)) {
+    if (!is_v4_mapped(daddr.s6_addr)) {
       struct in6_addr saddr = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
       key->ip_len = 16;
       __builtin_memcpy(key->laddr, saddr.s6_addr, 16);
-      if (connected) __builtin_memcpy(key->raddr, daddr.s6_addr, 16);
+      __builtin_memcpy(key->raddr, daddr.s6_addr, 16);
       return;
     }
   }
   key->ip_len = 4;
   const __be32 saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+  const __be32 daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
   __builtin_memcpy(key->laddr, &saddr, 4);
-  if (connected) {
-    const __be32 daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-    __builtin_memcpy(key->raddr, &daddr, 4);
-  }
+  __builtin_memcpy(key->raddr, &daddr, 4);
 }
 
-SEC("fentry/tcp_connect")
-int BPF_PROG(flowtop_tcp_connect, struct sock* sk) {
+// Stores `value` for `key` unless the same process is recorded already (a
+// socket sending many datagrams writes its entry once).
+static __always_inline void store(struct flowtop_owner_key* key, struct flowtop_owner* value) {
+  if (key->lport == 0 || key->rport == 0) return;
+  struct flowtop_owner* old = bpf_map_lookup_elem(&owners, key);
+  if (old != 0 && old->tgid == value->tgid) return;
+  bpf_map_update_elem(&owners, key, value, BPF_ANY);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(flowtop_tcp_state, struct sock* sk, int oldstate, int newstate) {
+  if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP) return 0;
+  const __u64 id = (__u64)sk;
+  if (newstate == TCP_SYN_SENT) {
+    struct flowtop_owner value = {};
+    current_owner(&value);
+    value.netns_cookie = netns_cookie(sk);
+    bpf_map_update_elem(&connecting, &id, &value, BPF_ANY);
+    return 0;
+  }
+  if (oldstate != TCP_SYN_SENT) return 0;
+  struct flowtop_owner* value = bpf_map_lookup_elem(&connecting, &id);
+  if (value == 0) return 0;
   struct flowtop_owner_key key = {};
   key.protocol = IPPROTO_TCP;
-  fill_from_sock(sk, &key, 1);
-  record(sk, &key);
+  tuple_of(sk, &key);
+  store(&key, value);
+  bpf_map_delete_elem(&connecting, &id);
   return 0;
 }
 
-// A UDP datagram: the destination is the message's address when there is
-// one (sendto), else the connected peer.
-static __always_inline void on_udp_send(struct sock* sk, struct msghdr* msg, int v6) {
+// A datagram sent with sendto() on an unconnected socket: the local port is
+// the socket's (bound by now), the local address the socket's bound one
+// (often the wildcard: user space then matches any local address).
+static __always_inline int on_sendmsg(struct bpf_sock_addr* ctx, int v6) {
+  struct bpf_sock* sk = ctx->sk;
+  if (sk == 0) return 1;
+  const __u32 protocol = sk->protocol;
+  if (protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE) return 1;
   struct flowtop_owner_key key = {};
-  key.protocol = BPF_CORE_READ(sk, sk_protocol) == IPPROTO_UDPLITE ? IPPROTO_UDPLITE
-                                                                   : IPPROTO_UDP;
-  void* name = BPF_CORE_READ(msg, msg_name);
-  if (name == 0) {
-    fill_from_sock(sk, &key, 1);
-    record(sk, &key);
-    return;
-  }
-  unsigned short family = 0;
-  bpf_probe_read_kernel(&family, sizeof(family), name);
-  if (family == AF_INET) {
-    struct sockaddr_in sin = {};
-    bpf_probe_read_kernel(&sin, sizeof(sin), name);
-    fill_from_sock(sk, &key, 0);
-    if (key.ip_len == 16) {
-      // A dual-stack socket: its IPv4 local address is the mapped one's tail.
-      __builtin_memcpy(key.laddr, key.laddr + 12, 4);
-      __builtin_memset(key.laddr + 4, 0, 12);
-      key.ip_len = 4;
-    }
-    __builtin_memcpy(key.raddr, &sin.sin_addr, 4);
-    key.rport = swap16(sin.sin_port);
-  } else if (family == AF_INET6 && v6) {
-    struct sockaddr_in6 sin6 = {};
-    bpf_probe_read_kernel(&sin6, sizeof(sin6), name);
-    // udpv6_sendmsg hands IPv4-mapped destinations to udp_sendmsg, which
-    // records them as IPv4.
-    if (is_v4_mapped(sin6.sin6_addr.s6_addr)) return;
-    fill_from_sock(sk, &key, 0);
+  key.protocol = (__u8)protocol;
+  key.lport = (__u16)sk->src_port;
+  key.rport = swap16((__u16)ctx->user_port);
+  if (v6) {
+    __u32 daddr[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
+    __u32 saddr[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3]};
+    // IPv4-mapped destinations go on to udp_sendmsg and its sendmsg4 hook.
+    if (is_v4_mapped((const __u8*)daddr)) return 1;
     key.ip_len = 16;
-    __builtin_memcpy(key.raddr, sin6.sin6_addr.s6_addr, 16);
-    key.rport = swap16(sin6.sin6_port);
+    __builtin_memcpy(key.laddr, saddr, 16);
+    __builtin_memcpy(key.raddr, daddr, 16);
   } else {
-    return;
+    const __u32 daddr = ctx->user_ip4;
+    __u32 saddr = ctx->msg_src_ip4;  // IP_PKTINFO, else the bound address
+    if (saddr == 0 && sk->family == AF_INET) saddr = sk->src_ip4;
+    key.ip_len = 4;
+    __builtin_memcpy(key.laddr, &saddr, 4);
+    __builtin_memcpy(key.raddr, &daddr, 4);
   }
-  record(sk, &key);
+  struct flowtop_owner value = {};
+  current_owner(&value);
+  value.netns_cookie = bpf_get_netns_cookie(ctx);
+  store(&key, &value);
+  return 1;  // never refuses the datagram
 }
 
-SEC("fentry/udp_sendmsg")
-int BPF_PROG(flowtop_udp_sendmsg, struct sock* sk, struct msghdr* msg, size_t len) {
-  on_udp_send(sk, msg, 0);
-  return 0;
-}
+SEC("cgroup/sendmsg4")
+int flowtop_udp_sendmsg4(struct bpf_sock_addr* ctx) { return on_sendmsg(ctx, 0); }
 
-SEC("fentry/udpv6_sendmsg")
-int BPF_PROG(flowtop_udpv6_sendmsg, struct sock* sk, struct msghdr* msg, size_t len) {
-  on_udp_send(sk, msg, 1);
+SEC("cgroup/sendmsg6")
+int flowtop_udp_sendmsg6(struct bpf_sock_addr* ctx) { return on_sendmsg(ctx, 1); }
+
+// send() on a connected UDP socket (sendto() comes through the hooks above
+// too, where the peer is unset here and nothing is recorded).
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(flowtop_sock_send, struct sock* sk, int ret, int flags) {
+  if (ret < 0) return 0;
+  const __u16 protocol = BPF_CORE_READ(sk, sk_protocol);
+  if (protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE) return 0;
+  if (BPF_CORE_READ(sk, __sk_common.skc_dport) == 0) return 0;
+  struct flowtop_owner_key key = {};
+  key.protocol = (__u8)protocol;
+  tuple_of(sk, &key);
+  struct flowtop_owner* old = bpf_map_lookup_elem(&owners, &key);
+  if (old != 0 && old->tgid == (__u32)(bpf_get_current_pid_tgid() >> 32)) return 0;
+  struct flowtop_owner value = {};
+  current_owner(&value);
+  value.netns_cookie = netns_cookie(sk);
+  store(&key, &value);
   return 0;
 }
