@@ -143,6 +143,13 @@ const std::vector<Option>& Options() {
          c->enrich.no_process = *b;
          return absl::OkStatus();
        }},
+      {"no-bpf", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-bpf", v, "is not true/false");
+         c->enrich.no_bpf = *b;
+         return absl::OkStatus();
+       }},
       {"no-enrich", 0, false, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::StatusOr<bool> b = ParseBool(v);
@@ -264,6 +271,8 @@ std::string Usage() {
       "  -n, --no-dns            no reverse DNS\n"
       "  -G, --no-geoip          no GeoIP\n"
       "  --no-process            no process attribution\n"
+      "  --no-bpf                process attribution without eBPF (sock_diag\n"
+      "                          only: short-lived clients may show \"-\")\n"
       "  --no-enrich             none of the three (nor service names)\n"
       "  --geoip-db FILE         a GeoIP .mmdb database (repeatable)\n"
       "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"
