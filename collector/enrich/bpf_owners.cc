@@ -163,6 +163,32 @@ std::optional<KernelOwner> BpfOwners::Find(const SocketKey& key) {
   return owner;
 }
 
+BpfOwners::RunStats BpfOwners::run_stats() const {
+  RunStats stats;
+  for (const bpf_program* prog : {skel_->progs.flowtop_tcp_state, skel_->progs.flowtop_udp_sendmsg4,
+                                  skel_->progs.flowtop_udp_sendmsg6,
+                                  skel_->progs.flowtop_sock_send}) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded (sock_send_length before 6.6)
+    bpf_prog_info info;
+    std::memset(&info, 0, sizeof(info));
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    stats.runs += info.run_cnt;
+    stats.run_time_ns += info.run_time_ns;
+  }
+  return stats;
+}
+
+absl::StatusOr<int> BpfOwners::EnableRunStats() {
+  const int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot turn BPF run-time statistics on: ", strerror(errno)));
+  }
+  return fd;
+}
+
 absl::Status CheckBpfAttribution() {
   absl::StatusOr<std::unique_ptr<BpfOwners>> owners = BpfOwners::Open();
   return owners.ok() ? absl::OkStatus() : owners.status();

@@ -41,6 +41,18 @@ class BpfOwners final : public SocketOwnerLookup {
 
   std::optional<KernelOwner> Find(const SocketKey& key) override;
 
+  // What the programs cost in the kernel so far (in the processes that
+  // connect and send): runs and time, summed over the programs. Counted only
+  // while run-time statistics are on (EnableRunStats); zero otherwise.
+  struct RunStats {
+    uint64_t runs = 0;
+    uint64_t run_time_ns = 0;
+  };
+  RunStats run_stats() const;
+  // Turns the kernel's BPF run-time statistics on until the returned file
+  // descriptor is closed (for benchmarks; a small cost on every program).
+  static absl::StatusOr<int> EnableRunStats();
+
  private:
   explicit BpfOwners(owners_bpf* skel, int map_fd) : skel_(skel), map_fd_(map_fd) {}
   owners_bpf* const skel_;

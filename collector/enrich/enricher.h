@@ -48,7 +48,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/cgroup.h"
 #include "collector/enrich/geoip.h"
 #include "collector/enrich/proc_index.h"
@@ -57,8 +57,8 @@
 #include "collector/enrich/services.h"
 #include "collector/enrich/sock_diag.h"
 #include "collector/enrich/socket_owners.h"
-#include "collector/event_source.h"
-#include "collector/pipeline.h"
+#include "core/event_source.h"
+#include "core/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {
@@ -164,6 +164,8 @@ class Enricher final : public EventSink {
   const ReverseResolver* resolver() const { return resolver_.get(); }
   const ProcessAttributor* attributor() const { return attributor_.get(); }
   const AttributionMode& attribution_mode() const { return attribution_; }
+  // The eBPF records (a BpfOwners when mode is "ebpf"; null otherwise).
+  const SocketOwnerLookup* owners() const { return owners_.get(); }
 
   // Blocks until every queued flow and every hostname answer received so far
   // has been handled (published or dropped); workers skip the batching delay

@@ -12,6 +12,7 @@ namespace flowtop::collector::enrich {
 namespace {
 
 constexpr uint8_t kTcpListenState = 10;  // TCP_LISTEN (include/net/tcp_states.h)
+constexpr size_t kMaxLiveCache = 4096;
 
 bool IsLoopback(const std::string& ip) {
   if (ip.size() == 4) return static_cast<unsigned char>(ip[0]) == 127;
@@ -57,10 +58,22 @@ bool InterfaceAddresses::IsLocal(const std::string& ip) {
 }
 
 void ProcessAttributor::FromKernel(const KernelOwner& owner, v1::Process* out) {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = live_.find(owner.pid);
+    if (it != live_.end() && it->second.name() == owner.comm) {
+      *out = it->second;
+      out->set_attributed_by("ebpf");
+      return;
+    }
+  }
   absl::StatusOr<v1::Process> live = processes_.ProcessById(owner.pid);
   // The same process still runs (its name as recorded): /proc has the rest.
   if (live.ok() && live->name() == owner.comm) {
     *out = *std::move(live);
+    absl::MutexLock lock(&cache_mu_);
+    if (live_.size() >= kMaxLiveCache) live_.clear();
+    live_[owner.pid] = *out;
   } else {
     out->set_pid(owner.pid);
     out->set_name(owner.comm);

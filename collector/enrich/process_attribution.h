@@ -25,10 +25,11 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/cgroup.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/sock_diag.h"
@@ -102,6 +103,11 @@ class ProcessAttributor {
   LocalAddresses& local_;
   SocketOwnerLookup* const owners_;
   CgroupPaths* const cgroups_;
+  // What /proc said about recorded owners, by pid (a client making many
+  // connections is read once). Believed while the recorded name matches;
+  // bounded (cleared when full).
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<uint32_t, v1::Process> live_ ABSL_GUARDED_BY(cache_mu_);
   mutable absl::Mutex mu_;
   AttributionStats stats_ ABSL_GUARDED_BY(mu_);
 };

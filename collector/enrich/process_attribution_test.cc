@@ -174,3 +174,45 @@ TEST_F(KernelRecordTest, EndsWithoutARecordUseTheSocketAndSayHow) {
 
 }  // namespace
 }  // namespace flowtop::collector::enrich
+
+namespace flowtop::collector::enrich {
+namespace {
+
+TEST_F(KernelRecordTest, ALiveOwnerIsReadFromProcOncePerName) {
+  class CountingProcesses final : public ProcessLookup {
+   public:
+    absl::StatusOr<v1::Process> OwnerOf(uint64_t) override { return absl::NotFoundError(""); }
+    absl::StatusOr<v1::Process> ProcessById(uint32_t pid) override {
+      ++reads;
+      v1::Process p;
+      p.set_pid(pid);
+      p.set_name(name);
+      p.set_exe("/usr/bin/" + name);
+      return p;
+    }
+    int reads = 0;
+    std::string name = "python3";
+  } procs;
+  ProcessAttributor attributor(sockets_, procs, local_, &owners_);
+  KernelOwner owner;
+  owner.pid = 99;
+  owner.comm = "python3";
+  for (uint32_t port = 40000; port < 40010; ++port) {
+    owners_.Add({v1::TCP, host_, port, remote_, 443}, owner);
+    v1::Process src, dst;
+    attributor.Attribute(MakeFlow(v1::TCP, host_, port, remote_, 443), &src, &dst);
+    EXPECT_EQ(src.exe(), "/usr/bin/python3");
+  }
+  EXPECT_EQ(procs.reads, 1);
+  // The pid now runs another program (exec, or a reused pid): read again.
+  procs.name = "node";
+  owner.comm = "node";
+  owners_.Add({v1::TCP, host_, 41000, remote_, 443}, owner);
+  v1::Process src, dst;
+  attributor.Attribute(MakeFlow(v1::TCP, host_, 41000, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.exe(), "/usr/bin/node");
+  EXPECT_EQ(procs.reads, 2);
+}
+
+}  // namespace
+}  // namespace flowtop::collector::enrich

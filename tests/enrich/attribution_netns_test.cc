@@ -12,6 +12,7 @@
 //     packets, as from another host): "-" on both ends.
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -22,12 +23,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/bpf_owners.h"
 #include "collector/enrich/cgroup.h"
+#include "collector/enrich/enricher.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/process_attribution.h"
 #include "collector/enrich/sock_diag.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/conntrack_flow.h"
 #include "tests/netns/netns.h"
@@ -241,6 +244,36 @@ TEST_P(AttributionNetnsTest, ForwardedFlowWithoutALocalSocketShowsDash) {
   auto [src, dst] = Attribute(*flow);
   EXPECT_EQ(src.ByteSizeLong(), 0u) << src.ShortDebugString();
   EXPECT_EQ(dst.ByteSizeLong(), 0u) << dst.ShortDebugString();
+}
+
+// The mode in use, as the Enricher reports it (status line, GetStatus) and
+// as --check asks it.
+TEST(AttributionModeTest, EbpfByDefaultSockDiagWithNoBpfOffWithNoProcess) {
+  Pipeline pipeline(PipelineOptions{}, RealClock::Get());
+  EnricherOptions options;
+  options.no_dns = true;
+  options.no_geoip = true;
+  EXPECT_TRUE(CheckBpfAttribution().ok()) << CheckBpfAttribution();
+  {
+    auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+    EXPECT_EQ(enricher->attribution_mode().mode, "ebpf");
+    EXPECT_EQ(DescribeAttribution(enricher->attribution_mode()), "process attribution: eBPF");
+  }
+  options.no_bpf = true;
+  {
+    auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+    EXPECT_EQ(enricher->attribution_mode().mode, "sock_diag");
+    EXPECT_EQ(enricher->attribution_mode().detail, "--no-bpf");
+    const std::string line = DescribeAttribution(enricher->attribution_mode());
+    EXPECT_EQ(line,
+              "process attribution: sock_diag only (--no-bpf); short-lived client "
+              "connections may show \"-\"");
+    const std::vector<std::string>& hints = enricher->hints();
+    EXPECT_NE(std::find(hints.begin(), hints.end(), line), hints.end());
+  }
+  options.no_process = true;
+  auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+  EXPECT_EQ(enricher->attribution_mode().mode, "off");
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, AttributionNetnsTest, ::testing::Values(true, false),

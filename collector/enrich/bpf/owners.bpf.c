@@ -166,10 +166,14 @@ static __always_inline int on_sendmsg(struct bpf_sock_addr* ctx, int v6) {
     __builtin_memcpy(key.laddr, &saddr, 4);
     __builtin_memcpy(key.raddr, &daddr, 4);
   }
+  if (key.lport == 0 || key.rport == 0) return 1;
+  // A socket sending many datagrams to one peer: recorded once.
+  struct flowtop_owner* old = bpf_map_lookup_elem(&owners, &key);
+  if (old != 0 && old->tgid == (__u32)(bpf_get_current_pid_tgid() >> 32)) return 1;
   struct flowtop_owner value = {};
   current_owner(&value);
   value.netns_cookie = bpf_get_netns_cookie(ctx);
-  store(&key, &value);
+  bpf_map_update_elem(&owners, &key, &value, BPF_ANY);
   return 1;  // never refuses the datagram
 }
 
