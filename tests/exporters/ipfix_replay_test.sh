@@ -9,7 +9,7 @@ source tests/netns/netns.sh
 FLOWTOP=$PWD/tui/flowtop
 WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ipfix-replay.XXXXXX")
 fail() { echo "FAIL: $*"; exit 1; }
-for tool in socat nfcapd nfdump od conntrack python3; do
+for tool in socat nfcapd nfdump conntrack python3; do
   command -v $tool >/dev/null || fail "$tool is missing: run tools/setup.sh --test"
 done
 netns_create || fail "no network namespace"
@@ -37,20 +37,36 @@ for i in 7 8; do
 done
 wait "$recorder" || fail "flowtop record failed: $(cat "$WORK/record.err")"
 
+# A UDP receiver that writes each datagram as one hex line and exits once
+# nothing has come for 1.5 s.
+cat >"$WORK/rx.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 4739))
+print("ready", flush=True)
+s.settimeout(20)
+with open(sys.argv[1], "w") as out:
+    try:
+        while True:
+            out.write(s.recv(65535).hex() + "\n")
+            s.settimeout(1.5)
+    except socket.timeout:
+        pass
+PY
 run_once() {  # run_once N: every datagram as one hex line, in $WORK/run.N
-  $NETNS_EXEC socat -u UDP-RECV:4739,bind=127.0.0.1 \
-    SYSTEM:'od -An -v -tx1 | tr -d " \n"; echo' >"$WORK/run.$1" 2>&1 &
+  mkfifo "$WORK/rx.$1"
+  $NETNS_EXEC python3 "$WORK/rx.py" "$WORK/run.$1" >"$WORK/rx.$1" &
   local rx=$!
   NETNS_PIDS+=("$rx")
-  sleep 0.3
+  read -r -t 10 ready <"$WORK/rx.$1" || fail "the UDP receiver did not start"
   $NETNS_EXEC "$FLOWTOP" replay "$WORK/rec.ftr" --ipfix 127.0.0.1:4739 \
     2>"$WORK/replay.$1.err" || fail "replay --ipfix: $(cat "$WORK/replay.$1.err")"
-  sleep 0.5
-  kill "$rx"; wait "$rx" 2>/dev/null
+  wait "$rx" || fail "the UDP receiver failed"
 }
 run_once 1
 run_once 2
 [ -s "$WORK/run.1" ] || fail "no datagram received"
+echo "run 1: $(wc -l <"$WORK/run.1") datagrams, $(wc -c <"$WORK/run.1") hex bytes"
 cmp -s "$WORK/run.1" "$WORK/run.2" || fail "two back-fills differ: $(diff "$WORK/run.1" "$WORK/run.2" | head -4)"
 sent=$(sed -n 's/.*: \([0-9]*\) records in.*/\1/p' "$WORK/replay.1.err")
 [ "${sent:-0}" -ge 16 ] || fail "expected at least 16 records (8 flows, 2 directions): $(cat "$WORK/replay.1.err")"
