@@ -111,7 +111,7 @@ int ReplayExportMain(int argc, char** argv) {
     switch (opt) {
       case kIpfix: o.collectors.push_back(optarg); break;
       case kSpeed: {
-        absl::StatusOr<double> s = ParseSpeed(optarg);
+        absl::StatusOr<double> s = cli::ParseSpeed(optarg);
         if (!s.ok()) return Usage(std::string(s.status().message()));
         speed = *s;
         break;
