@@ -210,10 +210,7 @@ const std::vector<Option>& Options() {
       {"ipfix-active-timeout", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("ipfix-active-timeout", v, "is not a duration (e.g. 60s, 5m)");
          }
          if (d < absl::Seconds(1) || d > absl::Hours(24)) {
@@ -225,10 +222,7 @@ const std::vector<Option>& Options() {
       {"ipfix-template-refresh", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("ipfix-template-refresh", v, "is not a duration (e.g. 60s)");
          }
          if (d < absl::Seconds(1) || d > absl::Hours(24)) {
