@@ -217,11 +217,17 @@ absl::Status Daemon::Stop() {
     if (stopped_) return source_result_;
     stopped_ = true;
   }
-  service_->Shutdown();
-  source_.source->Stop();
-  if (source_thread_.joinable()) source_thread_.join();
-  ring_->Close();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  // Start may have failed part way (the port was taken, say): stop only
+  // what exists. The source's own destructor restores what it changed.
+  if (service_ != nullptr) service_->Shutdown();
+  if (source_thread_.joinable()) {
+    source_.source->Stop();
+    source_thread_.join();
+  }
+  if (ring_ != nullptr) ring_->Close();
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  }
   absl::MutexLock lock(&mu_);
   return source_result_;
 }
