@@ -2,12 +2,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "collector/bounded_file.h"
 #include "service/server.h"
 
 namespace flowtop::service {
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text =
+      collector::ReadBoundedFile(path, kMaxTokenFileBytes);
   if (!text.ok()) return text.status();
   std::string token = text->substr(0, text->find('\n'));
   absl::StripAsciiWhitespace(&token);
@@ -18,10 +21,22 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+std::string TokenFileWarning(const std::string& path) {
+  absl::StatusOr<mode_t> mode = collector::FileMode(path);
+  if (!mode.ok() || (*mode & 0077) == 0) return "";
+  return absl::StrFormat(
+      "warning: token file '%s' has mode %04o: other users may read the "
+      "token; run chmod 600 '%s'",
+      path, *mode & 0777, path);
+}
+
 absl::Status LoadToken(ClientOptions* options) {
   if (options->token_file.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> token = ReadTokenFile(options->token_file);
-  if (!token.ok()) return token.status();
+  if (!token.ok()) {
+    return absl::Status(token.status().code(),
+                        absl::StrCat("--token-file: ", token.status().message()));
+  }
   options->token = *token;
   return absl::OkStatus();
 }

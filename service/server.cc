@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "collector/bounded_file.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -105,17 +106,7 @@ absl::Status CheckListenAddress(const std::string& listen) {
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string msg =
-        absl::StrCat("cannot read '", path, "': ", std::strerror(err));
-    if (err == EACCES) return absl::PermissionDeniedError(msg);
-    return absl::NotFoundError(msg);
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return collector::ReadBoundedFile(path, kMaxConfigFileBytes);
 }
 
 bool IsLoopbackListen(const std::string& listen) {

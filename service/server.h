@@ -67,7 +67,13 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service);
 
-// Returns the file's contents, or NOT_FOUND / PERMISSION_DENIED naming it.
+// The largest config, PEM or token file flowtop reads (a CA bundle is
+// ~200 KB).
+inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
+// Returns the contents of a regular file of at most kMaxConfigFileBytes, or
+// NOT_FOUND / PERMISSION_DENIED / INVALID_ARGUMENT naming it (see
+// collector::ReadBoundedFile).
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace flowtop::service
