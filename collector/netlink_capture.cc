@@ -7,7 +7,7 @@
 #include <memory>
 #include <sstream>
 
-#include "collector/bounded_file.h"
+#include "core/files.h"
 #include "absl/strings/str_cat.h"
 
 namespace flowtop::collector {

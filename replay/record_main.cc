@@ -18,16 +18,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/pipeline.h"
 #include "replay/capture_filter.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "replay/record_sources.h"
 #include "replay/recorder.h"
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 namespace flowtop::replay {
 namespace {
+
+using cli::ParseCount;
+using cli::ParseDurationFlag;
+using cli::ParseSize;
 
 constexpr char kUsage[] =
     "Usage: flowtop record -o FILE [options]\n"
@@ -122,8 +126,7 @@ int RecordMain(int argc, char** argv) {
   };
   RecordSourceOptions source_options;
   RecorderOptions recorder_options;
-  std::vector<v1::AddressFamily> families;
-  std::vector<v1::L4Protocol> protocols;
+  cli::ProtocolSelection selection;
   absl::Duration duration = absl::ZeroDuration();
   std::string node;
   bool quiet = false;
@@ -152,35 +155,8 @@ int RecordMain(int argc, char** argv) {
       }
       case 'q': quiet = true; break;
       case 'h': std::fputs(kUsage, stdout); return 0;
-      case '4':
-        families.push_back(v1::IPV4);
-        source_options.ipv4_only = true;
-        break;
-      case '6':
-        families.push_back(v1::IPV6);
-        source_options.ipv6_only = true;
-        break;
-      case 'T':
-        protocols.push_back(v1::TCP);
-        source_options.tcp = true;
-        break;
-      case 'U':
-        protocols.push_back(v1::UDP);
-        protocols.push_back(v1::UDPLITE);
-        source_options.udp = true;
-        break;
-      case 'D':
-        protocols.push_back(v1::DCCP);
-        source_options.dccp = true;
-        break;
-      case 'I':
-        protocols.push_back(v1::ICMP);
-        protocols.push_back(v1::ICMPV6);
-        source_options.icmp = true;
-        break;
-      case 'S':
-        protocols.push_back(v1::SCTP);
-        source_options.sctp = true;
+      case '4': case '6': case 'T': case 'U': case 'D': case 'I': case 'S':
+        cli::ApplyProtocolOption(opt, &selection);
         break;
       case kConnect: source_options.client.endpoint = optarg; break;
       case kTls: source_options.client.tls = true; break;
@@ -236,6 +212,13 @@ int RecordMain(int argc, char** argv) {
                                   argv[optind - 1], "'"));
     }
   }
+  source_options.ipv4_only = selection.ipv4;
+  source_options.ipv6_only = selection.ipv6;
+  source_options.tcp = selection.tcp;
+  source_options.udp = selection.udp;
+  source_options.dccp = selection.dccp;
+  source_options.icmp = selection.icmp;
+  source_options.sctp = selection.sctp;
   if (optind < argc) {
     return Usage(absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
@@ -267,7 +250,7 @@ int RecordMain(int argc, char** argv) {
     char host[256] = {};
     node = gethostname(host, sizeof(host) - 1) == 0 ? host : "local";
   }
-  CaptureFilter filter(families, protocols);
+  CaptureFilter filter(selection.Families(), selection.Protocols());
   recorder_options.header.set_node(node);
   v1::CaptureOptions* header_options = recorder_options.header.mutable_options();
   header_options->set_source(source->description);

@@ -11,15 +11,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "google/protobuf/util/json_util.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "replay/reader.h"
 #include "replay/replay_source.h"
 #include "replay/summary.h"
 
 namespace flowtop::replay {
 namespace {
+
+using cli::ParseCount;
+using cli::ParseSpeed;
+using cli::ParseTimeFlag;
 
 constexpr char kUsage[] =
     "Usage: flowtop replay FILE [--json | --summary | --info] [options]\n"

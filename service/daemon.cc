@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "collector/enrich/enricher.h"
-#include "collector/version.h"
-#include "service/client_options.h"
+#include "core/version.h"
+#include "client/client_options.h"
 #include "service/privileges.h"
 
 namespace flowtop::service {

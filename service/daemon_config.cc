@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "service/event_ring.h"
 
 namespace flowtop::service {
@@ -27,11 +27,7 @@ struct Option {
   Setter set;
 };
 
-absl::Status Bad(const std::string& name, const std::string& value,
-                 const std::string& what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", name, ": '", value, "' ", what));
-}
+using cli::Bad;
 
 absl::StatusOr<bool> ParseBool(const std::string& value) {
   const std::string v = absl::AsciiStrToLower(value);
@@ -92,10 +88,7 @@ const std::vector<Option>& Options() {
       {"interval", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("interval", v, "is not a duration (e.g. 1s, 500ms)");
          }
          if (d < absl::Milliseconds(100) || d > absl::Hours(1)) {
@@ -185,7 +178,7 @@ const std::vector<Option>& Options() {
       {"replay", 0, true, false, Text(&DaemonConfig::replay_file)},
       {"replay-speed", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<double> speed = replay::ParseSpeed(v);
+         absl::StatusOr<double> speed = cli::ParseSpeed(v);
          if (!speed.ok()) {
            return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
          }

@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "collector/bounded_file.h"
+#include "core/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -103,10 +103,6 @@ absl::Status CheckListenAddress(const std::string& listen) {
     return bad("has a port that is not a number from 0 to 65535");
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  return collector::ReadBoundedFile(path, kMaxConfigFileBytes);
 }
 
 bool IsLoopbackListen(const std::string& listen) {

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/files.h"
 #include "grpcpp/grpcpp.h"
 #include "service/flowtop_service.h"
 
@@ -67,14 +68,7 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service);
 
-// The largest config, PEM or token file flowtop reads (a CA bundle is
-// ~200 KB).
-inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
-
-// Returns the contents of a regular file of at most kMaxConfigFileBytes, or
-// NOT_FOUND / PERMISSION_DENIED / INVALID_ARGUMENT naming it (see
-// collector::ReadBoundedFile).
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+using ::flowtop::collector::ReadFile;  // core/files.h
 
 }  // namespace flowtop::service
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <utility>
 
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/kernel_source.h"
 #include "replay/daemon_replay.h"
 #include "service/source_status.h"

@@ -13,10 +13,10 @@
 #include "absl/strings/strip.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
-#include "service/client_options.h"
+#include "core/pipeline.h"
+#include "client/client_options.h"
 #include "replay/replay_source.h"
-#include "service/remote_source.h"
+#include "client/remote_source.h"
 
 namespace flowtop::tui {
 namespace {

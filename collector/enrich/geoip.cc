@@ -12,7 +12,7 @@
 #include <cstring>
 #include <utility>
 
-#include "collector/bounded_file.h"
+#include "core/files.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

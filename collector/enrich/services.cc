@@ -4,7 +4,7 @@
 #include <sstream>
 #include <utility>
 
-#include "collector/bounded_file.h"
+#include "core/files.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/dns_server.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 #include "tests/enrich/test_clients.h"
 #include "tests/netns/netns.h"
 

@@ -1,4 +1,4 @@
-#include "collector/bounded_file.h"
+#include "core/files.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,12 +1,13 @@
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "collector/bounded_file.h"
-#include "service/server.h"
+#include "core/files.h"
 
 namespace flowtop::service {
+
+using ::flowtop::collector::ReadFile;
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> text =

@@ -1,4 +1,4 @@
-#include "collector/bounded_file.h"
+#include "core/files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -83,6 +83,10 @@ absl::StatusOr<std::string> ReadBoundedFile(const std::string& path,
   if (done > max_bytes) return too_big();
   out.resize(done);
   return out;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  return ReadBoundedFile(path, kMaxConfigFileBytes);
 }
 
 absl::Status CheckRegularFile(const std::string& path) {
