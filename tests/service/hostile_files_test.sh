@@ -84,5 +84,13 @@ for _ in $(seq 100); do grep -q "listening on" out && break; sleep 0.1; done
 kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 grep -q "warning: token" err && fail "mode 0600 token warned: $(cat err)" || pass "mode 0600 token: no warning"
 
+# Deep filters used to overflow flowtop's stack (exit 139).
+deep=$(python3 -c "print('(' * 10000 + 'tcp' + ')' * 10000)")
+expect "flowtop --filter with 10,000 '('" 2 "more than the 4096 allowed" \
+  "$FLOWTOP" --connect 127.0.0.1:1 --batch --count 1 --filter "$deep"
+nots=$(python3 -c "print('not ' * 100 + 'tcp')")
+expect "flowtop --filter with 100 'not'" 2 "nests deeper than 64 levels" \
+  "$FLOWTOP" --connect 127.0.0.1:1 --batch --count 1 --filter "$nots"
+
 echo "$FAILURES failed"
 [ "$FAILURES" = 0 ]
