@@ -70,19 +70,21 @@ expect "flowtopd --replay of a FIFO" 1 "is a pipe (FIFO), not a flowtop recordin
   "$REAL_FLOWTOPD" --listen 127.0.0.1:0 --replay fifo
 
 # A token other users may read: a warning naming the file and the fix.
+# warned_run OUT ERR: runs flowtopd with the token until it listens.
+token_run() {
+  timeout 20 "$FLOWTOPD" --listen 127.0.0.1:0 --token-file token >"$1" 2>"$2" &
+  local pid=$!
+  for _ in $(seq 200); do grep -q "listening on" "$1" && break; sleep 0.1; done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
 chmod 644 token
-timeout 20 "$FLOWTOPD" --listen 127.0.0.1:0 --token-file token >out 2>err &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" out && break; sleep 0.1; done
-kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-grep -q "flowtopd: warning: token file 'token' has mode 0644: other users may read the token; run chmod 600 'token'" err \
-  && pass "world-readable token: warned" || fail "world-readable token: $(cat err)"
+token_run out644 err644
+grep -q "flowtopd: warning: token file 'token' has mode 0644: other users may read the token; run chmod 600 'token'" err644 \
+  && pass "world-readable token: warned" || fail "world-readable token: $(cat err644)"
 chmod 600 token
-timeout 20 "$FLOWTOPD" --listen 127.0.0.1:0 --token-file token >out 2>err &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" out && break; sleep 0.1; done
-kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-grep -q "warning: token" err && fail "mode 0600 token warned: $(cat err)" || pass "mode 0600 token: no warning"
+token_run out600 err600
+grep -q "listening on" out600 || fail "mode 0600 token: flowtopd did not start: $(cat err600)"
+grep -q "warning: token" err600 && fail "mode 0600 token warned: $(cat err600)" || pass "mode 0600 token: no warning"
 
 # Deep filters used to overflow flowtop's stack (exit 139).
 deep=$(python3 -c "print('(' * 10000 + 'tcp' + ')' * 10000)")
