@@ -66,6 +66,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   if (!options.tls_ca_file.empty()) {
     absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file);
     if (!ca.ok()) return ca.status();
+    // gRPC would log raw errors and retry forever on a file that is not PEM.
+    if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls-ca: '", options.tls_ca_file,
+          "' is not a PEM CA certificate (no '-----BEGIN CERTIFICATE-----' "
+          "block)"));
+    }
     ssl.pem_root_certs = *ca;
   }
   if (!options.tls_cert_file.empty()) {

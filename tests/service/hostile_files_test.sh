@@ -86,6 +86,16 @@ token_run out600 err600
 grep -q "listening on" out600 || fail "mode 0600 token: flowtopd did not start: $(cat err600)"
 grep -q "warning: token" err600 && fail "mode 0600 token warned: $(cat err600)" || pass "mode 0600 token: no warning"
 
+# Non-interactive clients that never got data exit 1 with one line (they
+# used to exit 0 with no output); a --tls-ca that is not PEM is named.
+expect "flowtop --json against a closed port" 1 "flowtop: got no data from 127.0.0.1:1" \
+  "$FLOWTOP" --json --count 2 --connect 127.0.0.1:1
+expect "flowtop --batch against a closed port" 1 "flowtop: got no data from 127.0.0.1:1" \
+  "$FLOWTOP" --batch --count 1 --connect 127.0.0.1:1
+echo "garbage" >garbage.pem
+expect "flowtop --tls-ca garbage" 1 "--tls-ca: 'garbage.pem' is not a PEM CA certificate" \
+  "$FLOWTOP" --batch --count 1 --connect 127.0.0.1:1 --tls-ca garbage.pem
+
 # Deep filters used to overflow flowtop's stack (exit 139).
 deep=$(python3 -c "print('(' * 10000 + 'tcp' + ')' * 10000)")
 expect "flowtop --filter with 10,000 '('" 2 "more than the 4096 allowed" \
