@@ -180,16 +180,19 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     watcher.Stop();
     screen->reset();  // restores the terminal before anything is printed
   }
+  // Before Stop, which marks every source stopped.
+  const std::string no_data =
+      options.output != OutputMode::kInteractive && !options.connect.empty()
+          ? NeverGotData(model)
+          : "";
   sources.Stop();
   if (!st.ok()) {
     PrintError(st.message());
     return 1;
   }
-  if (options.output != OutputMode::kInteractive && !options.connect.empty()) {
-    if (std::string why = NeverGotData(model); !why.empty()) {
-      PrintError(why);
-      return 1;
-    }
+  if (!no_data.empty()) {
+    PrintError(no_data);
+    return 1;
   }
   return 0;
 }
