@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -55,6 +56,8 @@ struct ServiceOptions {
   std::string token;
   // Where events come from, for GetStatus ("kernel", "replay:<file>").
   std::string source = "kernel";
+  // Adds more to GetStatus (the exporters' counts); may be empty.
+  std::function<void(v1::NodeStatus*)> fill_status;
 };
 
 class FlowStream;

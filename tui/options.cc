@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_util.h"
+#include "client/client_options.h"
 #include "tui/table.h"
 
 namespace flowtop::tui {
@@ -63,14 +64,7 @@ constexpr char kUsage[] =
     "/ filter, Enter details, space pause, b a s n, T U D I S protocols.\n";
 
 enum LongOnly {
-  kConnect = 1000,
-  kTls,
-  kTlsCa,
-  kTlsCert,
-  kTlsKey,
-  kTlsServerName,
-  kTokenFile,
-  kReplay,
+  kReplay = 1000,
   kBatch,
   kJson,
   kCount,
@@ -121,13 +115,13 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"interval", required_argument, nullptr, 't'},
       {"version", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},
-      {"connect", required_argument, nullptr, kConnect},
-      {"tls", no_argument, nullptr, kTls},
-      {"tls-ca", required_argument, nullptr, kTlsCa},
-      {"tls-cert", required_argument, nullptr, kTlsCert},
-      {"tls-key", required_argument, nullptr, kTlsKey},
-      {"tls-server-name", required_argument, nullptr, kTlsServerName},
-      {"token-file", required_argument, nullptr, kTokenFile},
+      service::kClientLongOptions[0],
+      service::kClientLongOptions[1],
+      service::kClientLongOptions[2],
+      service::kClientLongOptions[3],
+      service::kClientLongOptions[4],
+      service::kClientLongOptions[5],
+      service::kClientLongOptions[6],
       {"replay", required_argument, nullptr, kReplay},
       {"batch", no_argument, nullptr, kBatch},
       {"json", no_argument, nullptr, kJson},
@@ -173,7 +167,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         o.interval = d;
         break;
       }
-      case kConnect:
+      case service::kClientFlagConnect:
         for (absl::string_view ep : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
           ep = absl::StripAsciiWhitespace(ep);
           const size_t colon = ep.rfind(':');
@@ -186,12 +180,12 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         }
         if (o.connect.empty()) return Bad("--connect: needs HOST:PORT");
         break;
-      case kTls: o.tls.tls = true; break;
-      case kTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
-      case kTlsCert: o.tls.cert_file = arg; break;
-      case kTlsKey: o.tls.key_file = arg; break;
-      case kTlsServerName: o.tls.server_name = arg; break;
-      case kTokenFile: o.tls.token_file = arg; break;
+      case service::kClientFlagTls: o.tls.tls = true; break;
+      case service::kClientFlagTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
+      case service::kClientFlagTlsCert: o.tls.cert_file = arg; break;
+      case service::kClientFlagTlsKey: o.tls.key_file = arg; break;
+      case service::kClientFlagTlsServerName: o.tls.server_name = arg; break;
+      case service::kClientFlagTokenFile: o.tls.token_file = arg; break;
       case kReplay: o.replay_file = arg; break;
       case kBatch: o.output = OutputMode::kBatch; break;
       case kJson: o.output = OutputMode::kJson; break;
