@@ -42,6 +42,7 @@ struct Options {
   int width = 0;                       // --batch line width (0: unlimited)
   bool no_dns = false;                 // -n: no reverse DNS (local mode)
   bool no_geoip = false;               // -G: no GeoIP lookups
+  bool no_bpf = false;                 // --no-bpf: process attribution by sock_diag only
 
   bool local() const { return connect.empty() && replay_file.empty(); }
 };
