@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/files.h"
 
 namespace flowtop::service {
@@ -9,7 +10,8 @@ namespace flowtop::service {
 using ::flowtop::collector::ReadFile;
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text =
+      collector::ReadBoundedFile(path, kMaxTokenFileBytes);
   if (!text.ok()) return text.status();
   std::string token = text->substr(0, text->find('\n'));
   absl::StripAsciiWhitespace(&token);
@@ -18,6 +20,15 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
         absl::StrCat("token file '", path, "' is empty"));
   }
   return token;
+}
+
+std::string TokenFileWarning(const std::string& path) {
+  absl::StatusOr<mode_t> mode = collector::FileMode(path);
+  if (!mode.ok() || (*mode & 0077) == 0) return "";
+  return absl::StrFormat(
+      "warning: token file '%s' has mode %04o: other users may read the "
+      "token; run chmod 600 '%s'",
+      path, *mode & 0777, path);
 }
 
 bool ApplyClientOption(int opt, const char* arg, ClientOptions* options) {
@@ -40,7 +51,10 @@ bool ApplyClientOption(int opt, const char* arg, ClientOptions* options) {
 absl::Status LoadToken(ClientOptions* options) {
   if (options->token_file.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> token = ReadTokenFile(options->token_file);
-  if (!token.ok()) return token.status();
+  if (!token.ok()) {
+    return absl::Status(token.status().code(),
+                        absl::StrCat("--token-file: ", token.status().message()));
+  }
   options->token = *token;
   return absl::OkStatus();
 }
@@ -69,6 +83,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   if (!options.tls_ca_file.empty()) {
     absl::StatusOr<std::string> ca = ReadFile(options.tls_ca_file);
     if (!ca.ok()) return ca.status();
+    // gRPC would log raw errors and retry forever on a file that is not PEM.
+    if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tls-ca: '", options.tls_ca_file,
+          "' is not a PEM CA certificate (no '-----BEGIN CERTIFICATE-----' "
+          "block)"));
+    }
     ssl.pem_root_certs = *ca;
   }
   if (!options.tls_cert_file.empty()) {

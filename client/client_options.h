@@ -77,9 +77,17 @@ struct ClientOptions {
 // file). Returns NOT_FOUND naming the file, or INVALID_ARGUMENT when empty.
 absl::Status LoadToken(ClientOptions* options);
 
+// The largest token file read (a token is one line).
+inline constexpr size_t kMaxTokenFileBytes = 4096;
+
 // Returns the token in a token file: its first line, trimmed. Errors as
-// LoadToken.
+// LoadToken, and INVALID_ARGUMENT for a file that is not regular or is larger
+// than kMaxTokenFileBytes.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// Returns a warning when other users may read the token file (like ssh
+// for private keys: mode 0644 hands the token to every local user), else "".
+std::string TokenFileWarning(const std::string& path);
 
 // Returns a channel to options.endpoint with the options' credentials
 // (reads the PEM files); INVALID_ARGUMENT for a missing endpoint or a cert

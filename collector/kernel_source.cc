@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <thread>
 #include <utility>
@@ -142,14 +143,23 @@ absl::Status KernelSource::GuardSysctls() {
   if (!guard.ok()) return guard.status();
   sysctl_ = std::move(*guard);
   if (!sysctl_->changed()) return absl::OkStatus();
-  const std::string msg =
-      "flowtop: turned on net.netfilter.nf_conntrack_acct and "
-      "nf_conntrack_timestamp (restored on exit); flows that started "
-      "earlier show no counters";
+  const bool acct = sysctl_->changed_acct();
+  const bool timestamp = sysctl_->changed_timestamp();
+  const std::string msg = absl::StrCat(
+      "turned on ", acct ? "net.netfilter.nf_conntrack_acct" : "",
+      acct && timestamp ? " and " : "",
+      timestamp ? "net.netfilter.nf_conntrack_timestamp" : "",
+      sysctl_->coordinated()
+          ? " (restored when the last flowtop in this namespace exits)"
+          : " (restored on exit)",
+      "; flows that started earlier show no ",
+      acct ? "counters" : "start times");
   if (options_.notice) {
     options_.notice(msg);
   } else {
-    std::fprintf(stderr, "%s\n", msg.c_str());
+    // Named after the program (flowtopd, flowtop, a test binary).
+    std::fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+                 msg.c_str());
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "core/files.h"
 #include "absl/strings/str_cat.h"
 
 namespace flowtop::collector {
@@ -41,14 +42,12 @@ absl::StatusOr<std::vector<std::string>> ParseCapture(absl::string_view data) {
 
 absl::StatusOr<std::vector<std::string>> ReadCaptureFile(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("netlink capture: cannot open ", path));
+  absl::StatusOr<std::string> bytes = ReadBoundedFile(path, 256 << 20);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(),
+                        absl::StrCat("netlink capture: ", bytes.status().message()));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseCapture(ss.str());
+  return ParseCapture(*bytes);
 }
 
 absl::StatusOr<std::unique_ptr<CaptureWriter>> CaptureWriter::Create(

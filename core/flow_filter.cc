@@ -213,11 +213,43 @@ std::string FlowStateName(const v1::Flow& flow) {
   }
 }
 
+// Returns how many values (addresses, ports, names, ...) a filter holds.
+static size_t ValueCount(const v1::FlowFilter& f) {
+  return f.family_size() + f.protocol_size() + f.src_ip_size() +
+         f.dst_ip_size() + f.any_ip_size() + f.src_port_size() +
+         f.dst_port_size() + f.any_port_size() + f.state_size() +
+         f.process_name_size() + f.pid_size() + f.country_code_size() +
+         f.node_size() + f.event_type_size() + f.hostname_size();
+}
+
 absl::StatusOr<FlowMatcher::Compiled> FlowMatcher::CompileOne(
     const v1::FlowFilter& filter, const std::string& where) {
   Compiled c;
-  for (int v : filter.family()) c.families.push_back(v);
-  for (int v : filter.protocol()) c.protocols.push_back(v);
+  // Enum numbers this version does not know are mistakes, not filters that
+  // silently match nothing.
+  for (int i = 0; i < filter.family_size(); ++i) {
+    if (!v1::AddressFamily_IsValid(filter.family(i))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".family[", i, "]: ", filter.family(i),
+          " is not an AddressFamily"));
+    }
+    c.families.push_back(filter.family(i));
+  }
+  for (int i = 0; i < filter.protocol_size(); ++i) {
+    if (!v1::L4Protocol_IsValid(filter.protocol(i))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".protocol[", i, "]: ", filter.protocol(i),
+          " is not an L4Protocol"));
+    }
+    c.protocols.push_back(filter.protocol(i));
+  }
+  for (int i = 0; i < filter.event_type_size(); ++i) {
+    if (!v1::EventType_IsValid(filter.event_type(i))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".event_type[", i, "]: ", filter.event_type(i),
+          " is not an EventType"));
+    }
+  }
   auto cidrs = [&](const auto& field, absl::string_view name,
                    std::vector<Cidr>* out) -> absl::Status {
     for (int i = 0; i < field.size(); ++i) {
@@ -297,6 +329,21 @@ absl::StatusOr<FlowMatcher::Compiled> FlowMatcher::CompileOne(
 
 absl::StatusOr<FlowMatcher> FlowMatcher::Compile(const FilterList& allow,
                                                  const FilterList& deny) {
+  // Every filter costs each event a check: bound how many a request brings.
+  if (allow.size() + deny.size() > kMaxFilters) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "allow/deny: ", allow.size(), " + ", deny.size(),
+        " filters, more than the ", kMaxFilters, " allowed per request"));
+  }
+  size_t values = 0;
+  for (const FilterList* list : {&allow, &deny}) {
+    for (const v1::FlowFilter& f : *list) values += ValueCount(f);
+  }
+  if (values > kMaxFilterValues) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "allow/deny: the filters hold ", values, " values, more than the ",
+        kMaxFilterValues, " allowed per request"));
+  }
   FlowMatcher matcher;
   for (int i = 0; i < allow.size(); ++i) {
     auto c = CompileOne(allow.Get(i), absl::StrCat("allow[", i, "]"));

@@ -105,7 +105,14 @@ class FlowMatcher {
   // Returns a matcher that lets everything through.
   FlowMatcher() = default;
 
-  // Returns the compiled lists, or INVALID_ARGUMENT naming the first bad
+  // What one request may bring: filters in allow + deny, and values (every
+  // address, port, name... of every filter) in all of them.
+  static constexpr int kMaxFilters = 64;
+  static constexpr size_t kMaxFilterValues = 1024;
+
+  // Returns the compiled lists, or INVALID_ARGUMENT beyond kMaxFilters or
+  // kMaxFilterValues, for an enum number this version does not know, or
+  // naming the first bad
   // field, e.g. "allow[0].src_ip[1]: '10.0.0.300/8' is not an address or
   // CIDR", "deny[2].state[0]: 'ESTABLISH' is not a TCP, SCTP or DCCP state",
   // "allow[0].src_port[0]: 70000 is not a port (0..65535)".

@@ -1,5 +1,7 @@
 #include "replay/daemon_replay.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 
 namespace flowtop::replay {
@@ -10,6 +12,11 @@ absl::StatusOr<std::unique_ptr<ReplaySource>> OpenReplayForDaemon(
   replay.speed = options.speed;
   replay.loop = options.loop;
   replay.hold_at_end = true;
+  // Clients see the damage as LOST events; the operator sees it here.
+  replay.on_damage = [](const std::string& detail, uint64_t lost) {
+    std::fprintf(stderr, "flowtopd: damaged recording: %s (%llu events lost)\n",
+                 detail.c_str(), static_cast<unsigned long long>(lost));
+  };
   return ReplaySource::Open(options.path, replay, clock);
 }
 

@@ -169,6 +169,18 @@ absl::StatusOr<BlockHeader> DecodeBlockHeader(absl::string_view bytes) {
     return absl::DataLossError(absl::StrFormat(
         "block sizes %d/%d exceed the format's limit", h.stored_size, h.raw_size));
   }
+  if (h.raw_size > kMaxBlockRaw ||
+      (h.zstd() && static_cast<uint64_t>(h.raw_size) >
+                       static_cast<uint64_t>(h.stored_size) * kMaxCompressionRatio)) {
+    return absl::DataLossError(absl::StrFormat(
+        "block claims %d bytes from %d stored, beyond what a reader accepts "
+        "(%d MiB, %dx compression)",
+        h.raw_size, h.stored_size, kMaxBlockRaw >> 20, kMaxCompressionRatio));
+  }
+  if (h.event_count > kMaxBlockEvents || h.event_count > h.raw_size) {
+    return absl::DataLossError(absl::StrFormat(
+        "block claims %u events in %u bytes", h.event_count, h.raw_size));
+  }
   return h;
 }
 
@@ -185,7 +197,13 @@ void AppendEvent(const v1::FlowEvent& event, std::string& payload) {
 absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
                           std::vector<v1::FlowEvent>* events,
                           EventDecoder* decoder) {
-  if (events->size() < count) events->resize(count);
+  // Every event takes at least one byte: a count beyond the payload is
+  // damage, found before anything is allocated for it.
+  if (count > payload.size()) {
+    return absl::DataLossError(absl::StrCat("block claims ", count,
+                                            " events in ", payload.size(),
+                                            " bytes"));
+  }
   const uint8_t* p = reinterpret_cast<const uint8_t*>(payload.data());
   const uint8_t* const end = p + payload.size();
   for (uint32_t i = 0; i < count; ++i) {
@@ -205,6 +223,7 @@ absl::Status DecodeEvents(absl::string_view payload, uint32_t count,
       return absl::DataLossError(
           absl::StrCat("event ", i, " runs past the end of its block"));
     }
+    if (events->size() <= i) events->resize(i + 1);
     const bool parsed =
         decoder != nullptr
             ? decoder->Decode(absl::string_view(reinterpret_cast<const char*>(p), length),

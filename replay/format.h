@@ -43,6 +43,15 @@ inline constexpr size_t kBlockHeaderSize = 60;
 // Payloads beyond this are treated as damage (a corrupt length field must not
 // make a reader allocate gigabytes).
 inline constexpr uint32_t kMaxBlockPayload = 1u << 30;
+// What a reader will allocate for one block, whatever its header says: the
+// decompressed payload is at most kMaxBlockRaw bytes and at most
+// kMaxCompressionRatio times the bytes stored (a 53 KB block must not expand
+// to 1 GB), and it holds at most kMaxBlockEvents events, never more than
+// one per payload byte. The writer never writes a block beyond these (it
+// stores a block uncompressed rather than beyond the ratio).
+inline constexpr uint32_t kMaxBlockRaw = 256u << 20;
+inline constexpr uint32_t kMaxCompressionRatio = 64;
+inline constexpr uint32_t kMaxBlockEvents = 1u << 22;
 
 inline constexpr uint8_t kBlockFlagZstd = 0x01;
 inline constexpr uint8_t kBlockFlagKeyframe = 0x02;
@@ -94,7 +103,9 @@ std::string EncodeBlockHeader(const BlockHeader& header);
 absl::StatusOr<size_t> BlockHeaderSize(absl::string_view prefix);
 
 // Decodes and checks a block header of BlockHeaderSize bytes. DATA_LOSS for
-// a bad magic, a checksum mismatch or sizes beyond kMaxBlockPayload.
+// a bad magic, a checksum mismatch, sizes beyond kMaxBlockPayload, or a
+// payload or event count beyond the reader's bounds (kMaxBlockRaw,
+// kMaxCompressionRatio, kMaxBlockEvents, one event per byte).
 absl::StatusOr<BlockHeader> DecodeBlockHeader(absl::string_view bytes);
 
 // Appends one length-delimited event (varint length, then the message).
@@ -102,8 +113,9 @@ void AppendEvent(const v1::FlowEvent& event, std::string& payload);
 
 // Decodes exactly `count` length-delimited events from `payload` into
 // (*events)[0..count), reusing the messages already there (the vector grows
-// when needed, never shrinks). DATA_LOSS when the payload does not hold
-// exactly `count` well-formed events.
+// as events are found, never beyond one per payload byte, never shrinks).
+// DATA_LOSS when the payload does not hold exactly `count` well-formed
+// events.
 // `decoder` (optional) decodes faster and keeps the messages' sub-messages
 // allocated from call to call (see event_decoder.h); pass the same one for
 // every block.

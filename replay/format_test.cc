@@ -126,5 +126,31 @@ TEST(FormatTest, EventsRoundTripAndRejectGarbage) {
   EXPECT_FALSE(DecodeEvents(std::string(8, '\xff'), 1, &decoded).ok());
 }
 
+// Counts and sizes in a block header are bounded by the bytes present, so a
+// crafted header cannot make a reader allocate gigabytes.
+TEST(FormatTest, BlockBoundsComeFromTheBytesPresent) {
+  std::vector<v1::FlowEvent> decoded;
+  EXPECT_TRUE(absl::IsDataLoss(
+      DecodeEvents(std::string(28, '\0'), 0xFFFFFFFFu, &decoded)));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeEvents(std::string(28, '\0'), 5000000, &decoded)));
+  EXPECT_LE(decoded.size(), 28u);
+  BlockHeader h;
+  h.raw_size = 100;
+  h.stored_size = 100;
+  h.event_count = 101;  // more events than bytes
+  EXPECT_TRUE(absl::IsDataLoss(DecodeBlockHeader(EncodeBlockHeader(h)).status()));
+  h.event_count = 100;
+  EXPECT_TRUE(DecodeBlockHeader(EncodeBlockHeader(h)).ok());
+  h.flags = kBlockFlagZstd;  // 53 KB that claim to expand beyond 64x
+  h.stored_size = 53 * 1024;
+  h.raw_size = 53 * 1024 * kMaxCompressionRatio + 1;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeBlockHeader(EncodeBlockHeader(h)).status()));
+  h.raw_size = 53 * 1024 * kMaxCompressionRatio;
+  EXPECT_TRUE(DecodeBlockHeader(EncodeBlockHeader(h)).ok());
+  h.flags = 0;
+  h.stored_size = h.raw_size = kMaxBlockRaw + 1;
+  EXPECT_TRUE(absl::IsDataLoss(DecodeBlockHeader(EncodeBlockHeader(h)).status()));
+}
+
 }  // namespace
 }  // namespace flowtop::replay

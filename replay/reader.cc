@@ -30,7 +30,9 @@ constexpr size_t kScanChunk = 256 * 1024;
 
 absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
     const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO with no writer must not hang the open; it is
+  // refused below like every file that is not regular.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return OpenError(errno, path);
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -43,9 +45,27 @@ absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": is a directory, not a flowtop recording"));
   }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": is ",
+        S_ISFIFO(st.st_mode) ? "a pipe (FIFO)"
+        : S_ISCHR(st.st_mode) ? "a character device"
+        : S_ISSOCK(st.st_mode) ? "a socket"
+                               : "not a regular file",
+        ", not a flowtop recording (replay reads regular files: copy the "
+        "stream to a file first)"));
+  }
   std::unique_ptr<RecordingReader> reader(
       new RecordingReader(path, fd, static_cast<uint64_t>(st.st_size)));
   if (reader->file_size_ == 0) {
+    // /proc and /sys files say 0 bytes and still have content.
+    char byte;
+    if (pread(fd, &byte, 1, 0) == 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": its size says 0 bytes but it has content (a /proc or /sys "
+          "file?), not a flowtop recording"));
+    }
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": empty file (0 bytes), not a flowtop recording"));
   }

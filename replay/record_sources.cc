@@ -1,5 +1,6 @@
 #include "replay/record_sources.h"
 
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -86,6 +87,10 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
     service::ClientOptions client = options.client;
     if (absl::Status status = service::LoadToken(&client); !status.ok()) {
       return status;
+    }
+    if (const std::string w = service::TokenFileWarning(client.token_file);
+        !w.empty()) {
+      std::fprintf(stderr, "flowtop record: %s\n", w.c_str());
     }
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
         service::MakeChannel(client);

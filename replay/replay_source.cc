@@ -35,7 +35,8 @@ ReplaySource::ReplaySource(std::string path, ReplayOptions options,
       reader_(std::move(reader)),
       header_(reader_->header()),
       max_batch_(std::max<size_t>(1, options.max_batch)),
-      use_keyframes_(options.use_keyframes) {
+      use_keyframes_(options.use_keyframes),
+      on_damage_(std::move(options.on_damage)) {
   absl::MutexLock lock(&mu_);
   paused_ = options.start_paused;
   speed_ = options.speed;
@@ -112,6 +113,7 @@ void ReplaySource::DeliverDamage(collector::EventSink& sink) {
     e.mutable_lost()->set_source(v1::RECORDING);
     e.mutable_lost()->set_count(d.events_lost);
     e.mutable_lost()->set_detail(absl::StrCat(path_, ": ", d.message));
+    if (on_damage_) on_damage_(e.lost().detail(), d.events_lost);
   }
   {
     absl::MutexLock lock(&mu_);

@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,10 @@ struct ReplayOptions {
   // At the end of the file (without loop) keep Run waiting for a seek or
   // Stop instead of returning (the TUI, where the user may go back).
   bool hold_at_end = false;
+  // Called on the Run thread with each damage found (the LOST event's
+  // detail and the events it lost), e.g. to say it on stderr.
+  std::function<void(const std::string& detail, uint64_t events_lost)>
+      on_damage;
   // Seek through the file's keyframes (fast). Keyframes hold the table as
   // the recording build computed it; with false a seek rebuilds the table
   // from the first event with this build's rules (slower, but exactly what
@@ -186,6 +191,7 @@ class ReplaySource final : public collector::EventSource {
   std::vector<BlockInfo> index_;
   size_t max_batch_;
   bool use_keyframes_ = true;
+  std::function<void(const std::string&, uint64_t)> on_damage_;
 
   // Run-thread state.
   Block block_;

@@ -31,10 +31,10 @@ absl::StatusOr<std::unique_ptr<RecordingWriter>> RecordingWriter::Create(
         "zstd level %d is out of range: use 0 (no compression) to %d",
         options.zstd_level, ZSTD_maxCLevel()));
   }
-  if (options.block_size == 0 || options.block_size > kMaxBlockPayload / 2) {
+  if (options.block_size == 0 || options.block_size > kMaxBlockRaw / 2) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "block size %d is out of range: use 1 to %d bytes", options.block_size,
-        kMaxBlockPayload / 2));
+        kMaxBlockRaw / 2));
   }
   const int fd =
       open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -82,7 +82,10 @@ absl::Status RecordingWriter::Append(const v1::FlowEvent& event) {
   block_.last_time_unix_nanos = event.time_unix_nanos();
   ++block_.event_count;
   AppendEvent(event, payload_);
-  if (payload_.size() >= options_.block_size) return Flush();
+  if (payload_.size() >= options_.block_size ||
+      block_.event_count >= kMaxBlockEvents) {
+    return Flush();
+  }
   return absl::OkStatus();
 }
 
@@ -108,8 +111,10 @@ absl::Status RecordingWriter::WriteBlock(BlockHeader header,
     const size_t n =
         ZSTD_compressCCtx(cctx_, &compressed_[0], compressed_.size(),
                           payload.data(), payload.size(), options_.zstd_level);
-    // Keep the block uncompressed when zstd fails or does not help.
-    if (!ZSTD_isError(n) && n < payload.size()) {
+    // Keep the block uncompressed when zstd fails or does not help, or
+    // compresses beyond the ratio readers accept (kMaxCompressionRatio).
+    if (!ZSTD_isError(n) && n < payload.size() &&
+        payload.size() <= n * kMaxCompressionRatio) {
       compressed_.resize(n);
       stored = &compressed_;
       header.flags |= kBlockFlagZstd;
@@ -151,7 +156,7 @@ absl::Status RecordingWriter::WriteKeyframe(const collector::FlowTable& table,
   event.clear_flow();
   event.set_type(v1::SNAPSHOT_END);
   AppendEvent(event, payload);
-  if (payload.size() > kMaxBlockPayload / 2) {
+  if (payload.size() > kMaxBlockRaw || flows.size() + 1 > kMaxBlockEvents) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "keyframe of %d flows is too large for one block; skipped",
         flows.size()));

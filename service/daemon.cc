@@ -364,6 +364,9 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     return 1;
   }
   config->token = *token;
+  if (const std::string w = TokenFileWarning(config->token_file); !w.empty()) {
+    std::fprintf(stderr, "flowtopd: %s\n", w.c_str());
+  }
   auto credentials = MakeServerCredentials(config->server);
   if (!credentials.ok()) {
     std::fprintf(stderr, "flowtopd: %s\n",

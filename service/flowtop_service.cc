@@ -1,5 +1,6 @@
 #include "service/flowtop_service.h"
 
+#include <cstdio>
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -489,13 +490,29 @@ absl::Status FlowTopService::Authenticate(
     token = token_;
   }
   if (token.empty()) return absl::OkStatus();
+  const std::string peer = AuthFailures::PeerHost(context.peer());
+  const absl::Time now = clock_.Now();
+  // A peer that failed too often is refused before its token is compared.
+  if (const absl::Duration locked = auth_failures_.LockedFor(peer, now);
+      locked > absl::ZeroDuration()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "too many failed authentications from your address; retry in ",
+        absl::FormatDuration(absl::Ceil(locked, absl::Seconds(1)))));
+  }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
-  if (it == metadata.end()) return absl::UnauthenticatedError(kUnauthenticated);
-  const absl::string_view value(it->second.data(), it->second.size());
   constexpr absl::string_view kBearer = "Bearer ";
-  if (!absl::StartsWith(value, kBearer) ||
-      !ConstantTimeEquals(value.substr(kBearer.size()), token)) {
+  const bool ok =
+      it != metadata.end() &&
+      absl::StartsWith(absl::string_view(it->second.data(), it->second.size()),
+                       kBearer) &&
+      ConstantTimeEquals(
+          absl::string_view(it->second.data(), it->second.size())
+              .substr(kBearer.size()),
+          token);
+  if (!ok) {
+    const std::string line = auth_failures_.RecordFailure(peer, now);
+    if (!line.empty()) std::fprintf(stderr, "flowtopd: %s\n", line.c_str());
     return absl::UnauthenticatedError(kUnauthenticated);
   }
   return absl::OkStatus();

@@ -29,6 +29,7 @@
 #include "flowtop/v1/flowtop.grpc.pb.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "service/auth_failures.h"
 #include "service/event_ring.h"
 #include "service/source_status.h"
 
@@ -112,7 +113,9 @@ class FlowTopService final : public FlowTopBase {
  private:
   friend class FlowStream;
 
-  // Returns OK or UNAUTHENTICATED (with a fixed message).
+  // Returns OK or UNAUTHENTICATED (with a fixed message, or "too many failed
+  // authentications..." while the peer is locked out); logs failures on
+  // stderr with the peer's address, rate-limited (see AuthFailures).
   absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
   void StreamDone(FlowStream* stream);
 
@@ -124,6 +127,7 @@ class FlowTopService final : public FlowTopBase {
   const absl::Time start_;
   std::atomic<uint64_t> ring_lost_{0};
 
+  mutable AuthFailures auth_failures_;  // has its own lock
   mutable absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,14 +1,21 @@
 #include "service/server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -25,7 +32,78 @@ std::string HostOf(const std::string& listen) {
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
+// Returns the port part of "host:port", "[v6]:port" ("" when there is none).
+std::string PortOf(const std::string& listen) {
+  const size_t close = listen.rfind(']');
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "";
+  if (absl::StartsWith(listen, "[") &&
+      (close == std::string::npos || colon < close)) {
+    return "";
+  }
+  return listen.substr(colon + 1);
+}
+
+// Says why `listen` cannot be bound, by trying what gRPC tried: a TCP socket
+// with SO_REUSEADDR (not SO_REUSEPORT) bound to the address. gRPC logs its
+// reason but does not return it.
+std::string WhyCannotBind(const std::string& listen, bool tls) {
+  addrinfo hints = {};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(HostOf(listen).c_str(), PortOf(listen).c_str(),
+                             &hints, &found);
+  if (rc != 0) return absl::StrCat("cannot resolve it: ", gai_strerror(rc));
+  std::string why =
+      tls ? "TLS could not start: does --tls-key belong to --tls-cert, and "
+            "are they and --tls-client-ca valid PEM?"
+          : "gRPC could not start on it";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    const int err = bind(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    close(fd);
+    if (err == EADDRINUSE) {
+      why = "address in use (another flowtopd or program holds this port; "
+            "stop it or choose another --listen port)";
+      break;
+    }
+    if (err == EADDRNOTAVAIL) {
+      why = "address not available (no interface of this host has it)";
+      break;
+    }
+    if (err != 0) {
+      why = std::strerror(err);
+      break;
+    }
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
 }  // namespace
+
+absl::Status CheckListenAddress(const std::string& listen) {
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen: '", listen, "' ", what,
+        "; give ADDR:PORT such as 127.0.0.1:9781 or [::1]:9781"));
+  };
+  const std::string host = HostOf(listen);
+  const std::string port = PortOf(listen);
+  if (host.empty()) return bad("has no address");
+  if (port.empty()) return bad("has no port");
+  uint32_t n = 0;
+  if (port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &n) || n > 65535) {
+    return bad("has a port that is not a number from 0 to 65535");
+  }
+  return absl::OkStatus();
+}
 
 bool IsLoopbackListen(const std::string& listen) {
   const std::string host = HostOf(listen);
@@ -41,6 +119,7 @@ bool IsLoopbackListen(const std::string& listen) {
 }
 
 absl::Status CheckExposure(const ServerOptions& options) {
+  if (absl::Status s = CheckListenAddress(options.listen); !s.ok()) return s;
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key go together: give both or neither");
@@ -61,17 +140,39 @@ absl::Status CheckExposure(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
+static absl::StatusOr<std::string> ReadPem(const std::string& flag,
+                                    const std::string& path,
+                                    const char* begin_suffix,
+                                    const char* what) {
+  absl::StatusOr<std::string> pem = ReadFile(path);
+  if (!pem.ok()) return pem.status();
+  const size_t begin = pem->find("-----BEGIN ");
+  if (begin == std::string::npos ||
+      pem->find(begin_suffix, begin) == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": '", path, "' is not a PEM ", what,
+        " (no '-----BEGIN ...", begin_suffix, "' block)"));
+  }
+  return pem;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerOptions& options) {
   if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
+  absl::StatusOr<std::string> cert =
+      ReadPem("--tls-cert", options.tls_cert_file, "CERTIFICATE-----",
+              "certificate");
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+  absl::StatusOr<std::string> key =
+      ReadPem("--tls-key", options.tls_key_file, "PRIVATE KEY-----",
+              "private key");
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({*key, *cert});
   if (!options.tls_client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca = ReadFile(options.tls_client_ca_file);
+    absl::StatusOr<std::string> ca = ReadPem(
+        "--tls-client-ca", options.tls_client_ca_file, "CERTIFICATE-----",
+        "CA certificate");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *ca;
     ssl.client_certificate_request =
@@ -101,11 +202,12 @@ absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        ": the address is in use, not local, or not ADDR:PORT"));
+        "cannot listen on ", options.listen, ": ",
+        WhyCannotBind(options.listen, !options.tls_cert_file.empty())));
   }
   grpc::HealthCheckServiceInterface* health =
       running.server->GetHealthCheckService();

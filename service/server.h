@@ -35,11 +35,16 @@ struct ServerOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
+// Returns OK when `listen` is HOST:PORT or [V6]:PORT with a decimal port in
+// 0..65535 (0 picks a free one), else INVALID_ARGUMENT saying what is wrong.
+absl::Status CheckListenAddress(const std::string& listen);
+
 // Returns whether the host part of ADDR:PORT is a loopback address
 // (127.0.0.0/8, ::1, localhost).
 bool IsLoopbackListen(const std::string& listen);
 
-// Returns OK, or FAILED_PRECONDITION explaining why this exposure is refused
+// Returns OK, or the error of CheckListenAddress, or FAILED_PRECONDITION
+// explaining why this exposure is refused
 // (non-loopback without TLS or token and without --insecure), or
 // INVALID_ARGUMENT for an inconsistent TLS setup (cert without key, client CA
 // without cert).
@@ -55,9 +60,11 @@ struct RunningServer {
   int port = 0;  // the bound port (useful with port 0)
 };
 
-// Builds and starts the server. Returns UNAVAILABLE when the address cannot
-// be bound (in use, not local), or the errors of CheckExposure and
-// MakeServerCredentials.
+// Builds and starts the server. The port is never shared (SO_REUSEPORT is
+// off: another process, maybe of another user, must not receive our
+// clients and their tokens). Returns UNAVAILABLE naming the cause when the
+// address cannot be bound ("address in use", "permission denied", ...), or
+// the errors of CheckExposure and MakeServerCredentials.
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service);
 

@@ -54,5 +54,23 @@ TEST(Server, MissingCertificateFileIsNamed) {
             std::string::npos);
 }
 
+TEST(Server, ListenAddressNeedsAPortInRange) {
+  EXPECT_TRUE(CheckListenAddress("127.0.0.1:0").ok());
+  EXPECT_TRUE(CheckListenAddress("127.0.0.1:65535").ok());
+  EXPECT_TRUE(CheckListenAddress("[::1]:9781").ok());
+  EXPECT_TRUE(CheckListenAddress("localhost:9781").ok());
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:-1",
+                          "127.0.0.1:70000", "127.0.0.1:65536", "[::1]",
+                          "127.0.0.1:9x", ":9781", "127.0.0.1:+80",
+                          "127.0.0.1:000000080"}) {
+    absl::Status s = CheckListenAddress(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
+  }
+  ServerOptions o;
+  o.listen = "127.0.0.1:70000";
+  EXPECT_EQ(CheckExposure(o).code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace flowtop::service

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/clock.h"
 #include "core/version.h"
 #include "tui/app.h"
@@ -21,6 +22,22 @@
 
 namespace flowtop::tui {
 namespace {
+
+// Returns why a --batch/--json run against remote endpoints printed
+// nothing real: "" when at least one endpoint delivered its table, else one
+// line naming each endpoint and its last error (a script must not read an
+// empty output as "no flows").
+std::string NeverGotData(const Model& model) {
+  std::vector<std::string> failed;
+  for (const SourceState& s : model.TakeSnapshot().sources) {
+    // synced: its table arrived (a source that ended with an error is
+    // marked synced too, so that does not count).
+    if (s.synced && !(s.ended && !s.error.empty())) return "";
+    failed.push_back(absl::StrCat(s.label, " (", s.error.empty() ? "no answer" : s.error, ")"));
+  }
+  if (failed.empty()) return "";
+  return absl::StrCat("got no data from ", absl::StrJoin(failed, ", "));
+}
 
 void PrintError(absl::string_view message) {
   std::fprintf(stderr, "flowtop: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -163,9 +180,18 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     watcher.Stop();
     screen->reset();  // restores the terminal before anything is printed
   }
+  // Before Stop, which marks every source stopped.
+  const std::string no_data =
+      options.output != OutputMode::kInteractive && !options.connect.empty()
+          ? NeverGotData(model)
+          : "";
   sources.Stop();
   if (!st.ok()) {
     PrintError(st.message());
+    return 1;
+  }
+  if (!no_data.empty()) {
+    PrintError(no_data);
     return 1;
   }
   return 0;

@@ -262,6 +262,7 @@ class Parser {
   }
 
  private:
+  int depth_ = 0;
   const Token& Peek() const { return tokens_[pos_]; }
   const Token& Next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
 
@@ -308,8 +309,21 @@ class Parser {
     return std::make_unique<FilterExpr>(FilterExpr::Kind::kAnd, std::move(parts));
   }
 
+  // Nesting ('(' and 'not') recurses: bound it, so that 10,000 '(' are an
+  // error and not a stack overflow (here, in Matches and in the destructor).
   absl::StatusOr<std::unique_ptr<FilterExpr>> ParseFactor() {
     const Token t = Peek();
+    if ((t.kind == Tok::kNot || t.kind == Tok::kLParen) &&
+        depth_ >= FilterExpr::kMaxDepth) {
+      return ErrorAt(t.column, absl::StrCat("filter nests deeper than ",
+                                            FilterExpr::kMaxDepth,
+                                            " levels of '(' and 'not'"));
+    }
+    struct Nest {
+      explicit Nest(int* d) : depth(d) { ++*depth; }
+      ~Nest() { --*depth; }
+      int* depth;
+    } nest(&depth_);
     switch (t.kind) {
       case Tok::kNot: {
         Next();
@@ -475,6 +489,11 @@ bool MatchHolds(const Match& match, const FlowHot& hot,
 
 absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
     absl::string_view text) {
+  if (text.size() > kMaxLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter is ", text.size(), " characters long, more than the ",
+        kMaxLength, " allowed"));
+  }
   auto tokens = Tokenize(text);
   if (!tokens.ok()) return tokens.status();
   if (tokens->size() == 1) {

@@ -75,8 +75,13 @@ class FilterExpr {
  public:
   enum class Kind { kAnd, kOr, kNot, kMatch, kTrue };
 
+  // Bounds on what Parse accepts: text length, and nesting of '(' and 'not'.
+  static constexpr size_t kMaxLength = 4096;
+  static constexpr int kMaxDepth = 64;
+
   // Parses `text`. An empty (or blank) text gives a filter that matches
-  // everything. Errors: INVALID_ARGUMENT "at column N: ...".
+  // everything. Errors: INVALID_ARGUMENT "at column N: ...", or for a text
+  // beyond kMaxLength or kMaxDepth.
   static absl::StatusOr<std::shared_ptr<const FilterExpr>> Parse(
       absl::string_view text);
 

@@ -249,3 +249,33 @@ TEST_F(FilterExprTest, SameMeaningAsFlowFilter) {
 
 }  // namespace
 }  // namespace flowtop::tui
+
+namespace flowtop::tui {
+namespace {
+
+// Deep nesting used to overflow the stack (10,000 '(' or 30,000 'not ').
+TEST(FilterExprBounds, DeepNestingAndLongTextAreErrors) {
+  const std::string parens = std::string(10000, '(') + "dport 443" + std::string(10000, ')');
+  auto deep = FilterExpr::Parse(parens);
+  EXPECT_EQ(deep.status().code(), absl::StatusCode::kInvalidArgument);
+  std::string nots;
+  for (int i = 0; i < 1000; ++i) nots += "not ";
+  auto many_nots = FilterExpr::Parse(nots + "tcp");
+  ASSERT_FALSE(many_nots.ok());
+  EXPECT_NE(many_nots.status().message().find("nests deeper than 64"), std::string::npos)
+      << many_nots.status().message();
+  std::string long_text;
+  for (int i = 0; i < 30000; ++i) long_text += "not ";
+  auto too_long = FilterExpr::Parse(long_text + "tcp");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("more than the 4096 allowed"), std::string::npos);
+  // Within the bounds, nesting still works.
+  const std::string ok = std::string(64, '(') + "tcp" + std::string(64, ')');
+  EXPECT_TRUE(FilterExpr::Parse(ok).ok()) << FilterExpr::Parse(ok).status();
+  std::string nots_ok;
+  for (int i = 0; i < 64; ++i) nots_ok += "not ";
+  EXPECT_TRUE(FilterExpr::Parse(nots_ok + "tcp").ok());
+}
+
+}  // namespace
+}  // namespace flowtop::tui

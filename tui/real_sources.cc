@@ -1,5 +1,6 @@
 #include "tui/real_sources.h"
 
+#include <cstdio>
 #include <atomic>
 #include <algorithm>
 #include <fstream>
@@ -161,6 +162,10 @@ class RealSourceFactory final : public SourceFactory {
     // Bad TLS files or token: say so before the screen opens.
     absl::Status st = service::LoadToken(&ro.client);
     if (!st.ok()) return st;
+    if (const std::string w = service::TokenFileWarning(ro.client.token_file);
+        !w.empty()) {
+      std::fprintf(stderr, "flowtop: %s\n", w.c_str());
+    }
     auto channel = service::MakeChannel(ro.client);
     if (!channel.ok()) return channel.status();
     return std::make_unique<service::RemoteSource>(std::move(ro));

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/files.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -101,6 +102,11 @@ absl::StatusOr<std::unique_ptr<GeoDatabase>> GeoDatabase::Open(
   if (access(path.c_str(), R_OK) != 0) {
     return absl::PermissionDeniedError(
         absl::StrCat("GeoIP database ", path, " is not readable: ", strerror(errno)));
+  }
+  // libmaxminddb maps the file: it must be a regular one (a FIFO blocks).
+  if (absl::Status s = CheckRegularFile(path); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GeoIP database: ", s.message()));
   }
   auto db = std::unique_ptr<GeoDatabase>(new GeoDatabase());
   db->path_ = path;

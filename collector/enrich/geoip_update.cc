@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <utility>
 
+#include "core/files.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -229,12 +231,15 @@ absl::Status TryMirror(const std::string& url, const std::string& name,
 
 absl::StatusOr<std::vector<GeoIpMirrorFile>> ParseGeoIpConf(
     const std::string& path, std::vector<std::string>* problems) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        "cannot read the GeoIP mirror list ", path,
-        ": pass the path of geoip.conf (one database URL per line)"));
+  absl::StatusOr<std::string> text = ReadBoundedFile(path, 1 << 20);
+  if (!text.ok()) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("cannot read the GeoIP mirror list: ",
+                     text.status().message(),
+                     "; pass the path of geoip.conf (one database URL per line)"));
   }
+  std::istringstream in(*text);
   std::vector<GeoIpMirrorFile> files;
   std::string raw;
   int line_no = 0;

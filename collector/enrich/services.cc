@@ -1,8 +1,10 @@
 #include "collector/enrich/services.h"
 
 #include <fstream>
+#include <sstream>
 #include <utility>
 
+#include "core/files.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,9 @@
 
 namespace flowtop::collector::enrich {
 namespace {
+
+// tcp.conf/udp.conf and /etc/services are tens of kilobytes.
+constexpr size_t kMaxConfBytes = 4 << 20;
 
 // Drops a trailing "# comment" and surrounding blanks.
 absl::string_view StripComment(absl::string_view line) {
@@ -69,12 +74,14 @@ absl::Status ServiceNames::AddConf(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": service tables exist for TCP and UDP only"));
   }
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read service names from ", path,
-                     ": check the path (format: one \"<port>, <name>\" per line)"));
+  absl::StatusOr<std::string> text = ReadBoundedFile(path, kMaxConfBytes);
+  if (!text.ok()) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("cannot read service names: ", text.status().message(),
+                     " (format: one \"<port>, <name>\" per line)"));
   }
+  std::istringstream in(*text);
   absl::flat_hash_map<uint32_t, int> first_line;
   std::string raw;
   int line_no = 0;
@@ -116,11 +123,13 @@ absl::Status ServiceNames::AddConf(const std::string& path,
 
 absl::Status ServiceNames::AddEtcServices(const std::string& path,
                                           std::vector<std::string>* problems) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path,
-                                            ": service names fall back to numbers"));
+  absl::StatusOr<std::string> text = ReadBoundedFile(path, kMaxConfBytes);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(text.status().message(),
+                                     ": service names fall back to numbers"));
   }
+  std::istringstream in(*text);
   std::string raw;
   int line_no = 0;
   while (std::getline(in, raw)) {

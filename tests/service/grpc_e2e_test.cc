@@ -367,6 +367,31 @@ TEST(GrpcEndToEnd, OversizedRequestIsRefused) {
   EXPECT_TRUE(stub->ListFlows(&again, {}, &response).ok());
 }
 
+// 20,000 allow + 10,000 deny filters fit in 1 MiB and used to be accepted;
+// now the count, the values and unknown enum numbers are refused by name.
+TEST(GrpcEndToEnd, FilterCountAndEnumsAreBounded) {
+  TestNode node;
+  auto stub = node.Stub();
+  v1::GetFlowsRequest many;
+  for (int i = 0; i < 20000; ++i) many.add_allow()->add_dst_port(443);
+  for (int i = 0; i < 10000; ++i) many.add_deny()->add_dst_port(80);
+  ASSERT_LT(many.ByteSizeLong(), 1u << 20);
+  Stream a = Open(*stub, many);
+  std::vector<v1::FlowEvent> events;
+  grpc::Status s = a.ReadAll(&events);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            "allow/deny: 20000 + 10000 filters, more than the 64 allowed per request");
+
+  v1::ListFlowsRequest list;
+  list.add_allow()->add_family(static_cast<v1::AddressFamily>(42));
+  grpc::ClientContext context;
+  v1::ListFlowsResponse response;
+  s = stub->ListFlows(&context, list, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "allow[0].family[0]: 42 is not an AddressFamily");
+}
+
 TEST(GrpcEndToEnd, GetStatusReportsNodeRingAndClients) {
   TestNodeOptions options;
   options.ring_size = 8;
