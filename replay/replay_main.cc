@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "collector/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/flow_text.h"
 #include "replay/cli_util.h"
 #include "replay/reader.h"
 #include "replay/replay_source.h"
@@ -61,7 +62,9 @@ class JsonSink final : public collector::EventSink {
   void Publish(absl::Span<v1::FlowEvent> events) override {
     for (const v1::FlowEvent& e : events) {
       line_.clear();
-      if (!google::protobuf::util::MessageToJsonString(e, &line_, options_).ok()) {
+      readable_ = e;
+      MakeReadable(&readable_);  // addresses as text, no empty objects
+      if (!google::protobuf::util::MessageToJsonString(readable_, &line_, options_).ok()) {
         ++unprintable_;
         continue;
       }
@@ -78,6 +81,7 @@ class JsonSink final : public collector::EventSink {
 
  private:
   google::protobuf::util::JsonPrintOptions options_;
+  v1::FlowEvent readable_;
   std::string line_;
   uint64_t unprintable_ = 0;
 };

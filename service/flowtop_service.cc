@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "proto/flow_text.h"
 #include "absl/strings/str_cat.h"
 #include "collector/flow_filter.h"
 #include "collector/flow_sort.h"
@@ -67,7 +68,8 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         request_(std::move(request)),
         matcher_(std::move(matcher)),
         batch_(request_.max_batch() != 0 ? request_.max_batch()
-                                         : service.options_.default_batch) {}
+                                         : service.options_.default_batch),
+        text_addresses_(!request_.binary_addresses_only()) {}
 
   // Starts the stream's thread; call once, after registering the stream.
   void Start() {
@@ -150,15 +152,24 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     if (event.type() == v1::LOST && event.lost().source() == v1::RING) {
       service_.ring_lost_ += event.lost().count();
     }
-    // GetFlowsResponse.events (field 1, length-delimited).
+    // GetFlowsResponse.events (field 1, length-delimited), then the text
+    // addresses (merged into the event by the client's parser).
+    const std::string text = TextSuffix(event);
     const size_t size = event.ByteSizeLong();
-    AppendTagAndSize(0x0A, size);
+    AppendTagAndSize(0x0A, size + text.size());
     const size_t at = pending_.size();
     pending_.resize(at + size);
     event.SerializeWithCachedSizesToArray(
         reinterpret_cast<uint8_t*>(&pending_[at]));
+    pending_.append(text);
     if (++pending_events_ >= batch_) return Flush();
     return true;
+  }
+
+  // The text addresses to append to `event` for this client (see
+  // AddressTextSuffix), or nothing when it asked for bytes only.
+  std::string TextSuffix(const v1::FlowEvent& event) const {
+    return text_addresses_ ? AddressTextSuffix(event) : std::string();
   }
 
   // Decides whether the client gets event e, for requests with filters. An
@@ -204,6 +215,22 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
     if (wire.empty()) return Add(event);
+    const std::string text = TextSuffix(event);
+    if (!text.empty()) {
+      // `wire` is tag, length, event: re-frame it with the text appended.
+      google::protobuf::io::CodedInputStream in(
+          reinterpret_cast<const uint8_t*>(wire.data()), static_cast<int>(wire.size()));
+      uint32_t length = 0;
+      if (in.ReadTag() == 0x0A && in.ReadVarint32(&length) &&
+          static_cast<size_t>(in.CurrentPosition()) + length == wire.size()) {
+        AppendTagAndSize(0x0A, length + text.size());
+        const size_t at = static_cast<size_t>(in.CurrentPosition());
+        pending_.append(wire.data() + at, wire.size() - at);
+        pending_.append(text);
+        if (++pending_events_ >= batch_) return Flush();
+        return true;
+      }
+    }
     pending_.append(wire.data(), wire.size());
     if (++pending_events_ >= batch_) return Flush();
     return true;
@@ -243,6 +270,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const v1::GetFlowsRequest request_;
   const collector::FlowMatcher matcher_;
   const uint32_t batch_;
+  const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
   std::thread thread_;
   // Filtering state (requests with filters only): flows seen, merged; and
   // the ids of flows the client was given.
@@ -597,7 +625,9 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
                            : std::min<size_t>(request->limit(), flows.size());
   response->mutable_flows()->Reserve(static_cast<int>(limit));
   for (size_t i = 0; i < limit; ++i) {
-    *response->add_flows() = std::move(flows[i]);
+    v1::Flow* out = response->add_flows();
+    *out = std::move(flows[i]);
+    if (!request->binary_addresses_only()) FillAddressText(out);
   }
   return Finished(context, grpc::Status::OK);
 }
