@@ -145,7 +145,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   d->pipeline_ = std::make_unique<collector::Pipeline>(
       collector::PipelineOptions{.node = config.node_name,
                                  .max_flows = config.collector.max_flows,
-                                 .keep_source_seq = source.keep_source_seq},
+                                 .keep_source_seq = source.keep_source_seq,
+                                 .stamp_node = source.rename_node},
       clock);
   d->clock_ = &clock;
   if (!config.enrich.off && source.enrich) {
@@ -159,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   service_options.max_streams = config.max_streams;
   service_options.token = *token;
   service_options.source = source.name;
+  service_options.stream_clock = source.stream_clock;
   d->source_ = std::move(source);
   d->service_ = std::make_unique<FlowTopService>(
       service_options, *d->pipeline_, *d->ring_, clock, d->source_.status);

@@ -40,6 +40,12 @@ struct SourceBundle {
   bool enrich = true;
   // Keep the sequence numbers and times the source sets (replay).
   bool keep_source_seq = false;
+  // The source's own time (a replay's recorded clock) for what flowtopd
+  // stamps itself; null: the daemon's clock. Lives as long as `source`.
+  const collector::Clock* stream_clock = nullptr;
+  // Stamp every event with --node-name even where the source named a node
+  // (a recording served under a name given on the command line).
+  bool rename_node = false;
 };
 
 // Creates the event source for a configuration; may open sockets and need

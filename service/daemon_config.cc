@@ -386,6 +386,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
       return s;
     }
   }
+  config.node_name_given = !config.node_name.empty();
   if (config.node_name.empty()) {
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) == 0) config.node_name = host;

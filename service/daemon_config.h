@@ -45,6 +45,7 @@ struct EnrichFlags {
 struct DaemonConfig {
   ServerOptions server;
   std::string node_name;  // default: the host name
+  bool node_name_given = false;  // --node-name (or node-name =) was given
   size_t ring_size = size_t{1} << 16;
   std::string config_file;  // empty: kDefaultConfigFile if it exists
   std::string token_file;

@@ -249,7 +249,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     v1::FlowEvent event;
     event.set_type(v1::STATUS);
     event.set_node(service_.pipeline_.node());
-    event.set_time_unix_nanos(absl::ToUnixNanos(service_.clock_.Now()));
+    event.set_time_unix_nanos(service_.StreamNanos());
     *event.mutable_status() = service_.Status();
     return event;
   }
@@ -346,7 +346,7 @@ grpc::Status FlowStream::Stream() {
                 return collector::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
                     a.flow(), b.flow());
               });
-    const int64_t now = absl::ToUnixNanos(service_.clock_.Now());
+    const int64_t now = service_.StreamNanos();
     for (v1::FlowEvent& e : snapshot) {
       e.set_seq(snapshot_seq);
       e.set_node(service_.pipeline_.node());
@@ -424,7 +424,7 @@ grpc::Status FlowStream::Stream() {
     }
     if (*n == 0) {
       // Deadline: until has passed, or time for a keep-alive STATUS.
-      if (until != 0 && absl::ToUnixNanos(service_.clock_.Now()) > until) break;
+      if (until != 0 && service_.StreamNanos() > until) break;
       if (!Add(StatusEvent()) || !Flush()) return Ended(absl::OkStatus());
       next_status = absl::Now() + service_.options_.status_interval;
       continue;

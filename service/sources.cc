@@ -63,6 +63,8 @@ absl::StatusOr<SourceBundle> MakeReplaySource(const DaemonConfig& config) {
   bundle.keep_alive = status;
   bundle.name = "replay:" + config.replay_file;
   bundle.keep_source_seq = replay::KeepRecordedSeq(options);
+  bundle.stream_clock = &(*source)->recorded_clock();
+  bundle.rename_node = config.node_name_given;
   bundle.source = std::move(*source);
   return bundle;
 }

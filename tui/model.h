@@ -72,6 +72,12 @@ struct SourceState {
   uint64_t lost_events = 0;   // summed from LOST events
   uint64_t loss_gaps = 0;     // LOST events that could not count (e.g. a reconnect)
   uint64_t events = 0;
+  // Sources on the stream's clock (remote nodes): the node's event time
+  // minus this model's clock when the newest event arrived. A node serving
+  // a recording runs days behind; ages on its rows are measured against
+  // its time, not the wall clock. Zero for the other sources.
+  bool stream_clock = false;
+  absl::Duration clock_offset;
 };
 
 // What the view draws: every flow plus the state of every source.
@@ -89,6 +95,8 @@ struct Snapshot {
   uint64_t LostEvents() const;
   uint64_t LossGaps() const;
   int Disconnected() const;
+  // "Now" for the rows of source `index`: `now` on that source's clock.
+  absl::Time NowFor(uint32_t index) const;
 };
 
 class Model {
@@ -100,7 +108,9 @@ class Model {
 
   // Registers a source and returns its index. `label` is the node column
   // text (e.g. "r1:7070" or "local"). Call before its events arrive.
-  int AddSource(std::string label);
+  // With `stream_clock`, ages of its rows are measured against the time of
+  // its events (see SourceState::clock_offset): for remote nodes.
+  int AddSource(std::string label, bool stream_clock = false);
 
   // Returns the sink for source `index`; it lives as long as the model.
   collector::EventSink& SinkFor(int index);

@@ -539,7 +539,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
     frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
                                 Style::kTitle, width));
     if (row != nullptr) {
-      for (const std::string& l : DetailLines(*row, closed, state, snapshot.now)) {
+      for (const std::string& l : DetailLines(*row, closed, state, snapshot.NowFor(row->source))) {
         if (static_cast<int>(frame.lines.size()) >= height - 1) break;
         frame.lines.push_back(Plain(Sanitize(l), Style::kNormal, width));
       }
@@ -580,7 +580,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
       const FlowRow& row = *sel.rows[i];
       const bool selected = page.top + i == page.cursor;
       std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.now));
+      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.NowFor(row.source)));
       rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
                            selected ? Style::kSelected : Style::kNormal, width));
       if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
@@ -651,7 +651,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     shown = sel.total;
     for (const FlowRow* row : sel.rows) {
       std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.now));
+      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.NowFor(row->source)));
       rows.push_back(JoinCells(cols, cells));
       if (state.show_src) {
         std::vector<std::string> src;
