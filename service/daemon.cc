@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "check/check.h"
 #include "collector/enrich/enricher.h"
 #include "collector/version.h"
 #include "service/client_options.h"
@@ -219,11 +220,12 @@ absl::Status Daemon::Stop() {
     if (stopped_) return source_result_;
     stopped_ = true;
   }
-  service_->Shutdown();
-  source_.source->Stop();
+  // Start may have failed half-way (the port is taken): stop what exists.
+  if (service_ != nullptr) service_->Shutdown();
+  if (source_.source != nullptr) source_.source->Stop();
   if (source_thread_.joinable()) source_thread_.join();
-  ring_->Close();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  if (ring_ != nullptr) ring_->Close();
+  if (server_ != nullptr) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   absl::MutexLock lock(&mu_);
   return source_result_;
 }
@@ -234,6 +236,25 @@ Daemon::~Daemon() {
   service_.reset();
   enrich_.reset();  // joins its workers while the pipeline still exists
 }
+
+namespace {
+
+// --check: what works here for this configuration; 0 when flowtopd can
+// work (a replay needs no kernel).
+int RunCheck(const DaemonConfig& config) {
+  check::CheckOptions options;
+  options.program = "flowtopd";
+  options.dns = !config.enrich.no_dns && !config.enrich.off;
+  options.rcvbuf = config.collector.rcvbuf;
+  options.geoip_files = config.enrich.geoip_files;
+  options.geoip_dirs = config.enrich.geoip_dirs;
+  options.enable_conntrack = config.enable_conntrack;
+  const check::CheckReport report = check::RunChecks(options);
+  std::fputs(check::FormatReport(report, options).c_str(), stdout);
+  return report.CanWork() || !config.replay_file.empty() ? 0 : 1;
+}
+
+}  // namespace
 
 int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
   absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
@@ -250,6 +271,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     std::printf("flowtopd %s\n%s\n", kVersion, kGeoAttribution);
     return 0;
   }
+  if (config->check) return RunCheck(*config);
   ServerOptions exposure = config->server;
   exposure.has_token = !config->token_file.empty();
   if (absl::Status s = CheckExposure(exposure); !s.ok()) {

@@ -30,6 +30,9 @@ namespace flowtop::service {
 
 // What a source factory returns.
 struct SourceBundle {
+  // --enable-conntrack's nftables table (check::ConntrackEnabler), or null;
+  // declared first so it goes last, after the source stopped.
+  std::shared_ptr<void> conntrack_enabler;
   std::unique_ptr<collector::EventSource> source;
   // May point into `source` or be null; lives as long as the bundle.
   const SourceStatus* status = nullptr;

@@ -199,6 +199,18 @@ const std::vector<Option>& Options() {
          c->replay_loop = *b;
          return absl::OkStatus();
        }},
+      {"enable-conntrack", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("enable-conntrack", v, "is not true/false");
+         c->enable_conntrack = *b;
+         return absl::OkStatus();
+       }},
+      {"check", 0, false, true,
+       [](DaemonConfig* c, const std::string&) {
+         c->check = true;
+         return absl::OkStatus();
+       }},
       {"version", 'v', false, true,
        [](DaemonConfig* c, const std::string&) {
          c->version = true;
@@ -269,6 +281,12 @@ std::string Usage() {
       "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"
       "                          /usr/share/GeoIP, /var/lib/GeoIP, "
       "~/.local/share/flowtop)\n"
+      "Host:\n"
+      "  --enable-conntrack      make the kernel track this namespace's flows\n"
+      "                          while flowtopd runs (a minimal nftables table,\n"
+      "                          removed on exit); for hosts without firewall rules\n"
+      "  --check                 say what works here and what to do, then exit\n"
+      "                          (non-zero when flowtopd cannot work)\n"
       "  -v, --version           print the version and exit\n"
       "  -h, --help              print this help and exit\n"
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "

@@ -62,6 +62,8 @@ struct DaemonConfig {
   EnrichFlags enrich;
   bool help = false;
   bool version = false;
+  bool check = false;             // --check: report what works, exit
+  bool enable_conntrack = false;  // --enable-conntrack (check/conntrack_enabler.h)
 };
 
 // Returns the usage text (--help).

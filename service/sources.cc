@@ -1,9 +1,11 @@
 #include "service/sources.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <utility>
 
+#include "check/conntrack_enabler.h"
 #include "collector/clock.h"
 #include "collector/kernel_source.h"
 #include "replay/daemon_replay.h"
@@ -82,10 +84,18 @@ absl::StatusOr<SourceBundle> MakeSource(const DaemonConfig& config) {
   options.receive_buffer_bytes = c.rcvbuf;
   options.rate_interval = c.interval;
   options.max_flows = c.max_flows;
+  SourceBundle bundle;
+  if (config.enable_conntrack) {
+    absl::StatusOr<std::unique_ptr<check::ConntrackEnabler>> enabler =
+        check::ConntrackEnabler::Create();
+    if (!enabler.ok()) return enabler.status();
+    std::fprintf(stderr, "flowtopd: --enable-conntrack: nftables table %s tracks this namespace until flowtopd exits\n",
+                 (*enabler)->table().c_str());
+    bundle.conntrack_enabler = std::shared_ptr<check::ConntrackEnabler>(std::move(*enabler));
+  }
   absl::StatusOr<std::unique_ptr<collector::KernelSource>> source =
       collector::KernelSource::Create(std::move(options));
   if (!source.ok()) return source.status();
-  SourceBundle bundle;
   auto status = std::make_shared<KernelStatus>(source->get());
   bundle.status = status.get();
   bundle.keep_alive = status;

@@ -12,7 +12,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
   libzstd-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  netbase nftables iproute2 util-linux ca-certificates
+  netbase nftables libnftables-dev iproute2 util-linux ca-certificates
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

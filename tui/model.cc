@@ -316,6 +316,12 @@ void Model::SetEnded(int index, std::string error) {
   ++version_;
 }
 
+void Model::SetEmptyHint(std::string hint) {
+  absl::MutexLock lock(&mu_);
+  empty_hint_ = std::move(hint);
+  ++version_;
+}
+
 Snapshot Model::TakeSnapshot() const {
   Snapshot snap;
   snap.now = clock_.Now();
@@ -332,6 +338,7 @@ Snapshot Model::TakeSnapshot() const {
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
   snap.notes = notes_;
+  snap.empty_hint = empty_hint_;
   snap.version = version_;
   return snap;
 }

@@ -90,6 +90,7 @@ struct Snapshot {
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
+  std::string empty_hint;          // shown with "no flows yet" (see Model::SetEmptyHint)
   uint64_t version = 0;       // Model::version() when taken
 
   uint64_t LostEvents() const;
@@ -125,6 +126,10 @@ class Model {
 
   // Adds a one-line notice for the status line (thread-safe).
   void AddNote(std::string note);
+
+  // Sets why the table may stay empty and what to do (one line), shown in
+  // place of a silent "no flows yet".
+  void SetEmptyHint(std::string hint);
 
   // Marks a source as finished (end of a recording, fatal error).
   void SetEnded(int index, std::string error = "");
@@ -186,6 +191,7 @@ class Model {
   absl::flat_hash_map<uint64_t, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
+  std::string empty_hint_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace flowtop::tui

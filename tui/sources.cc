@@ -26,6 +26,7 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
     auto src = factory.Local(options, [model](const std::string& note) { model->AddNote(note); });
     if (!src.ok()) return src.status();
     title_ = "local";
+    model_.SetEmptyHint(factory.empty_hint());
     entries_.push_back({model_.AddSource("local"), *std::move(src)});
     return absl::OkStatus();
   }

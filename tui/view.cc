@@ -619,9 +619,11 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
             Style::kColumnHead, width));
   for (Line& l : rows) frame.lines.push_back(std::move(l));
   if (page.rows_total == 0) {
-    frame.lines.push_back(Plain(snapshot.sources.empty() || snapshot.flows.empty()
-                                    ? "  no flows yet"
-                                    : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
+    const bool none = snapshot.sources.empty() || snapshot.flows.empty();
+    frame.lines.push_back(Plain(none ? (snapshot.empty_hint.empty()
+                                            ? std::string("  no flows yet")
+                                            : Sanitize("  no flows yet: " + snapshot.empty_hint))
+                                     : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
                                 Style::kDim, width));
   }
   while (static_cast<int>(frame.lines.size()) < height - 1) {
@@ -684,6 +686,9 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
                      " events"));
   }
   for (const std::string& note : snapshot.notes) add(Sanitize(note));
+  if (snapshot.flows.empty() && !snapshot.empty_hint.empty()) {
+    add(Sanitize("no flows yet: " + snapshot.empty_hint));
+  }
   add(HeadLine(cols, sort, state.reverse));
   for (const std::string& r : rows) add(r);
   return absl::StrJoin(lines, "\n") + "\n";
