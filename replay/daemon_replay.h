@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "replay/replay_source.h"
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/base/optimization.h"
-#include "collector/utf8.h"
+#include "core/utf8.h"
 
 namespace flowtop::replay {
 namespace {

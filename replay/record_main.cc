@@ -18,13 +18,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/pipeline.h"
 #include "replay/capture_filter.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "replay/record_sources.h"
 #include "replay/recorder.h"
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 namespace flowtop::replay {
 namespace {

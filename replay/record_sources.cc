@@ -9,7 +9,7 @@
 #include "collector/kernel_source.h"
 #include "grpcpp/grpcpp.h"
 #include "replay/replay_source.h"
-#include "service/remote_source.h"
+#include "client/remote_source.h"
 
 namespace flowtop::replay {
 namespace {

@@ -11,15 +11,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "collector/clock.h"
-#include "collector/event_source.h"
-#include "service/client_options.h"
+#include "core/clock.h"
+#include "core/event_source.h"
+#include "client/client_options.h"
 
 namespace flowtop::replay {
 
 struct RecordSourceOptions {
   // A flowtopd: client.endpoint is HOST:PORT (empty: not remote), the rest
-  // the TUI's TLS and token flags (service/client_options.h).
+  // the TUI's TLS and token flags (client/client_options.h).
   service::ClientOptions client;
   std::string from_file;  // a recording; empty: not a file
   // Kernel-side selection (the -4/-6/-T/-U/-D/-I/-S switches): the kernel

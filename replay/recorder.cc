@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "collector/version.h"
+#include "core/version.h"
 
 namespace flowtop::replay {
 namespace {

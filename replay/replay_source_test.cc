@@ -6,9 +6,9 @@
 #include <thread>
 #include <vector>
 
-#include "collector/fake_clock.h"
-#include "collector/flow_table.h"
-#include "collector/pipeline.h"
+#include "core/fake_clock.h"
+#include "core/flow_table.h"
+#include "core/pipeline.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "replay/fake_sinks.h"

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "flowtop/v1/recording.pb.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 
 namespace flowtop::replay {
 

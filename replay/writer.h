@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "flowtop/v1/recording.pb.h"
 #include "replay/format.h"

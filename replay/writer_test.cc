@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"

@@ -15,8 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "check/check.h"
 #include "collector/enrich/enricher.h"
-#include "collector/version.h"
-#include "service/client_options.h"
+#include "core/version.h"
+#include "client/client_options.h"
 #include "service/privileges.h"
 
 namespace flowtop::service {

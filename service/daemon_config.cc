@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "replay/cli_util.h"
+#include "cli/cli_util.h"
 #include "service/event_ring.h"
 
 namespace flowtop::service {

@@ -40,7 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "collector/event_source.h"
+#include "core/event_source.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::service {

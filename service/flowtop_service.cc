@@ -11,10 +11,10 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "proto/flow_text.h"
 #include "absl/strings/str_cat.h"
-#include "collector/flow_filter.h"
-#include "collector/flow_sort.h"
-#include "collector/flow_table.h"
-#include "collector/version.h"
+#include "core/flow_filter.h"
+#include "core/flow_sort.h"
+#include "core/flow_table.h"
+#include "core/version.h"
 
 namespace flowtop::service {
 namespace {

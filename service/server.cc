@@ -28,20 +28,6 @@ std::string HostOf(const std::string& listen) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string msg =
-        absl::StrCat("cannot read '", path, "': ", std::strerror(err));
-    if (err == EACCES) return absl::PermissionDeniedError(msg);
-    return absl::NotFoundError(msg);
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 bool IsLoopbackListen(const std::string& listen) {
   const std::string host = HostOf(listen);
   if (host == "localhost") return true;

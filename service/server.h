@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/files.h"
 #include "grpcpp/grpcpp.h"
 #include "service/flowtop_service.h"
 
@@ -60,8 +61,7 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service);
 
-// Returns the file's contents, or NOT_FOUND / PERMISSION_DENIED naming it.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+using ::flowtop::collector::ReadFile;  // core/files.h
 
 }  // namespace flowtop::service
 

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "check/conntrack_enabler.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/kernel_source.h"
 #include "replay/daemon_replay.h"
 #include "service/source_status.h"

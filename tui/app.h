@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "tui/model.h"
 #include "tui/replay_control.h"
 #include "tui/terminal.h"

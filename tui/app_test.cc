@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 #include "tui/fake_terminal.h"
 #include "tui/keys.h"

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collector/clock.h"
-#include "collector/version.h"
+#include "core/clock.h"
+#include "core/version.h"
 #include "tui/app.h"
 #include "tui/curses_screen.h"
 #include "tui/model.h"

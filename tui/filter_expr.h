@@ -17,7 +17,7 @@
 // Addresses take CIDRs: `src 10.0.0.0/8`, `host 2001:db8::/32`.
 //
 // Values are parsed, and single fields matched, by the same functions as
-// the gRPC FlowFilter (collector/flow_filter.h: Cidr, ParseStateName,
+// the gRPC FlowFilter (core/flow_filter.h: Cidr, ParseStateName,
 // ParseProtocol, ParseFamily, ParseCountryCode, HostnameContains, ...); this
 // file adds only the expression syntax and the fast path over FlowHot.
 //
@@ -35,7 +35,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "collector/flow_filter.h"
+#include "core/flow_filter.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "collector/flow_filter.h"
+#include "core/flow_filter.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 
@@ -144,7 +144,7 @@ TEST(FilterExprErrorTest, ClearMessagesWithColumns) {
   EXPECT_NE(ErrorOf("src 10.0.0.0/33").find("prefix length must be at most 32"),
             std::string::npos);
   EXPECT_NE(ErrorOf("src nonsense").find("at column 5:"), std::string::npos);
-  // The value errors are collector/flow_filter's, as flowtopd gives them.
+  // The value errors are core/flow_filter's, as flowtopd gives them.
   EXPECT_EQ(ErrorOf("src nonsense"), "at column 5: 'nonsense' is not an address or CIDR");
   EXPECT_EQ(ErrorOf("host ::/129"),
             "at column 6: '::/129' is not an address or CIDR (prefix length must be at "

@@ -24,8 +24,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "collector/clock.h"
-#include "collector/event_source.h"
+#include "core/clock.h"
+#include "core/event_source.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 

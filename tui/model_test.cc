@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 

@@ -15,10 +15,10 @@
 #include "check/conntrack_probe.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
-#include "service/client_options.h"
+#include "core/pipeline.h"
+#include "client/client_options.h"
 #include "replay/replay_source.h"
-#include "service/remote_source.h"
+#include "client/remote_source.h"
 
 namespace flowtop::tui {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 

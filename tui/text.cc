@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "collector/utf8.h"
+#include "core/utf8.h"
 
 namespace flowtop::tui {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "collector/version.h"
+#include "core/version.h"
 #include "tui/format.h"
 #include "tui/table.h"
 #include "tui/text.h"

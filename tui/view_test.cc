@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 #include "tui/test_flows.h"
 #include "tui/text.h"

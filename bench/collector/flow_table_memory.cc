@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "collector/conntrack_parser.h"
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 #include "collector/netlink_capture.h"
 
 int main(int argc, char** argv) {

@@ -26,7 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "tests/netns/netns.h"
 
 ABSL_FLAG(int, generators, 1, "parallel udp_flood processes");

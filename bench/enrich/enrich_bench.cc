@@ -39,11 +39,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/enricher.h"
 #include "collector/enrich/geoip.h"
 #include "collector/enrich/reverse_dns.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 
 namespace flowtop::collector::enrich {
 namespace {

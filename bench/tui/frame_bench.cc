@@ -7,7 +7,7 @@
 
 #include "bench/tui/synthetic_flows.h"
 #include "benchmark/benchmark.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "tui/model.h"
 #include "tui/view.h"
 

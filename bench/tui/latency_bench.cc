@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/tui/synthetic_flows.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "tui/keys.h"
 #include "tui/model.h"
 #include "tui/view.h"

@@ -48,15 +48,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/geoip.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/process_attribution.h"
 #include "collector/enrich/reverse_dns.h"
 #include "collector/enrich/services.h"
 #include "collector/enrich/sock_diag.h"
-#include "collector/event_source.h"
-#include "collector/pipeline.h"
+#include "core/event_source.h"
+#include "core/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {

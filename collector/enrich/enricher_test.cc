@@ -9,8 +9,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "collector/enrich/fake_lookups.h"
-#include "collector/fake_clock.h"
-#include "collector/pipeline.h"
+#include "core/fake_clock.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/fixtures.h"
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::collector::enrich {

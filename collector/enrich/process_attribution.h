@@ -21,7 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/sock_diag.h"
 #include "flowtop/v1/flowtop.pb.h"

@@ -36,7 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::collector::enrich {

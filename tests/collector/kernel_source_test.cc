@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 #include "gtest/gtest.h"
 #include "tests/netns/netns.h"
 

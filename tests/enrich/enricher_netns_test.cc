@@ -14,9 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/enricher.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/conntrack_flow.h"
 #include "tests/enrich/dns_server.h"

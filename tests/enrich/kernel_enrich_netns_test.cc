@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/dns_server.h"
 #include "tests/enrich/fixtures.h"

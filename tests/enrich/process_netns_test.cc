@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/process_attribution.h"
 #include "collector/enrich/sock_diag.h"

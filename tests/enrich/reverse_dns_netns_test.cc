@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "collector/enrich/reverse_dns.h"
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/dns_server.h"

@@ -23,7 +23,7 @@ mkdir -p "$WORK/corpus"
 
 "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   "${PKG_CFLAGS[@]}" tests/replay/event_decoder_fuzzer.cc replay/event_decoder.cc \
-  collector/utf8.cc proto/flowtop/v1/flowtop.pb.cc "${PKG_LIBS[@]}" \
+  core/utf8.cc proto/flowtop/v1/flowtop.pb.cc "${PKG_LIBS[@]}" \
   -o "$WORK/event_decoder_fuzzer"
 
 fuzz_run event_decoder_fuzz_test "$WORK/event_decoder_fuzzer" "$WORK/corpus" "$WORK"

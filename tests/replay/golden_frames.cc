@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "replay/replay_source.h"
 #include "tests/replay/golden_report.h"
 #include "tui/model.h"

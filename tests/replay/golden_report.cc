@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "collector/fake_clock.h"
-#include "collector/pipeline.h"
+#include "core/fake_clock.h"
+#include "core/pipeline.h"
 #include "replay/reader.h"
 #include "replay/replay_source.h"
 #include "replay/summary.h"

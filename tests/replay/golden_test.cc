@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "collector/fake_clock.h"
-#include "collector/pipeline.h"
+#include "core/fake_clock.h"
+#include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "replay/replay_source.h"
 #include "replay/table_dump.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "gtest/gtest.h"
 #include "replay/reader.h"
 #include "replay/recorder.h"

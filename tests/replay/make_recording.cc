@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 #include "replay/recorder.h"
 #include "replay/sample_events.h"
 

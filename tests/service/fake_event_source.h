@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "collector/event_source.h"
+#include "core/event_source.h"
 #include "service/source_status.h"
 
 namespace flowtop::testing {

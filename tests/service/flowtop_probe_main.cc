@@ -1,5 +1,5 @@
 // flowtop_probe: a minimal gRPC client for the daemon tests, using the
-// shared client options (service/client_options.h) and their flag names.
+// shared client options (client/client_options.h) and their flag names.
 //   flowtop_probe --connect HOST:PORT [--tls-ca F] [--tls-cert F --tls-key F]
 //                 [--tls-server-name N] [--token-file F]
 //                 status|list|follow N|watch PORT
@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 namespace {
 

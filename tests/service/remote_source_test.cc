@@ -1,7 +1,7 @@
 // RemoteSource against real flowtopd services on 127.0.0.1: snapshot and
 // live events, connected/disconnected STATUS, reconnect after the node
 // restarts, permanent errors, Stop.
-#include "service/remote_source.h"
+#include "client/remote_source.h"
 
 #include <functional>
 #include <memory>

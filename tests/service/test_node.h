@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "collector/clock.h"
-#include "collector/pipeline.h"
+#include "core/clock.h"
+#include "core/pipeline.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"

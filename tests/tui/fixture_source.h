@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "collector/event_source.h"
-#include "collector/fake_clock.h"
+#include "core/event_source.h"
+#include "core/fake_clock.h"
 #include "tui/sources.h"
 
 namespace flowtop::tui {

@@ -1,4 +1,4 @@
-#include "collector/flow_filter.h"
+#include "core/flow_filter.h"
 
 #include <arpa/inet.h>
 

@@ -4,7 +4,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "collector/clock.h"
+#include "core/clock.h"
 
 namespace flowtop::collector {
 

@@ -18,9 +18,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
-#include "collector/clock.h"
-#include "collector/event_source.h"
-#include "collector/flow_table.h"
+#include "core/clock.h"
+#include "core/event_source.h"
+#include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector {

@@ -20,10 +20,10 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "collector/event_source.h"
+#include "core/event_source.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 namespace flowtop::service {
 

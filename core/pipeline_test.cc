@@ -1,11 +1,11 @@
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
 
-#include "collector/fake_clock.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::collector {

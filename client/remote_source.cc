@@ -1,4 +1,4 @@
-#include "service/remote_source.h"
+#include "client/remote_source.h"
 
 #include <algorithm>
 #include <utility>

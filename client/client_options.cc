@@ -1,10 +1,12 @@
-#include "service/client_options.h"
+#include "client/client_options.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "service/server.h"
+#include "core/files.h"
 
 namespace flowtop::service {
+
+using ::flowtop::collector::ReadFile;
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);

@@ -1,4 +1,4 @@
-#include "collector/pipeline.h"
+#include "core/pipeline.h"
 
 #include <utility>
 

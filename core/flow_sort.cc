@@ -1,10 +1,10 @@
-#include "collector/flow_sort.h"
+#include "core/flow_sort.h"
 
 #include <algorithm>
 #include <string>
 #include <tuple>
 
-#include "collector/flow_filter.h"
+#include "core/flow_filter.h"
 
 namespace flowtop::collector {
 namespace {

@@ -1,4 +1,4 @@
-#include "collector/flow_table.h"
+#include "core/flow_table.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "collector/flow_sort.h"
+#include "core/flow_sort.h"
 
 #include <string>
 #include <vector>
