@@ -13,11 +13,12 @@ packages=(
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
   libzstd-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   netbase nftables libnftables-dev iproute2 util-linux ca-certificates
+  libmaxmind-db-writer-perl dpkg-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
     conntrack tmux socat iputils-ping python3 python3-scapy dnsmasq-base openssl procps
-    mmdb-bin libmaxmind-db-writer-perl clang libclang-rt-14-dev
+    mmdb-bin clang libclang-rt-14-dev
   )
 fi
 
