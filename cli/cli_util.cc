@@ -1,21 +1,29 @@
 #include "cli/cli_util.h"
 
+#include <cmath>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::replay {
+namespace flowtop::cli {
 namespace {
 
-absl::Status Bad(absl::string_view flag, absl::string_view text,
-                 absl::string_view expected) {
+// The grammars' own message: "--flag 'text' is not EXPECTED".
+absl::Status NotA(absl::string_view flag, absl::string_view text,
+                  absl::string_view expected) {
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, " '", text, "' is not ", expected));
 }
 
 }  // namespace
+
+absl::Status Bad(absl::string_view flag, absl::string_view text,
+                 absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": '", text, "' ", what));
+}
 
 absl::StatusOr<uint64_t> ParseSize(absl::string_view flag, absl::string_view text) {
   std::string t = absl::AsciiStrToUpper(text);
@@ -31,7 +39,7 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view flag, absl::string_view tex
   }
   uint64_t n;
   if (!absl::SimpleAtoi(t, &n) || n > UINT64_MAX / scale) {
-    return Bad(flag, text, "a size (e.g. 1048576, 512K, 64M, 2G)");
+    return NotA(flag, text, "a size (e.g. 1048576, 512K, 64M, 2G)");
   }
   return n * scale;
 }
@@ -39,28 +47,36 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view flag, absl::string_view tex
 absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view flag,
                                                  absl::string_view text) {
   absl::Duration d;
+  if (!ReadDuration(text, &d)) {
+    return NotA(flag, text, "a duration (e.g. 30, 30s, 5m, 2h, 500ms)");
+  }
+  if (d < absl::ZeroDuration()) return NotA(flag, text, "a positive duration");
+  return d;
+}
+
+bool ReadDuration(absl::string_view text, absl::Duration* out) {
   double seconds;
   if (absl::SimpleAtod(text, &seconds)) {
-    d = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(text, &d)) {
-    return Bad(flag, text, "a duration (e.g. 30, 30s, 5m, 2h, 500ms)");
+    if (!std::isfinite(seconds)) return false;
+    *out = absl::Seconds(seconds);
+    return true;
   }
-  if (d < absl::ZeroDuration()) return Bad(flag, text, "a positive duration");
-  return d;
+  return absl::ParseDuration(text, out) && *out != absl::InfiniteDuration() &&
+         *out != -absl::InfiniteDuration();
 }
 
 absl::StatusOr<double> ParseSpeed(absl::string_view text) {
   if (absl::AsciiStrToLower(text) == "max") return 0.0;
   double speed;
   if (!absl::SimpleAtod(text, &speed) || !(speed > 0) || speed > 1e6) {
-    return Bad("speed", text, "a positive factor (1, 4, 0.5) or 'max'");
+    return NotA("speed", text, "a positive factor (1, 4, 0.5) or 'max'");
   }
   return speed;
 }
 
 absl::StatusOr<uint64_t> ParseCount(absl::string_view flag, absl::string_view text) {
   uint64_t n;
-  if (!absl::SimpleAtoi(text, &n)) return Bad(flag, text, "a whole number");
+  if (!absl::SimpleAtoi(text, &n)) return NotA(flag, text, "a whole number");
   return n;
 }
 
@@ -74,9 +90,39 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view flag,
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &t, &err)) {
-    return Bad(flag, text, "a time (2026-11-26T20:30:00Z) or an offset (+90s)");
+    return NotA(flag, text, "a time (2026-11-26T20:30:00Z) or an offset (+90s)");
   }
   return t;
 }
 
-}  // namespace flowtop::replay
+std::vector<v1::AddressFamily> ProtocolSelection::Families() const {
+  std::vector<v1::AddressFamily> out;
+  if (ipv4) out.push_back(v1::IPV4);
+  if (ipv6) out.push_back(v1::IPV6);
+  return out;
+}
+
+std::vector<v1::L4Protocol> ProtocolSelection::Protocols() const {
+  std::vector<v1::L4Protocol> out;
+  if (tcp) out.push_back(v1::TCP);
+  if (udp) out.insert(out.end(), {v1::UDP, v1::UDPLITE});
+  if (dccp) out.push_back(v1::DCCP);
+  if (icmp) out.insert(out.end(), {v1::ICMP, v1::ICMPV6});
+  if (sctp) out.push_back(v1::SCTP);
+  return out;
+}
+
+bool ApplyProtocolOption(int opt, ProtocolSelection* selection) {
+  switch (opt) {
+    case '4': selection->ipv4 = true; return true;
+    case '6': selection->ipv6 = true; return true;
+    case 'T': selection->tcp = true; return true;
+    case 'U': selection->udp = true; return true;
+    case 'D': selection->dccp = true; return true;
+    case 'I': selection->icmp = true; return true;
+    case 'S': selection->sctp = true; return true;
+    default: return false;
+  }
+}
+
+}  // namespace flowtop::cli

@@ -20,6 +20,23 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+bool ApplyClientOption(int opt, const char* arg, ClientOptions* options) {
+  const std::string value = arg != nullptr ? arg : "";
+  switch (opt) {
+    case kClientFlagConnect: options->endpoint = value; return true;
+    case kClientFlagTls: options->tls = true; return true;
+    case kClientFlagTlsCa:
+      options->tls_ca_file = value;
+      options->tls = true;
+      return true;
+    case kClientFlagTlsCert: options->tls_cert_file = value; return true;
+    case kClientFlagTlsKey: options->tls_key_file = value; return true;
+    case kClientFlagTlsServerName: options->tls_server_name = value; return true;
+    case kClientFlagTokenFile: options->token_file = value; return true;
+    default: return false;
+  }
+}
+
 absl::Status LoadToken(ClientOptions* options) {
   if (options->token_file.empty()) return absl::OkStatus();
   absl::StatusOr<std::string> token = ReadTokenFile(options->token_file);

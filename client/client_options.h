@@ -12,6 +12,8 @@
 #ifndef FLOWTOP_SERVICE_CLIENT_OPTIONS_H_
 #define FLOWTOP_SERVICE_CLIENT_OPTIONS_H_
 
+#include <getopt.h>
+
 #include <memory>
 #include <string>
 
@@ -28,6 +30,36 @@ inline constexpr char kFlagTlsCert[] = "tls-cert";
 inline constexpr char kFlagTlsKey[] = "tls-key";
 inline constexpr char kFlagTlsServerName[] = "tls-server-name";
 inline constexpr char kFlagTokenFile[] = "token-file";
+
+// The client flags as one group for getopt_long tables: each long option
+// returns its id, and ApplyClientOption stores it. Ids start at 0x1000 so
+// they never meet a short option or a binary's own long-only ids.
+enum ClientFlag {
+  kClientFlagConnect = 0x1000,
+  kClientFlagTls,
+  kClientFlagTlsCa,
+  kClientFlagTlsCert,
+  kClientFlagTlsKey,
+  kClientFlagTlsServerName,
+  kClientFlagTokenFile,
+};
+
+inline constexpr option kClientLongOptions[] = {
+    {kFlagConnect, required_argument, nullptr, kClientFlagConnect},
+    {kFlagTls, no_argument, nullptr, kClientFlagTls},
+    {kFlagTlsCa, required_argument, nullptr, kClientFlagTlsCa},
+    {kFlagTlsCert, required_argument, nullptr, kClientFlagTlsCert},
+    {kFlagTlsKey, required_argument, nullptr, kClientFlagTlsKey},
+    {kFlagTlsServerName, required_argument, nullptr, kClientFlagTlsServerName},
+    {kFlagTokenFile, required_argument, nullptr, kClientFlagTokenFile},
+};
+
+struct ClientOptions;
+
+// Stores client flag `opt` (a ClientFlag) with its argument in *options
+// (--tls-ca implies --tls). Returns false, changing nothing, for any other
+// option.
+bool ApplyClientOption(int opt, const char* arg, ClientOptions* options);
 
 struct ClientOptions {
   std::string endpoint;  // HOST:PORT

@@ -156,6 +156,26 @@ absl::StatusOr<uint32_t> NetlinkSocket::RequestDump(uint8_t family,
   return nlh->nlmsg_seq;
 }
 
+absl::StatusOr<uint32_t> NetlinkSocket::RequestDumpOf(uint16_t ctnetlink_type) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | ctnetlink_type);
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = ++seq_;
+  auto* nfg =
+      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = AF_UNSPEC;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+    if (errno == EPERM || errno == EACCES) {
+      return absl::PermissionDeniedError(kPermissionDeniedMessage);
+    }
+    return Errno("send dump request");
+  }
+  return nlh->nlmsg_seq;
+}
+
 absl::StatusOr<size_t> NetlinkSocket::Receive(char* buf, size_t len,
                                               const Waker* waker) {
   const int fd = mnl_socket_get_fd(nl_);

@@ -76,6 +76,11 @@ class NetlinkSocket {
   // used, or INTERNAL.
   absl::StatusOr<uint32_t> RequestDump(uint8_t family, uint8_t l4proto);
 
+  // Sends a dump request of another ctnetlink message type (e.g.
+  // IPCTNL_MSG_CT_GET_STATS_CPU) for every family. Returns the sequence
+  // number used, PERMISSION_DENIED or INTERNAL.
+  absl::StatusOr<uint32_t> RequestDumpOf(uint16_t ctnetlink_type);
+
   // Receives one datagram into buf (may hold several netlink messages).
   // Blocks until data arrives or `waker` (may be null) is woken. Returns the
   // number of bytes, or RESOURCE_EXHAUSTED for ENOBUFS (events were lost;

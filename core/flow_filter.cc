@@ -153,6 +153,19 @@ absl::StatusOr<v1::AddressFamily> ParseFamily(absl::string_view text) {
       absl::StrCat("'", text, "' is not an address family (ipv4 or ipv6)"));
 }
 
+bool HasPorts(int protocol) {
+  switch (protocol) {
+    case v1::TCP:
+    case v1::UDP:
+    case v1::UDPLITE:
+    case v1::SCTP:
+    case v1::DCCP:
+      return true;
+    default:  // ICMP ids, GRE keys: not ports
+      return false;
+  }
+}
+
 bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name) {
   return endpoint.has_process() && endpoint.process().name() == name;
 }
@@ -305,10 +318,16 @@ bool FlowMatcher::MatchOne(const Compiled& c, const v1::Flow* flow,
       !in_any(c.any_ip, t.dst_ip())) {
     return false;
   }
-  if (!c.src_port.empty() && !Contains(c.src_port, t.src_port())) return false;
-  if (!c.dst_port.empty() && !Contains(c.dst_port, t.dst_port())) return false;
-  if (!c.any_port.empty() && !Contains(c.any_port, t.src_port()) &&
-      !Contains(c.any_port, t.dst_port())) {
+  const bool ports = HasPorts(flow->protocol());
+  if (!c.src_port.empty() && !(ports && Contains(c.src_port, t.src_port()))) {
+    return false;
+  }
+  if (!c.dst_port.empty() && !(ports && Contains(c.dst_port, t.dst_port()))) {
+    return false;
+  }
+  if (!c.any_port.empty() &&
+      !(ports && (Contains(c.any_port, t.src_port()) ||
+                  Contains(c.any_port, t.dst_port())))) {
     return false;
   }
   if (!c.states.empty() && !Contains(c.states, FlowStateName(*flow))) {

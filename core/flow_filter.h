@@ -77,6 +77,13 @@ absl::StatusOr<v1::AddressFamily> ParseFamily(absl::string_view text);
 // Returns whether `port` is a valid port number (0..65535).
 inline bool IsPort(uint64_t port) { return port <= 65535; }
 
+// Returns whether flows of `protocol` have ports: TCP, UDP, UDP-lite, SCTP,
+// DCCP. ICMP ids and GRE keys are not ports, so a port filter (sport, dport,
+// port, FlowFilter's src_port/dst_port/port) never matches an ICMP, ICMPv6,
+// GRE or other portless flow, not even "port 0". The TUI's `/` language and
+// FlowFilter decide this here, once.
+bool HasPorts(int protocol);
+
 // Returns whether the endpoint has a process called exactly `name`.
 bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name);
 

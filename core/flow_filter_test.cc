@@ -125,6 +125,42 @@ TEST(FlowFilter, Ipv6CidrDoesNotMatchIpv4) {
   EXPECT_TRUE(Allows(f, flow));
 }
 
+// The ICMP-port question, decided once (HasPorts): ICMP ids, GRE keys and
+// the zeros of portless protocols are not ports, so no port filter matches
+// them, not even port 0; a deny list on a port lets them through.
+TEST(FlowFilter, PortFiltersNeverMatchPortlessFlows) {
+  EXPECT_TRUE(HasPorts(v1::TCP));
+  EXPECT_TRUE(HasPorts(v1::UDP));
+  EXPECT_TRUE(HasPorts(v1::UDPLITE));
+  EXPECT_TRUE(HasPorts(v1::SCTP));
+  EXPECT_TRUE(HasPorts(v1::DCCP));
+  EXPECT_FALSE(HasPorts(v1::ICMP));
+  EXPECT_FALSE(HasPorts(v1::ICMPV6));
+  EXPECT_FALSE(HasPorts(v1::GRE));
+  EXPECT_FALSE(HasPorts(132 + 1000));  // a protocol by number only
+
+  v1::Flow icmp = Flow();
+  icmp.set_protocol(v1::ICMP);
+  icmp.clear_tcp_state();
+  icmp.mutable_original()->set_src_port(0);
+  icmp.mutable_original()->set_dst_port(0);
+  for (auto add : {&v1::FlowFilter::add_src_port, &v1::FlowFilter::add_dst_port,
+                   &v1::FlowFilter::add_any_port}) {
+    v1::FlowFilter f;
+    (f.*add)(0);
+    EXPECT_FALSE(Allows(f, icmp));
+    v1::Flow tcp_zero = Flow();
+    tcp_zero.mutable_original()->set_src_port(0);
+    tcp_zero.mutable_original()->set_dst_port(0);
+    EXPECT_TRUE(Allows(f, tcp_zero));  // TCP port 0 is a port
+  }
+  FilterList allow, deny;
+  deny.Add()->add_dst_port(0);
+  auto m = FlowMatcher::Compile(allow, deny);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->Matches(icmp));
+}
+
 TEST(FlowFilter, SrcPort) {
   v1::FlowFilter f;
   f.add_src_port(443);

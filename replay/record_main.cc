@@ -29,6 +29,10 @@
 namespace flowtop::replay {
 namespace {
 
+using cli::ParseCount;
+using cli::ParseDurationFlag;
+using cli::ParseSize;
+
 constexpr char kUsage[] =
     "Usage: flowtop record -o FILE [options]\n"
     "Records conntrack flow events to FILE (see flowtop-record(1)).\n"
@@ -59,14 +63,7 @@ constexpr char kUsage[] =
     "  -h, --help                 this help\n";
 
 enum LongOption {
-  kConnect = 1000,
-  kTls,
-  kTlsCa,
-  kTlsCert,
-  kTlsKey,
-  kTlsServerName,
-  kTokenFile,
-  kFrom,
+  kFrom = 1000,
   kMaxSize,
   kMaxFiles,
   kBlockSize,
@@ -94,21 +91,104 @@ std::string Human(uint64_t bytes) {
   return absl::StrFormat("%.1f MiB", bytes / (1024.0 * 1024.0));
 }
 
-}  // namespace
+// Everything the command line says.
+struct RecordCommand {
+  RecordSourceOptions source;
+  RecorderOptions recorder;
+  cli::ProtocolSelection selection;
+  absl::Duration duration = absl::ZeroDuration();
+  std::string node;
+  bool quiet = false;
+  bool help = false;
+  std::vector<std::string> command_line;
+};
 
-int RecordMain(int argc, char** argv) {
+// Stores one option of `flowtop record` in *c. Returns INVALID_ARGUMENT
+// with the line to print for a bad value or an unknown option.
+absl::Status ApplyRecordOption(int opt, const char* arg, RecordCommand* c) {
+  absl::StatusOr<uint64_t> number;
+  absl::StatusOr<absl::Duration> dur;
+  switch (opt) {
+    case 'o': c->recorder.path = arg; return absl::OkStatus();
+    case 'z': {
+      int level = 3;
+      if (arg != nullptr) {
+        number = ParseCount("compress", arg);
+        if (!number.ok()) return number.status();
+        level = static_cast<int>(*number);
+      }
+      if (level < 1 || level > 19) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--compress level ", level, " is not in 1..19"));
+      }
+      c->recorder.writer.zstd_level = level;
+      return absl::OkStatus();
+    }
+    case 'q': c->quiet = true; return absl::OkStatus();
+    case 'h': c->help = true; return absl::OkStatus();
+    case kFrom: c->source.from_file = arg; return absl::OkStatus();
+    case kMaxSize:
+      number = ParseSize("max-size", arg);
+      if (!number.ok()) return number.status();
+      c->recorder.max_size_bytes = *number;
+      return absl::OkStatus();
+    case kMaxFiles:
+      number = ParseCount("max-files", arg);
+      if (!number.ok() || *number == 0 || *number > 100000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--max-files '", arg, "' is not a number of files from 1 to 100000"));
+      }
+      c->recorder.max_files = static_cast<uint32_t>(*number);
+      return absl::OkStatus();
+    case kBlockSize:
+      number = ParseSize("block-size", arg);
+      if (!number.ok()) return number.status();
+      if (*number < 1024 || *number > (64u << 20)) {
+        return absl::InvalidArgumentError("--block-size must be between 1K and 64M");
+      }
+      c->recorder.writer.block_size = *number;
+      return absl::OkStatus();
+    case kKeyframeInterval:
+      dur = ParseDurationFlag("keyframe-interval", arg);
+      if (!dur.ok()) return dur.status();
+      c->recorder.keyframe_interval = *dur;
+      return absl::OkStatus();
+    case kSync: c->recorder.writer.sync = true; return absl::OkStatus();
+    case kNode: c->node = arg; return absl::OkStatus();
+    case kDuration:
+      dur = ParseDurationFlag("duration", arg);
+      if (!dur.ok()) return dur.status();
+      c->duration = *dur;
+      return absl::OkStatus();
+    case kCount:
+      number = ParseCount("count", arg);
+      if (!number.ok()) return number.status();
+      c->recorder.max_events = *number;
+      return absl::OkStatus();
+    default:
+      if (cli::ApplyProtocolOption(opt, &c->selection) ||
+          service::ApplyClientOption(opt, arg, &c->source.client)) {
+        return absl::OkStatus();
+      }
+      return absl::NotFoundError("unknown option");
+  }
+}
+
+// Returns the parsed command line, or INVALID_ARGUMENT with the usage
+// error to print.
+absl::StatusOr<RecordCommand> ParseRecordCommand(int argc, char** argv) {
   static const option kOptions[] = {
       {"output", required_argument, nullptr, 'o'},
       {"compress", optional_argument, nullptr, 'z'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
-      {service::kFlagConnect, required_argument, nullptr, kConnect},
-      {service::kFlagTls, no_argument, nullptr, kTls},
-      {service::kFlagTlsCa, required_argument, nullptr, kTlsCa},
-      {service::kFlagTlsCert, required_argument, nullptr, kTlsCert},
-      {service::kFlagTlsKey, required_argument, nullptr, kTlsKey},
-      {service::kFlagTlsServerName, required_argument, nullptr, kTlsServerName},
-      {service::kFlagTokenFile, required_argument, nullptr, kTokenFile},
+      service::kClientLongOptions[0],
+      service::kClientLongOptions[1],
+      service::kClientLongOptions[2],
+      service::kClientLongOptions[3],
+      service::kClientLongOptions[4],
+      service::kClientLongOptions[5],
+      service::kClientLongOptions[6],
       {"from", required_argument, nullptr, kFrom},
       {"max-size", required_argument, nullptr, kMaxSize},
       {"max-files", required_argument, nullptr, kMaxFiles},
@@ -120,249 +200,186 @@ int RecordMain(int argc, char** argv) {
       {"count", required_argument, nullptr, kCount},
       {nullptr, 0, nullptr, 0},
   };
-  RecordSourceOptions source_options;
-  RecorderOptions recorder_options;
-  std::vector<v1::AddressFamily> families;
-  std::vector<v1::L4Protocol> protocols;
-  absl::Duration duration = absl::ZeroDuration();
-  std::string node;
-  bool quiet = false;
-  std::vector<std::string> command_line(argv, argv + argc);
-
+  RecordCommand c;
+  c.command_line.assign(argv, argv + argc);
   optind = 0;  // reset getopt: the caller may have parsed its own flags
   opterr = 0;
   int opt;
   while ((opt = getopt_long(argc, argv, "+o:z::qh46TUDIS", kOptions, nullptr)) != -1) {
-    absl::StatusOr<uint64_t> number;
-    absl::StatusOr<absl::Duration> dur;
-    switch (opt) {
-      case 'o': recorder_options.path = optarg; break;
-      case 'z': {
-        int level = 3;
-        if (optarg != nullptr) {
-          number = ParseCount("compress", optarg);
-          if (!number.ok()) return Usage(std::string(number.status().message()));
-          level = static_cast<int>(*number);
-        }
-        if (level < 1 || level > 19) {
-          return Usage(absl::StrCat("--compress level ", level, " is not in 1..19"));
-        }
-        recorder_options.writer.zstd_level = level;
-        break;
-      }
-      case 'q': quiet = true; break;
-      case 'h': std::fputs(kUsage, stdout); return 0;
-      case '4':
-        families.push_back(v1::IPV4);
-        source_options.ipv4_only = true;
-        break;
-      case '6':
-        families.push_back(v1::IPV6);
-        source_options.ipv6_only = true;
-        break;
-      case 'T':
-        protocols.push_back(v1::TCP);
-        source_options.tcp = true;
-        break;
-      case 'U':
-        protocols.push_back(v1::UDP);
-        protocols.push_back(v1::UDPLITE);
-        source_options.udp = true;
-        break;
-      case 'D':
-        protocols.push_back(v1::DCCP);
-        source_options.dccp = true;
-        break;
-      case 'I':
-        protocols.push_back(v1::ICMP);
-        protocols.push_back(v1::ICMPV6);
-        source_options.icmp = true;
-        break;
-      case 'S':
-        protocols.push_back(v1::SCTP);
-        source_options.sctp = true;
-        break;
-      case kConnect: source_options.client.endpoint = optarg; break;
-      case kTls: source_options.client.tls = true; break;
-      case kTlsCa:
-        source_options.client.tls_ca_file = optarg;
-        source_options.client.tls = true;
-        break;
-      case kTlsCert: source_options.client.tls_cert_file = optarg; break;
-      case kTlsKey: source_options.client.tls_key_file = optarg; break;
-      case kTlsServerName: source_options.client.tls_server_name = optarg; break;
-      case kTokenFile: source_options.client.token_file = optarg; break;
-      case kFrom: source_options.from_file = optarg; break;
-      case kMaxSize:
-        number = ParseSize("max-size", optarg);
-        if (!number.ok()) return Usage(std::string(number.status().message()));
-        recorder_options.max_size_bytes = *number;
-        break;
-      case kMaxFiles:
-        number = ParseCount("max-files", optarg);
-        if (!number.ok() || *number == 0 || *number > 100000) {
-          return Usage(absl::StrCat("--max-files '", optarg,
-                                    "' is not a number of files from 1 to 100000"));
-        }
-        recorder_options.max_files = static_cast<uint32_t>(*number);
-        break;
-      case kBlockSize:
-        number = ParseSize("block-size", optarg);
-        if (!number.ok()) return Usage(std::string(number.status().message()));
-        if (*number < 1024 || *number > (64u << 20)) {
-          return Usage("--block-size must be between 1K and 64M");
-        }
-        recorder_options.writer.block_size = *number;
-        break;
-      case kKeyframeInterval:
-        dur = ParseDurationFlag("keyframe-interval", optarg);
-        if (!dur.ok()) return Usage(std::string(dur.status().message()));
-        recorder_options.keyframe_interval = *dur;
-        break;
-      case kSync: recorder_options.writer.sync = true; break;
-      case kNode: node = optarg; break;
-      case kDuration:
-        dur = ParseDurationFlag("duration", optarg);
-        if (!dur.ok()) return Usage(std::string(dur.status().message()));
-        duration = *dur;
-        break;
-      case kCount:
-        number = ParseCount("count", optarg);
-        if (!number.ok()) return Usage(std::string(number.status().message()));
-        recorder_options.max_events = *number;
-        break;
-      default:
-        return Usage(absl::StrCat("unknown or incomplete option '",
-                                  argv[optind - 1], "'"));
+    absl::Status status = ApplyRecordOption(opt, optarg, &c);
+    if (absl::IsNotFound(status)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
     }
+    if (!status.ok()) return status;
+    if (c.help) return c;
   }
+  c.source.ipv4_only = c.selection.ipv4;
+  c.source.ipv6_only = c.selection.ipv6;
+  c.source.tcp = c.selection.tcp;
+  c.source.udp = c.selection.udp;
+  c.source.dccp = c.selection.dccp;
+  c.source.icmp = c.selection.icmp;
+  c.source.sctp = c.selection.sctp;
   if (optind < argc) {
-    return Usage(absl::StrCat("unexpected argument '", argv[optind], "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
-  if (recorder_options.path.empty()) return Usage("no output file: use -o FILE");
-  if (recorder_options.max_files > 0 && recorder_options.max_size_bytes == 0) {
-    return Usage("--max-files needs --max-size (files rotate by size)");
+  if (c.recorder.path.empty()) {
+    return absl::InvalidArgumentError("no output file: use -o FILE");
   }
+  if (c.recorder.max_files > 0 && c.recorder.max_size_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "--max-files needs --max-size (files rotate by size)");
+  }
+  return c;
+}
 
-  collector::Clock& clock = collector::RealClock::Get();
-  // Signals are taken synchronously by this thread (sigtimedwait); block them
-  // before any thread starts so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  sigset_t old_mask;
-  pthread_sigmask(SIG_BLOCK, &signals, &old_mask);
-  struct MaskRestorer {
-    sigset_t mask;
-    ~MaskRestorer() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  } restore{old_mask};
+// Blocks SIGINT, SIGTERM and SIGUSR1 for the life of the object, so that
+// this thread takes them synchronously (sigtimedwait) and every thread
+// started meanwhile inherits the mask.
+class SignalMask {
+ public:
+  SignalMask() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &signals_, &old_mask_);
+  }
+  ~SignalMask() {
+    // The last SIGUSR1 (from the runner) may still be pending: consume it
+    // so it does not fire once the mask is restored.
+    const timespec zero{0, 0};
+    while (sigtimedwait(&signals_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+  const sigset_t& signals() const { return signals_; }
 
-  absl::StatusOr<RecordSource> source = MakeRecordSource(source_options, clock);
-  if (!source.ok()) return Fail(source.status());
+ private:
+  sigset_t signals_;
+  sigset_t old_mask_;
+};
 
-  if (node.empty()) node = source->node;
-  if (node.empty()) {
+// Fills the recording header (node, source, command line, filter, duration)
+// and the recorder's filter hook.
+void DescribeCapture(const RecordSource& source, const CaptureFilter& filter,
+                     RecordCommand* c) {
+  if (c->node.empty()) c->node = source.node;
+  if (c->node.empty()) {
     char host[256] = {};
-    node = gethostname(host, sizeof(host) - 1) == 0 ? host : "local";
+    c->node = gethostname(host, sizeof(host) - 1) == 0 ? host : "local";
   }
-  CaptureFilter filter(families, protocols);
-  recorder_options.header.set_node(node);
-  v1::CaptureOptions* header_options = recorder_options.header.mutable_options();
-  header_options->set_source(source->description);
-  for (const std::string& arg : command_line) header_options->add_command_line(arg);
+  c->recorder.header.set_node(c->node);
+  v1::CaptureOptions* header_options = c->recorder.header.mutable_options();
+  header_options->set_source(source.description);
+  for (const std::string& arg : c->command_line) header_options->add_command_line(arg);
   for (const v1::FlowFilter& f : filter.AsFlowFilters()) *header_options->add_allow() = f;
-  header_options->set_duration_nanos(absl::ToInt64Nanoseconds(duration));
-  if (!filter.keeps_everything()) {
-    // The recorder calls it under its own lock, one event at a time.
-    recorder_options.filter = [&filter](const v1::FlowEvent& e) { return filter.Keep(e); };
-  }
-  const pthread_t main_thread = pthread_self();
-  recorder_options.on_limit = [main_thread] { pthread_kill(main_thread, SIGUSR1); };
+  header_options->set_duration_nanos(absl::ToInt64Nanoseconds(c->duration));
+}
 
-  absl::StatusOr<std::unique_ptr<Recorder>> recorder =
-      Recorder::Create(recorder_options, clock);
-  if (!recorder.ok()) return Fail(recorder.status());
+void PrintProgress(const std::string& path, const RecorderStats& s,
+                   absl::Duration elapsed) {
+  std::fprintf(stderr,
+               "\r\033[Kflowtop record: %s  %llu events  %zu flows  %s  %llu file%s"
+               "  lost %llu  %s",
+               path.c_str(), static_cast<unsigned long long>(s.events), s.flows,
+               Human(s.bytes).c_str(), static_cast<unsigned long long>(s.files),
+               s.files == 1 ? "" : "s", static_cast<unsigned long long>(s.lost_reported),
+               absl::FormatDuration(absl::Trunc(elapsed, absl::Seconds(1))).c_str());
+}
 
-  collector::PipelineOptions pipeline_options;
-  pipeline_options.node = node;
-  pipeline_options.keep_source_seq = source->keep_source_seq;
-  collector::Pipeline pipeline(pipeline_options, clock);
-  pipeline.AddSink(recorder->get());
-
-  absl::Status source_status;
-  std::thread runner([&] {
-    source_status = source->source->Run(pipeline);
-    pthread_kill(main_thread, SIGUSR1);
-  });
-
-  const bool progress = !quiet && isatty(STDERR_FILENO);
+// Flushes the recorder once a second (with the progress line) until a
+// signal, the source's end, a limit or --duration stops the recording.
+// Returns why it stopped, for the closing line.
+std::string RecordUntilStopped(const RecordCommand& c, const sigset_t& signals,
+                               Recorder& recorder, collector::Clock& clock) {
+  const bool progress = !c.quiet && isatty(STDERR_FILENO);
   const absl::Time start = clock.Now();
   const absl::Time deadline =
-      duration > absl::ZeroDuration() ? start + duration : absl::InfiniteFuture();
-  std::string stop_reason = "the source ended";
+      c.duration > absl::ZeroDuration() ? start + c.duration : absl::InfiniteFuture();
   while (true) {
     absl::Duration wait = std::min(absl::Seconds(1), deadline - clock.Now());
     if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
     const timespec ts = absl::ToTimespec(wait);
     const int sig = sigtimedwait(&signals, nullptr, &ts);
-    if (sig == SIGINT || sig == SIGTERM) {
-      stop_reason = sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)";
-      break;
-    }
+    if (sig == SIGINT) return "interrupted (SIGINT)";
+    if (sig == SIGTERM) return "terminated (SIGTERM)";
     if (sig == SIGUSR1) {
-      if ((*recorder)->limit_reached()) stop_reason = "--count reached";
-      break;
+      return recorder.limit_reached() ? "--count reached" : "the source ended";
     }
-    if (clock.Now() >= deadline) {
-      stop_reason = "--duration reached";
-      break;
-    }
-    absl::Status status = (*recorder)->Flush();
-    if (!status.ok()) break;
-    if (progress) {
-      const RecorderStats s = (*recorder)->stats();
-      std::fprintf(stderr,
-                   "\r\033[Kflowtop record: %s  %llu events  %zu flows  %s  %llu file%s"
-                   "  lost %llu  %s",
-                   recorder_options.path.c_str(),
-                   static_cast<unsigned long long>(s.events), s.flows,
-                   Human(s.bytes).c_str(), static_cast<unsigned long long>(s.files),
-                   s.files == 1 ? "" : "s",
-                   static_cast<unsigned long long>(s.lost_reported),
-                   absl::FormatDuration(absl::Trunc(clock.Now() - start, absl::Seconds(1)))
-                       .c_str());
-    }
+    if (clock.Now() >= deadline) return "--duration reached";
+    if (!recorder.Flush().ok()) return "the source ended";
+    if (progress) PrintProgress(c.recorder.path, recorder.stats(), clock.Now() - start);
   }
-  source->source->Stop();
-  runner.join();
-  // The last SIGUSR1 (from the runner) may still be pending: consume it so
-  // it does not fire once the mask is restored.
-  const timespec zero{0, 0};
-  while (sigtimedwait(&signals, nullptr, &zero) > 0) {
-  }
-  absl::Status close_status = (*recorder)->Close();
-  const RecorderStats s = (*recorder)->stats();
-  if (progress) std::fputs("\r\033[K", stderr);
-  if (!close_status.ok()) return Fail(close_status);
+}
+
+// Prints the closing line (or the source's failure). Returns the exit status.
+int Report(const RecordCommand& c, const std::string& stop_reason,
+           const absl::Status& source_status, const RecorderStats& s) {
   if (!source_status.ok()) {
     std::fprintf(stderr, "flowtop record: the source failed after %llu events: %s\n",
                  static_cast<unsigned long long>(s.events),
                  std::string(source_status.message()).c_str());
     return 1;
   }
-  if (!quiet) {
+  if (!c.quiet) {
     std::fprintf(stderr,
                  "flowtop record: %s; %llu events in %s (%s, %.1f bytes/event, "
                  "%llu file%s), %llu lost upstream\n",
                  stop_reason.c_str(), static_cast<unsigned long long>(s.events),
-                 recorder_options.path.c_str(), Human(s.bytes).c_str(),
+                 c.recorder.path.c_str(), Human(s.bytes).c_str(),
                  s.events == 0 ? 0.0 : static_cast<double>(s.bytes) / s.events,
                  static_cast<unsigned long long>(s.files), s.files == 1 ? "" : "s",
                  static_cast<unsigned long long>(s.lost_reported));
   }
   return 0;
+}
+
+}  // namespace
+
+int RecordMain(int argc, char** argv) {
+  absl::StatusOr<RecordCommand> command = ParseRecordCommand(argc, argv);
+  if (!command.ok()) return Usage(std::string(command.status().message()));
+  RecordCommand& c = *command;
+  if (c.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  collector::Clock& clock = collector::RealClock::Get();
+  SignalMask mask;  // before any thread starts
+
+  absl::StatusOr<RecordSource> source = MakeRecordSource(c.source, clock);
+  if (!source.ok()) return Fail(source.status());
+  CaptureFilter filter(c.selection.Families(), c.selection.Protocols());
+  DescribeCapture(*source, filter, &c);
+  if (!filter.keeps_everything()) {
+    // The recorder calls it under its own lock, one event at a time.
+    c.recorder.filter = [&filter](const v1::FlowEvent& e) { return filter.Keep(e); };
+  }
+  const pthread_t main_thread = pthread_self();
+  c.recorder.on_limit = [main_thread] { pthread_kill(main_thread, SIGUSR1); };
+  absl::StatusOr<std::unique_ptr<Recorder>> recorder = Recorder::Create(c.recorder, clock);
+  if (!recorder.ok()) return Fail(recorder.status());
+
+  collector::PipelineOptions pipeline_options;
+  pipeline_options.node = c.node;
+  pipeline_options.keep_source_seq = source->keep_source_seq;
+  collector::Pipeline pipeline(pipeline_options, clock);
+  pipeline.AddSink(recorder->get());
+  absl::Status source_status;
+  std::thread runner([&] {
+    source_status = source->source->Run(pipeline);
+    pthread_kill(main_thread, SIGUSR1);
+  });
+  const std::string stop_reason = RecordUntilStopped(c, mask.signals(), **recorder, clock);
+  source->source->Stop();
+  runner.join();
+  absl::Status close_status = (*recorder)->Close();
+  if (!c.quiet && isatty(STDERR_FILENO)) std::fputs("\r\033[K", stderr);
+  if (!close_status.ok()) return Fail(close_status);
+  return Report(c, stop_reason, source_status, (*recorder)->stats());
 }
 
 }  // namespace flowtop::replay

@@ -16,11 +16,16 @@
 #include "google/protobuf/util/json_util.h"
 #include "proto/flow_text.h"
 #include "replay/reader.h"
+#include "replay/replay_export.h"
 #include "replay/replay_source.h"
 #include "replay/summary.h"
 
 namespace flowtop::replay {
 namespace {
+
+using cli::ParseCount;
+using cli::ParseSpeed;
+using cli::ParseTimeFlag;
 
 constexpr char kUsage[] =
     "Usage: flowtop replay FILE [--json | --summary | --info] [options]\n"
@@ -31,6 +36,8 @@ constexpr char kUsage[] =
     "      --json          print every event as a JSON line (for jq)\n"
     "      --summary       print an offline report of the recording\n"
     "      --info          print the file's header, blocks and damage\n"
+    "      --ipfix HOST:PORT  send the flows to an IPFIX collector (back-fill;\n"
+    "                      'flowtop replay FILE --ipfix X --help' lists its options)\n"
     "Options:\n"
     "      --speed S       pace --json output: 1 = as recorded, 4, max (default max)\n"
     "      --start T       begin at time T (RFC 3339) or +OFFSET from the first\n"
@@ -179,6 +186,7 @@ int Info(const std::string& path) {
 }  // namespace
 
 bool IsReplayBatchMode(int argc, char** argv) {
+  if (IsReplayExport(argc, argv)) return true;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     if (std::strcmp(a, "--json") == 0 || std::strcmp(a, "--summary") == 0 ||
@@ -191,6 +199,8 @@ bool IsReplayBatchMode(int argc, char** argv) {
 }
 
 int ReplayMain(int argc, char** argv) {
+  // `--ipfix HOST:PORT`: back-fill IPFIX collectors (replay_export.h).
+  if (IsReplayExport(argc, argv)) return ReplayExportMain(argc, argv);
   static const option kOptions[] = {
       {"json", no_argument, nullptr, kJsonOpt},
       {"summary", no_argument, nullptr, kSummaryOpt},

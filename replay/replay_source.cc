@@ -336,16 +336,16 @@ absl::Status ReplaySource::Run(collector::EventSink& sink) {
       };
       const absl::Time now = clock_.Now();
       if (due(t) > now) {
+        // Waits through the clock: a FakeClock moved by a test wakes it.
         absl::MutexLock lock(&mu_);
         const uint64_t epoch = clock_epoch_;
-        while (!stop_ && !seek_.has_value() && !paused_ && !reanchor_ &&
-               clock_epoch_ == epoch && speed_ == speed) {
-          const absl::Duration left = due(t) - clock_.Now();
-          if (left <= absl::ZeroDuration()) break;
-          idle_ = true;
-          cv_.SignalAll();
-          cv_.WaitWithTimeout(&mu_, left);
-        }
+        auto interrupted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stop_ || seek_.has_value() || paused_ || reanchor_ ||
+                 clock_epoch_ != epoch || speed_ != speed;
+        };
+        idle_ = true;
+        cv_.SignalAll();
+        clock_.AwaitWithDeadline(&mu_, absl::Condition(&interrupted), due(t));
         idle_ = false;
         continue;
       }

@@ -120,7 +120,9 @@ class ReplaySource final : public collector::EventSource {
   // 0 = as fast as possible; negative values are ignored.
   void SetSpeed(double speed);
   void SetLoop(bool loop);
-  // Wakes a paced wait: call after moving a hand-driven (fake) clock.
+  // Marks the source busy until it has looked at a moved hand-driven clock,
+  // so that a following WaitIdle sees its reaction. (The paced wait itself
+  // waits through the clock, which wakes it when moved.)
   void ClockChanged();
   // Blocks until the Run thread waits (paused, pacing, or finished) with no
   // command pending, or `timeout` passes. Returns true when idle.

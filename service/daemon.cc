@@ -1,6 +1,7 @@
 #include "service/daemon.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -84,6 +85,11 @@ class EnrichSlot final : public collector::EventSink {
     absl::ReaderMutexLock lock(&mu_);
     if (enricher_ != nullptr) enricher_->Publish(events);
   }
+  collector::enrich::EnricherStats stats() {
+    absl::ReaderMutexLock lock(&mu_);
+    return enricher_ != nullptr ? enricher_->stats()
+                                : collector::enrich::EnricherStats{};
+  }
   // Installs `next`; the previous one is stopped after the swap (its
   // workers may still publish into the pipeline meanwhile).
   void Replace(std::unique_ptr<collector::enrich::Enricher> next) {
@@ -134,7 +140,7 @@ absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     const DaemonConfig& config, SourceBundle source,
-    const collector::Clock& clock) {
+    const collector::Clock& clock, const AddonFactory& addons) {
   absl::StatusOr<std::string> token =
       config.token.empty() ? LoadServerToken(config) : config.token;
   if (!token.ok()) return token.status();
@@ -155,6 +161,19 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     d->enrich_->Replace(MakeEnricher(config, *d->pipeline_, clock));
     d->pipeline_->AddSink(d->enrich_.get());
   }
+  Daemon* self = d.get();
+  if (addons) {
+    AddonContext context;
+    context.pipeline = d->pipeline_.get();
+    context.status = [self] { return self->service_->Status(); };
+    context.clock = &clock;
+    auto made = addons(config, context);
+    if (!made.ok()) return made.status();
+    d->addons_ = *std::move(made);
+    for (auto& addon : d->addons_) {
+      if (addon->sink() != nullptr) d->pipeline_->AddSink(addon->sink());
+    }
+  }
   // Last: the ring takes the events (move mode).
   d->pipeline_->AddSink(d->ring_.get());
   ServiceOptions service_options;
@@ -162,6 +181,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   service_options.token = *token;
   service_options.source = source.name;
   service_options.stream_clock = source.stream_clock;
+  service_options.fill_status = [self](v1::NodeStatus* status) {
+    if (self->enrich_ != nullptr) {
+      const collector::enrich::EnricherStats e = self->enrich_->stats();
+      v1::EnrichmentStatus* out = status->mutable_enrichment();
+      out->set_queued(e.queued);
+      out->set_skipped(e.skipped);
+      out->set_enriched(e.enriched);
+      out->set_hostname_events(e.hostname_events);
+      out->set_stale(e.stale);
+    }
+    for (const auto& addon : self->addons_) addon->FillStatus(status);
+  };
   d->source_ = std::move(source);
   d->service_ = std::make_unique<FlowTopService>(
       service_options, *d->pipeline_, *d->ring_, clock, d->source_.status);
@@ -172,7 +203,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   if (!running.ok()) return running.status();
   d->server_ = std::move(running->server);
   d->port_ = running->port;
-  Daemon* self = d.get();
+  for (auto& addon : d->addons_) {
+    if (absl::Status s = addon->Start(); !s.ok()) return s;
+  }
   d->source_thread_ = std::thread([self] {
     const absl::Status result = self->source_.source->Run(*self->pipeline_);
     std::function<void()> fn;
@@ -220,12 +253,16 @@ absl::Status Daemon::Stop() {
     if (stopped_) return source_result_;
     stopped_ = true;
   }
-  // Start may have failed half-way (the port is taken): stop what exists.
+  // Start may have failed half way: any part may be missing.
   if (service_ != nullptr) service_->Shutdown();
   if (source_.source != nullptr) source_.source->Stop();
   if (source_thread_.joinable()) source_thread_.join();
+  // Every event is in: the exporters send their last records.
+  for (auto& addon : addons_) addon->Stop();
   if (ring_ != nullptr) ring_->Close();
-  if (server_ != nullptr) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  }
   absl::MutexLock lock(&mu_);
   return source_result_;
 }
@@ -235,6 +272,7 @@ Daemon::~Daemon() {
   server_.reset();
   service_.reset();
   enrich_.reset();  // joins its workers while the pipeline still exists
+  addons_.clear();
 }
 
 namespace {
@@ -256,7 +294,8 @@ int RunCheck(const DaemonConfig& config) {
 
 }  // namespace
 
-int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
+int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
+              const AddonFactory& make_addons) {
   absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
   if (!config.ok()) {
     std::fprintf(stderr, "flowtopd: %s\n",
@@ -316,9 +355,25 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     return 1;
   }
   config->server.credentials = *credentials;
+  if (!config->exports.metrics.empty() && !config->server.tls_cert_file.empty()) {
+    // The metrics endpoint serves TLS with the same files as gRPC.
+    absl::StatusOr<std::string> cert = ReadFile(config->server.tls_cert_file);
+    absl::StatusOr<std::string> key = ReadFile(config->server.tls_key_file);
+    if (!cert.ok() || !key.ok()) {
+      std::fprintf(stderr, "flowtopd: --metrics: %s\n",
+                   std::string((!cert.ok() ? cert : key).status().message()).c_str());
+      return 1;
+    }
+    config->exports.tls_cert_pem = *cert;
+    config->exports.tls_key_pem = *key;
+  }
   if (geteuid() == 0 || !config->user.empty()) {
     PrivilegeOptions privileges;
     privileges.keep = DefaultKeptCapabilities(ListenPort(config->server.listen));
+    const int metrics_port = ListenPort(config->exports.metrics);
+    if (metrics_port > 0 && metrics_port < 1024) {
+      privileges.keep.push_back(CAP_NET_BIND_SERVICE);
+    }
     privileges.user = config->user;
     if (absl::Status s = DropPrivileges(privileges); !s.ok()) {
       std::fprintf(stderr, "flowtopd: dropping privileges: %s\n",
@@ -327,11 +382,12 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source) {
     }
   }
   absl::StatusOr<std::unique_ptr<Daemon>> daemon =
-      Daemon::Start(*config, *std::move(source), collector::RealClock::Get());
+      Daemon::Start(*config, *std::move(source), collector::RealClock::Get(),
+                    make_addons);
   if (!daemon.ok()) {
     std::fprintf(stderr, "flowtopd: %s\n",
                  std::string(daemon.status().message()).c_str());
-    return 1;
+    return absl::IsInvalidArgument(daemon.status()) ? 2 : 1;
   }
   const int source_end_fd = signal_pipe[1];
   (*daemon)->OnSourceEnd([source_end_fd] {

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/event_source.h"
 #include "core/pipeline.h"
+#include "service/addon.h"
 #include "service/daemon_config.h"
 #include "service/event_ring.h"
 #include "service/flowtop_service.h"
@@ -66,9 +67,11 @@ class Daemon {
  public:
   // Starts the pipeline, ring, service and server, then the source on its
   // own thread. Errors: those of StartServer, EventRing::Create, the token.
+  // `addons` (may be empty) builds the feeds plugged in by the composition
+  // root (exporters); its errors end start-up.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(
       const DaemonConfig& config, SourceBundle source,
-      const collector::Clock& clock);
+      const collector::Clock& clock, const AddonFactory& addons = nullptr);
   ~Daemon();
 
   int port() const { return port_; }
@@ -95,6 +98,9 @@ class Daemon {
   // After pipeline_: destroyed first, its workers publish into the pipeline.
   std::unique_ptr<EnrichSlot> enrich_;
   std::unique_ptr<EventRing> ring_;
+  // After pipeline_: their sinks must not outlive it. Before service_ so
+  // they go after it (GetStatus asks them).
+  std::vector<std::unique_ptr<Addon>> addons_;
   std::unique_ptr<FlowTopService> service_;
   const collector::Clock* clock_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
@@ -112,7 +118,8 @@ class Daemon {
 // The whole flowtopd program. Returns the process exit code: 0 after a
 // clean stop or --help/--version, 2 for bad options, 1 for other failures.
 // Prints "flowtopd: listening on ADDR:PORT" on stdout once serving.
-int RunDaemon(int argc, char** argv, const SourceFactory& make_source);
+int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
+              const AddonFactory& make_addons = nullptr);
 
 }  // namespace flowtop::service
 

@@ -27,11 +27,7 @@ struct Option {
   Setter set;
 };
 
-absl::Status Bad(const std::string& name, const std::string& value,
-                 const std::string& what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", name, ": '", value, "' ", what));
-}
+using cli::Bad;
 
 absl::StatusOr<bool> ParseBool(const std::string& value) {
   const std::string v = absl::AsciiStrToLower(value);
@@ -92,10 +88,7 @@ const std::vector<Option>& Options() {
       {"interval", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("interval", v, "is not a duration (e.g. 1s, 500ms)");
          }
          if (d < absl::Milliseconds(100) || d > absl::Hours(1)) {
@@ -185,7 +178,7 @@ const std::vector<Option>& Options() {
       {"replay", 0, true, false, Text(&DaemonConfig::replay_file)},
       {"replay-speed", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<double> speed = replay::ParseSpeed(v);
+         absl::StatusOr<double> speed = cli::ParseSpeed(v);
          if (!speed.ok()) {
            return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
          }
@@ -209,6 +202,84 @@ const std::vector<Option>& Options() {
       {"check", 0, false, true,
        [](DaemonConfig* c, const std::string&) {
          c->check = true;
+         return absl::OkStatus();
+       }},
+      {"ipfix", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         if (v.find(':') == std::string::npos) {
+           return Bad("ipfix", v, "is not HOST:PORT (e.g. 127.0.0.1:4739)");
+         }
+         c->exports.ipfix.push_back(v);
+         return absl::OkStatus();
+       }},
+      {"ipfix-active-timeout", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::Duration d;
+         double seconds;
+         if (absl::SimpleAtod(v, &seconds)) {
+           d = absl::Seconds(seconds);
+         } else if (!absl::ParseDuration(v, &d)) {
+           return Bad("ipfix-active-timeout", v, "is not a duration (e.g. 60s, 5m)");
+         }
+         if (d < absl::Seconds(1) || d > absl::Hours(24)) {
+           return Bad("ipfix-active-timeout", v, "must be between 1s and 24h");
+         }
+         c->exports.active_timeout = d;
+         return absl::OkStatus();
+       }},
+      {"ipfix-template-refresh", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::Duration d;
+         double seconds;
+         if (absl::SimpleAtod(v, &seconds)) {
+           d = absl::Seconds(seconds);
+         } else if (!absl::ParseDuration(v, &d)) {
+           return Bad("ipfix-template-refresh", v, "is not a duration (e.g. 60s)");
+         }
+         if (d < absl::Seconds(1) || d > absl::Hours(24)) {
+           return Bad("ipfix-template-refresh", v, "must be between 1s and 24h");
+         }
+         c->exports.template_refresh = d;
+         return absl::OkStatus();
+       }},
+      {"ipfix-process", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("ipfix-process", v, "is not true/false");
+         c->exports.process_fields = *b;
+         return absl::OkStatus();
+       }},
+      {"ipfix-pen", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         uint32_t n;
+         if (!absl::SimpleAtoi(v, &n) || n == 0) {
+           return Bad("ipfix-pen", v, "is not a Private Enterprise Number");
+         }
+         c->exports.pen = n;
+         return absl::OkStatus();
+       }},
+      {"ipfix-domain", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         uint32_t n;
+         if (!absl::SimpleAtoi(v, &n) || n == 0) {
+           return Bad("ipfix-domain", v, "is not a number from 1 to 4294967295");
+         }
+         c->exports.observation_domain = n;
+         return absl::OkStatus();
+       }},
+      {"ipfix-mtu", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         uint32_t n;
+         if (!absl::SimpleAtoi(v, &n) || n < 512 || n > 65535) {
+           return Bad("ipfix-mtu", v, "is not a message size from 512 to 65535");
+         }
+         c->exports.max_message = n;
+         return absl::OkStatus();
+       }},
+      {"metrics", 0, true, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         if (v.empty()) return Bad("metrics", v, "is not ADDR:PORT or PORT");
+         c->exports.metrics = v;
          return absl::OkStatus();
        }},
       {"version", 'v', false, true,
@@ -287,6 +358,26 @@ std::string Usage() {
       "                          removed on exit); for hosts without firewall rules\n"
       "  --check                 say what works here and what to do, then exit\n"
       "                          (non-zero when flowtopd cannot work)\n"
+      "Export (see docs/export.md):\n"
+      "  --ipfix HOST:PORT       send IPFIX flow records to a collector; UDP,\n"
+      "                          or tcp://HOST:PORT (repeatable)\n"
+      "  --ipfix-active-timeout D  a record for long flows this often "
+      "(default 60s)\n"
+      "  --ipfix-template-refresh D  UDP: templates again this often "
+      "(default 60s)\n"
+      "  --ipfix-process         add process, user, unit and container "
+      "(enterprise elements)\n"
+      "  --ipfix-pen N           their Private Enterprise Number (default "
+      "32473)\n"
+      "  --ipfix-domain N        observation domain (default: from the node "
+      "name)\n"
+      "  --ipfix-mtu BYTES       IPFIX message size at most (default 1400)\n"
+      "  --metrics ADDR:PORT     serve Prometheus metrics over HTTP at "
+      "/metrics\n"
+      "                          (PORT alone: loopback; elsewhere the "
+      "--listen rules\n"
+      "                          apply: --tls-cert/--tls-key, --token-file "
+      "or --insecure)\n"
       "  -v, --version           print the version and exit\n"
       "  -h, --help              print this help and exit\n"
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "

@@ -42,6 +42,21 @@ struct EnrichFlags {
   std::vector<std::string> geoip_dirs;   // --geoip-dir DIR (repeatable)
 };
 
+// Feeds for a fleet's engines (see exporters/): IPFIX collectors and the
+// Prometheus metrics endpoint.
+struct ExportFlags {
+  std::vector<std::string> ipfix;  // --ipfix HOST:PORT (repeatable)
+  absl::Duration active_timeout = absl::Seconds(60);  // --ipfix-active-timeout
+  absl::Duration template_refresh = absl::Seconds(60);  // --ipfix-template-refresh
+  bool process_fields = false;     // --ipfix-process
+  uint32_t pen = 32473;            // --ipfix-pen
+  uint32_t observation_domain = 0;  // --ipfix-domain (0: from the node name)
+  size_t max_message = 1400;       // --ipfix-mtu
+  std::string metrics;             // --metrics ADDR:PORT (empty: off)
+  // --tls-cert/--tls-key contents for --metrics, read before privileges go.
+  std::string tls_cert_pem, tls_key_pem;
+};
+
 struct DaemonConfig {
   ServerOptions server;
   std::string node_name;  // default: the host name
@@ -60,6 +75,7 @@ struct DaemonConfig {
   double replay_speed = 1.0;  // 0: as fast as possible
   bool replay_loop = false;
   EnrichFlags enrich;
+  ExportFlags exports;
   bool help = false;
   bool version = false;
   bool check = false;             // --check: report what works, exit

@@ -662,6 +662,7 @@ v1::NodeStatus FlowTopService::Status() const {
   status.set_flows(stats.flows);
   status.set_last_seq(stats.last_seq);
   if (source_status_ != nullptr) source_status_->FillStatus(&status);
+  if (options_.fill_status) options_.fill_status(&status);
   return status;
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -58,6 +59,8 @@ struct ServiceOptions {
   // itself (STATUS, SNAPSHOT, SNAPSHOT_END) and `until`: a replay's
   // recorded time, so clients measure ages against it. Null: the clock.
   const collector::Clock* stream_clock = nullptr;
+  // Adds more to GetStatus (the exporters' counts); may be empty.
+  std::function<void(v1::NodeStatus*)> fill_status;
 };
 
 class FlowStream;

@@ -7,6 +7,12 @@ written by hand anywhere in the project; a missing package fails here with the
 Debian package to install.
 """
 
+# Libraries Debian ships without a pkg-config file, appended to the flags of
+# the entry that needs them. The only link flags the project spells itself.
+_EXTRA_LINKOPTS = {
+    "grpc": ["-lgrpc++_reflection"],
+}
+
 def _pkg_config(rctx, args):
     result = rctx.execute(["pkg-config"] + args)
     if result.return_code != 0:
@@ -28,6 +34,7 @@ def _system_libraries_impl(rctx):
             fail("pkg-config cannot find '%s' (library %s): install the Debian package %s" %
                  (modules, name, package))
         linkopts = [flag for flag in libs.split(" ") if flag]
+        linkopts += _EXTRA_LINKOPTS.get(name, [])
         linkopts += rctx.attr.extra_linkopts.get(name, [])
         copts = [flag for flag in cflags.split(" ") if flag]
         lines.append("cc_library(")
@@ -50,8 +57,8 @@ system_libraries = repository_rule(
     attrs = {
         # name -> "pkg-config modules separated by spaces|Debian package"
         "libraries": attr.string_dict(mandatory = True),
-        # name -> flags for libraries Debian ships without a .pc file
-        # (libgrpc++_reflection); appended after that entry's pkg-config flags.
+        # name -> more flags for libraries without a .pc file, appended after
+        # that entry's pkg-config flags and _EXTRA_LINKOPTS.
         "extra_linkopts": attr.string_list_dict(),
         # name -> program looked up on PATH (protoc, grpc_cpp_plugin)
         "binaries": attr.string_dict(),

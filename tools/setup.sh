@@ -11,7 +11,7 @@ packages=(
   bazel-bootstrap g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
-  libzstd-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libzstd-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   netbase nftables libnftables-dev iproute2 util-linux ca-certificates
   libmaxmind-db-writer-perl dpkg-dev
 )
@@ -20,6 +20,10 @@ if [ "${1:-}" = "--test" ]; then
     conntrack tmux socat iputils-ping python3 python3-scapy dnsmasq-base openssl procps
     mmdb-bin clang libclang-rt-14-dev
   )
+fi
+# The export tests (tests/exporters) run real collectors.
+if [ "${1:-}" = "--test" ]; then
+  packages+=(nfdump pmacct tshark prometheus curl bc)
 fi
 
 missing=()

@@ -60,6 +60,15 @@ TEST_F(FilterExprTest, EmptyMatchesEverything) {
   EXPECT_TRUE(M("   ", icmp_));
 }
 
+// The `/` language agrees with FlowFilter on portless flows (HasPorts): no
+// port filter matches ICMP, not even port 0.
+TEST_F(FilterExprTest, PortFiltersNeverMatchIcmp) {
+  EXPECT_FALSE(M("dport 0", icmp_));
+  EXPECT_FALSE(M("sport 0", icmp_));
+  EXPECT_FALSE(M("port 0", icmp_));
+  EXPECT_TRUE(M("not dport 0", icmp_));
+}
+
 TEST_F(FilterExprTest, PortAndCountry) {
   const std::string e = "dport 443 and country != DE";
   EXPECT_FALSE(M(e, https_de_));

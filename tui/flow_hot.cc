@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/flow_filter.h"
+
 namespace flowtop::tui {
 namespace {
 
@@ -40,17 +42,7 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
     default: break;
   }
   h.state_case = static_cast<uint8_t>(f.state_case());
-  switch (f.protocol()) {
-    case v1::TCP:
-    case v1::UDP:
-    case v1::UDPLITE:
-    case v1::SCTP:
-    case v1::DCCP:
-      h.has_ports = true;
-      break;
-    default:  // ICMP ids, GRE keys: not ports
-      break;
-  }
+  h.has_ports = collector::HasPorts(f.protocol());
   h.src_port = static_cast<uint16_t>(f.original().src_port());
   h.dst_port = static_cast<uint16_t>(f.original().dst_port());
   h.original_bytes = t.original_counters.bytes();

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/cli_util.h"
+#include "client/client_options.h"
 #include "tui/table.h"
 
 namespace flowtop::tui {
@@ -34,7 +36,8 @@ constexpr char kUsage[] =
     "  -b, --bits            sizes and rates in bits, not bytes\n"
     "  -n, --no-dns          numeric addresses, no reverse DNS\n"
     "  -G, --no-geoip        no geo-location column or lookups\n"
-    "  -t, --interval SEC    refresh interval in seconds (default 1)\n"
+    "  -t, --interval SEC    refresh interval: seconds or a duration (500ms, 2s;\n"
+    "                        default 1)\n"
     "      --filter EXPR     start with this filter, e.g. 'dport 443 and country != DE'\n"
     "      --sort COLUMN     sort by process, pid, proto, state, age, address, port,\n"
     "                        geo, bytes, rate (default), node; --reverse flips it\n"
@@ -66,14 +69,7 @@ constexpr char kUsage[] =
     "/ filter, Enter details, space pause, b a s n, T U D I S protocols.\n";
 
 enum LongOnly {
-  kConnect = 1000,
-  kTls,
-  kTlsCa,
-  kTlsCert,
-  kTlsKey,
-  kTlsServerName,
-  kTokenFile,
-  kReplay,
+  kReplay = 1000,
   kBatch,
   kJson,
   kCount,
@@ -126,13 +122,13 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"interval", required_argument, nullptr, 't'},
       {"version", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},
-      {"connect", required_argument, nullptr, kConnect},
-      {"tls", no_argument, nullptr, kTls},
-      {"tls-ca", required_argument, nullptr, kTlsCa},
-      {"tls-cert", required_argument, nullptr, kTlsCert},
-      {"tls-key", required_argument, nullptr, kTlsKey},
-      {"tls-server-name", required_argument, nullptr, kTlsServerName},
-      {"token-file", required_argument, nullptr, kTokenFile},
+      service::kClientLongOptions[0],
+      service::kClientLongOptions[1],
+      service::kClientLongOptions[2],
+      service::kClientLongOptions[3],
+      service::kClientLongOptions[4],
+      service::kClientLongOptions[5],
+      service::kClientLongOptions[6],
       {"replay", required_argument, nullptr, kReplay},
       {"batch", no_argument, nullptr, kBatch},
       {"json", no_argument, nullptr, kJson},
@@ -146,23 +142,16 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {nullptr, 0, nullptr, 0},
   };
   Options o;
-  ProtocolSet protocols{false, false, false, false, false};
-  bool any_protocol = false;
-  FamilySet families{false, false};
-  bool any_family = false;
+  cli::ProtocolSelection selection;
   optind = 0;  // reset getopt (tests call this more than once)
   opterr = 0;  // we print our own messages
   int opt;
   while ((opt = getopt_long(argc, argv, ":46TUDISnGsbut:vh", kLong, nullptr)) != -1) {
     const std::string arg = optarg != nullptr ? optarg : "";
     switch (opt) {
-      case '4': families.ipv4 = any_family = true; break;
-      case '6': families.ipv6 = any_family = true; break;
-      case 'T': protocols.tcp = any_protocol = true; break;
-      case 'U': protocols.udp = any_protocol = true; break;
-      case 'D': protocols.dccp = any_protocol = true; break;
-      case 'I': protocols.icmp = any_protocol = true; break;
-      case 'S': protocols.sctp = any_protocol = true; break;
+      case '4': case '6': case 'T': case 'U': case 'D': case 'I': case 'S':
+        cli::ApplyProtocolOption(opt, &selection);
+        break;
       case 'n':
         o.no_dns = true;
         o.view.names = false;
@@ -177,15 +166,17 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       case 'v': o.action = Options::Action::kVersion; break;
       case 'h': o.action = Options::Action::kHelp; break;
       case 't': {
-        double seconds;
-        if (!absl::SimpleAtod(arg, &seconds) || !(seconds >= 0.1) || seconds > 3600) {
-          return Bad(absl::StrCat("--interval: '", arg,
-                                  "' is not a number of seconds between 0.1 and 3600"));
+        // Plain seconds (-t 2) or a duration (-t 500ms), as every binary.
+        absl::Duration d;
+        if (!cli::ReadDuration(arg, &d) || d < absl::Milliseconds(100) ||
+            d > absl::Hours(1)) {
+          return cli::Bad("interval", arg,
+                          "is not a number of seconds between 0.1 and 3600");
         }
-        o.interval = absl::Seconds(seconds);
+        o.interval = d;
         break;
       }
-      case kConnect:
+      case service::kClientFlagConnect:
         for (absl::string_view ep : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
           ep = absl::StripAsciiWhitespace(ep);
           const size_t colon = ep.rfind(':');
@@ -198,23 +189,23 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         }
         if (o.connect.empty()) return Bad("--connect: needs HOST:PORT");
         break;
-      case kTls: o.tls.tls = true; break;
-      case kTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
-      case kTlsCert: o.tls.cert_file = arg; break;
-      case kTlsKey: o.tls.key_file = arg; break;
-      case kTlsServerName: o.tls.server_name = arg; break;
-      case kTokenFile: o.tls.token_file = arg; break;
+      case service::kClientFlagTls: o.tls.tls = true; break;
+      case service::kClientFlagTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
+      case service::kClientFlagTlsCert: o.tls.cert_file = arg; break;
+      case service::kClientFlagTlsKey: o.tls.key_file = arg; break;
+      case service::kClientFlagTlsServerName: o.tls.server_name = arg; break;
+      case service::kClientFlagTokenFile: o.tls.token_file = arg; break;
       case kReplay: o.replay_file = arg; break;
       case kBatch: o.output = OutputMode::kBatch; break;
       case kJson: o.output = OutputMode::kJson; break;
       case kCount:
         if (!absl::SimpleAtoi(arg, &o.count) || o.count == 0) {
-          return Bad(absl::StrCat("--count: '", arg, "' is not a positive number"));
+          return cli::Bad("count", arg, "is not a positive number");
         }
         break;
       case kWidth:
         if (!absl::SimpleAtoi(arg, &o.width) || o.width < 40) {
-          return Bad(absl::StrCat("--width: '", arg, "' is not a width of 40 or more"));
+          return cli::Bad("width", arg, "is not a width of 40 or more");
         }
         break;
       case kFilter: {
@@ -252,8 +243,11 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
   if (file_argument && o.replay_file.empty()) {
     return Bad("replay: name the recording to show (flowtop replay FILE)");
   }
-  if (any_protocol) o.view.protocols = protocols;
-  if (any_family) o.view.families = families;
+  if (selection.any_protocol()) {
+    o.view.protocols = {selection.tcp, selection.udp, selection.dccp, selection.icmp,
+                        selection.sctp};
+  }
+  if (selection.any_family()) o.view.families = {selection.ipv4, selection.ipv6};
   if (!o.connect.empty() && !o.replay_file.empty()) {
     return Bad("--connect and --replay exclude each other: choose one source");
   }

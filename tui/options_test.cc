@@ -92,5 +92,17 @@ TEST(OptionsTest, BadInputNamesTheFlag) {
   EXPECT_EQ(Parse({"extra"}).status().message(), "unexpected argument 'extra'");
 }
 
+// -t takes the durations every binary takes; plain seconds keep working.
+TEST(OptionsTest, IntervalTakesDurations) {
+  EXPECT_EQ(Parse({"-t", "2"})->interval, absl::Seconds(2));
+  EXPECT_EQ(Parse({"-t", "500ms"})->interval, absl::Milliseconds(500));
+  EXPECT_EQ(Parse({"--interval", "2s"})->interval, absl::Seconds(2));
+  EXPECT_EQ(Parse({"-t", "1m"})->interval, absl::Minutes(1));
+  EXPECT_FALSE(Parse({"-t", "50ms"}).ok());
+  EXPECT_FALSE(Parse({"-t", "2h"}).ok());
+  EXPECT_EQ(Parse({"-t", "soon"}).status().message(),
+            "--interval: 'soon' is not a number of seconds between 0.1 and 3600");
+}
+
 }  // namespace
 }  // namespace flowtop::tui

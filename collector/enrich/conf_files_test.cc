@@ -4,7 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 
 namespace flowtop::collector::enrich {
 namespace {

@@ -12,7 +12,7 @@
 #include "core/fake_clock.h"
 #include "core/pipeline.h"
 #include "gtest/gtest.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 
 namespace flowtop::collector::enrich {
 namespace {

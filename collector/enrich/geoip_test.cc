@@ -7,7 +7,7 @@
 #include "collector/enrich/country_names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 
 namespace flowtop::collector::enrich {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/enrich/fixtures.h"
-#include "tests/enrich/http_server.h"
+#include "tests/enrich/testing/fixtures.h"
+#include "tests/enrich/testing/http_server.h"
 
 namespace flowtop::collector::enrich {
 namespace {

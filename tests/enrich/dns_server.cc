@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 
 namespace flowtop::testing {
 

@@ -18,7 +18,7 @@
 #include "core/pipeline.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/dns_server.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 #include "tests/enrich/test_clients.h"
 #include "tests/netns/netns.h"
 

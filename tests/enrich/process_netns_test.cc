@@ -19,7 +19,7 @@
 #include "collector/enrich/sock_diag.h"
 #include "gtest/gtest.h"
 #include "tests/enrich/conntrack_flow.h"
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 #include "tests/enrich/test_clients.h"
 #include "tests/netns/netns.h"
 

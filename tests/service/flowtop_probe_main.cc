@@ -45,26 +45,13 @@ int main(int argc, char** argv) {
   using flowtop::service::ClientOptions;
   ClientOptions options;
   static const option kOptions[] = {
-      {flowtop::service::kFlagConnect, required_argument, nullptr, 'c'},
-      {flowtop::service::kFlagTls, no_argument, nullptr, 't'},
-      {flowtop::service::kFlagTlsCa, required_argument, nullptr, 'a'},
-      {flowtop::service::kFlagTlsCert, required_argument, nullptr, 'e'},
-      {flowtop::service::kFlagTlsKey, required_argument, nullptr, 'k'},
-      {flowtop::service::kFlagTlsServerName, required_argument, nullptr, 'n'},
-      {flowtop::service::kFlagTokenFile, required_argument, nullptr, 'f'},
-      {nullptr, 0, nullptr, 0}};
+      flowtop::service::kClientLongOptions[0], flowtop::service::kClientLongOptions[1],
+      flowtop::service::kClientLongOptions[2], flowtop::service::kClientLongOptions[3],
+      flowtop::service::kClientLongOptions[4], flowtop::service::kClientLongOptions[5],
+      flowtop::service::kClientLongOptions[6], {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
-    switch (opt) {
-      case 'c': options.endpoint = optarg; break;
-      case 't': options.tls = true; break;
-      case 'a': options.tls_ca_file = optarg; break;
-      case 'e': options.tls_cert_file = optarg; break;
-      case 'k': options.tls_key_file = optarg; break;
-      case 'n': options.tls_server_name = optarg; break;
-      case 'f': options.token_file = optarg; break;
-      default: return 2;
-    }
+    if (!flowtop::service::ApplyClientOption(opt, optarg, &options)) return 2;
   }
   if (optind >= argc) {
     std::fputs("flowtop_probe: status|list|follow N\n", stderr);

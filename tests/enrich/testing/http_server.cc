@@ -1,4 +1,4 @@
-#include "tests/enrich/http_server.h"
+#include "tests/enrich/testing/http_server.h"
 
 #include <signal.h>
 #include <sys/wait.h>

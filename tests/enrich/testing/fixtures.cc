@@ -1,4 +1,4 @@
-#include "tests/enrich/fixtures.h"
+#include "tests/enrich/testing/fixtures.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -24,7 +24,7 @@ std::string RunfilePath(const std::string& rel) {
 absl::StatusOr<std::string> WriteMmdb(const std::string& layout,
                                       const std::string& path) {
   const std::string cmd =
-      absl::StrCat("perl '", RunfilePath("tests/enrich/write_mmdb.pl"), "' ",
+      absl::StrCat("perl '", RunfilePath("tests/enrich/testing/write_mmdb.pl"), "' ",
                    layout, " '", path, "'");
   const int rc = std::system(cmd.c_str());
   if (rc != 0) {

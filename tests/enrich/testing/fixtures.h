@@ -1,5 +1,5 @@
 // Test fixtures for enrichment: small .mmdb files written at test time by
-// Debian's libmaxmind-db-writer-perl (tests/enrich/write_mmdb.pl), and small
+// Debian's libmaxmind-db-writer-perl (tests/enrich/testing/write_mmdb.pl), and small
 // file helpers.
 #ifndef FLOWTOP_TESTS_ENRICH_FIXTURES_H_
 #define FLOWTOP_TESTS_ENRICH_FIXTURES_H_
