@@ -170,6 +170,18 @@ bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name) {
   return endpoint.has_process() && endpoint.process().name() == name;
 }
 
+bool EndpointUnitIs(const v1::Endpoint& endpoint, absl::string_view unit) {
+  if (!endpoint.has_process() || unit.empty()) return false;
+  const std::string& u = endpoint.process().unit();
+  return u == unit || (u.size() == unit.size() + 8 && absl::StartsWith(u, unit) &&
+                       absl::EndsWith(u, ".service"));
+}
+
+bool EndpointContainerHas(const v1::Endpoint& endpoint, absl::string_view lower_prefix) {
+  return endpoint.has_process() && !lower_prefix.empty() &&
+         absl::StartsWith(endpoint.process().container_id(), lower_prefix);
+}
+
 bool HostnameContains(const v1::Endpoint& endpoint,
                       absl::string_view lower_part) {
   const std::string& host = endpoint.hostname();
@@ -267,6 +279,19 @@ absl::StatusOr<FlowMatcher::Compiled> FlowMatcher::CompileOne(
   for (const std::string& v : filter.hostname()) {
     c.hostnames.push_back(absl::AsciiStrToLower(v));
   }
+  for (int i = 0; i < filter.unit_size(); ++i) {
+    if (filter.unit(i).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".unit[", i, "]: empty unit name"));
+    }
+    c.units.push_back(filter.unit(i));
+  }
+  for (int i = 0; i < filter.container_size(); ++i) {
+    if (filter.container(i).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".container[", i, "]: empty container id"));
+    }
+    c.containers.push_back(absl::AsciiStrToLower(filter.container(i)));
+  }
   return c;
 }
 
@@ -353,6 +378,18 @@ bool FlowMatcher::MatchOne(const Compiled& c, const v1::Flow* flow,
                 absl::AsciiStrToUpper(src.geo().country_code())) &&
       !Contains(c.country_codes,
                 absl::AsciiStrToUpper(dst.geo().country_code()))) {
+    return false;
+  }
+  if (!c.units.empty() &&
+      std::none_of(c.units.begin(), c.units.end(), [&](const std::string& u) {
+        return EndpointUnitIs(src, u) || EndpointUnitIs(dst, u);
+      })) {
+    return false;
+  }
+  if (!c.containers.empty() &&
+      std::none_of(c.containers.begin(), c.containers.end(), [&](const std::string& id) {
+        return EndpointContainerHas(src, id) || EndpointContainerHas(dst, id);
+      })) {
     return false;
   }
   if (!c.hostnames.empty() &&

@@ -87,6 +87,14 @@ bool HasPorts(int protocol);
 // Returns whether the endpoint has a process called exactly `name`.
 bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name);
 
+// Returns whether the endpoint's process runs in systemd unit `unit`
+// ("nginx.service"), also when `unit` omits the ".service" suffix.
+bool EndpointUnitIs(const v1::Endpoint& endpoint, absl::string_view unit);
+
+// Returns whether the endpoint's process runs in a container whose id
+// starts with `lower_prefix` (lower case, not empty).
+bool EndpointContainerHas(const v1::Endpoint& endpoint, absl::string_view lower_prefix);
+
 // Returns whether the endpoint's hostname is set and contains `lower_part`
 // (which must be lower case) ignoring case.
 bool HostnameContains(const v1::Endpoint& endpoint,
@@ -128,6 +136,8 @@ class FlowMatcher {
     std::vector<std::string> nodes;
     std::vector<int> event_types;
     std::vector<std::string> hostnames;  // lower case
+    std::vector<std::string> units;
+    std::vector<std::string> containers;  // lower case id prefixes
   };
 
   static absl::StatusOr<Compiled> CompileOne(const v1::FlowFilter& filter,

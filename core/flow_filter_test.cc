@@ -239,6 +239,35 @@ TEST(FlowFilter, HostnameSubstring) {
   EXPECT_TRUE(Allows(f));
 }
 
+TEST(FlowFilter, UnitAndContainerOfEitherEnd) {
+  v1::Flow flow = Flow();
+  v1::Process* curl = flow.mutable_enrichment()->mutable_src()->mutable_process();
+  curl->set_unit("cron.service");
+  v1::Process* server = flow.mutable_enrichment()->mutable_dst()->mutable_process();
+  server->set_name("nginx");
+  server->set_container_id("3f2a9c1e5b7d4a6f");
+  server->set_container_runtime("docker");
+  v1::FlowFilter unit;
+  unit.add_unit("nginx.service");
+  EXPECT_FALSE(Allows(unit, flow));
+  unit.add_unit("cron");  // the ".service" suffix may be left out
+  EXPECT_TRUE(Allows(unit, flow));
+  v1::FlowFilter container;
+  container.add_container("3f2b");
+  EXPECT_FALSE(Allows(container, flow));
+  container.add_container("3F2A");  // a prefix, any case
+  EXPECT_TRUE(Allows(container, flow));
+  EXPECT_FALSE(Allows(container));  // no container at all
+  v1::FlowFilter empty;
+  empty.add_container("");
+  EXPECT_EQ(CompileError(empty).code(), absl::StatusCode::kInvalidArgument);
+  // "cron" is no prefix match of other units.
+  curl->set_unit("crond.service");
+  v1::FlowFilter cron;
+  cron.add_unit("cron");
+  EXPECT_FALSE(Allows(cron, flow));
+}
+
 TEST(FlowFilter, EventTypeAppliesToEventsOnly) {
   FilterList allow, deny;
   allow.Add()->add_event_type(v1::DESTROY);

@@ -80,8 +80,13 @@ IpfixExporter::IpfixExporter(const IpfixOptions& options,
   }
 }
 
-IpfixExporter::~IpfixExporter() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
+IpfixExporter::~IpfixExporter() { StopThread(); }
+
+void IpfixExporter::StopThread() {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;
+  }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -91,7 +96,14 @@ void IpfixExporter::Start() {
 }
 
 void IpfixExporter::Run() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.flush_interval)) {
+  while (true) {
+    {
+      absl::MutexLock lock(&stop_mu_);
+      const absl::Time deadline = clock_.Now() + options_.flush_interval;
+      if (clock_.AwaitWithDeadline(&stop_mu_, absl::Condition(&stopping_), deadline)) {
+        return;
+      }
+    }
     Tick();
   }
 }
@@ -309,8 +321,7 @@ void IpfixExporter::Tick() {
 }
 
 void IpfixExporter::Finish() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
+  StopThread();
   std::vector<FlowRecord> ready;
   absl::Time now;
   {

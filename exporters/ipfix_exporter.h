@@ -33,7 +33,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/clock.h"
@@ -156,7 +155,11 @@ class IpfixExporter final : public collector::EventSink {
 
   absl::Mutex send_mu_;  // one sender at a time (thread, Finish)
   absl::Time last_reliability_ ABSL_GUARDED_BY(send_mu_) = absl::InfinitePast();
-  absl::Notification stop_;
+  // Ends the sending thread; it waits through the clock (a FakeClock's
+  // Advance wakes it).
+  void StopThread();
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread thread_;
 };
 

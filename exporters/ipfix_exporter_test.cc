@@ -290,6 +290,25 @@ TEST(IpfixExporterTest, OwnExportTrafficIsNotExported) {
   EXPECT_EQ(r[0].U(148), 2u);
 }
 
+TEST(IpfixExporterTest, TheSendingThreadWaitsThroughTheClock) {
+  Fixture f;
+  f.exporter->Start();
+  v1::Flow flow = DnatFlow(5);
+  f.Publish(Event(v1::NEW, flow, kT0));
+  f.Publish(Event(v1::DESTROY, flow, kT0));
+  // Only moving the fake clock wakes the thread (its flush interval is
+  // 200 ms of the clock's time, not of real time).
+  uint64_t records = 0;
+  for (int i = 0; i < 10000 && records == 0; ++i) {
+    f.clock.Advance(absl::Milliseconds(200));
+    absl::SleepFor(absl::Milliseconds(1));
+    records = f.exporter->stats().sessions[0].records;
+  }
+  EXPECT_EQ(records, 1u);
+  f.exporter->Finish();  // joins the thread
+  EXPECT_EQ(f.Records().size(), 1u);
+}
+
 TEST(IpfixExporterTest, EventTimeGivesTheSameBytesEveryRun) {
   auto run = [] {
     IpfixOptions o;

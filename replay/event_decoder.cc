@@ -273,6 +273,21 @@ bool DecodeProcess(Wire w, v1::Process* m, bool fresh) {
       case Tag(5, kLen):
         if (!ReadString(w, m->mutable_user())) return false;
         break;
+      case Tag(100, kLen):
+        if (!ReadString(w, m->mutable_cgroup())) return false;
+        break;
+      case Tag(101, kLen):
+        if (!ReadString(w, m->mutable_unit())) return false;
+        break;
+      case Tag(102, kLen):
+        if (!ReadString(w, m->mutable_container_id())) return false;
+        break;
+      case Tag(103, kLen):
+        if (!ReadString(w, m->mutable_container_runtime())) return false;
+        break;
+      case Tag(104, kLen):
+        if (!ReadString(w, m->mutable_attributed_by())) return false;
+        break;
       default:
         return false;
     }

@@ -50,16 +50,11 @@ int Usage(const std::string& message) {
 
 absl::StatusOr<absl::Duration> ParseSeconds(const char* flag, const char* text) {
   absl::Duration d;
-  double seconds;
-  if (absl::SimpleAtod(text, &seconds)) {
-    d = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(text, &d)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", text, "' is not a duration (e.g. 60s)"));
+  if (!cli::ReadDuration(text, &d)) {
+    return cli::Bad(flag, text, "is not a duration (e.g. 60s, 5m)");
   }
   if (d < absl::Seconds(1) || d > absl::Hours(24)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", text, "' must be between 1s and 24h"));
+    return cli::Bad(flag, text, "must be between 1s and 24h");
   }
   return d;
 }
@@ -68,8 +63,7 @@ absl::StatusOr<uint32_t> ParseNumber(const char* flag, const char* text,
                                      uint32_t min, uint32_t max) {
   uint32_t n;
   if (!absl::SimpleAtoi(text, &n) || n < min || n > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", text, "' is not a number from ", min, " to ", max));
+    return cli::Bad(flag, text, absl::StrCat("is not a number from ", min, " to ", max));
   }
   return n;
 }

@@ -140,13 +140,10 @@ absl::StatusOr<bool> ReplaySource::LoadNextBlock(collector::EventSink& sink) {
   }
 }
 
-absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
-  t = std::clamp(t, first_event_, last_event_);
-  const int64_t target = absl::ToUnixNanos(t);
-  // The last keyframe at or before t; a rotated file's leading keyframe is
-  // its starting table even for earlier times.
-  constexpr size_t kNone = SIZE_MAX;  // (std::optional trips -Wmaybe-uninitialized at -O1)
-  size_t keyframe = kNone;
+size_t ReplaySource::KeyframeFor(int64_t target, bool restart) const {
+  // The last keyframe at or before target; a rotated file's leading
+  // keyframe is its starting table even for earlier times.
+  size_t keyframe = kNoKeyframe;
   for (size_t i = 0; i < index_.size(); ++i) {
     const BlockHeader& h = index_[i].header;
     if (!h.keyframe()) continue;
@@ -155,16 +152,20 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
   }
   // At or before the first event: the file's starting table (empty, or a
   // rotated file's leading keyframe), then play every event from the start.
-  const bool restart = target <= absl::ToUnixNanos(first_event_);
   if (restart) {
-    keyframe = kNone;
+    keyframe = kNoKeyframe;
     if (!index_.empty() && index_[0].header.keyframe()) keyframe = 0;
   }
-  collector::FlowTable table;
-  uint64_t seq = 0;
-  std::vector<Damage> damage;
+  return keyframe;
+}
+
+absl::Status ReplaySource::RebuildTable(size_t keyframe, int64_t target, bool restart,
+                                        SeekState* out) {
+  collector::FlowTable& table = out->table;
+  uint64_t& seq = out->seq;
+  std::vector<Damage>& damage = out->damage;
   bool used_keyframe = false;
-  if (keyframe != kNone) {
+  if (keyframe != kNoKeyframe) {
     reader_->SeekToOffset(index_[keyframe].offset);
     absl::StatusOr<bool> more = reader_->Next(&block_);
     if (!more.ok()) return more.status();
@@ -199,7 +200,14 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
       break;
     }
   }
+  return absl::OkStatus();
+}
 
+void ReplaySource::PublishResync(SeekState& state, int64_t target,
+                                 collector::EventSink& sink) {
+  const collector::FlowTable& table = state.table;
+  const uint64_t seq = state.seq;
+  const std::vector<Damage>& damage = state.damage;
   // Hand the sink the difference as a resync.
   std::vector<uint32_t> gone(live_.begin(), live_.end());
   std::sort(gone.begin(), gone.end());
@@ -243,44 +251,117 @@ absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
     e.mutable_lost()->set_detail(absl::StrCat(path_, ": ", d.message));
   }
   flush(true);
-  last_seq_ = seq;
+}
+
+absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
+  t = std::clamp(t, first_event_, last_event_);
+  const int64_t target = absl::ToUnixNanos(t);
+  const bool restart = target <= absl::ToUnixNanos(first_event_);
+  SeekState state;
+  absl::Status status = RebuildTable(KeyframeFor(target, restart), target, restart, &state);
+  if (!status.ok()) return status;
+  PublishResync(state, target, sink);
+  last_seq_ = state.seq;
   last_time_ = target;
   recorded_clock_.Set(target);
   absl::MutexLock lock(&mu_);
-  pos_seq_ = seq;
+  pos_seq_ = state.seq;
   pos_time_ = target;
-  damaged_ += damage.size();
-  for (const Damage& d : damage) truncated_tail_ |= d.truncated_tail;
+  damaged_ += state.damage.size();
+  for (const Damage& d : state.damage) truncated_tail_ |= d.truncated_tail;
   at_end_ = !restart && !block_valid_;
   reanchor_ = true;
   return absl::OkStatus();
 }
 
+ReplaySource::Command ReplaySource::NextCommand() {
+  absl::MutexLock lock(&mu_);
+  while (!stop_ && !seek_.has_value() && paused_ && step_budget_ == 0) {
+    idle_ = true;
+    cv_.SignalAll();
+    cv_.Wait(&mu_);
+  }
+  idle_ = false;
+  Command c;
+  c.stop = stop_;
+  c.seek = seek_;
+  seek_.reset();
+  c.stepping = paused_;
+  c.speed = speed_;
+  return c;
+}
+
+bool ReplaySource::AtEndOfRecording(uint64_t* delivered_at_loop) {
+  absl::MutexLock lock(&mu_);
+  at_end_ = true;
+  if (loop_ && delivered_ > *delivered_at_loop) {
+    *delivered_at_loop = delivered_;
+    seek_ = first_event_;
+    return true;
+  }
+  if (!hold_at_end_) return false;
+  while (!stop_ && !seek_.has_value()) {
+    idle_ = true;
+    cv_.SignalAll();
+    cv_.Wait(&mu_);
+  }
+  idle_ = false;
+  return true;
+}
+
+size_t ReplaySource::StepEnd() {
+  absl::MutexLock lock(&mu_);
+  const size_t n = std::min(step_budget_, block_.size() - next_);
+  step_budget_ -= n;
+  reanchor_ = true;
+  return next_ + n;
+}
+
+size_t ReplaySource::PacedEnd(double speed, Pacing* pacing) {
+  const int64_t t = block_.events[next_].time_unix_nanos();
+  {
+    absl::MutexLock lock(&mu_);
+    if (reanchor_) {
+      reanchor_ = false;
+      pacing->anchor_wall = clock_.Now();
+      pacing->anchor_rec = last_time_ != 0 ? std::min(last_time_, t) : t;
+    }
+  }
+  auto due = [&](int64_t event_time) {
+    return pacing->anchor_wall + absl::Nanoseconds(event_time - pacing->anchor_rec) / speed;
+  };
+  const absl::Time now = clock_.Now();
+  if (due(t) > now) {
+    // Waits through the clock: a FakeClock moved by a test wakes it.
+    absl::MutexLock lock(&mu_);
+    const uint64_t epoch = clock_epoch_;
+    auto interrupted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stop_ || seek_.has_value() || paused_ || reanchor_ ||
+             clock_epoch_ != epoch || speed_ != speed;
+    };
+    idle_ = true;
+    cv_.SignalAll();
+    clock_.AwaitWithDeadline(&mu_, absl::Condition(&interrupted), due(t));
+    idle_ = false;
+    return next_;  // nothing due yet: look at the commands again
+  }
+  size_t end = next_ + 1;
+  while (end < block_.size() && end - next_ < max_batch_ &&
+         due(block_.events[end].time_unix_nanos()) <= now) {
+    ++end;
+  }
+  return end;
+}
+
 absl::Status ReplaySource::Run(collector::EventSink& sink) {
-  absl::Time anchor_wall;
-  int64_t anchor_rec = 0;
+  Pacing pacing;
   uint64_t delivered_at_loop = 0;
   absl::Status result;
   while (true) {
-    std::optional<absl::Time> seek;
-    bool stepping = false;
-    double speed = 0;
-    {
-      absl::MutexLock lock(&mu_);
-      while (!stop_ && !seek_.has_value() && paused_ && step_budget_ == 0) {
-        idle_ = true;
-        cv_.SignalAll();
-        cv_.Wait(&mu_);
-      }
-      idle_ = false;
-      if (stop_) break;
-      seek = seek_;
-      seek_.reset();
-      stepping = paused_;
-      speed = speed_;
-    }
-    if (seek.has_value()) {
-      result = DoSeek(*seek, sink);
+    const Command command = NextCommand();
+    if (command.stop) break;
+    if (command.seek.has_value()) {
+      result = DoSeek(*command.seek, sink);
       if (!result.ok()) break;
       continue;
     }
@@ -290,69 +371,21 @@ absl::Status ReplaySource::Run(collector::EventSink& sink) {
         result = more.status();
         break;
       }
-      if (*more) continue;
-      // The end of the recording.
-      absl::MutexLock lock(&mu_);
-      at_end_ = true;
-      if (loop_ && delivered_ > delivered_at_loop) {
-        delivered_at_loop = delivered_;
-        seek_ = first_event_;
-        continue;
-      }
-      if (!hold_at_end_) break;
-      while (!stop_ && !seek_.has_value()) {
-        idle_ = true;
-        cv_.SignalAll();
-        cv_.Wait(&mu_);
-      }
-      idle_ = false;
-      continue;
+      if (*more || AtEndOfRecording(&delivered_at_loop)) continue;
+      break;
     }
     {
       absl::MutexLock lock(&mu_);
       at_end_ = false;
     }
-    size_t end = next_ + 1;
-    if (stepping) {
-      absl::MutexLock lock(&mu_);
-      const size_t n = std::min(step_budget_, block_.size() - next_);
-      end = next_ + n;
-      step_budget_ -= n;
-      reanchor_ = true;
-    } else if (speed <= 0) {
+    size_t end;
+    if (command.stepping) {
+      end = StepEnd();
+    } else if (command.speed <= 0) {
       end = std::min(block_.size(), next_ + max_batch_);
     } else {
-      const int64_t t = block_.events[next_].time_unix_nanos();
-      {
-        absl::MutexLock lock(&mu_);
-        if (reanchor_) {
-          reanchor_ = false;
-          anchor_wall = clock_.Now();
-          anchor_rec = last_time_ != 0 ? std::min(last_time_, t) : t;
-        }
-      }
-      auto due = [&](int64_t event_time) {
-        return anchor_wall + absl::Nanoseconds(event_time - anchor_rec) / speed;
-      };
-      const absl::Time now = clock_.Now();
-      if (due(t) > now) {
-        // Waits through the clock: a FakeClock moved by a test wakes it.
-        absl::MutexLock lock(&mu_);
-        const uint64_t epoch = clock_epoch_;
-        auto interrupted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return stop_ || seek_.has_value() || paused_ || reanchor_ ||
-                 clock_epoch_ != epoch || speed_ != speed;
-        };
-        idle_ = true;
-        cv_.SignalAll();
-        clock_.AwaitWithDeadline(&mu_, absl::Condition(&interrupted), due(t));
-        idle_ = false;
-        continue;
-      }
-      while (end < block_.size() && end - next_ < max_batch_ &&
-             due(block_.events[end].time_unix_nanos()) <= now) {
-        ++end;
-      }
+      end = PacedEnd(command.speed, &pacing);
+      if (end == next_) continue;
     }
     Deliver(next_, end, sink);
     next_ = end;

@@ -142,6 +142,38 @@ class ReplaySource final : public collector::EventSource {
   absl::StatusOr<bool> LoadNextBlock(collector::EventSink& sink);
   // Builds the table at `t` and delivers the resync.
   absl::Status DoSeek(absl::Time t, collector::EventSink& sink);
+  // Run's steps. What the controls ask for next (waits while paused).
+  struct Command {
+    bool stop = false;
+    std::optional<absl::Time> seek;
+    bool stepping = false;
+    double speed = 0;
+  };
+  Command NextCommand();
+  // At the end of the file: loops (a seek to the start), holds until a seek
+  // or Stop, or ends. Returns whether Run goes on.
+  bool AtEndOfRecording(uint64_t* delivered_at_loop);
+  // The end of the next delivery: while stepping, the step budget's share
+  // of the block; while paced, the events due by now on the clock (next_
+  // when none is due yet: it waited through the clock for the first).
+  struct Pacing {
+    absl::Time anchor_wall;
+    int64_t anchor_rec = 0;
+  };
+  size_t StepEnd();
+  size_t PacedEnd(double speed, Pacing* pacing);
+  // DoSeek's steps: the keyframe to start from (kNoKeyframe: the start of
+  // the file), the table at `target` rebuilt from it, the difference to the
+  // sink's flows handed over as a resync.
+  static constexpr size_t kNoKeyframe = SIZE_MAX;  // (std::optional trips -Wmaybe-uninitialized at -O1)
+  struct SeekState {
+    collector::FlowTable table;
+    uint64_t seq = 0;
+    std::vector<Damage> damage;
+  };
+  size_t KeyframeFor(int64_t target, bool restart) const;
+  absl::Status RebuildTable(size_t keyframe, int64_t target, bool restart, SeekState* out);
+  void PublishResync(SeekState& state, int64_t target, collector::EventSink& sink);
   // Delivers block_.events[begin, end).
   void Deliver(size_t begin, size_t end, collector::EventSink& sink);
   void DeliverDamage(collector::EventSink& sink);

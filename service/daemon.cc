@@ -85,6 +85,12 @@ class EnrichSlot final : public collector::EventSink {
     absl::ReaderMutexLock lock(&mu_);
     if (enricher_ != nullptr) enricher_->Publish(events);
   }
+  // The process attribution in use (GetStatus).
+  collector::enrich::AttributionMode attribution() const {
+    absl::ReaderMutexLock lock(&mu_);
+    return enricher_ != nullptr ? enricher_->attribution_mode()
+                                : collector::enrich::AttributionMode{};
+  }
   collector::enrich::EnricherStats stats() {
     absl::ReaderMutexLock lock(&mu_);
     return enricher_ != nullptr ? enricher_->stats()
@@ -101,8 +107,32 @@ class EnrichSlot final : public collector::EventSink {
   }
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::unique_ptr<collector::enrich::Enricher> enricher_ ABSL_GUARDED_BY(mu_);
+};
+
+// GetStatus' node figures: the source's, and which process attribution
+// the enrichment uses.
+class DaemonStatus final : public SourceStatus {
+ public:
+  DaemonStatus(const SourceStatus* source, const EnrichSlot* enrich, std::string off_reason)
+      : source_(source), enrich_(enrich), off_reason_(std::move(off_reason)) {}
+  void FillStatus(v1::NodeStatus* status) const override {
+    if (source_ != nullptr) source_->FillStatus(status);
+    collector::enrich::AttributionMode mode;
+    if (enrich_ != nullptr) {
+      mode = enrich_->attribution();
+    } else {
+      mode.detail = off_reason_;
+    }
+    status->set_process_attribution(mode.mode);
+    status->set_process_attribution_detail(mode.detail);
+  }
+
+ private:
+  const SourceStatus* const source_;
+  const EnrichSlot* const enrich_;
+  const std::string off_reason_;
 };
 
 namespace {
@@ -115,6 +145,7 @@ std::unique_ptr<collector::enrich::Enricher> MakeEnricher(
   options.no_dns = config.enrich.no_dns;
   options.no_geoip = config.enrich.no_geoip;
   options.no_process = config.enrich.no_process;
+  options.no_bpf = config.enrich.no_bpf;
   options.geoip.files = config.enrich.geoip_files;
   if (!config.enrich.geoip_dirs.empty()) {
     options.geoip.dirs = config.enrich.geoip_dirs;
@@ -122,6 +153,11 @@ std::unique_ptr<collector::enrich::Enricher> MakeEnricher(
   auto enricher = collector::enrich::Enricher::Create(options, pipeline, clock);
   for (const std::string& hint : enricher->hints()) {
     std::fprintf(stderr, "flowtopd: enrichment: %s\n", hint.c_str());
+  }
+  // The fallback is among the hints; say which mode is in use in any case.
+  if (enricher->attribution_mode().mode == "ebpf") {
+    std::fprintf(stderr, "flowtopd: enrichment: %s\n",
+                 collector::enrich::DescribeAttribution(enricher->attribution_mode()).c_str());
   }
   return enricher;
 }
@@ -194,8 +230,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     for (const auto& addon : self->addons_) addon->FillStatus(status);
   };
   d->source_ = std::move(source);
+  d->status_ = std::make_unique<DaemonStatus>(
+      d->source_.status, d->enrich_.get(),
+      config.enrich.off ? "--no-enrich" : "the source's flows are not enriched here");
   d->service_ = std::make_unique<FlowTopService>(
-      service_options, *d->pipeline_, *d->ring_, clock, d->source_.status);
+      service_options, *d->pipeline_, *d->ring_, clock, d->status_.get());
   ServerOptions server_options = config.server;
   server_options.has_token = !token->empty();
   absl::StatusOr<RunningServer> running =

@@ -97,6 +97,7 @@ class Daemon {
   std::unique_ptr<collector::Pipeline> pipeline_;
   // After pipeline_: destroyed first, its workers publish into the pipeline.
   std::unique_ptr<EnrichSlot> enrich_;
+  std::unique_ptr<SourceStatus> status_;  // the source's and enrich_'s
   std::unique_ptr<EventRing> ring_;
   // After pipeline_: their sinks must not outlive it. Before service_ so
   // they go after it (GetStatus asks them).

@@ -136,6 +136,13 @@ const std::vector<Option>& Options() {
          c->enrich.no_process = *b;
          return absl::OkStatus();
        }},
+      {"no-bpf", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("no-bpf", v, "is not true/false");
+         c->enrich.no_bpf = *b;
+         return absl::OkStatus();
+       }},
       {"no-enrich", 0, false, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::StatusOr<bool> b = ParseBool(v);
@@ -215,10 +222,7 @@ const std::vector<Option>& Options() {
       {"ipfix-active-timeout", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("ipfix-active-timeout", v, "is not a duration (e.g. 60s, 5m)");
          }
          if (d < absl::Seconds(1) || d > absl::Hours(24)) {
@@ -230,10 +234,7 @@ const std::vector<Option>& Options() {
       {"ipfix-template-refresh", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
-         double seconds;
-         if (absl::SimpleAtod(v, &seconds)) {
-           d = absl::Seconds(seconds);
-         } else if (!absl::ParseDuration(v, &d)) {
+         if (!cli::ReadDuration(v, &d)) {
            return Bad("ipfix-template-refresh", v, "is not a duration (e.g. 60s)");
          }
          if (d < absl::Seconds(1) || d > absl::Hours(24)) {
@@ -347,6 +348,8 @@ std::string Usage() {
       "  -n, --no-dns            no reverse DNS\n"
       "  -G, --no-geoip          no GeoIP\n"
       "  --no-process            no process attribution\n"
+      "  --no-bpf                process attribution without eBPF (sock_diag\n"
+      "                          only: short-lived clients may show \"-\")\n"
       "  --no-enrich             none of the three (nor service names)\n"
       "  --geoip-db FILE         a GeoIP .mmdb database (repeatable)\n"
       "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"

@@ -37,6 +37,7 @@ struct EnrichFlags {
   bool no_dns = false;       // -n, --no-dns
   bool no_geoip = false;     // -G, --no-geoip
   bool no_process = false;   // --no-process
+  bool no_bpf = false;       // --no-bpf: process attribution by sock_diag only
   bool off = false;          // --no-enrich: none of it
   std::vector<std::string> geoip_files;  // --geoip-db FILE (repeatable)
   std::vector<std::string> geoip_dirs;   // --geoip-dir DIR (repeatable)

@@ -121,5 +121,36 @@ TEST(DaemonConfig, ShippedConfigFileParses) {
   EXPECT_EQ(c->collector.interval, absl::Seconds(1));
 }
 
+TEST(DaemonConfig, ExportOptions) {
+  auto c = Parse({"--ipfix", "127.0.0.1:4739", "--ipfix=tcp://[::1]:4739",
+                  "--ipfix-active-timeout", "2m", "--ipfix-template-refresh", "30",
+                  "--ipfix-mtu", "9000", "--ipfix-domain", "7", "--ipfix-process",
+                  "--ipfix-pen", "4242", "--metrics", "9464"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->exports.ipfix, (std::vector<std::string>{"127.0.0.1:4739",
+                                                         "tcp://[::1]:4739"}));
+  EXPECT_EQ(c->exports.active_timeout, absl::Minutes(2));
+  EXPECT_EQ(c->exports.template_refresh, absl::Seconds(30));
+  EXPECT_EQ(c->exports.max_message, 9000u);
+  EXPECT_EQ(c->exports.observation_domain, 7u);
+  EXPECT_TRUE(c->exports.process_fields);
+  EXPECT_EQ(c->exports.pen, 4242u);
+  EXPECT_EQ(c->exports.metrics, "9464");
+  // The config file uses the same names; repeated keys add collectors.
+  c = Parse({"--config", WriteConf("ipfix = 10.0.0.1:4739\nipfix = 10.0.0.2:4739\n"
+                                   "metrics = 127.0.0.1:9464\n"),
+             "--ipfix", "10.0.0.3:4739"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->exports.ipfix.size(), 3u);
+  EXPECT_EQ(c->exports.metrics, "127.0.0.1:9464");
+  EXPECT_EQ(Parse({"--ipfix", "collector"}).status().message(),
+            "--ipfix: 'collector' is not HOST:PORT (e.g. 127.0.0.1:4739)");
+  EXPECT_EQ(Parse({"--ipfix-active-timeout", "0.5s"}).status().message(),
+            "--ipfix-active-timeout: '0.5s' must be between 1s and 24h");
+  EXPECT_EQ(Parse({"--ipfix-mtu", "100"}).status().message(),
+            "--ipfix-mtu: '100' is not a message size from 512 to 65535");
+  EXPECT_FALSE(Parse({"--ipfix-pen", "x"}).ok());
+}
+
 }  // namespace
 }  // namespace flowtop::service

@@ -46,6 +46,13 @@ def _system_libraries_impl(rctx):
     for name, path in rctx.attr.binaries.items():
         found = rctx.which(path)
         if found == None:
+            # /usr/sbin (bpftool) is not on an ordinary user's PATH.
+            for directory in ["/usr/sbin", "/sbin"]:
+                candidate = rctx.path(directory + "/" + path)
+                if candidate.exists:
+                    found = candidate
+                    break
+        if found == None:
             fail("cannot find the program '%s' on PATH: install its Debian package" % path)
         rctx.symlink(found, name)
         lines.append('exports_files(["%s"])' % name)

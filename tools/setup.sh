@@ -13,7 +13,7 @@ packages=(
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
   libzstd-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   netbase nftables libnftables-dev iproute2 util-linux ca-certificates
-  libmaxmind-db-writer-perl dpkg-dev
+  libmaxmind-db-writer-perl dpkg-dev libbpf-dev bpftool clang
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

@@ -88,6 +88,21 @@ bool PositiveHolds(const Match& m, const FlowHot& h,
     }
     case Field::kHostname:
       return HostnameHas(get_flow().enrichment(), m.strings);
+    case Field::kUnit: {
+      if (!h.has_process) return false;
+      const v1::Enrichment& e = get_flow().enrichment();
+      return std::any_of(m.strings.begin(), m.strings.end(), [&e](const std::string& u) {
+        return collector::EndpointUnitIs(e.src(), u) || collector::EndpointUnitIs(e.dst(), u);
+      });
+    }
+    case Field::kContainer: {
+      if (!h.has_process) return false;
+      const v1::Enrichment& e = get_flow().enrichment();
+      return std::any_of(m.strings.begin(), m.strings.end(), [&e](const std::string& id) {
+        return collector::EndpointContainerHas(e.src(), id) ||
+               collector::EndpointContainerHas(e.dst(), id);
+      });
+    }
   }
   return false;
 }
@@ -201,6 +216,8 @@ constexpr FieldInfo kFields[] = {
     {"node", Field::kNode, "a node name"},
     {"name", Field::kHostname, "a host name (or part of one)"},
     {"hostname", Field::kHostname, "a host name (or part of one)"},
+    {"unit", Field::kUnit, "a systemd unit (nginx.service, or nginx)"},
+    {"container", Field::kContainer, "a container id or its first characters"},
 };
 
 const FieldInfo* FindField(absl::string_view word) {
@@ -432,8 +449,13 @@ class Parser {
         m.strings.push_back(v.text);
         return absl::OkStatus();
       case Field::kHostname:
+      case Field::kContainer:
         if (v.text.empty()) return bad();
         m.strings.push_back(absl::AsciiStrToLower(v.text));
+        return absl::OkStatus();
+      case Field::kUnit:
+        if (v.text.empty()) return bad();
+        m.strings.push_back(v.text);
         return absl::OkStatus();
     }
     return bad();

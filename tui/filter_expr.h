@@ -56,6 +56,8 @@ enum class Field {
   kCountry,
   kNode,
   kHostname,
+  kUnit,
+  kContainer,
 };
 
 // One field compared with a list of values (any value matches).

@@ -33,6 +33,10 @@ class FilterExprTest : public ::testing::Test {
     testing::SetDst(https_us_, "cdn.example.net", "US", "Ashburn");
     dns_ = testing::UdpFlow(3, "2001:db8::5", 5353, "2001:db8:1::53", 53);
     testing::SetProcess(dns_, "systemd-resolve", 77);
+    https_de_.mutable_enrichment()->mutable_src()->mutable_process()->set_unit(
+        "user@1000.service");
+    dns_.mutable_enrichment()->mutable_src()->mutable_process()->set_container_id(
+        "3f2a9c1e5b7d4a6f8e0c2b4d6f8a0c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a");
     icmp_.set_protocol(v1::ICMP);
     icmp_.set_family(v1::IPV4);
     icmp_.mutable_original()->set_src_ip(Ip("172.16.0.1"));
@@ -178,6 +182,19 @@ TEST_F(FilterExprTest, ProtocolNamesAsInTheApi) {
 
 // The same question asked as a `/` expression and as a gRPC FlowFilter
 // (collector::FlowMatcher, what flowtopd applies) gets the same answer.
+TEST_F(FilterExprTest, UnitAndContainer) {
+  EXPECT_TRUE(M("unit user@1000.service", https_de_));
+  EXPECT_TRUE(M("unit user@1000", https_de_));
+  EXPECT_FALSE(M("unit user@1000", https_us_));
+  EXPECT_FALSE(M("unit nginx.service", https_de_));
+  EXPECT_TRUE(M("container 3f2a", dns_));
+  EXPECT_TRUE(M("container 3F2A", dns_));
+  EXPECT_FALSE(M("container 3f2b", dns_));
+  EXPECT_FALSE(M("container 3f2a", https_de_));
+  EXPECT_TRUE(M("not container 3f2a and tcp", https_de_));
+  EXPECT_FALSE(FilterExpr::Parse("unit").ok());
+}
+
 TEST_F(FilterExprTest, SameMeaningAsFlowFilter) {
   struct Case {
     const char* expr;
@@ -207,6 +224,10 @@ TEST_F(FilterExprTest, SameMeaningAsFlowFilter) {
   add("proto udp")->add_protocol(v1::UDP);
   add("icmp")->add_protocol(v1::ICMP);
   add("ipv6")->add_family(v1::IPV6);
+  add("unit user@1000.service")->add_unit("user@1000.service");
+  add("unit user@1000")->add_unit("user@1000");
+  add("container 3f2a")->add_container("3f2a");
+  add("container 3F2A9C1E5B7D")->add_container("3F2A9C1E5B7D");
   const std::vector<const v1::Flow*> flows = {&https_de_, &https_us_, &dns_, &icmp_,
                                               &closing_};
   for (const Case& c : cases) {

@@ -152,4 +152,13 @@ std::string FamilyName(const v1::Flow& flow) {
   }
 }
 
+std::string OwnerUnit(const v1::Process& process) {
+  if (!process.container_id().empty()) {
+    return absl::StrCat(process.container_runtime().empty() ? "container"
+                                                            : process.container_runtime(),
+                        ":", process.container_id().substr(0, 12));
+  }
+  return process.unit();
+}
+
 }  // namespace flowtop::tui

@@ -57,6 +57,11 @@ bool IsNat(const v1::Flow& flow);
 // Returns "4" or "6" for the flow's address family ("?" when unset).
 std::string FamilyName(const v1::Flow& flow);
 
+// What a process runs in, short: "docker:3f2a9c1e5b7d" (runtime and the
+// first 12 characters of the container id), else its systemd unit
+// ("nginx.service"), else "".
+std::string OwnerUnit(const v1::Process& process);
+
 }  // namespace flowtop::tui
 
 #endif  // FLOWTOP_TUI_FORMAT_H_

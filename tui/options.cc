@@ -36,10 +36,12 @@ constexpr char kUsage[] =
     "  -b, --bits            sizes and rates in bits, not bytes\n"
     "  -n, --no-dns          numeric addresses, no reverse DNS\n"
     "  -G, --no-geoip        no geo-location column or lookups\n"
+    "      --no-bpf          find processes without eBPF (sock_diag only:\n"
+    "                        short-lived clients may show \"-\")\n"
     "  -t, --interval SEC    refresh interval: seconds or a duration (500ms, 2s;\n"
     "                        default 1)\n"
     "      --filter EXPR     start with this filter, e.g. 'dport 443 and country != DE'\n"
-    "      --sort COLUMN     sort by process, pid, proto, state, age, address, port,\n"
+    "      --sort COLUMN     sort by process, pid, unit, proto, state, age, address, port,\n"
     "                        geo, bytes, rate (default), node; --reverse flips it\n"
     "\n"
     "Where flows come from:\n"
@@ -79,6 +81,7 @@ enum LongOnly {
   kReverse,
   kCheck,
   kEnableConntrack,
+  kNoBpf,
 };
 
 absl::Status Bad(absl::string_view message) {
@@ -89,7 +92,7 @@ absl::StatusOr<Column> ParseSort(absl::string_view name) {
   const std::string n = absl::AsciiStrToLower(name);
   static constexpr std::pair<const char*, Column> kNames[] = {
       {"process", Column::kProcess}, {"pid", Column::kPid},     {"proto", Column::kProto},
-      {"protocol", Column::kProto},  {"state", Column::kState}, {"age", Column::kAge},
+      {"unit", Column::kUnit},       {"protocol", Column::kProto},  {"state", Column::kState}, {"age", Column::kAge},
       {"address", Column::kAddress}, {"dst", Column::kAddress}, {"port", Column::kPort},
       {"geo", Column::kGeo},         {"country", Column::kGeo}, {"bytes", Column::kBytes},
       {"rate", Column::kRate},       {"node", Column::kNode},   {"flows", Column::kFlows}};
@@ -97,7 +100,7 @@ absl::StatusOr<Column> ParseSort(absl::string_view name) {
     if (n == key) return column;
   }
   return Bad(absl::StrCat("--sort: unknown column '", name,
-                          "' (process, pid, proto, state, age, address, port, geo, "
+                          "' (process, pid, unit, proto, state, age, address, port, geo, "
                           "bytes, rate, node)"));
 }
 
@@ -139,6 +142,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"reverse", no_argument, nullptr, kReverse},
       {"check", no_argument, nullptr, kCheck},
       {"enable-conntrack", no_argument, nullptr, kEnableConntrack},
+      {"no-bpf", no_argument, nullptr, kNoBpf},
       {nullptr, 0, nullptr, 0},
   };
   Options o;
@@ -225,6 +229,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       case kReverse: o.view.reverse = true; break;
       case kCheck: o.action = Options::Action::kCheck; break;
       case kEnableConntrack: o.enable_conntrack = true; break;
+      case kNoBpf: o.no_bpf = true; break;
       case ':':
         return Bad(absl::StrCat("option '", argv[optind - 1], "' needs a value"));
       default: {

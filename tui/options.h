@@ -45,6 +45,7 @@ struct Options {
   // --enable-conntrack: while flowtop runs (local mode), an nftables table
   // makes the kernel track this namespace's flows (check/conntrack_enabler.h).
   bool enable_conntrack = false;
+  bool no_bpf = false;                 // --no-bpf: process attribution by sock_diag only
 
   bool local() const { return connect.empty() && replay_file.empty(); }
 };

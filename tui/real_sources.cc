@@ -45,8 +45,13 @@ class LocalCollector final : public collector::EventSource {
     collector::enrich::EnricherOptions eo;
     eo.no_dns = options.no_dns;
     eo.no_geoip = options.no_geoip;
+    eo.no_bpf = options.no_bpf;
     enricher_ = collector::enrich::Enricher::Create(eo, pipeline_, collector::RealClock::Get());
     for (const std::string& hint : enricher_->hints()) note(hint);
+    // The fallback is among the hints; say which mode is in use in any case.
+    if (enricher_->attribution_mode().mode == "ebpf") {
+      note(collector::enrich::DescribeAttribution(enricher_->attribution_mode()));
+    }
   }
   ~LocalCollector() override {
     kernel_->Stop();

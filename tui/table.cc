@@ -10,15 +10,23 @@
 
 namespace flowtop::tui {
 
-std::vector<Column> VisibleColumns(const ViewState& state, bool multi_node) {
+std::vector<Column> VisibleColumns(const ViewState& state, bool multi_node, bool units) {
   std::vector<Column> cols;
   if (state.view == TableView::kProcesses) {
-    return {Column::kProcess, Column::kPid,    Column::kFlows, Column::kTxBytes,
-            Column::kRxBytes, Column::kTxRate, Column::kRxRate};
+    cols = {Column::kProcess, Column::kPid};
+    if (units) cols.push_back(Column::kUnit);
+    for (Column c : {Column::kFlows, Column::kTxBytes, Column::kRxBytes, Column::kTxRate,
+                     Column::kRxRate}) {
+      cols.push_back(c);
+    }
+    return cols;
   }
   if (multi_node) cols.push_back(Column::kNode);
-  for (Column c : {Column::kProcess, Column::kPid, Column::kProto, Column::kState,
-                   Column::kAge, Column::kAddress, Column::kPort}) {
+  cols.push_back(Column::kProcess);
+  cols.push_back(Column::kPid);
+  if (units) cols.push_back(Column::kUnit);
+  for (Column c : {Column::kProto, Column::kState, Column::kAge, Column::kAddress,
+                   Column::kPort}) {
     cols.push_back(c);
   }
   if (state.geo) cols.push_back(Column::kGeo);
@@ -32,6 +40,7 @@ const char* ColumnTitle(Column column) {
     case Column::kNode: return "NODE";
     case Column::kProcess: return "PROCESS";
     case Column::kPid: return "PID";
+    case Column::kUnit: return "UNIT";
     case Column::kProto: return "PROTO";
     case Column::kState: return "STATE";
     case Column::kAge: return "AGE";
@@ -110,6 +119,14 @@ int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
       const v1::Process* pa = FlowProcess(a);
       const v1::Process* pb = FlowProcess(b);
       return Cmp(pa ? pa->pid() : UINT32_MAX, pb ? pb->pid() : UINT32_MAX);
+    }
+    case Column::kUnit: {
+      const v1::Process* pa = FlowProcess(a);
+      const v1::Process* pb = FlowProcess(b);
+      const std::string ua = pa ? OwnerUnit(*pa) : "";
+      const std::string ub = pb ? OwnerUnit(*pb) : "";
+      if (ua.empty() != ub.empty()) return ua.empty() ? 1 : -1;  // none last
+      return Cmp(ua, ub);
     }
     case Column::kProto: return Cmp(ProtocolName(a), ProtocolName(b));
     case Column::kState: return Cmp(StateName(a), StateName(b));
@@ -276,6 +293,16 @@ SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
     case Column::kPid:
       item.k[0] = h.has_process ? h.pid : UINT32_MAX;
       break;
+    case Column::kUnit: {
+      const v1::Process* p = h.has_process ? FlowProcess(ptr->flow()) : nullptr;
+      const std::string unit = p ? OwnerUnit(*p) : "";
+      if (unit.empty()) {
+        item.k[0] = item.k[1] = item.k[2] = UINT64_MAX;
+      } else {
+        TextKey(unit, item, 0);
+      }
+      break;
+    }
     case Column::kProto: TextKey(ProtocolNameOf(h.protocol), item, 0); break;
     case Column::kState: TextKey(StateNameOf(h.state_case, h.state), item, 0); break;
     case Column::kAge:
@@ -365,6 +392,7 @@ ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& stat
       const v1::Process* p = h.has_process ? FlowProcess(row->flow()) : nullptr;
       rows.back().name = p ? p->name() : "";
       rows.back().pid = p ? p->pid() : 0;
+      rows.back().unit = p ? OwnerUnit(*p) : "";
     }
     ProcessRow& g = rows[it->second];
     ++g.flows;
@@ -380,6 +408,10 @@ ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& stat
     int c = 0;
     switch (column) {
       case Column::kPid: c = Cmp(a.pid, b.pid); break;
+      case Column::kUnit:
+        if (a.unit.empty() != b.unit.empty()) c = a.unit.empty() ? 1 : -1;
+        else c = Cmp(a.unit, b.unit);
+        break;
       case Column::kFlows: c = Cmp(b.flows, a.flows); break;
       case Column::kTxBytes: c = Cmp(b.tx_bytes, a.tx_bytes); break;
       case Column::kRxBytes: c = Cmp(b.rx_bytes, a.rx_bytes); break;

@@ -17,7 +17,10 @@
 namespace flowtop::tui {
 
 // Returns the columns the current view shows, left to right.
-std::vector<Column> VisibleColumns(const ViewState& state, bool multi_node);
+// `units`: with the UNIT column (systemd unit or container), shown when
+// some row on the page has one.
+std::vector<Column> VisibleColumns(const ViewState& state, bool multi_node,
+                                   bool units = false);
 
 // Returns the column's header text ("PROCESS", "RATE", ...).
 const char* ColumnTitle(Column column);
@@ -58,6 +61,7 @@ FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
 struct ProcessRow {
   std::string name;  // "" for flows without a known process
   uint32_t pid = 0;
+  std::string unit;  // OwnerUnit of the process ("" when none)
   size_t flows = 0;
   uint64_t tx_bytes = 0;
   uint64_t rx_bytes = 0;

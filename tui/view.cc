@@ -30,6 +30,7 @@ int NaturalWidth(Column c) {
     case Column::kNode: return 12;
     case Column::kProcess: return 15;
     case Column::kPid: return 7;
+    case Column::kUnit: return 19;
     case Column::kProto: return 7;
     case Column::kState: return 11;
     case Column::kAge: return 6;
@@ -82,7 +83,7 @@ std::vector<Col> Layout(const std::vector<Column>& columns, TableView view, int 
       if (c.column == Column::kProcess && view == TableView::kFlows) c.width = 10;
       if (c.column == Column::kNode) c.width = 8;
     }
-    for (Column drop : {Column::kGeo, Column::kAge, Column::kPid, Column::kState,
+    for (Column drop : {Column::kUnit, Column::kGeo, Column::kAge, Column::kPid, Column::kState,
                         Column::kProto, Column::kNode, Column::kPort, Column::kRxRate,
                         Column::kTxRate}) {
       if (fixed() + min_flex <= width) break;
@@ -159,6 +160,11 @@ std::string FlowCell(const FlowRow& row, Column c, const ViewState& state, absl:
       const v1::Process* p = FlowProcess(f);
       return p && p->pid() != 0 ? absl::StrCat(p->pid()) : "-";
     }
+    case Column::kUnit: {
+      const v1::Process* p = FlowProcess(f);
+      const std::string unit = p ? OwnerUnit(*p) : "";
+      return unit.empty() ? "-" : unit;
+    }
     case Column::kProto: {
       // "tcp6" for IPv6 flows; icmp6 already says it.
       const std::string name = ProtocolName(f);
@@ -206,6 +212,7 @@ std::string ProcessCell(const ProcessRow& row, Column c, const ViewState& state)
   switch (c) {
     case Column::kProcess: return row.name.empty() ? "(unknown)" : row.name;
     case Column::kPid: return row.pid == 0 ? "-" : absl::StrCat(row.pid);
+    case Column::kUnit: return row.unit.empty() ? "-" : row.unit;
     case Column::kFlows: return absl::StrCat(row.flows);
     case Column::kTxBytes: return FormatSize(row.tx_bytes, state.bits);
     case Column::kRxBytes: return FormatSize(row.rx_bytes, state.bits);
@@ -213,6 +220,18 @@ std::string ProcessCell(const ProcessRow& row, Column c, const ViewState& state)
     case Column::kRxRate: return FormatRate(row.rx_rate, state.bits);
     default: return "";
   }
+}
+
+bool AnyUnit(const std::vector<const FlowRow*>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const FlowRow* row) {
+    const v1::Process* p = FlowProcess(row->flow());
+    return p != nullptr && !OwnerUnit(*p).empty();
+  });
+}
+
+bool AnyUnit(const std::vector<ProcessRow>& rows) {
+  return std::any_of(rows.begin(), rows.end(),
+                     [](const ProcessRow& row) { return !row.unit.empty(); });
 }
 
 std::string ProtocolsText(const ViewState& s) {
@@ -380,8 +399,22 @@ std::string EndpointText(const v1::Endpoint& e) {
     else absl::StrAppend(&proc, ", uid ", p.uid());
     proc += ")";
     if (!p.exe().empty()) absl::StrAppend(&proc, " ", p.exe());
+    if (!p.attributed_by().empty()) absl::StrAppend(&proc, " (by ", p.attributed_by(), ")");
     parts.push_back(proc);
   }
+  return absl::StrJoin(parts, "  ");
+}
+
+// Where the end's process runs: "unit nginx.service  cgroup /system.slice/..."
+// or "container docker ID  cgroup ..."; empty when nothing is known.
+std::string OwnerText(const v1::Endpoint& e) {
+  const v1::Process& p = e.process();
+  std::vector<std::string> parts;
+  if (!p.unit().empty()) parts.push_back(absl::StrCat("unit ", p.unit()));
+  if (!p.container_id().empty()) {
+    parts.push_back(absl::StrCat("container ", p.container_runtime(), " ", p.container_id()));
+  }
+  if (!p.cgroup().empty()) parts.push_back(absl::StrCat("cgroup ", p.cgroup()));
   return absl::StrJoin(parts, "  ");
 }
 
@@ -428,7 +461,13 @@ std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const View
                              FormatAge(now - absl::FromUnixNanos(f.first_seen_unix_nanos()))));
   }
   l.push_back(absl::StrCat("Source       ", EndpointText(f.enrichment().src())));
+  if (std::string o = OwnerText(f.enrichment().src()); !o.empty()) {
+    l.push_back(absl::StrCat("             ", o));
+  }
   l.push_back(absl::StrCat("Destination  ", EndpointText(f.enrichment().dst())));
+  if (std::string o = OwnerText(f.enrichment().dst()); !o.empty()) {
+    l.push_back(absl::StrCat("             ", o));
+  }
   if (!f.enrichment().service().empty()) {
     l.push_back(absl::StrCat("Service      ", f.enrichment().service()));
   }
@@ -561,8 +600,11 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
       (state.view == TableView::kFlows && state.show_src) ? 2 : 1;
   page.page_rows = static_cast<size_t>(std::max(1, table_lines / lines_per_row));
   const bool fit = state.hscroll == 0;
-  const std::vector<Col> cols =
-      Layout(VisibleColumns(state, page.multi_node), state.view, width, fit);
+  // The UNIT column only when a row on the page has a unit or container.
+  std::vector<Col> cols;
+  const auto layout = [&](bool units) {
+    cols = Layout(VisibleColumns(state, page.multi_node, units), state.view, width, fit);
+  };
   const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
 
   std::vector<Line> rows;
@@ -574,6 +616,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
     page.rows_total = sel.total;
     Clamp(page, state.cursor, state.top);
     if (page.top != state.top) sel = SelectFlows(snapshot, state, page.top, page.page_rows);
+    layout(AnyUnit(sel.rows));
     totals = sel.totals;
     shown = sel.total;
     for (size_t i = 0; i < sel.rows.size(); ++i) {
@@ -596,6 +639,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
     page.rows_total = sel.total;
     Clamp(page, state.cursor, state.top);
     if (page.top != state.top) sel = SelectProcesses(snapshot, state, page.top, page.page_rows);
+    layout(AnyUnit(sel.rows));
     totals = sel.totals;
     shown = sel.total;
     for (size_t i = 0; i < sel.rows.size(); ++i) {
@@ -636,7 +680,10 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
 std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
                         const std::string& title) {
   const bool multi = snapshot.sources.size() > 1;
-  const std::vector<Col> cols = Layout(VisibleColumns(state, multi), state.view, width, width > 0);
+  std::vector<Col> cols;
+  const auto layout = [&](bool units) {
+    cols = Layout(VisibleColumns(state, multi, units), state.view, width, width > 0);
+  };
   const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
   std::vector<std::string> lines;
   const auto add = [&lines, width](const std::string& text) {
@@ -649,6 +696,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
   size_t shown = 0;
   if (state.view == TableView::kFlows) {
     FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
+    layout(AnyUnit(sel.rows));
     totals = sel.totals;
     shown = sel.total;
     for (const FlowRow* row : sel.rows) {
@@ -663,6 +711,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     }
   } else {
     ProcessSelection sel = SelectProcesses(snapshot, state, 0, snapshot.flows.size());
+    layout(AnyUnit(sel.rows));
     totals = sel.totals;
     shown = sel.total;
     for (const ProcessRow& row : sel.rows) {

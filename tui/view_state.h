@@ -22,6 +22,7 @@ enum class Column {
   kNode,
   kProcess,
   kPid,
+  kUnit,  // systemd unit or container of the process
   kProto,
   kState,
   kAge,

@@ -203,5 +203,46 @@ TEST_F(ViewTest, Batch) {
   EXPECT_EQ(s, Golden("batch", s));
 }
 
+// Units and containers: the UNIT column appears when a row has one, the
+// processes view groups them, the detail view names the cgroup.
+TEST_F(ViewTest, UnitsAndContainers) {
+  const std::string id = "3f2a9c1e5b7d4a6f8e0c2b4d6f8a0c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a";
+  v1::Flow web = testing::TcpFlow(107, "10.0.0.9", 40000, "10.0.0.5", 80);
+  v1::Process* nginx = web.mutable_enrichment()->mutable_dst()->mutable_process();
+  nginx->set_name("nginx");
+  nginx->set_pid(321);
+  nginx->set_cgroup("/system.slice/nginx.service");
+  nginx->set_unit("nginx.service");
+  nginx->set_attributed_by("listener");
+  testing::SetTraffic(web, 100, 100, 0, 0);
+  v1::Flow app = testing::TcpFlow(108, "172.17.0.2", 40001, "93.184.216.34", 443);
+  testing::SetProcess(app, "node", 777);
+  v1::Process* node = app.mutable_enrichment()->mutable_src()->mutable_process();
+  node->set_container_id(id);
+  node->set_container_runtime("docker");
+  node->set_cgroup("/system.slice/docker-" + id + ".scope");
+  node->set_attributed_by("ebpf");
+  testing::SetTraffic(app, 100, 100, 0, 0);
+  Add(local_, web);
+  Add(local_, app);
+
+  const std::string flows = RenderBatch(model_.TakeSnapshot(), state_, 0, "local");
+  EXPECT_NE(flows.find("UNIT"), std::string::npos) << flows;
+  EXPECT_NE(flows.find("nginx.service"), std::string::npos) << flows;
+  EXPECT_NE(flows.find("docker:3f2a9c1e5b7d "), std::string::npos) << flows;
+
+  state_.view = TableView::kProcesses;
+  const std::string procs = RenderBatch(model_.TakeSnapshot(), state_, 0, "local");
+  EXPECT_NE(procs.find("UNIT"), std::string::npos) << procs;
+  EXPECT_NE(procs.find("docker:3f2a9c1e5b7d"), std::string::npos) << procs;
+
+  state_.view = TableView::kFlows;
+  state_.screen = Screen::kDetail;
+  state_.detail_key = (uint64_t{static_cast<uint32_t>(local_)} << 32) | 108;
+  const std::string detail = Screen(200, 20);
+  EXPECT_NE(detail.find("container docker " + id), std::string::npos) << detail;
+  EXPECT_NE(detail.find("(by ebpf)"), std::string::npos) << detail;
+}
+
 }  // namespace
 }  // namespace flowtop::tui

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "collector/enrich/bpf_owners.h"
 #include "collector/enrich/conf_files.h"
 
 namespace flowtop::collector::enrich {
@@ -33,6 +34,16 @@ std::string NodeOf(const EventSink& out) {
 }
 
 }  // namespace
+
+std::string DescribeAttribution(const AttributionMode& mode) {
+  if (mode.mode == "ebpf") return "process attribution: eBPF";
+  if (mode.mode == "sock_diag") {
+    return absl::StrCat("process attribution: sock_diag only (", mode.detail,
+                        "); short-lived client connections may show \"-\"");
+  }
+  return absl::StrCat("process attribution: off",
+                      mode.detail.empty() ? "" : absl::StrCat(" (", mode.detail, ")"));
+}
 
 v1::Flow Enricher::ToFlow(const Job& job) {
   v1::Flow flow;
@@ -58,13 +69,32 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
                                            EventSink& out, const Clock& clock) {
   EnricherParts parts;
   std::vector<std::string> hints;
-  if (!options.no_process) {
+  if (options.no_process) {
+    parts.attribution.detail = "process attribution off";
+  } else {
     absl::StatusOr<std::unique_ptr<SockDiag>> diag = SockDiag::Open();
     if (diag.ok()) {
       parts.sockets = *std::move(diag);
       parts.processes = std::make_unique<ProcIndex>(clock);
       parts.local = std::make_unique<InterfaceAddresses>(clock);
+      parts.cgroups = std::make_unique<CgroupPaths>(clock);
+      parts.attribution.mode = "sock_diag";
+      if (options.no_bpf) {
+        parts.attribution.detail = "--no-bpf";
+      } else {
+        absl::StatusOr<std::unique_ptr<BpfOwners>> owners = BpfOwners::Open();
+        if (owners.ok()) {
+          parts.owners = *std::move(owners);
+          parts.attribution.mode = "ebpf";
+        } else {
+          parts.attribution.detail = std::string(owners.status().message());
+        }
+      }
+      if (parts.attribution.mode != "ebpf") {
+        hints.push_back(DescribeAttribution(parts.attribution));
+      }
     } else {
+      parts.attribution.detail = std::string(diag.status().message());
       hints.push_back(std::string(diag.status().message()));
     }
   }
@@ -100,12 +130,16 @@ Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
       max_queue_(parts.max_queue == 0 ? 1 : parts.max_queue),
       worker_nice_(parts.worker_nice),
       sockets_(std::move(parts.sockets)),
+      owners_(std::move(parts.owners)),
+      cgroups_(std::move(parts.cgroups)),
+      attribution_(std::move(parts.attribution)),
       processes_(std::move(parts.processes)),
       local_(std::move(parts.local)),
       geoip_(std::move(parts.geoip)),
       services_(std::move(parts.services)) {
   if (sockets_ != nullptr && processes_ != nullptr && local_ != nullptr) {
-    attributor_ = std::make_unique<ProcessAttributor>(*sockets_, *processes_, *local_);
+    attributor_ = std::make_unique<ProcessAttributor>(*sockets_, *processes_, *local_,
+                                                      owners_.get(), cgroups_.get());
   }
   if (geoip_ != nullptr && !geoip_->available()) geoip_.reset();
   if (parts.dns.has_value()) {

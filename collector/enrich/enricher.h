@@ -49,12 +49,14 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/clock.h"
+#include "collector/enrich/cgroup.h"
 #include "collector/enrich/geoip.h"
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/process_attribution.h"
 #include "collector/enrich/reverse_dns.h"
 #include "collector/enrich/services.h"
 #include "collector/enrich/sock_diag.h"
+#include "collector/enrich/socket_owners.h"
 #include "core/event_source.h"
 #include "core/pipeline.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -65,6 +67,9 @@ struct EnricherOptions {
   bool no_dns = false;      // -n/--no-dns
   bool no_geoip = false;    // -G/--no-geoip
   bool no_process = false;  // process attribution off
+  // --no-bpf: no eBPF recorder; sockets only through sock_diag (short-lived
+  // client connections may then show "-").
+  bool no_bpf = false;
   GeoIpOptions geoip;       // database files and search path
   // tcp.conf, udp.conf (empty: FindConfFile), /etc/services.
   ServiceFiles services;
@@ -78,8 +83,25 @@ struct EnricherOptions {
 
 // The lookups an Enricher uses; Create builds the real ones, tests and
 // benchmarks may pass fakes. Null members turn that enrichment off.
+// Which process attribution is in use, said once (status line, GetStatus,
+// --check).
+struct AttributionMode {
+  // "ebpf": the kernel's records first, sock_diag for the rest;
+  // "sock_diag": no eBPF; "off": no process attribution.
+  std::string mode = "off";
+  std::string detail;  // why not eBPF ("--no-bpf", or what failed)
+};
+
+// One line for the status line and logs: "process attribution: eBPF", or
+// "process attribution: sock_diag only (DETAIL); short-lived client
+// connections may show \"-\"".
+std::string DescribeAttribution(const AttributionMode& mode);
+
 struct EnricherParts {
   std::unique_ptr<SocketLookup> sockets;
+  std::unique_ptr<SocketOwnerLookup> owners;  // eBPF records; may be null
+  std::unique_ptr<CgroupPaths> cgroups;       // may be null
+  AttributionMode attribution;
   std::unique_ptr<ProcessLookup> processes;
   std::unique_ptr<LocalAddresses> local;
   std::unique_ptr<GeoIp> geoip;
@@ -141,6 +163,9 @@ class Enricher final : public EventSink {
   // The parts' own counters, for status views and benchmarks (null when off).
   const ReverseResolver* resolver() const { return resolver_.get(); }
   const ProcessAttributor* attributor() const { return attributor_.get(); }
+  const AttributionMode& attribution_mode() const { return attribution_; }
+  // The eBPF records (a BpfOwners when mode is "ebpf"; null otherwise).
+  const SocketOwnerLookup* owners() const { return owners_.get(); }
 
   // Blocks until every queued flow and every hostname answer received so far
   // has been handled (published or dropped); workers skip the batching delay
@@ -215,6 +240,9 @@ class Enricher final : public EventSink {
   const size_t max_queue_;
   const int worker_nice_;
   std::unique_ptr<SocketLookup> sockets_;
+  std::unique_ptr<SocketOwnerLookup> owners_;
+  std::unique_ptr<CgroupPaths> cgroups_;
+  AttributionMode attribution_;
   std::unique_ptr<ProcessLookup> processes_;
   std::unique_ptr<LocalAddresses> local_;
   std::unique_ptr<ProcessAttributor> attributor_;

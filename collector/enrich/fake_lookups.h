@@ -3,6 +3,7 @@
 #ifndef FLOWTOP_COLLECTOR_ENRICH_FAKE_LOOKUPS_H_
 #define FLOWTOP_COLLECTOR_ENRICH_FAKE_LOOKUPS_H_
 
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -13,6 +14,7 @@
 #include "collector/enrich/proc_index.h"
 #include "collector/enrich/process_attribution.h"
 #include "collector/enrich/sock_diag.h"
+#include "collector/enrich/socket_owners.h"
 
 namespace flowtop::collector::enrich {
 
@@ -69,10 +71,40 @@ class FakeProcessLookup final : public ProcessLookup {
     if (it == processes_.end()) return absl::NotFoundError("no process");
     return it->second;
   }
+  absl::StatusOr<v1::Process> ProcessById(uint32_t pid) override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [inode, process] : processes_) {
+      if (process.pid() == pid) return process;
+    }
+    return absl::NotFoundError("no process");
+  }
 
  private:
   absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, v1::Process> processes_ ABSL_GUARDED_BY(mu_);
+};
+
+// Owners "recorded by the kernel", by exact key.
+class FakeSocketOwners final : public SocketOwnerLookup {
+ public:
+  void Add(const SocketKey& key, const KernelOwner& owner) {
+    absl::MutexLock lock(&mu_);
+    owners_[Key(key)] = owner;
+  }
+  std::optional<KernelOwner> Find(const SocketKey& key) override {
+    absl::MutexLock lock(&mu_);
+    auto it = owners_.find(Key(key));
+    if (it == owners_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  using Tuple = std::tuple<int, std::string, uint32_t, std::string, uint32_t>;
+  static Tuple Key(const SocketKey& k) {
+    return {k.protocol, k.local_ip, k.local_port, k.remote_ip, k.remote_port};
+  }
+  absl::Mutex mu_;
+  absl::flat_hash_map<Tuple, KernelOwner> owners_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeLocalAddresses final : public LocalAddresses {

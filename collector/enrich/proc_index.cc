@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "collector/enrich/cgroup.h"
 
 namespace flowtop::collector::enrich {
 namespace {
@@ -174,15 +175,25 @@ absl::StatusOr<v1::Process> ProcIndex::ReadProcess(pid_t pid) const {
     }
   }
   process.set_uid(uid);
+  process.set_user(UserName(uid));
+  std::ifstream cgroup(dir + "/cgroup");
+  std::string contents, cgroup_line;
+  // Bounded: a handful of lines (one per cgroup v1 hierarchy at most).
+  for (int i = 0; i < 64 && std::getline(cgroup, cgroup_line); ++i) {
+    absl::StrAppend(&contents, cgroup_line, "\n");
+  }
+  SetCgroup(CgroupV2Path(contents), &process);
+  return process;
+}
+
+std::string UserName(uint32_t uid) {
   passwd pw;
   passwd* result = nullptr;
   char buf[1024];
   if (getpwuid_r(uid, &pw, buf, sizeof(buf), &result) == 0 && result != nullptr) {
-    process.set_user(pw.pw_name);
-  } else {
-    process.set_user(absl::StrCat(uid));
+    return pw.pw_name;
   }
-  return process;
+  return absl::StrCat(uid);
 }
 
 ProcIndexStats ProcIndex::stats() const {

@@ -38,6 +38,9 @@ class ProcessLookup {
   // Returns the process holding socket `inode` (pid, name, exe, uid, user);
   // NOT_FOUND when no live process holds it.
   virtual absl::StatusOr<v1::Process> OwnerOf(uint64_t inode) = 0;
+  // Returns what is known about process `pid` (as OwnerOf describes it);
+  // NOT_FOUND when it is gone.
+  virtual absl::StatusOr<v1::Process> ProcessById(uint32_t pid) = 0;
 };
 
 struct ProcIndexStats {
@@ -56,10 +59,14 @@ class ProcIndex final : public ProcessLookup {
                      absl::Duration unowned_ttl = absl::Seconds(5));
 
   absl::StatusOr<v1::Process> OwnerOf(uint64_t inode) override;
+  absl::StatusOr<v1::Process> ProcessById(uint32_t pid) override {
+    return ReadProcess(static_cast<pid_t>(pid));
+  }
   ProcIndexStats stats() const;
 
-  // Returns what /proc says about `pid`: name (comm), exe, uid (real), user;
-  // NOT_FOUND when the process is gone.
+  // Returns what /proc says about `pid`: name (comm), exe, uid (real), user,
+  // cgroup (with the unit and container it names); NOT_FOUND when the
+  // process is gone.
   absl::StatusOr<v1::Process> ReadProcess(pid_t pid) const;
 
  private:
@@ -84,6 +91,9 @@ class ProcIndex final : public ProcessLookup {
   absl::flat_hash_map<uint64_t, absl::Time> unowned_ ABSL_GUARDED_BY(mu_);
   ProcIndexStats stats_ ABSL_GUARDED_BY(mu_);
 };
+
+// The name of user `uid` (getpwuid_r), or the number when it has none.
+std::string UserName(uint32_t uid);
 
 }  // namespace flowtop::collector::enrich
 

@@ -4,9 +4,15 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace flowtop::collector::enrich {
 namespace {
+
+constexpr uint8_t kTcpListenState = 10;  // TCP_LISTEN (include/net/tcp_states.h)
+constexpr size_t kMaxLiveCache = 4096;
 
 bool IsLoopback(const std::string& ip) {
   if (ip.size() == 4) return static_cast<unsigned char>(ip[0]) == 127;
@@ -51,17 +57,55 @@ bool InterfaceAddresses::IsLocal(const std::string& ip) {
   return addresses_.contains(ip);
 }
 
+void ProcessAttributor::FromKernel(const KernelOwner& owner, v1::Process* out) {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = live_.find(owner.pid);
+    if (it != live_.end() && it->second.name() == owner.comm) {
+      *out = it->second;
+      out->set_attributed_by("ebpf");
+      return;
+    }
+  }
+  absl::StatusOr<v1::Process> live = processes_.ProcessById(owner.pid);
+  // The same process still runs (its name as recorded): /proc has the rest.
+  if (live.ok() && live->name() == owner.comm) {
+    *out = *std::move(live);
+    absl::MutexLock lock(&cache_mu_);
+    if (live_.size() >= kMaxLiveCache) live_.clear();
+    live_[owner.pid] = *out;
+  } else {
+    out->set_pid(owner.pid);
+    out->set_name(owner.comm);
+    out->set_uid(owner.uid);
+    out->set_user(UserName(owner.uid));
+  }
+  if (out->cgroup().empty() && cgroups_ != nullptr && owner.cgroup_id != 0) {
+    absl::StatusOr<std::string> path = cgroups_->PathOf(owner.cgroup_id);
+    if (path.ok()) SetCgroup(*path, out);
+  }
+  out->set_attributed_by("ebpf");
+}
+
 void ProcessAttributor::AttributeEnd(const SocketKey& key, v1::Process* out) {
   out->Clear();
   enum { kAttributed, kNoSocket, kNoProcess, kNotLocal } outcome = kNoSocket;
-  absl::StatusOr<SocketInfo> socket = sockets_.Find(key);
-  if (socket.ok()) {
+  bool ebpf = false, listener = false;
+  std::optional<KernelOwner> recorded;
+  if (owners_ != nullptr) recorded = owners_->Find(key);
+  if (recorded.has_value()) {
+    FromKernel(*recorded, out);
+    outcome = kAttributed;
+    ebpf = true;
+  } else if (absl::StatusOr<SocketInfo> socket = sockets_.Find(key); socket.ok()) {
     if (!socket->connected && !local_.IsLocal(key.local_ip)) {
       outcome = kNotLocal;
     } else {
       absl::StatusOr<v1::Process> process = processes_.OwnerOf(socket->inode);
       if (process.ok()) {
         *out = *std::move(process);
+        listener = socket->state == kTcpListenState && key.protocol == v1::TCP;
+        out->set_attributed_by(listener ? "listener" : "socket");
         outcome = kAttributed;
       } else {
         outcome = kNoProcess;
@@ -71,7 +115,11 @@ void ProcessAttributor::AttributeEnd(const SocketKey& key, v1::Process* out) {
   absl::MutexLock lock(&mu_);
   ++stats_.ends;
   switch (outcome) {
-    case kAttributed: ++stats_.attributed; break;
+    case kAttributed:
+      ++stats_.attributed;
+      if (ebpf) ++stats_.by_ebpf;
+      if (listener) ++stats_.by_listener;
+      break;
     case kNoSocket: ++stats_.no_socket; break;
     case kNoProcess: ++stats_.no_process; break;
     case kNotLocal: ++stats_.not_local; break;

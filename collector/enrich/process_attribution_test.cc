@@ -108,3 +108,111 @@ TEST_F(ProcessAttributorTest, ProtocolsWithoutSocketsAreNotLookedUp) {
 
 }  // namespace
 }  // namespace flowtop::collector::enrich
+
+namespace flowtop::collector::enrich {
+namespace {
+
+class KernelRecordTest : public ProcessAttributorTest {
+ protected:
+  FakeSocketOwners owners_;
+  ProcessAttributor with_ebpf_{sockets_, processes_, local_, &owners_};
+};
+
+TEST_F(KernelRecordTest, ClosedClientIsNamedFromTheKernelsRecord) {
+  local_.Add(host_);
+  // The client's socket and process are gone; only the record remains.
+  KernelOwner curl;
+  curl.pid = 4242;
+  curl.tid = 4243;
+  curl.uid = 0;
+  curl.comm = "curl";
+  owners_.Add({v1::TCP, host_, 40000, remote_, 443}, curl);
+  v1::Process src, dst;
+  with_ebpf_.Attribute(MakeFlow(v1::TCP, host_, 40000, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.pid(), 4242u);
+  EXPECT_EQ(src.name(), "curl");
+  EXPECT_EQ(src.user(), "root");
+  EXPECT_EQ(src.attributed_by(), "ebpf");
+  EXPECT_EQ(dst.pid(), 0u);  // the remote end
+  EXPECT_EQ(with_ebpf_.stats().by_ebpf, 1u);
+  // Without the record the same flow has no owner.
+  attributor_.Attribute(MakeFlow(v1::TCP, host_, 40000, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.pid(), 0u);
+}
+
+TEST_F(KernelRecordTest, LiveProcessIsCompletedFromProc) {
+  processes_.Add(77, 4242, "curl");  // /usr/bin/curl, root
+  KernelOwner curl;
+  curl.pid = 4242;
+  curl.comm = "curl";
+  owners_.Add({v1::TCP, host_, 40000, remote_, 443}, curl);
+  v1::Process src, dst;
+  with_ebpf_.Attribute(MakeFlow(v1::TCP, host_, 40000, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.exe(), "/usr/bin/curl");
+  EXPECT_EQ(src.attributed_by(), "ebpf");
+  // A reused pid (another name now) is not believed: the record's name.
+  KernelOwner old;
+  old.pid = 4242;
+  old.comm = "wget";
+  owners_.Add({v1::TCP, host_, 40001, remote_, 443}, old);
+  with_ebpf_.Attribute(MakeFlow(v1::TCP, host_, 40001, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.name(), "wget");
+  EXPECT_EQ(src.exe(), "");
+}
+
+TEST_F(KernelRecordTest, EndsWithoutARecordUseTheSocketAndSayHow) {
+  local_.Add(host_);
+  sockets_.AddWildcard(v1::TCP, 80, 33);
+  processes_.Add(33, 300, "nginx");
+  v1::Process src, dst;
+  with_ebpf_.Attribute(MakeFlow(v1::TCP, remote_, 50000, host_, 80), &src, &dst);
+  EXPECT_EQ(dst.name(), "nginx");
+  EXPECT_EQ(dst.attributed_by(), "listener");
+  EXPECT_EQ(with_ebpf_.stats().by_ebpf, 0u);
+  EXPECT_EQ(with_ebpf_.stats().by_listener, 1u);
+}
+
+}  // namespace
+}  // namespace flowtop::collector::enrich
+
+namespace flowtop::collector::enrich {
+namespace {
+
+TEST_F(KernelRecordTest, ALiveOwnerIsReadFromProcOncePerName) {
+  class CountingProcesses final : public ProcessLookup {
+   public:
+    absl::StatusOr<v1::Process> OwnerOf(uint64_t) override { return absl::NotFoundError(""); }
+    absl::StatusOr<v1::Process> ProcessById(uint32_t pid) override {
+      ++reads;
+      v1::Process p;
+      p.set_pid(pid);
+      p.set_name(name);
+      p.set_exe("/usr/bin/" + name);
+      return p;
+    }
+    int reads = 0;
+    std::string name = "python3";
+  } procs;
+  ProcessAttributor attributor(sockets_, procs, local_, &owners_);
+  KernelOwner owner;
+  owner.pid = 99;
+  owner.comm = "python3";
+  for (uint32_t port = 40000; port < 40010; ++port) {
+    owners_.Add({v1::TCP, host_, port, remote_, 443}, owner);
+    v1::Process src, dst;
+    attributor.Attribute(MakeFlow(v1::TCP, host_, port, remote_, 443), &src, &dst);
+    EXPECT_EQ(src.exe(), "/usr/bin/python3");
+  }
+  EXPECT_EQ(procs.reads, 1);
+  // The pid now runs another program (exec, or a reused pid): read again.
+  procs.name = "node";
+  owner.comm = "node";
+  owners_.Add({v1::TCP, host_, 41000, remote_, 443}, owner);
+  v1::Process src, dst;
+  attributor.Attribute(MakeFlow(v1::TCP, host_, 41000, remote_, 443), &src, &dst);
+  EXPECT_EQ(src.exe(), "/usr/bin/node");
+  EXPECT_EQ(procs.reads, 2);
+}
+
+}  // namespace
+}  // namespace flowtop::collector::enrich

@@ -48,10 +48,7 @@ bool SameAddress(const uint32_t diag[4], int diag_family, const std::string& ip)
 }
 
 // TCP states as the kernel numbers them (include/net/tcp_states.h).
-constexpr uint8_t kTcpEstablished = 1;
-constexpr uint8_t kTcpSynRecv = 3;
 constexpr uint8_t kTcpListen = 10;
-constexpr uint8_t kTcpNewSynRecv = 12;
 
 }  // namespace
 
@@ -87,10 +84,14 @@ absl::StatusOr<SocketInfo> SockDiag::Find(const SocketKey& key) {
   if (udp && !info.ok() && info.status().code() == absl::StatusCode::kNotFound) {
     info = Query(key, /*swap=*/false);
   }
-  // Not accepted yet: no inode. The listener's owner will accept it.
-  if (!udp && info.ok() && info->inode == 0 &&
-      (info->state == kTcpSynRecv || info->state == kTcpEstablished ||
-       info->state == kTcpNewSynRecv)) {
+  // No inode: not accepted yet (SYN_RECV, or still in the accept queue), or
+  // already closed (TIME_WAIT, FIN_WAIT2 without owner), or no socket left at
+  // all. The server end of such a connection belongs to the listener on its
+  // local address and port: the listener's owner accepted it (or will).
+  // Only a listener counts here (never another connected socket), and the
+  // attributor accepts a listener only for a local address.
+  const bool gone = !info.ok() && info.status().code() == absl::StatusCode::kNotFound;
+  if (!udp && (gone || (info.ok() && info->inode == 0))) {
     const int family = key.local_ip.size() == 4 ? AF_INET : AF_INET6;
     absl::StatusOr<SocketInfo> listener = FindListener(key, family);
     // An IPv6 dual-stack listener ([::]:port) also takes IPv4 connections.

@@ -3,10 +3,12 @@
 //
 // The kernel answers an exact-tuple request with the socket it would deliver
 // that flow's packets to: the connected socket when there is one, otherwise a
-// listener or an unconnected (wildcard) UDP socket. A TCP connection that a
-// server has not accepted yet (a SYN_RECV request, or an established child
-// still in the accept queue) has no socket inode; it belongs to the listener
-// that will accept it, so Find answers with that listener. The answer says which
+// listener or an unconnected (wildcard) UDP socket. A TCP connection without
+// a socket inode belongs to the listener on its local address and port, and
+// Find answers with that listener: one the server has not accepted yet (a
+// SYN_RECV request, or an established child still in the accept queue), and
+// one already closed (TIME_WAIT, or no socket left at all: a 5 ms HTTP
+// request is usually over before anyone asks). The answer says which
 // (`connected`), because a wildcard match is only meaningful when the local
 // address really is one of this host's (a router forwarding to port 80 of
 // another host must not be attributed to the local web server).

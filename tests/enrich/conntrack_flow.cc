@@ -66,4 +66,16 @@ absl::StatusOr<v1::Flow> FindFlow(const NetNs& ns, const std::string& filter) {
   return ParseConntrackLine(lines[0]);
 }
 
+absl::StatusOr<std::vector<v1::Flow>> ListFlows(const NetNs& ns, const std::string& filter) {
+  absl::StatusOr<std::string> out = ns.Run("conntrack -L " + filter + " 2>/dev/null");
+  if (!out.ok()) return out.status();
+  std::vector<v1::Flow> flows;
+  for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
+    absl::StatusOr<v1::Flow> flow = ParseConntrackLine(std::string(line));
+    if (!flow.ok()) return flow.status();
+    flows.push_back(*std::move(flow));
+  }
+  return flows;
+}
+
 }  // namespace flowtop::testing

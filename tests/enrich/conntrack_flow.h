@@ -4,6 +4,7 @@
 #define FLOWTOP_TESTS_ENRICH_CONNTRACK_FLOW_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -18,6 +19,9 @@ absl::StatusOr<v1::Flow> ParseConntrackLine(const std::string& line);
 // Runs `conntrack -L <filter>` in `ns` and returns the only flow it lists;
 // NOT_FOUND when none, FAILED_PRECONDITION when several.
 absl::StatusOr<v1::Flow> FindFlow(const NetNs& ns, const std::string& filter);
+
+// Runs `conntrack -L <filter>` in `ns` and returns every flow it lists.
+absl::StatusOr<std::vector<v1::Flow>> ListFlows(const NetNs& ns, const std::string& filter);
 
 // Returns the 4- or 16-byte form of a textual address ("" when invalid).
 std::string IpBytes(const std::string& text);

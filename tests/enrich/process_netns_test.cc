@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -209,6 +210,35 @@ TEST_F(ProcessNetnsTest, UdpLiteBothEnds) {
   EXPECT_EQ(src.pid(), static_cast<uint32_t>(client));
   EXPECT_EQ(dst.pid(), static_cast<uint32_t>(server));
   EXPECT_EQ(dst.name(), "python3");
+}
+
+TEST_F(ProcessNetnsTest, HundredShortConnectionsAreAllAttributedOnTheServerEnd) {
+  // python3's http.server closes each connection first: by the time anyone
+  // asks, the server's socket is in TIME_WAIT (no inode) or gone. The
+  // listener that accepted them is alive the whole time.
+  const pid_t server = StartPythonServer(
+      "http",
+      "import http.server\n"
+      "class Quiet(http.server.SimpleHTTPRequestHandler):\n"
+      "    def log_message(self, *a): pass\n"
+      "httpd = http.server.HTTPServer((\"127.0.0.1\", 8006), Quiet)\n"
+      "import threading\n"
+      "threading.Thread(target=httpd.serve_forever, daemon=True).start()\n");
+  ASSERT_GT(server, 0);
+  absl::StatusOr<std::string> out = ns_->Run(
+      "for i in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:8006/ || echo fail; done");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "");
+  absl::StatusOr<std::vector<v1::Flow>> flows =
+      ::flowtop::testing::ListFlows(*ns_, "-p tcp --dport 8006");
+  ASSERT_TRUE(flows.ok()) << flows.status();
+  ASSERT_EQ(flows->size(), 100u);
+  int attributed = 0;
+  for (const v1::Flow& flow : *flows) {
+    auto [src, dst] = Attribute(flow);
+    if (dst.pid() == static_cast<uint32_t>(server) && dst.name() == "python3") ++attributed;
+  }
+  EXPECT_EQ(attributed, 100);
 }
 
 }  // namespace
