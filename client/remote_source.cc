@@ -25,6 +25,7 @@ RemoteSource::RemoteSource(RemoteSourceOptions options)
   options_.request.set_follow(true);
   options_.request.set_first(false);
   options_.request.set_number(0);
+  options_.request.set_binary_addresses_only(true);  // we read the bytes
 }
 
 bool RemoteSource::connected() const {

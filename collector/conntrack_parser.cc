@@ -358,6 +358,9 @@ bool ParseTuple(const nlattr* attr, uint8_t family, const char* name,
                 v1::Tuple& tuple, uint8_t& proto_num, absl::Status& error) {
   Attrs<CTA_TUPLE_MAX> t;
   if (!ParseNested(attr, kTupleRules, name, t, error)) return false;
+  // The text addresses are for clients; a reused event may carry old ones.
+  if (!tuple.src_addr().empty()) tuple.clear_src_addr();
+  if (!tuple.dst_addr().empty()) tuple.clear_dst_addr();
   if (t[CTA_TUPLE_IP] == nullptr || t[CTA_TUPLE_PROTO] == nullptr) {
     return Fail(error, absl::InvalidArgumentError(
                            absl::StrCat("conntrack message: ", name,

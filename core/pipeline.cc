@@ -65,9 +65,14 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
       stats_.last_seq = event.seq();
     }
     if (event.time_unix_nanos() == 0) event.set_time_unix_nanos(now);
-    if (event.node().empty()) event.set_node(options_.node);
+    if (options_.stamp_node || event.node().empty()) event.set_node(options_.node);
+    if (options_.stamp_node && event.has_status()) event.mutable_status()->set_node(options_.node);
     if (event.has_flow()) {
       v1::Flow& flow = *event.mutable_flow();
+      if (options_.stamp_node && flow.node() != options_.node) {
+        flow.set_node(options_.node);
+        flow.clear_id();
+      }
       if (flow.node().empty()) flow.set_node(event.node());
       if (flow.id().empty()) {
         flow.set_id(FlowIdFor(flow.node(), flow));

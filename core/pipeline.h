@@ -32,6 +32,9 @@ struct PipelineOptions {
   // Keep the sequence numbers and times the source set (replay of a
   // recording); otherwise the pipeline numbers events itself.
   bool keep_source_seq = false;
+  // Stamp `node` on every event and flow (and rebuild flow ids) even where
+  // the source set another node: a recording served under a new name.
+  bool stamp_node = false;
 };
 
 struct PipelineStats {

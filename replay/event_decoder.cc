@@ -182,6 +182,12 @@ bool DecodeTuple(Wire w, v1::Tuple* m, bool fresh) {
         if (!ReadU32(w, &u)) return false;
         m->set_icmp_id(u);
         break;
+      case Tag(160, kLen):
+        if (!ReadString(w, m->mutable_src_addr())) return false;
+        break;
+      case Tag(161, kLen):
+        if (!ReadString(w, m->mutable_dst_addr())) return false;
+        break;
       default:
         return false;
     }

@@ -11,9 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "cli/cli_util.h"
 #include "core/clock.h"
 #include "google/protobuf/util/json_util.h"
-#include "cli/cli_util.h"
+#include "proto/flow_text.h"
 #include "replay/reader.h"
 #include "replay/replay_export.h"
 #include "replay/replay_source.h"
@@ -68,7 +69,9 @@ class JsonSink final : public collector::EventSink {
   void Publish(absl::Span<v1::FlowEvent> events) override {
     for (const v1::FlowEvent& e : events) {
       line_.clear();
-      if (!google::protobuf::util::MessageToJsonString(e, &line_, options_).ok()) {
+      readable_ = e;
+      MakeReadable(&readable_);  // addresses as text, no empty objects
+      if (!google::protobuf::util::MessageToJsonString(readable_, &line_, options_).ok()) {
         ++unprintable_;
         continue;
       }
@@ -85,6 +88,7 @@ class JsonSink final : public collector::EventSink {
 
  private:
   google::protobuf::util::JsonPrintOptions options_;
+  v1::FlowEvent readable_;
   std::string line_;
   uint64_t unprintable_ = 0;
 };

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "check/check.h"
 #include "collector/enrich/enricher.h"
 #include "core/version.h"
 #include "client/client_options.h"
@@ -187,7 +188,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   d->pipeline_ = std::make_unique<collector::Pipeline>(
       collector::PipelineOptions{.node = config.node_name,
                                  .max_flows = config.collector.max_flows,
-                                 .keep_source_seq = source.keep_source_seq},
+                                 .keep_source_seq = source.keep_source_seq,
+                                 .stamp_node = source.rename_node},
       clock);
   d->clock_ = &clock;
   if (!config.enrich.off && source.enrich) {
@@ -214,6 +216,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   service_options.max_streams = config.max_streams;
   service_options.token = *token;
   service_options.source = source.name;
+  service_options.stream_clock = source.stream_clock;
   service_options.fill_status = [self](v1::NodeStatus* status) {
     if (self->enrich_ != nullptr) {
       const collector::enrich::EnricherStats e = self->enrich_->stats();
@@ -311,6 +314,25 @@ Daemon::~Daemon() {
   addons_.clear();
 }
 
+namespace {
+
+// --check: what works here for this configuration; 0 when flowtopd can
+// work (a replay needs no kernel).
+int RunCheck(const DaemonConfig& config) {
+  check::CheckOptions options;
+  options.program = "flowtopd";
+  options.dns = !config.enrich.no_dns && !config.enrich.off;
+  options.rcvbuf = config.collector.rcvbuf;
+  options.geoip_files = config.enrich.geoip_files;
+  options.geoip_dirs = config.enrich.geoip_dirs;
+  options.enable_conntrack = config.enable_conntrack;
+  const check::CheckReport report = check::RunChecks(options);
+  std::fputs(check::FormatReport(report, options).c_str(), stdout);
+  return report.CanWork() || !config.replay_file.empty() ? 0 : 1;
+}
+
+}  // namespace
+
 int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
               const AddonFactory& make_addons) {
   absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
@@ -327,6 +349,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     std::printf("flowtopd %s\n%s\n", kVersion, kGeoAttribution);
     return 0;
   }
+  if (config->check) return RunCheck(*config);
   ServerOptions exposure = config->server;
   exposure.has_token = !config->token_file.empty();
   if (absl::Status s = CheckExposure(exposure); !s.ok()) {

@@ -31,6 +31,9 @@ namespace flowtop::service {
 
 // What a source factory returns.
 struct SourceBundle {
+  // --enable-conntrack's nftables table (check::ConntrackEnabler), or null;
+  // declared first so it goes last, after the source stopped.
+  std::shared_ptr<void> conntrack_enabler;
   std::unique_ptr<collector::EventSource> source;
   // May point into `source` or be null; lives as long as the bundle.
   const SourceStatus* status = nullptr;
@@ -41,6 +44,12 @@ struct SourceBundle {
   bool enrich = true;
   // Keep the sequence numbers and times the source sets (replay).
   bool keep_source_seq = false;
+  // The source's own time (a replay's recorded clock) for what flowtopd
+  // stamps itself; null: the daemon's clock. Lives as long as `source`.
+  const collector::Clock* stream_clock = nullptr;
+  // Stamp every event with --node-name even where the source named a node
+  // (a recording served under a name given on the command line).
+  bool rename_node = false;
 };
 
 // Creates the event source for a configuration; may open sockets and need

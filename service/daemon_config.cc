@@ -199,6 +199,18 @@ const std::vector<Option>& Options() {
          c->replay_loop = *b;
          return absl::OkStatus();
        }},
+      {"enable-conntrack", 0, false, false,
+       [](DaemonConfig* c, const std::string& v) -> absl::Status {
+         absl::StatusOr<bool> b = ParseBool(v);
+         if (!b.ok()) return Bad("enable-conntrack", v, "is not true/false");
+         c->enable_conntrack = *b;
+         return absl::OkStatus();
+       }},
+      {"check", 0, false, true,
+       [](DaemonConfig* c, const std::string&) {
+         c->check = true;
+         return absl::OkStatus();
+       }},
       {"ipfix", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          if (v.find(':') == std::string::npos) {
@@ -343,6 +355,12 @@ std::string Usage() {
       "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"
       "                          /usr/share/GeoIP, /var/lib/GeoIP, "
       "~/.local/share/flowtop)\n"
+      "Host:\n"
+      "  --enable-conntrack      make the kernel track this namespace's flows\n"
+      "                          while flowtopd runs (a minimal nftables table,\n"
+      "                          removed on exit); for hosts without firewall rules\n"
+      "  --check                 say what works here and what to do, then exit\n"
+      "                          (non-zero when flowtopd cannot work)\n"
       "Export (see docs/export.md):\n"
       "  --ipfix HOST:PORT       send IPFIX flow records to a collector; UDP,\n"
       "                          or tcp://HOST:PORT (repeatable)\n"
@@ -480,6 +498,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
       return s;
     }
   }
+  config.node_name_given = !config.node_name.empty();
   if (config.node_name.empty()) {
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) == 0) config.node_name = host;

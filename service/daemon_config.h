@@ -61,6 +61,7 @@ struct ExportFlags {
 struct DaemonConfig {
   ServerOptions server;
   std::string node_name;  // default: the host name
+  bool node_name_given = false;  // --node-name (or node-name =) was given
   size_t ring_size = size_t{1} << 16;
   std::string config_file;  // empty: kDefaultConfigFile if it exists
   std::string token_file;
@@ -78,6 +79,8 @@ struct DaemonConfig {
   ExportFlags exports;
   bool help = false;
   bool version = false;
+  bool check = false;             // --check: report what works, exit
+  bool enable_conntrack = false;  // --enable-conntrack (check/conntrack_enabler.h)
 };
 
 // Returns the usage text (--help).

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "proto/flow_text.h"
 #include "absl/strings/str_cat.h"
 #include "core/flow_filter.h"
 #include "core/flow_sort.h"
@@ -70,7 +71,8 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         request_(std::move(request)),
         matcher_(std::move(matcher)),
         batch_(request_.max_batch() != 0 ? request_.max_batch()
-                                         : service.options_.default_batch) {}
+                                         : service.options_.default_batch),
+        text_addresses_(!request_.binary_addresses_only()) {}
 
   // Starts the stream's thread; call once, after registering the stream.
   void Start() {
@@ -153,15 +155,24 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     if (event.type() == v1::LOST && event.lost().source() == v1::RING) {
       service_.ring_lost_ += event.lost().count();
     }
-    // GetFlowsResponse.events (field 1, length-delimited).
+    // GetFlowsResponse.events (field 1, length-delimited), then the text
+    // addresses (merged into the event by the client's parser).
+    const std::string text = TextSuffix(event);
     const size_t size = event.ByteSizeLong();
-    AppendTagAndSize(0x0A, size);
+    AppendTagAndSize(0x0A, size + text.size());
     const size_t at = pending_.size();
     pending_.resize(at + size);
     event.SerializeWithCachedSizesToArray(
         reinterpret_cast<uint8_t*>(&pending_[at]));
+    pending_.append(text);
     if (++pending_events_ >= batch_) return Flush();
     return true;
+  }
+
+  // The text addresses to append to `event` for this client (see
+  // AddressTextSuffix), or nothing when it asked for bytes only.
+  std::string TextSuffix(const v1::FlowEvent& event) const {
+    return text_addresses_ ? AddressTextSuffix(event) : std::string();
   }
 
   // Decides whether the client gets event e, for requests with filters. An
@@ -207,6 +218,22 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
     if (wire.empty()) return Add(event);
+    const std::string text = TextSuffix(event);
+    if (!text.empty()) {
+      // `wire` is tag, length, event: re-frame it with the text appended.
+      google::protobuf::io::CodedInputStream in(
+          reinterpret_cast<const uint8_t*>(wire.data()), static_cast<int>(wire.size()));
+      uint32_t length = 0;
+      if (in.ReadTag() == 0x0A && in.ReadVarint32(&length) &&
+          static_cast<size_t>(in.CurrentPosition()) + length == wire.size()) {
+        AppendTagAndSize(0x0A, length + text.size());
+        const size_t at = static_cast<size_t>(in.CurrentPosition());
+        pending_.append(wire.data() + at, wire.size() - at);
+        pending_.append(text);
+        if (++pending_events_ >= batch_) return Flush();
+        return true;
+      }
+    }
     pending_.append(wire.data(), wire.size());
     if (++pending_events_ >= batch_) return Flush();
     return true;
@@ -225,7 +252,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     v1::FlowEvent event;
     event.set_type(v1::STATUS);
     event.set_node(service_.pipeline_.node());
-    event.set_time_unix_nanos(absl::ToUnixNanos(service_.clock_.Now()));
+    event.set_time_unix_nanos(service_.StreamNanos());
     *event.mutable_status() = service_.Status();
     return event;
   }
@@ -246,6 +273,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const v1::GetFlowsRequest request_;
   const collector::FlowMatcher matcher_;
   const uint32_t batch_;
+  const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
   std::thread thread_;
   // Filtering state (requests with filters only): flows seen, merged; and
   // the ids of flows the client was given.
@@ -326,7 +354,7 @@ grpc::Status FlowStream::Stream() {
                 return collector::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
                     a.flow(), b.flow());
               });
-    const int64_t now = absl::ToUnixNanos(service_.clock_.Now());
+    const int64_t now = service_.StreamNanos();
     for (v1::FlowEvent& e : snapshot) {
       e.set_seq(snapshot_seq);
       e.set_node(service_.pipeline_.node());
@@ -404,7 +432,7 @@ grpc::Status FlowStream::Stream() {
     }
     if (*n == 0) {
       // Deadline: until has passed, or time for a keep-alive STATUS.
-      if (until != 0 && absl::ToUnixNanos(service_.clock_.Now()) > until) break;
+      if (until != 0 && service_.StreamNanos() > until) break;
       if (!Add(StatusEvent()) || !Flush()) return Ended(absl::OkStatus());
       next_status = absl::Now() + service_.options_.status_interval;
       continue;
@@ -662,7 +690,11 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   response->set_loading(pipeline_.stats().loading);
   response->set_node(pipeline_.node());
   response->mutable_flows()->Reserve(static_cast<int>(flows.size()));
-  for (const v1::Flow& f : flows) *response->add_flows() = f;
+  for (const v1::Flow& f : flows) {
+    v1::Flow* out = response->add_flows();
+    *out = f;
+    if (!request->binary_addresses_only()) FillAddressText(out);
+  }
   return Finished(context, grpc::Status::OK);
 }
 

@@ -56,6 +56,10 @@ struct ServiceOptions {
   std::string token;
   // Where events come from, for GetStatus ("kernel", "replay:<file>").
   std::string source = "kernel";
+  // The time of the events' stream, for the events the service stamps
+  // itself (STATUS, SNAPSHOT, SNAPSHOT_END) and `until`: a replay's
+  // recorded time, so clients measure ages against it. Null: the clock.
+  const collector::Clock* stream_clock = nullptr;
   // Adds more to GetStatus (the exporters' counts); may be empty.
   std::function<void(v1::NodeStatus*)> fill_status;
 };
@@ -123,6 +127,10 @@ class FlowTopService final : public FlowTopBase {
   collector::Pipeline& pipeline_;
   EventRing& ring_;
   const collector::Clock& clock_;
+  // Now on the events' stream (ServiceOptions::stream_clock).
+  int64_t StreamNanos() const {
+    return absl::ToUnixNanos((options_.stream_clock != nullptr ? *options_.stream_clock : clock_).Now());
+  }
   const SourceStatus* const source_status_;
   const absl::Time start_;
   std::atomic<uint64_t> ring_lost_{0};

@@ -18,6 +18,7 @@
 #include "core/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "service/reflection_v1.h"
 
 namespace flowtop::service {
 namespace {
@@ -195,6 +196,16 @@ absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, *creds, &running.port);
   builder.RegisterService(service);
+  // v1 reflection beside the library's v1alpha; immutable, shared by every
+  // server of the process and never destroyed (servers may outlive any
+  // owner we could give it).
+  static ReflectionV1Service* const reflection_v1 = new ReflectionV1Service({
+      "flowtop.v1.FlowTop",
+      "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection",
+  });
+  builder.RegisterService(reflection_v1);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetMaxSendMessageSize(options.max_send_bytes);
   // Remote clients (RemoteSource) ping every 20 s to notice dead links;

@@ -1,9 +1,11 @@
 #include "service/sources.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <utility>
 
+#include "check/conntrack_enabler.h"
 #include "core/clock.h"
 #include "collector/kernel_source.h"
 #include "replay/daemon_replay.h"
@@ -63,6 +65,8 @@ absl::StatusOr<SourceBundle> MakeReplaySource(const DaemonConfig& config) {
   bundle.keep_alive = status;
   bundle.name = "replay:" + config.replay_file;
   bundle.keep_source_seq = replay::KeepRecordedSeq(options);
+  bundle.stream_clock = &(*source)->recorded_clock();
+  bundle.rename_node = config.node_name_given;
   bundle.source = std::move(*source);
   return bundle;
 }
@@ -80,10 +84,18 @@ absl::StatusOr<SourceBundle> MakeSource(const DaemonConfig& config) {
   options.receive_buffer_bytes = c.rcvbuf;
   options.rate_interval = c.interval;
   options.max_flows = c.max_flows;
+  SourceBundle bundle;
+  if (config.enable_conntrack) {
+    absl::StatusOr<std::unique_ptr<check::ConntrackEnabler>> enabler =
+        check::ConntrackEnabler::Create();
+    if (!enabler.ok()) return enabler.status();
+    std::fprintf(stderr, "flowtopd: --enable-conntrack: nftables table %s tracks this namespace until flowtopd exits\n",
+                 (*enabler)->table().c_str());
+    bundle.conntrack_enabler = std::shared_ptr<check::ConntrackEnabler>(std::move(*enabler));
+  }
   absl::StatusOr<std::unique_ptr<collector::KernelSource>> source =
       collector::KernelSource::Create(std::move(options));
   if (!source.ok()) return source.status();
-  SourceBundle bundle;
   auto status = std::make_shared<KernelStatus>(source->get());
   bundle.status = status.get();
   bundle.keep_alive = status;

@@ -12,4 +12,14 @@ geoip_dir=()
 [ "$(id -u)" = 0 ] && geoip_dir=(/var/lib/GeoIP)
 tools/fetch-geoip.sh "${geoip_dir[@]}" >&2 ||
   echo "run: no GeoIP database; geo columns stay empty (see tools/fetch-geoip.sh)" >&2
-exec "$(bazel info -c opt bazel-bin 2>/dev/null)/tui/flowtop" "$@"
+flowtop="$(bazel info -c opt bazel-bin 2>/dev/null)/tui/flowtop"
+# Local mode reads the kernel's table (CAP_NET_ADMIN): a user goes through
+# sudo; --connect, --replay, --help and --version need no root.
+case " $* " in
+  *" --connect"* | *" --replay"* | *" replay "* | *" -h "* | *" --help "* | *" -v "* | *" --version "*)
+    exec "$flowtop" "$@" ;;
+esac
+source tools/root.sh
+sudo=$(root_prefix run) || exit 1
+# The databases fetched above are in this user's data dir: keep HOME.
+exec $sudo ${sudo:+HOME="$HOME"} "$flowtop" "$@"

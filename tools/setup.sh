@@ -12,13 +12,13 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
   libzstd-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  netbase nftables iproute2 util-linux ca-certificates
-  libbpf-dev bpftool clang
+  netbase nftables libnftables-dev iproute2 util-linux ca-certificates
+  libmaxmind-db-writer-perl dpkg-dev libbpf-dev bpftool clang
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
     conntrack tmux socat iputils-ping python3 python3-scapy dnsmasq-base openssl procps
-    mmdb-bin libmaxmind-db-writer-perl clang libclang-rt-14-dev
+    mmdb-bin clang libclang-rt-14-dev
   )
 fi
 # The export tests (tests/exporters) run real collectors.
@@ -35,8 +35,8 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
+  source tools/root.sh
+  sudo=$(root_prefix setup) || exit 1
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

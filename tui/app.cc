@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/flow_text.h"
 #include "tui/keys.h"
 #include "tui/table.h"
 #include "tui/view.h"
@@ -103,6 +104,7 @@ absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& op
       std::string line;
       v1::Flow flow = row->Complete();
       if (flow.node().empty()) flow.set_node(row->node);
+      MakeReadable(&flow);  // addresses as text, no empty objects
       auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
       if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));
       text += line;

@@ -114,6 +114,12 @@ int RunFlowtop(int argc, char** argv, Program& program) {
       }
       return program.update_geoip();
     }
+    case Options::Action::kCheck:
+      if (!program.check) {
+        PrintError("--check is not available in this build");
+        return 1;
+      }
+      return program.check(options);
     case Options::Action::kRun:
       break;
   }

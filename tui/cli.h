@@ -25,6 +25,9 @@ struct Program {
   std::map<std::string, Subcommand> subcommands;
   // -u/--update: updates the GeoIP databases; returns the exit code.
   std::function<int()> update_geoip;
+  // --check: prints what works on this host; returns the exit code (0 when
+  // flowtop can work, 1 otherwise).
+  std::function<int(const Options&)> check;
   // Accept one positional argument as --replay FILE (`flowtop replay FILE`).
   bool file_argument = false;
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "check/check.h"
 #include "collector/enrich/geoip_update.h"
 #include "replay/record_main.h"
 #include "replay/replay_main.h"
@@ -18,6 +19,15 @@ int main(int argc, char** argv) {
   program.factory = factory.get();
   program.update_geoip = []() {
     return flowtop::collector::enrich::RunGeoIpUpdateCommand("", "", stdout, stderr);
+  };
+  program.check = [](const flowtop::tui::Options& options) {
+    flowtop::check::CheckOptions co;
+    co.program = "flowtop";
+    co.dns = !options.no_dns;
+    co.enable_conntrack = options.enable_conntrack;
+    const flowtop::check::CheckReport report = flowtop::check::RunChecks(co);
+    std::fputs(flowtop::check::FormatReport(report, co).c_str(), stdout);
+    return report.CanWork() ? 0 : 1;
   };
   program.subcommands["record"] = [](int sub_argc, char** sub_argv) {
     return flowtop::replay::RecordMain(sub_argc, sub_argv);

@@ -41,6 +41,10 @@ uint64_t Snapshot::LostEvents() const {
   return n;
 }
 
+absl::Time Snapshot::NowFor(uint32_t index) const {
+  return index < sources.size() ? now + sources[index].clock_offset : now;
+}
+
 uint64_t Snapshot::LossGaps() const {
   uint64_t n = 0;
   for (const SourceState& s : sources) n += s.loss_gaps;
@@ -57,11 +61,12 @@ Model::Model(const collector::Clock& clock) : clock_(clock) {}
 
 Model::~Model() = default;
 
-int Model::AddSource(std::string label) {
+int Model::AddSource(std::string label, bool stream_clock) {
   absl::MutexLock lock(&mu_);
   const int index = static_cast<int>(sources_.size());
   SourceData data;
   data.state.label = std::move(label);
+  data.state.stream_clock = stream_clock;
   sources_.push_back(std::move(data));
   sinks_.push_back(std::make_unique<Sink>(this, index));
   ++version_;
@@ -253,6 +258,12 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
   SourceData& source = sources_[index];
   for (const v1::FlowEvent& event : events) {
     ++source.state.events;
+    // The node stamps flow events and snapshots with its stream's time;
+    // STATUS events may come from our own RemoteSource.
+    if (source.state.stream_clock && event.time_unix_nanos() != 0 &&
+        (event.has_flow() || event.type() == v1::SNAPSHOT_END)) {
+      source.state.clock_offset = absl::FromUnixNanos(event.time_unix_nanos()) - clock_.Now();
+    }
     switch (event.type()) {
       case v1::SNAPSHOT:
         if (!source.state.synced) ++source.state.loaded;
@@ -331,6 +342,12 @@ void Model::SetEnded(int index, std::string error) {
   ++version_;
 }
 
+void Model::SetEmptyHint(std::string hint) {
+  absl::MutexLock lock(&mu_);
+  empty_hint_ = std::move(hint);
+  ++version_;
+}
+
 Snapshot Model::TakeSnapshot() const {
   Snapshot snap;
   snap.now = clock_.Now();
@@ -347,6 +364,7 @@ Snapshot Model::TakeSnapshot() const {
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
   snap.notes = notes_;
+  snap.empty_hint = empty_hint_;
   snap.version = version_;
   return snap;
 }

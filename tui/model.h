@@ -85,6 +85,12 @@ struct SourceState {
   // how many the node said it has (0: unknown).
   uint64_t loaded = 0;
   uint64_t expected = 0;
+  // Sources on the stream's clock (remote nodes): the node's event time
+  // minus this model's clock when the newest event arrived. A node serving
+  // a recording runs days behind; ages on its rows are measured against
+  // its time, not the wall clock. Zero for the other sources.
+  bool stream_clock = false;
+  absl::Duration clock_offset;
 };
 
 // What the view draws: every flow plus the state of every source.
@@ -97,6 +103,7 @@ struct Snapshot {
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
+  std::string empty_hint;          // shown with "no flows yet" (see Model::SetEmptyHint)
   uint64_t version = 0;       // Model::version() when taken
 
   uint64_t LostEvents() const;
@@ -105,6 +112,8 @@ struct Snapshot {
   std::string LoadingText() const;
   uint64_t LossGaps() const;
   int Disconnected() const;
+  // "Now" for the rows of source `index`: `now` on that source's clock.
+  absl::Time NowFor(uint32_t index) const;
 };
 
 class Model {
@@ -116,7 +125,9 @@ class Model {
 
   // Registers a source and returns its index. `label` is the node column
   // text (e.g. "r1:7070" or "local"). Call before its events arrive.
-  int AddSource(std::string label);
+  // With `stream_clock`, ages of its rows are measured against the time of
+  // its events (see SourceState::clock_offset): for remote nodes.
+  int AddSource(std::string label, bool stream_clock = false);
 
   // Returns the sink for source `index`; it lives as long as the model.
   collector::EventSink& SinkFor(int index);
@@ -131,6 +142,10 @@ class Model {
 
   // Adds a one-line notice for the status line (thread-safe).
   void AddNote(std::string note);
+
+  // Sets why the table may stay empty and what to do (one line), shown in
+  // place of a silent "no flows yet".
+  void SetEmptyHint(std::string hint);
 
   // Marks a source as finished (end of a recording, fatal error).
   void SetEnded(int index, std::string error = "");
@@ -196,6 +211,7 @@ class Model {
   absl::flat_hash_map<RowKey, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
+  std::string empty_hint_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace flowtop::tui

@@ -58,6 +58,11 @@ constexpr char kUsage[] =
     "      --count N         stop after N snapshots\n"
     "      --width N         --batch line width (default: unlimited)\n"
     "\n"
+    "      --enable-conntrack  local mode: make the kernel track this namespace's\n"
+    "                        flows while flowtop runs (a minimal nftables table,\n"
+    "                        removed on exit); for hosts without firewall rules\n"
+    "      --check           say what works here and what to do, then exit\n"
+    "                        (non-zero when flowtop cannot work)\n"
     "  -u, --update          update the GeoIP databases and exit\n"
     "  -v, --version         print the version and exit\n"
     "  -h, --help            print this help and exit\n"
@@ -74,6 +79,8 @@ enum LongOnly {
   kFilter,
   kSort,
   kReverse,
+  kCheck,
+  kEnableConntrack,
   kNoBpf,
 };
 
@@ -133,6 +140,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"filter", required_argument, nullptr, kFilter},
       {"sort", required_argument, nullptr, kSort},
       {"reverse", no_argument, nullptr, kReverse},
+      {"check", no_argument, nullptr, kCheck},
+      {"enable-conntrack", no_argument, nullptr, kEnableConntrack},
       {"no-bpf", no_argument, nullptr, kNoBpf},
       {nullptr, 0, nullptr, 0},
   };
@@ -218,6 +227,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         break;
       }
       case kReverse: o.view.reverse = true; break;
+      case kCheck: o.action = Options::Action::kCheck; break;
+      case kEnableConntrack: o.enable_conntrack = true; break;
       case kNoBpf: o.no_bpf = true; break;
       case ':':
         return Bad(absl::StrCat("option '", argv[optind - 1], "' needs a value"));

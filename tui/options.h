@@ -29,7 +29,7 @@ struct TlsOptions {
 enum class OutputMode { kInteractive, kBatch, kJson };
 
 struct Options {
-  enum class Action { kRun, kHelp, kVersion, kUpdateGeoIp };
+  enum class Action { kRun, kHelp, kVersion, kUpdateGeoIp, kCheck };
   Action action = Action::kRun;
 
   ViewState view;                      // initial toggles, sort, filter
@@ -42,6 +42,9 @@ struct Options {
   int width = 0;                       // --batch line width (0: unlimited)
   bool no_dns = false;                 // -n: no reverse DNS (local mode)
   bool no_geoip = false;               // -G: no GeoIP lookups
+  // --enable-conntrack: while flowtop runs (local mode), an nftables table
+  // makes the kernel track this namespace's flows (check/conntrack_enabler.h).
+  bool enable_conntrack = false;
   bool no_bpf = false;                 // --no-bpf: process attribution by sock_diag only
 
   bool local() const { return connect.empty() && replay_file.empty(); }

@@ -9,8 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "check/conntrack_enabler.h"
+#include "check/conntrack_probe.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
 #include "core/pipeline.h"
@@ -35,8 +38,10 @@ constexpr char kNoPrivileges[] =
 class LocalCollector final : public collector::EventSource {
  public:
   LocalCollector(std::unique_ptr<collector::KernelSource> kernel, const Options& options,
-                 std::function<void(const std::string&)> note)
-      : kernel_(std::move(kernel)),
+                 std::function<void(const std::string&)> note,
+                 std::unique_ptr<check::ConntrackEnabler> enabler)
+      : enabler_(std::move(enabler)),
+        kernel_(std::move(kernel)),
         pipeline_(collector::PipelineOptions{}, collector::RealClock::Get()) {
     collector::enrich::EnricherOptions eo;
     eo.no_dns = options.no_dns;
@@ -62,6 +67,8 @@ class LocalCollector final : public collector::EventSource {
   void Stop() override { kernel_->Stop(); }
 
  private:
+  // --enable-conntrack's table: removed after the kernel source stopped.
+  std::unique_ptr<check::ConntrackEnabler> enabler_;
   std::unique_ptr<collector::KernelSource> kernel_;
   collector::Pipeline pipeline_;
   std::unique_ptr<collector::enrich::Enricher> enricher_;
@@ -132,6 +139,17 @@ class RealSourceFactory final : public SourceFactory {
     text << in.rdbuf();
     absl::Status st = CheckLocalPrivileges(text.str());
     if (!st.ok()) return st;
+    std::unique_ptr<check::ConntrackEnabler> enabler;
+    if (options.enable_conntrack) {
+      auto made = check::ConntrackEnabler::Create();
+      if (!made.ok()) return made.status();
+      enabler = *std::move(made);
+      note(absl::StrCat("--enable-conntrack: nftables table ", enabler->table(),
+                        " tracks this namespace until flowtop exits"));
+    }
+    if (check::ProbeTracking().state == check::Tracking::kInactive) {
+      empty_hint_ = check::TrackingHint("flowtop");
+    }
     collector::KernelSourceOptions ko;
     // The protocol keys work at run time, so the kernel reports all of
     // them; the address families have no key and are filtered at the source.
@@ -146,7 +164,8 @@ class RealSourceFactory final : public SourceFactory {
       }
       return kernel.status();
     }
-    return std::make_unique<LocalCollector>(*std::move(kernel), options, std::move(note));
+    return std::make_unique<LocalCollector>(*std::move(kernel), options, std::move(note),
+                                            std::move(enabler));
   }
 
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
@@ -186,10 +205,12 @@ class RealSourceFactory final : public SourceFactory {
   }
 
   const collector::Clock& ViewClock(const Options&) override { return view_clock_; }
+  std::string empty_hint() const override { return empty_hint_; }
   ReplayControl* replay_control() override { return control_.get(); }
 
  private:
   ViewClockProxy view_clock_;
+  std::string empty_hint_;
   std::unique_ptr<ReplaySourceControl> control_;
 };
 

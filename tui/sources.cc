@@ -26,13 +26,14 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
     auto src = factory.Local(options, [model](const std::string& note) { model->AddNote(note); });
     if (!src.ok()) return src.status();
     title_ = "local";
+    model_.SetEmptyHint(factory.empty_hint());
     entries_.push_back({model_.AddSource("local"), *std::move(src)});
     return absl::OkStatus();
   }
   title_ = options.connect.size() == 1 ? options.connect[0]
                                        : absl::StrCat(options.connect.size(), " endpoints");
   for (const std::string& endpoint : options.connect) {
-    const int index = model_.AddSource(endpoint);
+    const int index = model_.AddSource(endpoint, /*stream_clock=*/true);
     auto src = factory.Remote(endpoint, options);
     if (!src.ok()) return src.status();
     // Until the stream is up an endpoint counts as not connected.

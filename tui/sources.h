@@ -60,6 +60,11 @@ class SourceFactory {
   // source lives), or null: live and remote modes, or a factory whose
   // replays cannot be steered.
   virtual ReplayControl* replay_control() { return nullptr; }
+
+  // One line shown instead of a bare "no flows yet" after Local built its
+  // source: why the table may stay empty (conntrack tracks nothing in this
+  // namespace) and what to do. Empty when there is nothing to say.
+  virtual std::string empty_hint() const { return ""; }
 };
 
 // The sources of one run, each on its own thread publishing into a model.

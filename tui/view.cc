@@ -581,7 +581,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
     frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
                                 Style::kTitle, width));
     if (row != nullptr) {
-      for (const std::string& l : DetailLines(*row, closed, state, snapshot.now)) {
+      for (const std::string& l : DetailLines(*row, closed, state, snapshot.NowFor(row->source))) {
         if (static_cast<int>(frame.lines.size()) >= height - 1) break;
         frame.lines.push_back(Plain(Sanitize(l), Style::kNormal, width));
       }
@@ -626,7 +626,7 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
       const FlowRow& row = *sel.rows[i];
       const bool selected = page.top + i == page.cursor;
       std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.now));
+      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.NowFor(row.source)));
       rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
                            selected ? Style::kSelected : Style::kNormal, width));
       if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
@@ -666,9 +666,11 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
             Style::kColumnHead, width));
   for (Line& l : rows) frame.lines.push_back(std::move(l));
   if (page.rows_total == 0) {
-    frame.lines.push_back(Plain(snapshot.sources.empty() || snapshot.flows.empty()
-                                    ? "  no flows yet"
-                                    : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
+    const bool none = snapshot.sources.empty() || snapshot.flows.empty();
+    frame.lines.push_back(Plain(none ? (snapshot.empty_hint.empty()
+                                            ? std::string("  no flows yet")
+                                            : Sanitize("  no flows yet: " + snapshot.empty_hint))
+                                     : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
                                 Style::kDim, width));
   }
   while (static_cast<int>(frame.lines.size()) < height - 1) {
@@ -702,7 +704,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     shown = sel.total;
     for (const FlowRow* row : sel.rows) {
       std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.now));
+      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.NowFor(row->source)));
       rows.push_back(JoinCells(cols, cells));
       if (state.show_src) {
         std::vector<std::string> src;
@@ -736,6 +738,9 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
                      " events"));
   }
   for (const std::string& note : snapshot.notes) add(Sanitize(note));
+  if (snapshot.flows.empty() && !snapshot.empty_hint.empty()) {
+    add(Sanitize("no flows yet: " + snapshot.empty_hint));
+  }
   add(HeadLine(cols, sort, state.reverse));
   for (const std::string& r : rows) add(r);
   return absl::StrJoin(lines, "\n") + "\n";

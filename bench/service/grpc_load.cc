@@ -9,6 +9,9 @@
 // the flow table (the streaming path alone). --raw-clients count events
 // from the wire format instead of parsing them (the clients share this
 // process's CPU; a real client parses on its own machine or core).
+// --text makes the clients ask for addresses as text too (what grpcurl and
+// other JSON readers get; the default is binary_addresses_only, as
+// flowtop's own clients ask): compare the two runs for its cost.
 //
 //   bazel run -c opt //bench/service:grpc_load -- --clients 1 --seconds 5
 //   bazel run -c opt //bench/service:grpc_load -- --clients 4 --rate 1000000
@@ -134,6 +137,7 @@ int Main(int argc, char** argv) {
   int batch = 256;
   bool direct = false;
   bool raw_clients = false;
+  bool text = false;
   int max_batch = 0;  // the server's default
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--direct")) {
@@ -142,6 +146,10 @@ int Main(int argc, char** argv) {
     }
     if (!std::strcmp(argv[i], "--raw-clients")) {
       raw_clients = true;
+      continue;
+    }
+    if (!std::strcmp(argv[i], "--text")) {
+      text = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -196,6 +204,7 @@ int Main(int argc, char** argv) {
       v1::GetFlowsRequest request;
       request.set_follow(true);
       request.set_max_batch(max_batch);
+      request.set_binary_addresses_only(!text);
       if (raw_clients) {
         auto channel = grpc::CreateCustomChannel(
             address, grpc::InsecureChannelCredentials(), args);
@@ -290,8 +299,8 @@ int Main(int argc, char** argv) {
   running->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   for (auto& t : readers) t.join();
 
-  std::printf("clients=%d%s seconds=%.1f batch=%d target_rate=%s%s\n",
-              clients, raw_clients ? " (raw)" : "", wall, batch,
+  std::printf("clients=%d%s%s seconds=%.1f batch=%d target_rate=%s%s\n",
+              clients, raw_clients ? " (raw)" : "", text ? " text-addresses" : "", wall, batch,
               rate > 0 ? absl::StrCat(rate).c_str() : "max",
               direct ? " direct-to-ring" : " via pipeline+table");
   std::printf("intake: %llu events published, %.0f events/s\n",

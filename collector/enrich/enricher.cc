@@ -421,8 +421,12 @@ void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
   const v1::Tuple& o = flow.original();
   bool own = resolver_ != nullptr && resolver_->IsOwnQuery(flow);
   if (attributor_ != nullptr) {
-    attributor_->Attribute(flow, e.mutable_src()->mutable_process(),
-                           e.mutable_dst()->mutable_process());
+    // An end without a process gets no (empty) Process: JSON readers would
+    // see "process":{}.
+    v1::Process src, dst;
+    attributor_->Attribute(flow, &src, &dst);
+    if (src.ByteSizeLong() != 0) *e.mutable_src()->mutable_process() = std::move(src);
+    if (dst.ByteSizeLong() != 0) *e.mutable_dst()->mutable_process() = std::move(dst);
     // Our resolver's flow, if its socket was not seen yet: a query to port
     // 53 sent by this very process.
     if (!own && o.dst_port() == 53 && e.src().process().pid() == self_pid_ &&

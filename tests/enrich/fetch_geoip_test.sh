@@ -6,6 +6,7 @@ script="$TEST_SRCDIR/$TEST_WORKSPACE/tools/fetch-geoip.sh"
 dir="$TEST_TMPDIR/data"
 mkdir -p "$dir"
 echo "not really a database" > "$dir/city.mmdb"
+echo "not really a database" > "$dir/asn.mmdb"
 fail=0
 
 out="$(bash "$script" "$dir" 2>&1)"; rc=$?

@@ -31,6 +31,9 @@ run good_json 0 "$TOOL" replay "$DIR/good.ftr" --json
 [ -s "$DIR/good_json.err" ] && fail "good_json: unexpected stderr: $(cat "$DIR/good_json.err")"
 head -1 "$DIR/good_json.out" | grep -q '"type":"NEW"' || fail "good_json: first line is not a NEW event"
 grep -q '"bytesPerSecond"' "$DIR/good_json.out" || fail "good_json: no rates in the JSON"
+grep -Eq '"srcAddr":"[0-9a-f.:]+"' "$DIR/good_json.out" || fail "good_json: no address as text"
+grep -q '"srcIp"' "$DIR/good_json.out" && fail "good_json: base64 address bytes printed"
+grep -Eq '"(process|geo|src|dst|enrichment)":\{\}' "$DIR/good_json.out" && fail "good_json: empty object"
 run good_summary 0 "$TOOL" replay "$DIR/good.ftr" --summary --top 3
 for section in "Top talkers" "Top processes" "Countries" "Protocols" "Flows by final state" "Lost events"; do
   grep -q "$section" "$DIR/good_summary.out" || fail "summary lacks '$section'"

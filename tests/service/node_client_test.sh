@@ -15,7 +15,10 @@ if [ ! -d "$src_dir/node_modules/@grpc/grpc-js" ] || \
   exit 1
 fi
 start_daemon node --listen 127.0.0.1:0 --node-name node-test || exit 1
-node "$src_dir/flowtopd_client_test.js" "127.0.0.1:$PORT"
-rc=$?
+rc=0
+# Once with each reflection protocol: v1alpha (gRPC's own) and v1 (ours).
+for version in v1alpha v1; do
+  node "$src_dir/flowtopd_client_test.js" "127.0.0.1:$PORT" "$version" || rc=1
+done
 kill -TERM "$PID"; wait "$PID"
 exit $rc

@@ -26,6 +26,11 @@ grep -q '"hostname":"example.org"' <<<"$json" || fail "--json: enrichment missin
 while read -r line; do
   python3 -c 'import json,sys; json.loads(sys.argv[1])' "$line" || fail "--json: not JSON: $line"
 done <<<"$json"
+# Addresses as text, not base64 bytes; no empty sub-objects.
+grep -q '"srcAddr":"2001:db8::5"' <<<"$json" || fail "--json: IPv6 address not as text: $json"
+grep -q '"dstAddr":"93.184.216.34"' <<<"$json" || fail "--json: IPv4 address not as text: $json"
+grep -q '"srcIp"' <<<"$json" && fail "--json: base64 address bytes printed: $json"
+grep -Eq '"(process|geo|src|dst|enrichment)":\{\}' <<<"$json" && fail "--json: empty object: $json"
 
 # Bad flags name the flag; exit code 2.
 err=$("$FLOWTOP" --bogus 2>&1); rc=$?

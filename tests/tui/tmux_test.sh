@@ -36,7 +36,25 @@ start() {  # start CMD...: a fresh session running CMD in a shell
     echo "tmux new-session failed (try $try)"
     sleep 0.5
   done
-  T send-keys -t t "stty -g > $SOCK.stty0; $*; echo EXITED rc=\$?; stty -g > $SOCK.stty1" Enter
+  rm -f "$SOCK.stty0" "$SOCK.stty1"
+  # The settings after the program are written (whole, by a rename) before
+  # EXITED is shown; stty_restored waits for the file, not the screen.
+  T send-keys -t t "stty -g > $SOCK.stty0; $*; rc=\$?; stty -g > $SOCK.stty1.new; mv $SOCK.stty1.new $SOCK.stty1; echo EXITED rc=\$rc" Enter
+}
+# stty_restored WHAT: waits (at most 10 s) for the settings written after the
+# program ended and compares them with those from before it started.
+stty_restored() {
+  local deadline=$((SECONDS + 10))
+  while [ ! -e "$SOCK.stty1" ] && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+  [ -e "$SOCK.stty1" ] || { fail "no terminal settings written after $1"; return 1; }
+  cmp -s "$SOCK.stty0" "$SOCK.stty1" || fail "terminal settings not restored after $1"
+}
+# The program the session's shell runs (its child): never another test's
+# process on a shared machine.
+program_pid() {
+  local shell
+  shell=$(T display-message -p -t t '#{pane_pid}')
+  pgrep -P "$shell" | head -1
 }
 
 # 1. The table, sorting, filter, processes view, help, detail, quit.
@@ -81,7 +99,7 @@ T send-keys -t t ' '
 expect_screen "PAUSED" "space pauses"
 T send-keys -t t ' ' q
 expect_screen "EXITED rc=0" "q quits with 0"
-cmp -s "$SOCK.stty0" "$SOCK.stty1" || fail "terminal settings not restored after q"
+stty_restored "q"
 
 # 2. Resize: the table follows the new size; a tiny window gets a notice.
 start "LANG=C TERM=screen $FIXTURE_BIN --replay $FLOWS"
@@ -96,10 +114,11 @@ T resize-window -t t -x 120 -y 30
 expect_screen "GEO" "full width again"
 # 3. SIGTERM: quits cleanly and restores the terminal.
 T send-keys -t t ''
-pid=$(pgrep -n -f "flowtop_fixture --replay")
+pid=$(program_pid)
+[ -n "$pid" ] || fail "no program running in the session"
 kill -TERM "$pid"
 expect_screen "EXITED rc=0" "SIGTERM quits cleanly"
-cmp -s "$SOCK.stty0" "$SOCK.stty1" || fail "terminal settings not restored after SIGTERM"
+stty_restored "SIGTERM"
 
 # 4. Colours, and NO_COLOR.
 start "TERM=screen-256color $FIXTURE_BIN --replay $FLOWS"
@@ -119,7 +138,7 @@ expect_screen "EXITED rc=0" "quit"
 start "setpriv --bounding-set=-net_admin --inh-caps=-net_admin $FLOWTOP"
 expect_screen "EXITED rc=1" "unprivileged local mode exits 1"
 expect_screen "needs CAP_NET_ADMIN" "says what is missing"
-cmp -s "$SOCK.stty0" "$SOCK.stty1" || fail "terminal settings changed by the failed start"
+stty_restored "the failed start"
 
 if [ $failures -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "all tmux checks passed"

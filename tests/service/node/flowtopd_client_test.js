@@ -4,7 +4,12 @@
 // GetStatus, lists flows with a filter and streams flows (snapshot + follow) until it has seen a NEW, an
 // UPDATE and a DESTROY.
 //
-// Usage: node flowtopd_client_test.js HOST:PORT
+// Addresses must arrive as text too (Tuple.src_addr/dst_addr): a JSON reader
+// would otherwise only see base64 bytes.
+//
+// Usage: node flowtopd_client_test.js HOST:PORT [v1alpha|v1]
+// The second argument picks the reflection protocol the client speaks (only
+// that one: grpc-js-reflection-client does not fall back).
 // Exits 0 when every check passed; prints one line per check.
 'use strict';
 
@@ -12,8 +17,9 @@ const grpc = require('@grpc/grpc-js');
 const { GrpcReflection } = require('grpc-js-reflection-client');
 
 const host = process.argv[2];
+const reflectionVersion = process.argv[3] || 'v1alpha';
 if (!host) {
-  console.error('usage: node flowtopd_client_test.js HOST:PORT');
+  console.error('usage: node flowtopd_client_test.js HOST:PORT [v1alpha|v1]');
   process.exit(2);
 }
 
@@ -31,7 +37,8 @@ function unary(client, method, request) {
 
 async function main() {
   const credentials = grpc.ChannelCredentials.createInsecure();
-  const reflection = new GrpcReflection(host, credentials);  // v1alpha
+  const reflection = new GrpcReflection(host, credentials, {}, reflectionVersion);
+  console.log(`reflection ${reflectionVersion}`);
 
   const services = await reflection.listServices();
   check('reflection lists flowtop.v1.FlowTop', services.includes('flowtop.v1.FlowTop'),
@@ -76,6 +83,17 @@ async function main() {
         listed.flows.length > 0 && protocols.size === 1 && protocols.has('TCP'),
         JSON.stringify([...protocols]));
 
+  const v4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+  const text = (t) => t && v4.test(t.src_addr) && v4.test(t.dst_addr);
+  check('ListFlows addresses are text (src_addr, dst_addr)',
+        listed.flows.length > 0 && listed.flows.every((f) => text(f.original) && text(f.reply)),
+        JSON.stringify(listed.flows.slice(0, 1).map((f) => f.original)));
+  check('no empty process objects',
+        listed.flows.every((f) => !f.enrichment ||
+          ['src', 'dst'].every((end) => !f.enrichment[end] || !f.enrichment[end].process ||
+            Object.keys(f.enrichment[end].process).length > 0)),
+        JSON.stringify(listed.flows.map((f) => f.enrichment)));
+
   const bad = await unary(client, 'ListFlows', { allow: [{ src_ip: ['10.0.0.300/8'] }] })
     .then(() => null, (err) => err);
   check('a bad CIDR is INVALID_ARGUMENT naming the field',
@@ -85,11 +103,19 @@ async function main() {
 
   // Stream: snapshot first, then live events until NEW, UPDATE and DESTROY.
   const seen = new Set();
+  let textInStream = 0;
+  let flowsInStream = 0;
   await new Promise((resolve) => {
     const call = client.GetFlows({ snapshot: true, follow: true });
     const timer = setTimeout(() => { call.cancel(); resolve(); }, 30000);
     call.on('data', (response) => {
-      for (const event of response.events) seen.add(event.type);
+      for (const event of response.events) {
+        seen.add(event.type);
+        if (['SNAPSHOT', 'NEW', 'DESTROY'].includes(event.type) && event.flow) {
+          flowsInStream++;
+          if (text(event.flow.original)) textInStream++;
+        }
+      }
       if (['SNAPSHOT_END', 'NEW', 'UPDATE', 'DESTROY'].every((t) => seen.has(t))) {
         clearTimeout(timer);
         call.cancel();
@@ -102,6 +128,8 @@ async function main() {
       resolve();
     });
   });
+  check('streamed flows carry text addresses',
+        flowsInStream > 0 && textInStream === flowsInStream, `${textInStream}/${flowsInStream}`);
   for (const type of ['STATUS', 'SNAPSHOT', 'SNAPSHOT_END', 'NEW', 'UPDATE', 'DESTROY']) {
     check(`GetFlows streamed a ${type} event`, seen.has(type), JSON.stringify([...seen]));
   }
