@@ -34,6 +34,7 @@ PY
   -fno-sanitize-recover=undefined -I. -Iproto \
   $(pkg-config --cflags protobuf absl_status absl_strings libmnl) \
   tests/collector/conntrack_parser_fuzzer.cc collector/conntrack_parser.cc \
+  core/flow_key.cc \
   proto/flowtop/v1/flowtop.pb.cc \
   $(pkg-config --libs protobuf absl_status absl_strings libmnl) \
   -o "$WORK/conntrack_parser_fuzzer"
