@@ -283,10 +283,15 @@ void PrintProgress(const std::string& path, const RecorderStats& s,
                    absl::Duration elapsed) {
   std::fprintf(stderr,
                "\r\033[Kflowtop record: %s  %llu events  %zu flows  %s  %llu file%s"
-               "  lost %llu  %s",
+               "%s  lost %llu  %s",
                path.c_str(), static_cast<unsigned long long>(s.events), s.flows,
                Human(s.bytes).c_str(), static_cast<unsigned long long>(s.files),
-               s.files == 1 ? "" : "s", static_cast<unsigned long long>(s.lost_reported),
+               s.files == 1 ? "" : "s",
+               s.files_deleted == 0
+                   ? ""
+                   : absl::StrCat(" (", s.files_deleted, " deleted, ", s.events_deleted,
+                                  " events)").c_str(),
+               static_cast<unsigned long long>(s.lost_reported),
                absl::FormatDuration(absl::Trunc(elapsed, absl::Seconds(1))).c_str());
 }
 
@@ -333,6 +338,16 @@ int Report(const RecordCommand& c, const std::string& stop_reason,
                  s.events == 0 ? 0.0 : static_cast<double>(s.bytes) / s.events,
                  static_cast<unsigned long long>(s.files), s.files == 1 ? "" : "s",
                  static_cast<unsigned long long>(s.lost_reported));
+  }
+  if (s.files_deleted > 0) {
+    // The user's choice, but never silent: even with -q.
+    std::fprintf(stderr,
+                 "flowtop record: --max-files %u deleted the %llu oldest file%s "
+                 "with %llu of the %llu events recorded\n",
+                 c.recorder.max_files, static_cast<unsigned long long>(s.files_deleted),
+                 s.files_deleted == 1 ? "" : "s",
+                 static_cast<unsigned long long>(s.events_deleted),
+                 static_cast<unsigned long long>(s.events));
   }
   return 0;
 }
