@@ -466,6 +466,20 @@ bool FlowMatcher::Passes(const v1::Flow* flow,
   return true;
 }
 
+bool FlowMatcher::NeedsMergedFlow() const {
+  auto needs = [](const Compiled& c) {
+    return !c.event_types.empty() || !c.process_names.empty() ||
+           !c.pids.empty() || !c.country_codes.empty() ||
+           !c.hostnames.empty() || !c.units.empty() || !c.containers.empty();
+  };
+  for (const auto* list : {&allow_, &deny_}) {
+    for (const Compiled& c : *list) {
+      if (needs(c)) return true;
+    }
+  }
+  return false;
+}
+
 bool FlowMatcher::Matches(const v1::Flow& flow) const {
   if (AllowsAll()) return true;
   return Passes(&flow, nullptr);

@@ -130,6 +130,12 @@ class FlowMatcher {
   // Returns true when no filter was given (everything passes).
   bool AllowsAll() const { return allow_.empty() && deny_.empty(); }
 
+  // Returns whether some filter reads what only a merged flow knows: the
+  // enrichment (process, pid, unit, container, country, hostname), which
+  // ENRICH events bring later, or the event type. Without them a flow's
+  // NEW, SNAPSHOT, UPDATE and DESTROY decide (see core/stream_filter.h).
+  bool NeedsMergedFlow() const;
+
  private:
   struct Compiled {
     std::vector<int> families;

@@ -16,6 +16,7 @@
 #include "core/flow_filter.h"
 #include "core/flow_sort.h"
 #include "core/flow_table.h"
+#include "core/stream_filter.h"
 #include "core/version.h"
 #include "core/flow_key.h"
 
@@ -69,7 +70,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
              collector::FlowMatcher matcher)
       : service_(service),
         request_(std::move(request)),
-        matcher_(std::move(matcher)),
+        filter_(std::move(matcher)),
         batch_(request_.max_batch() != 0 ? request_.max_batch()
                                          : service.options_.default_batch),
         text_addresses_(!request_.binary_addresses_only()) {}
@@ -175,45 +176,6 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return text_addresses_ ? AddressTextSuffix(event) : std::string();
   }
 
-  // Decides whether the client gets event e, for requests with filters. An
-  // ENRICH or COUNTERS event carries only part of a flow, so the stream
-  // keeps the flows it has seen merged (a FlowTable of its own) and matches
-  // the merged flow. When a flow first matches on such a partial event
-  // (e.g. a process-name filter, met once the process is known), the client
-  // gets the whole flow as an UPDATE instead (*full). A flow the client was
-  // given always gets its DESTROY. Returns whether to send.
-  bool Filter(const v1::FlowEvent& e, v1::FlowEvent* full, bool* use_full) {
-    *use_full = false;
-    if (matcher_.AllowsAll() || !e.has_flow()) return true;
-    if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
-    const uint64_t id = collector::FlowKey(e.flow());
-    if (e.type() == v1::DESTROY) {
-      bool pass = announced_.erase(id) > 0;
-      if (!pass) {
-        const v1::Flow* merged = seen_->Find(id);
-        pass = merged != nullptr ? matcher_.Matches(*merged, v1::DESTROY)
-                                 : matcher_.Matches(e);
-      }
-      seen_->Apply(e);
-      return pass;
-    }
-    seen_->Apply(e);
-    const v1::Flow* merged = seen_->Find(id);
-    if (merged == nullptr) return matcher_.Matches(e);
-    if (!matcher_.Matches(*merged, e.type())) return false;
-    const bool first_time = announced_.insert(id).second;
-    if (first_time && (e.type() == v1::ENRICH || e.type() == v1::COUNTERS)) {
-      full->Clear();
-      full->set_type(v1::UPDATE);
-      full->set_seq(e.seq());
-      full->set_time_unix_nanos(e.time_unix_nanos());
-      full->set_node(e.node());
-      *full->mutable_flow() = *merged;
-      *use_full = true;
-    }
-    return true;
-  }
-
   // Adds an event whose bytes the ring already serialised (shared by all
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
@@ -271,15 +233,12 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   FlowTopService& service_;
   const v1::GetFlowsRequest request_;
-  const collector::FlowMatcher matcher_;
+  // Which events the client gets; follows the flows it was given.
+  collector::StreamFilter filter_;
   const uint32_t batch_;
   const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
   std::thread thread_;
-  // Filtering state (requests with filters only): flows seen, merged; and
-  // the ids of flows the client was given.
-  std::unique_ptr<collector::FlowTable> seen_;
-  absl::flat_hash_set<uint64_t> announced_;  // by FlowKey
-  v1::FlowEvent full_;  // scratch for Filter
+  v1::FlowEvent full_;  // the merged flow filter_ may send instead
   std::string pending_;  // serialised events of the next response
   uint32_t pending_events_ = 0;
   grpc::ByteBuffer out_;  // the response being written
@@ -316,15 +275,11 @@ grpc::Status FlowStream::Stream() {
     service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
       snapshot_seq = table.last_seq();
       table.ForEach([&](const v1::Flow& flow) {
-        if (!matcher_.Matches(flow)) return;
+        if (!filter_.matcher().Matches(flow)) return;
         v1::FlowEvent& e = snapshot.emplace_back();
         e.set_type(v1::SNAPSHOT);
         *e.mutable_flow() = flow;
-        if (!matcher_.AllowsAll()) {
-          if (seen_ == nullptr) seen_ = std::make_unique<collector::FlowTable>();
-          seen_->Apply(e);
-          announced_.insert(collector::FlowKey(flow));
-        }
+        filter_.Sent(e);
       });
       start = ring.PositionOfSeq(snapshot_seq + 1);
       return 0;
@@ -394,7 +349,7 @@ grpc::Status FlowStream::Stream() {
           continue;
         }
         if (until != 0 && e.time_unix_nanos() > until) break;
-        if (!matcher_.Matches(e)) continue;
+        if (!filter_.matcher().Matches(e)) continue;
         tail.push_back(std::move(e));
         if (tail.size() > number) tail.pop_front();
       }
@@ -444,8 +399,9 @@ grpc::Status FlowStream::Stream() {
         done = true;
         return;
       }
-      bool use_full = false;
-      if (!Filter(e, &full_, &use_full)) return;
+      const collector::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
+      if (verdict == collector::StreamFilter::Verdict::kDrop) return;
+      const bool use_full = verdict == collector::StreamFilter::Verdict::kPassMerged;
       const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
       if (!(use_full ? Add(full_) : AddWire(e, wire))) {
         gone = true;
