@@ -633,9 +633,10 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   pipeline_.WithTable([&](const collector::FlowTable& table) {
     seq = table.last_seq();
     spans.reserve(table.size());
-    table.ForEachSerialized([&](absl::string_view bytes) {
-      spans.emplace_back(arena.size(), bytes.size());
-      arena.append(bytes.data(), bytes.size());
+    table.ForEach([&](const v1::Flow& flow) {
+      const size_t at = arena.size();
+      flow.AppendToString(&arena);
+      spans.emplace_back(at, arena.size() - at);
     });
     return 0;
   });
