@@ -112,17 +112,34 @@ std::vector<v1::L4Protocol> ProtocolSelection::Protocols() const {
   return out;
 }
 
-bool ApplyProtocolOption(int opt, ProtocolSelection* selection) {
+bool* ProtocolFlag(int opt, ProtocolSelection* selection) {
   switch (opt) {
-    case '4': selection->ipv4 = true; return true;
-    case '6': selection->ipv6 = true; return true;
-    case 'T': selection->tcp = true; return true;
-    case 'U': selection->udp = true; return true;
-    case 'D': selection->dccp = true; return true;
-    case 'I': selection->icmp = true; return true;
-    case 'S': selection->sctp = true; return true;
-    default: return false;
+    case '4': return &selection->ipv4;
+    case '6': return &selection->ipv6;
+    case 'T': return &selection->tcp;
+    case 'U': return &selection->udp;
+    case 'D': return &selection->dccp;
+    case 'I': return &selection->icmp;
+    case 'S': return &selection->sctp;
+    default: return nullptr;
   }
+}
+
+bool ApplyProtocolOption(int opt, ProtocolSelection* selection) {
+  bool* flag = ProtocolFlag(opt, selection);
+  if (flag == nullptr) return false;
+  *flag = true;
+  return true;
+}
+
+std::vector<option> LongOptionTable(
+    std::initializer_list<std::vector<option>> groups) {
+  std::vector<option> table;
+  for (const std::vector<option>& group : groups) {
+    table.insert(table.end(), group.begin(), group.end());
+  }
+  table.push_back({nullptr, 0, nullptr, 0});
+  return table;
 }
 
 }  // namespace flowtop::cli

@@ -10,6 +10,7 @@
 #include <getopt.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,23 @@ inline constexpr option kProtocolLongOptions[] = {
     {"dccp", no_argument, nullptr, 'D'}, {"icmp", no_argument, nullptr, 'I'},
     {"sctp", no_argument, nullptr, 'S'},
 };
+
+// Returns the field of `selection` that option `opt` ('4', '6', 'T', 'U',
+// 'D', 'I', 'S') sets, or nullptr for any other option (flowtopd's config
+// keys set it to true or false through it).
+bool* ProtocolFlag(int opt, ProtocolSelection* selection);
+
+// Returns a getopt_long table: the entries of each group in order (a
+// binary's own options, kProtocolLongOptions, the client group...), then
+// the terminating zero entry. Groups are listed, never copied by index.
+std::vector<option> LongOptionTable(
+    std::initializer_list<std::vector<option>> groups);
+
+// Returns the entries of a constant group (kProtocolLongOptions, ...).
+template <size_t N>
+std::vector<option> Group(const option (&entries)[N]) {
+  return std::vector<option>(entries, entries + N);
+}
 
 // Records the protocol option `opt` ('4', '6', 'T', 'U', 'D', 'I', 'S') in
 // *selection. Returns false, changing nothing, for any other option.

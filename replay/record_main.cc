@@ -177,18 +177,11 @@ absl::Status ApplyRecordOption(int opt, const char* arg, RecordCommand* c) {
 // Returns the parsed command line, or INVALID_ARGUMENT with the usage
 // error to print.
 absl::StatusOr<RecordCommand> ParseRecordCommand(int argc, char** argv) {
-  static const option kOptions[] = {
+  static const std::vector<option> kOwn = {
       {"output", required_argument, nullptr, 'o'},
       {"compress", optional_argument, nullptr, 'z'},
       {"quiet", no_argument, nullptr, 'q'},
       {"help", no_argument, nullptr, 'h'},
-      service::kClientLongOptions[0],
-      service::kClientLongOptions[1],
-      service::kClientLongOptions[2],
-      service::kClientLongOptions[3],
-      service::kClientLongOptions[4],
-      service::kClientLongOptions[5],
-      service::kClientLongOptions[6],
       {"from", required_argument, nullptr, kFrom},
       {"max-size", required_argument, nullptr, kMaxSize},
       {"max-files", required_argument, nullptr, kMaxFiles},
@@ -198,14 +191,15 @@ absl::StatusOr<RecordCommand> ParseRecordCommand(int argc, char** argv) {
       {"node", required_argument, nullptr, kNode},
       {"duration", required_argument, nullptr, kDuration},
       {"count", required_argument, nullptr, kCount},
-      {nullptr, 0, nullptr, 0},
   };
+  static const std::vector<option> kOptions =
+      cli::LongOptionTable({kOwn, cli::Group(service::kClientLongOptions)});
   RecordCommand c;
   c.command_line.assign(argv, argv + argc);
   optind = 0;  // reset getopt: the caller may have parsed its own flags
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "+o:z::qh46TUDIS", kOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "+o:z::qh46TUDIS", kOptions.data(), nullptr)) != -1) {
     absl::Status status = ApplyRecordOption(opt, optarg, &c);
     if (absl::IsNotFound(status)) {
       return absl::InvalidArgumentError(

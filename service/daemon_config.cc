@@ -38,13 +38,24 @@ absl::StatusOr<bool> ParseBool(const std::string& value) {
   return absl::InvalidArgumentError("is not true/false");
 }
 
-Setter Flag(bool CollectorFlags::*field) {
-  return [field](DaemonConfig* c, const std::string& v) -> absl::Status {
+// The setter of protocol-selection option `opt` (cli::ProtocolFlag): the
+// flag sets it, the config file may set it true or false.
+Setter ProtocolSetter(int opt) {
+  return [opt](DaemonConfig* c, const std::string& v) -> absl::Status {
     absl::StatusOr<bool> b = ParseBool(v);
     if (!b.ok()) return b.status();
-    c->collector.*field = *b;
+    *cli::ProtocolFlag(opt, &c->collector) = *b;
     return absl::OkStatus();
   };
+}
+
+// Appends the protocol-selection group (cli::kProtocolLongOptions) to
+// `options` as flags that are also config keys.
+void AddProtocolGroup(std::vector<Option>* options) {
+  for (const option& o : cli::kProtocolLongOptions) {
+    options->push_back({o.name, static_cast<char>(o.val), false, false,
+                        ProtocolSetter(o.val)});
+  }
 }
 
 Setter Text(std::string ServerOptions::*field) {
@@ -62,7 +73,8 @@ Setter Text(std::string DaemonConfig::*field) {
 }
 
 const std::vector<Option>& Options() {
-  static const std::vector<Option>* const options = new std::vector<Option>{
+  static const std::vector<Option>* const options = [] {
+    auto* list = new std::vector<Option>{
       {"listen", 0, true, false, Text(&ServerOptions::listen)},
       {"node-name", 0, true, false, Text(&DaemonConfig::node_name)},
       {"ring-size", 0, true, false,
@@ -78,13 +90,6 @@ const std::vector<Option>& Options() {
          return absl::OkStatus();
        }},
       {"config", 0, true, true, Text(&DaemonConfig::config_file)},
-      {"ipv4", '4', false, false, Flag(&CollectorFlags::ipv4)},
-      {"ipv6", '6', false, false, Flag(&CollectorFlags::ipv6)},
-      {"tcp", 'T', false, false, Flag(&CollectorFlags::tcp)},
-      {"udp", 'U', false, false, Flag(&CollectorFlags::udp)},
-      {"dccp", 'D', false, false, Flag(&CollectorFlags::dccp)},
-      {"icmp", 'I', false, false, Flag(&CollectorFlags::icmp)},
-      {"sctp", 'S', false, false, Flag(&CollectorFlags::sctp)},
       {"interval", 0, true, false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          absl::Duration d;
@@ -293,7 +298,10 @@ const std::vector<Option>& Options() {
          c->help = true;
          return absl::OkStatus();
        }},
-  };
+    };
+    AddProtocolGroup(list);
+    return list;
+  }();
   return *options;
 }
 

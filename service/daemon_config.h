@@ -15,17 +15,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cli/cli_util.h"
 #include "service/server.h"
 
 namespace flowtop::service {
 
 inline constexpr char kDefaultConfigFile[] = "/etc/flowtop/flowtopd.conf";
 
-// The collector's options, handed to the kernel source.
-struct CollectorFlags {
-  bool ipv4 = false, ipv6 = false;  // neither set: both
-  bool tcp = false, udp = false, dccp = false, icmp = false, sctp = false;
-  // neither protocol set: all
+// The collector's options, handed to the kernel source. The families and
+// protocols are the shared protocol-selection group (-4 -6 -T -U -D -I -S,
+// cli/cli_util.h): neither family set: both; no protocol set: all.
+struct CollectorFlags : cli::ProtocolSelection {
   absl::Duration interval = absl::Seconds(1);  // counters/rates refresh
   size_t max_flows = size_t{1} << 20;
   int rcvbuf = 64 << 20;  // netlink socket receive buffer, bytes

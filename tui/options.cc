@@ -109,14 +109,7 @@ absl::StatusOr<Column> ParseSort(absl::string_view name) {
 const char* Usage() { return kUsage; }
 
 absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) {
-  static const option kLong[] = {
-      {"ipv4", no_argument, nullptr, '4'},
-      {"ipv6", no_argument, nullptr, '6'},
-      {"tcp", no_argument, nullptr, 'T'},
-      {"udp", no_argument, nullptr, 'U'},
-      {"dccp", no_argument, nullptr, 'D'},
-      {"icmp", no_argument, nullptr, 'I'},
-      {"sctp", no_argument, nullptr, 'S'},
+  static const std::vector<option> kOwn = {
       {"no-dns", no_argument, nullptr, 'n'},
       {"no-geoip", no_argument, nullptr, 'G'},
       {"show-src", no_argument, nullptr, 's'},
@@ -125,13 +118,6 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"interval", required_argument, nullptr, 't'},
       {"version", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},
-      service::kClientLongOptions[0],
-      service::kClientLongOptions[1],
-      service::kClientLongOptions[2],
-      service::kClientLongOptions[3],
-      service::kClientLongOptions[4],
-      service::kClientLongOptions[5],
-      service::kClientLongOptions[6],
       {"replay", required_argument, nullptr, kReplay},
       {"batch", no_argument, nullptr, kBatch},
       {"json", no_argument, nullptr, kJson},
@@ -143,15 +129,23 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
       {"check", no_argument, nullptr, kCheck},
       {"enable-conntrack", no_argument, nullptr, kEnableConntrack},
       {"no-bpf", no_argument, nullptr, kNoBpf},
-      {nullptr, 0, nullptr, 0},
   };
+  static const std::vector<option> kLong = cli::LongOptionTable(
+      {kOwn, cli::Group(cli::kProtocolLongOptions),
+       cli::Group(service::kClientLongOptions)});
   Options o;
   cli::ProtocolSelection selection;
   optind = 0;  // reset getopt (tests call this more than once)
   opterr = 0;  // we print our own messages
   int opt;
-  while ((opt = getopt_long(argc, argv, ":46TUDISnGsbut:vh", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":46TUDISnGsbut:vh", kLong.data(), nullptr)) != -1) {
     const std::string arg = optarg != nullptr ? optarg : "";
+    // TLS and token: the client group's own setter (--connect, repeatable
+    // here, is parsed below).
+    if (opt != service::kClientFlagConnect &&
+        service::ApplyClientOption(opt, arg.c_str(), &o.tls)) {
+      continue;
+    }
     switch (opt) {
       case '4': case '6': case 'T': case 'U': case 'D': case 'I': case 'S':
         cli::ApplyProtocolOption(opt, &selection);
@@ -193,12 +187,6 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         }
         if (o.connect.empty()) return Bad("--connect: needs HOST:PORT");
         break;
-      case service::kClientFlagTls: o.tls.tls = true; break;
-      case service::kClientFlagTlsCa: o.tls.ca_file = arg; o.tls.tls = true; break;
-      case service::kClientFlagTlsCert: o.tls.cert_file = arg; break;
-      case service::kClientFlagTlsKey: o.tls.key_file = arg; break;
-      case service::kClientFlagTlsServerName: o.tls.server_name = arg; break;
-      case service::kClientFlagTokenFile: o.tls.token_file = arg; break;
       case kReplay: o.replay_file = arg; break;
       case kBatch: o.output = OutputMode::kBatch; break;
       case kJson: o.output = OutputMode::kJson; break;

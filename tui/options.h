@@ -13,18 +13,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/client_options.h"
 #include "tui/view_state.h"
 
 namespace flowtop::tui {
-
-struct TlsOptions {
-  bool tls = false;
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  std::string server_name;
-  std::string token_file;
-};
 
 enum class OutputMode { kInteractive, kBatch, kJson };
 
@@ -35,7 +27,9 @@ struct Options {
   ViewState view;                      // initial toggles, sort, filter
   absl::Duration interval = absl::Seconds(1);
   std::vector<std::string> connect;    // HOST:PORT endpoints (remote mode)
-  TlsOptions tls;
+  // TLS and token for every --connect (the client flag group's struct;
+  // its endpoint is unused: each --connect names one).
+  service::ClientOptions tls;
   std::string replay_file;             // replay mode
   OutputMode output = OutputMode::kInteractive;
   uint64_t count = 0;                  // snapshots to print (0: until the end)

@@ -61,7 +61,7 @@ TEST(OptionsTest, RemoteAndScriptModes) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->connect, (std::vector<std::string>{"r1:7070", "r2:7070", "[::1]:7070"}));
   EXPECT_TRUE(o->tls.tls);
-  EXPECT_EQ(o->tls.ca_file, "ca.pem");
+  EXPECT_EQ(o->tls.tls_ca_file, "ca.pem");
   EXPECT_EQ(o->tls.token_file, "tok");
   EXPECT_EQ(o->output, OutputMode::kJson);
   EXPECT_EQ(o->count, 3u);

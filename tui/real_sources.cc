@@ -171,13 +171,8 @@ class RealSourceFactory final : public SourceFactory {
   absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
       const std::string& endpoint, const Options& options) override {
     service::RemoteSourceOptions ro;
+    ro.client = options.tls;
     ro.client.endpoint = endpoint;
-    ro.client.tls = options.tls.tls;
-    ro.client.tls_ca_file = options.tls.ca_file;
-    ro.client.tls_cert_file = options.tls.cert_file;
-    ro.client.tls_key_file = options.tls.key_file;
-    ro.client.tls_server_name = options.tls.server_name;
-    ro.client.token_file = options.tls.token_file;
     // Bad TLS files or token: say so before the screen opens.
     absl::Status st = service::LoadToken(&ro.client);
     if (!st.ok()) return st;

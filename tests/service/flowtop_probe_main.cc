@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
+#include "cli/cli_util.h"
 #include "client/client_options.h"
 
 namespace {
@@ -44,13 +45,10 @@ int Report(const grpc::Status& s, const std::string& ok) {
 int main(int argc, char** argv) {
   using flowtop::service::ClientOptions;
   ClientOptions options;
-  static const option kOptions[] = {
-      flowtop::service::kClientLongOptions[0], flowtop::service::kClientLongOptions[1],
-      flowtop::service::kClientLongOptions[2], flowtop::service::kClientLongOptions[3],
-      flowtop::service::kClientLongOptions[4], flowtop::service::kClientLongOptions[5],
-      flowtop::service::kClientLongOptions[6], {nullptr, 0, nullptr, 0}};
+  static const std::vector<option> kOptions = flowtop::cli::LongOptionTable(
+      {flowtop::cli::Group(flowtop::service::kClientLongOptions)});
   int opt;
-  while ((opt = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "", kOptions.data(), nullptr)) != -1) {
     if (!flowtop::service::ApplyClientOption(opt, optarg, &options)) return 2;
   }
   if (optind >= argc) {
