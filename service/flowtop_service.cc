@@ -157,7 +157,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     // GetFlowsResponse.events (field 1, length-delimited), then the text
     // addresses (merged into the event by the client's parser).
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     const size_t size = event.ByteSizeLong();
     AppendTagAndSize(0x0A, size + text.size());
     const size_t at = pending_.size();
@@ -170,9 +170,12 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   // The text addresses to append to `event` for this client (see
-  // AddressTextSuffix), or nothing when it asked for bytes only.
-  std::string TextSuffix(const v1::FlowEvent& event) const {
-    return text_addresses_ ? AddressTextSuffix(event) : std::string();
+  // AddressTextSuffix), or nothing when it asked for bytes only. Valid
+  // until the next call (one buffer, reused: no allocation per event).
+  const std::string& TextSuffix(const v1::FlowEvent& event) {
+    text_.clear();
+    if (text_addresses_) AppendAddressTextSuffix(event, &text_);
+    return text_;
   }
 
   // Decides whether the client gets event e, for requests with filters. An
@@ -218,7 +221,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
     if (wire.empty()) return Add(event);
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     if (!text.empty()) {
       // `wire` is tag, length, event: re-frame it with the text appended.
       google::protobuf::io::CodedInputStream in(
@@ -274,6 +277,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const collector::FlowMatcher matcher_;
   const uint32_t batch_;
   const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
+  std::string text_;           // TextSuffix's buffer
   std::thread thread_;
   // Filtering state (requests with filters only): flows seen, merged; and
   // the ids of flows the client was given.
