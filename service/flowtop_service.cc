@@ -159,7 +159,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     // GetFlowsResponse.events (field 1, length-delimited), then the text
     // addresses (merged into the event by the client's parser).
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     const size_t size = event.ByteSizeLong();
     AppendTagAndSize(0x0A, size + text.size());
     const size_t at = pending_.size();
@@ -172,16 +172,19 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   // The text addresses to append to `event` for this client (see
-  // AddressTextSuffix), or nothing when it asked for bytes only.
-  std::string TextSuffix(const v1::FlowEvent& event) const {
-    return text_addresses_ ? AddressTextSuffix(event) : std::string();
+  // AddressTextSuffix), or nothing when it asked for bytes only. Valid
+  // until the next call (one buffer, reused: no allocation per event).
+  const std::string& TextSuffix(const v1::FlowEvent& event) {
+    text_.clear();
+    if (text_addresses_) AppendAddressTextSuffix(event, &text_);
+    return text_;
   }
 
   // Adds an event whose bytes the ring already serialised (shared by all
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
     if (wire.empty()) return Add(event);
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     if (!text.empty()) {
       // `wire` is tag, length, event: re-frame it with the text appended.
       google::protobuf::io::CodedInputStream in(
@@ -238,6 +241,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   collector::StreamFilter filter_;
   const uint32_t batch_;
   const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
+  std::string text_;           // TextSuffix's buffer
   std::thread thread_;
   v1::FlowEvent full_;  // the merged flow filter_ may send instead
   std::string pending_;  // serialised events of the next response
