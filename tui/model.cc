@@ -35,6 +35,13 @@ std::string Snapshot::LoadingText() const {
                : absl::StrCat("loading ", loaded);
 }
 
+bool Snapshot::Loading() const {
+  for (const SourceState& s : sources) {
+    if (!s.synced && !s.ended && s.connected) return true;
+  }
+  return false;
+}
+
 uint64_t Snapshot::LostEvents() const {
   uint64_t n = 0;
   for (const SourceState& s : sources) n += s.lost_events;

@@ -124,6 +124,8 @@ struct Snapshot {
   // "loading N/M" (or "loading N") while a connected source's initial
   // snapshot is incomplete; empty once every source is synced.
   std::string LoadingText() const;
+  // True while a connected source has not finished its initial snapshot.
+  bool Loading() const;
   uint64_t LossGaps() const;
   int Disconnected() const;
   // "Now" for the rows of source `index`: `now` on that source's clock.
