@@ -200,8 +200,9 @@ class Model {
     uint32_t generation = 0;  // bumped on reconnect
   };
 
-  void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
-  void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyChunk(int index, absl::Span<v1::FlowEvent> events);
+  // Takes the flow out of NEW, SNAPSHOT and UPDATE events (sinks may).
+  void Upsert(int index, v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(RowKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetConnectedLocked(int index, bool connected, std::string error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
