@@ -81,12 +81,12 @@ absl::Status EnterNamespace(const testing::NetNs& ns) {
   return absl::OkStatus();
 }
 
-// A TCP listener on 127.0.0.1 that accepts and closes; returns its port.
+// A TCP listener on all of 127/8 that accepts and closes; returns its port.
 absl::StatusOr<int> StartListener(std::vector<std::thread>* threads) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
   socklen_t len = sizeof(addr);
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
       listen(fd, 1024) != 0 ||
@@ -102,15 +102,18 @@ absl::StatusOr<int> StartListener(std::vector<std::thread>* threads) {
   return ntohs(addr.sin_port);
 }
 
-// Opens and closes `rate` connections per second, paced, until stopping.
+// Opens and closes `rate` connections per second, paced, until stopping,
+// to 127.0.0.1 .. 127.0.0.8 in turn: the kernel reuses a free source port
+// soon, and a new SYN on a tuple in TIME_WAIT replaces its conntrack entry,
+// so one destination would hold only ~8,400 flows however long TIME_WAIT is.
 void Churn(int port, int rate, std::atomic<uint64_t>* made) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
   const absl::Duration step = absl::Seconds(1) / rate;
   absl::Time next = absl::Now();
-  while (!stopping.load()) {
+  for (uint32_t i = 0; !stopping.load(); ++i) {
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK + i % 8);
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 &&
         connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {

@@ -136,5 +136,29 @@ fi
 exec 7<&-
 kill -TERM "$pid"; wait "$pid"
 
+# Rotation: a --max-size smaller than the keyframe each file starts with
+# used to make thousands of files of keyframes, and --max-files deleted all
+# but a few dozen events, exit 0, no warning. Now: one line, exit 1, and
+# every event recorded until then is on disk.
+"$CRAFT" many_flows "$DIR/many.ftr" || fail "craft many_flows"
+timeout 60 "$TOOL" record --from "$DIR/many.ftr" -o "$DIR/rot.ftr" --max-size 64K \
+  --max-files 50 -q >"$DIR/rout" 2>"$DIR/rerr"; rc=$?
+files=$(ls "$DIR" | grep -c '^rot\.ftr')
+if [ "$rc" != 1 ] || ! grep -q -- "--max-size 64K is too small.*use --max-size [0-9]*M or more" "$DIR/rerr"; then
+  fail "record --max-size 64K with 4,000 flows: exit $rc, $files files: $(head -c 300 "$DIR/rerr")"
+elif [ "$files" -gt 3 ]; then
+  fail "record --max-size 64K with 4,000 flows: $files files before stopping"
+else
+  pass "record --max-size 64K with 4,000 flows: exit 1, $files files, $(cut -c1-90 "$DIR/rerr")"
+fi
+# Files deleted by --max-files are the user's choice, and said.
+"$TOOL" record --from "$DIR/many.ftr" -o "$DIR/keep.ftr" --max-size 1M \
+  --block-size 4K --keyframe-interval 100ms --max-files 1 -q >"$DIR/kout" 2>"$DIR/kerr"; rc=$?
+if [ "$rc" != 0 ] || ! grep -q -- "--max-files 1 deleted the [0-9]* oldest file.* with [0-9]* of the 4000 events" "$DIR/kerr"; then
+  fail "record --max-files 1: exit $rc, deletion not reported: $(cat "$DIR/kerr")"
+else
+  pass "record --max-files 1: $(cat "$DIR/kerr")"
+fi
+
 echo "$FAILURES failed"
 [ "$FAILURES" = 0 ]
