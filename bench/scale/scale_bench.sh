@@ -192,16 +192,23 @@ measure_tui() {
   local t0 t1 pid counts before after k0 k1 keys=()
   t0=$(now)
   pid=$(tmux_start "$NETNS_EXEC $FLOWTOP -n -G --no-bpf")
-  T_KERNEL=$(netns_exec conntrack -C)
+  # Complete: not loading and at least the N flows (the gRPC calls before
+  # left TCP flows that expire meanwhile); then its count against the
+  # kernel's, for up to 2 s until they agree.
   T_TIME="timeout"
   for _ in $(seq 18000); do
     read -r shown total loading <<<"$(tui_counts)"
-    if [ "$loading" = 0 ] && [ "$total" -ge "$T_KERNEL" ]; then
+    if [ "$loading" = 0 ] && [ "$total" -ge "$KERNEL" ]; then
       t1=$(now); T_TIME=$(elapsed "$t0" "$t1"); break
     fi
     sleep 0.05
   done
-  T_SHOWN=$total
+  for _ in $(seq 40); do
+    T_KERNEL=$(netns_exec conntrack -C)
+    read -r shown T_SHOWN loading <<<"$(tui_counts)"
+    [ "$T_SHOWN" = "$T_KERNEL" ] && break
+    sleep 0.05
+  done
   T_KB=$(rss_kb "$pid")
   sleep 2
   T_CPU=$(cpu_percent "$pid" "$IDLE_SECONDS")
