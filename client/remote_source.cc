@@ -40,7 +40,7 @@ void RemoteSource::Stop() {
 }
 
 void RemoteSource::PublishState(collector::EventSink& sink, bool connected,
-                                const std::string& error) {
+                                const std::string& error, bool ever_up) {
   {
     absl::MutexLock lock(&mu_);
     connected_ = connected;
@@ -56,9 +56,11 @@ void RemoteSource::PublishState(collector::EventSink& sink, bool connected,
     lost.set_type(v1::LOST);
     lost.mutable_lost()->set_source(v1::CLIENT);
     lost.mutable_lost()->set_count(0);
-    lost.mutable_lost()->set_detail(absl::StrCat(
-        "connection to ", options_.client.endpoint, " lost (", error,
-        "); events until it is back are unknown"));
+    lost.mutable_lost()->set_detail(
+        ever_up ? absl::StrCat("connection to ", options_.client.endpoint, " lost (", error,
+                               "); events until it is back are unknown")
+                : absl::StrCat("cannot connect to ", options_.client.endpoint, " (", error,
+                               "); events until it is up are unknown"));
   }
   sink.Publish(absl::MakeSpan(events));
 }
@@ -69,7 +71,10 @@ absl::Status RemoteSource::Run(collector::EventSink& sink) {
   if (!channel.ok()) return channel.status();
   auto stub = v1::FlowTop::NewStub(*channel);
   absl::Duration backoff = options_.initial_backoff;
-  bool was_connected = false;
+  bool ever_up = false;
+  // The current outage (or the failure to connect at all) is in the stream:
+  // reported once, not at every retry.
+  bool outage_reported = false;
   while (true) {
     grpc::ClientContext context;
     AddCredentials(options_.client, &context);
@@ -86,9 +91,10 @@ absl::Status RemoteSource::Run(collector::EventSink& sink) {
     while (reader->Read(&response)) {
       if (!up) {
         up = true;
-        was_connected = true;
+        ever_up = true;
+        outage_reported = false;
         backoff = options_.initial_backoff;
-        PublishState(sink, true, "");
+        PublishState(sink, true, "", true);
       }
       batch.resize(response.events_size());
       for (int i = 0; i < response.events_size(); ++i) {
@@ -104,16 +110,18 @@ absl::Status RemoteSource::Run(collector::EventSink& sink) {
       stopped = stopped_;
     }
     if (stopped) {
-      if (up) PublishState(sink, false, "stopped");
+      if (up) PublishState(sink, false, "stopped", true);
       return absl::OkStatus();
     }
     const std::string error =
         status.ok() ? "the server ended the stream"
                     : absl::StrCat(status.error_message(), " (code ",
                                    static_cast<int>(status.error_code()), ")");
-    if (up || was_connected) {
-      PublishState(sink, false, error);
-      was_connected = false;
+    // Also a node never reached: the consumer (a recording, the TUI's
+    // status line) learns why, once per outage.
+    if (!outage_reported) {
+      PublishState(sink, false, error, ever_up);
+      outage_reported = true;
     }
     if (Permanent(status.error_code())) {
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),

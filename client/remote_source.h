@@ -6,7 +6,8 @@
 // STATUS{endpoint, connected: true} when a stream is up (then the node's
 // SNAPSHOT ... SNAPSHOT_END, so the consumer converges after every
 // reconnect), and STATUS{connected: false, error} followed by
-// LOST{source: CLIENT, count: 0 (unknown)} when it drops. Errors that a
+// LOST{source: CLIENT, count: 0 (unknown)} when it drops or when the first
+// attempt to connect fails (once per outage, not at every retry). Errors that a
 // retry cannot fix (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT,
 // UNIMPLEMENTED) end Run with that error. Dead links are found by HTTP/2
 // keepalive pings.
@@ -49,9 +50,11 @@ class RemoteSource final : public collector::EventSource {
   bool connected() const;
 
  private:
-  // Publishes one STATUS (and LOST when going down) describing the link.
+  // Publishes one STATUS (and LOST when going down) describing the link;
+  // `ever_up`: whether a stream was up before (the LOST detail says "lost"
+  // or "cannot connect").
   void PublishState(collector::EventSink& sink, bool connected,
-                    const std::string& error);
+                    const std::string& error, bool ever_up);
 
   RemoteSourceOptions options_;
   mutable absl::Mutex mu_;

@@ -1,223 +1,169 @@
 #include "core/flow_table.h"
 
-#include <cstdint>
-#include <cstring>
-#include <string>
 #include <utility>
+
+#include "absl/hash/hash.h"
 
 #include "core/flow_key.h"
 
 namespace flowtop::collector {
 namespace {
 
-// Copies what the kernel reports about a flow, keeping what only this node
-// knows (enrichment, first-seen time, rates) and what this event does not
-// carry (NEW/UPDATE events have no counters or timestamps) from the stored
-// flow.
-void MergeKernelView(const v1::Flow& update, v1::Flow& stored) {
-  v1::Flow kept;
-  kept.mutable_enrichment()->Swap(stored.mutable_enrichment());
-  if (stored.has_original_counters()) {
-    kept.mutable_original_counters()->Swap(stored.mutable_original_counters());
-  }
-  if (stored.has_reply_counters()) {
-    kept.mutable_reply_counters()->Swap(stored.mutable_reply_counters());
-  }
-  if (stored.has_original_rate()) {
-    kept.mutable_original_rate()->Swap(stored.mutable_original_rate());
-  }
-  if (stored.has_reply_rate()) {
-    kept.mutable_reply_rate()->Swap(stored.mutable_reply_rate());
-  }
-  const int64_t first_seen = stored.first_seen_unix_nanos();
-  const bool has_start = stored.has_start_unix_nanos();
-  const int64_t start = stored.start_unix_nanos();
-  stored = update;
-  if (update.has_enrichment())
-    kept.mutable_enrichment()->MergeFrom(update.enrichment());
-  stored.mutable_enrichment()->Swap(kept.mutable_enrichment());
-  if (!stored.has_enrichment() || stored.enrichment().ByteSizeLong() == 0) {
-    stored.clear_enrichment();
-  }
-  if (first_seen != 0) stored.set_first_seen_unix_nanos(first_seen);
-  if (!update.has_original_counters() && kept.has_original_counters()) {
-    stored.mutable_original_counters()->Swap(kept.mutable_original_counters());
-  }
-  if (!update.has_reply_counters() && kept.has_reply_counters()) {
-    stored.mutable_reply_counters()->Swap(kept.mutable_reply_counters());
-  }
-  if (!update.has_original_rate() && kept.has_original_rate()) {
-    stored.mutable_original_rate()->Swap(kept.mutable_original_rate());
-  }
-  if (!update.has_reply_rate() && kept.has_reply_rate()) {
-    stored.mutable_reply_rate()->Swap(kept.mutable_reply_rate());
-  }
-  if (!update.has_start_unix_nanos() && has_start) {
-    stored.set_start_unix_nanos(start);
-  }
+using flow_table_internal::kShards;
+
+// Conntrack ids are hashes, keys hash their tuple too: a multiply spreads
+// both over the shards.
+size_t ShardOf(uint64_t key) {
+  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 56) % kShards;
 }
 
-// Protobuf wire format: merging a message equals parsing the concatenation
-// of both encodings. ENRICH therefore appends `enrichment` as field 25 to the
-// stored bytes instead of parsing and re-serialising the whole flow; the
-// next UPDATE (or Find) sees exactly what MergeFrom would have produced.
-constexpr uint32_t kEnrichmentTag =
-    (v1::Flow::kEnrichmentFieldNumber << 3) | 2;  // length-delimited
-// A flow whose stored bytes grow past this by appended enrichments (many
-// hostname events and no kernel update in between) is compacted.
-constexpr size_t kCompactAbove = 4096;
-
-size_t PutVarint(uint64_t value, uint8_t* out) {
-  size_t n = 0;
-  while (value >= 0x80) {
-    out[n++] = static_cast<uint8_t>(value | 0x80);
-    value >>= 7;
-  }
-  out[n++] = static_cast<uint8_t>(value);
-  return n;
-}
-
-void AppendEnrichment(const v1::Enrichment& enrichment, std::string& stored) {
-  const size_t size = enrichment.ByteSizeLong();
-  uint8_t head[16];
-  size_t head_len = PutVarint(kEnrichmentTag, head);
-  head_len += PutVarint(size, head + head_len);
-  const size_t old_size = stored.size();
-  stored.resize(old_size + head_len + size);
-  uint8_t* out = reinterpret_cast<uint8_t*>(&stored[old_size]);
-  std::memcpy(out, head, head_len);
-  enrichment.SerializeWithCachedSizesToArray(out + head_len);
-}
-
-// Returns the last first_seen_unix_nanos (field 24, a varint) in a stored
-// flow's wire bytes, or 0 (also for bytes it cannot walk).
-int64_t StoredFirstSeen(const std::string& stored) {
-  const auto* p = reinterpret_cast<const uint8_t*>(stored.data());
-  const uint8_t* const end = p + stored.size();
-  auto varint = [&](uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && p != end; shift += 7) {
-      const uint8_t b = *p++;
-      *v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (b < 0x80) return true;
-    }
-    return false;
-  };
-  int64_t first_seen = 0;
-  uint64_t tag, v;
-  while (p != end) {
-    if (!varint(&tag)) return 0;
-    switch (tag & 7) {
-      case 0:
-        if (!varint(&v)) return 0;
-        if ((tag >> 3) == v1::Flow::kFirstSeenUnixNanosFieldNumber) {
-          first_seen = static_cast<int64_t>(v);
-        }
-        break;
-      case 1:
-        if (end - p < 8) return 0;
-        p += 8;
-        break;
-      case 2:
-        if (!varint(&v) || v > static_cast<uint64_t>(end - p)) return 0;
-        p += v;
-        break;
-      case 5:
-        if (end - p < 4) return 0;
-        p += 4;
-        break;
-      default:
-        return 0;
-    }
-  }
-  return first_seen;
-}
-
-// The first-seen time a new flow is stored with.
-int64_t StoredFirstSeenOr(const v1::Flow& flow, const v1::FlowEvent& event) {
-  return flow.first_seen_unix_nanos() != 0 ? flow.first_seen_unix_nanos()
-                                           : event.time_unix_nanos();
-}
-
-// `event` (an ENRICH) names a first-seen time other than `stored`'s flow's.
-bool StaleFor(const v1::FlowEvent& event, const std::string& stored) {
-  const int64_t first_seen = event.flow().first_seen_unix_nanos();
-  return first_seen != 0 && StoredFirstSeen(stored) != first_seen;
+uint64_t KeyOf(const FlowRecord& r) {
+  return r.key != 0 ? r.key : r.conntrack_id;
 }
 
 }  // namespace
 
+namespace flow_table_internal {
+
+size_t Shard::Hash::operator()(Key key) const { return absl::HashOf(key.value); }
+size_t Shard::Hash::operator()(uint32_t pos) const {
+  return absl::HashOf(KeyOf((*records)[pos]));
+}
+bool Shard::Eq::operator()(uint32_t a, Key b) const {
+  return KeyOf((*records)[a]) == b.value;
+}
+
+Shard::Shard() : index(0, Hash{&records}, Eq{&records}) {}
+
+Shard::Shard(const Shard& other)
+    : records(other.records), index(0, Hash{&records}, Eq{&records}) {
+  index.reserve(records.size());
+  for (uint32_t pos = 0; pos < records.size(); ++pos) index.insert(pos);
+}
+
+int64_t Shard::Find(uint64_t key) const {
+  auto it = index.find(Key{key});
+  return it == index.end() ? -1 : static_cast<int64_t>(*it);
+}
+
+}  // namespace flow_table_internal
+
+FlowTableView::FlowTableView(flow_table_internal::Shards shards,
+                             std::shared_ptr<StringPool> pool, size_t size,
+                             uint64_t seq)
+    : shards_(std::move(shards)), pool_(std::move(pool)), size_(size), seq_(seq) {
+  pool_->Pin();
+}
+
+FlowTableView::FlowTableView(FlowTableView&& other) noexcept { *this = std::move(other); }
+
+FlowTableView& FlowTableView::operator=(FlowTableView&& other) noexcept {
+  if (this == &other) return *this;
+  if (pool_ != nullptr) pool_->Unpin();
+  shards_ = std::move(other.shards_);
+  pool_ = std::move(other.pool_);
+  size_ = other.size_;
+  seq_ = other.seq_;
+  other.pool_ = nullptr;
+  for (auto& s : other.shards_) s.reset();
+  return *this;
+}
+
+FlowTableView::~FlowTableView() {
+  // Shards first: the records they hold name pool entries.
+  for (auto& s : shards_) s.reset();
+  if (pool_ != nullptr) pool_->Unpin();
+}
+
+FlowTable::FlowTable(size_t max_flows)
+    : max_flows_(max_flows), pool_(std::make_shared<StringPool>()) {}
+
+FlowTable::~FlowTable() { Clear(); }
+
+flow_table_internal::Shard& FlowTable::Mutable(size_t shard) {
+  std::shared_ptr<Shard>& s = shards_[shard];
+  if (s == nullptr) {
+    s = std::make_shared<Shard>();
+  } else if (s.use_count() > 1) {
+    // A view holds this shard: write to a copy (the records' pool
+    // references are shared; the view pins the pool meanwhile).
+    s = std::make_shared<Shard>(*s);
+  }
+  return *s;
+}
+
+const FlowRecord* FlowTable::FindRecord(uint64_t key) const {
+  const Shard* s = Get(ShardOf(key));
+  if (s == nullptr) return nullptr;
+  const int64_t pos = s->Find(key);
+  return pos < 0 ? nullptr : &s->records[pos];
+}
+
 bool FlowTable::IsStaleEnrich(const v1::FlowEvent& event) const {
-  if (event.type() != v1::ENRICH || event.flow().first_seen_unix_nanos() == 0) return false;
-  auto it = flows_.find(FlowKey(event.flow()));
-  return it != flows_.end() && StaleFor(event, it->second);
+  if (event.type() != v1::ENRICH) return false;
+  const FlowRecord* r = FindRecord(FlowKey(event.flow()));
+  return r != nullptr && IsStaleEnrichFor(event, *r);
+}
+
+bool FlowTable::ApplyKernelView(const v1::FlowEvent& event, uint64_t key) {
+  const size_t index = ShardOf(key);
+  const bool exists = FindRecord(key) != nullptr;
+  if (!exists && size_ >= max_flows_) {
+    ++dropped_;
+    return false;
+  }
+  Shard& s = Mutable(index);
+  if (exists) {
+    FlowRecord& r = s.records[s.Find(key)];
+    ApplyFlowEvent(event, *pool_, r);
+    last_first_seen_ = r.first_seen_unix_nanos;
+    return true;
+  }
+  FlowRecord& r = s.records.emplace_back();
+  ApplyFlowEvent(event, *pool_, r);  // sets the key the index hashes
+  s.index.insert(static_cast<uint32_t>(s.records.size() - 1));
+  ++size_;
+  last_first_seen_ = r.first_seen_unix_nanos;
+  return true;
+}
+
+void FlowTable::Erase(uint64_t key) {
+  if (FindRecord(key) == nullptr) return;
+  Shard& s = Mutable(ShardOf(key));
+  const uint32_t pos = static_cast<uint32_t>(s.Find(key));
+  const uint32_t last = static_cast<uint32_t>(s.records.size() - 1);
+  s.index.erase(pos);
+  if (pos != last) s.index.erase(last);  // the last record moves to pos
+  ReleaseRecord(*pool_, s.records[pos]);
+  if (pos != last) {
+    s.records[pos] = std::move(s.records[last]);
+    s.index.insert(pos);
+  }
+  s.records.pop_back();
+  --size_;
 }
 
 bool FlowTable::Apply(const v1::FlowEvent& event) {
   if (event.seq() != 0) last_seq_ = event.seq();
-  const v1::Flow& flow = event.flow();
-  const uint64_t id = FlowKey(flow);
+  const uint64_t key = FlowKey(event.flow());
   last_first_seen_ = 0;
   switch (event.type()) {
     case v1::NEW:
     case v1::SNAPSHOT:
-    case v1::UPDATE: {
-      auto it = flows_.find(id);
-      if (it != flows_.end()) {
-        work_.ParseFromString(it->second);
-        MergeKernelView(flow, work_);
-        work_.SerializeToString(&it->second);
-        last_first_seen_ = work_.first_seen_unix_nanos();
-        return true;
-      }
+    case v1::UPDATE:
       // New, or an UPDATE for a flow we never saw (e.g. after a loss).
-      if (flows_.size() >= max_flows_) {
-        ++dropped_;
-        return false;
-      }
-      std::string& stored = flows_[id];
-      if (flow.first_seen_unix_nanos() == 0) {
-        work_ = flow;
-        work_.set_first_seen_unix_nanos(event.time_unix_nanos());
-        work_.SerializeToString(&stored);
-      } else {
-        flow.SerializeToString(&stored);
-      }
-      last_first_seen_ = StoredFirstSeenOr(flow, event);
-      return true;
-    }
-    case v1::ENRICH: {
-      auto it = flows_.find(id);
-      if (it != flows_.end() && !StaleFor(event, it->second)) {
-        AppendEnrichment(flow.enrichment(), it->second);
-        if (it->second.size() > kCompactAbove) {
-          work_.ParseFromString(it->second);
-          work_.SerializeToString(&it->second);
-        }
-      }
-      return true;
-    }
+      return ApplyKernelView(event, key);
+    case v1::ENRICH:
     case v1::COUNTERS: {
-      auto it = flows_.find(id);
-      if (it == flows_.end()) return true;
-      work_.ParseFromString(it->second);
-      if (flow.has_original_counters()) {
-        *work_.mutable_original_counters() = flow.original_counters();
-      }
-      if (flow.has_reply_counters()) {
-        *work_.mutable_reply_counters() = flow.reply_counters();
-      }
-      if (flow.has_original_rate()) {
-        *work_.mutable_original_rate() = flow.original_rate();
-      }
-      if (flow.has_reply_rate()) {
-        *work_.mutable_reply_rate() = flow.reply_rate();
-      }
-      work_.SerializeToString(&it->second);
+      const FlowRecord* found = FindRecord(key);
+      if (found == nullptr) return true;
+      if (event.type() == v1::ENRICH && IsStaleEnrichFor(event, *found)) return true;
+      Shard& s = Mutable(ShardOf(key));
+      ApplyFlowEvent(event, *pool_, s.records[s.Find(key)]);
       return true;
     }
     case v1::DESTROY:
-      flows_.erase(id);
+      Erase(key);
       return true;
     default:
       return true;
@@ -225,17 +171,40 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
 }
 
 const v1::Flow* FlowTable::Find(uint64_t key) const {
-  auto it = flows_.find(key);
-  if (it == flows_.end()) return nullptr;
-  found_.ParseFromString(it->second);
+  const FlowRecord* r = FindRecord(key);
+  if (r == nullptr) return nullptr;
+  ToFlow(*r, *pool_, found_);
   return &found_;
 }
 
+FlowTableView FlowTable::View() const {
+  flow_table_internal::Shards shards;
+  for (size_t i = 0; i < kShards; ++i) shards[i] = shards_[i];
+  return FlowTableView(std::move(shards), pool_, size_, last_seq_);
+}
+
 std::vector<v1::Flow> FlowTable::Snapshot() const {
-  std::vector<v1::Flow> out(flows_.size());
-  size_t i = 0;
-  for (const auto& [id, bytes] : flows_) out[i++].ParseFromString(bytes);
+  std::vector<v1::Flow> out;
+  out.reserve(size_);
+  View().ForEach([&](const v1::Flow& flow) { out.push_back(flow); });
   return out;
+}
+
+void FlowTable::Clear() {
+  for (auto& s : shards_) {
+    if (s == nullptr) continue;
+    if (s.use_count() == 1) {
+      for (FlowRecord& r : s->records) ReleaseRecord(*pool_, r);
+    } else {
+      // A view still reads these records: release the references only.
+      for (const FlowRecord& r : s->records) {
+        FlowRecord copy = r;
+        ReleaseRecord(*pool_, copy);
+      }
+    }
+    s.reset();
+  }
+  size_ = 0;
 }
 
 }  // namespace flowtop::collector

@@ -69,11 +69,19 @@ class Pipeline final : public EventSink {
   bool Busy() override;
 
   // Runs fn(const FlowTable&) under the pipeline's lock and returns its
-  // result; keep fn short (it blocks publishing).
+  // result; keep fn short (it blocks publishing): walks belong on a View().
   template <typename Fn>
   auto WithTable(Fn&& fn) const {
     absl::MutexLock lock(&mu_);
     return fn(static_cast<const FlowTable&>(table_));
+  }
+
+  // A consistent picture of the table as of its last_seq(), to walk on any
+  // thread without holding the pipeline (see FlowTableView): taken in
+  // O(shards) under the lock, so readers never stop the event path.
+  FlowTableView View() const {
+    absl::MutexLock lock(&mu_);
+    return table_.View();
   }
 
   PipelineStats stats() const;

@@ -2,13 +2,17 @@
 // and family switches (-4 -6 -T -U -D -I -S), so `flowtop record -T` keeps
 // exactly the flows `flowtop -T` shows.
 //
-// Events that do not concern one flow (LOST, STATUS, SNAPSHOT_END, RESYNC_*)
-// are always kept: loss and status must survive any filter.
+// The switches become one FlowFilter and the events go through the same
+// core StreamFilter that GetFlows uses, so "keep the later events of a kept
+// flow" is decided in one place. Events that do not concern one flow (LOST,
+// STATUS, SNAPSHOT_END, RESYNC_*) are always kept: loss and status must
+// survive any filter.
 #ifndef FLOWTOP_REPLAY_CAPTURE_FILTER_H_
 #define FLOWTOP_REPLAY_CAPTURE_FILTER_H_
 
 #include <vector>
 
+#include "core/stream_filter.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::replay {
@@ -30,11 +34,10 @@ class CaptureFilter {
   bool keeps_everything() const { return families_.empty() && protocols_.empty(); }
 
  private:
-  bool Matches(const v1::Flow& flow) const;
-
   std::vector<v1::AddressFamily> families_;
   std::vector<v1::L4Protocol> protocols_;
-  std::vector<uint64_t> kept_;  // sorted FlowKeys of kept live flows
+  collector::StreamFilter stream_;
+  v1::FlowEvent unused_;  // the merged flow (family and protocol never need it)
 };
 
 }  // namespace flowtop::replay

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +26,8 @@ absl::Status OpenError(int err, const std::string& path) {
 }
 
 constexpr size_t kScanChunk = 256 * 1024;
+// Blocks read to find the node name when the file header is damaged.
+constexpr int kRecoveryProbeBlocks = 16;
 
 }  // namespace
 
@@ -69,21 +72,18 @@ absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": empty file (0 bytes), not a flowtop recording"));
   }
-  std::string prefix;
-  absl::Status status = reader->ReadAt(0, kFilePreambleSize, &prefix);
-  if (!status.ok()) return status;
-  absl::StatusOr<size_t> size = FileHeaderSize(prefix);
-  if (!size.ok()) {
-    return absl::Status(size.status().code(),
-                        absl::StrCat(path, ": ", size.status().message()));
-  }
-  std::string bytes;
-  status = reader->ReadAt(0, *size, &bytes);
-  if (!status.ok()) return status;
-  absl::StatusOr<DecodedFileHeader> decoded = DecodeFileHeader(bytes);
+  absl::StatusOr<DecodedFileHeader> decoded = reader->ReadFileHeader();
   if (!decoded.ok()) {
-    return absl::Status(decoded.status().code(),
-                        absl::StrCat(path, ": ", decoded.status().message()));
+    // A newer major version may lay its header out differently: refused.
+    // An I/O error is not damage. Anything else is damage to recover from.
+    if (absl::IsFailedPrecondition(decoded.status()) ||
+        absl::IsUnavailable(decoded.status())) {
+      return decoded.status();
+    }
+    absl::StatusOr<bool> recovered = reader->RecoverHeader(decoded.status());
+    if (!recovered.ok()) return recovered.status();
+    if (!*recovered) return decoded.status();
+    return reader;
   }
   reader->header_ = std::move(decoded->header);
   reader->major_ = decoded->major;
@@ -92,6 +92,73 @@ absl::StatusOr<std::unique_ptr<RecordingReader>> RecordingReader::Open(
   reader->position_ = decoded->size;
   reader->consumed_ = decoded->size;
   return reader;
+}
+
+absl::StatusOr<DecodedFileHeader> RecordingReader::ReadFileHeader() {
+  std::string prefix;
+  absl::Status status = ReadAt(0, kFilePreambleSize, &prefix);
+  if (!status.ok()) return status;
+  absl::StatusOr<size_t> size = FileHeaderSize(prefix);
+  if (!size.ok()) {
+    return absl::Status(size.status().code(),
+                        absl::StrCat(path_, ": ", size.status().message()));
+  }
+  std::string bytes;
+  status = ReadAt(0, *size, &bytes);
+  if (!status.ok()) return status;
+  absl::StatusOr<DecodedFileHeader> decoded = DecodeFileHeader(bytes);
+  if (!decoded.ok()) {
+    return absl::Status(decoded.status().code(),
+                        absl::StrCat(path_, ": ", decoded.status().message()));
+  }
+  return decoded;
+}
+
+absl::StatusOr<bool> RecordingReader::RecoverHeader(const absl::Status& why) {
+  absl::StatusOr<uint64_t> first = Resync(0);
+  if (!first.ok()) return first.status();
+  if (*first >= file_size_) return false;  // no intact block: not ours
+  BlockHeader first_header;
+  absl::StatusOr<bool> ok = TryHeaderAt(*first, &first_header);
+  if (!ok.ok()) return ok.status();
+  major_ = kFormatMajor;
+  minor_ = kFormatMinor;
+  data_offset_ = position_ = consumed_ = *first;
+  // Every event names its node: take it from the first intact blocks.
+  std::string node;
+  Block block;
+  for (int i = 0; i < kRecoveryProbeBlocks && node.empty(); ++i) {
+    absl::StatusOr<bool> more = Next(&block);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    for (size_t j = 0; j < block.size() && node.empty(); ++j) {
+      node = block.events[j].node();
+    }
+  }
+  damage_.clear();  // found again, and reported, by the caller's reading
+  damage_count_ = 0;
+  SeekToOffset(data_offset_);
+  header_ = v1::RecordingHeader();
+  header_.set_node(node);
+  header_.set_start_unix_nanos(first_header.first_time_unix_nanos);
+  // `why` names the path; the damage line names the place.
+  std::string reason(why.message());
+  if (absl::StartsWith(reason, absl::StrCat(path_, ": "))) {
+    reason.erase(0, path_.size() + 2);
+  }
+  header_damage_ = Damage{
+      0, data_offset_, 0, false,
+      absl::StrFormat("byte offset 0: %s; recovered from the blocks at byte "
+                      "offset %d: node %s, start time of the first block; "
+                      "hostname, tool version and capture options unknown",
+                      absl::StartsWith(reason, "file header damaged")
+                          ? reason
+                          : absl::StrCat("file header damaged (", reason, ")"),
+                      data_offset_,
+                      node.empty() ? std::string("name unknown")
+                                   : absl::StrCat("'", node, "'"))};
+  AddDamage(*header_damage_);
+  return true;
 }
 
 RecordingReader::Decoding::Decoding() : dctx(ZSTD_createDCtx()) {}

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,7 +64,14 @@ class RecordingReader {
   // Opens `path` and reads its file header. Errors (one line, naming the
   // path): NOT_FOUND / PERMISSION_DENIED from open(); INVALID_ARGUMENT for an
   // empty file or a file that is not a recording; FAILED_PRECONDITION for a
-  // newer major format version; DATA_LOSS for a damaged or truncated header.
+  // newer major format version; DATA_LOSS for a damaged or truncated header
+  // when no intact block follows it.
+  //
+  // A damaged file header with intact blocks after it is recovered from the
+  // blocks (FORMAT.md, "Durability and damage"): reading starts at the first
+  // intact block, header() holds the node named by the first events and the
+  // first block's time, and header_damage() (also the first TakeDamage())
+  // says what was lost.
   static absl::StatusOr<std::unique_ptr<RecordingReader>> Open(
       const std::string& path);
 
@@ -99,6 +107,11 @@ class RecordingReader {
   // Where the next Next()/NextInfo() starts.
   uint64_t position() const { return consumed_; }
 
+  // Set when the file header was damaged and header() was recovered from
+  // the blocks; callers that rewind (SeekToOffset(data_offset())) report it
+  // themselves, since rewinding does not find it again.
+  const std::optional<Damage>& header_damage() const { return header_damage_; }
+
   // Returns the damage found since the last call, and forgets it.
   std::vector<Damage> TakeDamage();
   // Every damage found since Open, for reports.
@@ -126,6 +139,11 @@ class RecordingReader {
   };
 
   RecordingReader(std::string path, int fd, uint64_t file_size);
+  // Reads and checks the file header at byte 0; errors name the path.
+  absl::StatusOr<DecodedFileHeader> ReadFileHeader();
+  // Rebuilds header() from the first intact blocks after a damaged file
+  // header (`why`). Returns false when no intact block exists.
+  absl::StatusOr<bool> RecoverHeader(const absl::Status& why);
   // Finds the next block header at position_ (over damage) and moves past
   // the block; a block the file ends inside is damage and the end.
   absl::StatusOr<bool> NextHeader(BlockInfo* info);
@@ -157,6 +175,7 @@ class RecordingReader {
   int fd_;
   const uint64_t file_size_;
   v1::RecordingHeader header_;
+  std::optional<Damage> header_damage_;
   uint16_t major_ = 0;
   uint16_t minor_ = 0;
   uint64_t data_offset_ = 0;

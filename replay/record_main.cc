@@ -283,10 +283,15 @@ void PrintProgress(const std::string& path, const RecorderStats& s,
                    absl::Duration elapsed) {
   std::fprintf(stderr,
                "\r\033[Kflowtop record: %s  %llu events  %zu flows  %s  %llu file%s"
-               "  lost %llu  %s",
+               "%s  lost %llu  %s",
                path.c_str(), static_cast<unsigned long long>(s.events), s.flows,
                Human(s.bytes).c_str(), static_cast<unsigned long long>(s.files),
-               s.files == 1 ? "" : "s", static_cast<unsigned long long>(s.lost_reported),
+               s.files == 1 ? "" : "s",
+               s.files_deleted == 0
+                   ? ""
+                   : absl::StrCat(" (", s.files_deleted, " deleted, ", s.events_deleted,
+                                  " events)").c_str(),
+               static_cast<unsigned long long>(s.lost_reported),
                absl::FormatDuration(absl::Trunc(elapsed, absl::Seconds(1))).c_str());
 }
 
@@ -317,11 +322,19 @@ std::string RecordUntilStopped(const RecordCommand& c, const sigset_t& signals,
 
 // Prints the closing line (or the source's failure). Returns the exit status.
 int Report(const RecordCommand& c, const std::string& stop_reason,
-           const absl::Status& source_status, const RecorderStats& s) {
+           const absl::Status& source_status, const std::string& no_data,
+           const RecorderStats& s) {
   if (!source_status.ok()) {
     std::fprintf(stderr, "flowtop record: the source failed after %llu events: %s\n",
                  static_cast<unsigned long long>(s.events),
                  std::string(source_status.message()).c_str());
+    return 1;
+  }
+  if (!no_data.empty()) {
+    // A flowtopd never reached: the file holds the failure (STATUS, LOST).
+    std::fprintf(stderr, "flowtop record: %s; %s holds the failure (%llu events)\n",
+                 no_data.c_str(), c.recorder.path.c_str(),
+                 static_cast<unsigned long long>(s.events));
     return 1;
   }
   if (!c.quiet) {
@@ -333,6 +346,16 @@ int Report(const RecordCommand& c, const std::string& stop_reason,
                  s.events == 0 ? 0.0 : static_cast<double>(s.bytes) / s.events,
                  static_cast<unsigned long long>(s.files), s.files == 1 ? "" : "s",
                  static_cast<unsigned long long>(s.lost_reported));
+  }
+  if (s.files_deleted > 0) {
+    // The user's choice, but never silent: even with -q.
+    std::fprintf(stderr,
+                 "flowtop record: --max-files %u deleted the %llu oldest file%s "
+                 "with %llu of the %llu events recorded\n",
+                 c.recorder.max_files, static_cast<unsigned long long>(s.files_deleted),
+                 s.files_deleted == 1 ? "" : "s",
+                 static_cast<unsigned long long>(s.events_deleted),
+                 static_cast<unsigned long long>(s.events));
   }
   return 0;
 }
@@ -379,7 +402,8 @@ int RecordMain(int argc, char** argv) {
   absl::Status close_status = (*recorder)->Close();
   if (!c.quiet && isatty(STDERR_FILENO)) std::fputs("\r\033[K", stderr);
   if (!close_status.ok()) return Fail(close_status);
-  return Report(c, stop_reason, source_status, (*recorder)->stats());
+  const std::string no_data = source->no_data_reason ? source->no_data_reason() : "";
+  return Report(c, stop_reason, source_status, no_data, (*recorder)->stats());
 }
 
 }  // namespace flowtop::replay

@@ -25,7 +25,7 @@ class RecordRemoteSource final : public collector::EventSource,
                                  private collector::EventSink {
  public:
   explicit RecordRemoteSource(service::RemoteSourceOptions options)
-      : remote_(std::move(options)) {}
+      : endpoint_(options.client.endpoint), remote_(std::move(options)) {}
 
   // Returns what RemoteSource::Run returns: OK once stopped, the error for
   // a failure no retry can fix (UNAUTHENTICATED, PERMISSION_DENIED, ...).
@@ -45,18 +45,37 @@ class RecordRemoteSource final : public collector::EventSource,
     remote_.Stop();
   }
 
+  // "" once a stream was up; otherwise the line saying why no data came.
+  std::string NoDataReason() const {
+    absl::MutexLock lock(&mu_);
+    if (ever_connected_) return "";
+    return absl::StrCat("got no data from ", endpoint_, " (",
+                        last_error_.empty() ? "no answer" : last_error_, ")");
+  }
+
  private:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
     if (stopped_ || sink_ == nullptr) return;
+    for (const v1::FlowEvent& e : events) {
+      if (e.type() != v1::STATUS || e.status().endpoint().empty()) continue;
+      if (e.status().connected()) {
+        ever_connected_ = true;
+      } else {
+        last_error_ = e.status().error();
+      }
+    }
     // Held across Publish so Stop() returns only after a batch in flight
     // reached the sink (the recorder closes after Stop and join).
     sink_->Publish(events);
   }
 
+  const std::string endpoint_;
   service::RemoteSource remote_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
   collector::EventSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
@@ -97,7 +116,10 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
     if (!channel.ok()) return channel.status();
     service::RemoteSourceOptions remote;
     remote.client = options.client;
-    out.source = std::make_unique<RecordRemoteSource>(std::move(remote));
+    auto source = std::make_unique<RecordRemoteSource>(std::move(remote));
+    RecordRemoteSource* raw = source.get();
+    out.no_data_reason = [raw] { return raw->NoDataReason(); };
+    out.source = std::move(source);
     out.keep_source_seq = true;
     out.description = absl::StrCat("connect:", options.client.endpoint);
     return out;

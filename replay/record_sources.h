@@ -7,6 +7,7 @@
 #ifndef FLOWTOP_REPLAY_RECORD_SOURCES_H_
 #define FLOWTOP_REPLAY_RECORD_SOURCES_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,10 @@ struct RecordSource {
   std::string description;
   // The node the events come from, when the source knows it ("" otherwise).
   std::string node;
+  // Remote sources: after Run, "" when a stream was ever up, otherwise the
+  // line saying why no data came ("got no data from HOST:PORT (why)"). Null
+  // for sources that cannot fail to connect. Valid while `source` lives.
+  std::function<std::string()> no_data_reason;
 };
 
 // Returns the source the options ask for. Errors: those of opening it

@@ -10,6 +10,7 @@
 #define FLOWTOP_REPLAY_RECORDER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,7 +36,10 @@ struct RecorderOptions {
   // node, hostname and options are written as given; start time, tool
   // version, capture id and file index are filled in by the recorder.
   v1::RecordingHeader header;
-  // Rotation: 0 disables. See FORMAT.md ("Rotation").
+  // Rotation: 0 disables. See FORMAT.md ("Rotation"). Every file starts
+  // with a keyframe of the whole table; when that keyframe takes more than
+  // half of max_size_bytes the recording stops with FAILED_PRECONDITION
+  // naming the size needed (files would hold almost nothing but keyframes).
   uint64_t max_size_bytes = 0;
   uint32_t max_files = 0;
   // Recorded time between keyframes (see FORMAT.md); 0 disables keyframes.
@@ -56,6 +60,10 @@ struct RecorderStats {
   uint64_t blocks = 0;
   uint64_t keyframes = 0;
   uint64_t files = 1;         // files started (rotation)
+  // Files of this capture deleted by --max-files (rotation), and the
+  // recorded events they held: the user's choice, reported, never silent.
+  uint64_t files_deleted = 0;
+  uint64_t events_deleted = 0;
   uint64_t lost_reported = 0; // LOST events seen in the stream, summed
   size_t flows = 0;           // flows in the recorded table now
 };
@@ -89,6 +97,12 @@ class Recorder final : public collector::EventSink {
   Recorder(RecorderOptions options, const collector::Clock& clock);
   absl::Status OpenFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Rotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Renames F -> F.1 -> F.2 ..., deleting the oldest beyond max_files.
+  absl::Status ShiftFiles() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes `path`, the file `age` rotations old (0: the live file).
+  void DeleteFile(const std::string& path, size_t age) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The error when a new file's leading keyframe leaves too little room.
+  absl::Status CheckRoomAfterKeyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Record(const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Keyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AccountWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -105,6 +119,9 @@ class Recorder final : public collector::EventSink {
   uint64_t closed_raw_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_blocks_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t file_index_ ABSL_GUARDED_BY(mu_) = 0;
+  // Recorded events per file of this capture still on disk: [0] is the live
+  // file F, [i] is F.i.
+  std::deque<uint64_t> file_events_ ABSL_GUARDED_BY(mu_) = {0};
   std::string capture_id_;
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_time_ ABSL_GUARDED_BY(mu_) = 0;

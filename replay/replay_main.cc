@@ -116,7 +116,11 @@ int Info(const std::string& path) {
   std::printf("file            %s (%llu bytes)\n", path.c_str(),
               static_cast<unsigned long long>(r.file_size()));
   std::printf("format          %u.%u\n", r.major(), r.minor());
-  std::printf("node            %s\n", h.node().c_str());
+  std::printf("node            %s%s\n", h.node().c_str(),
+              r.header_damage().has_value()
+                  ? (h.node().empty() ? "unknown (the file header is damaged)"
+                                      : " (recovered from the blocks: the file header is damaged)")
+                  : "");
   std::printf("hostname        %s\n", h.hostname().c_str());
   std::printf("tool            %s\n", h.tool_version().c_str());
   std::printf("started         %s\n",

@@ -102,6 +102,11 @@ void ReplaySource::Deliver(size_t begin, size_t end, collector::EventSink& sink)
 
 void ReplaySource::DeliverDamage(collector::EventSink& sink) {
   std::vector<Damage> damage = reader_->TakeDamage();
+  if (!header_damage_reported_ && reader_->header_damage().has_value()) {
+    // Rewinding to the first block does not find it again: said once here.
+    header_damage_reported_ = true;
+    damage.insert(damage.begin(), *reader_->header_damage());
+  }
   if (damage.empty()) return;
   scratch_.clear();
   for (const Damage& d : damage) {

@@ -135,6 +135,12 @@ class ReplaySource final : public collector::EventSource {
 
   ReplayPosition position() const;
   const v1::RecordingHeader& header() const { return header_; }
+  // Set when the file header was damaged and header() was recovered from
+  // the blocks (RecordingReader::header_damage); also delivered as the first
+  // LOST event.
+  const std::optional<Damage>& header_damage() const {
+    return reader_->header_damage();
+  }
   const RecordedClock& recorded_clock() const { return recorded_clock_; }
   const std::string& path() const { return path_; }
 
@@ -197,6 +203,8 @@ class ReplaySource final : public collector::EventSource {
   Block block_;
   size_t next_ = 0;  // next event in block_
   bool block_valid_ = false;
+  // The reader's header_damage() was delivered as a LOST event.
+  bool header_damage_reported_ = false;
   absl::flat_hash_set<uint64_t> live_;  // flows the sink holds now (FlowKey)
   uint64_t last_seq_ = 0;
   int64_t last_time_ = 0;

@@ -11,7 +11,7 @@ packages=(
   bazel-bootstrap g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libmnl-dev libmaxminddb-dev libncurses-dev libc-ares-dev
-  libzstd-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libzstd-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   netbase nftables libnftables-dev iproute2 util-linux ca-certificates
   libmaxmind-db-writer-perl dpkg-dev libbpf-dev bpftool clang
 )

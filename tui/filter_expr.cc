@@ -17,97 +17,6 @@ namespace flowtop::tui {
 namespace {
 
 // ---------------------------------------------------------------------------
-// Matching
-
-bool AnyCidr(const std::vector<collector::Cidr>& cidrs, absl::string_view ip) {
-  return std::any_of(cidrs.begin(), cidrs.end(),
-                     [&](const collector::Cidr& c) { return c.Contains(ip); });
-}
-
-bool AnyNumber(const std::vector<uint32_t>& numbers, uint32_t n) {
-  return std::find(numbers.begin(), numbers.end(), n) != numbers.end();
-}
-
-bool ProcessIs(const v1::Enrichment& e, const std::vector<std::string>& names) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
-    return collector::EndpointProcessIs(e.src(), name) ||
-           collector::EndpointProcessIs(e.dst(), name);
-  });
-}
-
-// `lower_parts` are lower case (as the parser stores them).
-bool HostnameHas(const v1::Enrichment& e, const std::vector<std::string>& lower_parts) {
-  return std::any_of(lower_parts.begin(), lower_parts.end(), [&](const std::string& s) {
-    return collector::HostnameContains(e.src(), s) ||
-           collector::HostnameContains(e.dst(), s);
-  });
-}
-
-// Reads the upper-case codes of FlowHot (filled as collector::ParseCountryCode
-// normalises a filter's codes).
-bool CountryIs(const char code[2], const std::vector<std::string>& codes) {
-  if (code[0] == 0) return false;
-  return std::any_of(codes.begin(), codes.end(), [code](const std::string& c) {
-    return c.size() == 2 && c[0] == code[0] && c[1] == code[1];
-  });
-}
-
-bool PositiveHolds(const Match& m, const FlowHot& h,
-                   absl::FunctionRef<const v1::Flow&()> get_flow,
-                   absl::FunctionRef<absl::string_view()> get_node) {
-  switch (m.field) {
-    case Field::kProtocol: return AnyNumber(m.numbers, h.protocol);
-    case Field::kFamily: return AnyNumber(m.numbers, h.family);
-    case Field::kSrcIp: return AnyCidr(m.cidrs, get_flow().original().src_ip());
-    case Field::kDstIp: return AnyCidr(m.cidrs, get_flow().original().dst_ip());
-    case Field::kAnyIp: {
-      const v1::Tuple& t = get_flow().original();
-      return AnyCidr(m.cidrs, t.src_ip()) || AnyCidr(m.cidrs, t.dst_ip());
-    }
-    case Field::kSrcPort: return h.has_ports && AnyNumber(m.numbers, h.src_port);
-    case Field::kDstPort: return h.has_ports && AnyNumber(m.numbers, h.dst_port);
-    case Field::kAnyPort:
-      return h.has_ports &&
-             (AnyNumber(m.numbers, h.src_port) || AnyNumber(m.numbers, h.dst_port));
-    case Field::kState: {
-      const std::pair<int, int> state(h.state_case, h.state);
-      return state.first != 0 &&
-             std::find(m.states.begin(), m.states.end(), state) != m.states.end();
-    }
-    case Field::kProcess:
-      return h.has_process && ProcessIs(get_flow().enrichment(), m.strings);
-    case Field::kPid:
-      return (h.pid != 0 && AnyNumber(m.numbers, h.pid)) ||
-             (h.other_pid != 0 && AnyNumber(m.numbers, h.other_pid));
-    case Field::kCountry:
-      return CountryIs(h.src_country, m.strings) || CountryIs(h.dst_country, m.strings);
-    case Field::kNode: {
-      absl::string_view n = get_node();
-      if (n.empty()) n = get_flow().node();
-      return std::find(m.strings.begin(), m.strings.end(), n) != m.strings.end();
-    }
-    case Field::kHostname:
-      return HostnameHas(get_flow().enrichment(), m.strings);
-    case Field::kUnit: {
-      if (!h.has_process) return false;
-      const v1::Enrichment& e = get_flow().enrichment();
-      return std::any_of(m.strings.begin(), m.strings.end(), [&e](const std::string& u) {
-        return collector::EndpointUnitIs(e.src(), u) || collector::EndpointUnitIs(e.dst(), u);
-      });
-    }
-    case Field::kContainer: {
-      if (!h.has_process) return false;
-      const v1::Enrichment& e = get_flow().enrichment();
-      return std::any_of(m.strings.begin(), m.strings.end(), [&e](const std::string& id) {
-        return collector::EndpointContainerHas(e.src(), id) ||
-               collector::EndpointContainerHas(e.dst(), id);
-      });
-    }
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------
 // Tokens
 
 enum class Tok { kWord, kString, kLParen, kRParen, kComma, kEq, kNe, kNot, kAnd, kOr, kEnd };
@@ -484,7 +393,7 @@ class Parser {
 bool MatchHolds(const Match& match, const FlowHot& hot,
                 absl::FunctionRef<const v1::Flow&()> flow,
                 absl::FunctionRef<absl::string_view()> node) {
-  return PositiveHolds(match, hot, flow, node) != match.negate;
+  return collector::FieldHolds(match, hot, flow, node) != match.negate;
 }
 
 absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(

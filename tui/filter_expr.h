@@ -16,10 +16,11 @@
 // Several values are an OR: `dport 80,443`. `!=` negates the match.
 // Addresses take CIDRs: `src 10.0.0.0/8`, `host 2001:db8::/32`.
 //
-// Values are parsed, and single fields matched, by the same functions as
-// the gRPC FlowFilter (core/flow_filter.h: Cidr, ParseStateName,
-// ParseProtocol, ParseFamily, ParseCountryCode, HostnameContains, ...); this
-// file adds only the expression syntax and the fast path over FlowHot.
+// Values are parsed by the same functions as the gRPC FlowFilter
+// (core/filters/: Cidr, ParseStateName, ParseProtocol, ParseFamily,
+// ParseCountryCode) and each condition compiles to the core's FieldMatch,
+// matched by the core's FieldHolds over FlowHot; this file adds only the
+// expression syntax.
 //
 // A bad expression gives INVALID_ARGUMENT with a 1-based column:
 // "at column 7: expected a port number after 'dport'".
@@ -35,40 +36,21 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/filters/field_match.h"
 #include "core/flow_filter.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 
 namespace flowtop::tui {
 
-enum class Field {
-  kProtocol,
-  kFamily,
-  kSrcIp,
-  kDstIp,
-  kAnyIp,
-  kSrcPort,
-  kDstPort,
-  kAnyPort,
-  kState,
-  kProcess,
-  kPid,
-  kCountry,
-  kNode,
-  kHostname,
-  kUnit,
-  kContainer,
-};
+// The fields, and one condition, are the core's (core/filters/field_match.h):
+// the same predicates FlowFilter compiles to.
+using Field = collector::FilterField;
 
-// One field compared with a list of values (any value matches).
-struct Match {
-  Field field;
+// One condition: a field compared with a list of values (any value
+// matches), or with none of them (`!=`).
+struct Match : collector::FieldMatch {
   bool negate = false;
-  std::vector<uint32_t> numbers;      // ports, pids, protocol numbers, family
-  std::vector<collector::Cidr> cidrs;  // addresses
-  // Upper case for state and country, lower case for hostname.
-  std::vector<std::string> strings;
-  std::vector<std::pair<int, int>> states;  // (Flow oneof case, enum value)
 };
 
 class FilterExpr {

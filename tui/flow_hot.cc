@@ -1,24 +1,12 @@
 #include "tui/flow_hot.h"
 
-#include <cctype>
-
-#include "core/flow_filter.h"
+#include "core/filters/country.h"
+#include "core/filters/owner.h"
+#include "core/filters/port.h"
+#include "core/filters/protocol.h"
+#include "core/filters/state.h"
 
 namespace flowtop::tui {
-namespace {
-
-void Country(const v1::Geo& geo, char out[2]) {
-  const std::string& cc = geo.country_code();
-  if (cc.size() != 2) return;
-  out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(cc[0])));
-  out[1] = static_cast<char>(std::toupper(static_cast<unsigned char>(cc[1])));
-}
-
-bool HasProcess(const v1::Endpoint& e) {
-  return e.has_process() && (e.process().pid() != 0 || !e.process().name().empty());
-}
-
-}  // namespace
 
 Traffic TrafficOf(const v1::Flow& f) {
   Traffic t;
@@ -31,17 +19,13 @@ Traffic TrafficOf(const v1::Flow& f) {
 
 FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   FlowHot h;
-  h.protocol = static_cast<uint16_t>(f.protocol_number() != 0
-                                         ? f.protocol_number()
-                                         : static_cast<uint32_t>(f.protocol()));
+  // The filter facts are the core's (core/filters/), so `/` and FlowFilter
+  // read a flow alike.
+  h.protocol = static_cast<uint16_t>(collector::ProtocolNumberOf(f));
   h.family = static_cast<uint8_t>(f.family());
-  switch (f.state_case()) {
-    case v1::Flow::kTcpState: h.state = static_cast<int16_t>(f.tcp_state()); break;
-    case v1::Flow::kSctpState: h.state = static_cast<int16_t>(f.sctp_state()); break;
-    case v1::Flow::kDccpState: h.state = static_cast<int16_t>(f.dccp_state()); break;
-    default: break;
-  }
-  h.state_case = static_cast<uint8_t>(f.state_case());
+  const collector::StateValue state = collector::StateOf(f);
+  h.state = static_cast<int16_t>(state.second);
+  h.state_case = static_cast<uint8_t>(state.first);
   h.has_ports = collector::HasPorts(f.protocol());
   h.src_port = static_cast<uint16_t>(f.original().src_port());
   h.dst_port = static_cast<uint16_t>(f.original().dst_port());
@@ -56,18 +40,18 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
   h.own_traffic = e.own_traffic();
-  if (HasProcess(e.src())) {
+  if (collector::EndpointHasProcess(e.src())) {
     h.has_process = true;
     h.outbound = true;
     h.pid = e.src().process().pid();
-    if (HasProcess(e.dst())) h.other_pid = e.dst().process().pid();
-  } else if (HasProcess(e.dst())) {
+    if (collector::EndpointHasProcess(e.dst())) h.other_pid = e.dst().process().pid();
+  } else if (collector::EndpointHasProcess(e.dst())) {
     h.has_process = true;
     h.outbound = false;
     h.pid = e.dst().process().pid();
   }
-  Country(e.src().geo(), h.src_country);
-  Country(e.dst().geo(), h.dst_country);
+  collector::CountryCodeOf(e.src().geo(), h.src_country);
+  collector::CountryCodeOf(e.dst().geo(), h.dst_country);
   return h;
 }
 

@@ -187,13 +187,13 @@ void Model::Upsert(int index, const v1::FlowEvent& event) {
   const uint32_t generation = sources_[index].generation;
   if (it == index_.end()) {
     index_.emplace(key, rows_.size());
-    view_.push_back(row.get());
-    hot_.push_back(row->hot);
+    view_.PushBack(row.get());
+    hot_.PushBack(row->hot);
     rows_.push_back(std::move(row));
     row_generation_.push_back(generation);
   } else {
-    view_[it->second] = row.get();
-    hot_[it->second] = row->hot;
+    view_.Set(it->second, row.get());
+    hot_.Set(it->second, row->hot);
     Retire(std::exchange(rows_[it->second], std::move(row)));
     row_generation_[it->second] = generation;
   }
@@ -214,14 +214,14 @@ void Model::Remove(RowKey key) {
   Retire(std::move(rows_[i]));
   if (i != last) {
     rows_[i] = std::move(rows_[last]);
-    view_[i] = view_[last];
-    hot_[i] = hot_[last];
+    view_.Set(i, view_[last]);
+    hot_.Set(i, hot_[last]);
     row_generation_[i] = row_generation_[last];
     index_[rows_[i]->Key()] = i;
   }
   rows_.pop_back();
-  view_.pop_back();
-  hot_.pop_back();
+  view_.PopBack();
+  hot_.PopBack();
   row_generation_.pop_back();
 }
 
@@ -354,8 +354,13 @@ Snapshot Model::TakeSnapshot() const {
   snapshot_waiters_.fetch_add(1);
   absl::MutexLock lock(&mu_);
   snapshot_waiters_.fetch_sub(1);  // under the lock: writers re-check on unlock
-  snap.flows = view_;
-  snap.hot = hot_;
+  snap.flows = view_.Freeze();
+  snap.hot = hot_.Freeze();
+  if (derived_ == nullptr || derived_version_ != version_) {
+    derived_ = std::make_shared<DerivedCache>();
+    derived_version_ = version_;
+  }
+  snap.derived = derived_;
   // Rows retired from now on go to a new bin that this snapshot keeps.
   auto next = std::make_shared<RetireBin>();
   if (bin_ != nullptr) bin_->next = next;

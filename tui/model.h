@@ -30,6 +30,7 @@
 #include "core/flow_key.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
+#include "tui/row_chunks.h"
 
 namespace flowtop::tui {
 
@@ -93,13 +94,26 @@ struct SourceState {
   absl::Duration clock_offset;
 };
 
+// Work derived from a snapshot's rows (tui/table's filtered and ordered
+// rows), kept with the snapshot so that drawing the same rows again (a
+// cursor move, a refresh with nothing changed) does not redo it. Opaque
+// here: its user stores what it likes in `value` under `mu`.
+struct DerivedCache {
+  absl::Mutex mu;
+  std::shared_ptr<void> value ABSL_GUARDED_BY(mu);
+};
+
 // What the view draws: every flow plus the state of every source.
 struct Snapshot {
   absl::Time now;
-  std::vector<const FlowRow*> flows;  // unordered; valid while the snapshot lives
+  // Unordered; valid while the snapshot lives. Shared in chunks with the
+  // model (tui/row_chunks.h): taking a snapshot copies no rows.
+  FrozenRows<const FlowRow*> flows;
   // hot[i] == flows[i]->hot, packed: a frame scans this array sequentially
   // and touches a row only when it needs more than the hot fields.
-  std::vector<FlowHot> hot;
+  FrozenRows<FlowHot> hot;
+  // Shared by every snapshot of one model version (rows unchanged).
+  std::shared_ptr<DerivedCache> derived;
   std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
@@ -201,11 +215,14 @@ class Model {
   // can see it, else kept in the current bin.
   void Retire(std::unique_ptr<const FlowRow> row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Dense rows plus key -> index; `view_` mirrors rows_ as raw pointers so a
-  // snapshot is one memcpy-like vector copy (no reference counting).
+  // Dense rows plus key -> index; `view_` mirrors rows_ as raw pointers in
+  // chunks that snapshots share (no per-row reference counting or copy).
   std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
-  std::vector<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
-  std::vector<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
+  RowChunks<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
+  RowChunks<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
+  // The DerivedCache of the last snapshot and the version it was taken at.
+  mutable std::shared_ptr<DerivedCache> derived_ ABSL_GUARDED_BY(mu_);
+  mutable uint64_t derived_version_ ABSL_GUARDED_BY(mu_) = 0;
   mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
   std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<RowKey, size_t> index_ ABSL_GUARDED_BY(mu_);

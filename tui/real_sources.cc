@@ -199,6 +199,11 @@ class RealSourceFactory final : public SourceFactory {
     ro.hold_at_end = options.output == OutputMode::kInteractive;
     auto source = replay::ReplaySource::Open(path, ro, collector::RealClock::Get());
     if (!source.ok()) return source.status();
+    if ((*source)->header_damage().has_value()) {
+      // Said before the screen opens; the view shows it as a loss gap.
+      std::fprintf(stderr, "flowtop: damaged recording: %s: %s\n", path.c_str(),
+                   (*source)->header_damage()->message.c_str());
+    }
     view_clock_.Follow(&(*source)->recorded_clock());
     control_ = std::make_unique<ReplaySourceControl>(**source);
     return std::unique_ptr<collector::EventSource>(*std::move(source));

@@ -1,5 +1,6 @@
 #include "tui/sources.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,15 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
   }
   if (options.connect.empty()) {
     Model* model = &model_;
-    auto src = factory.Local(options, [model](const std::string& note) { model->AddNote(note); });
+    const bool interactive = options.output == OutputMode::kInteractive;
+    auto src = factory.Local(options, [model, interactive](const std::string& note) {
+      if (interactive) {
+        model->AddNote(note);
+        return;
+      }
+      // --batch and --json: stdout is data; a notice goes to stderr, once.
+      std::fprintf(stderr, "flowtop: %s\n", note.c_str());
+    });
     if (!src.ok()) return src.status();
     title_ = "local";
     model_.SetEmptyHint(factory.empty_hint());

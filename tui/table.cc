@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -245,6 +247,7 @@ struct SortItem {
   uint64_t k[3];
   uint64_t tie;  // FlowHot::Key(), then FlowRow::Key() when equal
   bool exact;
+  uint32_t index;  // in the snapshot
   const FlowRow* row;
 };
 
@@ -275,7 +278,7 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
 
 // Numeric columns read only `h`; text columns fetch the row.
 SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
-  SortItem item{{0, 0, 0}, h.Key(), true, ptr};
+  SortItem item{{0, 0, 0}, h.Key(), true, 0, ptr};
   switch (column) {
     case Column::kNode: TextKey(ptr->node, item, 0); break;
     case Column::kProcess: {
@@ -342,39 +345,238 @@ SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
 
 }  // namespace
 
-FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
-                          size_t first, size_t count) {
-  FlowSelection out;
-  const Column column = state.flow_sort;
-  const bool reverse = state.reverse;
-  std::vector<SortItem> items;
-  items.reserve(snapshot.flows.size());
-  // One sequential pass over the packed hot fields; rows are touched only
-  // by filters and sort columns that need more.
-  const size_t n = snapshot.flows.size();
-  for (size_t i = 0; i < n; ++i) {
-    const FlowHot& h = snapshot.hot[i];
-    const FlowRow* row = snapshot.flows[i];
-    if (!PassesHot(h, row, state)) continue;
-    items.push_back(MakeItem(h, row, column));
-    AddTotals(h, out.totals);
+namespace {
+
+// What decides which rows pass: the ViewState without sort and paging. The
+// filter is compared by identity (a new text is parsed into a new object).
+struct FilterKey {
+  ProtocolSet protocols;
+  FamilySet families;
+  bool active_only = false;
+  bool show_own = false;
+  std::shared_ptr<const FilterExpr> filter;
+
+  static FilterKey Of(const ViewState& s) {
+    return {s.protocols, s.families, s.active_only, s.show_own, s.filter};
   }
-  out.total = items.size();
-  Window(items, first, count, [column, reverse](const SortItem& a, const SortItem& b) {
+  bool operator==(const FilterKey& o) const {
+    const ProtocolSet& p = protocols;
+    const ProtocolSet& q = o.protocols;
+    return std::tie(p.tcp, p.udp, p.dccp, p.icmp, p.sctp, families.ipv4, families.ipv6,
+                    active_only, show_own, filter) ==
+           std::tie(q.tcp, q.udp, q.dccp, q.icmp, q.sctp, o.families.ipv4, o.families.ipv6,
+                    o.active_only, o.show_own, o.filter);
+  }
+};
+
+// The rows of a snapshot passing the filters (snapshot indices, in
+// snapshot order) and their totals.
+struct FilteredRows {
+  FilterKey key;
+  bool all = false;               // every row passes; `indices` stays empty
+  size_t count = 0;
+  std::vector<uint32_t> indices;
+  Totals totals;
+
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    if (all) {
+      for (size_t i = 0; i < count; ++i) fn(static_cast<uint32_t>(i));
+    } else {
+      for (uint32_t i : indices) fn(i);
+    }
+  }
+};
+
+// Ranks [first, first + rows.size()) of the filtered rows in one order.
+struct OrderedWindow {
+  FilterKey key;
+  Column column;
+  bool reverse;
+  size_t first;
+  std::vector<uint32_t> rows;  // snapshot indices
+};
+
+struct ProcessWindow {
+  FilterKey key;
+  Column column;
+  bool reverse;
+  size_t first;
+  size_t count;
+  ProcessSelection selection;
+};
+
+// What SelectFlows and SelectProcesses keep with a snapshot (its
+// DerivedCache): redrawing the same rows with the same filters reuses the
+// filter pass, and the same window (a cursor move, a refresh of an idle
+// table) reuses the order.
+struct SelectionMemo {
+  static constexpr size_t kMaxWindows = 4;
+  std::optional<FilteredRows> filtered;
+  std::vector<OrderedWindow> windows;  // most recent last
+  std::optional<ProcessWindow> processes;
+};
+
+// Calls fn(SelectionMemo&) with the snapshot's memo (a scratch one for a
+// snapshot without a DerivedCache).
+template <typename Fn>
+auto WithMemo(const Snapshot& snapshot, Fn fn) {
+  if (snapshot.derived == nullptr) {
+    SelectionMemo scratch;
+    return fn(scratch);
+  }
+  DerivedCache& cache = *snapshot.derived;
+  absl::MutexLock lock(&cache.mu);
+  if (cache.value == nullptr) cache.value = std::make_shared<SelectionMemo>();
+  return fn(*static_cast<SelectionMemo*>(cache.value.get()));
+}
+
+// One sequential pass over the packed hot fields; rows are touched only by
+// filters that need more.
+FilteredRows Filter(const Snapshot& snapshot, const ViewState& state) {
+  FilteredRows out;
+  out.key = FilterKey::Of(state);
+  const size_t n = snapshot.flows.size();
+  const auto& hot = snapshot.hot.chunks();
+  const auto& rows = snapshot.flows.chunks();
+  for (size_t c = 0; c * kRowChunk < n; ++c) {
+    const size_t len = std::min(kRowChunk, n - c * kRowChunk);
+    const FlowHot* h = hot[c]->items.data();
+    const FlowRow* const* r = rows[c]->items.data();
+    for (size_t j = 0; j < len; ++j) {
+      if (!PassesHot(h[j], r[j], state)) continue;
+      out.indices.push_back(static_cast<uint32_t>(c * kRowChunk + j));
+      AddTotals(h[j], out.totals);
+    }
+  }
+  out.count = out.indices.size();
+  out.all = out.count == n;
+  if (out.all) out.indices = std::vector<uint32_t>();
+  return out;
+}
+
+const FilteredRows& FilteredFor(const Snapshot& snapshot, const ViewState& state,
+                                SelectionMemo& memo) {
+  if (!memo.filtered.has_value() || !(memo.filtered->key == FilterKey::Of(state))) {
+    memo.filtered = Filter(snapshot, state);
+    memo.windows.clear();
+  }
+  return *memo.filtered;
+}
+
+// The order of SortItems for `column`: packed keys, then the full
+// comparison for inexact text keys, then the row's identity.
+struct ItemLess {
+  Column column;
+  bool reverse;
+  bool operator()(const SortItem& a, const SortItem& b) const {
     int c = 0;
     for (int i = 0; i < 3 && c == 0; ++i) c = Cmp(a.k[i], b.k[i]);
     if (c == 0 && !(a.exact && b.exact)) return FlowBefore(*a.row, *b.row, column, reverse);
     if (c == 0) c = Cmp(a.tie, b.tie);
     if (c == 0) c = Cmp(a.row->Key(), b.row->Key());
     return reverse ? c > 0 : c < 0;
+  }
+};
+
+// The first `k` filtered rows by `less`, in order: one pass keeping a
+// bounded heap, O(rows + rows_that_enter * log k), no copy of the table.
+std::vector<SortItem> TopK(const Snapshot& snapshot, const FilteredRows& filtered,
+                           Column column, size_t k, ItemLess less) {
+  std::vector<SortItem> heap;
+  heap.reserve(k);
+  filtered.ForEach([&](uint32_t i) {
+    SortItem item = MakeItem(snapshot.hot[i], snapshot.flows[i], column);
+    item.index = i;
+    if (heap.size() < k) {
+      heap.push_back(item);
+      std::push_heap(heap.begin(), heap.end(), less);
+    } else if (less(item, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), less);
+      heap.back() = item;
+      std::push_heap(heap.begin(), heap.end(), less);
+    }
   });
-  out.rows.reserve(items.size());
-  for (const SortItem& item : items) out.rows.push_back(item.row);
+  std::sort_heap(heap.begin(), heap.end(), less);
+  return heap;
+}
+
+// Windows within this many ranks of either end of the list come from a
+// bounded heap; deeper ones select over all filtered rows.
+constexpr size_t kHeapRanks = size_t{1} << 14;
+
+// Snapshot indices of ranks [first, end) of the filtered rows.
+std::vector<uint32_t> Rank(const Snapshot& snapshot, const FilteredRows& filtered,
+                           Column column, bool reverse, size_t first, size_t end) {
+  const size_t m = filtered.count;
+  end = std::min(end, m);
+  std::vector<uint32_t> out;
+  if (first >= end) return out;
+  std::vector<SortItem> items;
+  if (end <= m - first && end <= kHeapRanks) {
+    // Near the top: the first `end` ranks.
+    items = TopK(snapshot, filtered, column, end, ItemLess{column, reverse});
+    items.erase(items.begin(), items.begin() + first);
+  } else if (m - first <= kHeapRanks) {
+    // Near the bottom: the last m - first ranks are the first of the
+    // opposite order.
+    items = TopK(snapshot, filtered, column, m - first, ItemLess{column, !reverse});
+    std::reverse(items.begin(), items.end());
+    items.resize(end - first);
+  } else {
+    items.reserve(m);
+    filtered.ForEach([&](uint32_t i) {
+      items.push_back(MakeItem(snapshot.hot[i], snapshot.flows[i], column));
+      items.back().index = i;
+    });
+    Window(items, first, end - first, ItemLess{column, reverse});
+  }
+  out.reserve(items.size());
+  for (const SortItem& item : items) out.push_back(item.index);
   return out;
 }
 
-ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& state,
-                                 size_t first, size_t count) {
+// The window [first, first + count) from the memo, computing (with some
+// pages around it, for paging) when no remembered window covers it.
+const OrderedWindow& WindowFor(const Snapshot& snapshot, const ViewState& state,
+                               const FilteredRows& filtered, size_t first, size_t count,
+                               SelectionMemo& memo) {
+  const FilterKey key = FilterKey::Of(state);
+  const size_t end = std::min(filtered.count, first + count);
+  for (const OrderedWindow& w : memo.windows) {
+    if (w.column == state.flow_sort && w.reverse == state.reverse && w.key == key &&
+        w.first <= first && (first >= end || w.first + w.rows.size() >= end)) {
+      return w;
+    }
+  }
+  const size_t pad = std::min<size_t>(2 * count, 4096);
+  OrderedWindow w{key, state.flow_sort, state.reverse, first > pad ? first - pad : 0, {}};
+  w.rows = Rank(snapshot, filtered, w.column, w.reverse, w.first, end + pad);
+  if (memo.windows.size() >= SelectionMemo::kMaxWindows) memo.windows.erase(memo.windows.begin());
+  memo.windows.push_back(std::move(w));
+  return memo.windows.back();
+}
+
+}  // namespace
+
+FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
+                          size_t first, size_t count) {
+  return WithMemo(snapshot, [&](SelectionMemo& memo) {
+    FlowSelection out;
+    const FilteredRows& filtered = FilteredFor(snapshot, state, memo);
+    out.total = filtered.count;
+    out.totals = filtered.totals;
+    const OrderedWindow& w = WindowFor(snapshot, state, filtered, first, count, memo);
+    const size_t end = std::min(filtered.count, first + count);
+    for (size_t r = first; r < end; ++r) out.rows.push_back(snapshot.flows[w.rows[r - w.first]]);
+    return out;
+  });
+}
+
+namespace {
+
+ProcessSelection ComputeProcesses(const Snapshot& snapshot, const ViewState& state,
+                                  size_t first, size_t count) {
   ProcessSelection out;
   // A process is (source, pid): its name is read once, from its first flow.
   absl::flat_hash_map<uint64_t, size_t> index;
@@ -435,6 +637,22 @@ ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& stat
   Window(rows, first, count, before);
   out.rows = std::move(rows);
   return out;
+}
+
+}  // namespace
+
+ProcessSelection SelectProcesses(const Snapshot& snapshot, const ViewState& state,
+                                 size_t first, size_t count) {
+  return WithMemo(snapshot, [&](SelectionMemo& memo) {
+    const FilterKey key = FilterKey::Of(state);
+    const auto& p = memo.processes;
+    if (!p.has_value() || !(p->key == key) || p->column != state.process_sort ||
+        p->reverse != state.reverse || p->first != first || p->count != count) {
+      memo.processes = ProcessWindow{key, state.process_sort, state.reverse, first, count,
+                                     ComputeProcesses(snapshot, state, first, count)};
+    }
+    return memo.processes->selection;
+  });
 }
 
 }  // namespace flowtop::tui

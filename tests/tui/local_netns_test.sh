@@ -51,6 +51,16 @@ grep -q '"name":"ftclient"' <<<"$json" || fail "--json lacks the process: $json"
 grep -q '"dstPort":8080' <<<"$json" || fail "--json lacks the port: $json"
 grep -q '"bytes":"[1-9]' <<<"$json" || fail "--json has no byte counters: $json"
 
+# The sysctl notice belongs on stderr, once, not inside the frame on stdout
+# (--batch used to print it as a line of every frame).
+netns_exec sysctl -q -w net.netfilter.nf_conntrack_timestamp=0 || fail "cannot reset nf_conntrack_timestamp"
+netns_exec "$FLOWTOP" --batch --count 2 -t 0.3 -n -G >"$TMP/notice.out" 2>"$TMP/notice.err"
+if grep -q "turned on" "$TMP/notice.out"; then
+  fail "--batch prints the sysctl notice on stdout: $(grep "turned on" "$TMP/notice.out" | head -2)"
+fi
+n=$(grep -c "^flowtop: turned on net.netfilter.nf_conntrack_timestamp" "$TMP/notice.err")
+[ "$n" = 1 ] || fail "--batch: the sysctl notice is on stderr $n times (want 1): $(cat "$TMP/notice.err")"
+
 # The interactive view in a real terminal, inside the namespace.
 if command -v tmux >/dev/null; then
   SOCK="$TMP/tmux"

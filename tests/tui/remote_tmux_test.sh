@@ -78,7 +78,8 @@ T new-session -d -s t -x 160 -y 30 \
 expect_screen "3 endpoints" "title"
 expect_screen "NODE" "node column with several endpoints"
 expect_screen "2/3 connected" "two endpoints up"
-expect_screen "127.0.0.1:1 disconnected: not connected yet (retrying)" "the dead endpoint is named"
+# It says why (it used to say only "not connected yet (retrying)").
+expect_screen "127.0.0.1:1 disconnected: failed to connect to all addresses" "the dead endpoint is named with why"
 expect_screen "r1 " "flows of r1"
 expect_screen "r2 " "flows of r2"
 expect_screen "8080" "the flow to the server"

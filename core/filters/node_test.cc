@@ -1,0 +1,15 @@
+#include "core/filters/node.h"
+
+#include "gtest/gtest.h"
+
+namespace flowtop::collector {
+namespace {
+
+TEST(NodeFilterTest, ExactNames) {
+  EXPECT_TRUE(NodeIn({"edge7", "edge8"}, "edge8"));
+  EXPECT_FALSE(NodeIn({"edge7"}, "edge"));
+  EXPECT_FALSE(NodeIn({"edge7"}, ""));
+}
+
+}  // namespace
+}  // namespace flowtop::collector

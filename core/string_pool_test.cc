@@ -1,0 +1,50 @@
+#include "core/string_pool.h"
+
+#include "gtest/gtest.h"
+
+namespace flowtop::collector {
+namespace {
+
+TEST(StringPool, InternSharesOneEntryPerString) {
+  StringPool pool;
+  const StringPool::Id a = pool.Intern("nginx");
+  const StringPool::Id b = pool.Intern(std::string("ngi") + "nx");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, pool.Intern("curl"));
+  EXPECT_EQ(pool.Get(a), "nginx");
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool.Intern(""), 0u);
+  EXPECT_EQ(pool.Get(0), "");
+}
+
+TEST(StringPool, LastReleaseFreesAndTheIdIsReused) {
+  StringPool pool;
+  const StringPool::Id a = pool.Intern("a.example");
+  pool.Ref(a);
+  pool.Release(a);
+  EXPECT_EQ(pool.size(), 1u);  // one reference left
+  pool.Release(a);
+  EXPECT_EQ(pool.size(), 0u);
+  const StringPool::Id b = pool.Intern("b.example");
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(pool.Get(b), "b.example");
+}
+
+TEST(StringPool, PinnedEntriesOutliveTheirLastRelease) {
+  StringPool pool;
+  const StringPool::Id a = pool.Intern("Berlin");
+  pool.Pin();
+  pool.Release(a);
+  // A reader's records still name `a`: neither freed nor reused.
+  EXPECT_NE(pool.Intern("Paris"), a);
+  EXPECT_EQ(pool.Get(a), "Berlin");
+  // Interned again while pinned: the deferred free must not take it.
+  EXPECT_EQ(pool.Intern("Berlin"), a);
+  pool.Unpin();
+  EXPECT_EQ(pool.Get(a), "Berlin");
+  pool.Release(a);
+  EXPECT_EQ(pool.size(), 1u);  // Paris
+}
+
+}  // namespace
+}  // namespace flowtop::collector
