@@ -1,5 +1,10 @@
 #include "client/client_options.h"
 
+#include <grpc/support/log.h>
+
+#include <cstdlib>
+
+#include "absl/base/call_once.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,8 +64,28 @@ absl::Status LoadToken(ClientOptions* options) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// gRPC core writes its own lines to stderr (a failed TLS handshake logs
+// "E1203 ... Handshake failed ..."), which break a client's one-line error
+// and the curses screen. Every failure reaches the user through the call's
+// status ("got no data from HOST:PORT (Ssl handshake failed ...)"), so the
+// client drops them, unless GRPC_VERBOSITY or GRPC_TRACE asks for them.
+void QuietGrpcLogs() {
+  static absl::once_flag once;
+  absl::call_once(once, [] {
+    if (std::getenv("GRPC_VERBOSITY") != nullptr || std::getenv("GRPC_TRACE") != nullptr) {
+      return;
+    }
+    gpr_set_log_function([](gpr_log_func_args*) {});
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const ClientOptions& options) {
+  QuietGrpcLogs();
   if (options.endpoint.empty()) {
     return absl::InvalidArgumentError("--connect needs HOST:PORT");
   }

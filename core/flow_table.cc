@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/hash/hash.h"
+
 #include "core/flow_key.h"
 
 namespace flowtop::collector {
@@ -12,7 +14,7 @@ using flow_table_internal::kShards;
 // Conntrack ids are hashes, keys hash their tuple too: a multiply spreads
 // both over the shards.
 size_t ShardOf(uint64_t key) {
-  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 56) % kShards;
+  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 52) % kShards;
 }
 
 uint64_t KeyOf(const FlowRecord& r) {
@@ -20,6 +22,31 @@ uint64_t KeyOf(const FlowRecord& r) {
 }
 
 }  // namespace
+
+namespace flow_table_internal {
+
+size_t Shard::Hash::operator()(Key key) const { return absl::HashOf(key.value); }
+size_t Shard::Hash::operator()(uint32_t pos) const {
+  return absl::HashOf(KeyOf((*records)[pos]));
+}
+bool Shard::Eq::operator()(uint32_t a, Key b) const {
+  return KeyOf((*records)[a]) == b.value;
+}
+
+Shard::Shard() : index(0, Hash{&records}, Eq{&records}) {}
+
+Shard::Shard(const Shard& other)
+    : records(other.records), index(0, Hash{&records}, Eq{&records}) {
+  index.reserve(records.size());
+  for (uint32_t pos = 0; pos < records.size(); ++pos) index.insert(pos);
+}
+
+int64_t Shard::Find(uint64_t key) const {
+  auto it = index.find(Key{key});
+  return it == index.end() ? -1 : static_cast<int64_t>(*it);
+}
+
+}  // namespace flow_table_internal
 
 FlowTableView::FlowTableView(flow_table_internal::Shards shards,
                              std::shared_ptr<StringPool> pool, size_t size,
@@ -68,8 +95,8 @@ flow_table_internal::Shard& FlowTable::Mutable(size_t shard) {
 const FlowRecord* FlowTable::FindRecord(uint64_t key) const {
   const Shard* s = Get(ShardOf(key));
   if (s == nullptr) return nullptr;
-  auto it = s->index.find(key);
-  return it == s->index.end() ? nullptr : &s->records[it->second];
+  const int64_t pos = s->Find(key);
+  return pos < 0 ? nullptr : &s->records[pos];
 }
 
 bool FlowTable::IsStaleEnrich(const v1::FlowEvent& event) const {
@@ -86,29 +113,31 @@ bool FlowTable::ApplyKernelView(const v1::FlowEvent& event, uint64_t key) {
     return false;
   }
   Shard& s = Mutable(index);
-  FlowRecord* r;
   if (exists) {
-    r = &s.records[s.index.find(key)->second];
-  } else {
-    s.index.emplace(key, static_cast<uint32_t>(s.records.size()));
-    r = &s.records.emplace_back();
-    ++size_;
+    FlowRecord& r = s.records[s.Find(key)];
+    ApplyFlowEvent(event, *pool_, r);
+    last_first_seen_ = r.first_seen_unix_nanos;
+    return true;
   }
-  ApplyFlowEvent(event, *pool_, *r);
-  last_first_seen_ = r->first_seen_unix_nanos;
+  FlowRecord& r = s.records.emplace_back();
+  ApplyFlowEvent(event, *pool_, r);  // sets the key the index hashes
+  s.index.insert(static_cast<uint32_t>(s.records.size() - 1));
+  ++size_;
+  last_first_seen_ = r.first_seen_unix_nanos;
   return true;
 }
 
 void FlowTable::Erase(uint64_t key) {
   if (FindRecord(key) == nullptr) return;
   Shard& s = Mutable(ShardOf(key));
-  auto it = s.index.find(key);
-  const uint32_t pos = it->second;
-  s.index.erase(it);
+  const uint32_t pos = static_cast<uint32_t>(s.Find(key));
+  const uint32_t last = static_cast<uint32_t>(s.records.size() - 1);
+  s.index.erase(pos);
+  if (pos != last) s.index.erase(last);  // the last record moves to pos
   ReleaseRecord(*pool_, s.records[pos]);
-  if (pos + 1 != s.records.size()) {
-    s.records[pos] = std::move(s.records.back());
-    s.index[KeyOf(s.records[pos])] = pos;
+  if (pos != last) {
+    s.records[pos] = std::move(s.records[last]);
+    s.index.insert(pos);
   }
   s.records.pop_back();
   --size_;
@@ -130,7 +159,7 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
       if (found == nullptr) return true;
       if (event.type() == v1::ENRICH && IsStaleEnrichFor(event, *found)) return true;
       Shard& s = Mutable(ShardOf(key));
-      ApplyFlowEvent(event, *pool_, s.records[s.index.find(key)->second]);
+      ApplyFlowEvent(event, *pool_, s.records[s.Find(key)]);
       return true;
     }
     case v1::DESTROY:

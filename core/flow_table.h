@@ -17,10 +17,10 @@
 // v1::Flow per flow this table kept before.
 //
 // Readers never stop the writer for a walk: the flows are split into
-// kShards shards, each shared copy-on-write. View() (O(kShards), taken
+// kShards (4,096) shards, each shared copy-on-write. View() (O(kShards), taken
 // under the owner's lock) hands out a FlowTableView, a consistent,
 // immutable picture of the whole table as of last_seq(); the writer copies
-// a shard (about 1/256 of the table) the first time it changes it while a
+// a shard (about 1/4096 of the table, 50 KB at a million flows) the first time it changes it while a
 // view holds it, so a reader that walks a million flows costs the event
 // path at most one shard copy per event, never the walk.
 //
@@ -36,7 +36,7 @@
 #include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/flow_record.h"
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -45,13 +45,39 @@ namespace flowtop::collector {
 
 namespace flow_table_internal {
 
-// One shard: its records, dense, and the index from FlowKey to position.
+// One shard: its records, dense, and an index of their positions hashed by
+// the records' FlowKeys (4 bytes a slot, not a key and a position).
 struct Shard {
-  absl::flat_hash_map<uint64_t, uint32_t> index;
+  struct Key {
+    uint64_t value;
+  };
+  struct Hash {
+    using is_transparent = void;
+    const std::vector<FlowRecord>* records;
+    size_t operator()(Key key) const;
+    size_t operator()(uint32_t pos) const;
+  };
+  struct Eq {
+    using is_transparent = void;
+    const std::vector<FlowRecord>* records;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, Key b) const;
+    bool operator()(Key a, uint32_t b) const { return (*this)(b, a); }
+  };
+
+  Shard();
+  // A copy (copy-on-write) gets an index of its own records.
+  Shard(const Shard& other);
+  Shard& operator=(const Shard&) = delete;
+
+  // The position of the record filed under `key`, or -1.
+  int64_t Find(uint64_t key) const;
+
   std::vector<FlowRecord> records;
+  absl::flat_hash_set<uint32_t, Hash, Eq> index;
 };
 
-inline constexpr size_t kShards = 256;
+inline constexpr size_t kShards = 4096;
 using Shards = std::array<std::shared_ptr<const Shard>, kShards>;
 
 }  // namespace flow_table_internal

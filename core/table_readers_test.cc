@@ -120,6 +120,16 @@ TEST(TableReaders, AViewIsAFixedPictureOfTheTable) {
   EXPECT_EQ(table.size(), 2000u);
   EXPECT_EQ(table.Find(2)->enrichment().src().hostname(), "renamed.example");
   EXPECT_EQ(table.Find(1), nullptr);
+  // Removal moves records within their shard: every key still finds its own.
+  for (uint32_t id = 1; id <= 3000; ++id) {
+    const v1::Flow* f = table.Find(id);
+    if (id <= 2000 && id % 2 == 1) {
+      EXPECT_EQ(f, nullptr) << id;
+    } else {
+      ASSERT_NE(f, nullptr) << id;
+      EXPECT_EQ(f->conntrack_id(), id);
+    }
+  }
 }
 
 }  // namespace

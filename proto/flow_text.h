@@ -27,6 +27,8 @@ void FillAddressText(v1::Flow* flow);
 // flow, or no addresses: ENRICH and COUNTERS carry none). Lets a server add
 // the text to events it already serialized once for every client.
 std::string AddressTextSuffix(const v1::FlowEvent& event);
+// The same, appended to `out`; returns the number of bytes appended.
+size_t AppendAddressTextSuffix(const v1::FlowEvent& event, std::string* out);
 
 // Makes a flow ready for JSON output: addresses as text only (the bytes
 // are cleared), and no empty sub-objects in the enrichment (no

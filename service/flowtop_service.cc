@@ -14,6 +14,7 @@
 #include "proto/flow_text.h"
 #include "absl/strings/str_cat.h"
 #include "core/flow_filter.h"
+#include "core/flow_list.h"
 #include "core/flow_sort.h"
 #include "core/flow_table.h"
 #include "core/stream_filter.h"
@@ -158,7 +159,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     // GetFlowsResponse.events (field 1, length-delimited), then the text
     // addresses (merged into the event by the client's parser).
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     const size_t size = event.ByteSizeLong();
     AppendTagAndSize(0x0A, size + text.size());
     const size_t at = pending_.size();
@@ -171,16 +172,19 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   // The text addresses to append to `event` for this client (see
-  // AddressTextSuffix), or nothing when it asked for bytes only.
-  std::string TextSuffix(const v1::FlowEvent& event) const {
-    return text_addresses_ ? AddressTextSuffix(event) : std::string();
+  // AddressTextSuffix), or nothing when it asked for bytes only. Valid
+  // until the next call (one buffer, reused: no allocation per event).
+  const std::string& TextSuffix(const v1::FlowEvent& event) {
+    text_.clear();
+    if (text_addresses_) AppendAddressTextSuffix(event, &text_);
+    return text_;
   }
 
   // Adds an event whose bytes the ring already serialised (shared by all
   // streams); falls back to Add when there are none.
   bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
     if (wire.empty()) return Add(event);
-    const std::string text = TextSuffix(event);
+    const std::string& text = TextSuffix(event);
     if (!text.empty()) {
       // `wire` is tag, length, event: re-frame it with the text appended.
       google::protobuf::io::CodedInputStream in(
@@ -237,6 +241,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   collector::StreamFilter filter_;
   const uint32_t batch_;
   const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
+  std::string text_;           // TextSuffix's buffer
   std::thread thread_;
   v1::FlowEvent full_;  // the merged flow filter_ may send instead
   std::string pending_;  // serialised events of the next response
@@ -270,19 +275,23 @@ grpc::Status FlowStream::Stream() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return Ended(absl::OkStatus());
     }
-    // The table and the ring change together under the pipeline's lock, so
-    // the snapshot and the position after it are consistent.
+    // The table and the ring change together under the pipeline's lock: the
+    // view (a consistent picture, taken in O(shards)) and the ring position
+    // after it are taken there; the walk happens outside, so the event path
+    // never waits for it.
+    collector::FlowTableView view;
     service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
-      snapshot_seq = table.last_seq();
-      table.ForEach([&](const v1::Flow& flow) {
-        if (!filter_.matcher().Matches(flow)) return;
-        v1::FlowEvent& e = snapshot.emplace_back();
-        e.set_type(v1::SNAPSHOT);
-        *e.mutable_flow() = flow;
-        filter_.Sent(e);
-      });
-      start = ring.PositionOfSeq(snapshot_seq + 1);
+      view = table.View();
+      start = ring.PositionOfSeq(view.last_seq() + 1);
       return 0;
+    });
+    snapshot_seq = view.last_seq();
+    view.ForEach([&](const v1::Flow& flow) {
+      if (!filter_.matcher().Matches(flow)) return;
+      v1::FlowEvent& e = snapshot.emplace_back();
+      e.set_type(v1::SNAPSHOT);
+      *e.mutable_flow() = flow;
+      filter_.Sent(e);
     });
   }
   const bool last_n = number > 0 && !r.first();
@@ -578,43 +587,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   return stream;
 }
 
-namespace {
-
-// The first `limit` (0: all) flows matching `matcher` in the order, parsed
-// from the table bytes copied into `arena`; sets response->total.
-std::vector<v1::Flow> TopFlows(
-    const std::string& arena, const std::vector<std::pair<size_t, size_t>>& spans,
-    const collector::FlowMatcher& matcher, v1::SortKey key, bool descending,
-    uint32_t limit, v1::ListFlowsResponse* response) {
-  // A heap of the best `limit` flows so far, the worst on top: O(n log k)
-  // and memory for k flows, not a sort of every flow.
-  const collector::FlowOrder order(key, descending);
-  const size_t k = limit == 0 ? spans.size() : limit;
-  std::vector<v1::Flow> top;
-  v1::Flow flow;
-  uint64_t total = 0;
-  for (const auto& [offset, length] : spans) {
-    if (!flow.ParseFromArray(arena.data() + offset, static_cast<int>(length)) ||
-        !matcher.Matches(flow)) {
-      continue;
-    }
-    ++total;
-    if (top.size() < k) {
-      top.emplace_back().Swap(&flow);
-      std::push_heap(top.begin(), top.end(), order);
-    } else if (k > 0 && order(flow, top.front())) {
-      std::pop_heap(top.begin(), top.end(), order);
-      top.back().Swap(&flow);
-      std::push_heap(top.begin(), top.end(), order);
-    }
-  }
-  std::sort_heap(top.begin(), top.end(), order);
-  response->set_total(total);
-  return top;
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* FlowTopService::ListFlows(
     grpc::CallbackServerContext* context, const v1::ListFlowsRequest* request,
     v1::ListFlowsResponse* response) {
@@ -624,32 +596,23 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   absl::StatusOr<collector::FlowMatcher> matcher =
       collector::FlowMatcher::Compile(request->allow(), request->deny());
   if (!matcher.ok()) return Finished(context, ToGrpcStatus(matcher.status()));
-  // Under the pipeline's lock only a copy of the table's bytes (one append
-  // per flow); parsing, filtering and ordering happen outside it, so the
-  // event path never waits for a walk-and-parse of a million flows.
-  std::string arena;
-  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in arena
-  uint64_t seq = 0;
-  pipeline_.WithTable([&](const collector::FlowTable& table) {
-    seq = table.last_seq();
-    spans.reserve(table.size());
-    table.ForEach([&](const v1::Flow& flow) {
-      const size_t at = arena.size();
-      flow.AppendToString(&arena);
-      spans.emplace_back(at, arena.size() - at);
-    });
-    return 0;
-  });
-  const std::vector<v1::Flow> flows =
-      TopFlows(arena, spans, *matcher, request->sort(), request->descending(),
-               request->limit(), response);
+  // A consistent picture of the table, taken in O(shards) under the
+  // pipeline's lock; the walk, filter and order happen outside it, so the
+  // event path never waits for a million flows (core/flow_list.h).
+  const collector::FlowTableView view = pipeline_.View();
+  const uint64_t seq = view.last_seq();
+  collector::FlowList list =
+      collector::ListTopFlows(view, *matcher, request->sort(),
+                              request->descending(), request->limit());
+  response->set_total(list.total);
+  std::vector<v1::Flow>& flows = list.flows;
   response->set_seq(seq);
   response->set_loading(pipeline_.stats().loading);
   response->set_node(pipeline_.node());
   response->mutable_flows()->Reserve(static_cast<int>(flows.size()));
-  for (const v1::Flow& f : flows) {
+  for (v1::Flow& f : flows) {
     v1::Flow* out = response->add_flows();
-    *out = f;
+    out->Swap(&f);
     if (!request->binary_addresses_only()) FillAddressText(out);
   }
   return Finished(context, grpc::Status::OK);

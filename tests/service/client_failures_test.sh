@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every non-interactive client mode (flowtop --json --count, flowtop --batch,
 # flowtop record --connect) against a wrong port, a wrong token, a host that
-# does not resolve and a --tls-ca that is not PEM: exit 1 with one line that
+# does not resolve, a --tls-ca that is not PEM and a TLS handshake that
+# fails: exit 1 with one line that
 # says why (not "not connected yet"), and the recording holds the failures
 # it saw as STATUS and LOST events. The recorder used to exit 0 with an empty
 # file and nothing on stderr; --json/--batch said "not connected yet".
@@ -65,6 +66,13 @@ check "wrong token" "wrong credentials" --connect "127.0.0.1:$PORT" --token-file
 check "unresolvable host" "DNS resolution failed" --connect nosuchhost.invalid:9781
 check "garbage --tls-ca" "not a PEM CA certificate" \
   --connect "127.0.0.1:$PORT" --tls-ca garbage.pem
+# A real CA against a daemon without TLS: the handshake fails. gRPC used to
+# add its own "E1203 ... Handshake failed" log line to the one line.
+command -v openssl >/dev/null || fail "openssl is not installed (apt-get install openssl)"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=ca" \
+  -keyout ca.key -out ca.pem 2>/dev/null || fail "openssl could not make a CA"
+check "TLS to a daemon without TLS" "Ssl handshake failed" \
+  --connect "127.0.0.1:$PORT" --tls-ca ca.pem --token-file token
 
 echo "$FAILURES failed"
 [ "$FAILURES" = 0 ]
