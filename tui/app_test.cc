@@ -206,5 +206,29 @@ TEST_F(AppTest, StatusLineSaysLoadingWithTheNodesCount) {
       << term.frames()[0].Text();
 }
 
+TEST_F(AppTest, StatusLineSaysWhenTheCpuBudgetStretchesTheRates) {
+  // A million idle flows: the kernel source spaces its rate dumps out to
+  // 10 s and says so; when the table shrinks it says the interval is back.
+  auto status = [&](int64_t millis, bool stretched) {
+    std::vector<v1::FlowEvent> ev(1);
+    ev[0].set_type(v1::STATUS);
+    ev[0].mutable_status()->set_rate_period_millis(millis);
+    ev[0].mutable_status()->set_rate_stretched(stretched);
+    model_.SinkFor(source_).Publish(absl::MakeSpan(ev));
+  };
+  status(10500, true);
+  FakeTerminal stretched(120, 12, {'q'});
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, stretched).ok());
+  ASSERT_FALSE(stretched.frames().empty());
+  EXPECT_NE(stretched.frames()[0].Text().find("rates every 10s (CPU budget)"), std::string::npos)
+      << stretched.frames()[0].Text();
+  status(1000, false);
+  FakeTerminal back(120, 12, {'q'});
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, back).ok());
+  ASSERT_FALSE(back.frames().empty());
+  EXPECT_EQ(back.frames()[0].Text().find("rates every"), std::string::npos)
+      << back.frames()[0].Text();
+}
+
 }  // namespace
 }  // namespace flowtop::tui

@@ -307,6 +307,13 @@ void Model::ApplyChunk(int index, absl::Span<v1::FlowEvent> events) {
         if (!source.state.synced && event.status().loading()) {
           source.state.expected = event.status().conntrack_count();
         }
+        // Its rate dumps are spaced out to stay within their CPU budget.
+        if (event.status().rate_period_millis() != 0) {
+          source.state.stretched_rate_period =
+              event.status().rate_stretched()
+                  ? absl::Milliseconds(event.status().rate_period_millis())
+                  : absl::ZeroDuration();
+        }
         break;
       default:
         break;

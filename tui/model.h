@@ -86,6 +86,9 @@ struct SourceState {
   // how many the node said it has (0: unknown).
   uint64_t loaded = 0;
   uint64_t expected = 0;
+  // The kernel source's rate period, while its CPU budget stretches it
+  // beyond the configured interval (a STATUS event says so); zero otherwise.
+  absl::Duration stretched_rate_period;
   // Sources on the stream's clock (remote nodes): the node's event time
   // minus this model's clock when the newest event arrived. A node serving
   // a recording runs days behind; ages on its rows are measured against
