@@ -3,6 +3,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,6 +45,16 @@ class KernelSource::Batch {
   uint64_t published_ = 0;
 };
 
+namespace {
+
+absl::Duration ThreadCpuTime() {
+  timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return absl::ZeroDuration();
+  return absl::DurationFromTimespec(ts);
+}
+
+}  // namespace
+
 std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
                                        bool sctp) {
   std::vector<uint8_t> out;
@@ -72,6 +83,11 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
     return absl::InvalidArgumentError(
         "kernel source: the rate interval must not be negative");
   }
+  if (!(options.rate_cpu_budget >= 0 && options.rate_cpu_budget <= 1)) {
+    return absl::InvalidArgumentError(
+        "kernel source: the rate CPU budget must be from 0 to 1 (of a core)");
+  }
+  if (!options.thread_cpu_time) options.thread_cpu_time = ThreadCpuTime;
   if (!options.ipv4 && !options.ipv6) options.ipv4 = options.ipv6 = true;
   return absl::OkStatus();
 }
@@ -172,6 +188,10 @@ KernelSource::~KernelSource() {
 void KernelSource::Stop() {
   // Notification::Notify must run once, and Stop may race with itself.
   if (!stopping_.exchange(true)) stop_.Notify();
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stop_requested_ = true;
+  }
   if (waker_ != nullptr) waker_->Wake();
 }
 
@@ -427,14 +447,43 @@ absl::Status KernelSource::RateSample(RateTracker& tracker,
   return absl::OkStatus();
 }
 
+bool KernelSource::StopRequestedBy(absl::Time deadline) {
+  absl::MutexLock lock(&stop_mu_);
+  return clock_.AwaitWithDeadline(&stop_mu_, absl::Condition(&stop_requested_),
+                                  deadline);
+}
+
 void KernelSource::RateLoop(EventSink& sink) {
   RateTracker tracker;
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
-  while (!stop_.WaitForNotificationWithTimeout(options_.rate_interval)) {
+  RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
+  absl::Time next = clock_.Now() + options_.rate_interval;
+  while (!StopRequestedBy(next)) {
+    const absl::Time start = clock_.Now();
+    const absl::Duration cpu = options_.thread_cpu_time();
     // A failed sample is skipped; the next one starts over.
     if (absl::IsCancelled(RateSample(tracker, buf, batch))) break;
+    next = schedule.Next(start, options_.thread_cpu_time() - cpu);
+    PublishRatePeriod(schedule, batch);
   }
+}
+
+void KernelSource::PublishRatePeriod(const RateSchedule& schedule,
+                                     Batch& batch) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stats_.rate_period == schedule.period()) return;
+    stats_.rate_period = schedule.period();
+    stats_.rate_stretched = schedule.stretched();
+  }
+  v1::FlowEvent& e = batch.Next();
+  e.Clear();
+  e.set_type(v1::STATUS);
+  e.mutable_status()->set_rate_period_millis(
+      absl::ToInt64Milliseconds(schedule.period()));
+  e.mutable_status()->set_rate_stretched(schedule.stretched());
+  batch.Flush();
 }
 
 // The event reader's state (Run's thread).
@@ -557,6 +606,10 @@ absl::Status KernelSource::Run(EventSink& sink) {
   if (!s.ok()) return s;
   std::thread rates;
   if (options_.rate_interval > absl::ZeroDuration()) {
+    {
+      absl::MutexLock lock(&mu_);
+      stats_.rate_period = options_.rate_interval;
+    }
     rates = std::thread([this, &sink] { RateLoop(sink); });
   }
   absl::Status result = ReadEvents(reader);

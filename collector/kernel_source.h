@@ -38,6 +38,7 @@
 #include "core/clock.h"
 #include "core/event_source.h"
 #include "collector/netlink_socket.h"
+#include "collector/rate_schedule.h"
 #include "collector/rate_tracker.h"
 #include "collector/sysctl_guard.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -55,6 +56,14 @@ struct KernelSourceOptions {
   int receive_buffer_bytes = 64 << 20;
   // Dump period for COUNTERS/rates; zero turns rates off.
   absl::Duration rate_interval = absl::Seconds(1);
+  // The fraction of one core the rate dumps may use: a dump walks the whole
+  // table, so at a million flows the period stretches (RateSchedule) until
+  // dumps cost at most this much; stats().rate_period says what it is.
+  // 0 keeps rate_interval whatever the cost.
+  double rate_cpu_budget = 0.05;
+  // CPU time used so far by the calling thread; the rate dump's cost is
+  // measured with it. Default: CLOCK_THREAD_CPUTIME_ID (tests inject one).
+  std::function<absl::Duration()> thread_cpu_time;
   // Most flows the source tracks for reconciliation (the FlowTable has its
   // own bound).
   size_t max_flows = 1 << 20;
@@ -80,6 +89,10 @@ struct KernelSourceStats {
   uint64_t overflows = 0;        // ENOBUFS seen on the event socket
   uint64_t resyncs = 0;          // completed resyncs
   uint64_t rate_dumps = 0;       // completed rate dumps
+  // The rate dumps' period now: rate_interval, or longer when the CPU
+  // budget stretched it (zero: rates off).
+  absl::Duration rate_period;
+  bool rate_stretched = false;  // rate_period > rate_interval (the budget)
   uint64_t tracked = 0;          // flows the reader knows now
   bool dump_filter_refused = false;  // kernel refused CTA_FILTER (old kernel)
   int receive_buffer_bytes = 0;  // as read back from the socket
@@ -154,6 +167,11 @@ class KernelSource final : public EventSource {
   void HandleEvent(v1::FlowEvent& event, Batch& batch);
   void PublishStats(Reader& reader);
   void RateLoop(EventSink& sink);
+  // Publishes the schedule's period (stats, and a STATUS event when it
+  // changed).
+  void PublishRatePeriod(const RateSchedule& schedule, Batch& batch);
+  // Waits through the clock until `deadline` or Stop(); true when stopped.
+  bool StopRequestedBy(absl::Time deadline);
   // One rate dump: COUNTERS for every flow whose counters moved.
   absl::Status RateSample(RateTracker& tracker, std::vector<char>& buf,
                           Batch& batch);
@@ -168,6 +186,8 @@ class KernelSource final : public EventSource {
   std::unique_ptr<SysctlGuard> sysctl_;
   absl::Notification stop_;
   std::atomic<bool> stopping_{false};
+  absl::Mutex stop_mu_;
+  bool stop_requested_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::atomic<bool> filter_refused_{false};
 
   // Reader-thread state: the flows announced (by FlowKey: conntrack ids

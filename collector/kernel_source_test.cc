@@ -7,16 +7,19 @@
 // whenever the path could not follow the kernel it said so with LOST.
 #include "collector/kernel_source.h"
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "collector/conntrack_parser.h"
 #include "collector/fake_netlink.h"
 #include "collector/netlink_capture.h"
+#include "core/fake_clock.h"
 #include "core/pipeline.h"
 #include "gtest/gtest.h"
 
@@ -51,7 +54,17 @@ class LostCounter : public EventSink {
     for (const v1::FlowEvent& e : events) {
       if (e.type() == v1::LOST) ++lost_;
       if (e.type() == v1::SNAPSHOT_END) ++snapshot_end_;
+      if (e.type() == v1::STATUS && e.status().rate_period_millis() != 0) {
+        rate_period_ms_ = e.status().rate_period_millis();
+        rate_stretched_ = e.status().rate_stretched();
+      }
     }
+  }
+  // The rate period of the latest STATUS event that said one (ms, 0: none)
+  // and whether it was stretched.
+  std::pair<uint64_t, bool> rate_period() {
+    absl::MutexLock lock(&mu_);
+    return {rate_period_ms_, rate_stretched_};
   }
   int lost() {
     absl::MutexLock lock(&mu_);
@@ -66,6 +79,8 @@ class LostCounter : public EventSink {
   absl::Mutex mu_;
   int lost_ = 0;
   int snapshot_end_ = 0;
+  uint64_t rate_period_ms_ = 0;
+  bool rate_stretched_ = false;
 };
 
 class KernelSourceFakeTest : public ::testing::Test {
@@ -79,12 +94,15 @@ class KernelSourceFakeTest : public ::testing::Test {
   void Start(absl::Duration rate_interval = absl::ZeroDuration()) {
     KernelSourceOptions o;
     o.rate_interval = rate_interval;
+    StartWith(std::move(o), RealClock::Get());
+  }
+  void StartWith(KernelSourceOptions o, const Clock& clock) {
     o.enable_accounting = false;
     o.batch_size = 4;  // many small hand-offs, like a busy router
     KernelSockets sockets{kernel_.EventSocket(), kernel_.DumpSocket(),
                           kernel_.DumpSocket()};
     absl::StatusOr<std::unique_ptr<KernelSource>> src =
-        KernelSource::CreateWithSockets(o, std::move(sockets));
+        KernelSource::CreateWithSockets(std::move(o), std::move(sockets), clock);
     ASSERT_TRUE(src.ok()) << src.status();
     source_ = std::move(*src);
     thread_ = std::thread([this] { run_status_ = source_->Run(pipeline_); });
@@ -119,6 +137,11 @@ class KernelSourceFakeTest : public ::testing::Test {
   }
 
   FakeConntrack kernel_;
+  // For the rate schedule's test: its clock, and a thread CPU time that
+  // grows by cost_ms_ with every rate dump.
+  FakeClock fake_clock_{absl::FromUnixSeconds(1000)};
+  std::atomic<int64_t> cpu_ms_{0};
+  std::atomic<int64_t> cost_ms_{500};
   Pipeline pipeline_;
   LostCounter lost_;
   std::unique_ptr<KernelSource> source_;
@@ -267,6 +290,68 @@ TEST_F(KernelSourceFakeTest, RateDumpsNeverMoveCountersBetweenFlows) {
     kernel_.Remove(other);
   }
   ExpectConverged(/*counters=*/true);
+}
+
+// Polls `done` (real time, bounded): for the source's own threads, which
+// the fake clock does not drive.
+template <typename Fn>
+bool Eventually(Fn done, absl::Duration limit = kDeadline) {
+  const absl::Time end = absl::Now() + limit;
+  while (!done()) {
+    if (absl::Now() > end) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+TEST_F(KernelSourceFakeTest, CostlyRateDumpsStretchThePeriodToTheCpuBudget) {
+  // A rate dump of a million flows costs about half a second of a core: at
+  // 5% of a core the dumps may run every 10 s, not every second.
+  kernel_.Put({1, 1000}, 10, false);
+  FakeClock& clock = fake_clock_;
+  KernelSourceOptions o;
+  o.rate_interval = absl::Seconds(1);
+  o.rate_cpu_budget = 0.05;
+  o.thread_cpu_time = [this] { return absl::Milliseconds(cpu_ms_.load()); };
+  StartWith(std::move(o), clock);
+  ExpectConverged();
+  const size_t initial = kernel_.dumps();
+  // Every later dump (the rate dumps) costs cost_ms_ of CPU.
+  kernel_.SetDumpHook([this](int part) {
+    if (part == 0) cpu_ms_ += cost_ms_.load();
+  });
+  auto rate_dumps = [&] { return source_->stats().rate_dumps; };
+  // The n-th rate dump is done and the loop waits on the clock again (so it
+  // has published the period that dump made).
+  auto dumped = [&](uint64_t n) {
+    return Eventually([&] { return rate_dumps() == n; }) &&
+           Eventually([&] { return clock.waiters() > 0; });
+  };
+  ASSERT_TRUE(Eventually([&] { return clock.waiters() > 0; }));
+  EXPECT_EQ(source_->stats().rate_period, absl::Seconds(1));
+
+  clock.Advance(absl::Seconds(1));  // the first rate dump is due
+  ASSERT_TRUE(dumped(1));
+  EXPECT_EQ(kernel_.dumps(), initial + 1);
+  EXPECT_EQ(source_->stats().rate_period, absl::Seconds(10));
+  EXPECT_TRUE(source_->stats().rate_stretched);
+  EXPECT_EQ(lost_.rate_period(), std::make_pair(uint64_t{10000}, true));
+
+  // 9 s later the budget still holds the next dump back.
+  clock.Advance(absl::Seconds(9));
+  EXPECT_FALSE(Eventually([&] { return rate_dumps() > 1; }, absl::Seconds(1)));
+  EXPECT_EQ(kernel_.dumps(), initial + 1);
+
+  // At 10 s it runs; now cheap (the table shrank), the interval comes back.
+  cost_ms_ = 10;
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(dumped(2));
+  EXPECT_EQ(source_->stats().rate_period, absl::Seconds(1));
+  EXPECT_FALSE(source_->stats().rate_stretched);
+  EXPECT_EQ(lost_.rate_period(), std::make_pair(uint64_t{1000}, false));
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(dumped(3));
+  EXPECT_EQ(lost_.lost(), 0);
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ class RecordOrder {
   RecordOrder(const StringPool& pool, v1::SortKey key, bool descending)
       : pool_(pool), key_(key), descending_(descending) {}
 
+  // Whether a sorts after b on the key alone (ties are not).
+  bool KeyOnlyWorse(const Candidate& a, const Candidate& b) const {
+    const int c = CompareKey(a, b);
+    return descending_ ? c < 0 : c > 0;
+  }
+
   // Whether a sorts before b (FlowOrder's order).
   bool operator()(const Candidate& a, const Candidate& b) const {
     const int c = CompareKey(a, b);
@@ -91,7 +97,11 @@ FlowList ByRecords(const FlowTableView& view, v1::SortKey key, bool descending,
   std::vector<Candidate> heap;
   heap.reserve(std::min(k, view.size()));
   view.ForEachRecord([&](const FlowRecord& r) {
-    Offer(Candidate{&r, {}, false}, k, order, heap);
+    Candidate c{&r, {}, false};
+    // Most records lose to the worst kept one on the key alone: skip them
+    // without the heap.
+    if (heap.size() == k && k > 0 && order.KeyOnlyWorse(c, heap.front())) return;
+    Offer(std::move(c), k, order, heap);
   });
   std::sort_heap(heap.begin(), heap.end(), order);
   FlowList out;

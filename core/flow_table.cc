@@ -14,7 +14,7 @@ using flow_table_internal::kShards;
 // Conntrack ids are hashes, keys hash their tuple too: a multiply spreads
 // both over the shards.
 size_t ShardOf(uint64_t key) {
-  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 56) % kShards;
+  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 52) % kShards;
 }
 
 uint64_t KeyOf(const FlowRecord& r) {

@@ -17,10 +17,10 @@
 // v1::Flow per flow this table kept before.
 //
 // Readers never stop the writer for a walk: the flows are split into
-// kShards shards, each shared copy-on-write. View() (O(kShards), taken
+// kShards (4,096) shards, each shared copy-on-write. View() (O(kShards), taken
 // under the owner's lock) hands out a FlowTableView, a consistent,
 // immutable picture of the whole table as of last_seq(); the writer copies
-// a shard (about 1/256 of the table) the first time it changes it while a
+// a shard (about 1/4096 of the table, 50 KB at a million flows) the first time it changes it while a
 // view holds it, so a reader that walks a million flows costs the event
 // path at most one shard copy per event, never the walk.
 //
@@ -77,7 +77,7 @@ struct Shard {
   absl::flat_hash_set<uint32_t, Hash, Eq> index;
 };
 
-inline constexpr size_t kShards = 256;
+inline constexpr size_t kShards = 4096;
 using Shards = std::array<std::shared_ptr<const Shard>, kShards>;
 
 }  // namespace flow_table_internal

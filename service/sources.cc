@@ -31,6 +31,9 @@ class KernelStatus final : public SourceStatus {
       sysctl->set_changed_by_flowtop(info->changed_by_flowtop);
     }
     status->set_resyncs(source_->stats().resyncs);
+    const collector::KernelSourceStats stats = source_->stats();
+    status->set_rate_period_millis(absl::ToInt64Milliseconds(stats.rate_period));
+    status->set_rate_stretched(stats.rate_stretched);
     status->mutable_lost()->set_kernel(
         std::max(status->lost().kernel(), source_->stats().overflows));
   }

@@ -12,11 +12,23 @@
 
 namespace flowtop::tui {
 
+namespace {
+
+// While a source loads its initial snapshot (a million flows take seconds),
+// the screen refreshes at least four times a second, so the first rows and
+// the `loading N/M` count show at once instead of after the interval.
+absl::Duration RefreshAfter(const Snapshot& snapshot, const LoopOptions& options) {
+  return snapshot.Loading() ? std::min(options.interval, absl::Milliseconds(250))
+                            : options.interval;
+}
+
+}  // namespace
+
 absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
                             const collector::Clock& clock, Terminal& terminal,
                             ReplayControl* replay) {
   Snapshot snapshot = model.TakeSnapshot();
-  absl::Time next_fetch = clock.Now() + options.interval;
+  absl::Time next_fetch = clock.Now() + RefreshAfter(snapshot, options);
   PageInfo page;
   bool redraw = true;
   // The snapshot a refresh replaces is released only after the new frame
@@ -30,7 +42,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
         previous = std::exchange(snapshot, model.TakeSnapshot());
         redraw = true;
       }
-      next_fetch = clock.Now() + options.interval;
+      next_fetch = clock.Now() + RefreshAfter(snapshot, options);
     }
     if (redraw) {
       if (replay != nullptr) state.replay = replay->Status();
@@ -50,7 +62,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
     if (action & kQuit) break;
     if (action & kRefetch) {
       previous = std::exchange(snapshot, model.TakeSnapshot());
-      next_fetch = clock.Now() + options.interval;
+      next_fetch = clock.Now() + RefreshAfter(snapshot, options);
     }
     if (action & (kRedraw | kRefetch)) redraw = true;
   }

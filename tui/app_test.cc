@@ -83,6 +83,40 @@ TEST_F(AppTest, PausedScreenKeepsItsSnapshotWhileDataFlows) {
   EXPECT_NE(term.frames()[3].Text().find("flows 6/6"), std::string::npos);  // unpaused: refetch
 }
 
+TEST_F(AppTest, ScreenRefreshesFasterWhileTheInitialSnapshotLoads) {
+  // The fixture's source has not ended its initial snapshot: the screen
+  // refreshes after 250 ms (not the 1 s interval) until SNAPSHOT_END, and
+  // then waits the whole interval again.
+  struct Term : FakeTerminal {
+    Term(Model& m, collector::FakeClock& c, int src)
+        : FakeTerminal(100, 12, {}), model(m), clock(c), source(src) {}
+    int ReadKey(absl::Duration) override {
+      std::vector<v1::FlowEvent> ev;
+      switch (++calls) {
+        case 1:
+          ev.push_back(testing::Event(v1::SNAPSHOT, testing::TcpFlow(98, "10.0.0.9", 9, "10.0.0.2", 80), 1));
+          break;
+        case 2: ev.emplace_back().set_type(v1::SNAPSHOT_END); break;
+        case 3:
+          ev.push_back(testing::Event(v1::NEW, testing::TcpFlow(99, "10.0.0.9", 8, "10.0.0.2", 80), 1));
+          break;
+        default: return 'q';
+      }
+      model.SinkFor(source).Publish(absl::MakeSpan(ev));
+      clock.Advance(absl::Milliseconds(300));
+      return kKeyNone;
+    }
+    Model& model;
+    collector::FakeClock& clock;
+    int source;
+    int calls = 0;
+  } term(model_, clock_, source_);
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, term).ok());
+  ASSERT_EQ(term.frames().size(), 3u);
+  EXPECT_NE(term.frames()[1].Text().find("flows 6/6"), std::string::npos) << term.frames()[1].Text();
+  EXPECT_NE(term.frames()[2].Text().find("flows 6/6"), std::string::npos);  // synced now
+}
+
 TEST_F(AppTest, BatchPrintsFramesUntilCount) {
   model_.SetEnded(source_);
   std::FILE* out = std::tmpfile();
@@ -170,6 +204,30 @@ TEST_F(AppTest, StatusLineSaysLoadingWithTheNodesCount) {
   ASSERT_FALSE(term.frames().empty());
   EXPECT_NE(term.frames()[0].Text().find("loading 1/1000000"), std::string::npos)
       << term.frames()[0].Text();
+}
+
+TEST_F(AppTest, StatusLineSaysWhenTheCpuBudgetStretchesTheRates) {
+  // A million idle flows: the kernel source spaces its rate dumps out to
+  // 10 s and says so; when the table shrinks it says the interval is back.
+  auto status = [&](int64_t millis, bool stretched) {
+    std::vector<v1::FlowEvent> ev(1);
+    ev[0].set_type(v1::STATUS);
+    ev[0].mutable_status()->set_rate_period_millis(millis);
+    ev[0].mutable_status()->set_rate_stretched(stretched);
+    model_.SinkFor(source_).Publish(absl::MakeSpan(ev));
+  };
+  status(10500, true);
+  FakeTerminal stretched(120, 12, {'q'});
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, stretched).ok());
+  ASSERT_FALSE(stretched.frames().empty());
+  EXPECT_NE(stretched.frames()[0].Text().find("rates every 10s (CPU budget)"), std::string::npos)
+      << stretched.frames()[0].Text();
+  status(1000, false);
+  FakeTerminal back(120, 12, {'q'});
+  ASSERT_TRUE(RunInteractive(model_, ViewState(), LoopOptions(), clock_, back).ok());
+  ASSERT_FALSE(back.frames().empty());
+  EXPECT_EQ(back.frames()[0].Text().find("rates every"), std::string::npos)
+      << back.frames()[0].Text();
 }
 
 }  // namespace

@@ -35,6 +35,13 @@ std::string Snapshot::LoadingText() const {
                : absl::StrCat("loading ", loaded);
 }
 
+bool Snapshot::Loading() const {
+  for (const SourceState& s : sources) {
+    if (!s.synced && !s.ended && s.connected) return true;
+  }
+  return false;
+}
+
 uint64_t Snapshot::LostEvents() const {
   uint64_t n = 0;
   for (const SourceState& s : sources) n += s.lost_events;
@@ -132,7 +139,7 @@ void UpdateTraffic(const v1::Flow& in, const FlowRow* old, int64_t now, Traffic&
 
 }  // namespace
 
-void Model::Upsert(int index, const v1::FlowEvent& event) {
+void Model::Upsert(int index, v1::FlowEvent& event) {
   const v1::Flow& in = event.flow();
   const RowKey key = MakeRowKey(static_cast<uint32_t>(index), in);
   const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
@@ -162,16 +169,18 @@ void Model::Upsert(int index, const v1::FlowEvent& event) {
       row->counters_time_nanos = now;
       break;
     default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
-      auto k = std::make_shared<v1::Flow>(in);
       UpdateTraffic(in, old, now, row->traffic);
       row->counters_time_nanos = now;
+      // Sinks may move from the events: taking the flow costs no copy of
+      // its strings and sub-messages (most of the cost of loading 1M flows).
+      auto k = std::make_shared<v1::Flow>(std::move(*event.mutable_flow()));
       k->clear_original_counters();
       k->clear_reply_counters();
       k->clear_original_rate();
       k->clear_reply_rate();
       if (old != nullptr) {
         v1::Enrichment enrichment = old->kernel->enrichment();
-        enrichment.MergeFrom(in.enrichment());
+        enrichment.MergeFrom(k->enrichment());
         *k->mutable_enrichment() = std::move(enrichment);
         if (old->kernel->first_seen_unix_nanos() != 0) {
           k->set_first_seen_unix_nanos(old->kernel->first_seen_unix_nanos());
@@ -250,13 +259,13 @@ namespace {
 bool NoSnapshotWaiting(std::atomic<int>* waiters) { return waiters->load() == 0; }
 }  // namespace
 
-void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
+void Model::ApplyChunk(int index, absl::Span<v1::FlowEvent> events) {
   // A source re-takes the lock chunk after chunk and would starve a waiting
   // snapshot (the mutex is not fair): let the snapshot go first.
   absl::MutexLock lock(&mu_, absl::Condition(&NoSnapshotWaiting, &snapshot_waiters_));
   if (index < 0 || static_cast<size_t>(index) >= sources_.size()) return;
   SourceData& source = sources_[index];
-  for (const v1::FlowEvent& event : events) {
+  for (v1::FlowEvent& event : events) {
     ++source.state.events;
     // The node stamps flow events and snapshots with its stream's time;
     // STATUS events may come from our own RemoteSource.
@@ -297,6 +306,13 @@ void Model::ApplyChunk(int index, absl::Span<const v1::FlowEvent> events) {
         // A node says how many flows its initial snapshot will hold.
         if (!source.state.synced && event.status().loading()) {
           source.state.expected = event.status().conntrack_count();
+        }
+        // Its rate dumps are spaced out to stay within their CPU budget.
+        if (event.status().rate_period_millis() != 0) {
+          source.state.stretched_rate_period =
+              event.status().rate_stretched()
+                  ? absl::Milliseconds(event.status().rate_period_millis())
+                  : absl::ZeroDuration();
         }
         break;
       default:

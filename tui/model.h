@@ -86,6 +86,9 @@ struct SourceState {
   // how many the node said it has (0: unknown).
   uint64_t loaded = 0;
   uint64_t expected = 0;
+  // The kernel source's rate period, while its CPU budget stretches it
+  // beyond the configured interval (a STATUS event says so); zero otherwise.
+  absl::Duration stretched_rate_period;
   // Sources on the stream's clock (remote nodes): the node's event time
   // minus this model's clock when the newest event arrived. A node serving
   // a recording runs days behind; ages on its rows are measured against
@@ -124,6 +127,8 @@ struct Snapshot {
   // "loading N/M" (or "loading N") while a connected source's initial
   // snapshot is incomplete; empty once every source is synced.
   std::string LoadingText() const;
+  // True while a connected source has not finished its initial snapshot.
+  bool Loading() const;
   uint64_t LossGaps() const;
   int Disconnected() const;
   // "Now" for the rows of source `index`: `now` on that source's clock.
@@ -198,8 +203,9 @@ class Model {
     uint32_t generation = 0;  // bumped on reconnect
   };
 
-  void ApplyChunk(int index, absl::Span<const v1::FlowEvent> events);
-  void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyChunk(int index, absl::Span<v1::FlowEvent> events);
+  // Takes the flow out of NEW, SNAPSHOT and UPDATE events (sinks may).
+  void Upsert(int index, v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(RowKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetConnectedLocked(int index, bool connected, std::string error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

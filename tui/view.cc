@@ -314,6 +314,14 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
     if (std::string loading = snap.LoadingText(); !loading.empty()) {
       line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
     }
+    absl::Duration rates;
+    for (const SourceState& s : snap.sources) rates = std::max(rates, s.stretched_rate_period);
+    if (rates > absl::ZeroDuration()) {
+      line.segments.push_back(
+          {absl::StrCat("  rates every ", absl::FormatDuration(absl::Trunc(rates, absl::Seconds(1))),
+                        " (CPU budget)"),
+           Style::kStatus});
+    }
     const uint64_t lost = snap.LostEvents();
     const uint64_t gaps = snap.LossGaps();
     if (lost > 0 || gaps > 0) {

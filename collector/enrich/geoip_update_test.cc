@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,11 +61,25 @@ class GeoIpUpdateTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     // The installed database: the DB-IP layout. The served one differs
-    // (MaxMind layout), so a replacement is visible in the bytes.
-    ASSERT_TRUE(WriteMmdb("dbip-city-v4", data_ + "/city.mmdb").ok());
-    old_bytes_ = ReadFile(data_ + "/city.mmdb");
-    ASSERT_TRUE(WriteMmdb("maxmind-city", served_ + "/good.mmdb").ok());
-    good_bytes_ = ReadFile(served_ + "/good.mmdb");
+    // (MaxMind layout), so a replacement is visible in the bytes. Written
+    // by perl once for the whole suite (seconds each on a loaded machine).
+    old_bytes_ = Fixture("dbip-city-v4");
+    good_bytes_ = Fixture("maxmind-city");
+    ASSERT_FALSE(old_bytes_.empty());
+    ASSERT_FALSE(good_bytes_.empty());
+    WriteFile(data_ + "/city.mmdb", old_bytes_);
+    WriteFile(served_ + "/good.mmdb", good_bytes_);
+  }
+
+  // The bytes of a WriteMmdb database of `layout`, made once per process.
+  static std::string Fixture(const std::string& layout) {
+    static auto* made = new std::map<std::string, std::string>();
+    auto it = made->find(layout);
+    if (it != made->end()) return it->second;
+    const std::string path = MakeTempDir("fixture-" + layout) + "/db.mmdb";
+    absl::StatusOr<std::string> written = WriteMmdb(layout, path);
+    EXPECT_TRUE(written.ok()) << written.status();
+    return (*made)[layout] = written.ok() ? ReadFile(path) : "";
   }
 
   // Writes geoip.conf with these URLs and runs the update.

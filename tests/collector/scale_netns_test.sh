@@ -25,8 +25,10 @@ restore() {
   netns_cleanup
   rm -rf "$WORK"
 }
-trap restore EXIT
 netns_create || { echo "FAIL: no network namespace (needs root)"; exit 1; }
+# After netns_create, which sets its own EXIT trap (restore calls it too).
+trap restore EXIT
+trap 'exit 1' INT TERM HUP
 command -v conntrack >/dev/null || { echo "FAIL: conntrack is missing (apt-get install conntrack)"; exit 1; }
 if [ "$(cat $MAX)" -lt $((N + 50000)) ]; then
   max_before=$(cat $MAX)

@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# The router-scale benchmark (issue 12). For each N it makes N idle UDP flows
+# in a fresh network namespace, then measures side by side, in one run:
+# conntrack -L, flowtopd (over gRPC), the TUI (flowtop in tmux, and its model
+# through bench/tui:latency_bench) and flowtop --json --count 1. Then, under
+# churn (new TCP connections at a steady rate), our TUI against netsniff-ng's
+# flowtop, one after the other on the same load.
+#
+#   bazel run -c opt //bench/scale:scale_bench -- [--flows=100000,1000000]
+#       [--idle-seconds=20] [--churn-rate=2000] [--churn-seconds=20]
+#       [--no-churn] [--no-model]
+#
+# Root only. nf_conntrack_max is host-wide: it is raised for the run and put
+# back on every exit path (EXIT, INT, TERM, HUP). Each N gets its own
+# namespace, whose UDP timeout is raised so that no flow expires.
+set -uo pipefail
+
+FLOWS=100000,1000000
+IDLE_SECONDS=20
+CHURN_RATE=2000
+CHURN_SECONDS=20
+CHURN=1
+MODEL=1
+for arg in "$@"; do
+  case "$arg" in
+    --flows=*) FLOWS=${arg#*=} ;;
+    --idle-seconds=*) IDLE_SECONDS=${arg#*=} ;;
+    --churn-rate=*) CHURN_RATE=${arg#*=} ;;
+    --churn-seconds=*) CHURN_SECONDS=${arg#*=} ;;
+    --no-churn) CHURN=0 ;;
+    --no-model) MODEL=0 ;;
+    *) echo "scale_bench: unknown argument '$arg' (see the header of bench/scale/scale_bench.sh)" >&2; exit 2 ;;
+  esac
+done
+for v in "$IDLE_SECONDS" "$CHURN_RATE" "$CHURN_SECONDS" ${FLOWS//,/ }; do
+  [[ "$v" =~ ^[0-9]+$ && "$v" -gt 0 && "$v" -le 5000000 ]] || {
+    echo "scale_bench: '$v' is not a count from 1 to 5000000" >&2; exit 2; }
+done
+[ "$(id -u)" = 0 ] || { echo "scale_bench: needs root (network namespaces, conntrack)" >&2; exit 1; }
+for tool in conntrack tmux /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "scale_bench: '$tool' is missing: tools/setup.sh --test" >&2; exit 1; }
+done
+
+HERE=$PWD
+UDP_FLOWS=$HERE/bench/scale/udp_flows
+TCP_CHURN=$HERE/bench/scale/tcp_churn
+CLIENT=$HERE/bench/scale/scale_client
+FLOWTOPD=$HERE/service/flowtopd
+FLOWTOP=$HERE/tui/flowtop
+LATENCY=$HERE/bench/tui/latency_bench
+PEER=/usr/sbin/flowtop
+source "$HERE/tests/netns/netns.sh"
+
+WORK=$(mktemp -d /tmp/scale-bench.XXXXXX)
+TMUX_SOCKET=scale-bench-$$
+MAX=/proc/sys/net/netfilter/nf_conntrack_max
+MAX_BEFORE=$(cat "$MAX")
+CLK_TCK=$(getconf CLK_TCK)
+
+cleanup() {
+  trap - EXIT INT TERM HUP
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+  netns_cleanup
+  echo "$MAX_BEFORE" >"$MAX"
+  rm -rf "$WORK"
+}
+on_signal() { cleanup; exit 130; }
+install_traps() {
+  trap cleanup EXIT
+  trap on_signal INT TERM HUP
+}
+install_traps
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 <= t + 0) ? "met" : "NOT met" }'; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU of PID over SECONDS, in percent of one core.
+cpu_percent() {
+  local pid=$1 seconds=$2 a b
+  a=$(cpu_ticks "$pid")
+  sleep "$seconds"
+  b=$(cpu_ticks "$pid")
+  awk -v a="$a" -v b="$b" -v s="$seconds" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / s }'
+}
+per_flow() { awk -v kb="$1" -v base="$2" -v n="$3" 'BEGIN { printf "%.0f", (kb - base) * 1024 / n }'; }
+row() { printf '  %-26s %12s %12s %12s %12s\n' "$@"; }
+
+# A namespace of our own for each stage: lo up, conntrack on, and long UDP
+# and TCP timeouts so that idle flows stay.
+fresh_netns() {
+  netns_cleanup
+  netns_create || exit 1
+  install_traps  # netns_create sets its own EXIT trap
+  netns_exec sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600 \
+    net.netfilter.nf_conntrack_udp_timeout_stream=3600
+}
+
+# Starts CMD in a 200x50 tmux pane; echoes the pane's process id.
+tmux_start() {
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+  tmux -L "$TMUX_SOCKET" new-session -d -s bench -x 200 -y 50 "$*"
+  tmux -L "$TMUX_SOCKET" display-message -p -t bench '#{pane_pid}'
+}
+screen() { tmux -L "$TMUX_SOCKET" capture-pane -p -t bench 2>/dev/null; }
+# Our TUI's "flows SHOWN/TOTAL" and whether it still says "loading".
+tui_counts() {
+  screen | awk 'match($0, /flows [0-9]+\/[0-9]+/) && !f { split(substr($0, RSTART + 6, RLENGTH - 6), c, "/"); f = c[1] " " c[2] }
+                /loading/ { l = 1 } END { print (f == "" ? "0 0" : f), l + 0 }'
+}
+
+# Memory of each binary with no flows: the base of the per-flow figure.
+baselines() {
+  fresh_netns
+  local pid out
+  $NETNS_EXEC "$FLOWTOPD" --listen 127.0.0.1:0 --node-name base -n -G --no-bpf >"$WORK/base.out" 2>&1 &
+  pid=$!
+  sleep 3
+  BASE_D=$(rss_kb "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null
+  pid=$(tmux_start "$NETNS_EXEC $FLOWTOP -n -G --no-bpf")
+  sleep 3
+  BASE_TUI=$(rss_kb "$pid")
+  tmux -L "$TMUX_SOCKET" kill-server
+  out=$(/usr/bin/time -f '%M' $NETNS_EXEC "$FLOWTOP" -4 -U -n -G --no-bpf --json --count 1 2>&1 >/dev/null | tail -n 1)
+  BASE_JSON=${out:-0}
+}
+
+# conntrack -L: the best of three wall times, its peak memory, its lines.
+measure_conntrack() {
+  local best="" t0 t1 t
+  for _ in 1 2 3; do
+    t0=$(now)
+    /usr/bin/time -o "$WORK/ct.time" -f '%M' $NETNS_EXEC conntrack -L >"$WORK/ct.list" 2>/dev/null
+    t1=$(now)
+    t=$(elapsed "$t0" "$t1")
+    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
+  done
+  CT_TIME=$best
+  CT_KB=$(tail -n 1 "$WORK/ct.time")
+  CT_SHOWN=$(wc -l <"$WORK/ct.list")
+}
+
+measure_json() {
+  local t0 t1
+  t0=$(now)
+  # -4 -U as in the issue: --json's default is TCP, like the original's.
+  /usr/bin/time -o "$WORK/json.time" -f '%M' $NETNS_EXEC "$FLOWTOP" -4 -U -n -G --no-bpf --json --count 1 >"$WORK/json" 2>"$WORK/json.err"
+  t1=$(now)
+  JSON_TIME=$(elapsed "$t0" "$t1")
+  JSON_KB=$(tail -n 1 "$WORK/json.time")
+  JSON_SHOWN=$(wc -l <"$WORK/json")
+  JSON_KERNEL=$(netns_exec conntrack -C)
+}
+
+# flowtopd: time to a complete table, memory, idle CPU, ListFlows.
+measure_daemon() {
+  local n=$1 t0 t1 line port pid
+  mkfifo "$WORK/d.out"
+  t0=$(now)
+  $NETNS_EXEC "$FLOWTOPD" --listen 127.0.0.1:0 --node-name scale -n -G --no-bpf >"$WORK/d.out" 2>"$WORK/d.err" &
+  pid=$!
+  NETNS_PIDS+=("$pid")
+  exec 8<"$WORK/d.out"
+  if ! read -r -t 60 -u 8 line; then
+    echo "  flowtopd did not start: $(head -n 3 "$WORK/d.err")"; return
+  fi
+  cat <&8 >/dev/null &
+  port=${line##*:}
+  # Complete: loaded and at least the N flows; then its flows against the
+  # kernel's count (GetStatus conntrack_count; our gRPC calls add TCP flows).
+  netns_exec "$CLIENT" wait "127.0.0.1:$port" "$KERNEL" 900 >"$WORK/d.wait"
+  t1=$(now)
+  D_TIME=$(elapsed "$t0" "$t1")
+  D_SHOWN=$(sed -n 's/^flows=\([0-9]*\).*/\1/p' "$WORK/d.wait")
+  D_KERNEL=$(sed -n 's/.*conntrack_count=\([0-9]*\).*/\1/p' "$WORK/d.wait")
+  D_KB=$(rss_kb "$pid")
+  sleep 2
+  D_CPU=$(cpu_percent "$pid" "$IDLE_SECONDS")
+  D_STATUS=$(netns_exec "$CLIENT" status "127.0.0.1:$port" 2>/dev/null)
+  D_LIST=$(netns_exec "$CLIENT" listflows "127.0.0.1:$port" 5 2)
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  exec 8<&-
+  rm -f "$WORK/d.out"
+}
+
+# The TUI in tmux: time to "flows N/N" without "loading", memory, idle CPU,
+# and key-to-screen for the sort key '>' (the screen polled every ~5 ms).
+measure_tui() {
+  local t0 t1 pid counts before after k0 k1 keys=()
+  t0=$(now)
+  pid=$(tmux_start "$NETNS_EXEC $FLOWTOP -n -G --no-bpf")
+  # Complete: not loading and at least the N flows (the gRPC calls before
+  # left TCP flows that expire meanwhile); then its count against the
+  # kernel's, for up to 2 s until they agree.
+  T_TIME="timeout"
+  for _ in $(seq 18000); do
+    read -r shown total loading <<<"$(tui_counts)"
+    if [ "$loading" = 0 ] && [ "$total" -ge "$KERNEL" ]; then
+      t1=$(now); T_TIME=$(elapsed "$t0" "$t1"); break
+    fi
+    sleep 0.05
+  done
+  for _ in $(seq 40); do
+    T_KERNEL=$(netns_exec conntrack -C)
+    read -r shown T_SHOWN loading <<<"$(tui_counts)"
+    [ "$T_SHOWN" = "$T_KERNEL" ] && break
+    sleep 0.05
+  done
+  T_KB=$(rss_kb "$pid")
+  sleep 2
+  T_CPU=$(cpu_percent "$pid" "$IDLE_SECONDS")
+  for _ in 1 2 3 4 5; do
+    before=$(screen | head -n 3 | md5sum)
+    k0=$(now)
+    tmux -L "$TMUX_SOCKET" send-keys -t bench '>'
+    for _ in $(seq 2000); do
+      after=$(screen | head -n 3 | md5sum)
+      [ "$after" != "$before" ] && break
+    done
+    k1=$(now)
+    keys+=("$(awk -v a="$k0" -v b="$k1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')")
+    sleep 0.5
+  done
+  T_KEYS=$(printf '%s\n' "${keys[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "median %d ms, max %d ms", v[int((NR + 1) / 2)], v[NR] }')
+  tmux -L "$TMUX_SOCKET" kill-server
+}
+
+report_n() {
+  local n=$1
+  echo
+  echo "== $n idle UDP flows (kernel: conntrack -C = $KERNEL; made in ${MAKE_TIME}s) =="
+  row "" "conntrack -L" "flowtopd" "TUI (tmux)" "--json"
+  row "flows shown" "$CT_SHOWN" "${D_SHOWN:-?}" "$T_SHOWN" "$JSON_SHOWN"
+  row "kernel's count then" "$KERNEL" "$D_KERNEL" "$T_KERNEL" "$JSON_KERNEL"
+  row "complete table, s" "$CT_TIME" "$D_TIME" "$T_TIME" "$JSON_TIME"
+  row "  ratio to conntrack -L" "1.00" "$(ratio "$D_TIME" "$CT_TIME")" "$(ratio "$T_TIME" "$CT_TIME")" "$(ratio "$JSON_TIME" "$CT_TIME")"
+  row "memory, MB (RSS)" "$((CT_KB / 1024)) peak" "$((D_KB / 1024))" "$((T_KB / 1024))" "$((JSON_KB / 1024)) peak"
+  row "  per flow, B (RSS delta/N)" "-" "$(per_flow "$D_KB" "$BASE_D" "$n")" "$(per_flow "$T_KB" "$BASE_TUI" "$n")" "$(per_flow "$JSON_KB" "$BASE_JSON" "$n")"
+  row "idle CPU, % of a core" "-" "$D_CPU" "$T_CPU" "-"
+  echo "  flowtopd ListFlows limit 10 by bytes (5 calls): $D_LIST"
+  echo "  flowtopd GetStatus after the idle period: $D_STATUS"
+  echo "  TUI key '>' to changed screen (tmux, polled): $T_KEYS"
+  echo "  verdicts (targets of issue 12):"
+  local ok_flows="NOT met"
+  [ "${D_SHOWN:-x}" = "$D_KERNEL" ] && [ "$T_SHOWN" = "$T_KERNEL" ] && [ "$JSON_SHOWN" = "$JSON_KERNEL" ] && ok_flows=met
+  echo "    flows shown = kernel's count (flowtopd, TUI, --json): $ok_flows"
+  echo "    complete table <= 1.2x conntrack -L: flowtopd $(verdict "$(ratio "$D_TIME" "$CT_TIME")" 1.2)," \
+    "TUI $(verdict "$(ratio "$T_TIME" "$CT_TIME")" 1.2), --json $(verdict "$(ratio "$JSON_TIME" "$CT_TIME")" 1.2)"
+  echo "    <= 256 B per flow: flowtopd $(verdict "$(per_flow "$D_KB" "$BASE_D" "$n")" 256)," \
+    "TUI $(verdict "$(per_flow "$T_KB" "$BASE_TUI" "$n")" 256), --json $(verdict "$(per_flow "$JSON_KB" "$BASE_JSON" "$n")" 256)"
+  echo "    idle CPU <= 10% of a core: flowtopd $(verdict "$D_CPU" 10), TUI $(verdict "$T_CPU" 10)"
+  local lf
+  lf=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' <<<"$D_LIST")
+  echo "    ListFlows limit 10 <= 100 ms: $(verdict "${lf:-1e9}" 100) (longest); stall <= 10 ms: $(verdict "$(sed -n 's/.*stall_ms=\([0-9.]*\).*/\1/p' <<<"$D_LIST" | awk '{ print ($1 == "" ? 1e9 : $1 - 1) }')" 10) (NEW events sent every 1 ms)"
+}
+
+run_n() {
+  local n=$1 made
+  fresh_netns
+  made=$(netns_exec "$UDP_FLOWS" "$n" 1 2)
+  MAKE_TIME=${made#* }
+  KERNEL=$(netns_exec conntrack -C)
+  measure_conntrack
+  measure_json
+  measure_daemon "$n"
+  measure_tui
+  report_n "$n"
+  if [ "$MODEL" = 1 ]; then
+    echo "  the TUI's model directly (bench/tui:latency_bench $n flows, 1000 events/s, 50 keys):"
+    "$LATENCY" "$n" 1000 50 2>&1 | sed 's/^/    /'
+  fi
+}
+
+# One TUI under churn: CPU over the window, memory and flows at its end.
+# netsniff-ng's flowtop reads "flows(N)" from its header; ours "flows N/M".
+measure_churn_one() {
+  local name=$1 cmd=$2 pid shown
+  fresh_netns
+  netns_exec "$TCP_CHURN" "$CHURN_RATE" $((CHURN_SECONDS + 15)) >/dev/null &
+  NETNS_PIDS+=("$!")
+  sleep 5
+  pid=$(tmux_start "$NETNS_EXEC $cmd")
+  sleep 5
+  C_CPU=$(cpu_percent "$pid" "$CHURN_SECONDS")
+  C_KB=$(rss_kb "$pid")
+  C_KERNEL=$(netns_exec conntrack -C -p tcp 2>/dev/null || netns_exec conntrack -C)
+  if [ "$name" = peer ]; then
+    shown=$(screen | sed -n 's/.*flows(\([0-9]*\)).*/\1/p' | head -n 1)
+  else
+    shown=$(tui_counts | awk '{ print $2 }')
+  fi
+  C_SHOWN=${shown:-?}
+  tmux -L "$TMUX_SOCKET" kill-server
+  netns_cleanup
+}
+
+run_churn() {
+  measure_churn_one ours "$FLOWTOP -T -n -G --no-bpf"
+  local ours_cpu=$C_CPU ours_kb=$C_KB ours_shown=$C_SHOWN ours_kernel=$C_KERNEL
+  measure_churn_one peer "$PEER -T -n -G"
+  echo
+  echo "== churn: $CHURN_RATE new TCP connections/s (connect, accept, reset), ${CHURN_SECONDS}s window, one after the other =="
+  row "" "flowtop (ours)" "netsniff-ng" "ratio" "target"
+  row "CPU, % of a core" "$ours_cpu" "$C_CPU" "$(ratio "$ours_cpu" "$C_CPU")" "<= 0.10"
+  row "memory, MB (RSS)" "$(awk -v k="$ours_kb" 'BEGIN { printf "%.1f", k / 1024 }')" \
+    "$(awk -v k="$C_KB" 'BEGIN { printf "%.1f", k / 1024 }')" "$(ratio "$ours_kb" "$C_KB")" "<= 2.00"
+  row "flows shown" "$ours_shown" "$C_SHOWN" "" ""
+  row "kernel's TCP flows then" "$ours_kernel" "$C_KERNEL" "" ""
+  echo "  verdicts: CPU <= 1/10 of netsniff-ng's: $(verdict "$(ratio "$ours_cpu" "$C_CPU")" 0.1);" \
+    "memory <= 2x: $(verdict "$(ratio "$ours_kb" "$C_KB")" 2);" \
+    "shows every flow: $([ "$ours_shown" = "$ours_kernel" ] && echo met || echo "NOT met (sampled a moment apart under churn)")"
+}
+
+max_n=$(tr ',' '\n' <<<"$FLOWS" | sort -n | tail -n 1)
+need=$((max_n + 200000))
+[ "$MAX_BEFORE" -lt "$need" ] && echo "$need" >"$MAX"
+
+echo "scale_bench: $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
+echo "CAVEAT: this machine may be shared (other builds and benchmarks run beside this one):"
+echo "        absolute times and CPU are noisy; read the ratios to conntrack -L and to netsniff-ng,"
+echo "        which were measured in the same run. nf_conntrack_max is $(cat "$MAX") for the run (was $MAX_BEFORE)."
+baselines
+echo "baselines with no flows (RSS): flowtopd $((BASE_D / 1024)) MB, TUI $((BASE_TUI / 1024)) MB, --json $((BASE_JSON / 1024)) MB peak"
+for n in ${FLOWS//,/ }; do run_n "$n"; done
+[ "$CHURN" = 1 ] && run_churn
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
