@@ -19,6 +19,7 @@ fuzz_build "$WORK/config_fuzzer" \
   core/files.cc collector/enrich/services.cc collector/enrich/geoip_update.cc \
   --plain service/event_ring.cc collector/enrich/geoip.cc \
   collector/enrich/country_names.cc collector/enrich/conf_files.cc \
+  collector/enrich/npm_package.cc \
   proto/flowtop/v1/flowtop.pb.cc
 corpus=$(fuzz_corpus tests/service/fuzz/config "$WORK")
 fuzz_run config_fuzz_test "$WORK/config_fuzzer" "$corpus" "$WORK" \
