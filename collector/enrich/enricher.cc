@@ -242,7 +242,7 @@ void Enricher::TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog,
     queued_flows_ = 0;
     ticket = next_take_++;
   }
-  if (backlog->empty()) *backlog_since = absl::Now();
+  if (backlog->empty()) *backlog_since = clock_.Now();
   // Takes are applied to live_ in the order they were taken (with several
   // workers another one may have taken a later part of the queue already).
   absl::MutexLock lock(&live_mu_);
@@ -281,15 +281,14 @@ void Enricher::Work() {
   while (true) {
     // While the Pipeline is busy (the collector saturated) a round waits,
     // and so do new lookups for up to kMaxYield: they would compete with it
-    // for the CPU. Meanwhile the worker sleeps a poll at a time and only
-    // takes the queue (so the queue stays short). Real time: a scheduling
-    // bound, like kMaxBatchDelay.
+    // for the CPU. Meanwhile the worker waits a poll at a time and only
+    // takes the queue (so the queue stays short). Times are the clock's.
     auto hold_back = [&] {
       return !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
-             absl::Now() - backlog_since < kMaxYield && out_.Busy();
+             clock_.Now() - backlog_since < kMaxYield && out_.Busy();
     };
     if (!waiting.empty() || hold_back()) {
-      if (!hurry_.load(std::memory_order_relaxed)) absl::SleepFor(kYieldPoll);
+      WaitAPoll();
     } else if (backlog.empty() && names.empty()) {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -301,7 +300,8 @@ void Enricher::Work() {
       auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&full), kMaxBatchDelay);
+      clock_.AwaitWithDeadline(&mu_, absl::Condition(&full),
+                               clock_.Now() + kMaxBatchDelay);
     }
     {
       absl::MutexLock lock(&mu_);
@@ -345,7 +345,7 @@ void Enricher::Work() {
           flow.set_id(FlowIdFor(node_, flow));
         }
       }
-      round.since = absl::Now();
+      round.since = clock_.Now();
     }
     if (!waiting.empty() &&
         PublishRound(waiting.front(), &incoming, &backlog, &backlog_since)) {
@@ -353,8 +353,17 @@ void Enricher::Work() {
     }
     // Held back and nothing else to do: wait a poll before looking again
     // (not back-to-back probes and takes while the collector is busy).
-    if (held && !build) absl::SleepFor(kYieldPoll);
+    if (held && !build) WaitAPoll();
   }
+}
+
+void Enricher::WaitAPoll() {
+  absl::MutexLock lock(&mu_);
+  auto hurry = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || draining_ > 0;
+  };
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&hurry),
+                           clock_.Now() + kYieldPoll);
 }
 
 bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
@@ -389,10 +398,9 @@ bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
     round.owners.resize(kept);
   }
   // Give way to the event path (see kYieldPoll), unless this round waited
-  // kMaxYield already or Drain/stop is waiting. The deadline is real time
-  // (a scheduling bound, like kMaxBatchDelay).
+  // kMaxYield (on the clock) already or Drain/stop is waiting.
   const bool give_way =
-      !hurry_.load(std::memory_order_relaxed) && absl::Now() - round.since < kMaxYield;
+      !hurry_.load(std::memory_order_relaxed) && clock_.Now() - round.since < kMaxYield;
   if (!round.events.empty()) {
     if (give_way) {
       if (!out_.TryPublish(absl::MakeSpan(round.events))) {
