@@ -290,18 +290,7 @@ void Enricher::Work() {
     if (!waiting.empty() || hold_back()) {
       WaitAPoll();
     } else if (backlog.empty() && names.empty()) {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !queue_.empty() || !names_.empty();
-      };
-      mu_.Await(absl::Condition(&ready));
-      // Gather a full round, or whatever arrived within kMaxBatchDelay:
-      // one Publish per round instead of one per source batch.
-      auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
-      };
-      clock_.AwaitWithDeadline(&mu_, absl::Condition(&full),
-                               clock_.Now() + kMaxBatchDelay);
+      WaitForARound();
     }
     {
       absl::MutexLock lock(&mu_);
@@ -315,38 +304,7 @@ void Enricher::Work() {
     const bool held = hold_back();
     const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
     const bool build = waiting.empty() && (take > 0 || !names.empty());
-    if (build) {
-      Round& round = waiting.emplace_back();
-      round.taken = take + names.size();
-      round.from_backlog = take;
-      for (size_t i = 0; i < take; ++i) {
-        const Job& job = backlog.front();
-        v1::FlowEvent& event = round.events.emplace_back();
-        Enrich(job, &event);
-        round.owners.push_back({job.id, job.generation, /*flow=*/true});
-        backlog.pop_front();
-      }
-      for (const Name& n : names) {
-        v1::FlowEvent& event = round.events.emplace_back();
-        event.set_type(v1::ENRICH);
-        SetFlowKey(n.waiter.id, *event.mutable_flow());
-        event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
-        v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
-        (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
-        round.owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
-      }
-      names.clear();
-      if (!node_.empty()) {
-        // What the Pipeline would fill in under its lock.
-        for (v1::FlowEvent& event : round.events) {
-          event.set_node(node_);
-          v1::Flow& flow = *event.mutable_flow();
-          flow.set_node(node_);
-          flow.set_id(FlowIdFor(node_, flow));
-        }
-      }
-      round.since = clock_.Now();
-    }
+    if (build) BuildRound(take, &backlog, &names, &waiting.emplace_back());
     if (!waiting.empty() &&
         PublishRound(waiting.front(), &incoming, &backlog, &backlog_since)) {
       waiting.pop_front();
@@ -355,6 +313,54 @@ void Enricher::Work() {
     // (not back-to-back probes and takes while the collector is busy).
     if (held && !build) WaitAPoll();
   }
+}
+
+void Enricher::WaitForARound() {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !queue_.empty() || !names_.empty();
+  };
+  mu_.Await(absl::Condition(&ready));
+  // Gather a full round, or whatever arrived within kMaxBatchDelay:
+  // one Publish per round instead of one per source batch.
+  auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
+  };
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&full),
+                           clock_.Now() + kMaxBatchDelay);
+}
+
+void Enricher::BuildRound(size_t take, std::deque<Job>* backlog,
+                          std::vector<Name>* names, Round* round) {
+  round->taken = take + names->size();
+  round->from_backlog = take;
+  for (size_t i = 0; i < take; ++i) {
+    const Job& job = backlog->front();
+    v1::FlowEvent& event = round->events.emplace_back();
+    Enrich(job, &event);
+    round->owners.push_back({job.id, job.generation, /*flow=*/true});
+    backlog->pop_front();
+  }
+  for (const Name& n : *names) {
+    v1::FlowEvent& event = round->events.emplace_back();
+    event.set_type(v1::ENRICH);
+    SetFlowKey(n.waiter.id, *event.mutable_flow());
+    event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
+    v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
+    (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
+    round->owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
+  }
+  names->clear();
+  if (!node_.empty()) {
+    // What the Pipeline would fill in under its lock.
+    for (v1::FlowEvent& event : round->events) {
+      event.set_node(node_);
+      v1::Flow& flow = *event.mutable_flow();
+      flow.set_node(node_);
+      flow.set_id(FlowIdFor(node_, flow));
+    }
+  }
+  round->since = clock_.Now();
 }
 
 void Enricher::WaitAPoll() {

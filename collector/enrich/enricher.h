@@ -216,6 +216,14 @@ class Enricher final : public EventSink {
     uint64_t stale = 0;         // dropped on earlier tries
   };
   void Work();
+  // Waits until work arrives (or stop), then up to kMaxBatchDelay on the
+  // clock for a full round (kPublishBatch) unless Drain or stop hurries.
+  void WaitForARound() ABSL_LOCKS_EXCLUDED(mu_);
+  // Enriches the first `take` flows of `backlog` (removing them) and makes
+  // ENRICH events of the hostname answers in `names` (clearing it): one
+  // round, stamped with the node as the Pipeline would.
+  void BuildRound(size_t take, std::deque<Job>* backlog, std::vector<Name>* names,
+                  Round* round);
   // Waits kYieldPoll on the clock, or until stop or Drain hurries the
   // worker.
   void WaitAPoll() ABSL_LOCKS_EXCLUDED(mu_);
