@@ -239,15 +239,6 @@ std::vector<v1::FlowEvent> ParseWire(const std::string& bytes) {
 // ring's own locking is annotated, FakeClock's is not); event_ring_test runs
 // it.
 #if !defined(__SANITIZE_THREAD__)
-// Waits (in real time, bounded) until a wait is in progress on `clock`.
-bool WaitForWaiter(const collector::FakeClock& clock) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (clock.waiters() == 0) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 // A read's deadline is a time of the reader's clock: with a FakeClock the
 // read waits until the test moves the clock past it, however long that takes
@@ -264,7 +255,7 @@ TEST(EventRing, ReadDeadlineIsOnTheReadersClock) {
     first_done.Notify();
     second = reader.Read(10, clock.Now() + absl::Seconds(10), &out);
   });
-  if (!WaitForWaiter(clock)) {
+  if (!clock.AwaitWaiters(1, absl::Seconds(30))) {
     reader.Cancel();
     read.join();
     FAIL() << "the read does not wait on the reader's clock";
@@ -272,7 +263,7 @@ TEST(EventRing, ReadDeadlineIsOnTheReadersClock) {
   clock.Advance(absl::Seconds(9));  // not yet the deadline
   Write(*ring, 1, 1);
   first_done.WaitForNotification();
-  ASSERT_TRUE(WaitForWaiter(clock));
+  ASSERT_TRUE(clock.AwaitWaiters(1, absl::Seconds(30)));
   clock.Advance(absl::Seconds(10));  // the second read's deadline
   read.join();
   ASSERT_TRUE(first.ok());

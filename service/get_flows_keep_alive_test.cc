@@ -22,15 +22,6 @@ namespace {
 
 constexpr absl::Duration kInterval = absl::Seconds(10);
 
-// Waits (in real time, bounded) until a wait is in progress on `clock`.
-bool WaitForWaiter(const collector::FakeClock& clock) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (clock.waiters() == 0) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 v1::FlowEvent NewFlow() {
   v1::FlowEvent e;
@@ -97,7 +88,7 @@ TEST_F(KeepAliveTest, StatusAfterTheIntervalOnTheClockAndNotBefore) {
   EXPECT_EQ(response.events(0).type(), v1::STATUS);  // the stream's first
 
   // Almost the interval: the next thing the client gets is the event.
-  ASSERT_TRUE(WaitForWaiter(clock_)) << "the stream does not wait on its clock";
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the stream does not wait on its clock";
   clock_.Advance(kInterval - absl::Seconds(1));
   v1::FlowEvent event = NewFlow();
   pipeline_->Publish(absl::MakeSpan(&event, 1));
@@ -106,7 +97,7 @@ TEST_F(KeepAliveTest, StatusAfterTheIntervalOnTheClockAndNotBefore) {
   EXPECT_EQ(response.events(0).type(), v1::NEW) << "a keep-alive came early";
 
   // The interval reached: a keep-alive, with nothing else to send.
-  ASSERT_TRUE(WaitForWaiter(clock_));
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30)));
   clock_.Advance(absl::Seconds(1));
   ASSERT_TRUE(stream->Read(&response));
   ASSERT_EQ(response.events_size(), 1);

@@ -360,15 +360,6 @@ class Ticker {
   std::thread thread_;
 };
 
-// Waits (in real time, bounded) until a wait is in progress on `clock`.
-bool WaitForWaiter(const FakeClock& clock) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (clock.waiters() == 0) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
   BusySink out(/*busy=*/true);
@@ -413,12 +404,12 @@ TEST_F(EnricherTest, GivingWayEndsWhenTheClockPassesMaxYield) {
   auto enricher = EnrichOneFlow(out);
   auto log_is = [&](const std::string& want) {
     // The worker is waiting on the clock; real time passes; nothing moves.
-    EXPECT_TRUE(WaitForWaiter(clock_)) << "the worker does not wait on its clock";
+    EXPECT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
     absl::SleepFor(Enricher::kMaxYield + absl::Milliseconds(50));
     EXPECT_EQ(out.WaitFor([](const std::string&) { return true; }), want);
   };
   // The batching delay first (fewer than kPublishBatch flows wait).
-  ASSERT_TRUE(WaitForWaiter(clock_)) << "the worker does not wait on its clock";
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
   clock_.Advance(Enricher::kMaxBatchDelay);
   out.WaitFor([](const std::string& l) { return !l.empty(); });
   log_is("B");
@@ -438,7 +429,7 @@ TEST_F(EnricherTest, BatchDelayIsOnTheClock) {
   std::vector<v1::FlowEvent> batch = {
       NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
   pipeline_.Publish(absl::MakeSpan(batch));
-  ASSERT_TRUE(WaitForWaiter(clock_)) << "the worker does not wait on its clock";
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
   absl::SleepFor(Enricher::kMaxBatchDelay + absl::Milliseconds(50));  // real time
   EXPECT_TRUE(recorded_.OfType(v1::ENRICH).empty());
   clock_.Advance(Enricher::kMaxBatchDelay - absl::Milliseconds(1));
