@@ -5,7 +5,7 @@
 #include "core/test_events.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 using Verdict = StreamFilter::Verdict;
@@ -144,4 +144,4 @@ TEST(StreamFilterTest, SentSnapshotFlowsAreFollowed) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -7,7 +7,7 @@
 
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // A NEW, SNAPSHOT, UPDATE or DESTROY: the whole flow.
 inline v1::FlowEvent WholeFlowEvent(v1::EventType type, const v1::Flow& flow) {
@@ -26,6 +26,6 @@ inline v1::FlowEvent KeyOnlyEvent(v1::EventType type, uint32_t conntrack_id) {
   return e;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_TEST_EVENTS_H_

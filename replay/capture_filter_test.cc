@@ -7,8 +7,8 @@
 namespace flowtop::replay {
 namespace {
 
-using collector::KeyOnlyEvent;
-using collector::WholeFlowEvent;
+using core::KeyOnlyEvent;
+using core::WholeFlowEvent;
 
 TEST(CaptureFilterTest, KeepsEverythingWithoutSwitches) {
   CaptureFilter filter({}, {});

@@ -224,7 +224,7 @@ uint64_t EventRing::PositionOfNewest(uint64_t n) const {
 }
 
 RingReader::RingReader(EventRing& ring, uint64_t position,
-                       const collector::Clock& clock)
+                       const core::Clock& clock)
     : ring_(ring), clock_(clock), position_(position) {}
 
 void RingReader::Cancel() {

@@ -49,7 +49,7 @@ namespace flowtop::service {
 
 class RingReader;
 
-class EventRing final : public collector::EventSink {
+class EventRing final : public core::EventSink {
  public:
   static constexpr size_t kDefaultCapacity = size_t{1} << 16;
   static constexpr size_t kMaxCapacity = size_t{1} << 26;
@@ -193,7 +193,7 @@ class RingReader {
   // already overwritten is reported as lost on the first read. Read
   // deadlines are times of `clock`, which must outlive the reader.
   RingReader(EventRing& ring, uint64_t position,
-             const collector::Clock& clock = collector::RealClock::Get());
+             const core::Clock& clock = core::RealClock::Get());
 
   // Waits until an event is available at the reader's position, the deadline
   // passes, the reader is cancelled or the ring is closed, then appends up to
@@ -224,7 +224,7 @@ class RingReader {
       ABSL_SHARED_LOCKS_REQUIRED(ring_.mu_);
 
   EventRing& ring_;
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   uint64_t position_;
   uint64_t lost_ = 0;
   bool cancelled_ ABSL_GUARDED_BY(ring_.mu_) = false;

@@ -245,7 +245,7 @@ std::vector<v1::FlowEvent> ParseWire(const std::string& bytes) {
 // in real time, and an event that arrives before then is read.
 TEST(EventRing, ReadDeadlineIsOnTheReadersClock) {
   auto ring = MakeRing(8);
-  collector::FakeClock clock(absl::FromUnixSeconds(1000));
+  core::FakeClock clock(absl::FromUnixSeconds(1000));
   RingReader reader(*ring, 0, clock);
   absl::StatusOr<size_t> first, second;
   absl::Notification first_done;

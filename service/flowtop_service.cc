@@ -73,7 +73,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FlowStream(FlowTopService& service, v1::GetFlowsRequest request,
-             collector::FlowMatcher matcher)
+             core::FlowMatcher matcher)
       : service_(service),
         request_(std::move(request)),
         filter_(std::move(matcher)),
@@ -225,7 +225,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   FlowTopService& service_;
   const v1::GetFlowsRequest request_;
   // Which events the client gets; follows the flows it was given.
-  collector::StreamFilter filter_;
+  core::StreamFilter filter_;
   const uint32_t batch_;
   std::thread thread_;
   v1::FlowEvent full_;  // the merged flow filter_ may send instead
@@ -279,8 +279,8 @@ absl::StatusOr<FlowStream::Snapshot> FlowStream::TakeSnapshot() {
   // after it are taken there; the walk happens outside, so the event path
   // never waits for it.
   Snapshot snapshot;
-  collector::FlowTableView view;
-  service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
+  core::FlowTableView view;
+  service_.pipeline_.WithTable([&](const core::FlowTable& table) {
     view = table.View();
     snapshot.next_position = service_.ring_.PositionOfSeq(view.last_seq() + 1);
     return 0;
@@ -295,7 +295,7 @@ absl::StatusOr<FlowStream::Snapshot> FlowStream::TakeSnapshot() {
   });
   std::sort(snapshot.events.begin(), snapshot.events.end(),
             [](const v1::FlowEvent& a, const v1::FlowEvent& b) {
-              return collector::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(a.flow(),
+              return core::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(a.flow(),
                                                                     b.flow());
             });
   return snapshot;
@@ -379,7 +379,7 @@ absl::Status FlowStream::SendNewest(uint64_t request_end) {
 
 absl::Status FlowStream::SendFromRing(uint64_t end) {
   RingReader& reader = *reader_;  // set before the first send, kept
-  const collector::Clock& clock = service_.clock_;
+  const core::Clock& clock = service_.clock_;
   const bool follow = request_.follow();
   const int64_t until = request_.until_unix_nanos();
   absl::Time next_status = clock.Now() + service_.options_.status_interval;
@@ -421,12 +421,12 @@ absl::Status FlowStream::SendRingEvent(const v1::FlowEvent& e,
     *done = true;
     return absl::OkStatus();
   }
-  const collector::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
-  if (verdict == collector::StreamFilter::Verdict::kDrop) {
+  const core::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
+  if (verdict == core::StreamFilter::Verdict::kDrop) {
     return absl::OkStatus();
   }
   const absl::Status added =
-      verdict == collector::StreamFilter::Verdict::kPassMerged ? Add(full_)
+      verdict == core::StreamFilter::Verdict::kPassMerged ? Add(full_)
                                                                 : Add(e, bytes);
   if (!added.ok()) return added;
   const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
@@ -437,8 +437,8 @@ absl::Status FlowStream::SendRingEvent(const v1::FlowEvent& e,
 }
 
 FlowTopService::FlowTopService(ServiceOptions options,
-                               collector::Pipeline& pipeline, EventRing& ring,
-                               const collector::Clock& clock,
+                               core::Pipeline& pipeline, EventRing& ring,
+                               const core::Clock& clock,
                                const SourceStatus* source_status)
     : options_(std::move(options)),
       pipeline_(pipeline),
@@ -575,8 +575,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   if (absl::Status valid = ValidateGetFlows(*request, options_); !valid.ok()) {
     return new RefusedStream(ToGrpcStatus(valid));
   }
-  absl::StatusOr<collector::FlowMatcher> matcher =
-      collector::FlowMatcher::Compile(request->allow(), request->deny());
+  absl::StatusOr<core::FlowMatcher> matcher =
+      core::FlowMatcher::Compile(request->allow(), request->deny());
   if (!matcher.ok()) return new RefusedStream(ToGrpcStatus(matcher.status()));
   FlowStream* stream;
   {
@@ -604,16 +604,16 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   if (absl::Status auth = Authenticate(*context); !auth.ok()) {
     return Finished(context, ToGrpcStatus(auth));
   }
-  absl::StatusOr<collector::FlowMatcher> matcher =
-      collector::FlowMatcher::Compile(request->allow(), request->deny());
+  absl::StatusOr<core::FlowMatcher> matcher =
+      core::FlowMatcher::Compile(request->allow(), request->deny());
   if (!matcher.ok()) return Finished(context, ToGrpcStatus(matcher.status()));
   // A consistent picture of the table, taken in O(shards) under the
   // pipeline's lock; the walk, filter and order happen outside it, so the
   // event path never waits for a million flows (core/flow_list.h).
-  const collector::FlowTableView view = pipeline_.View();
+  const core::FlowTableView view = pipeline_.View();
   const uint64_t seq = view.last_seq();
-  collector::FlowList list =
-      collector::ListTopFlows(view, *matcher, request->sort(),
+  core::FlowList list =
+      core::ListTopFlows(view, *matcher, request->sort(),
                               request->descending(), request->limit());
   response->set_total(list.total);
   std::vector<v1::Flow>& flows = list.flows;
@@ -641,7 +641,7 @@ grpc::ServerUnaryReactor* FlowTopService::GetStatus(
 
 v1::NodeStatus FlowTopService::Status() const {
   v1::NodeStatus status;
-  const collector::PipelineStats stats = pipeline_.stats();
+  const core::PipelineStats stats = pipeline_.stats();
   const absl::Time now = clock_.Now();
   status.set_node(pipeline_.node());
   status.set_version(kVersion);

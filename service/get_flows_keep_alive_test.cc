@@ -41,8 +41,8 @@ v1::FlowEvent NewFlow() {
 class KeepAliveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pipeline_ = std::make_unique<collector::Pipeline>(
-        collector::PipelineOptions{.node = "n1"}, clock_);
+    pipeline_ = std::make_unique<core::Pipeline>(
+        core::PipelineOptions{.node = "n1"}, clock_);
     ring_ = *EventRing::Create(64);
     pipeline_->AddSink(ring_.get());
     ServiceOptions options;
@@ -66,8 +66,8 @@ class KeepAliveTest : public ::testing::Test {
     }
   }
 
-  collector::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
-  std::unique_ptr<collector::Pipeline> pipeline_;
+  core::FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
+  std::unique_ptr<core::Pipeline> pipeline_;
   std::unique_ptr<EventRing> ring_;
   std::unique_ptr<FlowTopService> service_;
   std::unique_ptr<grpc::Server> server_;
