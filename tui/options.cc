@@ -74,10 +74,6 @@ constexpr char kUsage[] =
     "Keys: q quit, ? help, TAB flows/processes, < > sort column, r reverse,\n"
     "/ filter, Enter details, space pause, b a s n, T U D I S protocols.\n";
 
-absl::Status Bad(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
-
 absl::StatusOr<Column> ParseSort(absl::string_view name) {
   const std::string n = absl::AsciiStrToLower(name);
   static constexpr std::pair<const char*, Column> kNames[] = {
@@ -89,7 +85,7 @@ absl::StatusOr<Column> ParseSort(absl::string_view name) {
   for (const auto& [key, column] : kNames) {
     if (n == key) return column;
   }
-  return Bad(absl::StrCat("--sort: unknown column '", name,
+  return absl::InvalidArgumentError(absl::StrCat("--sort: unknown column '", name,
                           "' (process, pid, unit, proto, state, age, address, port, geo, "
                           "bytes, rate, node)"));
 }
@@ -130,11 +126,11 @@ absl::Status AddEndpoints(Parsed& p, const std::string& arg) {
     uint32_t port;
     if (colon == absl::string_view::npos || colon == 0 ||
         !absl::SimpleAtoi(ep.substr(colon + 1), &port) || port == 0 || port > 65535) {
-      return Bad(absl::StrCat("--connect: '", ep, "' needs HOST:PORT"));
+      return absl::InvalidArgumentError(absl::StrCat("--connect: '", ep, "' needs HOST:PORT"));
     }
     p.options.connect.emplace_back(ep);
   }
-  if (p.options.connect.size() == before) return Bad("--connect: needs HOST:PORT");
+  if (p.options.connect.size() == before) return absl::InvalidArgumentError("--connect: needs HOST:PORT");
   return absl::OkStatus();
 }
 
@@ -154,7 +150,7 @@ absl::Status SetWidth(Parsed& p, const std::string& arg) {
 
 absl::Status SetFilterFlag(Parsed& p, const std::string& arg) {
   if (absl::Status s = SetFilter(p.options.view, arg); !s.ok()) {
-    return Bad(absl::StrCat("--filter: ", s.message()));
+    return absl::InvalidArgumentError(absl::StrCat("--filter: ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -269,24 +265,24 @@ absl::Status ApplyOption(int opt, const std::string& arg, Parsed& p) {
   for (size_t i = 0; i < std::size(kFlags); ++i) {
     if (FlagId(i) == opt) return kFlags[i].set(p, arg);
   }
-  return Bad("unknown option");  // not reached: getopt knows only the table
+  return absl::InvalidArgumentError("unknown option");  // not reached: getopt knows only the table
 }
 
 // getopt's ':' (a value is missing) or '?' (unknown), as one line.
 absl::Status GetoptError(int opt, char** argv) {
-  if (opt == ':') return Bad(absl::StrCat("option '", argv[optind - 1], "' needs a value"));
+  if (opt == ':') return absl::InvalidArgumentError(absl::StrCat("option '", argv[optind - 1], "' needs a value"));
   const std::string name = optopt != 0 ? absl::StrCat("-", std::string(1, static_cast<char>(optopt)))
                                        : std::string(argv[optind - 1]);
-  return Bad(absl::StrCat("unknown option '", name, "'"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown option '", name, "'"));
 }
 
 // The positional arguments: with `file_argument` (flowtop replay FILE) one
 // names the recording; nothing else is accepted.
 absl::Status TakePositional(int argc, char** argv, bool file_argument, Options& o) {
   if (file_argument && optind < argc && o.replay_file.empty()) o.replay_file = argv[optind++];
-  if (optind < argc) return Bad(absl::StrCat("unexpected argument '", argv[optind], "'"));
+  if (optind < argc) return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", argv[optind], "'"));
   if (file_argument && o.replay_file.empty()) {
-    return Bad("replay: name the recording to show (flowtop replay FILE)");
+    return absl::InvalidArgumentError("replay: name the recording to show (flowtop replay FILE)");
   }
   return absl::OkStatus();
 }
@@ -299,7 +295,7 @@ absl::Status Validate(Parsed& p) {
   if (sel.any_protocol()) o.view.protocols = {sel.tcp, sel.udp, sel.dccp, sel.icmp, sel.sctp};
   if (sel.any_family()) o.view.families = {sel.ipv4, sel.ipv6};
   if (!o.connect.empty() && !o.replay_file.empty()) {
-    return Bad("--connect and --replay exclude each other: choose one source");
+    return absl::InvalidArgumentError("--connect and --replay exclude each other: choose one source");
   }
   if (o.view.flow_sort == Column::kNode && o.connect.size() < 2) {
     o.view.flow_sort = Column::kRate;  // no node column to sort by

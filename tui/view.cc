@@ -285,72 +285,86 @@ std::string InfoText(const ViewState& state) {
   return text;
 }
 
-Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
+// The status line while a prompt is open: what is typed, and its error.
+Line PromptLine(const ViewState& state) {
   Line line;
-  if (state.editing_filter || state.editing_seek) {
-    line.segments.push_back(
-        {state.editing_filter
-             ? absl::StrCat("filter: ", Sanitize(state.filter_input), "_")
-             : absl::StrCat("seek to (90s, +5m, -30s, 50%, RFC 3339): ",
-                            Sanitize(state.seek_input), "_"),
-         Style::kStatus});
-    if (!state.message.empty()) {
-      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
-    }
-  } else {
-    std::vector<std::string> parts;
-    const int sources = static_cast<int>(snap.sources.size());
-    const int disconnected = snap.Disconnected();
-    if (sources > 1 || disconnected > 0) {
-      parts.push_back(absl::StrCat(sources - disconnected, "/", sources, " connected"));
-    }
-    line.segments.push_back({absl::StrJoin(parts, "  "), Style::kStatus});
-    for (const SourceState& s : snap.sources) {
-      if (s.connected) continue;
-      line.segments.push_back(
-          {absl::StrCat("  ", s.label, s.ended ? " ended" : " disconnected",
-                        s.error.empty() ? "" : absl::StrCat(": ", s.error)),
-           Style::kWarning});
-    }
-    if (std::string loading = snap.LoadingText(); !loading.empty()) {
-      line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
-    }
-    absl::Duration rates;
-    for (const SourceState& s : snap.sources) rates = std::max(rates, s.stretched_rate_period);
-    if (rates > absl::ZeroDuration()) {
-      line.segments.push_back(
-          {absl::StrCat("  rates every ", absl::FormatDuration(absl::Trunc(rates, absl::Seconds(1))),
-                        " (CPU budget)"),
-           Style::kStatus});
-    }
-    const uint64_t lost = snap.LostEvents();
-    const uint64_t gaps = snap.LossGaps();
-    if (lost > 0 || gaps > 0) {
-      line.segments.push_back(
-          {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
-    }
-    if (!snap.notes.empty()) {
-      line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
-    }
-    if (state.replay.has_value()) {
-      line.segments.push_back({absl::StrCat("  ", ReplayStatusText(*state.replay)),
-                               state.replay->paused ? Style::kWarning : Style::kStatus});
-    }
-    if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
-    if (!state.message.empty()) {
-      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
-    }
-    line.segments.push_back({"  ? help  q quit", Style::kStatus});
-    // Drop the leading separator when nothing came before it.
-    if (line.segments[0].text.empty()) {
-      line.segments.erase(line.segments.begin());
-      line.segments[0].text = line.segments[0].text.substr(2);
-    }
+  line.segments.push_back(
+      {state.editing_filter
+           ? absl::StrCat("filter: ", Sanitize(state.filter_input), "_")
+           : absl::StrCat("seek to (90s, +5m, -30s, 50%, RFC 3339): ", Sanitize(state.seek_input),
+                          "_"),
+       Style::kStatus});
+  if (!state.message.empty()) {
+    line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
   }
-  // Fit the whole line into the width.
+  return line;
+}
+
+// The sources' part of the status line: connections, endpoints lost,
+// loading, stretched rates, lost events, the last note.
+void AppendSourceStatus(const Snapshot& snap, Line& line) {
+  const int sources = static_cast<int>(snap.sources.size());
+  const int disconnected = snap.Disconnected();
+  line.segments.push_back(
+      {sources > 1 || disconnected > 0
+           ? absl::StrCat(sources - disconnected, "/", sources, " connected")
+           : "",
+       Style::kStatus});
+  for (const SourceState& s : snap.sources) {
+    if (s.connected) continue;
+    line.segments.push_back({absl::StrCat("  ", s.label, s.ended ? " ended" : " disconnected",
+                                          s.error.empty() ? "" : absl::StrCat(": ", s.error)),
+                             Style::kWarning});
+  }
+  if (std::string loading = snap.LoadingText(); !loading.empty()) {
+    line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
+  }
+  absl::Duration rates;
+  for (const SourceState& s : snap.sources) rates = std::max(rates, s.stretched_rate_period);
+  if (rates > absl::ZeroDuration()) {
+    line.segments.push_back(
+        {absl::StrCat("  rates every ", absl::FormatDuration(absl::Trunc(rates, absl::Seconds(1))),
+                      " (CPU budget)"),
+         Style::kStatus});
+  }
+  const uint64_t lost = snap.LostEvents();
+  const uint64_t gaps = snap.LossGaps();
+  if (lost > 0 || gaps > 0) {
+    line.segments.push_back(
+        {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
+  }
+  if (!snap.notes.empty()) {
+    line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
+  }
+}
+
+// The status line of the table and detail screens: the sources, the
+// replay, PAUSED, the message, the key hint.
+Line SourcesLine(const Snapshot& snap, const ViewState& state) {
+  Line line;
+  AppendSourceStatus(snap, line);
+  if (state.replay.has_value()) {
+    line.segments.push_back({absl::StrCat("  ", ReplayStatusText(*state.replay)),
+                             state.replay->paused ? Style::kWarning : Style::kStatus});
+  }
+  if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
+  if (!state.message.empty()) {
+    line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
+  }
+  line.segments.push_back({"  ? help  q quit", Style::kStatus});
+  // Drop the leading separator when nothing came before it.
+  if (line.segments[0].text.empty()) {
+    line.segments.erase(line.segments.begin());
+    line.segments[0].text = line.segments[0].text.substr(2);
+  }
+  return line;
+}
+
+// Cuts `line` to `width` cells and pads it to exactly that.
+Line FitLine(const Line& line, int width) {
   int used = 0;
   Line out;
-  for (Segment& s : line.segments) {
+  for (const Segment& s : line.segments) {
     const std::string text = Sanitize(s.text);
     const int w = DisplayWidth(text);
     if (used + w > width) {
@@ -363,6 +377,12 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
   }
   if (used < width) out.segments.push_back({std::string(width - used, ' '), Style::kStatus});
   return out;
+}
+
+Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
+  return FitLine(state.editing_filter || state.editing_seek ? PromptLine(state)
+                                                            : SourcesLine(snap, state),
+                 width);
 }
 
 void Clamp(PageInfo& page, size_t cursor, size_t top) {
