@@ -137,7 +137,7 @@ uint32_t SwitchView(KeyPress& p) {
 uint32_t MoveSortColumn(KeyPress& p) {
   const int delta = p.key == '<' || p.key == ',' ? -1 : 1;
   const std::vector<Column> cols = VisibleColumns(p.state, p.page.multi_node);
-  Column& sort = p.state.view == TableView::kFlows ? p.state.flow_sort : p.state.process_sort;
+  Column& sort = SortColumn(p.state);
   auto it = std::find(cols.begin(), cols.end(), sort);
   int i = it == cols.end() ? 0 : static_cast<int>(it - cols.begin());
   const int n = static_cast<int>(cols.size());

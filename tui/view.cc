@@ -272,8 +272,7 @@ std::string TitleText(const Snapshot& snap, const ViewState& state, const std::s
 }
 
 std::string InfoText(const ViewState& state) {
-  const Column sort =
-      state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+  const Column sort = SortColumn(state);
   std::string text = absl::StrCat(
       state.view == TableView::kFlows ? "Flows" : "Processes", "  sort ", ColumnTitle(sort),
       (SortedDescending(sort) != state.reverse) ? " desc" : " asc", "  ",
@@ -567,10 +566,6 @@ void RenderDetail(const Snapshot& snapshot, const ViewState& state, int width, i
 }
 
 // ---- The table ----
-
-Column SortColumn(const ViewState& state) {
-  return state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
-}
 
 // One flow's line (and its source line with show_src), as text.
 std::vector<std::string> FlowLines(const FlowRow& row, const std::vector<Col>& cols,

@@ -99,6 +99,14 @@ struct ViewState {
   std::optional<ReplayStatus> replay;
 };
 
+// The column the current view is sorted by.
+inline Column& SortColumn(ViewState& state) {
+  return state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+}
+inline Column SortColumn(const ViewState& state) {
+  return state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+}
+
 // Makes `text` the active filter (the '/' prompt, a process drill-down,
 // --filter). An expression that matches everything clears the filter.
 // Returns the parse error (with its column), changing nothing.
