@@ -161,7 +161,8 @@ TEST_F(KeyTableTest, HelpListsExactlyTheKeysThatReachEachAction) {
           listed.insert({entry.binding, name});
           bool runs = false;
           for (int key : entry.binding->keys) {
-            runs |= KeyName(key) == name && FindBinding(key, section.where, replay) == entry.binding;
+            runs |=
+                KeyName(key) == name && FindBinding(key, section.where, replay) == entry.binding;
           }
           EXPECT_TRUE(runs) << section.title << ": " << name << " " << entry.binding->help;
         }

@@ -399,8 +399,8 @@ std::vector<std::string> EntryLines(const KeyHelpEntry& e) {
   const std::string keys = absl::StrJoin(e.keys, " ");
   for (absl::string_view part : absl::StrSplit(e.binding->help, '\n')) {
     const std::string lead = lines.empty() ? keys : "";
-    lines.push_back(absl::StrCat("  ", Pad(lead, kKeysColumn), lead.size() >= kKeysColumn ? " " : "",
-                                 part));
+    lines.push_back(
+        absl::StrCat("  ", Pad(lead, kKeysColumn), lead.size() >= kKeysColumn ? " " : "", part));
   }
   return lines;
 }
@@ -542,7 +542,8 @@ void AppendEntries(const KeyHelpSection& section, size_t width, std::vector<std:
     const std::vector<std::string> entry = EntryLines(section.entries[i]);
     if (entry.size() == 1 && i + 1 < section.entries.size()) {
       const KeyHelpEntry& next = section.entries[i + 1];
-      const std::string second = absl::StrCat(absl::StrJoin(next.keys, " "), "  ", next.binding->help);
+      const std::string second =
+          absl::StrCat(absl::StrJoin(next.keys, " "), "  ", next.binding->help);
       const size_t at = std::max(half, entry[0].size() + 2);
       if (absl::StrContains(next.binding->help, '\n') == false && at + second.size() <= width) {
         lines.push_back(Pad(entry[0], at) + second);

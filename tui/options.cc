@@ -130,7 +130,9 @@ absl::Status AddEndpoints(Parsed& p, const std::string& arg) {
     }
     p.options.connect.emplace_back(ep);
   }
-  if (p.options.connect.size() == before) return absl::InvalidArgumentError("--connect: needs HOST:PORT");
+  if (p.options.connect.size() == before) {
+    return absl::InvalidArgumentError("--connect: needs HOST:PORT");
+  }
   return absl::OkStatus();
 }
 
@@ -270,9 +272,13 @@ absl::Status ApplyOption(int opt, const std::string& arg, Parsed& p) {
 
 // getopt's ':' (a value is missing) or '?' (unknown), as one line.
 absl::Status GetoptError(int opt, char** argv) {
-  if (opt == ':') return absl::InvalidArgumentError(absl::StrCat("option '", argv[optind - 1], "' needs a value"));
-  const std::string name = optopt != 0 ? absl::StrCat("-", std::string(1, static_cast<char>(optopt)))
-                                       : std::string(argv[optind - 1]);
+  if (opt == ':') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("option '", argv[optind - 1], "' needs a value"));
+  }
+  const std::string name = optopt != 0
+                               ? absl::StrCat("-", std::string(1, static_cast<char>(optopt)))
+                               : std::string(argv[optind - 1]);
   return absl::InvalidArgumentError(absl::StrCat("unknown option '", name, "'"));
 }
 
@@ -280,7 +286,9 @@ absl::Status GetoptError(int opt, char** argv) {
 // names the recording; nothing else is accepted.
 absl::Status TakePositional(int argc, char** argv, bool file_argument, Options& o) {
   if (file_argument && optind < argc && o.replay_file.empty()) o.replay_file = argv[optind++];
-  if (optind < argc) return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", argv[optind], "'"));
+  if (optind < argc) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", argv[optind], "'"));
+  }
   if (file_argument && o.replay_file.empty()) {
     return absl::InvalidArgumentError("replay: name the recording to show (flowtop replay FILE)");
   }
@@ -295,7 +303,8 @@ absl::Status Validate(Parsed& p) {
   if (sel.any_protocol()) o.view.protocols = {sel.tcp, sel.udp, sel.dccp, sel.icmp, sel.sctp};
   if (sel.any_family()) o.view.families = {sel.ipv4, sel.ipv6};
   if (!o.connect.empty() && !o.replay_file.empty()) {
-    return absl::InvalidArgumentError("--connect and --replay exclude each other: choose one source");
+    return absl::InvalidArgumentError(
+        "--connect and --replay exclude each other: choose one source");
   }
   if (o.view.flow_sort == Column::kNode && o.connect.size() < 2) {
     o.view.flow_sort = Column::kRate;  // no node column to sort by
