@@ -195,7 +195,7 @@ int ReplayExportMain(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  collector::Clock& clock = collector::RealClock::Get();
+  core::Clock& clock = core::RealClock::Get();
   ReplayOptions replay_options;
   replay_options.speed = args->speed;
   auto source = ReplaySource::Open(args->path, replay_options, clock);
@@ -204,8 +204,8 @@ int ReplayExportMain(int argc, char** argv) {
   if (o.node.empty()) o.node = (*source)->header().node();
   auto exporter = exporters::IpfixExporter::Create(o, clock);
   if (!exporter.ok()) return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
-  collector::Pipeline pipeline(
-      collector::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
+  core::Pipeline pipeline(
+      core::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
   pipeline.AddSink(exporter->get());
   const absl::Status status = (*source)->Run(pipeline);
   (*exporter)->Finish();

@@ -176,7 +176,7 @@ absl::Status RunScreen(Model& model, const Options& options, const LoopOptions& 
   SignalWatcher watcher(masks.quit);
   watcher.Start(screen->get());
   absl::Status st = RunInteractive(
-      model, view, loop, collector::RealClock::Get(), **screen,
+      model, view, loop, core::RealClock::Get(), **screen,
       options.replay_file.empty() ? nullptr : program.factory->replay_control());
   watcher.Stop();
   screen->reset();  // restores the terminal before anything is printed

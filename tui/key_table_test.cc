@@ -102,7 +102,7 @@ class KeyTableTest : public ::testing::Test {
     }
   }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
   FakeReplayControl replay_{absl::Minutes(5)};
 };

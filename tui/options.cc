@@ -239,7 +239,7 @@ const std::vector<option>& LongOptions() {
                      FlagId(i)});
     }
     return new std::vector<option>(cli::LongOptionTable(
-        {own, cli::Group(cli::kProtocolLongOptions), cli::Group(service::kClientLongOptions)}));
+        {own, cli::Group(cli::kProtocolLongOptions), cli::Group(client::kClientLongOptions)}));
   }();
   return *table;
 }
@@ -262,8 +262,8 @@ absl::Status ApplyOption(int opt, const std::string& arg, Parsed& p) {
   if (cli::ApplyProtocolOption(opt, &p.selection)) return absl::OkStatus();
   // --connect (repeatable here, a list) is flowtop's own; the rest of the
   // client group (TLS, token) sets ClientOptions.
-  if (opt == service::kClientFlagConnect) return AddEndpoints(p, arg);
-  if (service::ApplyClientOption(opt, arg.c_str(), &p.options.tls)) return absl::OkStatus();
+  if (opt == client::kClientFlagConnect) return AddEndpoints(p, arg);
+  if (client::ApplyClientOption(opt, arg.c_str(), &p.options.tls)) return absl::OkStatus();
   for (size_t i = 0; i < std::size(kFlags); ++i) {
     if (FlagId(i) == opt) return kFlags[i].set(p, arg);
   }
