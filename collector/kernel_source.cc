@@ -300,7 +300,7 @@ absl::Status KernelSource::DumpTable(NetlinkSocket& sock,
   return absl::InternalError("kernel source: dump failed");
 }
 
-absl::Status KernelSource::InitialDump(Batch& batch) {
+absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   // Say how big the table about to load is (for "loading N/M").
   if (sysctl_ != nullptr) {
     if (absl::StatusOr<ConntrackInfo> info = sysctl_->Read(); info.ok()) {
@@ -312,14 +312,17 @@ absl::Status KernelSource::InitialDump(Batch& batch) {
     }
   }
   std::vector<char> buf(1 << 20);
+  if (rates != nullptr) rates->BeginSample(clock_.Now());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.contains(key)) {
       known_[key] = Fingerprint(e.flow());
     }
+    if (rates != nullptr) rates->Remember(e.flow());
     batch.Next().Swap(&e);
   });
   if (!s.ok()) return s;
+  if (rates != nullptr) rates->EndSample();
   v1::FlowEvent& end = batch.Next();
   end.Clear();
   end.set_type(v1::SNAPSHOT_END);
@@ -453,8 +456,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
                                   deadline);
 }
 
-void KernelSource::RateLoop(EventSink& sink) {
-  RateTracker tracker;
+void KernelSource::RateLoop(EventSink& sink, RateTracker& tracker) {
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
   RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
@@ -601,16 +603,18 @@ absl::Status KernelSource::ReadEvents(Reader& r) {
 
 absl::Status KernelSource::Run(EventSink& sink) {
   Reader reader(sink, options_.batch_size);
-  absl::Status s = InitialDump(reader.batch);
+  const bool with_rates = options_.rate_interval > absl::ZeroDuration();
+  RateTracker tracker;  // filled here, then the rate thread's alone
+  absl::Status s = InitialDump(reader.batch, with_rates ? &tracker : nullptr);
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
   std::thread rates;
-  if (options_.rate_interval > absl::ZeroDuration()) {
+  if (with_rates) {
     {
       absl::MutexLock lock(&mu_);
       stats_.rate_period = options_.rate_interval;
     }
-    rates = std::thread([this, &sink] { RateLoop(sink); });
+    rates = std::thread([this, &sink, &tracker] { RateLoop(sink, tracker); });
   }
   absl::Status result = ReadEvents(reader);
   reader.batch.Flush();
