@@ -168,7 +168,14 @@ class KernelSource final : public EventSource {
   absl::Status RecoverFromLoss(Reader& reader, const std::string& why);
   void HandleEvent(v1::FlowEvent& event, Batch& batch);
   void PublishStats(Reader& reader);
-  void RateLoop(EventSink& sink, RateTracker& tracker);
+  // When a dump began and the CPU time it used.
+  struct DumpCost {
+    absl::Time start;
+    absl::Duration cpu;
+  };
+  // Rate dumps until Stop(); the first one waits as the budget says after
+  // `initial` (the initial dump).
+  void RateLoop(EventSink& sink, RateTracker& tracker, DumpCost initial);
   // Publishes the schedule's period (stats, and a STATUS event when it
   // changed).
   void PublishRatePeriod(const RateSchedule& schedule, Batch& batch);

@@ -348,6 +348,32 @@ TEST_F(KernelSourceFakeTest, RateDumpsPublishOnlyFlowsThatMoved) {
   EXPECT_EQ(lost_.lost(), 0);
 }
 
+TEST_F(KernelSourceFakeTest, TheInitialDumpsCostDelaysTheFirstRateDump) {
+  // A million flows just loaded: the initial dump cost half a second of a
+  // core, so at 5% the first rate dump waits 10 s, not the 1 s interval
+  // (it used to land in the first idle seconds and cost as much again).
+  kernel_.Put({1, 1000}, 10, false);
+  kernel_.SetDumpHook([this](int part) {
+    if (part == 0 && kernel_.dumps() == 1) cpu_ms_ += 500;
+  });
+  KernelSourceOptions o;
+  o.rate_interval = absl::Seconds(1);
+  o.rate_cpu_budget = 0.05;
+  o.thread_cpu_time = [this] { return absl::Milliseconds(cpu_ms_.load()); };
+  StartWith(std::move(o), fake_clock_);
+  ExpectConverged();
+  ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() > 0; }));
+  EXPECT_EQ(source_->stats().rate_period, absl::Seconds(10));
+  EXPECT_TRUE(source_->stats().rate_stretched);
+  EXPECT_EQ(lost_.rate_period(), std::make_pair(uint64_t{10000}, true));
+
+  fake_clock_.Advance(absl::Seconds(9));
+  EXPECT_FALSE(Eventually([&] { return source_->stats().rate_dumps > 0; },
+                          absl::Seconds(1)));
+  fake_clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(Eventually([&] { return source_->stats().rate_dumps == 1; }));
+}
+
 TEST_F(KernelSourceFakeTest, CostlyRateDumpsStretchThePeriodToTheCpuBudget) {
   // A rate dump of a million flows costs about half a second of a core: at
   // 5% of a core the dumps may run every 10 s, not every second.
