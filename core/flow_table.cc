@@ -139,6 +139,12 @@ bool FlowTable::ApplyKernelView(const v1::FlowEvent& event, uint64_t key) {
     last_first_seen_ = r.first_seen_unix_nanos;
     return true;
   }
+  // Grow by an eighth, not double: at a million flows a shard holds ~244
+  // records, and doubling past 256 left a fifth of the shards half empty
+  // (284 B/flow instead of ~240; bench/collector:flow_table_memory).
+  if (s.records.size() == s.records.capacity()) {
+    s.records.reserve(s.records.size() + s.records.size() / 8 + 4);
+  }
   FlowRecord& r = s.records.emplace_back();
   ApplyFlowEvent(event, *pool_, r);  // sets the key the index hashes
   s.index.insert(static_cast<uint32_t>(s.records.size() - 1));
