@@ -21,7 +21,7 @@ namespace flowtop::collector {
 // Events waiting to be handed to the sink; reuses its protobuf objects.
 class KernelSource::Batch {
  public:
-  Batch(EventSink& sink, size_t capacity) : sink_(sink), events_(capacity) {}
+  Batch(core::EventSink& sink, size_t capacity) : sink_(sink), events_(capacity) {}
   // Returns a cleared event to fill; flushes first when full.
   v1::FlowEvent& Next() {
     if (n_ == events_.size()) Flush();
@@ -49,7 +49,7 @@ class KernelSource::Batch {
  private:
   std::function<absl::Duration()> cpu_time_;
   absl::Duration sink_cpu_;
-  EventSink& sink_;
+  core::EventSink& sink_;
   std::vector<v1::FlowEvent> events_;
   size_t n_ = 0;
   uint64_t published_ = 0;
@@ -82,7 +82,7 @@ std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
   return out;
 }
 
-KernelSource::KernelSource(KernelSourceOptions options, const Clock& clock)
+KernelSource::KernelSource(KernelSourceOptions options, const core::Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
 absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
@@ -103,7 +103,7 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
-    KernelSourceOptions options, const Clock& clock) {
+    KernelSourceOptions options, const core::Clock& clock) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::unique_ptr<KernelSource> src(
       new KernelSource(std::move(options), clock));
@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
 }
 
 absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::CreateWithSockets(
-    KernelSourceOptions options, KernelSockets sockets, const Clock& clock) {
+    KernelSourceOptions options, KernelSockets sockets, const core::Clock& clock) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   if (!sockets.events || !sockets.dump || !sockets.rates) {
     return absl::InvalidArgumentError("kernel source: a socket is missing");
@@ -324,7 +324,7 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   std::vector<char> buf(1 << 20);
   if (rates != nullptr) rates->BeginSample(clock_.Now());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint64_t key = FlowKey(e.flow());
+    const uint64_t key = core::FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.contains(key)) {
       known_[key] = Fingerprint(e.flow());
     }
@@ -341,7 +341,7 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
 }
 
 void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
-  const uint64_t key = FlowKey(event.flow());
+  const uint64_t key = core::FlowKey(event.flow());
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
@@ -373,7 +373,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   absl::flat_hash_map<uint64_t, uint64_t> seen;
   seen.reserve(known_.size());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint64_t key = FlowKey(e.flow());
+    const uint64_t key = core::FlowKey(e.flow());
     const uint64_t fp = Fingerprint(e.flow());
     seen[key] = fp;
     auto it = known_.find(key);
@@ -391,7 +391,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     if (seen.contains(key)) continue;
     v1::FlowEvent& e = changes.emplace_back();
     e.set_type(v1::DESTROY);
-    SetFlowKey(key, *e.mutable_flow());
+    core::SetFlowKey(key, *e.mutable_flow());
   }
   v1::FlowEvent& lost = batch.Next();
   lost.Clear();
@@ -466,7 +466,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
                                   deadline);
 }
 
-void KernelSource::RateLoop(EventSink& sink, RateTracker& tracker,
+void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
@@ -504,7 +504,7 @@ void KernelSource::PublishRatePeriod(const RateSchedule& schedule,
 
 // The event reader's state (Run's thread).
 struct KernelSource::Reader {
-  Reader(EventSink& sink, size_t batch_size) : batch(sink, batch_size) {}
+  Reader(core::EventSink& sink, size_t batch_size) : batch(sink, batch_size) {}
   Batch batch;
   std::vector<char> buf = std::vector<char>(1 << 16);
   v1::FlowEvent event;
@@ -615,7 +615,7 @@ absl::Status KernelSource::ReadEvents(Reader& r) {
   return absl::OkStatus();
 }
 
-absl::Status KernelSource::Run(EventSink& sink) {
+absl::Status KernelSource::Run(core::EventSink& sink) {
   Reader reader(sink, options_.batch_size);
   const bool with_rates = options_.rate_interval > absl::ZeroDuration();
   RateTracker tracker;  // filled here, then the rate thread's alone

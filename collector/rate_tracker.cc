@@ -19,7 +19,7 @@ void RateTracker::BeginSample(absl::Time now) {
 
 void RateTracker::Remember(const v1::Flow& flow) {
   if (!flow.has_original_counters() && !flow.has_reply_counters()) return;
-  Last& last = last_[FlowKey(flow)];
+  Last& last = last_[core::FlowKey(flow)];
   last.orig_packets = flow.original_counters().packets();
   last.orig_bytes = flow.original_counters().bytes();
   last.reply_packets = flow.reply_counters().packets();
@@ -34,7 +34,7 @@ bool RateTracker::Observe(v1::Flow& flow) {
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
   const uint64_t rb = flow.reply_counters().bytes();
-  auto [it, inserted] = last_.try_emplace(FlowKey(flow));
+  auto [it, inserted] = last_.try_emplace(core::FlowKey(flow));
   Last& last = it->second;
   bool publish = true;
   // Seen in the previous sample, or a second time in this one (a dump may

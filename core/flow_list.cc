@@ -7,7 +7,7 @@
 #include "core/flow_sort.h"
 #include "core/record_order.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // A candidate of the record path: its sort value, its id rank and, built
@@ -177,4 +177,4 @@ FlowList ListTopFlows(const FlowTableView& view, const FlowMatcher& matcher,
   return ByFlows(view, matcher, key, descending, k);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -11,7 +11,7 @@
 #include "core/record_order.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // A table of `n` flows with few distinct counters, rates and times, so that
@@ -148,4 +148,4 @@ TEST(ListTopFlows, SkippedShardsNeverHideAWinner) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 constexpr uint64_t kSign = uint64_t{1} << 63;
@@ -106,4 +106,4 @@ void RecordBounds::Include(const FlowRecord& r) {
   if (rank < min_id_rank_) min_id_rank_ = rank;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

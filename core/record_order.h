@@ -17,7 +17,7 @@
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // The orders with a SortValue.
 inline constexpr v1::SortKey kValueKeys[] = {v1::SORT_BYTES, v1::SORT_RATE,
@@ -66,6 +66,6 @@ class RecordBounds {
   bool empty_;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_RECORD_ORDER_H_

@@ -10,7 +10,7 @@
 #include "core/string_pool.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // A kernel-path flow: FlowIdFor's id, `key_high` 0 for a flow without a key.
@@ -144,4 +144,4 @@ TEST(RecordBounds, BoundEveryRecordIncluded) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -43,9 +43,9 @@
 namespace flowtop::bench {
 namespace {
 
-using collector::FlowList;
-using collector::FlowMatcher;
-using collector::Pipeline;
+using core::FlowList;
+using core::FlowMatcher;
+using core::Pipeline;
 
 // `idle`: every flow with the same counters (one datagram, as the scale
 // benchmark's idle UDP flows), so the id decides among a million ties.
@@ -158,19 +158,19 @@ int main(int argc, char** argv) {
   const uint32_t n = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 1000000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const bool idle = argc > 3 && std::string(argv[3]) == "idle";
-  collector::RealClock clock;
-  collector::Pipeline pipeline({.node = "router-1", .max_flows = n + 1}, clock);
+  core::RealClock clock;
+  core::Pipeline pipeline({.node = "router-1", .max_flows = n + 1}, clock);
   bench::Fill(pipeline, n, idle);
   std::printf("%u flows in the table (%s); ListFlows limit 10 by bytes, descending; %d rounds\n",
               n, idle ? "idle: equal counters" : "varied counters", rounds);
-  const collector::FlowMatcher all;
+  const core::FlowMatcher all;
   auto by_view = [&] {
-    const collector::FlowTableView view = pipeline.View();
-    return collector::ListTopFlows(view, all, v1::SORT_BYTES, true, 10).total;
+    const core::FlowTableView view = pipeline.View();
+    return core::ListTopFlows(view, all, v1::SORT_BYTES, true, 10).total;
   };
   auto under_lock = [&] {
-    return pipeline.WithTable([&](const collector::FlowTable& table) {
-      return collector::ListTopFlows(table.View(), all, v1::SORT_BYTES, true, 10).total;
+    return pipeline.WithTable([&](const core::FlowTable& table) {
+      return core::ListTopFlows(table.View(), all, v1::SORT_BYTES, true, 10).total;
     });
   };
   bench::Writer writer(pipeline, n, idle);
