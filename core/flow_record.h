@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
@@ -161,6 +162,12 @@ void ToFlow(const FlowRecord& record, const StringPool& pool, v1::Flow& out);
 
 // Drops the record's pool references and resets it.
 void ReleaseRecord(StringPool& pool, FlowRecord& record);
+
+// Appends the pool ids the record holds a reference to (those
+// ReleaseRecord drops; zeros may be among them): a holder that copies
+// records in blocks takes and drops their references at once
+// (StringPool::RefAll / ReleaseAll).
+void AppendPoolIds(const FlowRecord& record, std::vector<StringPool::Id>& out);
 
 }  // namespace flowtop::collector
 

@@ -156,6 +156,23 @@ TEST(FlowRecord, EnrichmentStringsAreSharedBetweenRecords) {
   EXPECT_LT(one, 20u);  // node, secctx, hostnames, geo, process, service
 }
 
+TEST(FlowRecord, PoolIdsAreTheReferencesItHolds) {
+  // A copy whose ids were taken with RefAll outlives the original's
+  // release; ReleaseAll of the same ids then empties the pool.
+  StringPool pool;
+  FlowRecord record;
+  ApplyFlowEvent(Event(v1::NEW, KernelFlow(true)), pool, record);
+  const FlowRecord copy = record;
+  std::vector<StringPool::Id> ids;
+  AppendPoolIds(copy, ids);
+  pool.RefAll(ids);
+  ReleaseRecord(pool, record);
+  ExpectSame(KernelFlow(true), Built(copy, pool));
+  EXPECT_GT(pool.size(), 0u);
+  pool.ReleaseAll(ids);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
 TEST(FlowRecord, StaysSmall) {
   // The table's budget is 256 bytes a flow with its index (docs/memory.md).
   EXPECT_LE(sizeof(FlowRecord), 208u);
