@@ -577,13 +577,8 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
   }
 
   if (state.screen == Screen::kDetail) {
-    const FlowRow* row = nullptr;
-    for (const FlowRow* r : snapshot.flows) {
-      if (r->Key() == state.detail_key) {
-        row = r;
-        break;
-      }
-    }
+    const int64_t at = snapshot.flows.Find(state.detail_key);
+    const FlowRow* row = at < 0 ? nullptr : snapshot.flows[static_cast<size_t>(at)];
     const bool closed = row == nullptr;
     if (closed) row = state.detail_last.get();
     frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
@@ -706,11 +701,14 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
   Totals totals;
   size_t shown = 0;
   if (state.view == TableView::kFlows) {
-    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
-    layout(AnyUnit(sel.rows));
+    // Every row: each is built, printed and dropped (never all at once).
+    FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
+    layout(AnyFlowHasUnit(snapshot, sel.indices));
     totals = sel.totals;
     shown = sel.total;
-    for (const FlowRow* row : sel.rows) {
+    for (uint32_t i : sel.indices) {
+      const FlowRow built = snapshot.flows.Build(i);
+      const FlowRow* row = &built;
       std::vector<std::string> cells;
       for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.NowFor(row->source)));
       rows.push_back(JoinCells(cols, cells));
