@@ -165,8 +165,20 @@ absl::string_view RowText::Node(const StoredRow& row) const {
   return row.source < labels_.size() ? absl::string_view(labels_[row.source]) : "";
 }
 
+void RowText::Detach() {
+  if (!scratch_.has_enrichment()) return;
+  v1::Enrichment& e = *scratch_.mutable_enrichment();
+  if (e.has_src()) e.mutable_src()->unsafe_arena_release_process();
+  if (e.has_dst()) e.mutable_dst()->unsafe_arena_release_process();
+}
+
+v1::Process* RowText::Lend(StringPool::Id id) {
+  return const_cast<v1::Process*>(&Parsed(id, processes_));
+}
+
 const v1::Flow& RowText::FilterFlow(const StoredRow& row) {
   const FlowRecord& r = row.record;
+  Detach();
   scratch_.Clear();
   const absl::string_view node = r.node != 0 ? pool_.Get(r.node) : absl::string_view();
   scratch_.set_node(node.data(), node.size());
@@ -181,7 +193,7 @@ const v1::Flow& RowText::FilterFlow(const StoredRow& row) {
     if (!r.has(has)) return;
     const absl::string_view host = pool_.Get(e.hostname);
     out->set_hostname(host.data(), host.size());
-    if (r.has(process_bit)) *out->mutable_process() = Parsed(e.process, processes_);
+    if (r.has(process_bit)) out->unsafe_arena_set_allocated_process(Lend(e.process));
   };
   v1::Enrichment& enrichment = *scratch_.mutable_enrichment();
   end(r.src, FlowRecord::kHasSrc, FlowRecord::kSrcProcess, enrichment.mutable_src());

@@ -93,6 +93,9 @@ class RowText {
   // `labels`: the node label of each source (for rows without a node).
   RowText(const collector::StringPool& pool, absl::Span<const std::string> labels)
       : pool_(pool), labels_(labels) {}
+  ~RowText() { Detach(); }
+  RowText(const RowText&) = delete;
+  RowText& operator=(const RowText&) = delete;
 
   // The row's local process (FlowProcess: the source end's, else the
   // destination's), or nullptr.
@@ -110,6 +113,10 @@ class RowText {
   const v1::Flow& FilterFlow(const StoredRow& row);
 
  private:
+  // FilterFlow lends the parsed processes to its scratch flow instead of
+  // copying them; Detach takes them back before the scratch is reused.
+  void Detach();
+
   template <typename Message>
   const Message& Parsed(collector::StringPool::Id id,
                         absl::flat_hash_map<collector::StringPool::Id,
@@ -118,6 +125,8 @@ class RowText {
   const collector::StringPool& pool_;
   absl::Span<const std::string> labels_;
   absl::flat_hash_map<collector::StringPool::Id, std::unique_ptr<v1::Process>> processes_;
+  // Non-const only to be lent (never changed) by FilterFlow.
+  v1::Process* Lend(collector::StringPool::Id id);
   absl::flat_hash_map<collector::StringPool::Id, std::unique_ptr<v1::Geo>> geos_;
   char ip_[4] = {0, 0, 0, 0};
   v1::Flow scratch_;
