@@ -41,7 +41,7 @@
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // One direction's tuple. Addresses are inline IPv4 or pool ids (see
 // FlowRecord::addr_kinds); ports and ICMP fields are as narrow as the
@@ -184,6 +184,6 @@ void ReleaseRecord(StringPool& pool, FlowRecord& record);
 // (StringPool::RefAll / ReleaseAll).
 void AppendPoolIds(const FlowRecord& record, std::vector<StringPool::Id>& out);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FLOW_RECORD_H_

@@ -27,7 +27,7 @@
 #include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class StringPool {
  public:
@@ -80,6 +80,6 @@ class StringPool {
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_STRING_POOL_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(StringPool, InternSharesOneEntryPerString) {
@@ -64,4 +64,4 @@ TEST(StringPool, RefAllAndReleaseAllCountLikeOneAtATime) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

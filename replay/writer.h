@@ -57,7 +57,7 @@ class RecordingWriter {
   // Flushes, then writes a keyframe: every flow of `table` as a SNAPSHOT
   // event (seq `as_of_seq`, time `as_of_unix_nanos`, sorted by conntrack id),
   // then SNAPSHOT_END. Returns write errors.
-  absl::Status WriteKeyframe(const collector::FlowTable& table,
+  absl::Status WriteKeyframe(const core::FlowTable& table,
                              uint64_t as_of_seq, int64_t as_of_unix_nanos,
                              const std::string& node);
 

@@ -11,7 +11,7 @@
 
 namespace flowtop::tui {
 
-class Model::Sink final : public collector::EventSink {
+class Model::Sink final : public core::EventSink {
  public:
   Sink(Model* model, int index) : model_(model), index_(index) {}
   void Publish(absl::Span<v1::FlowEvent> events) override {
@@ -68,9 +68,9 @@ int Snapshot::Disconnected() const {
   return n;
 }
 
-Model::Model(const collector::Clock& clock)
+Model::Model(const core::Clock& clock)
     : clock_(clock),
-      pool_(std::make_shared<collector::StringPool>()),
+      pool_(std::make_shared<core::StringPool>()),
       rows_([pool = pool_] { return std::make_shared<RecordChunk>(pool); }),
       index_(0, PosHash{&rows_}, PosEq{&rows_}) {}
 
@@ -100,7 +100,7 @@ int Model::AddSource(std::string label, bool stream_clock) {
   return index;
 }
 
-collector::EventSink& Model::SinkFor(int index) {
+core::EventSink& Model::SinkFor(int index) {
   absl::MutexLock lock(&mu_);
   return *sinks_.at(static_cast<size_t>(index));
 }
@@ -167,8 +167,8 @@ bool CarriesCounters(v1::EventType type) {
 
 // The pool ids and flags the owner facts (StoredRow::pid, countries) come from.
 std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t> OwnerSources(
-    const collector::FlowRecord& r) {
-  using collector::FlowRecord;
+    const core::FlowRecord& r) {
+  using core::FlowRecord;
   constexpr uint32_t kBits = FlowRecord::kSrcGeo | FlowRecord::kSrcProcess |
                              FlowRecord::kDstGeo | FlowRecord::kDstProcess;
   return {r.src.process, r.dst.process, r.src.geo, r.dst.geo, r.flags & kBits};
@@ -182,7 +182,7 @@ int64_t Model::Find(RowKey key) const {
 }
 
 void Model::Merge(int index, const v1::FlowEvent& event, size_t pos) {
-  using collector::FlowRecord;
+  using core::FlowRecord;
   StoredRow& row = rows_.Mutable(pos);
   FlowRecord& r = row.record;
   const v1::Flow& in = event.flow();
@@ -191,7 +191,7 @@ void Model::Merge(int index, const v1::FlowEvent& event, size_t pos) {
   std::copy(r.counters, r.counters + 4, before);
   const bool fresh = r.conntrack_id == 0 && r.key == 0;
   const auto owner_sources = OwnerSources(r);
-  collector::ApplyFlowEvent(event, *pool_, r);  // the one merge rule
+  core::ApplyFlowEvent(event, *pool_, r);  // the one merge rule
   if (CarriesCounters(event.type())) {
     // The TUI's addition: rates from counter deltas when none were sent.
     if (row.counters_time_nanos != 0) {
@@ -236,7 +236,7 @@ void Model::Upsert(int index, v1::FlowEvent& event) {
 void Model::Remove(size_t pos) {
   index_.erase(static_cast<uint32_t>(pos));
   const size_t last = rows_.size() - 1;
-  collector::ReleaseRecord(*pool_, rows_.Mutable(pos).record);
+  core::ReleaseRecord(*pool_, rows_.Mutable(pos).record);
   if (pos != last) {
     index_.erase(static_cast<uint32_t>(last));
     StoredRow& tail = rows_.Mutable(last);

@@ -44,7 +44,7 @@ namespace flowtop::tui {
 // (conntrack ids alone collide; see core/flow_key.h).
 using RowKey = absl::uint128;
 inline RowKey MakeRowKey(uint32_t source, const v1::Flow& flow) {
-  return absl::MakeUint128(source, collector::FlowKey(flow));
+  return absl::MakeUint128(source, core::FlowKey(flow));
 }
 
 // One flow as the view draws it, built from the model's record (StoredRow,
@@ -74,7 +74,7 @@ using RowPtr = std::shared_ptr<const FlowRow>;
 // name, the sources' labels, and the rows built from them so far.
 struct SnapshotRows {
   StoredRows stored;
-  std::shared_ptr<const collector::StringPool> pool;
+  std::shared_ptr<const core::StringPool> pool;
   std::vector<std::string> labels;  // per source
   mutable absl::Mutex mu;
   mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const FlowRow>> built
@@ -123,7 +123,7 @@ class SnapshotFlows {
   const StoredRows& stored() const;
   // Keeps the rows (stored and built) alive after the snapshot goes.
   std::shared_ptr<const void> KeepAlive() const { return rows_; }
-  const collector::StringPool& pool() const { return *rows_->pool; }
+  const core::StringPool& pool() const { return *rows_->pool; }
   absl::Span<const std::string> labels() const { return rows_->labels; }
 
  private:
@@ -205,7 +205,7 @@ struct Snapshot {
 
 class Model {
  public:
-  explicit Model(const collector::Clock& clock);
+  explicit Model(const core::Clock& clock);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -217,7 +217,7 @@ class Model {
   int AddSource(std::string label, bool stream_clock = false);
 
   // Returns the sink for source `index`; it lives as long as the model.
-  collector::EventSink& SinkFor(int index);
+  core::EventSink& SinkFor(int index);
 
   // Applies events of source `index` (what SinkFor(index).Publish does).
   void Apply(int index, absl::Span<v1::FlowEvent> events);
@@ -279,7 +279,7 @@ class Model {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   mutable absl::Mutex mu_;
   // Snapshots waiting for mu_; sources hold back while it is non-zero.
   mutable std::atomic<int> snapshot_waiters_{0};
@@ -307,7 +307,7 @@ class Model {
   void Merge(int index, const v1::FlowEvent& event, size_t pos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::shared_ptr<collector::StringPool> pool_;
+  std::shared_ptr<core::StringPool> pool_;
   RowChunks<StoredRow, RecordChunk> rows_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<uint32_t, PosHash, PosEq> index_ ABSL_GUARDED_BY(mu_);
   // The DerivedCache of the last snapshot and the version it was taken at.

@@ -138,11 +138,11 @@ class Generator {
   int64_t time_ = 1'000'000;
 };
 
-std::map<uint64_t, v1::Flow> TableFlows(const collector::FlowTable& table) {
+std::map<uint64_t, v1::Flow> TableFlows(const core::FlowTable& table) {
   std::map<uint64_t, v1::Flow> out;
   for (v1::Flow f : table.Snapshot()) {
     DropEmptyTraffic(f);
-    out[collector::FlowKey(f)] = std::move(f);
+    out[core::FlowKey(f)] = std::move(f);
   }
   return out;
 }
@@ -152,7 +152,7 @@ std::map<uint64_t, v1::Flow> ModelFlows(const Snapshot& snap) {
   for (size_t i = 0; i < snap.flows.size(); ++i) {
     v1::Flow f = snap.flows.Build(i).Complete();
     DropEmptyTraffic(f);
-    out[collector::FlowKey(f)] = std::move(f);
+    out[core::FlowKey(f)] = std::move(f);
   }
   return out;
 }
@@ -173,10 +173,10 @@ void ExpectSameFlows(const std::map<uint64_t, v1::Flow>& want,
 
 TEST(ModelAgreement, ModelAndFlowTableHoldTheSameFlows) {
   for (int seed = 1; seed <= 15; ++seed) {
-    collector::FakeClock clock;
+    core::FakeClock clock;
     Model model(clock);
     const int source = model.AddSource("local");
-    collector::FlowTable table;
+    core::FlowTable table;
     Generator gen(static_cast<uint32_t>(seed));
     // Snapshots held while later events arrive (the writer clones the
     // chunks they share), each with the table's flows at its time: they

@@ -6,12 +6,12 @@
 
 namespace flowtop::tui {
 
-using collector::FlowRecord;
-using collector::StringPool;
+using core::FlowRecord;
+using core::StringPool;
 
 std::vector<StringPool::Id> RecordChunk::Ids() const {
   std::vector<StringPool::Id> ids;
-  for (const StoredRow& row : items) collector::AppendPoolIds(row.record, ids);
+  for (const StoredRow& row : items) core::AppendPoolIds(row.record, ids);
   return ids;
 }
 
@@ -40,7 +40,7 @@ void Country(const StringPool& pool, const FlowRecord& r, uint32_t bit,
              StringPool::Id id, char out[2]) {
   out[0] = out[1] = 0;
   v1::Geo geo;
-  if (r.has(bit) && ParsePooled(pool, id, geo)) collector::CountryCodeOf(geo, out);
+  if (r.has(bit) && ParsePooled(pool, id, geo)) core::CountryCodeOf(geo, out);
 }
 
 int StateCaseOf(const FlowRecord& r) {
@@ -81,7 +81,7 @@ FlowHot HotOf(const StoredRow& row) {
   h.state_case = static_cast<uint8_t>(StateCaseOf(r));
   h.state = h.state_case != 0 ? static_cast<int16_t>(r.state) : 0;
   h.source = row.source;
-  h.has_ports = collector::HasPorts(r.protocol);
+  h.has_ports = core::HasPorts(r.protocol);
   h.src_port = r.original.src_port;
   h.dst_port = r.original.dst_port;
   h.original_bytes = r.counters[1];
@@ -104,7 +104,7 @@ FlowHot HotOf(const StoredRow& row) {
 }
 
 void KernelFlowOf(const StoredRow& row, const StringPool& pool, v1::Flow& out) {
-  collector::ToFlow(row.record, pool, out);
+  core::ToFlow(row.record, pool, out);
   out.clear_original_counters();
   out.clear_reply_counters();
   out.clear_original_rate();
@@ -157,7 +157,7 @@ const v1::Geo& RowText::DstGeo(const StoredRow& row) {
 }
 
 absl::string_view RowText::DstIp(const StoredRow& row) {
-  return collector::AddressOf(row.record, FlowRecord::kOriginalDstAddr, pool_, ip_);
+  return core::AddressOf(row.record, FlowRecord::kOriginalDstAddr, pool_, ip_);
 }
 
 absl::string_view RowText::Node(const StoredRow& row) const {
@@ -184,11 +184,11 @@ const v1::Flow& RowText::FilterFlow(const StoredRow& row) {
   scratch_.set_node(node.data(), node.size());
   v1::Tuple& t = *scratch_.mutable_original();
   const absl::string_view src_ip =
-      collector::AddressOf(r, FlowRecord::kOriginalSrcAddr, pool_, ip_);
+      core::AddressOf(r, FlowRecord::kOriginalSrcAddr, pool_, ip_);
   t.set_src_ip(src_ip.data(), src_ip.size());
   const absl::string_view dst_ip = DstIp(row);
   t.set_dst_ip(dst_ip.data(), dst_ip.size());
-  const auto end = [&](const collector::CompactEndpoint& e, uint32_t has, uint32_t process_bit,
+  const auto end = [&](const core::CompactEndpoint& e, uint32_t has, uint32_t process_bit,
                        v1::Endpoint* out) {
     if (!r.has(has)) return;
     const absl::string_view host = pool_.Get(e.hostname);

@@ -41,7 +41,7 @@ namespace flowtop::tui {
 struct StoredRow {
   enum : uint8_t { kHasProcess = 1, kOutbound = 2 };
 
-  collector::FlowRecord record;
+  core::FlowRecord record;
   int64_t counters_time_nanos = 0;  // when the counters were last set
   uint32_t pid = 0;                 // FlowHot::pid
   uint32_t other_pid = 0;           // FlowHot::other_pid
@@ -53,7 +53,7 @@ struct StoredRow {
 };
 
 // The flow's FlowKey (core/flow_key.h) from its record.
-inline uint64_t RecordKey(const collector::FlowRecord& r) {
+inline uint64_t RecordKey(const core::FlowRecord& r) {
   return r.key != 0 ? r.key : r.conntrack_id;
 }
 
@@ -61,7 +61,7 @@ inline uint64_t RecordKey(const collector::FlowRecord& r) {
 // comment). Rows beyond the owner's size are default (hold none).
 class RecordChunk {
  public:
-  explicit RecordChunk(std::shared_ptr<collector::StringPool> pool) : pool_(std::move(pool)) {}
+  explicit RecordChunk(std::shared_ptr<core::StringPool> pool) : pool_(std::move(pool)) {}
   RecordChunk(const RecordChunk& other);
   RecordChunk& operator=(const RecordChunk&) = delete;
   ~RecordChunk();
@@ -69,29 +69,29 @@ class RecordChunk {
   std::array<StoredRow, kRowChunk> items{};
 
  private:
-  std::vector<collector::StringPool::Id> Ids() const;
-  std::shared_ptr<collector::StringPool> pool_;
+  std::vector<core::StringPool::Id> Ids() const;
+  std::shared_ptr<core::StringPool> pool_;
 };
 
 using StoredRows = FrozenRows<StoredRow, RecordChunk>;
 
 // Sets the row's owner facts (pid, other_pid, countries, kHasProcess,
 // kOutbound) from its record's enrichment, as ComputeHot reads a v1::Flow.
-void UpdateOwner(const collector::StringPool& pool, StoredRow& row);
+void UpdateOwner(const core::StringPool& pool, StoredRow& row);
 
 // The hot fields of a row (what ComputeHot gives for the same flow).
 FlowHot HotOf(const StoredRow& row);
 
 // The flow of a row without its counters and rates, and those apart.
-void KernelFlowOf(const StoredRow& row, const collector::StringPool& pool, v1::Flow& out);
-Traffic TrafficOfRecord(const collector::FlowRecord& r);
+void KernelFlowOf(const StoredRow& row, const core::StringPool& pool, v1::Flow& out);
+Traffic TrafficOfRecord(const core::FlowRecord& r);
 
 // Text of rows for one pass over them (not thread-safe; the pool must keep
 // the rows' ids alive meanwhile, as a snapshot's chunks do).
 class RowText {
  public:
   // `labels`: the node label of each source (for rows without a node).
-  RowText(const collector::StringPool& pool, absl::Span<const std::string> labels)
+  RowText(const core::StringPool& pool, absl::Span<const std::string> labels)
       : pool_(pool), labels_(labels) {}
   ~RowText() { Detach(); }
   RowText(const RowText&) = delete;
@@ -118,16 +118,16 @@ class RowText {
   void Detach();
 
   template <typename Message>
-  const Message& Parsed(collector::StringPool::Id id,
-                        absl::flat_hash_map<collector::StringPool::Id,
+  const Message& Parsed(core::StringPool::Id id,
+                        absl::flat_hash_map<core::StringPool::Id,
                                             std::unique_ptr<Message>>& cache);
 
-  const collector::StringPool& pool_;
+  const core::StringPool& pool_;
   absl::Span<const std::string> labels_;
-  absl::flat_hash_map<collector::StringPool::Id, std::unique_ptr<v1::Process>> processes_;
+  absl::flat_hash_map<core::StringPool::Id, std::unique_ptr<v1::Process>> processes_;
   // Non-const only to be lent (never changed) by FilterFlow.
-  v1::Process* Lend(collector::StringPool::Id id);
-  absl::flat_hash_map<collector::StringPool::Id, std::unique_ptr<v1::Geo>> geos_;
+  v1::Process* Lend(core::StringPool::Id id);
+  absl::flat_hash_map<core::StringPool::Id, std::unique_ptr<v1::Geo>> geos_;
   char ip_[4] = {0, 0, 0, 0};
   v1::Flow scratch_;
 };

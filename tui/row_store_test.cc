@@ -17,7 +17,7 @@
 namespace flowtop::tui {
 namespace {
 
-using collector::StringPool;
+using core::StringPool;
 
 std::vector<v1::Flow> Flows() {
   v1::Flow a = testing::TcpFlow(1, "10.0.0.1", 40000, "192.0.2.1", 443);
@@ -45,7 +45,7 @@ class RowStoreTest : public ::testing::Test {
     for (const v1::Flow& f : Flows()) {
       StoredRow row;
       v1::FlowEvent e = testing::Event(v1::NEW, f, 5);
-      collector::ApplyFlowEvent(e, *pool_, row.record);
+      core::ApplyFlowEvent(e, *pool_, row.record);
       UpdateOwner(*pool_, row);
       rows_.push_back(row);
       flows_.push_back(f);
@@ -53,7 +53,7 @@ class RowStoreTest : public ::testing::Test {
     }
   }
   ~RowStoreTest() override {
-    for (StoredRow& r : rows_) collector::ReleaseRecord(*pool_, r.record);
+    for (StoredRow& r : rows_) core::ReleaseRecord(*pool_, r.record);
   }
 
   std::shared_ptr<StringPool> pool_ = std::make_shared<StringPool>();
