@@ -168,36 +168,57 @@ absl::string_view RowText::Node(const StoredRow& row) const {
 void RowText::Detach() {
   if (!scratch_.has_enrichment()) return;
   v1::Enrichment& e = *scratch_.mutable_enrichment();
-  if (e.has_src()) e.mutable_src()->unsafe_arena_release_process();
-  if (e.has_dst()) e.mutable_dst()->unsafe_arena_release_process();
+  if (built_src_.lent) e.mutable_src()->unsafe_arena_release_process();
+  if (built_dst_.lent) e.mutable_dst()->unsafe_arena_release_process();
+  built_src_ = built_dst_ = EndBuilt();
 }
 
 v1::Process* RowText::Lend(StringPool::Id id) {
   return const_cast<v1::Process*>(&Parsed(id, processes_));
 }
 
+void RowText::BuildEnd(const core::CompactEndpoint& end, bool present, bool has_process,
+                       EndBuilt& built, v1::Endpoint& out) {
+  if (built.lent && (!present || !has_process || built.process != end.process)) {
+    out.unsafe_arena_release_process();
+    built.lent = false;
+  }
+  if (!present) {
+    out.Clear();
+    built = EndBuilt();
+    return;
+  }
+  if (!built.present || built.hostname != end.hostname) {
+    const absl::string_view host = pool_.Get(end.hostname);
+    out.set_hostname(host.data(), host.size());
+    built.hostname = end.hostname;
+  }
+  built.present = true;
+  if (has_process && !built.lent) {
+    out.unsafe_arena_set_allocated_process(Lend(end.process));
+    built.lent = true;
+    built.process = end.process;
+  }
+}
+
 const v1::Flow& RowText::FilterFlow(const StoredRow& row) {
   const FlowRecord& r = row.record;
-  Detach();
-  scratch_.Clear();
-  const absl::string_view node = r.node != 0 ? pool_.Get(r.node) : absl::string_view();
-  scratch_.set_node(node.data(), node.size());
+  if (built_node_ != r.node || (r.node == 0 && !scratch_.node().empty())) {
+    const absl::string_view node = pool_.Get(r.node);
+    scratch_.set_node(node.data(), node.size());
+    built_node_ = r.node;
+  }
   v1::Tuple& t = *scratch_.mutable_original();
   const absl::string_view src_ip =
       core::AddressOf(r, FlowRecord::kOriginalSrcAddr, pool_, ip_);
   t.set_src_ip(src_ip.data(), src_ip.size());
   const absl::string_view dst_ip = DstIp(row);
   t.set_dst_ip(dst_ip.data(), dst_ip.size());
-  const auto end = [&](const core::CompactEndpoint& e, uint32_t has, uint32_t process_bit,
-                       v1::Endpoint* out) {
-    if (!r.has(has)) return;
-    const absl::string_view host = pool_.Get(e.hostname);
-    out->set_hostname(host.data(), host.size());
-    if (r.has(process_bit)) out->unsafe_arena_set_allocated_process(Lend(e.process));
-  };
-  v1::Enrichment& enrichment = *scratch_.mutable_enrichment();
-  end(r.src, FlowRecord::kHasSrc, FlowRecord::kSrcProcess, enrichment.mutable_src());
-  end(r.dst, FlowRecord::kHasDst, FlowRecord::kDstProcess, enrichment.mutable_dst());
+  v1::Enrichment& e = *scratch_.mutable_enrichment();
+  BuildEnd(r.src, r.has(FlowRecord::kHasSrc), r.has(FlowRecord::kSrcProcess), built_src_,
+           *e.mutable_src());
+  BuildEnd(r.dst, r.has(FlowRecord::kHasDst), r.has(FlowRecord::kDstProcess), built_dst_,
+           *e.mutable_dst());
   return scratch_;
 }
 

@@ -128,8 +128,20 @@ class RowText {
   // Non-const only to be lent (never changed) by FilterFlow.
   v1::Process* Lend(core::StringPool::Id id);
   absl::flat_hash_map<core::StringPool::Id, std::unique_ptr<v1::Geo>> geos_;
+  // What the scratch's node and ends were last built from, so that rows
+  // naming the same strings (most do) rewrite nothing but their addresses.
+  struct EndBuilt {
+    bool present = false;
+    core::StringPool::Id hostname = 0;
+    bool lent = false;
+    core::StringPool::Id process = 0;
+  };
+  void BuildEnd(const core::CompactEndpoint& end, bool present, bool has_process,
+                EndBuilt& built, v1::Endpoint& out);
   char ip_[4] = {0, 0, 0, 0};
   v1::Flow scratch_;
+  core::StringPool::Id built_node_ = 0;
+  EndBuilt built_src_, built_dst_;
 };
 
 }  // namespace flowtop::tui
