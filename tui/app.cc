@@ -109,13 +109,14 @@ absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& o
 absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& options,
                      std::FILE* out) {
   return BatchLoop(model, options, [&](const Snapshot& snapshot) {
-    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
+    FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
     std::string text;
     google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
-    for (const FlowRow* row : sel.rows) {
+    for (uint32_t i : sel.indices) {
       std::string line;
-      v1::Flow flow = row->Complete();
-      if (flow.node().empty()) flow.set_node(row->node);
+      const FlowRow row = snapshot.flows.Build(i);  // one at a time, never all
+      v1::Flow flow = row.Complete();
+      if (flow.node().empty()) flow.set_node(row.node);
       MakeReadable(&flow);  // addresses as text, no empty objects
       auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
       if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));
