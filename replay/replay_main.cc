@@ -139,6 +139,8 @@ int Info(const std::string& path) {
   uint64_t blocks = 0, keyframes = 0, events = 0, raw = 0, stored = 0;
   uint64_t first_seq = 0, last_seq = 0;
   int64_t first_time = 0, last_time = 0;
+  bool previous_keyframe = false;
+  uint64_t previous_seq = 0;
   while (true) {
     absl::StatusOr<bool> more = r.Next(&block);
     if (!more.ok()) return Fail(more.status());
@@ -148,9 +150,13 @@ int Info(const std::string& path) {
     raw += b.raw_size;
     stored += b.stored_size;
     if (b.keyframe()) {
-      ++keyframes;
+      // A keyframe larger than a block spans several of one seq.
+      if (!(previous_keyframe && b.first_seq == previous_seq)) ++keyframes;
+      previous_keyframe = true;
+      previous_seq = b.first_seq;
       continue;
     }
+    previous_keyframe = false;
     events += b.event_count;
     if (first_seq == 0) {
       first_seq = b.first_seq;
