@@ -10,13 +10,13 @@
 #include "absl/strings/str_format.h"
 #include "core/files.h"
 
-namespace flowtop::service {
+namespace flowtop::client {
 
-using ::flowtop::collector::ReadFile;
+using ::flowtop::core::ReadFile;
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> text =
-      collector::ReadBoundedFile(path, kMaxTokenFileBytes);
+      core::ReadBoundedFile(path, kMaxTokenFileBytes);
   if (!text.ok()) return text.status();
   std::string token = text->substr(0, text->find('\n'));
   absl::StripAsciiWhitespace(&token);
@@ -28,7 +28,7 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 }
 
 std::string TokenFileWarning(const std::string& path) {
-  absl::StatusOr<mode_t> mode = collector::FileMode(path);
+  absl::StatusOr<mode_t> mode = core::FileMode(path);
   if (!mode.ok() || (*mode & 0077) == 0) return "";
   return absl::StrFormat(
       "warning: token file '%s' has mode %04o: other users may read the "
@@ -140,4 +140,4 @@ void AddCredentials(const ClientOptions& options,
   }
 }
 
-}  // namespace flowtop::service
+}  // namespace flowtop::client

@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 
-namespace flowtop::service {
+namespace flowtop::client {
 
 inline constexpr char kFlagConnect[] = "connect";
 inline constexpr char kFlagTls[] = "tls";
@@ -99,6 +99,6 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
 void AddCredentials(const ClientOptions& options,
                     grpc::ClientContext* context);
 
-}  // namespace flowtop::service
+}  // namespace flowtop::client
 
 #endif  // FLOWTOP_SERVICE_CLIENT_OPTIONS_H_

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
 
-namespace flowtop::service {
+namespace flowtop::client {
 namespace {
 
 bool Permanent(grpc::StatusCode code) {
@@ -39,7 +39,7 @@ void RemoteSource::Stop() {
   if (context_ != nullptr) context_->TryCancel();
 }
 
-void RemoteSource::PublishState(collector::EventSink& sink, bool connected,
+void RemoteSource::PublishState(core::EventSink& sink, bool connected,
                                 const std::string& error, bool ever_up) {
   {
     absl::MutexLock lock(&mu_);
@@ -65,7 +65,7 @@ void RemoteSource::PublishState(collector::EventSink& sink, bool connected,
   sink.Publish(absl::MakeSpan(events));
 }
 
-absl::Status RemoteSource::Run(collector::EventSink& sink) {
+absl::Status RemoteSource::Run(core::EventSink& sink) {
   if (absl::Status s = LoadToken(&options_.client); !s.ok()) return s;
   auto channel = MakeChannel(options_.client);
   if (!channel.ok()) return channel.status();
@@ -139,4 +139,4 @@ absl::Status RemoteSource::Run(collector::EventSink& sink) {
   }
 }
 
-}  // namespace flowtop::service
+}  // namespace flowtop::client

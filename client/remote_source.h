@@ -26,7 +26,7 @@
 #include "grpcpp/grpcpp.h"
 #include "client/client_options.h"
 
-namespace flowtop::service {
+namespace flowtop::client {
 
 struct RemoteSourceOptions {
   ClientOptions client;
@@ -36,14 +36,14 @@ struct RemoteSourceOptions {
   absl::Duration max_backoff = absl::Seconds(30);
 };
 
-class RemoteSource final : public collector::EventSource {
+class RemoteSource final : public core::EventSource {
  public:
   explicit RemoteSource(RemoteSourceOptions options);
 
   // Streams until Stop(). Returns OK when stopped; the error for a
   // permanent failure (see above) or for bad client options (INVALID_ARGUMENT,
   // NOT_FOUND naming the file).
-  absl::Status Run(collector::EventSink& sink) override;
+  absl::Status Run(core::EventSink& sink) override;
   void Stop() override;
 
   // Returns whether a stream is up now.
@@ -53,7 +53,7 @@ class RemoteSource final : public collector::EventSource {
   // Publishes one STATUS (and LOST when going down) describing the link;
   // `ever_up`: whether a stream was up before (the LOST detail says "lost"
   // or "cannot connect").
-  void PublishState(collector::EventSink& sink, bool connected,
+  void PublishState(core::EventSink& sink, bool connected,
                     const std::string& error, bool ever_up);
 
   RemoteSourceOptions options_;
@@ -63,6 +63,6 @@ class RemoteSource final : public collector::EventSource {
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
-}  // namespace flowtop::service
+}  // namespace flowtop::client
 
 #endif  // FLOWTOP_SERVICE_REMOTE_SOURCE_H_

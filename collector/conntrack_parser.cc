@@ -583,7 +583,7 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
   flow.set_mark(U32Or0(tb[CTA_MARK]));
   flow.set_zone(U16Or0(tb[CTA_ZONE]));
   // Conntrack ids collide; the key adds the flow's identity (flow_key.h).
-  flow.set_key(ComputeFlowKey(flow));
+  flow.set_key(core::ComputeFlowKey(flow));
   flow.set_timeout_seconds(U32Or0(tb[CTA_TIMEOUT]));
   if (tb[CTA_LABELS] != nullptr) {
     AssignPayload(*flow.mutable_labels(), tb[CTA_LABELS]);

@@ -21,7 +21,7 @@ namespace flowtop::collector {
 // Events waiting to be handed to the sink; reuses its protobuf objects.
 class KernelSource::Batch {
  public:
-  Batch(EventSink& sink, size_t capacity) : sink_(sink), events_(capacity) {}
+  Batch(core::EventSink& sink, size_t capacity) : sink_(sink), events_(capacity) {}
   // Returns a cleared event to fill; flushes first when full.
   v1::FlowEvent& Next() {
     if (n_ == events_.size()) Flush();
@@ -39,7 +39,7 @@ class KernelSource::Batch {
   uint64_t published() const { return published_; }
 
  private:
-  EventSink& sink_;
+  core::EventSink& sink_;
   std::vector<v1::FlowEvent> events_;
   size_t n_ = 0;
   uint64_t published_ = 0;
@@ -72,7 +72,7 @@ std::vector<uint8_t> ProtocolSelection(bool tcp, bool udp, bool dccp, bool icmp,
   return out;
 }
 
-KernelSource::KernelSource(KernelSourceOptions options, const Clock& clock)
+KernelSource::KernelSource(KernelSourceOptions options, const core::Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
 absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
@@ -93,7 +93,7 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
 }
 
 absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
-    KernelSourceOptions options, const Clock& clock) {
+    KernelSourceOptions options, const core::Clock& clock) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::unique_ptr<KernelSource> src(
       new KernelSource(std::move(options), clock));
@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::Create(
 }
 
 absl::StatusOr<std::unique_ptr<KernelSource>> KernelSource::CreateWithSockets(
-    KernelSourceOptions options, KernelSockets sockets, const Clock& clock) {
+    KernelSourceOptions options, KernelSockets sockets, const core::Clock& clock) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   if (!sockets.events || !sockets.dump || !sockets.rates) {
     return absl::InvalidArgumentError("kernel source: a socket is missing");
@@ -313,7 +313,7 @@ absl::Status KernelSource::InitialDump(Batch& batch) {
   }
   std::vector<char> buf(1 << 20);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint64_t key = FlowKey(e.flow());
+    const uint64_t key = core::FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.contains(key)) {
       known_[key] = Fingerprint(e.flow());
     }
@@ -328,7 +328,7 @@ absl::Status KernelSource::InitialDump(Batch& batch) {
 }
 
 void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
-  const uint64_t key = FlowKey(event.flow());
+  const uint64_t key = core::FlowKey(event.flow());
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
@@ -360,7 +360,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   absl::flat_hash_map<uint64_t, uint64_t> seen;
   seen.reserve(known_.size());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
-    const uint64_t key = FlowKey(e.flow());
+    const uint64_t key = core::FlowKey(e.flow());
     const uint64_t fp = Fingerprint(e.flow());
     seen[key] = fp;
     auto it = known_.find(key);
@@ -378,7 +378,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     if (seen.contains(key)) continue;
     v1::FlowEvent& e = changes.emplace_back();
     e.set_type(v1::DESTROY);
-    SetFlowKey(key, *e.mutable_flow());
+    core::SetFlowKey(key, *e.mutable_flow());
   }
   v1::FlowEvent& lost = batch.Next();
   lost.Clear();
@@ -453,7 +453,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
                                   deadline);
 }
 
-void KernelSource::RateLoop(EventSink& sink) {
+void KernelSource::RateLoop(core::EventSink& sink) {
   RateTracker tracker;
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
@@ -488,7 +488,7 @@ void KernelSource::PublishRatePeriod(const RateSchedule& schedule,
 
 // The event reader's state (Run's thread).
 struct KernelSource::Reader {
-  Reader(EventSink& sink, size_t batch_size) : batch(sink, batch_size) {}
+  Reader(core::EventSink& sink, size_t batch_size) : batch(sink, batch_size) {}
   Batch batch;
   std::vector<char> buf = std::vector<char>(1 << 16);
   v1::FlowEvent event;
@@ -599,7 +599,7 @@ absl::Status KernelSource::ReadEvents(Reader& r) {
   return absl::OkStatus();
 }
 
-absl::Status KernelSource::Run(EventSink& sink) {
+absl::Status KernelSource::Run(core::EventSink& sink) {
   Reader reader(sink, options_.batch_size);
   absl::Status s = InitialDump(reader.batch);
   if (absl::IsCancelled(s)) return absl::OkStatus();

@@ -106,7 +106,7 @@ struct KernelSockets {
   std::unique_ptr<NetlinkSocket> rates;
 };
 
-class KernelSource final : public EventSource {
+class KernelSource final : public core::EventSource {
  public:
   // Opens the event, dump and rate sockets and the sysctl files in the
   // calling thread's network namespace, subscribes to events and sets the
@@ -114,20 +114,20 @@ class KernelSource final : public EventSource {
   // without CAP_NET_ADMIN, INVALID_ARGUMENT for bad options, NOT_FOUND when
   // the kernel has no conntrack, INTERNAL otherwise.
   static absl::StatusOr<std::unique_ptr<KernelSource>> Create(
-      KernelSourceOptions options, const Clock& clock = RealClock::Get());
+      KernelSourceOptions options, const core::Clock& clock = core::RealClock::Get());
   // A source over sockets opened elsewhere (tests: FakeNetlinkSocket). No
   // sysctl is read or changed; Info() returns FAILED_PRECONDITION.
   // INVALID_ARGUMENT for bad options or a missing socket.
   static absl::StatusOr<std::unique_ptr<KernelSource>> CreateWithSockets(
       KernelSourceOptions options, KernelSockets sockets,
-      const Clock& clock = RealClock::Get());
+      const core::Clock& clock = core::RealClock::Get());
   // Stops the threads and restores the sysctls.
   ~KernelSource() override;
 
   // Dumps (SNAPSHOT... SNAPSHOT_END), then streams events into `sink` until
   // Stop(). Returns OK when stopped; PERMISSION_DENIED or INTERNAL when the
   // kernel refuses the dump or the socket fails. Call once.
-  absl::Status Run(EventSink& sink) override;
+  absl::Status Run(core::EventSink& sink) override;
   void Stop() override;
 
   KernelSourceStats stats() const;
@@ -140,7 +140,7 @@ class KernelSource final : public EventSource {
  private:
   class Batch;
   struct Reader;
-  KernelSource(KernelSourceOptions options, const Clock& clock);
+  KernelSource(KernelSourceOptions options, const core::Clock& clock);
   static absl::Status CheckOptions(KernelSourceOptions& options);
   absl::Status OpenKernelSockets();
   absl::Status GuardSysctls();
@@ -166,7 +166,7 @@ class KernelSource final : public EventSource {
   absl::Status RecoverFromLoss(Reader& reader, const std::string& why);
   void HandleEvent(v1::FlowEvent& event, Batch& batch);
   void PublishStats(Reader& reader);
-  void RateLoop(EventSink& sink);
+  void RateLoop(core::EventSink& sink);
   // Publishes the schedule's period (stats, and a STATUS event when it
   // changed).
   void PublishRatePeriod(const RateSchedule& schedule, Batch& batch);
@@ -178,7 +178,7 @@ class KernelSource final : public EventSource {
   static uint64_t Fingerprint(const v1::Flow& flow);
 
   const KernelSourceOptions options_;
-  const Clock& clock_;
+  const core::Clock& clock_;
   std::unique_ptr<NetlinkSocket> events_;
   std::unique_ptr<NetlinkSocket> dump_;
   std::unique_ptr<NetlinkSocket> rates_;

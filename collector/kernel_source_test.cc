@@ -47,7 +47,7 @@ std::string RecordedUdpFlow() {
   return "";
 }
 
-class LostCounter : public EventSink {
+class LostCounter : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -86,7 +86,7 @@ class LostCounter : public EventSink {
 class KernelSourceFakeTest : public ::testing::Test {
  protected:
   KernelSourceFakeTest()
-      : kernel_(RecordedUdpFlow()), pipeline_({"t"}, RealClock::Get()) {
+      : kernel_(RecordedUdpFlow()), pipeline_({"t"}, core::RealClock::Get()) {
     pipeline_.AddSink(&lost_);
   }
   ~KernelSourceFakeTest() override { Stop(); }
@@ -94,9 +94,9 @@ class KernelSourceFakeTest : public ::testing::Test {
   void Start(absl::Duration rate_interval = absl::ZeroDuration()) {
     KernelSourceOptions o;
     o.rate_interval = rate_interval;
-    StartWith(std::move(o), RealClock::Get());
+    StartWith(std::move(o), core::RealClock::Get());
   }
-  void StartWith(KernelSourceOptions o, const Clock& clock) {
+  void StartWith(KernelSourceOptions o, const core::Clock& clock) {
     o.enable_accounting = false;
     o.batch_size = 4;  // many small hand-offs, like a busy router
     KernelSockets sockets{kernel_.EventSocket(), kernel_.DumpSocket(),
@@ -113,7 +113,7 @@ class KernelSourceFakeTest : public ::testing::Test {
   }
   // The Pipeline's table as (conntrack id, source port) -> bytes.
   Flows Table() {
-    return pipeline_.WithTable([](const FlowTable& t) {
+    return pipeline_.WithTable([](const core::FlowTable& t) {
       Flows out;
       t.ForEach([&](const v1::Flow& f) {
         out[{f.conntrack_id(), static_cast<uint16_t>(f.original().src_port())}] =
@@ -139,10 +139,10 @@ class KernelSourceFakeTest : public ::testing::Test {
   FakeConntrack kernel_;
   // For the rate schedule's test: its clock, and a thread CPU time that
   // grows by cost_ms_ with every rate dump.
-  FakeClock fake_clock_{absl::FromUnixSeconds(1000)};
+  core::FakeClock fake_clock_{absl::FromUnixSeconds(1000)};
   std::atomic<int64_t> cpu_ms_{0};
   std::atomic<int64_t> cost_ms_{500};
-  Pipeline pipeline_;
+  core::Pipeline pipeline_;
   LostCounter lost_;
   std::unique_ptr<KernelSource> source_;
   std::thread thread_;
@@ -308,7 +308,7 @@ TEST_F(KernelSourceFakeTest, CostlyRateDumpsStretchThePeriodToTheCpuBudget) {
   // A rate dump of a million flows costs about half a second of a core: at
   // 5% of a core the dumps may run every 10 s, not every second.
   kernel_.Put({1, 1000}, 10, false);
-  FakeClock& clock = fake_clock_;
+  core::FakeClock& clock = fake_clock_;
   KernelSourceOptions o;
   o.rate_interval = absl::Seconds(1);
   o.rate_cpu_budget = 0.05;

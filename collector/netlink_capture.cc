@@ -42,7 +42,7 @@ absl::StatusOr<std::vector<std::string>> ParseCapture(absl::string_view data) {
 
 absl::StatusOr<std::vector<std::string>> ReadCaptureFile(
     const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadBoundedFile(path, 256 << 20);
+  absl::StatusOr<std::string> bytes = core::ReadBoundedFile(path, 256 << 20);
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(),
                         absl::StrCat("netlink capture: ", bytes.status().message()));

@@ -22,7 +22,7 @@ bool RateTracker::Observe(v1::Flow& flow) {
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
   const uint64_t rb = flow.reply_counters().bytes();
-  auto [it, inserted] = last_.try_emplace(FlowKey(flow));
+  auto [it, inserted] = last_.try_emplace(core::FlowKey(flow));
   Last& last = it->second;
   bool publish = true;
   if (!inserted) {

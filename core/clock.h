@@ -13,7 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class Clock {
  public:
@@ -66,6 +66,6 @@ class RealClock final : public Clock {
   }
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_CLOCK_H_

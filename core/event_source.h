@@ -12,7 +12,7 @@
 #include "absl/types/span.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class EventSink {
  public:
@@ -46,6 +46,6 @@ class EventSource {
   virtual void Stop() = 0;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_EVENT_SOURCE_H_

@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/clock.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class FakeClock final : public Clock {
  public:
@@ -84,6 +84,6 @@ class FakeClock final : public Clock {
   mutable std::vector<absl::Mutex*> waiters_ ABSL_GUARDED_BY(waiters_mu_);
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_FAKE_CLOCK_H_

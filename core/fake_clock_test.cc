@@ -7,7 +7,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // Real time allowed for a thread to react; only bounds a failing test.
@@ -98,4 +98,4 @@ TEST(RealClockTest, AwaitsUntilTheDeadline) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 absl::Status OpenError(int err, const std::string& path) {
@@ -103,4 +103,4 @@ absl::StatusOr<mode_t> FileMode(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

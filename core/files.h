@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // The largest config or PEM file ReadFile accepts (a CA bundle is ~200 KB).
 inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
@@ -40,6 +40,6 @@ absl::Status CheckRegularFile(const std::string& path);
 // Returns the file's permission bits (st_mode & 07777), or the stat error.
 absl::StatusOr<mode_t> FileMode(const std::string& path);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILES_H_

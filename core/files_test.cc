@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 std::string TmpPath(const std::string& name) {
@@ -70,4 +70,4 @@ TEST(BoundedFile, Mode) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

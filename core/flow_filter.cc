@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // Returns how many values (addresses, ports, names, ...) a filter holds.
@@ -272,4 +272,4 @@ bool FlowMatcher::Matches(const v1::FlowEvent& event) const {
   return Passes(&event.flow(), &event);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

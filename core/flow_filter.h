@@ -31,7 +31,7 @@
 #include "flowtop/v1/flowtop.pb.h"
 #include "google/protobuf/repeated_field.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 using FilterList = google::protobuf::RepeatedPtrField<v1::FlowFilter>;
 
@@ -93,6 +93,6 @@ class FlowMatcher {
   std::vector<Compiled> deny_;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_FLOW_FILTER_H_

@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 std::string V4(const char* text) {
@@ -513,4 +513,4 @@ TEST(FlowFilter, UnknownEnumNumbersAreRejected) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // FNV-1a, 64 bits: simple and stable across processes (absl::Hash is seeded
@@ -58,4 +58,4 @@ std::string FlowIdFor(absl::string_view node, const v1::Flow& flow) {
   return absl::StrCat(node, "/", flow.conntrack_id(), ".", hex);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

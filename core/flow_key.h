@@ -18,7 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // The key of a flow as the kernel reported it: conntrack id and a hash of
 // its identity (high 32 bits, never 0). Stable across processes and runs.
@@ -41,6 +41,6 @@ inline void SetFlowKey(uint64_t key, v1::Flow& flow) {
 // "<node>/<conntrack id>.<8 hex digits of the key's high half>" otherwise.
 std::string FlowIdFor(absl::string_view node, const v1::Flow& flow);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FLOW_KEY_H_

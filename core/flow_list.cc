@@ -6,7 +6,7 @@
 
 #include "core/flow_sort.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 bool NumericKey(v1::SortKey key) {
@@ -138,4 +138,4 @@ FlowList ListTopFlows(const FlowTableView& view, const FlowMatcher& matcher,
   return ByFlows(view, matcher, key, descending, k);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -18,7 +18,7 @@
 #include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 struct FlowList {
   std::vector<v1::Flow> flows;  // in order
@@ -29,6 +29,6 @@ struct FlowList {
 FlowList ListTopFlows(const FlowTableView& view, const FlowMatcher& matcher,
                       v1::SortKey key, bool descending, uint32_t limit);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FLOW_LIST_H_

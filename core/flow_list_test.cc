@@ -10,7 +10,7 @@
 #include "core/flow_table.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // A table of `n` flows with few distinct counters, rates and times, so that
@@ -78,4 +78,4 @@ TEST(ListTopFlows, MatchesASortOfTheWholeTable) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

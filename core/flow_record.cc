@@ -6,7 +6,7 @@
 
 #include "core/flow_key.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // Address slots in FlowRecord::addr_kinds.
@@ -493,4 +493,4 @@ void ReleaseRecord(StringPool& pool, FlowRecord& record) {
   record = FlowRecord();
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

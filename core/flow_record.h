@@ -39,7 +39,7 @@
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // One direction's tuple. Addresses are inline IPv4 or pool ids (see
 // FlowRecord::addr_kinds); ports and ICMP fields are as narrow as the
@@ -162,6 +162,6 @@ void ToFlow(const FlowRecord& record, const StringPool& pool, v1::Flow& out);
 // Drops the record's pool references and resets it.
 void ReleaseRecord(StringPool& pool, FlowRecord& record);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FLOW_RECORD_H_

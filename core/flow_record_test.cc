@@ -15,7 +15,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 using google::protobuf::Descriptor;
@@ -369,4 +369,4 @@ TEST(FlowRecord, RandomSequencesMatchTheReference) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

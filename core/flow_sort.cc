@@ -6,7 +6,7 @@
 
 #include "core/flow_filter.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 template <typename T>
@@ -81,4 +81,4 @@ void SortFlows(v1::SortKey key, bool descending, std::vector<v1::Flow>* flows) {
   std::sort(flows->begin(), flows->end(), FlowOrder(key, descending));
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -10,7 +10,7 @@
 
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class FlowOrder {
  public:
@@ -33,6 +33,6 @@ class FlowOrder {
 // Sorts flows in place by the order.
 void SortFlows(v1::SortKey key, bool descending, std::vector<v1::Flow>* flows);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_FLOW_SORT_H_

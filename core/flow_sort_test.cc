@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 v1::Flow Make(const std::string& id, uint64_t bytes, int64_t first_seen,
@@ -69,4 +69,4 @@ TEST(FlowSort, ByStateAndProcessAndCountry) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -6,7 +6,7 @@
 
 #include "core/flow_key.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 using flow_table_internal::kShards;
@@ -207,4 +207,4 @@ void FlowTable::Clear() {
   size_ = 0;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -41,7 +41,7 @@
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 namespace flow_table_internal {
 
@@ -200,6 +200,6 @@ class FlowTable {
   mutable v1::Flow found_;  // Find's result
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_FLOW_TABLE_H_

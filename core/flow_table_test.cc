@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 v1::FlowEvent Event(v1::EventType type, uint32_t id, uint64_t seq) {
@@ -170,9 +170,9 @@ TEST(FlowTable, FullTableCountsDroppedFlows) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(FlowTable, UpdateWithoutCountersKeepsCountersAndStartTime) {
@@ -205,4 +205,4 @@ TEST(FlowTable, UpdateWithoutCountersKeepsCountersAndStartTime) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "core/flow_key.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 Pipeline::Pipeline(PipelineOptions options, const Clock& clock)
     : options_(std::move(options)),
@@ -123,4 +123,4 @@ PipelineStats Pipeline::stats() const {
   return stats_;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

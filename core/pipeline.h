@@ -24,7 +24,7 @@
 #include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 struct PipelineOptions {
   std::string node = "local";
@@ -103,6 +103,6 @@ class Pipeline final : public EventSink {
   bool snapshot_ended_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_PIPELINE_H_

@@ -8,7 +8,7 @@
 #include "core/fake_clock.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 class RecordingSink : public EventSink {
@@ -150,9 +150,9 @@ TEST(Pipeline, KeepsRecordedSequenceNumbersWhenAsked) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(Pipeline, DestroyCarriesTheLastKnownStateAndFinalCounters) {
@@ -179,4 +179,4 @@ TEST(Pipeline, DestroyCarriesTheLastKnownStateAndFinalCounters) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

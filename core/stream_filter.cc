@@ -4,7 +4,7 @@
 
 #include "core/flow_key.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 StreamFilter::StreamFilter(FlowMatcher matcher)
     : matcher_(std::move(matcher)), merge_(matcher_.NeedsMergedFlow()) {}
@@ -90,4 +90,4 @@ StreamFilter::Verdict StreamFilter::DecideMerged(const v1::FlowEvent& e,
   return Verdict::kPassMerged;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

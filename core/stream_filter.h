@@ -31,7 +31,7 @@
 #include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class StreamFilter {
  public:
@@ -72,6 +72,6 @@ class StreamFilter {
   absl::flat_hash_set<uint64_t> announced_;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_STREAM_FILTER_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 using Verdict = StreamFilter::Verdict;
@@ -158,4 +158,4 @@ TEST(StreamFilterTest, SentSnapshotFlowsAreFollowed) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 StringPool::Id StringPool::Intern(absl::string_view s) {
   if (s.empty()) return 0;
@@ -86,4 +86,4 @@ size_t StringPool::MemoryBytes() const {
          (free_.capacity() + deferred_.capacity()) * sizeof(Id);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -26,7 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 class StringPool {
  public:
@@ -74,6 +74,6 @@ class StringPool {
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_STRING_POOL_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(StringPool, InternSharesOneEntryPerString) {
@@ -47,4 +47,4 @@ TEST(StringPool, PinnedEntriesOutliveTheirLastRelease) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -13,7 +13,7 @@
 #include "core/pipeline.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 v1::FlowEvent Event(v1::EventType type, uint32_t id) {
@@ -133,4 +133,4 @@ TEST(TableReaders, AViewIsAFixedPictureOfTheTable) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

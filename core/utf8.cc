@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 int32_t DecodeUtf8(absl::string_view s, size_t i, size_t& len) {
   const auto b0 = static_cast<unsigned char>(s[i]);
@@ -55,4 +55,4 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -9,7 +9,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Decodes the sequence at s[i] (i < s.size()). Returns the code point and
 // sets `len` to its length; returns -1 with `len` = 1 for an invalid or
@@ -20,6 +20,6 @@ int32_t DecodeUtf8(absl::string_view s, size_t i, size_t& len);
 // time).
 bool IsValidUtf8(absl::string_view s);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_COLLECTOR_UTF8_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(Utf8, DecodesEveryLength) {
@@ -42,4 +42,4 @@ TEST(Utf8, AcceptsValidText) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -22,7 +22,7 @@ struct FlowCount {
   uint64_t flows;
 };
 
-class FlowCounts final : public collector::EventSink {
+class FlowCounts final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override;
   // Non-zero counts, in a stable order. Thread-safe.

@@ -49,7 +49,7 @@ uint32_t ObservationDomainFor(const std::string& node) {
 }
 
 absl::StatusOr<std::unique_ptr<IpfixExporter>> IpfixExporter::Create(
-    const IpfixOptions& options, const collector::Clock& clock) {
+    const IpfixOptions& options, const core::Clock& clock) {
   std::vector<std::unique_ptr<Transport>> transports;
   for (const std::string& c : options.collectors) {
     absl::StatusOr<CollectorAddress> address = ParseCollectorAddress(c);
@@ -62,7 +62,7 @@ absl::StatusOr<std::unique_ptr<IpfixExporter>> IpfixExporter::Create(
 }
 
 IpfixExporter::IpfixExporter(const IpfixOptions& options,
-                             const collector::Clock& clock,
+                             const core::Clock& clock,
                              std::vector<std::unique_ptr<Transport>> transports)
     : options_(options), clock_(clock) {
   SessionOptions s;

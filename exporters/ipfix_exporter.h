@@ -74,14 +74,14 @@ struct IpfixStats {
   std::vector<SessionStats> sessions;
 };
 
-class IpfixExporter final : public collector::EventSink {
+class IpfixExporter final : public core::EventSink {
  public:
   // Opens every collector's transport. Errors: INVALID_ARGUMENT naming a
   // collector that is not HOST:PORT or does not resolve.
   static absl::StatusOr<std::unique_ptr<IpfixExporter>> Create(
-      const IpfixOptions& options, const collector::Clock& clock);
+      const IpfixOptions& options, const core::Clock& clock);
   // For tests: the sessions' transports are given.
-  IpfixExporter(const IpfixOptions& options, const collector::Clock& clock,
+  IpfixExporter(const IpfixOptions& options, const core::Clock& clock,
                 std::vector<std::unique_ptr<Transport>> transports);
   ~IpfixExporter() override;
 
@@ -136,7 +136,7 @@ class IpfixExporter final : public collector::EventSink {
   bool OwnExport(const v1::Flow& flow) const;
 
   const IpfixOptions options_;
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   std::vector<Peer> peers_;
   std::vector<std::unique_ptr<IpfixSession>> sessions_;  // send thread only
 

@@ -85,7 +85,7 @@ struct Fixture {
     }
     return seen;
   }
-  collector::FakeClock clock;
+  core::FakeClock clock;
   FakeTransport* transport;
   std::unique_ptr<IpfixExporter> exporter;
   testing::Decoder decoder;

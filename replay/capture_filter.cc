@@ -9,11 +9,11 @@ namespace {
 
 // Returns the matcher for `filters` (family and protocol enum values,
 // which always compile).
-collector::FlowMatcher MatcherFor(const std::vector<v1::FlowFilter>& filters) {
-  collector::FilterList allow(filters.begin(), filters.end());
-  absl::StatusOr<collector::FlowMatcher> matcher =
-      collector::FlowMatcher::Compile(allow, collector::FilterList());
-  return matcher.ok() ? *std::move(matcher) : collector::FlowMatcher();
+core::FlowMatcher MatcherFor(const std::vector<v1::FlowFilter>& filters) {
+  core::FilterList allow(filters.begin(), filters.end());
+  absl::StatusOr<core::FlowMatcher> matcher =
+      core::FlowMatcher::Compile(allow, core::FilterList());
+  return matcher.ok() ? *std::move(matcher) : core::FlowMatcher();
 }
 
 }  // namespace
@@ -25,7 +25,7 @@ CaptureFilter::CaptureFilter(std::vector<v1::AddressFamily> families,
       stream_(MatcherFor(AsFlowFilters())) {}
 
 bool CaptureFilter::Keep(const v1::FlowEvent& event) {
-  return stream_.Decide(event, &unused_) != collector::StreamFilter::Verdict::kDrop;
+  return stream_.Decide(event, &unused_) != core::StreamFilter::Verdict::kDrop;
 }
 
 std::vector<v1::FlowFilter> CaptureFilter::AsFlowFilters() const {

@@ -36,7 +36,7 @@ class CaptureFilter {
  private:
   std::vector<v1::AddressFamily> families_;
   std::vector<v1::L4Protocol> protocols_;
-  collector::StreamFilter stream_;
+  core::StreamFilter stream_;
   v1::FlowEvent unused_;  // the merged flow (family and protocol never need it)
 };
 

@@ -7,7 +7,7 @@
 namespace flowtop::replay {
 
 absl::StatusOr<std::unique_ptr<ReplaySource>> OpenReplayForDaemon(
-    const DaemonReplayOptions& options, const collector::Clock& clock) {
+    const DaemonReplayOptions& options, const core::Clock& clock) {
   ReplayOptions replay;
   replay.speed = options.speed;
   replay.loop = options.loop;

@@ -24,7 +24,7 @@ struct DaemonReplayOptions {
 // Returns the source, or the recording's open error (one line naming the
 // file: missing, not a recording, newer format, damaged header).
 absl::StatusOr<std::unique_ptr<ReplaySource>> OpenReplayForDaemon(
-    const DaemonReplayOptions& options, const collector::Clock& clock);
+    const DaemonReplayOptions& options, const core::Clock& clock);
 
 // Whether the daemon's pipeline keeps the recorded seq numbers: yes, unless
 // the replay loops (seq numbers would then go back at every pass, and a

@@ -122,7 +122,7 @@ inline bool ReadString(Wire& w, std::string* out) {
   // protobuf refuses proto3 strings that are not valid UTF-8; the strict
   // check here refuses at least as much, so a string accepted here is one
   // protobuf accepts.
-  if (!ReadLen(w, &s) || !collector::IsValidUtf8(s)) return false;
+  if (!ReadLen(w, &s) || !core::IsValidUtf8(s)) return false;
   out->assign(s.data(), s.size());
   return true;
 }

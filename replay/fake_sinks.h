@@ -15,7 +15,7 @@
 
 namespace flowtop::replay {
 
-class CollectingSink final : public collector::EventSink {
+class CollectingSink final : public core::EventSink {
  public:
   // `on_event` (optional) runs after each event is stored, without the lock.
   explicit CollectingSink(std::function<void(size_t count)> on_event = nullptr)

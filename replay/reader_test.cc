@@ -59,7 +59,7 @@ std::string MakeRecording(const std::vector<v1::FlowEvent>& events,
   header.set_node("r1");
   auto writer = RecordingWriter::Create(path, header, options);
   EXPECT_TRUE(writer.ok()) << writer.status();
-  collector::FlowTable table;
+  core::FlowTable table;
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_TRUE((*writer)->Append(events[i]).ok());
     table.Apply(events[i]);

@@ -167,7 +167,7 @@ absl::Status ApplyRecordOption(int opt, const char* arg, RecordCommand* c) {
       return absl::OkStatus();
     default:
       if (cli::ApplyProtocolOption(opt, &c->selection) ||
-          service::ApplyClientOption(opt, arg, &c->source.client)) {
+          client::ApplyClientOption(opt, arg, &c->source.client)) {
         return absl::OkStatus();
       }
       return absl::NotFoundError("unknown option");
@@ -193,7 +193,7 @@ absl::StatusOr<RecordCommand> ParseRecordCommand(int argc, char** argv) {
       {"count", required_argument, nullptr, kCount},
   };
   static const std::vector<option> kOptions =
-      cli::LongOptionTable({kOwn, cli::Group(service::kClientLongOptions)});
+      cli::LongOptionTable({kOwn, cli::Group(client::kClientLongOptions)});
   RecordCommand c;
   c.command_line.assign(argv, argv + argc);
   optind = 0;  // reset getopt: the caller may have parsed its own flags
@@ -293,7 +293,7 @@ void PrintProgress(const std::string& path, const RecorderStats& s,
 // signal, the source's end, a limit or --duration stops the recording.
 // Returns why it stopped, for the closing line.
 std::string RecordUntilStopped(const RecordCommand& c, const sigset_t& signals,
-                               Recorder& recorder, collector::Clock& clock) {
+                               Recorder& recorder, core::Clock& clock) {
   const bool progress = !c.quiet && isatty(STDERR_FILENO);
   const absl::Time start = clock.Now();
   const absl::Time deadline =
@@ -364,7 +364,7 @@ int RecordMain(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  collector::Clock& clock = collector::RealClock::Get();
+  core::Clock& clock = core::RealClock::Get();
   SignalMask mask;  // before any thread starts
 
   absl::StatusOr<RecordSource> source = MakeRecordSource(c.source, clock);
@@ -380,10 +380,10 @@ int RecordMain(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<Recorder>> recorder = Recorder::Create(c.recorder, clock);
   if (!recorder.ok()) return Fail(recorder.status());
 
-  collector::PipelineOptions pipeline_options;
+  core::PipelineOptions pipeline_options;
   pipeline_options.node = c.node;
   pipeline_options.keep_source_seq = source->keep_source_seq;
-  collector::Pipeline pipeline(pipeline_options, clock);
+  core::Pipeline pipeline(pipeline_options, clock);
   pipeline.AddSink(recorder->get());
   absl::Status source_status;
   std::thread runner([&] {

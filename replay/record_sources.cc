@@ -21,15 +21,15 @@ namespace {
 // "connected: false (stopped)" pair RemoteSource publishes when it is
 // stopped: ending a recording loses nothing, so events arriving after
 // Stop() are not passed on.
-class RecordRemoteSource final : public collector::EventSource,
-                                 private collector::EventSink {
+class RecordRemoteSource final : public core::EventSource,
+                                 private core::EventSink {
  public:
-  explicit RecordRemoteSource(service::RemoteSourceOptions options)
+  explicit RecordRemoteSource(client::RemoteSourceOptions options)
       : endpoint_(options.client.endpoint), remote_(std::move(options)) {}
 
   // Returns what RemoteSource::Run returns: OK once stopped, the error for
   // a failure no retry can fix (UNAUTHENTICATED, PERMISSION_DENIED, ...).
-  absl::Status Run(collector::EventSink& sink) override {
+  absl::Status Run(core::EventSink& sink) override {
     {
       absl::MutexLock lock(&mu_);
       sink_ = &sink;
@@ -71,18 +71,18 @@ class RecordRemoteSource final : public collector::EventSource,
   }
 
   const std::string endpoint_;
-  service::RemoteSource remote_;
+  client::RemoteSource remote_;
   mutable absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
-  collector::EventSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
+  core::EventSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace
 
 absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options,
-                                              const collector::Clock& clock) {
+                                              const core::Clock& clock) {
   if (!options.client.endpoint.empty() && !options.from_file.empty()) {
     return absl::InvalidArgumentError(
         "--connect and --from both name a source: use one of them");
@@ -103,18 +103,18 @@ absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options
   if (!options.client.endpoint.empty()) {
     // Check the TLS files and the token now, so a typo fails before the
     // recording starts (RemoteSource::Run would fail the same way later).
-    service::ClientOptions client = options.client;
-    if (absl::Status status = service::LoadToken(&client); !status.ok()) {
+    client::ClientOptions client = options.client;
+    if (absl::Status status = client::LoadToken(&client); !status.ok()) {
       return status;
     }
-    if (const std::string w = service::TokenFileWarning(client.token_file);
+    if (const std::string w = client::TokenFileWarning(client.token_file);
         !w.empty()) {
       std::fprintf(stderr, "flowtop record: %s\n", w.c_str());
     }
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-        service::MakeChannel(client);
+        client::MakeChannel(client);
     if (!channel.ok()) return channel.status();
-    service::RemoteSourceOptions remote;
+    client::RemoteSourceOptions remote;
     remote.client = options.client;
     auto source = std::make_unique<RecordRemoteSource>(std::move(remote));
     RecordRemoteSource* raw = source.get();

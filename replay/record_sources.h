@@ -21,7 +21,7 @@ namespace flowtop::replay {
 struct RecordSourceOptions {
   // A flowtopd: client.endpoint is HOST:PORT (empty: not remote), the rest
   // the TUI's TLS and token flags (client/client_options.h).
-  service::ClientOptions client;
+  client::ClientOptions client;
   std::string from_file;  // a recording; empty: not a file
   // Kernel-side selection (the -4/-6/-T/-U/-D/-I/-S switches): the kernel
   // source then dumps and reports only these.
@@ -31,7 +31,7 @@ struct RecordSourceOptions {
 };
 
 struct RecordSource {
-  std::unique_ptr<collector::EventSource> source;
+  std::unique_ptr<core::EventSource> source;
   // Remote and file sources carry their node's seq numbers and times.
   bool keep_source_seq = false;
   // For the header: "kernel", "connect:HOST:PORT", "file:PATH".
@@ -49,7 +49,7 @@ struct RecordSource {
 // UNAVAILABLE for an unreachable flowtopd), UNIMPLEMENTED when this build
 // lacks that kind of source, INVALID_ARGUMENT for contradictory options.
 absl::StatusOr<RecordSource> MakeRecordSource(const RecordSourceOptions& options,
-                                              const collector::Clock& clock);
+                                              const core::Clock& clock);
 
 }  // namespace flowtop::replay
 

@@ -23,7 +23,7 @@ std::string RandomCaptureId() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
-    RecorderOptions options, const collector::Clock& clock) {
+    RecorderOptions options, const core::Clock& clock) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError("no output file: use -o FILE");
   }
@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
   return recorder;
 }
 
-Recorder::Recorder(RecorderOptions options, const collector::Clock& clock)
+Recorder::Recorder(RecorderOptions options, const core::Clock& clock)
     : options_(std::move(options)), clock_(clock), capture_id_(RandomCaptureId()) {}
 
 Recorder::~Recorder() { Close().IgnoreError(); }

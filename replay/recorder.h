@@ -68,12 +68,12 @@ struct RecorderStats {
   size_t flows = 0;           // flows in the recorded table now
 };
 
-class Recorder final : public collector::EventSink {
+class Recorder final : public core::EventSink {
  public:
   // Creates the first file and writes its header. `clock` stamps the start
   // time. Returns the writer's errors (bad options, cannot create the file).
   static absl::StatusOr<std::unique_ptr<Recorder>> Create(
-      RecorderOptions options, const collector::Clock& clock);
+      RecorderOptions options, const core::Clock& clock);
   ~Recorder() override;
 
   // Records the batch. Never blocks on anything but the disk.
@@ -94,7 +94,7 @@ class Recorder final : public collector::EventSink {
   bool limit_reached() const;
 
  private:
-  Recorder(RecorderOptions options, const collector::Clock& clock);
+  Recorder(RecorderOptions options, const core::Clock& clock);
   absl::Status OpenFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Rotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Renames F -> F.1 -> F.2 ..., deleting the oldest beyond max_files.
@@ -108,10 +108,10 @@ class Recorder final : public collector::EventSink {
   void AccountWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RecorderOptions options_;
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   mutable absl::Mutex mu_;
   std::unique_ptr<RecordingWriter> writer_ ABSL_GUARDED_BY(mu_);
-  collector::FlowTable table_ ABSL_GUARDED_BY(mu_);
+  core::FlowTable table_ ABSL_GUARDED_BY(mu_);
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   RecorderStats stats_ ABSL_GUARDED_BY(mu_);
   // Totals of closed files, so stats survive rotation.

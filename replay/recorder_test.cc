@@ -67,7 +67,7 @@ void Remove(const std::string& path) {
 TEST(RecorderTest, MaxSizeSmallerThanTheKeyframeIsRefused) {
   const std::string path = TempPath("small.ftr");
   Remove(path);
-  collector::FakeClock clock;
+  core::FakeClock clock;
   RecorderOptions options;
   options.path = path;
   options.header.set_node("r1");
@@ -99,7 +99,7 @@ TEST(RecorderTest, MaxSizeSmallerThanTheKeyframeIsRefused) {
 TEST(RecorderTest, FilesDeletedByMaxFilesAreCounted) {
   const std::string path = TempPath("deleted.ftr");
   Remove(path);
-  collector::FakeClock clock;
+  core::FakeClock clock;
   RecorderOptions options;
   options.path = path;
   options.header.set_node("r1");

@@ -146,7 +146,7 @@ int ReplayExportMain(int argc, char** argv) {
     return Usage(absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
   }
   const std::string path = argv[optind];
-  collector::Clock& clock = collector::RealClock::Get();
+  core::Clock& clock = core::RealClock::Get();
   ReplayOptions replay_options;
   replay_options.speed = speed;
   auto source = ReplaySource::Open(path, replay_options, clock);
@@ -160,8 +160,8 @@ int ReplayExportMain(int argc, char** argv) {
   if (!exporter.ok()) {
     return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
   }
-  collector::Pipeline pipeline(
-      collector::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
+  core::Pipeline pipeline(
+      core::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
   pipeline.AddSink(exporter->get());
   const absl::Status status = (*source)->Run(pipeline);
   (*exporter)->Finish();

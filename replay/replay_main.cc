@@ -60,7 +60,7 @@ int Fail(const absl::Status& status) {
 }
 
 // Prints events as JSON lines; reports recording damage on stderr as it goes.
-class JsonSink final : public collector::EventSink {
+class JsonSink final : public core::EventSink {
  public:
   JsonSink() {
     options_.add_whitespace = false;
@@ -93,7 +93,7 @@ class JsonSink final : public collector::EventSink {
   uint64_t unprintable_ = 0;
 };
 
-class SummarySink final : public collector::EventSink {
+class SummarySink final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     for (const v1::FlowEvent& e : events) {
@@ -271,7 +271,7 @@ int ReplayMain(int argc, char** argv) {
 
   ReplayOptions options;
   options.speed = mode == kJson ? speed : 0;
-  collector::Clock& clock = collector::RealClock::Get();
+  core::Clock& clock = core::RealClock::Get();
   absl::StatusOr<std::unique_ptr<ReplaySource>> source =
       ReplaySource::Open(path, options, clock);
   if (!source.ok()) return Fail(source.status());

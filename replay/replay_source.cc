@@ -11,7 +11,7 @@ namespace flowtop::replay {
 
 absl::StatusOr<std::unique_ptr<ReplaySource>> ReplaySource::Open(
     const std::string& path, ReplayOptions options,
-    const collector::Clock& clock) {
+    const core::Clock& clock) {
   if (options.speed < 0) {
     return absl::InvalidArgumentError(
         "replay speed must be positive (or 0 / max for as fast as possible)");
@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<ReplaySource>> ReplaySource::Open(
 }
 
 ReplaySource::ReplaySource(std::string path, ReplayOptions options,
-                           const collector::Clock& clock,
+                           const core::Clock& clock,
                            std::unique_ptr<RecordingReader> reader)
     : path_(std::move(path)),
       clock_(clock),
@@ -75,17 +75,17 @@ void ReplaySource::Track(const v1::FlowEvent& event) {
     case v1::NEW:
     case v1::SNAPSHOT:
     case v1::UPDATE:
-      live_.insert(collector::FlowKey(event.flow()));
+      live_.insert(core::FlowKey(event.flow()));
       break;
     case v1::DESTROY:
-      live_.erase(collector::FlowKey(event.flow()));
+      live_.erase(core::FlowKey(event.flow()));
       break;
     default:
       break;
   }
 }
 
-void ReplaySource::Deliver(size_t begin, size_t end, collector::EventSink& sink) {
+void ReplaySource::Deliver(size_t begin, size_t end, core::EventSink& sink) {
   if (begin >= end) return;
   for (size_t i = begin; i < end; ++i) Track(block_.events[i]);
   last_seq_ = block_.events[end - 1].seq();
@@ -100,7 +100,7 @@ void ReplaySource::Deliver(size_t begin, size_t end, collector::EventSink& sink)
   sink.Publish(absl::MakeSpan(block_.events.data() + begin, end - begin));
 }
 
-void ReplaySource::DeliverDamage(collector::EventSink& sink) {
+void ReplaySource::DeliverDamage(core::EventSink& sink) {
   std::vector<Damage> damage = reader_->TakeDamage();
   if (!header_damage_reported_ && reader_->header_damage().has_value()) {
     // Rewinding to the first block does not find it again: said once here.
@@ -128,7 +128,7 @@ void ReplaySource::DeliverDamage(collector::EventSink& sink) {
   sink.Publish(absl::MakeSpan(scratch_));
 }
 
-absl::StatusOr<bool> ReplaySource::LoadNextBlock(collector::EventSink& sink) {
+absl::StatusOr<bool> ReplaySource::LoadNextBlock(core::EventSink& sink) {
   while (true) {
     const bool at_start = reader_->position() == reader_->data_offset();
     absl::StatusOr<bool> more = reader_->Next(&block_);
@@ -182,7 +182,7 @@ bool ReplaySource::ContinuesKeyframe(size_t i) const {
 }
 
 absl::StatusOr<bool> ReplaySource::ApplyKeyframe(size_t keyframe,
-                                                 collector::FlowTable& table) {
+                                                 core::FlowTable& table) {
   reader_->SeekToOffset(index_[keyframe].offset);
   for (size_t i = keyframe; i == keyframe || ContinuesKeyframe(i); ++i) {
     absl::StatusOr<bool> more = reader_->Next(&block_);
@@ -201,7 +201,7 @@ absl::StatusOr<bool> ReplaySource::ApplyKeyframe(size_t keyframe,
 
 absl::Status ReplaySource::RebuildTable(size_t keyframe, int64_t target, bool restart,
                                         SeekState* out) {
-  collector::FlowTable& table = out->table;
+  core::FlowTable& table = out->table;
   uint64_t& seq = out->seq;
   std::vector<Damage>& damage = out->damage;
   bool used_keyframe = false;
@@ -240,8 +240,8 @@ absl::Status ReplaySource::RebuildTable(size_t keyframe, int64_t target, bool re
 }
 
 void ReplaySource::PublishResync(SeekState& state, int64_t target,
-                                 collector::EventSink& sink) {
-  const collector::FlowTable& table = state.table;
+                                 core::EventSink& sink) {
+  const core::FlowTable& table = state.table;
   const uint64_t seq = state.seq;
   const std::vector<Damage>& damage = state.damage;
   // Hand the sink the difference as a resync.
@@ -250,7 +250,7 @@ void ReplaySource::PublishResync(SeekState& state, int64_t target,
   // Copies: FlowTable hands out flows only for the duration of a call.
   std::vector<v1::Flow> flows = table.Snapshot();
   std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
-    return collector::FlowKey(a) < collector::FlowKey(b);
+    return core::FlowKey(a) < core::FlowKey(b);
   });
   auto make = [&](v1::EventType type) -> v1::FlowEvent& {
     v1::FlowEvent& e = scratch_.emplace_back();
@@ -269,13 +269,13 @@ void ReplaySource::PublishResync(SeekState& state, int64_t target,
   make(v1::RESYNC_BEGIN);
   for (uint64_t id : gone) {
     v1::Flow* flow = make(v1::DESTROY).mutable_flow();
-    collector::SetFlowKey(id, *flow);
+    core::SetFlowKey(id, *flow);
     flow->set_node(header_.node());
     flush(false);
   }
   live_.clear();
   for (v1::Flow& flow : flows) {
-    live_.insert(collector::FlowKey(flow));
+    live_.insert(core::FlowKey(flow));
     make(v1::SNAPSHOT).mutable_flow()->Swap(&flow);
     flush(false);
   }
@@ -289,7 +289,7 @@ void ReplaySource::PublishResync(SeekState& state, int64_t target,
   flush(true);
 }
 
-absl::Status ReplaySource::DoSeek(absl::Time t, collector::EventSink& sink) {
+absl::Status ReplaySource::DoSeek(absl::Time t, core::EventSink& sink) {
   t = std::clamp(t, first_event_, last_event_);
   const int64_t target = absl::ToUnixNanos(t);
   const bool restart = target <= absl::ToUnixNanos(first_event_);
@@ -389,7 +389,7 @@ size_t ReplaySource::PacedEnd(double speed, Pacing* pacing) {
   return end;
 }
 
-absl::Status ReplaySource::Run(collector::EventSink& sink) {
+absl::Status ReplaySource::Run(core::EventSink& sink) {
   Pacing pacing;
   uint64_t delivered_at_loop = 0;
   absl::Status result;

@@ -70,7 +70,7 @@ struct ReplayOptions {
 
 // Returns the time of the last event a ReplaySource delivered: the clock of
 // the recorded world, for whatever computes ages or "now" from a replay.
-class RecordedClock final : public collector::Clock {
+class RecordedClock final : public core::Clock {
  public:
   absl::Time Now() const override {
     return absl::FromUnixNanos(nanos_.load(std::memory_order_acquire));
@@ -97,7 +97,7 @@ struct ReplayPosition {
   double speed = 1.0;
 };
 
-class ReplaySource final : public collector::EventSource {
+class ReplaySource final : public core::EventSource {
  public:
   // Opens the recording and indexes its blocks (reads block headers only).
   // `clock` paces playback and must outlive the source. Returns the reader's
@@ -105,12 +105,12 @@ class ReplaySource final : public collector::EventSource {
   // speed.
   static absl::StatusOr<std::unique_ptr<ReplaySource>> Open(
       const std::string& path, ReplayOptions options,
-      const collector::Clock& clock);
+      const core::Clock& clock);
 
   // Delivers the recording to `sink`. Returns OK at the end of the file (or
   // on Stop); UNAVAILABLE for an I/O error. Damage is not an error here: it
   // becomes LOST events and playback continues.
-  absl::Status Run(collector::EventSink& sink) override;
+  absl::Status Run(core::EventSink& sink) override;
   void Stop() override;
 
   void Pause();
@@ -146,13 +146,13 @@ class ReplaySource final : public collector::EventSource {
 
  private:
   ReplaySource(std::string path, ReplayOptions options,
-               const collector::Clock& clock,
+               const core::Clock& clock,
                std::unique_ptr<RecordingReader> reader);
   absl::Status BuildIndex();
   // Reads the next data block into block_ (skipping keyframes); false at end.
-  absl::StatusOr<bool> LoadNextBlock(collector::EventSink& sink);
+  absl::StatusOr<bool> LoadNextBlock(core::EventSink& sink);
   // Builds the table at `t` and delivers the resync.
-  absl::Status DoSeek(absl::Time t, collector::EventSink& sink);
+  absl::Status DoSeek(absl::Time t, core::EventSink& sink);
   // Run's steps. What the controls ask for next (waits while paused).
   struct Command {
     bool stop = false;
@@ -178,7 +178,7 @@ class ReplaySource final : public collector::EventSource {
   // sink's flows handed over as a resync.
   static constexpr size_t kNoKeyframe = SIZE_MAX;  // (std::optional trips -Wmaybe-uninitialized at -O1)
   struct SeekState {
-    collector::FlowTable table;
+    core::FlowTable table;
     uint64_t seq = 0;
     std::vector<Damage> damage;
   };
@@ -188,16 +188,16 @@ class ReplaySource final : public collector::EventSource {
   bool ContinuesKeyframe(size_t i) const;
   // Applies every block of the keyframe starting at index_[keyframe] to
   // `table`; returns false when its first block cannot be read.
-  absl::StatusOr<bool> ApplyKeyframe(size_t keyframe, collector::FlowTable& table);
+  absl::StatusOr<bool> ApplyKeyframe(size_t keyframe, core::FlowTable& table);
   absl::Status RebuildTable(size_t keyframe, int64_t target, bool restart, SeekState* out);
-  void PublishResync(SeekState& state, int64_t target, collector::EventSink& sink);
+  void PublishResync(SeekState& state, int64_t target, core::EventSink& sink);
   // Delivers block_.events[begin, end).
-  void Deliver(size_t begin, size_t end, collector::EventSink& sink);
-  void DeliverDamage(collector::EventSink& sink);
+  void Deliver(size_t begin, size_t end, core::EventSink& sink);
+  void DeliverDamage(core::EventSink& sink);
   void Track(const v1::FlowEvent& event);
 
   const std::string path_;
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   std::unique_ptr<RecordingReader> reader_;
   const v1::RecordingHeader header_;
   std::vector<BlockInfo> index_;

@@ -34,7 +34,7 @@ std::string TempPath(const std::string& name) {
 std::string Record(const std::vector<v1::FlowEvent>& events,
                    const std::string& name, int zstd_level = 3,
                    size_t max_block_raw = kMaxBlockRaw) {
-  collector::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  core::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
   RecorderOptions options;
   options.path = TempPath(name);
   options.header.set_node("r1");
@@ -58,7 +58,7 @@ std::string Record(const std::vector<v1::FlowEvent>& events,
 }
 
 std::string TableOf(const std::vector<v1::FlowEvent>& events, int64_t until) {
-  collector::FlowTable table;
+  core::FlowTable table;
   for (const v1::FlowEvent& e : events) {
     if (e.time_unix_nanos() <= until) table.Apply(e);
   }
@@ -67,23 +67,23 @@ std::string TableOf(const std::vector<v1::FlowEvent>& events, int64_t until) {
 
 // Replays `path` at max speed through a pipeline; returns the table dump.
 std::string ReplayTable(const std::string& path) {
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.speed = 0;
   auto source = ReplaySource::Open(path, options, clock);
   EXPECT_TRUE(source.ok()) << source.status();
-  collector::PipelineOptions popts;
+  core::PipelineOptions popts;
   popts.node = "r1";
   popts.keep_source_seq = true;
-  collector::Pipeline pipeline(popts, (*source)->recorded_clock());
+  core::Pipeline pipeline(popts, (*source)->recorded_clock());
   EXPECT_TRUE((*source)->Run(pipeline).ok());
-  return pipeline.WithTable([](const collector::FlowTable& t) { return DumpTable(t); });
+  return pipeline.WithTable([](const core::FlowTable& t) { return DumpTable(t); });
 }
 
 TEST(ReplaySourceTest, MaxSpeedDeliversEveryEventUnchanged) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(5000);
   const std::string path = Record(events, "max.ftr");
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.speed = 0;
   auto source = ReplaySource::Open(path, options, clock);
@@ -118,7 +118,7 @@ TEST(ReplaySourceTest, PacesByTheInjectedClockAtTheChosenSpeed) {
     return n;
   };
   for (double speed : {1.0, 4.0}) {
-    collector::FakeClock clock(absl::FromUnixSeconds(5));
+    core::FakeClock clock(absl::FromUnixSeconds(5));
     ReplayOptions options;
     options.speed = speed;
     auto source = ReplaySource::Open(path, options, clock);
@@ -145,7 +145,7 @@ TEST(ReplaySourceTest, PacesByTheInjectedClockAtTheChosenSpeed) {
 TEST(ReplaySourceTest, PauseAndStep) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(300);
   const std::string path = Record(events, "step.ftr");
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.start_paused = true;
   auto source = ReplaySource::Open(path, options, clock);
@@ -176,7 +176,7 @@ TEST(ReplaySourceTest, PauseAndStep) {
 
 // Applies what the source delivered to a table, as the pipeline would.
 std::string TableFromDelivered(const std::vector<v1::FlowEvent>& delivered) {
-  collector::FlowTable table;
+  core::FlowTable table;
   for (const v1::FlowEvent& e : delivered) table.Apply(e);
   return DumpTable(table);
 }
@@ -203,7 +203,7 @@ TEST_P(SeekTest, SeekForwardAndBackGivesTheTableAtThatTime) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(6000, 3);
   const std::string path = Record(events, "seek.ftr");
   const int64_t t0 = events.front().time_unix_nanos();
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.start_paused = true;
   options.use_keyframes = GetParam();
@@ -240,7 +240,7 @@ TEST(ReplaySourceTest, SeekThroughKeyframesLargerThanABlock) {
   const std::string path = Record(events, "bigkey.ftr", 3, 2048);
   ASSERT_GT(LongestKeyframe(path), 3u);
   const int64_t t0 = events.front().time_unix_nanos();
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.start_paused = true;
   auto source = ReplaySource::Open(path, options, clock);
@@ -261,7 +261,7 @@ TEST(ReplaySourceTest, SeekThroughKeyframesLargerThanABlock) {
 TEST(ReplaySourceTest, LoopStartsOverWithTheSameTable) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(1000, 5);
   const std::string path = Record(events, "loop.ftr");
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.speed = 0;
   options.loop = true;
@@ -297,7 +297,7 @@ TEST(ReplaySourceTest, DamageBecomesLostEventsAndPlaybackContinues) {
     f.seekp(5000);
     f.put('\x42');
   }
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.speed = 0;
   auto source = ReplaySource::Open(path, options, clock);
@@ -327,7 +327,7 @@ TEST(ReplaySourceTest, DamageBecomesLostEventsAndPlaybackContinues) {
 
 TEST(ReplaySourceTest, RotatedFilesEachReplayFromTheirKeyframe) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(20000, 9);
-  collector::FakeClock clock;
+  core::FakeClock clock;
   RecorderOptions options;
   options.path = TempPath("rot.ftr");
   options.header.set_node("r1");
@@ -357,7 +357,7 @@ TEST(ReplaySourceTest, RotatedFilesEachReplayFromTheirKeyframe) {
 // keyframe was skipped silently, so the file started from an empty table).
 TEST(ReplaySourceTest, RotatedFileStartsFromAKeyframeLargerThanABlock) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(20000, 9);
-  collector::FakeClock clock;
+  core::FakeClock clock;
   RecorderOptions options;
   options.path = TempPath("rotbig.ftr");
   options.header.set_node("r1");

@@ -116,7 +116,7 @@ void Summary::Add(const v1::FlowEvent& event) {
     if (first_time_ == 0) first_time_ = event.time_unix_nanos();
     last_time_ = event.time_unix_nanos();
   }
-  const uint64_t id = collector::FlowKey(event.flow());
+  const uint64_t id = core::FlowKey(event.flow());
   switch (event.type()) {
     case v1::NEW:
     case v1::SNAPSHOT:

@@ -48,7 +48,7 @@ class Summary {
  private:
   void Fold(const v1::Flow& flow);
 
-  collector::FlowTable table_;
+  core::FlowTable table_;
   uint64_t events_ = 0;
   std::map<std::string, uint64_t> types_;
   uint64_t flows_seen_ = 0;

@@ -8,7 +8,7 @@
 
 namespace flowtop::replay {
 
-std::string DumpTable(const collector::FlowTable& table) {
+std::string DumpTable(const core::FlowTable& table) {
   // Copies: FlowTable hands out flows only for the duration of a call.
   std::vector<v1::Flow> flows = table.Snapshot();
   std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {

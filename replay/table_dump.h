@@ -12,7 +12,7 @@ namespace flowtop::replay {
 // Returns every flow of `table` sorted by conntrack id, each in protobuf text
 // format on one line ("id <n>: <flow>"), preceded by a line with the flow
 // count. Deterministic: the same table always gives the same bytes.
-std::string DumpTable(const collector::FlowTable& table);
+std::string DumpTable(const core::FlowTable& table);
 
 }  // namespace flowtop::replay
 

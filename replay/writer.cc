@@ -139,7 +139,7 @@ absl::Status RecordingWriter::WriteBlock(BlockHeader header,
   return absl::OkStatus();
 }
 
-absl::Status RecordingWriter::WriteKeyframe(const collector::FlowTable& table,
+absl::Status RecordingWriter::WriteKeyframe(const core::FlowTable& table,
                                             uint64_t as_of_seq,
                                             int64_t as_of_unix_nanos,
                                             const std::string& node) {

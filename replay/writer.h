@@ -63,7 +63,7 @@ class RecordingWriter {
   // event (seq `as_of_seq`, time `as_of_unix_nanos`, sorted by conntrack id),
   // then SNAPSHOT_END, in as many keyframe blocks as the block bounds need
   // (about 2M flows fill one). Returns write errors.
-  absl::Status WriteKeyframe(const collector::FlowTable& table,
+  absl::Status WriteKeyframe(const core::FlowTable& table,
                              uint64_t as_of_seq, int64_t as_of_unix_nanos,
                              const std::string& node);
 

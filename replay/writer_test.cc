@@ -117,7 +117,7 @@ TEST(WriterTest, KeyframeHoldsTheWholeTableAsSnapshots) {
   const std::string path = TempPath("keyframe");
   auto writer = RecordingWriter::Create(path, Header(), WriterOptions());
   ASSERT_TRUE(writer.ok());
-  collector::FlowTable table;
+  core::FlowTable table;
   const std::vector<v1::FlowEvent> events = SyntheticStream(500);
   for (const v1::FlowEvent& e : events) {
     table.Apply(e);
@@ -132,7 +132,7 @@ TEST(WriterTest, KeyframeHoldsTheWholeTableAsSnapshots) {
   EXPECT_EQ(back.events.size(), events.size());
   ASSERT_EQ(back.keyframe_events.size(), table.size() + 1);
   EXPECT_EQ(back.keyframe_events.back().type(), v1::SNAPSHOT_END);
-  collector::FlowTable rebuilt;
+  core::FlowTable rebuilt;
   for (const v1::FlowEvent& e : back.keyframe_events) {
     EXPECT_EQ(e.seq(), events.back().seq());
     rebuilt.Apply(e);

@@ -26,7 +26,7 @@ class Addon {
   virtual ~Addon() = default;
   // A sink the pipeline feeds before the event ring (which takes the events
   // by move), or null. Must be fast: it runs on the event path.
-  virtual collector::EventSink* sink() { return nullptr; }
+  virtual core::EventSink* sink() { return nullptr; }
   // Adds what it counts to GetStatus. Thread-safe.
   virtual void FillStatus(v1::NodeStatus*) const {}
   // Called once the daemon serves. An error ends start-up.
@@ -37,10 +37,10 @@ class Addon {
 
 // What an addon may read of the running daemon.
 struct AddonContext {
-  const collector::Pipeline* pipeline = nullptr;
+  const core::Pipeline* pipeline = nullptr;
   // GetStatus' answer (with every addon's part).
   std::function<v1::NodeStatus()> status;
-  const collector::Clock* clock = nullptr;
+  const core::Clock* clock = nullptr;
 };
 
 // Builds the addons for a configuration. INVALID_ARGUMENT errors are bad

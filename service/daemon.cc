@@ -79,7 +79,7 @@ std::string NeedsRestart(const DaemonConfig& a, const DaemonConfig& b) {
 
 // The pipeline's enrichment sink, whose Enricher can be replaced while events
 // flow (SIGHUP re-reads GeoIP databases and service names).
-class EnrichSlot final : public collector::EventSink {
+class EnrichSlot final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::ReaderMutexLock lock(&mu_);
@@ -139,8 +139,8 @@ namespace {
 
 // Returns an Enricher for the configuration, its hints printed on stderr.
 std::unique_ptr<collector::enrich::Enricher> MakeEnricher(
-    const DaemonConfig& config, collector::EventSink& pipeline,
-    const collector::Clock& clock) {
+    const DaemonConfig& config, core::EventSink& pipeline,
+    const core::Clock& clock) {
   collector::enrich::EnricherOptions options;
   options.no_dns = config.enrich.no_dns;
   options.no_geoip = config.enrich.no_geoip;
@@ -166,7 +166,7 @@ std::unique_ptr<collector::enrich::Enricher> MakeEnricher(
 
 absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
   if (config.token_file.empty()) return std::string();
-  absl::StatusOr<std::string> token = ReadTokenFile(config.token_file);
+  absl::StatusOr<std::string> token = client::ReadTokenFile(config.token_file);
   if (!token.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--token-file: ", token.status().message()));
@@ -176,7 +176,7 @@ absl::StatusOr<std::string> LoadServerToken(const DaemonConfig& config) {
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
     const DaemonConfig& config, SourceBundle source,
-    const collector::Clock& clock, const AddonFactory& addons) {
+    const core::Clock& clock, const AddonFactory& addons) {
   absl::StatusOr<std::string> token =
       config.token.empty() ? LoadServerToken(config) : config.token;
   if (!token.ok()) return token.status();
@@ -185,8 +185,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
   auto ring = EventRing::Create(config.ring_size, /*move_events=*/true);
   if (!ring.ok()) return ring.status();
   d->ring_ = *std::move(ring);
-  d->pipeline_ = std::make_unique<collector::Pipeline>(
-      collector::PipelineOptions{.node = config.node_name,
+  d->pipeline_ = std::make_unique<core::Pipeline>(
+      core::PipelineOptions{.node = config.node_name,
                                  .max_flows = config.collector.max_flows,
                                  .keep_source_seq = source.keep_source_seq,
                                  .stamp_node = source.rename_node},
@@ -387,7 +387,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     return 1;
   }
   config->token = *token;
-  if (const std::string w = TokenFileWarning(config->token_file); !w.empty()) {
+  if (const std::string w = client::TokenFileWarning(config->token_file); !w.empty()) {
     std::fprintf(stderr, "flowtopd: %s\n", w.c_str());
   }
   auto credentials = MakeServerCredentials(config->server);
@@ -424,7 +424,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     }
   }
   absl::StatusOr<std::unique_ptr<Daemon>> daemon =
-      Daemon::Start(*config, *std::move(source), collector::RealClock::Get(),
+      Daemon::Start(*config, *std::move(source), core::RealClock::Get(),
                     make_addons);
   if (!daemon.ok()) {
     std::fprintf(stderr, "flowtopd: %s\n",

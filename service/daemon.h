@@ -34,7 +34,7 @@ struct SourceBundle {
   // --enable-conntrack's nftables table (check::ConntrackEnabler), or null;
   // declared first so it goes last, after the source stopped.
   std::shared_ptr<void> conntrack_enabler;
-  std::unique_ptr<collector::EventSource> source;
+  std::unique_ptr<core::EventSource> source;
   // May point into `source` or be null; lives as long as the bundle.
   const SourceStatus* status = nullptr;
   std::shared_ptr<void> keep_alive;  // anything else the source needs
@@ -46,7 +46,7 @@ struct SourceBundle {
   bool keep_source_seq = false;
   // The source's own time (a replay's recorded clock) for what flowtopd
   // stamps itself; null: the daemon's clock. Lives as long as `source`.
-  const collector::Clock* stream_clock = nullptr;
+  const core::Clock* stream_clock = nullptr;
   // Stamp every event with --node-name even where the source named a node
   // (a recording served under a name given on the command line).
   bool rename_node = false;
@@ -71,7 +71,7 @@ class Daemon {
   // root (exporters); its errors end start-up.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(
       const DaemonConfig& config, SourceBundle source,
-      const collector::Clock& clock, const AddonFactory& addons = nullptr);
+      const core::Clock& clock, const AddonFactory& addons = nullptr);
   ~Daemon();
 
   int port() const { return port_; }
@@ -94,7 +94,7 @@ class Daemon {
  private:
   Daemon() = default;
 
-  std::unique_ptr<collector::Pipeline> pipeline_;
+  std::unique_ptr<core::Pipeline> pipeline_;
   // After pipeline_: destroyed first, its workers publish into the pipeline.
   std::unique_ptr<EnrichSlot> enrich_;
   std::unique_ptr<SourceStatus> status_;  // the source's and enrich_'s
@@ -103,7 +103,7 @@ class Daemon {
   // they go after it (GetStatus asks them).
   std::vector<std::unique_ptr<Addon>> addons_;
   std::unique_ptr<FlowTopService> service_;
-  const collector::Clock* clock_ = nullptr;
+  const core::Clock* clock_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   SourceBundle source_;
   std::thread source_thread_;

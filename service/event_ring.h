@@ -47,7 +47,7 @@ namespace flowtop::service {
 
 class RingReader;
 
-class EventRing final : public collector::EventSink {
+class EventRing final : public core::EventSink {
  public:
   static constexpr size_t kDefaultCapacity = size_t{1} << 16;
   static constexpr size_t kMaxCapacity = size_t{1} << 26;

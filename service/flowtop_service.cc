@@ -88,7 +88,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FlowStream(FlowTopService& service, v1::GetFlowsRequest request,
-             collector::FlowMatcher matcher)
+             core::FlowMatcher matcher)
       : service_(service),
         request_(std::move(request)),
         filter_(std::move(matcher)),
@@ -258,7 +258,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   FlowTopService& service_;
   const v1::GetFlowsRequest request_;
   // Which events the client gets; follows the flows it was given.
-  collector::StreamFilter filter_;
+  core::StreamFilter filter_;
   const uint32_t batch_;
   const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
   std::string text_;           // TextSuffix's buffer
@@ -299,8 +299,8 @@ grpc::Status FlowStream::Stream() {
     // view (a consistent picture, taken in O(shards)) and the ring position
     // after it are taken there; the walk happens outside, so the event path
     // never waits for it.
-    collector::FlowTableView view;
-    service_.pipeline_.WithTable([&](const collector::FlowTable& table) {
+    core::FlowTableView view;
+    service_.pipeline_.WithTable([&](const core::FlowTable& table) {
       view = table.View();
       start = ring.PositionOfSeq(view.last_seq() + 1);
       return 0;
@@ -335,7 +335,7 @@ grpc::Status FlowStream::Stream() {
   if (r.snapshot()) {
     std::sort(snapshot.begin(), snapshot.end(),
               [](const v1::FlowEvent& a, const v1::FlowEvent& b) {
-                return collector::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
+                return core::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
                     a.flow(), b.flow());
               });
     const int64_t now = service_.StreamNanos();
@@ -428,9 +428,9 @@ grpc::Status FlowStream::Stream() {
         done = true;
         return;
       }
-      const collector::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
-      if (verdict == collector::StreamFilter::Verdict::kDrop) return;
-      const bool use_full = verdict == collector::StreamFilter::Verdict::kPassMerged;
+      const core::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
+      if (verdict == core::StreamFilter::Verdict::kDrop) return;
+      const bool use_full = verdict == core::StreamFilter::Verdict::kPassMerged;
       const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
       if (!(use_full ? Add(full_) : AddWire(e, wire))) {
         gone = true;
@@ -446,8 +446,8 @@ grpc::Status FlowStream::Stream() {
 }
 
 FlowTopService::FlowTopService(ServiceOptions options,
-                               collector::Pipeline& pipeline, EventRing& ring,
-                               const collector::Clock& clock,
+                               core::Pipeline& pipeline, EventRing& ring,
+                               const core::Clock& clock,
                                const SourceStatus* source_status)
     : options_(std::move(options)),
       pipeline_(pipeline),
@@ -574,8 +574,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   if (absl::Status valid = ValidateGetFlows(*request, options_); !valid.ok()) {
     return new RefusedStream(ToGrpcStatus(valid));
   }
-  absl::StatusOr<collector::FlowMatcher> matcher =
-      collector::FlowMatcher::Compile(request->allow(), request->deny());
+  absl::StatusOr<core::FlowMatcher> matcher =
+      core::FlowMatcher::Compile(request->allow(), request->deny());
   if (!matcher.ok()) return new RefusedStream(ToGrpcStatus(matcher.status()));
   FlowStream* stream;
   {
@@ -632,16 +632,16 @@ absl::Status FlowTopService::AnswerListFlows(
   if (absl::Status valid = ValidateListFlows(request); !valid.ok()) {
     return valid;
   }
-  absl::StatusOr<collector::FlowMatcher> matcher =
-      collector::FlowMatcher::Compile(request.allow(), request.deny());
+  absl::StatusOr<core::FlowMatcher> matcher =
+      core::FlowMatcher::Compile(request.allow(), request.deny());
   if (!matcher.ok()) return matcher.status();
   // A consistent picture of the table, taken in O(shards) under the
   // pipeline's lock; the walk, filter and order happen outside it, so the
   // event path never waits for a million flows (core/flow_list.h).
-  const collector::FlowTableView view = pipeline_.View();
+  const core::FlowTableView view = pipeline_.View();
   const uint64_t seq = view.last_seq();
-  collector::FlowList list =
-      collector::ListTopFlows(view, *matcher, request.sort(),
+  core::FlowList list =
+      core::ListTopFlows(view, *matcher, request.sort(),
                               request.descending(), request.limit());
   response->set_total(list.total);
   std::vector<v1::Flow>& flows = list.flows;
@@ -669,7 +669,7 @@ grpc::ServerUnaryReactor* FlowTopService::GetStatus(
 
 v1::NodeStatus FlowTopService::Status() const {
   v1::NodeStatus status;
-  const collector::PipelineStats stats = pipeline_.stats();
+  const core::PipelineStats stats = pipeline_.stats();
   const absl::Time now = clock_.Now();
   status.set_node(pipeline_.node());
   status.set_version(kVersion);

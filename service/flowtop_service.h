@@ -59,7 +59,7 @@ struct ServiceOptions {
   // The time of the events' stream, for the events the service stamps
   // itself (STATUS, SNAPSHOT, SNAPSHOT_END) and `until`: a replay's
   // recorded time, so clients measure ages against it. Null: the clock.
-  const collector::Clock* stream_clock = nullptr;
+  const core::Clock* stream_clock = nullptr;
   // Adds more to GetStatus (the exporters' counts); may be empty.
   std::function<void(v1::NodeStatus*)> fill_status;
 };
@@ -79,8 +79,8 @@ class FlowTopService final : public FlowTopBase {
  public:
   // None of the references is owned; all must outlive the service.
   // `source_status` may be null (no kernel figures in GetStatus).
-  FlowTopService(ServiceOptions options, collector::Pipeline& pipeline,
-                 EventRing& ring, const collector::Clock& clock,
+  FlowTopService(ServiceOptions options, core::Pipeline& pipeline,
+                 EventRing& ring, const core::Clock& clock,
                  const SourceStatus* source_status);
   // Calls Shutdown() and waits for every stream to end.
   ~FlowTopService() override;
@@ -135,9 +135,9 @@ class FlowTopService final : public FlowTopBase {
                                v1::ListFlowsResponse* response) const;
 
   const ServiceOptions options_;
-  collector::Pipeline& pipeline_;
+  core::Pipeline& pipeline_;
   EventRing& ring_;
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   // Now on the events' stream (ServiceOptions::stream_clock).
   int64_t StreamNanos() const {
     return absl::ToUnixNanos((options_.stream_clock != nullptr ? *options_.stream_clock : clock_).Now());

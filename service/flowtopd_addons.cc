@@ -19,7 +19,7 @@ class IpfixAddon final : public Addon {
  public:
   explicit IpfixAddon(std::unique_ptr<exporters::IpfixExporter> exporter)
       : exporter_(std::move(exporter)) {}
-  collector::EventSink* sink() override { return exporter_.get(); }
+  core::EventSink* sink() override { return exporter_.get(); }
   void FillStatus(v1::NodeStatus* status) const override {
     exporter_->FillStatus(status);
   }
@@ -60,7 +60,7 @@ class MetricsAddon final : public Addon {
   MetricsAddon(exporters::HttpServerOptions options, AddonContext context,
                bool kernel)
       : options_(std::move(options)), context_(std::move(context)), kernel_(kernel) {}
-  collector::EventSink* sink() override { return &counts_; }
+  core::EventSink* sink() override { return &counts_; }
   absl::Status Start() override {
     auto server = exporters::HttpServer::Start(options_, [this] { return Render(); });
     if (!server.ok()) return server.status();
@@ -118,7 +118,7 @@ absl::StatusOr<std::unique_ptr<Addon>> MakeMetrics(const DaemonConfig& config,
   options.listen = config.exports.metrics;
   options.token = config.token;
   if (options.token.empty() && !config.token_file.empty()) {
-    auto token = ReadTokenFile(config.token_file);
+    auto token = client::ReadTokenFile(config.token_file);
     if (!token.ok()) return token.status();
     options.token = *token;
   }

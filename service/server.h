@@ -68,7 +68,7 @@ struct RunningServer {
 absl::StatusOr<RunningServer> StartServer(const ServerOptions& options,
                                           FlowTopService* service);
 
-using ::flowtop::collector::ReadFile;  // core/files.h
+using ::flowtop::core::ReadFile;  // core/files.h
 
 }  // namespace flowtop::service
 

@@ -60,7 +60,7 @@ absl::StatusOr<SourceBundle> MakeReplaySource(const DaemonConfig& config) {
   options.speed = config.replay_speed;
   options.loop = config.replay_loop;
   absl::StatusOr<std::unique_ptr<replay::ReplaySource>> source =
-      replay::OpenReplayForDaemon(options, collector::RealClock::Get());
+      replay::OpenReplayForDaemon(options, core::RealClock::Get());
   if (!source.ok()) return source.status();
   SourceBundle bundle;
   auto status = std::make_shared<ReplayStatus>(**source);

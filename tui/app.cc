@@ -25,7 +25,7 @@ absl::Duration RefreshAfter(const Snapshot& snapshot, const LoopOptions& options
 }  // namespace
 
 absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
-                            const collector::Clock& clock, Terminal& terminal,
+                            const core::Clock& clock, Terminal& terminal,
                             ReplayControl* replay) {
   Snapshot snapshot = model.TakeSnapshot();
   absl::Time next_fetch = clock.Now() + RefreshAfter(snapshot, options);

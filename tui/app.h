@@ -37,7 +37,7 @@ struct LoopOptions {
 // (replay mode only, may be null) takes the time-travel keys and feeds the
 // replay position into the status line.
 absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& options,
-                            const collector::Clock& clock, Terminal& terminal,
+                            const core::Clock& clock, Terminal& terminal,
                             ReplayControl* replay = nullptr);
 
 // Prints text frames (like top -b) to `out`: the first once every source

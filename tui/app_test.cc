@@ -36,7 +36,7 @@ class AppTest : public ::testing::Test {
     return out;
   }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
   int source_;
 };
@@ -88,7 +88,7 @@ TEST_F(AppTest, ScreenRefreshesFasterWhileTheInitialSnapshotLoads) {
   // refreshes after 250 ms (not the 1 s interval) until SNAPSHOT_END, and
   // then waits the whole interval again.
   struct Term : FakeTerminal {
-    Term(Model& m, collector::FakeClock& c, int src)
+    Term(Model& m, core::FakeClock& c, int src)
         : FakeTerminal(100, 12, {}), model(m), clock(c), source(src) {}
     int ReadKey(absl::Duration) override {
       std::vector<v1::FlowEvent> ev;
@@ -107,7 +107,7 @@ TEST_F(AppTest, ScreenRefreshesFasterWhileTheInitialSnapshotLoads) {
       return kKeyNone;
     }
     Model& model;
-    collector::FakeClock& clock;
+    core::FakeClock& clock;
     int source;
     int calls = 0;
   } term(model_, clock_, source_);

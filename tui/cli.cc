@@ -143,7 +143,7 @@ int RunFlowtop(int argc, char** argv, Program& program) {
   sigaddset(&wait_mask, SIGTERM);
   sigaddset(&wait_mask, SIGHUP);
 
-  const collector::Clock& clock = collector::RealClock::Get();
+  const core::Clock& clock = core::RealClock::Get();
   Model model(program.factory->ViewClock(options));
   SourceSet sources(model);
   absl::Status st = sources.Build(*program.factory, options);

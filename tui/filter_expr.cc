@@ -142,7 +142,7 @@ const FieldInfo* FindField(absl::string_view word) {
 bool ProtocolShorthand(absl::string_view word, uint32_t& out) {
   uint32_t ignored;
   if (absl::SimpleAtoi(word, &ignored)) return false;
-  absl::StatusOr<int> protocol = collector::ParseProtocol(word);
+  absl::StatusOr<int> protocol = core::ParseProtocol(word);
   if (!protocol.ok()) return false;
   out = static_cast<uint32_t>(*protocol);
   return true;
@@ -280,7 +280,7 @@ class Parser {
       const std::string lower = absl::AsciiStrToLower(word.text);
       if (lower == "ipv4" || lower == "ipv6") {
         m.field = Field::kFamily;
-        m.numbers.push_back(*collector::ParseFamily(lower));
+        m.numbers.push_back(*core::ParseFamily(lower));
         return std::make_unique<FilterExpr>(std::move(m));
       }
       return ErrorAt(word.column,
@@ -320,13 +320,13 @@ class Parser {
     uint32_t n;
     switch (info.field) {
       case Field::kProtocol: {
-        absl::StatusOr<int> protocol = collector::ParseProtocol(v.text);
+        absl::StatusOr<int> protocol = core::ParseProtocol(v.text);
         if (!protocol.ok()) return bad();
         m.numbers.push_back(static_cast<uint32_t>(*protocol));
         return absl::OkStatus();
       }
       case Field::kFamily: {
-        absl::StatusOr<v1::AddressFamily> family = collector::ParseFamily(v.text);
+        absl::StatusOr<v1::AddressFamily> family = core::ParseFamily(v.text);
         if (!family.ok()) return bad();
         m.numbers.push_back(static_cast<uint32_t>(*family));
         return absl::OkStatus();
@@ -334,7 +334,7 @@ class Parser {
       case Field::kSrcIp:
       case Field::kDstIp:
       case Field::kAnyIp: {
-        auto cidr = collector::Cidr::Parse(v.text);
+        auto cidr = core::Cidr::Parse(v.text);
         if (!cidr.ok()) {
           return ErrorAt(v.column, cidr.status().message());
         }
@@ -344,7 +344,7 @@ class Parser {
       case Field::kSrcPort:
       case Field::kDstPort:
       case Field::kAnyPort:
-        if (!absl::SimpleAtoi(v.text, &n) || !collector::IsPort(n)) return bad();
+        if (!absl::SimpleAtoi(v.text, &n) || !core::IsPort(n)) return bad();
         m.numbers.push_back(n);
         return absl::OkStatus();
       case Field::kPid:
@@ -352,16 +352,16 @@ class Parser {
         m.numbers.push_back(n);
         return absl::OkStatus();
       case Field::kState: {
-        absl::StatusOr<std::string> name = collector::ParseStateName(v.text);
+        absl::StatusOr<std::string> name = core::ParseStateName(v.text);
         if (!name.ok()) return ErrorAt(v.column, name.status().message());
-        for (const auto& [state_case, value] : collector::StatesNamed(*name)) {
+        for (const auto& [state_case, value] : core::StatesNamed(*name)) {
           m.states.emplace_back(state_case, value);
         }
         m.strings.push_back(*std::move(name));
         return absl::OkStatus();
       }
       case Field::kCountry: {
-        absl::StatusOr<std::string> code = collector::ParseCountryCode(v.text);
+        absl::StatusOr<std::string> code = core::ParseCountryCode(v.text);
         if (!code.ok()) return bad();
         m.strings.push_back(*std::move(code));
         return absl::OkStatus();
@@ -393,7 +393,7 @@ class Parser {
 bool MatchHolds(const Match& match, const FlowHot& hot,
                 absl::FunctionRef<const v1::Flow&()> flow,
                 absl::FunctionRef<absl::string_view()> node) {
-  return collector::FieldHolds(match, hot, flow, node) != match.negate;
+  return core::FieldHolds(match, hot, flow, node) != match.negate;
 }
 
 absl::StatusOr<std::shared_ptr<const FilterExpr>> FilterExpr::Parse(
@@ -458,7 +458,7 @@ std::string FilterExpr::DebugString() const {
     case Kind::kMatch: {
       std::vector<std::string> values;
       for (uint32_t n : match_.numbers) values.push_back(absl::StrCat(n));
-      for (const collector::Cidr& c : match_.cidrs) {
+      for (const core::Cidr& c : match_.cidrs) {
         values.push_back(absl::StrCat(FormatIp(c.Address()), "/", c.prefix));
       }
       for (const std::string& s : match_.strings) values.push_back(s);

@@ -45,11 +45,11 @@ namespace flowtop::tui {
 
 // The fields, and one condition, are the core's (core/filters/field_match.h):
 // the same predicates FlowFilter compiles to.
-using Field = collector::FilterField;
+using Field = core::FilterField;
 
 // One condition: a field compared with a list of values (any value
 // matches), or with none of them (`!=`).
-struct Match : collector::FieldMatch {
+struct Match : core::FieldMatch {
   bool negate = false;
 };
 

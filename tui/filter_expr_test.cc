@@ -181,7 +181,7 @@ TEST_F(FilterExprTest, ProtocolNamesAsInTheApi) {
 }
 
 // The same question asked as a `/` expression and as a gRPC FlowFilter
-// (collector::FlowMatcher, what flowtopd applies) gets the same answer.
+// (core::FlowMatcher, what flowtopd applies) gets the same answer.
 TEST_F(FilterExprTest, UnitAndContainer) {
   EXPECT_TRUE(M("unit user@1000.service", https_de_));
   EXPECT_TRUE(M("unit user@1000", https_de_));
@@ -231,9 +231,9 @@ TEST_F(FilterExprTest, SameMeaningAsFlowFilter) {
   const std::vector<const v1::Flow*> flows = {&https_de_, &https_us_, &dns_, &icmp_,
                                               &closing_};
   for (const Case& c : cases) {
-    collector::FilterList allow, deny;
+    core::FilterList allow, deny;
     *allow.Add() = c.filter;
-    auto matcher = collector::FlowMatcher::Compile(allow, deny);
+    auto matcher = core::FlowMatcher::Compile(allow, deny);
     ASSERT_TRUE(matcher.ok()) << c.expr << ": " << matcher.status();
     auto expr = MustParse(c.expr);
     ASSERT_NE(expr, nullptr);

@@ -21,12 +21,12 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   FlowHot h;
   // The filter facts are the core's (core/filters/), so `/` and FlowFilter
   // read a flow alike.
-  h.protocol = static_cast<uint16_t>(collector::ProtocolNumberOf(f));
+  h.protocol = static_cast<uint16_t>(core::ProtocolNumberOf(f));
   h.family = static_cast<uint8_t>(f.family());
-  const collector::StateValue state = collector::StateOf(f);
+  const core::StateValue state = core::StateOf(f);
   h.state = static_cast<int16_t>(state.second);
   h.state_case = static_cast<uint8_t>(state.first);
-  h.has_ports = collector::HasPorts(f.protocol());
+  h.has_ports = core::HasPorts(f.protocol());
   h.src_port = static_cast<uint16_t>(f.original().src_port());
   h.dst_port = static_cast<uint16_t>(f.original().dst_port());
   h.original_bytes = t.original_counters.bytes();
@@ -40,18 +40,18 @@ FlowHot ComputeHot(const v1::Flow& f, const Traffic& t) {
   h.start_nanos = f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
   const v1::Enrichment& e = f.enrichment();
   h.own_traffic = e.own_traffic();
-  if (collector::EndpointHasProcess(e.src())) {
+  if (core::EndpointHasProcess(e.src())) {
     h.has_process = true;
     h.outbound = true;
     h.pid = e.src().process().pid();
-    if (collector::EndpointHasProcess(e.dst())) h.other_pid = e.dst().process().pid();
-  } else if (collector::EndpointHasProcess(e.dst())) {
+    if (core::EndpointHasProcess(e.dst())) h.other_pid = e.dst().process().pid();
+  } else if (core::EndpointHasProcess(e.dst())) {
     h.has_process = true;
     h.outbound = false;
     h.pid = e.dst().process().pid();
   }
-  collector::CountryCodeOf(e.src().geo(), h.src_country);
-  collector::CountryCodeOf(e.dst().geo(), h.dst_country);
+  core::CountryCodeOf(e.src().geo(), h.src_country);
+  core::CountryCodeOf(e.dst().geo(), h.dst_country);
   return h;
 }
 

@@ -37,7 +37,7 @@ class KeysTest : public ::testing::Test {
   }
   std::string Screen() { return Render(model_.TakeSnapshot(), state_, 100, 10).frame.Text(); }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
   ViewState state_;
   ReplayControl* replay_ = nullptr;  // set: replay mode

@@ -7,7 +7,7 @@
 
 namespace flowtop::tui {
 
-class Model::Sink final : public collector::EventSink {
+class Model::Sink final : public core::EventSink {
  public:
   Sink(Model* model, int index) : model_(model), index_(index) {}
   void Publish(absl::Span<v1::FlowEvent> events) override {
@@ -64,7 +64,7 @@ int Snapshot::Disconnected() const {
   return n;
 }
 
-Model::Model(const collector::Clock& clock) : clock_(clock) {}
+Model::Model(const core::Clock& clock) : clock_(clock) {}
 
 Model::~Model() = default;
 
@@ -80,7 +80,7 @@ int Model::AddSource(std::string label, bool stream_clock) {
   return index;
 }
 
-collector::EventSink& Model::SinkFor(int index) {
+core::EventSink& Model::SinkFor(int index) {
   absl::MutexLock lock(&mu_);
   return *sinks_.at(static_cast<size_t>(index));
 }

@@ -39,7 +39,7 @@ namespace flowtop::tui {
 // (conntrack ids alone collide; see core/flow_key.h).
 using RowKey = absl::uint128;
 inline RowKey MakeRowKey(uint32_t source, const v1::Flow& flow) {
-  return absl::MakeUint128(source, collector::FlowKey(flow));
+  return absl::MakeUint128(source, core::FlowKey(flow));
 }
 
 struct FlowRow {
@@ -137,7 +137,7 @@ struct Snapshot {
 
 class Model {
  public:
-  explicit Model(const collector::Clock& clock);
+  explicit Model(const core::Clock& clock);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -149,7 +149,7 @@ class Model {
   int AddSource(std::string label, bool stream_clock = false);
 
   // Returns the sink for source `index`; it lives as long as the model.
-  collector::EventSink& SinkFor(int index);
+  core::EventSink& SinkFor(int index);
 
   // Applies events of source `index` (what SinkFor(index).Publish does).
   void Apply(int index, absl::Span<v1::FlowEvent> events);
@@ -211,7 +211,7 @@ class Model {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const collector::Clock& clock_;
+  const core::Clock& clock_;
   mutable absl::Mutex mu_;
   // Snapshots waiting for mu_; sources hold back while it is non-zero.
   mutable std::atomic<int> snapshot_waiters_{0};

@@ -27,7 +27,7 @@ const FlowRow* Find(const Snapshot& snap, uint32_t source, uint32_t id) {
 
 class ModelTest : public ::testing::Test {
  protected:
-  collector::FakeClock clock_{absl::FromUnixSeconds(1000)};
+  core::FakeClock clock_{absl::FromUnixSeconds(1000)};
   Model model_{clock_};
 };
 

@@ -132,7 +132,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
   };
   static const std::vector<option> kLong = cli::LongOptionTable(
       {kOwn, cli::Group(cli::kProtocolLongOptions),
-       cli::Group(service::kClientLongOptions)});
+       cli::Group(client::kClientLongOptions)});
   Options o;
   cli::ProtocolSelection selection;
   optind = 0;  // reset getopt (tests call this more than once)
@@ -142,8 +142,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
     const std::string arg = optarg != nullptr ? optarg : "";
     // TLS and token: the client group's own setter (--connect, repeatable
     // here, is parsed below).
-    if (opt != service::kClientFlagConnect &&
-        service::ApplyClientOption(opt, arg.c_str(), &o.tls)) {
+    if (opt != client::kClientFlagConnect &&
+        client::ApplyClientOption(opt, arg.c_str(), &o.tls)) {
       continue;
     }
     switch (opt) {
@@ -174,7 +174,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv, bool file_argument) 
         o.interval = d;
         break;
       }
-      case service::kClientFlagConnect:
+      case client::kClientFlagConnect:
         for (absl::string_view ep : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
           ep = absl::StripAsciiWhitespace(ep);
           const size_t colon = ep.rfind(':');

@@ -29,7 +29,7 @@ struct Options {
   std::vector<std::string> connect;    // HOST:PORT endpoints (remote mode)
   // TLS and token for every --connect (the client flag group's struct;
   // its endpoint is unused: each --connect names one).
-  service::ClientOptions tls;
+  client::ClientOptions tls;
   std::string replay_file;             // replay mode
   OutputMode output = OutputMode::kInteractive;
   uint64_t count = 0;                  // snapshots to print (0: until the end)

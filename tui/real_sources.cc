@@ -35,19 +35,19 @@ constexpr char kNoPrivileges[] =
 // The in-process collector of local mode: the kernel source feeds a
 // Pipeline whose sinks are the enricher (which publishes ENRICH events back
 // into the pipeline) and the TUI's model.
-class LocalCollector final : public collector::EventSource {
+class LocalCollector final : public core::EventSource {
  public:
   LocalCollector(std::unique_ptr<collector::KernelSource> kernel, const Options& options,
                  std::function<void(const std::string&)> note,
                  std::unique_ptr<check::ConntrackEnabler> enabler)
       : enabler_(std::move(enabler)),
         kernel_(std::move(kernel)),
-        pipeline_(collector::PipelineOptions{}, collector::RealClock::Get()) {
+        pipeline_(core::PipelineOptions{}, core::RealClock::Get()) {
     collector::enrich::EnricherOptions eo;
     eo.no_dns = options.no_dns;
     eo.no_geoip = options.no_geoip;
     eo.no_bpf = options.no_bpf;
-    enricher_ = collector::enrich::Enricher::Create(eo, pipeline_, collector::RealClock::Get());
+    enricher_ = collector::enrich::Enricher::Create(eo, pipeline_, core::RealClock::Get());
     for (const std::string& hint : enricher_->hints()) note(hint);
     // The fallback is among the hints; say which mode is in use in any case.
     if (enricher_->attribution_mode().mode == "ebpf") {
@@ -59,7 +59,7 @@ class LocalCollector final : public collector::EventSource {
     enricher_.reset();  // before the pipeline it publishes into
   }
 
-  absl::Status Run(collector::EventSink& sink) override {
+  absl::Status Run(core::EventSink& sink) override {
     pipeline_.AddSink(enricher_.get());
     pipeline_.AddSink(&sink);
     return kernel_->Run(pipeline_);
@@ -70,22 +70,22 @@ class LocalCollector final : public collector::EventSource {
   // --enable-conntrack's table: removed after the kernel source stopped.
   std::unique_ptr<check::ConntrackEnabler> enabler_;
   std::unique_ptr<collector::KernelSource> kernel_;
-  collector::Pipeline pipeline_;
+  core::Pipeline pipeline_;
   std::unique_ptr<collector::enrich::Enricher> enricher_;
 };
 
 // The screen's clock: the wall clock, or once a recording is open, the
 // recording's own time (so ages in a replay are as they were).
-class ViewClockProxy final : public collector::Clock {
+class ViewClockProxy final : public core::Clock {
  public:
   absl::Time Now() const override {
-    const collector::Clock* target = target_.load();
+    const core::Clock* target = target_.load();
     return target != nullptr ? target->Now() : absl::Now();
   }
-  void Follow(const collector::Clock* target) { target_.store(target); }
+  void Follow(const core::Clock* target) { target_.store(target); }
 
  private:
-  std::atomic<const collector::Clock*> target_{nullptr};
+  std::atomic<const core::Clock*> target_{nullptr};
 };
 
 // Steers the ReplaySource the factory built. After a command it waits
@@ -132,7 +132,7 @@ class ReplaySourceControl final : public ReplayControl {
 
 class RealSourceFactory final : public SourceFactory {
  public:
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Local(
       const Options& options, std::function<void(const std::string&)> note) override {
     std::ifstream in("/proc/self/status");
     std::stringstream text;
@@ -168,31 +168,31 @@ class RealSourceFactory final : public SourceFactory {
                                             std::move(enabler));
   }
 
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Remote(
       const std::string& endpoint, const Options& options) override {
-    service::RemoteSourceOptions ro;
+    client::RemoteSourceOptions ro;
     ro.client = options.tls;
     ro.client.endpoint = endpoint;
     // Bad TLS files or token: say so before the screen opens.
-    absl::Status st = service::LoadToken(&ro.client);
+    absl::Status st = client::LoadToken(&ro.client);
     if (!st.ok()) return st;
-    if (const std::string w = service::TokenFileWarning(ro.client.token_file);
+    if (const std::string w = client::TokenFileWarning(ro.client.token_file);
         !w.empty()) {
       std::fprintf(stderr, "flowtop: %s\n", w.c_str());
     }
-    auto channel = service::MakeChannel(ro.client);
+    auto channel = client::MakeChannel(ro.client);
     if (!channel.ok()) return channel.status();
-    return std::make_unique<service::RemoteSource>(std::move(ro));
+    return std::make_unique<client::RemoteSource>(std::move(ro));
   }
 
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Replay(
       const std::string& path, const Options& options) override {
     replay::ReplayOptions ro;
     ro.speed = 1.0;
     // The interactive view stays on the last state at the end; the batch
     // modes end with the recording.
     ro.hold_at_end = options.output == OutputMode::kInteractive;
-    auto source = replay::ReplaySource::Open(path, ro, collector::RealClock::Get());
+    auto source = replay::ReplaySource::Open(path, ro, core::RealClock::Get());
     if (!source.ok()) return source.status();
     if ((*source)->header_damage().has_value()) {
       // Said before the screen opens; the view shows it as a loss gap.
@@ -201,10 +201,10 @@ class RealSourceFactory final : public SourceFactory {
     }
     view_clock_.Follow(&(*source)->recorded_clock());
     control_ = std::make_unique<ReplaySourceControl>(**source);
-    return std::unique_ptr<collector::EventSource>(*std::move(source));
+    return std::unique_ptr<core::EventSource>(*std::move(source));
   }
 
-  const collector::Clock& ViewClock(const Options&) override { return view_clock_; }
+  const core::Clock& ViewClock(const Options&) override { return view_clock_; }
   std::string empty_hint() const override { return empty_hint_; }
   ReplayControl* replay_control() override { return control_.get(); }
 

@@ -10,7 +10,7 @@ namespace flowtop::tui {
 SourceSet::~SourceSet() { Stop(); }
 
 absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
-  std::vector<std::pair<std::string, std::unique_ptr<collector::EventSource>>> built;
+  std::vector<std::pair<std::string, std::unique_ptr<core::EventSource>>> built;
   std::vector<int> indices;
   if (!options.replay_file.empty()) {
     auto src = factory.Replay(options.replay_file, options);
@@ -54,7 +54,7 @@ absl::Status SourceSet::Build(SourceFactory& factory, const Options& options) {
 
 void SourceSet::Start() {
   for (Entry& e : entries_) {
-    collector::EventSource* source = e.source.get();
+    core::EventSource* source = e.source.get();
     const int index = e.index;
     Model* model = &model_;
     threads_.emplace_back([this, source, index, model]() {

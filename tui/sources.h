@@ -35,25 +35,25 @@ class SourceFactory {
   // `note` receives one-line notices for the status line (sysctls turned
   // on, no GeoIP database, ...). Errors: PERMISSION_DENIED without
   // CAP_NET_ADMIN (with what to do), UNIMPLEMENTED in a build without it.
-  virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
+  virtual absl::StatusOr<std::unique_ptr<core::EventSource>> Local(
       const Options& options, std::function<void(const std::string&)> note) = 0;
 
   // Returns a source streaming from one flowtopd (`endpoint` is HOST:PORT),
   // reconnecting with backoff; it reports its connection state in-band
   // (STATUS events with NodeStatus.endpoint set). Errors: INVALID_ARGUMENT /
   // NOT_FOUND for bad TLS or token options.
-  virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(
+  virtual absl::StatusOr<std::unique_ptr<core::EventSource>> Remote(
       const std::string& endpoint, const Options& options) = 0;
 
   // Returns a source playing a recording. Errors: NOT_FOUND, DATA_LOSS or
   // INVALID_ARGUMENT naming the file and what is wrong with it.
-  virtual absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(
+  virtual absl::StatusOr<std::unique_ptr<core::EventSource>> Replay(
       const std::string& path, const Options& options) = 0;
 
   // Returns the clock the screen reads "now" from (ages, rates derived from
   // counters): the wall clock, or for a recording the recording's own time.
-  virtual const collector::Clock& ViewClock(const Options& /*options*/) {
-    return collector::RealClock::Get();
+  virtual const core::Clock& ViewClock(const Options& /*options*/) {
+    return core::RealClock::Get();
   }
 
   // Returns the control of the recording Replay built (valid while that
@@ -95,7 +95,7 @@ class SourceSet {
  private:
   struct Entry {
     int index;
-    std::unique_ptr<collector::EventSource> source;
+    std::unique_ptr<core::EventSource> source;
   };
   Model& model_;
   std::vector<Entry> entries_;

@@ -45,7 +45,7 @@ class TableTest : public ::testing::Test {
     return SelectFlows(model_.TakeSnapshot(), state_, first, count);
   }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
   int source_;
   ViewState state_;

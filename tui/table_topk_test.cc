@@ -66,7 +66,7 @@ class TopKTest : public ::testing::Test {
     for (int s = 0; s < 2; ++s) model_.SinkFor(sources[s]).Publish(absl::MakeSpan(events[s]));
   }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
 };
 

@@ -52,7 +52,7 @@ std::string Sanitize(absl::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t len;
-    const int32_t cp = collector::DecodeUtf8(s, i, len);
+    const int32_t cp = core::DecodeUtf8(s, i, len);
     if (cp < 0) {
       AppendUtf8(0xFFFD, out);
     } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
@@ -69,7 +69,7 @@ int DisplayWidth(absl::string_view s) {
   int width = 0;
   for (size_t i = 0; i < s.size();) {
     size_t len;
-    const int32_t cp = collector::DecodeUtf8(s, i, len);
+    const int32_t cp = core::DecodeUtf8(s, i, len);
     width += cp < 0 ? 1 : CellWidth(cp);
     i += len;
   }
@@ -96,7 +96,7 @@ std::string Slice(absl::string_view s, int skip, int width) {
   const int end = skip + width;
   for (size_t i = 0; i < s.size() && col < end;) {
     size_t len;
-    const int32_t cp = collector::DecodeUtf8(s, i, len);
+    const int32_t cp = core::DecodeUtf8(s, i, len);
     const int cw = cp < 0 ? 1 : CellWidth(cp);
     if (col >= skip && col + cw <= end) {
       out.append(s.data() + i, len);

@@ -99,7 +99,7 @@ class ViewTest : public ::testing::Test {
     return r.frame.Text();
   }
 
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
   Model model_{clock_};
   int local_;
   ViewState state_;

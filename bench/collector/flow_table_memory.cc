@@ -33,7 +33,7 @@ size_t Heap() {
 class SerializedTable {
  public:
   void Apply(const v1::FlowEvent& e) {
-    const uint64_t key = collector::FlowKey(e.flow());
+    const uint64_t key = core::FlowKey(e.flow());
     if (e.type() == v1::NEW) {
       e.flow().SerializeToString(&flows_[key]);
     } else if (e.type() == v1::ENRICH) {
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     }
     size_t pool_bytes = 0;
     {
-      collector::FlowTable table(n + 1);
+      core::FlowTable table(n + 1);
       now = bench::BytesPerFlow(n, table);
       pool_bytes = table.View().pool().MemoryBytes();
     }

@@ -40,9 +40,9 @@
 namespace flowtop::bench {
 namespace {
 
-using collector::FlowList;
-using collector::FlowMatcher;
-using collector::Pipeline;
+using core::FlowList;
+using core::FlowMatcher;
+using core::Pipeline;
 
 void Fill(Pipeline& pipeline, uint32_t n) {
   std::vector<v1::FlowEvent> batch;
@@ -134,19 +134,19 @@ int main(int argc, char** argv) {
   using namespace flowtop;
   const uint32_t n = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 1000000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
-  collector::RealClock clock;
-  collector::Pipeline pipeline({.node = "router-1", .max_flows = n + 1}, clock);
+  core::RealClock clock;
+  core::Pipeline pipeline({.node = "router-1", .max_flows = n + 1}, clock);
   bench::Fill(pipeline, n);
   std::printf("%u flows in the table; ListFlows limit 10 by bytes, descending; %d rounds\n",
               n, rounds);
-  const collector::FlowMatcher all;
+  const core::FlowMatcher all;
   auto by_view = [&] {
-    const collector::FlowTableView view = pipeline.View();
-    return collector::ListTopFlows(view, all, v1::SORT_BYTES, true, 10).total;
+    const core::FlowTableView view = pipeline.View();
+    return core::ListTopFlows(view, all, v1::SORT_BYTES, true, 10).total;
   };
   auto under_lock = [&] {
-    return pipeline.WithTable([&](const collector::FlowTable& table) {
-      return collector::ListTopFlows(table.View(), all, v1::SORT_BYTES, true, 10).total;
+    return pipeline.WithTable([&](const core::FlowTable& table) {
+      return core::ListTopFlows(table.View(), all, v1::SORT_BYTES, true, 10).total;
     });
   };
   bench::Writer writer(pipeline, n);

@@ -42,7 +42,7 @@ namespace {
 
 // Counts distinct flows announced (NEW/SNAPSHOT, and NEW inside a resync),
 // minus DESTROYs, and losses. Cheap: runs on the reader thread.
-class CountingSink : public EventSink {
+class CountingSink : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -51,11 +51,11 @@ class CountingSink : public EventSink {
         case v1::NEW:
         case v1::SNAPSHOT:
         case v1::UPDATE:
-          if (live_.insert(FlowKey(e.flow())).second) ++announced_;
+          if (live_.insert(core::FlowKey(e.flow())).second) ++announced_;
           if (e.type() == v1::NEW) ++new_events_;
           break;
         case v1::DESTROY:
-          live_.erase(FlowKey(e.flow()));
+          live_.erase(core::FlowKey(e.flow()));
           break;
         case v1::LOST:
           ++lost_;
@@ -132,7 +132,7 @@ int Main() {
   }
   // The real path: KernelSource -> Pipeline (FlowTable) -> a counting sink.
   CountingSink sink;
-  Pipeline pipeline({.node = "bench"}, RealClock::Get());
+  core::Pipeline pipeline({.node = "bench"}, core::RealClock::Get());
   pipeline.AddSink(&sink);
   std::thread reader([&] { (void)source->Run(pipeline); });
   const uint64_t before = Number(ns->Run("conntrack -C"));
@@ -204,7 +204,7 @@ int Main() {
   source->Stop();
   reader.join();
   const size_t table_size =
-      pipeline.WithTable([](const FlowTable& t) { return t.size(); });
+      pipeline.WithTable([](const core::FlowTable& t) { return t.size(); });
   // How many of `a`'s ids `b` lacks, counting repeats.
   auto lacking = [](const std::multiset<uint32_t>& a,
                     const std::multiset<uint32_t>& b) {
@@ -213,7 +213,7 @@ int Main() {
                         std::back_inserter(d));
     return d.size();
   };
-  const size_t table_missing = pipeline.WithTable([&](const FlowTable& t) {
+  const size_t table_missing = pipeline.WithTable([&](const core::FlowTable& t) {
     std::multiset<uint32_t> ours;
     t.ForEach([&](const v1::Flow& f) { ours.insert(f.conntrack_id()); });
     return lacking(kernel_ids, ours);

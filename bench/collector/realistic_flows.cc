@@ -43,7 +43,7 @@ v1::FlowEvent Base(uint32_t i, v1::EventType type) {
   o.set_dst_ip(V4(Remote(i)));
   o.set_src_port(1024 + (i / 254) % 64000);
   o.set_dst_port(i % 3 == 0 ? 80 : (udp ? 53 : 443));
-  f.set_key(collector::ComputeFlowKey(f));
+  f.set_key(core::ComputeFlowKey(f));
   return e;
 }
 
@@ -73,7 +73,7 @@ v1::FlowEvent RealisticEvent(uint32_t i, int part) {
     f.mutable_reply_counters()->set_bytes(bytes);
     f.mutable_reply_counters()->set_packets(bytes / 1000 + 1);
     f.set_start_unix_nanos(e.time_unix_nanos() - 1'000'000);
-    f.set_id(collector::FlowIdFor(f.node(), f));
+    f.set_id(core::FlowIdFor(f.node(), f));
     return e;
   }
   f.set_first_seen_unix_nanos(e.time_unix_nanos());

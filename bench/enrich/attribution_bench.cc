@@ -145,11 +145,11 @@ struct Result {
 };
 
 // Waits until every flow to the server has its ENRICH merged (or 10 s).
-void WaitEnriched(Pipeline& pipeline, Enricher& enricher) {
+void WaitEnriched(core::Pipeline& pipeline, Enricher& enricher) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     enricher.Drain();
-    const bool all = pipeline.WithTable([](const FlowTable& table) {
+    const bool all = pipeline.WithTable([](const core::FlowTable& table) {
       bool done = true;
       table.ForEach([&done](const v1::Flow& f) {
         if (f.original().dst_port() == kPort && !f.has_enrichment()) done = false;
@@ -176,7 +176,7 @@ absl::StatusOr<Result> RunOne(const std::string& mode, bool tcp, int rate, doubl
   KernelSourceOptions source_options;
   source_options.enable_accounting = false;
   source_options.rate_interval = absl::ZeroDuration();
-  Pipeline pipeline(PipelineOptions{}, RealClock::Get());
+  core::Pipeline pipeline(core::PipelineOptions{}, core::RealClock::Get());
   std::unique_ptr<KernelSource> source;
   std::unique_ptr<Enricher> enricher;
   absl::Status created;
@@ -184,7 +184,7 @@ absl::StatusOr<Result> RunOne(const std::string& mode, bool tcp, int rate, doubl
     auto s = KernelSource::Create(source_options);
     created = s.status();
     if (s.ok()) source = *std::move(s);
-    enricher = Enricher::Create(options, pipeline, RealClock::Get());
+    enricher = Enricher::Create(options, pipeline, core::RealClock::Get());
   });
   if (!inside.ok()) return inside;
   if (!created.ok()) return created;
@@ -218,7 +218,7 @@ absl::StatusOr<Result> RunOne(const std::string& mode, bool tcp, int rate, doubl
     result.bpf_ns = bpf1.run_time_ns - bpf0.run_time_ns;
   }
   (void)wall;
-  pipeline.WithTable([&result](const FlowTable& table) {
+  pipeline.WithTable([&result](const core::FlowTable& table) {
     table.ForEach([&result](const v1::Flow& f) {
       if (f.original().dst_port() != kPort) return;
       ++result.flows;

@@ -61,7 +61,7 @@ std::string V4(uint32_t host_order) {
 }
 
 // Counts events, standing in for the event ring.
-class CountingSink final : public EventSink {
+class CountingSink final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override { count_ += events.size(); }
   uint64_t count() const { return count_; }
@@ -187,7 +187,7 @@ class Collector {
  public:
   // `enrich` false: enrichment off. `lookups` false: the Enricher only names
   // services, so what remains is the cost of its ENRICH events.
-  Collector(bool enrich, bool lookups) : pipeline_(PipelineOptions{}, RealClock::Get()) {
+  Collector(bool enrich, bool lookups) : pipeline_(core::PipelineOptions{}, core::RealClock::Get()) {
     pipeline_.AddSink(&ring_);
     if (!enrich) return;
     EnricherOptions options;
@@ -197,7 +197,7 @@ class Collector {
     options.no_dns = g_no_dns;
     options.worker_nice = g_worker_nice;
     if (!lookups) options.no_dns = options.no_geoip = options.no_process = true;
-    enricher_ = Enricher::Create(options, pipeline_, RealClock::Get());
+    enricher_ = Enricher::Create(options, pipeline_, core::RealClock::Get());
     pipeline_.AddSink(enricher_.get());
   }
   ~Collector() {
@@ -269,7 +269,7 @@ class Collector {
   }
 
   NxdomainServer dns_;
-  Pipeline pipeline_;
+  core::Pipeline pipeline_;
   CountingSink ring_;
   std::unique_ptr<Enricher> enricher_;
 };
@@ -365,7 +365,7 @@ void BM_ReverseDnsCacheHit(benchmark::State& state) {
   options.max_in_flight = 256;
   absl::Mutex mu;
   size_t answers = 0;
-  auto resolver = ReverseResolver::Create(options, RealClock::Get(),
+  auto resolver = ReverseResolver::Create(options, core::RealClock::Get(),
                                           [&](const std::string&, const std::string&) {
                                             absl::MutexLock lock(&mu);
                                             ++answers;

@@ -150,7 +150,7 @@ void Encode() {
   o.node = "bench";
   std::vector<std::unique_ptr<Transport>> ts;
   ts.push_back(Udp(port));
-  IpfixExporter exporter(o, collector::RealClock::Get(), std::move(ts));
+  IpfixExporter exporter(o, core::RealClock::Get(), std::move(ts));
   const int flows = n / 2;
   std::vector<v1::FlowEvent> batch(512);
   cpu = 0;
@@ -180,9 +180,9 @@ void Encode() {
 }
 
 // Counts the CPU time spent in a sink's Publish (on the caller's thread).
-class TimedSink final : public collector::EventSink {
+class TimedSink final : public core::EventSink {
  public:
-  explicit TimedSink(collector::EventSink& inner) : inner_(inner) {}
+  explicit TimedSink(core::EventSink& inner) : inner_(inner) {}
   void Publish(absl::Span<v1::FlowEvent> events) override {
     const double t0 = ThreadCpu();
     inner_.Publish(events);
@@ -191,7 +191,7 @@ class TimedSink final : public collector::EventSink {
   double cpu() const { return cpu_; }
 
  private:
-  collector::EventSink& inner_;
+  core::EventSink& inner_;
   std::atomic<double> cpu_{0};
 };
 
@@ -265,14 +265,14 @@ void Live(const char* self) {
       io.node = "bench";
       std::vector<std::unique_ptr<Transport>> ts;
       ts.push_back(Udp(port));
-      exporter = std::make_unique<IpfixExporter>(io, collector::RealClock::Get(),
+      exporter = std::make_unique<IpfixExporter>(io, core::RealClock::Get(),
                                                  std::move(ts));
     });
     if (source == nullptr) {
       std::printf("live: no kernel source in the namespace\n");
       return;
     }
-    collector::Pipeline pipeline({.node = "bench"}, collector::RealClock::Get());
+    core::Pipeline pipeline({.node = "bench"}, core::RealClock::Get());
     TimedSink timed(*exporter);
     if (with_export) pipeline.AddSink(&timed);
     std::thread run([&] { source->Run(pipeline).IgnoreError(); });
@@ -298,7 +298,7 @@ void Live(const char* self) {
     ticker.join();
     source->Stop();
     run.join();
-    const collector::PipelineStats ps = pipeline.stats();
+    const core::PipelineStats ps = pipeline.stats();
     if (!with_export) {
       std::printf("live without export: %s new flows (%.0f s asked); pipeline saw %llu "
                   "events; flowtop CPU %.2f s (%.1f%% of a core)\n",
@@ -354,7 +354,7 @@ void Nfcapd() {
     IpfixOptions o;
     o.node = "bench";
     o.collectors = {"127.0.0.1:4739"};
-    auto e = IpfixExporter::Create(o, collector::RealClock::Get());
+    auto e = IpfixExporter::Create(o, core::RealClock::Get());
     if (e.ok()) exporter = *std::move(e);
   });
   if (exporter == nullptr) return;

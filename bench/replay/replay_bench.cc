@@ -48,7 +48,7 @@ struct Rate {
   double cpu;   // events per CPU second
 };
 
-class CountingSink final : public collector::EventSink {
+class CountingSink final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     count += events.size();
@@ -70,7 +70,7 @@ RecordResult RecordOnce(const std::vector<v1::FlowEvent>& base, size_t total,
   options.path = path;
   options.header.set_node("bench");
   options.writer.zstd_level = level;
-  auto recorder = Recorder::Create(options, collector::RealClock::Get());
+  auto recorder = Recorder::Create(options, core::RealClock::Get());
   if (!recorder.ok()) {
     std::fprintf(stderr, "replay_bench: %s\n", std::string(recorder.status().message()).c_str());
     std::exit(1);
@@ -125,7 +125,7 @@ Rate ReplayOnce(const std::string& path, bool ahead, uint64_t* events) {
   options.decode_ahead = ahead;
   const absl::Time start = absl::Now();
   const double cpu_start = CpuSeconds();
-  auto source = ReplaySource::Open(path, options, collector::RealClock::Get());
+  auto source = ReplaySource::Open(path, options, core::RealClock::Get());
   if (!source.ok()) std::exit(1);
   CountingSink sink;
   if (!(*source)->Run(sink).ok()) std::exit(1);

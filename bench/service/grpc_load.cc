@@ -168,14 +168,14 @@ int Main(int argc, char** argv) {
     ++i;
   }
 
-  collector::Pipeline pipeline({.node = "bench", .max_flows = 1 << 16},
-                               collector::RealClock::Get());
+  core::Pipeline pipeline({.node = "bench", .max_flows = 1 << 16},
+                               core::RealClock::Get());
   auto ring = *EventRing::Create(size_t{1} << 18, /*move_events=*/true);
   pipeline.AddSink(ring.get());
   ServiceOptions service_options;
   service_options.max_streams = clients + 4;
   FlowTopService service(service_options, pipeline, *ring,
-                         collector::RealClock::Get(), nullptr);
+                         core::RealClock::Get(), nullptr);
   ServerOptions server_options;
   server_options.listen = "127.0.0.1:0";
   auto running = StartServer(server_options, &service);

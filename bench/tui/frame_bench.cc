@@ -97,7 +97,7 @@ RenderResult KeysThenRender(const Snapshot& snap, ViewState state, PageInfo page
 
 void RunSize(uint32_t n) {
   const size_t rss0 = ResidentBytes();
-  Model model(collector::RealClock::Get());
+  Model model(core::RealClock::Get());
   const absl::Time f0 = absl::Now();
   Fill(model, n);
   const double fill_s = absl::ToDoubleSeconds(absl::Now() - f0);

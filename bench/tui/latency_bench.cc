@@ -47,7 +47,7 @@ int Main(int argc, char** argv) {
   const int rate = argc > 2 ? std::atoi(argv[2]) : 100'000;
   const int keys = argc > 3 ? std::atoi(argv[3]) : 300;
 
-  Model model(collector::RealClock::Get());
+  Model model(core::RealClock::Get());
   const int source = model.AddSource("local");
   {
     std::vector<v1::FlowEvent> batch;

@@ -44,7 +44,7 @@ double Percentile(std::vector<double> v, double p) {
 
 // Publishes the initial snapshot of `n` flows into `sink` (or makes the
 // events only, with a null sink).
-void PublishSnapshot(uint32_t n, collector::EventSink* sink) {
+void PublishSnapshot(uint32_t n, core::EventSink* sink) {
   std::vector<v1::FlowEvent> batch(1);
   batch[0].set_type(v1::STATUS);
   batch[0].mutable_status()->set_loading(true);
@@ -146,14 +146,14 @@ int Main(int argc, char** argv) {
   std::fflush(stdout);
 
   {
-    Model alone(collector::RealClock::Get());
+    Model alone(core::RealClock::Get());
     const int src = alone.AddSource("local");
     const absl::Time m0 = absl::Now();
     PublishSnapshot(n, &alone.SinkFor(src));
     std::printf("source into the model, no screen: %.2f s\n",
                 absl::ToDoubleSeconds(absl::Now() - m0));
   }
-  Model model(collector::RealClock::Get());
+  Model model(core::RealClock::Get());
   const int source = model.AddSource("local");
   const absl::Time start = absl::Now();
   absl::Time loaded;
@@ -163,7 +163,7 @@ int Main(int argc, char** argv) {
   });
   BenchTerminal terminal(n, start);
   absl::Status st = RunInteractive(model, ViewState(), LoopOptions(),
-                                   collector::RealClock::Get(), terminal, nullptr);
+                                   core::RealClock::Get(), terminal, nullptr);
   producer.join();
   if (!st.ok()) std::printf("loop: %s\n", st.ToString().c_str());
   terminal.Report(loaded);

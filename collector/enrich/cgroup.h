@@ -64,7 +64,7 @@ std::string Cgroup2Mount();
 class CgroupPaths {
  public:
   // `root`: the cgroup v2 mount (empty: Cgroup2Mount()).
-  explicit CgroupPaths(const Clock& clock, std::string root = "")
+  explicit CgroupPaths(const core::Clock& clock, std::string root = "")
       : clock_(clock), root_(root.empty() ? Cgroup2Mount() : std::move(root)) {}
   // The path relative to the mount ("/system.slice/x.service", "/" for the
   // root); NOT_FOUND when no such cgroup exists (any more).
@@ -72,7 +72,7 @@ class CgroupPaths {
 
  private:
   void Walk() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const Clock& clock_;
+  const core::Clock& clock_;
   const std::string root_;
   absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::string> paths_ ABSL_GUARDED_BY(mu_);

@@ -93,7 +93,7 @@ TEST(CgroupPathsTest, FindsDirectoriesByInodeAndRateLimitsWalks) {
   ASSERT_EQ(mkdir((root + "/system.slice/nginx.service").c_str(), 0755), 0);
   struct stat st;
   ASSERT_EQ(stat((root + "/system.slice/nginx.service").c_str(), &st), 0);
-  FakeClock clock;
+  core::FakeClock clock;
   CgroupPaths paths(clock, root);
   absl::StatusOr<std::string> path = paths.PathOf(st.st_ino);
   ASSERT_TRUE(path.ok()) << path.status();

@@ -29,8 +29,8 @@ uint8_t CopyIp(const std::string& ip, char* out) {
 }
 
 // Returns the node name of `out` when it is the collector's Pipeline.
-std::string NodeOf(const EventSink& out) {
-  const auto* pipeline = dynamic_cast<const Pipeline*>(&out);
+std::string NodeOf(const core::EventSink& out) {
+  const auto* pipeline = dynamic_cast<const core::Pipeline*>(&out);
   return pipeline == nullptr ? std::string() : pipeline->node();
 }
 
@@ -48,7 +48,7 @@ std::string DescribeAttribution(const AttributionMode& mode) {
 
 v1::Flow Enricher::ToFlow(const Job& job) {
   v1::Flow flow;
-  SetFlowKey(job.id, flow);
+  core::SetFlowKey(job.id, flow);
   flow.set_protocol(static_cast<v1::L4Protocol>(job.protocol));
   flow.set_family(job.ip_len == 16 ? v1::IPV6 : v1::IPV4);
   v1::Tuple* o = flow.mutable_original();
@@ -67,7 +67,7 @@ v1::Flow Enricher::ToFlow(const Job& job) {
 }
 
 std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
-                                           EventSink& out, const Clock& clock) {
+                                           core::EventSink& out, const core::Clock& clock) {
   EnricherParts parts;
   std::vector<std::string> hints;
   if (options.no_process) {
@@ -121,7 +121,7 @@ std::unique_ptr<Enricher> Enricher::Create(const EnricherOptions& options,
   return std::make_unique<Enricher>(std::move(parts), out, clock, std::move(hints));
 }
 
-Enricher::Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
+Enricher::Enricher(EnricherParts parts, core::EventSink& out, const core::Clock& clock,
                    std::vector<std::string> hints)
     : out_(out),
       node_(NodeOf(out)),
@@ -183,7 +183,7 @@ void Enricher::Publish(absl::Span<v1::FlowEvent> events) {
   // workers' business (TakeQueue).
   absl::MutexLock lock(&mu_);
   for (const v1::FlowEvent& event : events) {
-    const uint64_t id = FlowKey(event.flow());
+    const uint64_t id = core::FlowKey(event.flow());
     switch (event.type()) {
       case v1::NEW:
       case v1::SNAPSHOT: {
@@ -329,7 +329,7 @@ void Enricher::Work() {
       for (const Name& n : names) {
         v1::FlowEvent& event = round.events.emplace_back();
         event.set_type(v1::ENRICH);
-        SetFlowKey(n.waiter.id, *event.mutable_flow());
+        core::SetFlowKey(n.waiter.id, *event.mutable_flow());
         event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
         v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
         (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
@@ -342,7 +342,7 @@ void Enricher::Work() {
           event.set_node(node_);
           v1::Flow& flow = *event.mutable_flow();
           flow.set_node(node_);
-          flow.set_id(FlowIdFor(node_, flow));
+          flow.set_id(core::FlowIdFor(node_, flow));
         }
       }
       round.since = absl::Now();
@@ -414,7 +414,7 @@ bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
 void Enricher::Enrich(const Job& job, v1::FlowEvent* event) {
   event->set_type(v1::ENRICH);
   v1::Flow& out = *event->mutable_flow();
-  SetFlowKey(job.id, out);
+  core::SetFlowKey(job.id, out);
   out.set_first_seen_unix_nanos(job.first_seen);  // which flow: see FlowTable::IsStaleEnrich
   v1::Enrichment& e = *out.mutable_enrichment();
   const v1::Flow flow = ToFlow(job);

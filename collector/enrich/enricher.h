@@ -122,7 +122,7 @@ struct EnricherStats {
   uint64_t dns_waiters_dropped = 0;
 };
 
-class Enricher final : public EventSink {
+class Enricher final : public core::EventSink {
  public:
   // Flows (and hostname answers) a worker takes per round; their ENRICH
   // events are published together.
@@ -144,10 +144,10 @@ class Enricher final : public EventSink {
   // fails: what is unavailable (no GeoIP database, no sock_diag, no
   // resolver, bad conf lines) is left out and explained in hints().
   static std::unique_ptr<Enricher> Create(const EnricherOptions& options,
-                                          EventSink& out, const Clock& clock);
+                                          core::EventSink& out, const core::Clock& clock);
   // Starts workers over the given parts; `out` (the Pipeline) must outlive
   // the Enricher. Problems found while building the parts go in `hints`.
-  Enricher(EnricherParts parts, EventSink& out, const Clock& clock,
+  Enricher(EnricherParts parts, core::EventSink& out, const core::Clock& clock,
            std::vector<std::string> hints = {});
   ~Enricher() override;  // stops and joins the workers and the resolver
 
@@ -230,11 +230,11 @@ class Enricher final : public EventSink {
   void LookupName(const Job& job, const std::string& ip, bool src, v1::Endpoint* end);
   void OnName(const std::string& ip, const std::string& name);
 
-  EventSink& out_;
+  core::EventSink& out_;
   // The Pipeline's node name when `out_` is a Pipeline (else empty): workers
   // stamp node and flow id on their events themselves, outside its lock.
   const std::string node_;
-  const Clock& clock_;
+  const core::Clock& clock_;
   std::vector<std::string> hints_;
   const uint32_t self_pid_;
   const size_t max_queue_;

@@ -27,7 +27,7 @@ std::string V4(unsigned a, unsigned b, unsigned c, unsigned d) {
 }
 
 // Records every event the pipeline forwards.
-class RecordingSink final : public EventSink {
+class RecordingSink final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -102,7 +102,7 @@ class EnricherTest : public ::testing::Test {
   }
 
   // An Enricher publishing into `out`, given one new flow to enrich.
-  std::unique_ptr<Enricher> EnrichOneFlow(EventSink& out) {
+  std::unique_ptr<Enricher> EnrichOneFlow(core::EventSink& out) {
     auto enricher = std::make_unique<Enricher>(Parts(), out, clock_);
     std::vector<v1::FlowEvent> batch = {
         NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
@@ -128,8 +128,8 @@ class EnricherTest : public ::testing::Test {
     return parts;
   }
 
-  FakeClock clock_;
-  Pipeline pipeline_{PipelineOptions{}, clock_};
+  core::FakeClock clock_;
+  core::Pipeline pipeline_{core::PipelineOptions{}, clock_};
   RecordingSink recorded_;
   std::string geo_dir_, tcp_conf_, udp_conf_;
   FakeSocketLookup* sockets_ = nullptr;
@@ -156,7 +156,7 @@ TEST_F(EnricherTest, NewFlowGetsProcessGeoAndServiceInOneEnrichEvent) {
   EXPECT_EQ(enrich[0].node(), "local");            // stamped like any event
   EXPECT_EQ(enrich[0].flow().node(), "local");
   EXPECT_EQ(enrich[0].flow().id(), "local/1");
-  pipeline_.WithTable([&](const FlowTable& table) {
+  pipeline_.WithTable([&](const core::FlowTable& table) {
     const v1::Flow* flow = table.Find(1);
     ASSERT_NE(flow, nullptr);
     const v1::Enrichment& e = flow->enrichment();
@@ -228,7 +228,7 @@ TEST_F(EnricherTest, ResultsForADestroyedFlowAreDropped) {
 }
 
 // Counts the Publish calls that carry ENRICH events, and those events.
-class EnrichBatchCounter final : public EventSink {
+class EnrichBatchCounter final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     size_t enrich = 0;
@@ -271,7 +271,7 @@ TEST_F(EnricherTest, BurstComesBackInFewPublishes) {
   EXPECT_EQ(enricher->stats().enriched, kFlows);
   EXPECT_EQ(counter.events(), kFlows);
   EXPECT_EQ(counter.calls(), (kFlows + Enricher::kPublishBatch - 1) / Enricher::kPublishBatch);
-  pipeline_.WithTable([&](const FlowTable& table) {
+  pipeline_.WithTable([&](const core::FlowTable& table) {
     for (uint32_t id = 1; id <= kFlows; ++id) {
       const v1::Flow* flow = table.Find(id);
       ASSERT_NE(flow, nullptr);
@@ -285,7 +285,7 @@ TEST_F(EnricherTest, BurstComesBackInFewPublishes) {
 // holds it: TryPublish fails while busy. Calls are logged in order: 'B' a
 // Busy() that said yes, 'T' a TryPublish that gave way, 't' one that
 // published, 'P' a waiting Publish.
-class BusySink final : public EventSink {
+class BusySink final : public core::EventSink {
  public:
   explicit BusySink(bool busy) : busy_(busy) {}
   void Publish(absl::Span<v1::FlowEvent> events) override { Log('P', events.size()); }
@@ -406,7 +406,7 @@ TEST_F(EnricherTest, SeveralWorkersNeverEnrichAReusedIdWithTheOldFlow) {
     }
   }
   enricher->Drain();
-  pipeline_.WithTable([&](const FlowTable& table) {
+  pipeline_.WithTable([&](const core::FlowTable& table) {
     for (uint32_t id = 1; id <= kIds; ++id) {
       const v1::Flow* flow = table.Find(id);
       ASSERT_NE(flow, nullptr);
@@ -429,7 +429,7 @@ TEST_F(EnricherTest, OwnDnsQueryFlowIsMarked) {
       NewFlow(2, host, 44444, resolver, 53, v1::UDP)};
   pipeline_.Publish(absl::MakeSpan(batch));
   enricher->Drain();
-  pipeline_.WithTable([](const FlowTable& table) {
+  pipeline_.WithTable([](const core::FlowTable& table) {
     EXPECT_TRUE(table.Find(1)->enrichment().own_traffic());
     EXPECT_FALSE(table.Find(2)->enrichment().own_traffic());
     EXPECT_EQ(table.Find(2)->enrichment().service(), "domain");

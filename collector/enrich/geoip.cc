@@ -104,7 +104,7 @@ absl::StatusOr<std::unique_ptr<GeoDatabase>> GeoDatabase::Open(
         absl::StrCat("GeoIP database ", path, " is not readable: ", strerror(errno)));
   }
   // libmaxminddb maps the file: it must be a regular one (a FIFO blocks).
-  if (absl::Status s = CheckRegularFile(path); !s.ok()) {
+  if (absl::Status s = core::CheckRegularFile(path); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("GeoIP database: ", s.message()));
   }

@@ -336,7 +336,7 @@ absl::Status RunAsnConverter(const std::string& converter, const std::string& ou
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
-  absl::StatusOr<std::string> text = ReadBoundedFile(log, 1 << 20);
+  absl::StatusOr<std::string> text = core::ReadBoundedFile(log, 1 << 20);
   std::string last = text.ok() ? std::string(absl::StripAsciiWhitespace(*text)) : "";
   if (const size_t nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
   if (absl::StrContains(last, "MaxMind/DB/Writer")) {
@@ -382,7 +382,7 @@ absl::StatusOr<std::string> FetchNpmTarball(const std::string& url,
   const std::string doc_path = work.File("latest.json");
   absl::Status status = FetchToPath(url, doc_path, absl::StrCat(package, " from ", url), small);
   if (!status.ok()) return status;
-  absl::StatusOr<std::string> doc = ReadBoundedFile(doc_path, 1 << 20);
+  absl::StatusOr<std::string> doc = core::ReadBoundedFile(doc_path, 1 << 20);
   if (!doc.ok()) return doc.status();
   absl::StatusOr<NpmDist> dist = ParseNpmVersionDocument(*doc);
   if (!dist.ok()) return dist.status();
@@ -440,7 +440,7 @@ PackageOutcome TryNpmMirror(const std::string& url, const std::string& package,
 
 absl::StatusOr<std::vector<GeoIpMirrorFile>> ParseGeoIpConf(
     const std::string& path, std::vector<std::string>* problems) {
-  absl::StatusOr<std::string> text = ReadBoundedFile(path, 1 << 20);
+  absl::StatusOr<std::string> text = core::ReadBoundedFile(path, 1 << 20);
   if (!text.ok()) {
     return absl::Status(
         text.status().code(),

@@ -50,7 +50,7 @@ std::vector<pid_t> ListPids(const std::string& proc) {
 
 }  // namespace
 
-ProcIndex::ProcIndex(const Clock& clock, std::string proc_root,
+ProcIndex::ProcIndex(const core::Clock& clock, std::string proc_root,
                      absl::Duration min_sweep_interval, absl::Duration unowned_ttl)
     : clock_(clock),
       proc_(std::move(proc_root)),

@@ -54,7 +54,7 @@ struct ProcIndexStats {
 
 class ProcIndex final : public ProcessLookup {
  public:
-  explicit ProcIndex(const Clock& clock, std::string proc_root = "/proc",
+  explicit ProcIndex(const core::Clock& clock, std::string proc_root = "/proc",
                      absl::Duration min_sweep_interval = absl::Milliseconds(200),
                      absl::Duration unowned_ttl = absl::Seconds(5));
 
@@ -80,7 +80,7 @@ class ProcIndex final : public ProcessLookup {
   bool Scan(uint64_t inode, bool only_new, bool* full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StillHolds(const Holder& holder, uint64_t inode) const;
 
-  const Clock& clock_;
+  const core::Clock& clock_;
   const std::string proc_;
   const absl::Duration min_sweep_interval_;
   const absl::Duration unowned_ttl_;

@@ -28,7 +28,7 @@ std::string OwnComm() {
 }
 
 TEST(ProcIndexTest, FindsTheProcessHoldingASocket) {
-  FakeClock clock;
+  core::FakeClock clock;
   ProcIndex index(clock);
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(fd, 0);
@@ -48,7 +48,7 @@ TEST(ProcIndexTest, FindsTheProcessHoldingASocket) {
 }
 
 TEST(ProcIndexTest, ClosedSocketIsNeverAttributed) {
-  FakeClock clock;
+  core::FakeClock clock;
   ProcIndex index(clock);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   const uint64_t inode = InodeOf(fd);
@@ -63,7 +63,7 @@ TEST(ProcIndexTest, ClosedSocketIsNeverAttributed) {
 }
 
 TEST(ProcIndexTest, FullSweepsAreRateLimitedAndUnownedInodesRemembered) {
-  FakeClock clock;
+  core::FakeClock clock;
   ProcIndex index(clock, "/proc", absl::Milliseconds(200), absl::Seconds(5));
   const uint64_t unknown = 0xfffffffff00ULL;
   EXPECT_FALSE(index.OwnerOf(unknown).ok());
@@ -88,7 +88,7 @@ TEST(ProcIndexTest, FullSweepsAreRateLimitedAndUnownedInodesRemembered) {
 }
 
 TEST(ProcIndexTest, NewProcessIsFoundEvenWithinTheRateLimit) {
-  FakeClock clock;
+  core::FakeClock clock;
   ProcIndex index(clock, "/proc", absl::Hours(1));
   EXPECT_FALSE(index.OwnerOf(0xfffffffff00ULL).ok());  // a full sweep now
   int to_parent[2], to_child[2];
@@ -120,7 +120,7 @@ TEST(ProcIndexTest, NewProcessIsFoundEvenWithinTheRateLimit) {
 }
 
 TEST(ProcIndexTest, ReadProcessOfAGonePidIsNotFound) {
-  FakeClock clock;
+  core::FakeClock clock;
   ProcIndex index(clock);
   EXPECT_EQ(index.ReadProcess(0x3fffffff).status().code(), absl::StatusCode::kNotFound);
   absl::StatusOr<v1::Process> self = index.ReadProcess(getpid());

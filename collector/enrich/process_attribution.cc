@@ -26,7 +26,7 @@ bool IsLoopback(const std::string& ip) {
 
 }  // namespace
 
-InterfaceAddresses::InterfaceAddresses(const Clock& clock, absl::Duration min_refresh)
+InterfaceAddresses::InterfaceAddresses(const core::Clock& clock, absl::Duration min_refresh)
     : clock_(clock), min_refresh_(min_refresh) {}
 
 void InterfaceAddresses::Refresh() {

@@ -49,13 +49,13 @@ class LocalAddresses {
 // From getifaddrs, refreshed on a miss at most once per `min_refresh`.
 class InterfaceAddresses final : public LocalAddresses {
  public:
-  explicit InterfaceAddresses(const Clock& clock,
+  explicit InterfaceAddresses(const core::Clock& clock,
                               absl::Duration min_refresh = absl::Seconds(1));
   bool IsLocal(const std::string& ip) override;
 
  private:
   void Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const Clock& clock_;
+  const core::Clock& clock_;
   const absl::Duration min_refresh_;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> addresses_ ABSL_GUARDED_BY(mu_);

@@ -119,7 +119,7 @@ std::string ReverseResolver::PtrName(absl::string_view ip) {
 }
 
 absl::StatusOr<std::unique_ptr<ReverseResolver>> ReverseResolver::Create(
-    ReverseResolverOptions options, const Clock& clock, Callback callback) {
+    ReverseResolverOptions options, const core::Clock& clock, Callback callback) {
   if (options.max_in_flight == 0) options.max_in_flight = 1;
   auto resolver = std::unique_ptr<ReverseResolver>(
       new ReverseResolver(std::move(options), clock, std::move(callback)));
@@ -165,7 +165,7 @@ absl::StatusOr<std::unique_ptr<ReverseResolver>> ReverseResolver::Create(
   return resolver;
 }
 
-ReverseResolver::ReverseResolver(ReverseResolverOptions options, const Clock& clock,
+ReverseResolver::ReverseResolver(ReverseResolverOptions options, const core::Clock& clock,
                                  Callback callback)
     : options_(std::move(options)), clock_(clock), callback_(std::move(callback)) {}
 

@@ -84,7 +84,7 @@ class ReverseResolver {
   // Starts the resolver thread. Returns INVALID_ARGUMENT for a bad server
   // address, UNAVAILABLE when c-ares cannot start (e.g. no resolv.conf).
   static absl::StatusOr<std::unique_ptr<ReverseResolver>> Create(
-      ReverseResolverOptions options, const Clock& clock, Callback callback);
+      ReverseResolverOptions options, const core::Clock& clock, Callback callback);
   ~ReverseResolver();  // cancels outstanding queries and joins the thread
 
   // Looks up `ip` (4 or 16 bytes). Returns kHit with *name set (possibly ""
@@ -115,7 +115,7 @@ class ReverseResolver {
     absl::Time expires;
   };
 
-  ReverseResolver(ReverseResolverOptions options, const Clock& clock,
+  ReverseResolver(ReverseResolverOptions options, const core::Clock& clock,
                   Callback callback);
   void Loop();
   void StartQueries();
@@ -126,7 +126,7 @@ class ReverseResolver {
   void Finish(const std::string& ip, int status, const unsigned char* abuf, int alen);
 
   const ReverseResolverOptions options_;
-  const Clock& clock_;
+  const core::Clock& clock_;
   const Callback callback_;
   ares_channel channel_ = nullptr;  // used by the resolver thread only
   std::vector<ares_socket_t> noted_fds_;  // resolver thread only

@@ -24,7 +24,7 @@ TEST(ReverseResolverTest, PtrNames) {
 }
 
 TEST(ReverseResolverTest, BadServerListIsInvalidArgument) {
-  FakeClock clock;
+  core::FakeClock clock;
   ReverseResolverOptions options;
   options.servers = {"not an address"};
   auto resolver = ReverseResolver::Create(options, clock, nullptr);
@@ -32,7 +32,7 @@ TEST(ReverseResolverTest, BadServerListIsInvalidArgument) {
 }
 
 TEST(ReverseResolverTest, MalformedAddressIsDroppedWithoutQuery) {
-  FakeClock clock;
+  core::FakeClock clock;
   ReverseResolverOptions options;
   options.servers = {"127.0.0.1:9"};
   auto resolver = ReverseResolver::Create(options, clock, nullptr);

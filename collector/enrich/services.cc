@@ -74,7 +74,7 @@ absl::Status ServiceNames::AddConf(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": service tables exist for TCP and UDP only"));
   }
-  absl::StatusOr<std::string> text = ReadBoundedFile(path, kMaxConfBytes);
+  absl::StatusOr<std::string> text = core::ReadBoundedFile(path, kMaxConfBytes);
   if (!text.ok()) {
     return absl::Status(
         text.status().code(),
@@ -123,7 +123,7 @@ absl::Status ServiceNames::AddConf(const std::string& path,
 
 absl::Status ServiceNames::AddEtcServices(const std::string& path,
                                           std::vector<std::string>* problems) {
-  absl::StatusOr<std::string> text = ReadBoundedFile(path, kMaxConfBytes);
+  absl::StatusOr<std::string> text = core::ReadBoundedFile(path, kMaxConfBytes);
   if (!text.ok()) {
     return absl::Status(text.status().code(),
                         absl::StrCat(text.status().message(),

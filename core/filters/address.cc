@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   auto bad = [&](absl::string_view why = "") {
@@ -60,4 +60,4 @@ bool AnyCidrContains(const std::vector<Cidr>& cidrs, absl::string_view address) 
                      [&](const Cidr& c) { return c.Contains(address); });
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // An address prefix: 4 or 16 bytes and a prefix length in bits.
 struct Cidr {
@@ -34,6 +34,6 @@ struct Cidr {
 // Returns whether some prefix of `cidrs` contains `address`.
 bool AnyCidrContains(const std::vector<Cidr>& cidrs, absl::string_view address);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_ADDRESS_H_

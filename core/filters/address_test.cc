@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 const std::string kTen1("\x0a\x00\x00\x01", 4);
@@ -44,4 +44,4 @@ TEST(AddressFilterTest, BadTextNamesTheProblem) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 absl::StatusOr<std::string> ParseCountryCode(absl::string_view text) {
   if (text.size() != 2 || !absl::ascii_isalpha(text[0]) ||
@@ -30,4 +30,4 @@ bool CountryIn(const std::vector<std::string>& codes, const char code[2]) {
   });
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

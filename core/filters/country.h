@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns the upper-case code for a two-letter ISO 3166 country code in
 // any case; INVALID_ARGUMENT "'x' is not a two-letter ISO 3166 country code".
@@ -24,6 +24,6 @@ void CountryCodeOf(const v1::Geo& geo, char out[2]);
 // (upper case, as ParseCountryCode returns them).
 bool CountryIn(const std::vector<std::string>& codes, const char code[2]);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_COUNTRY_H_

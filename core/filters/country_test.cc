@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(CountryFilterTest, CodesAreTwoLettersAnyCase) {
@@ -25,4 +25,4 @@ TEST(CountryFilterTest, TheGeoCodeIsCompared) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

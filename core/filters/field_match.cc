@@ -1,6 +1,6 @@
 #include "core/filters/field_match.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 FlowFacts FactsOf(const v1::Flow& flow) {
   FlowFacts f;
@@ -33,4 +33,4 @@ bool FieldHolds(const FieldMatch& m, const v1::Flow& flow, absl::string_view nod
                     [node]() { return node; });
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -28,7 +28,7 @@
 #include "core/filters/state.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 enum class FilterField {
   kProtocol,
@@ -122,6 +122,6 @@ bool FieldHolds(const FieldMatch& m, const Facts& facts,
 // Returns whether `m` holds for `flow` shown under `node`.
 bool FieldHolds(const FieldMatch& m, const v1::Flow& flow, absl::string_view node);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_FIELD_MATCH_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 v1::Flow Tcp443() {
@@ -107,4 +107,4 @@ TEST(FieldMatchTest, TheShownNodeDecides) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 bool HostnameContains(const v1::Endpoint& endpoint, absl::string_view lower_part) {
   const std::string& host = endpoint.hostname();
@@ -26,4 +26,4 @@ bool HostnameIn(const v1::Enrichment& e, const std::vector<std::string>& lower_p
   });
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

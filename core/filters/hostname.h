@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns whether the endpoint's hostname is set and contains `lower_part`
 // (which must be lower case) ignoring case.
@@ -18,6 +18,6 @@ bool HostnameContains(const v1::Endpoint& endpoint, absl::string_view lower_part
 // Returns whether either end's hostname contains one of `lower_parts`.
 bool HostnameIn(const v1::Enrichment& e, const std::vector<std::string>& lower_parts);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_HOSTNAME_H_

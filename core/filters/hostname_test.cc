@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(HostnameFilterTest, APartOfEitherEndsNameInAnyCase) {
@@ -16,4 +16,4 @@ TEST(HostnameFilterTest, APartOfEitherEndsNameInAnyCase) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 bool NodeIn(const std::vector<std::string>& nodes, absl::string_view node) {
   return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -8,11 +8,11 @@
 
 #include "absl/strings/string_view.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns whether `node` is one of `nodes` (exact names).
 bool NodeIn(const std::vector<std::string>& nodes, absl::string_view node);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_NODE_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(NodeFilterTest, ExactNames) {
@@ -12,4 +12,4 @@ TEST(NodeFilterTest, ExactNames) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name) {
   return endpoint.has_process() && endpoint.process().name() == name;
@@ -59,4 +59,4 @@ bool PidIn(const std::vector<uint32_t>& pids, uint32_t pid, uint32_t other_pid) 
   return in(pid) || in(other_pid);
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

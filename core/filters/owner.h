@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns whether the endpoint has a process called exactly `name`.
 bool EndpointProcessIs(const v1::Endpoint& endpoint, absl::string_view name);
@@ -38,6 +38,6 @@ bool ContainerIn(const v1::Enrichment& e, const std::vector<std::string>& lower_
 // (`other_pid`; both 0 when unknown) is one of `pids`.
 bool PidIn(const std::vector<uint32_t>& pids, uint32_t pid, uint32_t other_pid);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_OWNER_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 v1::Enrichment Owned(const char* name, uint32_t pid, const char* unit,
@@ -49,4 +49,4 @@ TEST(OwnerFilterTest, PidsOfEitherOwnerAndNeverZero) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

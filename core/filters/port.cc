@@ -4,7 +4,7 @@
 
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 bool HasPorts(int protocol) {
   switch (protocol) {
@@ -33,4 +33,4 @@ bool PortIn(const std::vector<uint32_t>& ports, End end, bool has_ports,
   return false;
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns whether `port` is a valid port number (0..65535).
 inline bool IsPort(uint64_t port) { return port <= 65535; }
@@ -26,6 +26,6 @@ enum class End { kSrc, kDst, kEither };
 bool PortIn(const std::vector<uint32_t>& ports, End end, bool has_ports,
             uint32_t src, uint32_t dst);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_PORT_H_

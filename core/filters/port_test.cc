@@ -3,7 +3,7 @@
 #include "flowtop/v1/flowtop.pb.h"
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(PortFilterTest, OnlyProtocolsWithPortsHaveThem) {
@@ -40,4 +40,4 @@ TEST(PortFilterTest, PortRange) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

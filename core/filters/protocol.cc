@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 absl::StatusOr<int> ParseProtocol(absl::string_view text) {
   const std::string lower = absl::AsciiStrToLower(text);
@@ -55,4 +55,4 @@ bool NumberIn(const std::vector<uint32_t>& values, uint32_t value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // Returns the protocol named by `text`: an L4Protocol name in any case
 // ("tcp", "icmpv6", "udplite"), a common alias ("icmp6", "ipv6-icmp",
@@ -29,6 +29,6 @@ uint32_t ProtocolNumberOf(const v1::Flow& flow);
 // Returns whether `value` (a protocol or family number) is one of `values`.
 bool NumberIn(const std::vector<uint32_t>& values, uint32_t value);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_PROTOCOL_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 TEST(ProtocolFilterTest, NamesAliasesAndNumbers) {
@@ -36,4 +36,4 @@ TEST(ProtocolFilterTest, TheFlowsNumberDecides) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

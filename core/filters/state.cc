@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 // Adds to `out` every value of the enum whose name is `prefix` + `name`
@@ -80,4 +80,4 @@ bool StateIn(const std::vector<StateValue>& states, int state_case, int value) {
              states.end();
 }
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "flowtop/v1/flowtop.pb.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 
 // A state as (Flow state oneof case, enum value).
 using StateValue = std::pair<int, int>;
@@ -38,6 +38,6 @@ StateValue StateOf(const v1::Flow& flow);
 // never for a flow without a state (case 0).
 bool StateIn(const std::vector<StateValue>& states, int state_case, int value);
 
-}  // namespace flowtop::collector
+}  // namespace flowtop::core
 
 #endif  // FLOWTOP_CORE_FILTERS_STATE_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace flowtop::collector {
+namespace flowtop::core {
 namespace {
 
 std::vector<StateValue> Named(const char* text) {
@@ -42,4 +42,4 @@ TEST(StateFilterTest, SpellingsAndErrors) {
 }
 
 }  // namespace
-}  // namespace flowtop::collector
+}  // namespace flowtop::core

@@ -33,7 +33,7 @@ constexpr absl::Duration kDeadline = absl::Seconds(60);
 
 // Collects every event and applies it to a real FlowTable. Optionally holds
 // the reader (a closed gate) to force the kernel's socket to overflow.
-class CollectingSink : public EventSink {
+class CollectingSink : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -68,7 +68,7 @@ class CollectingSink : public EventSink {
   absl::Mutex mu_;
   bool gate_open_ ABSL_GUARDED_BY(mu_) = true;
   std::vector<v1::FlowEvent> events_ ABSL_GUARDED_BY(mu_);
-  FlowTable table_ ABSL_GUARDED_BY(mu_);
+  core::FlowTable table_ ABSL_GUARDED_BY(mu_);
 };
 
 std::string TrafficPy() {
@@ -279,7 +279,7 @@ TEST_F(KernelSourceTest, DumpsExistingFlowsThenStreamsAndReconciles) {
   }));
   // Exactly the kernel's flows are in the table.
   ASSERT_TRUE(sink_.WaitFor(
-      [&](const auto&, const FlowTable& table) { return table.size() >= 3; }));
+      [&](const auto&, const core::FlowTable& table) { return table.size() >= 3; }));
 }
 
 TEST_F(KernelSourceTest, FlowsOlderThanAccountingHaveNoCounters) {
@@ -367,12 +367,12 @@ TEST_F(KernelSourceTest, RatesComeFromPeriodicDumps) {
   options.rate_interval = absl::Milliseconds(200);
   StartSource(options);
   ASSERT_TRUE(ns_->Spawn("ping -q -i 0.05 127.0.0.1 >/dev/null").ok());
-  ASSERT_TRUE(sink_.WaitFor([](const auto& events, const FlowTable& table) {
+  ASSERT_TRUE(sink_.WaitFor([](const auto& events, const core::FlowTable& table) {
     for (const auto& e : events) {
       if (e.type() == v1::COUNTERS && e.flow().protocol() == v1::ICMP &&
           e.flow().original_rate().packets_per_second() > 0 &&
           e.flow().original_rate().bytes_per_second() > 0) {
-        const v1::Flow* f = table.Find(FlowKey(e.flow()));
+        const v1::Flow* f = table.Find(core::FlowKey(e.flow()));
         return f != nullptr && f->original_counters().packets() > 0;
       }
     }
@@ -420,7 +420,7 @@ TEST_F(KernelSourceTest, OverflowIsReportedAndResyncConvergesToTheKernel) {
   // After the resync the table holds exactly what the kernel holds.
   std::set<uint32_t> kernel;
   ASSERT_TRUE(sink_.WaitFor(
-      [&](const auto&, const FlowTable& table) {
+      [&](const auto&, const core::FlowTable& table) {
         kernel = KernelIds();
         if (kernel.size() != table.size()) return false;
         std::set<uint32_t> ours;

@@ -103,9 +103,9 @@ class AttributionNetnsTest : public ::testing::TestWithParam<bool> {
                           ASSERT_TRUE(diag.ok()) << diag.status();
                           sock_diag_ = *std::move(diag);
                         }).ok());
-    procs_ = std::make_unique<ProcIndex>(RealClock::Get(), "/proc", absl::ZeroDuration());
-    local_ = std::make_unique<InterfaceAddresses>(RealClock::Get(), absl::ZeroDuration());
-    cgroups_ = std::make_unique<CgroupPaths>(RealClock::Get());
+    procs_ = std::make_unique<ProcIndex>(core::RealClock::Get(), "/proc", absl::ZeroDuration());
+    local_ = std::make_unique<InterfaceAddresses>(core::RealClock::Get(), absl::ZeroDuration());
+    cgroups_ = std::make_unique<CgroupPaths>(core::RealClock::Get());
     attributor_ = std::make_unique<ProcessAttributor>(*sock_diag_, *procs_, *local_,
                                                       owners_.get(), cgroups_.get());
   }
@@ -272,19 +272,19 @@ TEST_P(AttributionNetnsTest, ForwardedFlowWithoutALocalSocketShowsDash) {
 // The mode in use, as the Enricher reports it (status line, GetStatus) and
 // as --check asks it.
 TEST(AttributionModeTest, EbpfByDefaultSockDiagWithNoBpfOffWithNoProcess) {
-  Pipeline pipeline(PipelineOptions{}, RealClock::Get());
+  core::Pipeline pipeline(core::PipelineOptions{}, core::RealClock::Get());
   EnricherOptions options;
   options.no_dns = true;
   options.no_geoip = true;
   EXPECT_TRUE(CheckBpfAttribution().ok()) << CheckBpfAttribution();
   {
-    auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+    auto enricher = Enricher::Create(options, pipeline, core::RealClock::Get());
     EXPECT_EQ(enricher->attribution_mode().mode, "ebpf");
     EXPECT_EQ(DescribeAttribution(enricher->attribution_mode()), "process attribution: eBPF");
   }
   options.no_bpf = true;
   {
-    auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+    auto enricher = Enricher::Create(options, pipeline, core::RealClock::Get());
     EXPECT_EQ(enricher->attribution_mode().mode, "sock_diag");
     EXPECT_EQ(enricher->attribution_mode().detail, "--no-bpf");
     const std::string line = DescribeAttribution(enricher->attribution_mode());
@@ -295,7 +295,7 @@ TEST(AttributionModeTest, EbpfByDefaultSockDiagWithNoBpfOffWithNoProcess) {
     EXPECT_NE(std::find(hints.begin(), hints.end(), line), hints.end());
   }
   options.no_process = true;
-  auto enricher = Enricher::Create(options, pipeline, RealClock::Get());
+  auto enricher = Enricher::Create(options, pipeline, core::RealClock::Get());
   EXPECT_EQ(enricher->attribution_mode().mode, "off");
 }
 

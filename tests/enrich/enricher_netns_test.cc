@@ -35,7 +35,7 @@ using ::flowtop::testing::WriteFile;
 using ::flowtop::testing::WriteMmdb;
 
 // Wakes a waiting test when a flow's hostnames have arrived in ENRICH events.
-class HostnameWatch final : public EventSink {
+class HostnameWatch final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -84,7 +84,7 @@ class EnricherNetnsTest : public ::testing::Test {
 
   void StartEnricher() {
     ASSERT_TRUE(ns_->RunInside([this] {
-                      enricher_ = Enricher::Create(options_, pipeline_, RealClock::Get());
+                      enricher_ = Enricher::Create(options_, pipeline_, core::RealClock::Get());
                     }).ok());
     pipeline_.AddSink(enricher_.get());
   }
@@ -112,7 +112,7 @@ class EnricherNetnsTest : public ::testing::Test {
   std::unique_ptr<NetNs> ns_;
   std::string dir_;
   EnricherOptions options_;
-  Pipeline pipeline_{PipelineOptions{}, RealClock::Get()};
+  core::Pipeline pipeline_{core::PipelineOptions{}, core::RealClock::Get()};
   HostnameWatch watch_;
   std::unique_ptr<Enricher> enricher_;  // destroyed before the pipeline
 };
@@ -132,7 +132,7 @@ TEST_F(EnricherNetnsTest, ProcessesGeoServiceAndNamesArrive) {
   // its batch; Drain waits for that. Enrichment is applied to the table
   // before sinks see the events.
   enricher_->Drain();
-  const v1::Flow flow = pipeline_.WithTable([](const FlowTable& table) { return *table.Find(1); });
+  const v1::Flow flow = pipeline_.WithTable([](const core::FlowTable& table) { return *table.Find(1); });
   const v1::Enrichment& e = flow.enrichment();
   EXPECT_EQ(e.src().hostname(), "client.test");
   EXPECT_EQ(e.dst().hostname(), "server.test");
@@ -158,7 +158,7 @@ TEST_F(EnricherNetnsTest, ProcessesGeoServiceAndNamesArrive) {
   std::vector<v1::FlowEvent> own_batch = {own_event};
   pipeline_.Publish(absl::MakeSpan(own_batch));
   enricher_->Drain();
-  pipeline_.WithTable([](const FlowTable& table) {
+  pipeline_.WithTable([](const core::FlowTable& table) {
     ASSERT_NE(table.Find(2), nullptr);
     EXPECT_TRUE(table.Find(2)->enrichment().own_traffic());
   });
@@ -192,7 +192,7 @@ TEST_F(EnricherNetnsTest, SilentDnsServerDelaysNothing) {
   const ReverseResolverStats dns = enricher_->resolver()->stats();
   EXPECT_EQ(dns.cache_misses, 2u);  // both addresses asked (maybe not sent yet)
   EXPECT_EQ(dns.answered + dns.no_name + dns.failed, 0u);
-  pipeline_.WithTable([&](const FlowTable& table) {
+  pipeline_.WithTable([&](const core::FlowTable& table) {
     const v1::Flow* flow = table.Find(1);
     ASSERT_NE(flow, nullptr);
     const v1::Enrichment& e = flow->enrichment();
@@ -215,7 +215,7 @@ TEST_F(EnricherNetnsTest, NoDnsAndNoGeoipTurnThoseOff) {
   std::vector<v1::FlowEvent> batch = {StartFlow(&server, &client)};
   pipeline_.Publish(absl::MakeSpan(batch));
   enricher_->Drain();
-  pipeline_.WithTable([&](const FlowTable& table) {
+  pipeline_.WithTable([&](const core::FlowTable& table) {
     const v1::Enrichment& e = table.Find(1)->enrichment();
     EXPECT_EQ(e.dst().process().name(), "socat");
     EXPECT_FALSE(e.src().has_geo());

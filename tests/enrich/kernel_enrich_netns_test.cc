@@ -32,7 +32,7 @@ using ::flowtop::testing::WriteFile;
 using ::flowtop::testing::WriteMmdb;
 
 // Counts batches so a test can wait for "something new arrived".
-class Ticker final : public EventSink {
+class Ticker final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent>) override {
     absl::MutexLock lock(&mu_);
@@ -82,7 +82,7 @@ class KernelEnrichNetnsTest : public ::testing::Test {
                       auto source = KernelSource::Create(source_options);
                       created = source.status();
                       if (source.ok()) source_ = *std::move(source);
-                      enricher_ = Enricher::Create(options, pipeline_, RealClock::Get());
+                      enricher_ = Enricher::Create(options, pipeline_, core::RealClock::Get());
                     }).ok());
     ASSERT_TRUE(created.ok()) << created;
     pipeline_.AddSink(&ticker_);
@@ -103,7 +103,7 @@ class KernelEnrichNetnsTest : public ::testing::Test {
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (true) {
       const uint64_t seen = ticker_.batches();
-      std::optional<v1::Flow> found = pipeline_.WithTable([&](const FlowTable& table) {
+      std::optional<v1::Flow> found = pipeline_.WithTable([&](const core::FlowTable& table) {
         std::optional<v1::Flow> match;
         table.ForEach([&](const v1::Flow& f) {
           if (!match && done(f)) match = f;
@@ -118,7 +118,7 @@ class KernelEnrichNetnsTest : public ::testing::Test {
   std::unique_ptr<NetNs> ns_;
   std::unique_ptr<DnsServer> dns_;
   std::string dir_;
-  Pipeline pipeline_{PipelineOptions{}, RealClock::Get()};
+  core::Pipeline pipeline_{core::PipelineOptions{}, core::RealClock::Get()};
   Ticker ticker_;
   std::unique_ptr<Enricher> enricher_;
   std::unique_ptr<KernelSource> source_;
@@ -160,7 +160,7 @@ TEST_F(KernelEnrichNetnsTest, LiveFlowGetsBothProcessesNamesGeoAndService) {
   });
   ASSERT_TRUE(own.has_value()) << "the resolver's flow was not marked as own traffic";
   EXPECT_EQ(own->enrichment().src().process().pid(), static_cast<uint32_t>(getpid()));
-  int dns_flows = pipeline_.WithTable([](const FlowTable& table) {
+  int dns_flows = pipeline_.WithTable([](const core::FlowTable& table) {
     int n = 0;
     table.ForEach([&](const v1::Flow& f) {
       n += f.protocol() == v1::UDP && f.original().dst_port() == 53;

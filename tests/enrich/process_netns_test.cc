@@ -43,8 +43,8 @@ class ProcessNetnsTest : public ::testing::Test {
                       ASSERT_TRUE(diag.ok()) << diag.status();
                       sock_diag_ = *std::move(diag);
                     }).ok());
-    procs_ = std::make_unique<ProcIndex>(RealClock::Get(), "/proc", absl::ZeroDuration());
-    local_ = std::make_unique<InterfaceAddresses>(RealClock::Get());
+    procs_ = std::make_unique<ProcIndex>(core::RealClock::Get(), "/proc", absl::ZeroDuration());
+    local_ = std::make_unique<InterfaceAddresses>(core::RealClock::Get());
     attributor_ = std::make_unique<ProcessAttributor>(*sock_diag_, *procs_, *local_);
     dir_ = MakeTempDir("procs");
   }

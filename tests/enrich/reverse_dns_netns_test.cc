@@ -85,7 +85,7 @@ class ReverseDnsNetnsTest : public ::testing::Test {
     return resolver;
   }
 
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  core::FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   Answers answers_;
   std::unique_ptr<NetNs> ns_;
   std::unique_ptr<DnsServer> dns_;

@@ -18,7 +18,7 @@ absl::StatusOr<std::string> GoldenFrames(const std::string& path) {
   absl::StatusOr<std::vector<absl::Time>> checkpoints = Checkpoints(path);
   if (!checkpoints.ok()) return checkpoints.status();
   const absl::Time start = absl::FromUnixSeconds(1'000'000);
-  collector::FakeClock clock(start);
+  core::FakeClock clock(start);
   ReplayOptions options;
   options.speed = 1;
   absl::StatusOr<std::unique_ptr<ReplaySource>> source =

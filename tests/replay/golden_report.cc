@@ -16,9 +16,9 @@ namespace flowtop::replay {
 namespace {
 
 // Feeds the pipeline and the summary.
-class CheckpointSink final : public collector::EventSink {
+class CheckpointSink final : public core::EventSink {
  public:
-  CheckpointSink(collector::Pipeline& pipeline, Summary& summary)
+  CheckpointSink(core::Pipeline& pipeline, Summary& summary)
       : pipeline_(pipeline), summary_(summary) {}
   void Publish(absl::Span<v1::FlowEvent> events) override {
     for (const v1::FlowEvent& e : events) summary_.Add(e);
@@ -26,11 +26,11 @@ class CheckpointSink final : public collector::EventSink {
   }
 
  private:
-  collector::Pipeline& pipeline_;
+  core::Pipeline& pipeline_;
   Summary& summary_;
 };
 
-std::string Stats(const collector::PipelineStats& s) {
+std::string Stats(const core::PipelineStats& s) {
   return absl::StrFormat(
       "events %d flows %d dropped %d lost kernel %d ring %d client %d recording %d "
       "last_seq %d\n",
@@ -41,7 +41,7 @@ std::string Stats(const collector::PipelineStats& s) {
 }  // namespace
 
 absl::StatusOr<std::vector<absl::Time>> Checkpoints(const std::string& path) {
-  collector::FakeClock clock;
+  core::FakeClock clock;
   absl::StatusOr<std::unique_ptr<ReplaySource>> source =
       ReplaySource::Open(path, ReplayOptions(), clock);
   if (!source.ok()) return source.status();
@@ -58,16 +58,16 @@ absl::StatusOr<std::string> GoldenReport(const std::string& path) {
   // One replay per checkpoint, each started at the checkpoint (a seek) and
   // one full sequential replay: both must agree, which the test checks too.
   for (absl::Time t : *checkpoints) {
-    collector::FakeClock clock;
+    core::FakeClock clock;
     ReplayOptions options;
     options.speed = 0;
     options.start_at = t;
     options.start_paused = true;
     auto source = ReplaySource::Open(path, options, clock);
     if (!source.ok()) return source.status();
-    collector::PipelineOptions popts;
+    core::PipelineOptions popts;
     popts.keep_source_seq = true;
-    collector::Pipeline pipeline(popts, (*source)->recorded_clock());
+    core::Pipeline pipeline(popts, (*source)->recorded_clock());
     ReplaySource* raw = source->get();
     // Paused: Run performs the seek, then waits; stop it once idle.
     absl::Status status;
@@ -81,25 +81,25 @@ absl::StatusOr<std::string> GoldenReport(const std::string& path) {
     if (!status.ok()) return status;
     absl::StrAppend(&out, "== table at ",
                     absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), "\n",
-                    pipeline.WithTable([](const collector::FlowTable& table) {
+                    pipeline.WithTable([](const core::FlowTable& table) {
                       return DumpTable(table);
                     }));
   }
-  collector::FakeClock clock;
+  core::FakeClock clock;
   ReplayOptions options;
   options.speed = 0;
   auto source = ReplaySource::Open(path, options, clock);
   if (!source.ok()) return source.status();
-  collector::PipelineOptions popts;
+  core::PipelineOptions popts;
   popts.keep_source_seq = true;
-  collector::Pipeline pipeline(popts, (*source)->recorded_clock());
+  core::Pipeline pipeline(popts, (*source)->recorded_clock());
   Summary summary;
   CheckpointSink sink(pipeline, summary);
   absl::Status status = (*source)->Run(sink);
   if (!status.ok()) return status;
   summary.Finish();
   absl::StrAppend(&out, "== sequential replay to the end\n",
-                  pipeline.WithTable([](const collector::FlowTable& table) {
+                  pipeline.WithTable([](const core::FlowTable& table) {
                     return DumpTable(table);
                   }),
                   "== pipeline\n", Stats(pipeline.stats()));

@@ -68,15 +68,15 @@ TEST_P(GoldenTest, PacedReplayPassesThroughTheGoldenTables) {
   ASSERT_TRUE(checkpoints.ok());
   ASSERT_EQ(tables.size(), checkpoints->size());
   const absl::Time start = absl::FromUnixSeconds(1'000'000);
-  collector::FakeClock clock(start);
+  core::FakeClock clock(start);
   ReplayOptions options;
   options.speed = 1;
   auto source = ReplaySource::Open(recording(), options, clock);
   ASSERT_TRUE(source.ok()) << source.status();
   const absl::Time first = (*source)->position().first_event;
-  collector::PipelineOptions popts;
+  core::PipelineOptions popts;
   popts.keep_source_seq = true;
-  collector::Pipeline pipeline(popts, (*source)->recorded_clock());
+  core::Pipeline pipeline(popts, (*source)->recorded_clock());
   std::thread runner([&] { EXPECT_TRUE((*source)->Run(pipeline).ok()); });
   // Let it start (and anchor its pacing) at `start` before time moves.
   ASSERT_TRUE((*source)->WaitIdle(absl::Minutes(1)));
@@ -84,7 +84,7 @@ TEST_P(GoldenTest, PacedReplayPassesThroughTheGoldenTables) {
     clock.Set(start + ((*checkpoints)[i] - first));
     (*source)->ClockChanged();
     ASSERT_TRUE((*source)->WaitIdle(absl::Minutes(1)));
-    EXPECT_EQ(pipeline.WithTable([](const collector::FlowTable& t) { return DumpTable(t); }),
+    EXPECT_EQ(pipeline.WithTable([](const core::FlowTable& t) { return DumpTable(t); }),
               tables[i])
         << "checkpoint " << i;
   }

@@ -34,7 +34,7 @@ std::string TempPath(const std::string& name) {
   options.writer.zstd_level = zstd_level;
   options.writer.block_size = 8192;
   options.keyframe_interval = absl::Milliseconds(200);
-  auto recorder = Recorder::Create(options, collector::RealClock::Get());
+  auto recorder = Recorder::Create(options, core::RealClock::Get());
   if (!recorder.ok()) _exit(3);
   const std::vector<v1::FlowEvent> base = SyntheticStream(10000);
   std::vector<v1::FlowEvent> batch;

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   options.writer.block_size = 4096;
   options.keyframe_interval = absl::Seconds(1);
   auto recorder =
-      flowtop::replay::Recorder::Create(options, flowtop::collector::RealClock::Get());
+      flowtop::replay::Recorder::Create(options, flowtop::core::RealClock::Get());
   if (!recorder.ok()) {
     std::fprintf(stderr, "make_recording: %s\n",
                  std::string(recorder.status().message()).c_str());

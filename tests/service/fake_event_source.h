@@ -23,13 +23,13 @@
 
 namespace flowtop::testing {
 
-class FakeEventSource final : public collector::EventSource,
+class FakeEventSource final : public core::EventSource,
                               public service::SourceStatus {
  public:
   explicit FakeEventSource(absl::Duration period = absl::Milliseconds(100))
       : period_(period) {}
 
-  absl::Status Run(collector::EventSink& sink) override {
+  absl::Status Run(core::EventSink& sink) override {
     std::vector<v1::FlowEvent> start = {
         Flow(v1::NEW, 1, v1::TCP, "10.0.0.1", "192.0.2.1", 443,
              v1::TCP_ESTABLISHED),

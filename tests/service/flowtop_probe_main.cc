@@ -43,24 +43,24 @@ int Report(const grpc::Status& s, const std::string& ok) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using flowtop::service::ClientOptions;
+  using flowtop::client::ClientOptions;
   ClientOptions options;
   static const std::vector<option> kOptions = flowtop::cli::LongOptionTable(
-      {flowtop::cli::Group(flowtop::service::kClientLongOptions)});
+      {flowtop::cli::Group(flowtop::client::kClientLongOptions)});
   int opt;
   while ((opt = getopt_long(argc, argv, "", kOptions.data(), nullptr)) != -1) {
-    if (!flowtop::service::ApplyClientOption(opt, optarg, &options)) return 2;
+    if (!flowtop::client::ApplyClientOption(opt, optarg, &options)) return 2;
   }
   if (optind >= argc) {
     std::fputs("flowtop_probe: status|list|follow N\n", stderr);
     return 2;
   }
   const std::string command = argv[optind];
-  if (absl::Status s = flowtop::service::LoadToken(&options); !s.ok()) {
+  if (absl::Status s = flowtop::client::LoadToken(&options); !s.ok()) {
     std::printf("ERROR LOCAL: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  auto channel = flowtop::service::MakeChannel(options);
+  auto channel = flowtop::client::MakeChannel(options);
   if (!channel.ok()) {
     std::printf("ERROR LOCAL: %s\n",
                 std::string(channel.status().message()).c_str());
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(60));
-  flowtop::service::AddCredentials(options, &context);
+  flowtop::client::AddCredentials(options, &context);
   if (command == "status") {
     flowtop::v1::GetStatusResponse response;
     grpc::Status s = stub->GetStatus(&context, {}, &response);

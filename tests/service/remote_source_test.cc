@@ -15,7 +15,7 @@
 namespace flowtop::testing {
 namespace {
 
-class WaitingSink final : public collector::EventSink {
+class WaitingSink final : public core::EventSink {
  public:
   void Publish(absl::Span<v1::FlowEvent> events) override {
     absl::MutexLock lock(&mu_);
@@ -58,10 +58,10 @@ TEST(RemoteSource, StreamsSnapshotAndLiveEventsAndReconnects) {
   auto node = std::make_unique<TestNode>();
   const int port = node->port();
   node->Publish({MakeEvent(v1::NEW, 1), MakeEvent(v1::NEW, 2)});
-  service::RemoteSourceOptions options;
+  client::RemoteSourceOptions options;
   options.client.endpoint = node->address();
   options.initial_backoff = absl::Milliseconds(50);
-  service::RemoteSource source(options);
+  client::RemoteSource source(options);
   WaitingSink sink;
   std::thread runner([&] { EXPECT_TRUE(source.Run(sink).ok()); });
 
@@ -112,10 +112,10 @@ TEST(RemoteSource, WrongTokenEndsRunWithUnauthenticated) {
   FILE* f = fopen(token_file.c_str(), "w");
   fputs("wrong\n", f);
   fclose(f);
-  service::RemoteSourceOptions remote;
+  client::RemoteSourceOptions remote;
   remote.client.endpoint = node.address();
   remote.client.token_file = token_file;
-  service::RemoteSource source(remote);
+  client::RemoteSource source(remote);
   WaitingSink sink;
   absl::Status s = source.Run(sink);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
@@ -123,10 +123,10 @@ TEST(RemoteSource, WrongTokenEndsRunWithUnauthenticated) {
 }
 
 TEST(RemoteSource, StopEndsRunWhileWaitingToReconnect) {
-  service::RemoteSourceOptions options;
+  client::RemoteSourceOptions options;
   options.client.endpoint = "127.0.0.1:1";  // nothing listens there
   options.initial_backoff = absl::Hours(1);
-  service::RemoteSource source(options);
+  client::RemoteSource source(options);
   WaitingSink sink;
   std::thread runner([&] { EXPECT_TRUE(source.Run(sink).ok()); });
   source.Stop();

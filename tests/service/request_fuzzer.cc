@@ -54,9 +54,9 @@ const int kMaxRequestBytes = flowtop::service::ServerOptions().max_receive_bytes
 // server.
 struct Node {
   Node()
-      : pipeline({.node = "fuzz"}, flowtop::collector::RealClock::Get()),
+      : pipeline({.node = "fuzz"}, flowtop::core::RealClock::Get()),
         ring(*flowtop::service::EventRing::Create(1024)),
-        service({}, pipeline, *ring, flowtop::collector::RealClock::Get(), nullptr) {
+        service({}, pipeline, *ring, flowtop::core::RealClock::Get(), nullptr) {
     pipeline.AddSink(ring.get());
     std::vector<flowtop::v1::FlowEvent> events = flowtop::replay::SyntheticStream(600);
     for (flowtop::v1::FlowEvent& e : flowtop::replay::EveryKindOfEvent(601)) {
@@ -69,7 +69,7 @@ struct Node {
     server = builder.BuildAndStart();
     stub = flowtop::v1::FlowTop::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
   }
-  flowtop::collector::Pipeline pipeline;
+  flowtop::core::Pipeline pipeline;
   std::unique_ptr<flowtop::service::EventRing> ring;
   flowtop::service::FlowTopService service;
   std::unique_ptr<grpc::Server> server;
@@ -188,14 +188,14 @@ size_t Values(const FlowFilter& f) {
 
 // Why these filters must be refused, or nullptr when they may pass.
 const char* MustRefuse(const Filters& allow, const Filters& deny) {
-  if (allow.size() + deny.size() > flowtop::collector::FlowMatcher::kMaxFilters) {
+  if (allow.size() + deny.size() > flowtop::core::FlowMatcher::kMaxFilters) {
     return "more filters than kMaxFilters";
   }
   size_t values = 0;
   for (const Filters* list : {&allow, &deny}) {
     for (const FlowFilter& f : *list) values += Values(f);
   }
-  if (values > flowtop::collector::FlowMatcher::kMaxFilterValues) {
+  if (values > flowtop::core::FlowMatcher::kMaxFilterValues) {
     return "more values than kMaxFilterValues";
   }
   for (const Filters* list : {&allow, &deny}) {

@@ -34,10 +34,10 @@ struct TestNodeOptions {
 class TestNode {
  public:
   explicit TestNode(TestNodeOptions options = {})
-      : pipeline_({.node = options.node}, collector::RealClock::Get()),
+      : pipeline_({.node = options.node}, core::RealClock::Get()),
         ring_(*service::EventRing::Create(options.ring_size)),
         service_(options.service, pipeline_, *ring_,
-                 collector::RealClock::Get(), nullptr) {
+                 core::RealClock::Get(), nullptr) {
     pipeline_.AddSink(ring_.get());
     options.server.listen = absl::StrCat("127.0.0.1:", options.port);
     auto running = service::StartServer(options.server, &service_);
@@ -67,12 +67,12 @@ class TestNode {
         address(), grpc::InsecureChannelCredentials(), args));
   }
   int port() const { return port_; }
-  collector::Pipeline& pipeline() { return pipeline_; }
+  core::Pipeline& pipeline() { return pipeline_; }
   service::EventRing& ring() { return *ring_; }
   service::FlowTopService& service() { return service_; }
 
  private:
-  collector::Pipeline pipeline_;
+  core::Pipeline pipeline_;
   std::unique_ptr<service::EventRing> ring_;
   service::FlowTopService service_;
   std::unique_ptr<grpc::Server> server_;

@@ -8,7 +8,7 @@
 
 namespace flowtop::tui {
 
-absl::Status FixtureSource::Run(collector::EventSink& sink) {
+absl::Status FixtureSource::Run(core::EventSink& sink) {
   std::ifstream in(path_);
   if (!in) return absl::NotFoundError(absl::StrCat(path_, ": cannot open the file"));
   std::vector<v1::FlowEvent> batch;
@@ -31,22 +31,22 @@ absl::Status FixtureSource::Run(collector::EventSink& sink) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<collector::EventSource>> FixtureSourceFactory::Local(
+absl::StatusOr<std::unique_ptr<core::EventSource>> FixtureSourceFactory::Local(
     const Options&, std::function<void(const std::string&)>) {
   return absl::UnimplementedError("the fixture build has no local mode; use --replay FILE");
 }
 
-absl::StatusOr<std::unique_ptr<collector::EventSource>> FixtureSourceFactory::Remote(
+absl::StatusOr<std::unique_ptr<core::EventSource>> FixtureSourceFactory::Remote(
     const std::string&, const Options&) {
   return absl::UnimplementedError("the fixture build has no remote mode; use --replay FILE");
 }
 
-absl::StatusOr<std::unique_ptr<collector::EventSource>> FixtureSourceFactory::Replay(
+absl::StatusOr<std::unique_ptr<core::EventSource>> FixtureSourceFactory::Replay(
     const std::string& path, const Options&) {
   return std::make_unique<FixtureSource>(path);
 }
 
-const collector::Clock& FixtureSourceFactory::ViewClock(const Options& options) {
+const core::Clock& FixtureSourceFactory::ViewClock(const Options& options) {
   std::ifstream in(options.replay_file);
   std::string line;
   v1::FlowEvent first;

@@ -14,13 +14,13 @@
 
 namespace flowtop::tui {
 
-class FixtureSource final : public collector::EventSource {
+class FixtureSource final : public core::EventSource {
  public:
   explicit FixtureSource(std::string path) : path_(std::move(path)) {}
   // Publishes every event of the file in order, then returns OK. Errors:
   // NOT_FOUND (no such file), INVALID_ARGUMENT "FILE:LINE: ..." for a line
   // that is not a FlowEvent.
-  absl::Status Run(collector::EventSink& sink) override;
+  absl::Status Run(core::EventSink& sink) override;
   void Stop() override { stop_.store(true); }
 
  private:
@@ -32,16 +32,16 @@ class FixtureSource final : public collector::EventSource {
 // plays a fixture. The view clock stands at the time of the first event.
 class FixtureSourceFactory final : public SourceFactory {
  public:
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Local(
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Local(
       const Options&, std::function<void(const std::string&)>) override;
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Remote(const std::string&,
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Remote(const std::string&,
                                                                  const Options&) override;
-  absl::StatusOr<std::unique_ptr<collector::EventSource>> Replay(const std::string& path,
+  absl::StatusOr<std::unique_ptr<core::EventSource>> Replay(const std::string& path,
                                                                  const Options&) override;
-  const collector::Clock& ViewClock(const Options& options) override;
+  const core::Clock& ViewClock(const Options& options) override;
 
  private:
-  collector::FakeClock clock_;
+  core::FakeClock clock_;
 };
 
 }  // namespace flowtop::tui
