@@ -135,6 +135,8 @@ struct BlockTotals {
 absl::StatusOr<BlockTotals> ScanBlocks(RecordingReader& r) {
   BlockTotals t;
   Block block;
+  bool previous_keyframe = false;
+  uint64_t previous_seq = 0;
   while (true) {
     absl::StatusOr<bool> more = r.Next(&block);
     if (!more.ok()) return more.status();
@@ -144,9 +146,13 @@ absl::StatusOr<BlockTotals> ScanBlocks(RecordingReader& r) {
     t.raw += b.raw_size;
     t.stored += b.stored_size;
     if (b.keyframe()) {
-      ++t.keyframes;
+      // A keyframe larger than a block spans several of one seq.
+      if (!(previous_keyframe && b.first_seq == previous_seq)) ++t.keyframes;
+      previous_keyframe = true;
+      previous_seq = b.first_seq;
       continue;
     }
+    previous_keyframe = false;
     t.events += b.event_count;
     if (t.first_seq == 0) {
       t.first_seq = b.first_seq;

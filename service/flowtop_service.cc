@@ -42,6 +42,26 @@ class RefusedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// Parses a raw request into `message`. Returns false when the bytes are
+// not one (protobuf refuses malformed bytes and string fields that are not
+// UTF-8).
+bool ParseRaw(const grpc::ByteBuffer* raw, google::protobuf::Message* message) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (raw != nullptr && raw->Dump(&slices).ok()) {
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  return message->ParseFromString(bytes);
+}
+
+// The message for a request that did not parse.
+std::string NotParsed(absl::string_view what) {
+  return absl::StrCat("not a ", what,
+                      " (malformed bytes, or a string field that is not UTF-8)");
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -557,19 +577,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
     return new RefusedStream(ToGrpcStatus(auth));
   }
   v1::GetFlowsRequest parsed;
-  {
-    std::vector<grpc::Slice> slices;
-    std::string bytes;
-    if (raw != nullptr && raw->Dump(&slices).ok()) {
-      for (const grpc::Slice& slice : slices) {
-        bytes.append(reinterpret_cast<const char*>(slice.begin()),
-                     slice.size());
-      }
-    }
-    if (!parsed.ParseFromString(bytes)) {
-      return new RefusedStream(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT, "not a GetFlowsRequest"));
-    }
+  if (!ParseRaw(raw, &parsed)) {
+    return new RefusedStream(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          NotParsed("GetFlowsRequest")));
   }
   const v1::GetFlowsRequest* request = &parsed;
   if (absl::Status valid = ValidateGetFlows(*request, options_); !valid.ok()) {
@@ -598,23 +608,52 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   return stream;
 }
 
+absl::Status FlowTopService::ValidateListFlows(
+    const v1::ListFlowsRequest& request) {
+  if (!v1::SortKey_IsValid(request.sort())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sort: ", request.sort(), " is not a SortKey"));
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* FlowTopService::ListFlows(
-    grpc::CallbackServerContext* context, const v1::ListFlowsRequest* request,
-    v1::ListFlowsResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* out) {
   if (absl::Status auth = Authenticate(*context); !auth.ok()) {
     return Finished(context, ToGrpcStatus(auth));
   }
+  v1::ListFlowsRequest request;
+  if (!ParseRaw(raw, &request)) {
+    return Finished(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          NotParsed("ListFlowsRequest")));
+  }
+  v1::ListFlowsResponse response;
+  if (absl::Status s = AnswerListFlows(request, &response); !s.ok()) {
+    return Finished(context, ToGrpcStatus(s));
+  }
+  bool own_buffer = false;
+  return Finished(context, grpc::SerializationTraits<v1::ListFlowsResponse>::
+                               Serialize(response, out, &own_buffer));
+}
+
+absl::Status FlowTopService::AnswerListFlows(
+    const v1::ListFlowsRequest& request,
+    v1::ListFlowsResponse* response) const {
+  if (absl::Status valid = ValidateListFlows(request); !valid.ok()) {
+    return valid;
+  }
   absl::StatusOr<core::FlowMatcher> matcher =
-      core::FlowMatcher::Compile(request->allow(), request->deny());
-  if (!matcher.ok()) return Finished(context, ToGrpcStatus(matcher.status()));
+      core::FlowMatcher::Compile(request.allow(), request.deny());
+  if (!matcher.ok()) return matcher.status();
   // A consistent picture of the table, taken in O(shards) under the
   // pipeline's lock; the walk, filter and order happen outside it, so the
   // event path never waits for a million flows (core/flow_list.h).
   const core::FlowTableView view = pipeline_.View();
   const uint64_t seq = view.last_seq();
   core::FlowList list =
-      core::ListTopFlows(view, *matcher, request->sort(),
-                              request->descending(), request->limit());
+      core::ListTopFlows(view, *matcher, request.sort(),
+                              request.descending(), request.limit());
   response->set_total(list.total);
   std::vector<v1::Flow>& flows = list.flows;
   response->set_seq(seq);
@@ -622,11 +661,11 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   response->set_node(pipeline_.node());
   response->mutable_flows()->Reserve(static_cast<int>(flows.size()));
   for (v1::Flow& f : flows) {
-    v1::Flow* out = response->add_flows();
-    out->Swap(&f);
-    if (!request->binary_addresses_only()) FillAddressText(out);
+    v1::Flow* added = response->add_flows();
+    added->Swap(&f);
+    if (!request.binary_addresses_only()) FillAddressText(added);
   }
-  return Finished(context, grpc::Status::OK);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* FlowTopService::GetStatus(
