@@ -20,7 +20,7 @@ fuzz_build "$WORK/request_fuzzer" \
   core/flow_sort.cc core/stream_filter.cc core/flow_list.cc \
   $(ls core/filters/*.cc | grep -v _test.cc) \
   --plain service/event_ring.cc service/auth_failures.cc proto/flow_text.cc \
-  core/pipeline.cc core/flow_table.cc core/flow_key.cc core/flow_record.cc core/string_pool.cc \
+  core/pipeline.cc core/flow_table.cc core/record_order.cc core/flow_key.cc core/flow_record.cc core/string_pool.cc \
   replay/sample_events.cc proto/flowtop/v1/flowtop.pb.cc proto/flowtop/v1/flowtop.grpc.pb.cc
 corpus=$(fuzz_corpus tests/service/fuzz/requests "$WORK")
 fuzz_run request_fuzz_test "$WORK/request_fuzzer" "$corpus" "$WORK" -malloc_limit_mb=600
