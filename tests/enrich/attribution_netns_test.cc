@@ -2,7 +2,8 @@
 // eBPF recorder (BpfOwners) and without it (sock_diag only): every test runs
 // in both modes (the parameter), asserting in each what that mode can see.
 //
-//   * 100 sequential curl requests to a python3 http.server: the server end
+//   * 100 sequential curl requests to a python3 http.server, each flow looked
+//     up as soon as its curl ends (as the enricher does): the server end
 //     always (its listener), the client end with eBPF (curl is gone by then);
 //   * a UDP client that sends one datagram and exits;
 //   * a process in a second namespace behind a veth pair and a masquerade
@@ -19,8 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -41,7 +40,6 @@ namespace flowtop::collector::enrich {
 namespace {
 
 using ::flowtop::testing::FindFlow;
-using ::flowtop::testing::ListFlows;
 using ::flowtop::testing::NetNs;
 
 std::string HolderPid(const NetNs& ns) {
@@ -160,36 +158,31 @@ TEST_P(AttributionNetnsTest, HundredShortCurlRequests) {
       "exec python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1");
   ASSERT_TRUE(server.ok()) << server.status();
   WaitListening(*router_, 8080);
-  // Each curl prints its source port. The kernel may hand a later curl the
-  // port of an earlier one (the ephemeral port offset for 127.0.0.1:8080 is
-  // shared with every namespace, and other tests on this machine connect
-  // there too): its SYN then replaces the earlier flow's TIME_WAIT entry,
-  // and conntrack holds one flow for both. So the flows expected are one
-  // per distinct source port, each looked up by its port.
-  absl::StatusOr<std::string> out = router_->Run(
-      "for i in $(seq 100); do curl -s -o /dev/null -w '%{local_port}\\n' "
-      "http://127.0.0.1:8080/ || echo fail; done");
-  ASSERT_TRUE(out.ok()) << out.status();
-  absl::flat_hash_set<uint32_t> ports;
-  for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
-    uint32_t port = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(line, &port)) << "curl failed: " << *out;
-    ports.insert(port);
-  }
-  ASSERT_GE(ports.size(), 50u) << "most curls should get ports of their own";
-  absl::StatusOr<std::vector<v1::Flow>> flows = ListFlows(*router_, "-p tcp --dport 8080");
-  ASSERT_TRUE(flows.ok()) << flows.status();
-  absl::flat_hash_map<uint32_t, const v1::Flow*> by_port;
-  for (const v1::Flow& flow : *flows) by_port[flow.original().src_port()] = &flow;
-  int clients = 0, servers = 0;
+  // Each flow is attributed right after its curl, as flowtopd's enricher
+  // does when the flow's event arrives, not after all 100: the recorder's
+  // LRU map is shared by every socket on this host, and another process
+  // that sends to more than its 65,536 distinct destinations meanwhile
+  // (a scale test or benchmark on this machine) evicts the first curls'
+  // records. Read after 100 curls (8 s or more under load), that
+  // showed as 72 or 88 of 100. Looking each flow up at once also avoids
+  // the kernel handing a later curl an earlier curl's port (whose SYN would
+  // replace the earlier TIME_WAIT flow): every curl's flow is still there.
   const std::string cgroup = OwnCgroup();
-  for (uint32_t port : ports) {
-    auto it = by_port.find(port);
-    if (it == by_port.end()) {
-      ADD_FAILURE() << "no flow from curl's port " << port << " in conntrack";
+  constexpr int kRequests = 100;
+  int clients = 0, servers = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    absl::StatusOr<std::string> out = router_->Run(
+        "curl -s -o /dev/null -w '%{local_port}' http://127.0.0.1:8080/");
+    ASSERT_TRUE(out.ok()) << "curl " << i << " failed: " << out.status();
+    uint32_t port = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*out), &port)) << *out;
+    absl::StatusOr<v1::Flow> flow =
+        FindFlow(*router_, absl::StrCat("-p tcp --dport 8080 --sport ", port));
+    if (!flow.ok()) {
+      ADD_FAILURE() << "no flow from curl's port " << port << ": " << flow.status();
       continue;
     }
-    auto [src, dst] = Attribute(*it->second);
+    auto [src, dst] = Attribute(*flow);
     if (src.name() == "curl" && src.pid() != 0) {
       ++clients;
       EXPECT_EQ(src.attributed_by(), "ebpf");
@@ -198,11 +191,9 @@ TEST_P(AttributionNetnsTest, HundredShortCurlRequests) {
     }
     if (dst.pid() == static_cast<uint32_t>(*server) && dst.name() == "python3") ++servers;
   }
-  EXPECT_EQ(flows->size(), ports.size());
-  const int expected = static_cast<int>(ports.size());
-  EXPECT_EQ(servers, expected);
+  EXPECT_EQ(servers, kRequests);
   // sock_diag cannot see a curl that has exited.
-  EXPECT_EQ(clients, ebpf() ? expected : 0);
+  EXPECT_EQ(clients, ebpf() ? kRequests : 0);
 }
 
 TEST_P(AttributionNetnsTest, UdpClientThatSentOneDatagramAndExited) {
