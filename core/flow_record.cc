@@ -485,6 +485,32 @@ void ToFlow(const FlowRecord& r, const StringPool& pool, v1::Flow& out) {
   if (r.has(FlowRecord::kIdDerived)) out.set_id(FlowIdFor(out.node(), out));
 }
 
+absl::string_view AddressOf(const FlowRecord& r, FlowRecord::AddressSlot slot,
+                            const StringPool& pool, char (&v4)[4]) {
+  const uint32_t addrs[] = {r.original.src, r.original.dst, r.reply.src,
+                            r.reply.dst};
+  const uint32_t value = addrs[slot];
+  switch (AddrKind(r, slot)) {
+    case FlowRecord::kAddrV4:
+      std::memcpy(v4, &value, 4);
+      return absl::string_view(v4, 4);
+    case FlowRecord::kAddrPooled:
+      return pool.Get(value);
+    default:
+      return {};
+  }
+}
+
+void AppendPoolIds(const FlowRecord& r, std::vector<StringPool::Id>& out) {
+  out.insert(out.end(), {r.node, r.secctx, r.service, r.src.hostname, r.src.geo,
+                         r.src.process, r.dst.hostname, r.dst.geo, r.dst.process});
+  const uint32_t addrs[] = {r.original.src, r.original.dst, r.reply.src,
+                            r.reply.dst};
+  for (int slot = 0; slot < 4; ++slot) {
+    if (AddrKind(r, slot) == FlowRecord::kAddrPooled) out.push_back(addrs[slot]);
+  }
+}
+
 void ReleaseRecord(StringPool& pool, FlowRecord& record) {
   ReleaseKernelView(pool, record);
   ReleaseEndpoint(pool, record.src);

@@ -35,7 +35,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/string_view.h"
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -110,6 +112,13 @@ struct FlowRecord {
   // Address kinds, two bits per address in addr_kinds (original src, dst,
   // reply src, dst from bit 0 up).
   enum : uint8_t { kAddrEmpty = 0, kAddrV4 = 1, kAddrPooled = 2 };
+  // The address slots, for AddressOf.
+  enum AddressSlot : int {
+    kOriginalSrcAddr = 0,
+    kOriginalDstAddr = 1,
+    kReplySrcAddr = 2,
+    kReplyDstAddr = 3,
+  };
 
   uint64_t key = 0;  // v1::Flow::key
   uint32_t conntrack_id = 0;
@@ -159,8 +168,21 @@ bool IsStaleEnrichFor(const v1::FlowEvent& event, const FlowRecord& record);
 // Builds the flow the record holds into `out` (cleared first).
 void ToFlow(const FlowRecord& record, const StringPool& pool, v1::Flow& out);
 
+// The bytes of one address of the record's tuples, as ToFlow sets them
+// ("" when absent); an inline IPv4 address is copied into `v4`, so the view
+// lives as long as `v4` and the pool entry.
+absl::string_view AddressOf(const FlowRecord& record,
+                            FlowRecord::AddressSlot slot,
+                            const StringPool& pool, char (&v4)[4]);
+
 // Drops the record's pool references and resets it.
 void ReleaseRecord(StringPool& pool, FlowRecord& record);
+
+// Appends the pool ids the record holds a reference to (those
+// ReleaseRecord drops; zeros may be among them): a holder that copies
+// records in blocks takes and drops their references at once
+// (StringPool::RefAll / ReleaseAll).
+void AppendPoolIds(const FlowRecord& record, std::vector<StringPool::Id>& out);
 
 }  // namespace flowtop::core
 

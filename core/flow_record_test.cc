@@ -156,6 +156,40 @@ TEST(FlowRecord, EnrichmentStringsAreSharedBetweenRecords) {
   EXPECT_LT(one, 20u);  // node, secctx, hostnames, geo, process, service
 }
 
+TEST(FlowRecord, PoolIdsAreTheReferencesItHolds) {
+  // A copy whose ids were taken with RefAll outlives the original's
+  // release; ReleaseAll of the same ids then empties the pool.
+  StringPool pool;
+  FlowRecord record;
+  ApplyFlowEvent(Event(v1::NEW, KernelFlow(true)), pool, record);
+  const FlowRecord copy = record;
+  std::vector<StringPool::Id> ids;
+  AppendPoolIds(copy, ids);
+  pool.RefAll(ids);
+  ReleaseRecord(pool, record);
+  ExpectSame(KernelFlow(true), Built(copy, pool));
+  EXPECT_GT(pool.size(), 0u);
+  pool.ReleaseAll(ids);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
+TEST(FlowRecord, AddressOfGivesToFlowsBytes) {
+  StringPool pool;
+  for (bool ipv6 : {false, true}) {
+    FlowRecord record;
+    const v1::Flow flow = KernelFlow(ipv6);
+    ApplyFlowEvent(Event(v1::NEW, flow), pool, record);
+    char v4[4];
+    EXPECT_EQ(AddressOf(record, FlowRecord::kOriginalSrcAddr, pool, v4), flow.original().src_ip());
+    EXPECT_EQ(AddressOf(record, FlowRecord::kOriginalDstAddr, pool, v4), flow.original().dst_ip());
+    EXPECT_EQ(AddressOf(record, FlowRecord::kReplySrcAddr, pool, v4), flow.reply().src_ip());
+    EXPECT_EQ(AddressOf(record, FlowRecord::kReplyDstAddr, pool, v4), flow.reply().dst_ip());
+    ReleaseRecord(pool, record);
+  }
+  char v4[4];
+  EXPECT_EQ(AddressOf(FlowRecord(), FlowRecord::kOriginalSrcAddr, pool, v4), "");
+}
+
 TEST(FlowRecord, StaysSmall) {
   // The table's budget is 256 bytes a flow with its index (docs/memory.md).
   EXPECT_LE(sizeof(FlowRecord), 208u);

@@ -34,9 +34,27 @@ void StringPool::Ref(Id id) {
   ++entries_[id - 1].refs;
 }
 
+void StringPool::RefAll(absl::Span<const Id> ids) {
+  absl::MutexLock lock(&mu_);
+  for (Id id : ids) {
+    if (id != 0) ++entries_[id - 1].refs;
+  }
+}
+
 void StringPool::Release(Id id) {
   if (id == 0) return;
   absl::MutexLock lock(&mu_);
+  ReleaseLocked(id);
+}
+
+void StringPool::ReleaseAll(absl::Span<const Id> ids) {
+  absl::MutexLock lock(&mu_);
+  for (Id id : ids) {
+    if (id != 0) ReleaseLocked(id);
+  }
+}
+
+void StringPool::ReleaseLocked(Id id) {
   Entry& entry = entries_[id - 1];
   if (entry.refs == 0 || --entry.refs != 0) return;
   if (pins_ > 0) {

@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
 
 namespace flowtop::core {
@@ -42,6 +43,10 @@ class StringPool {
   void Ref(Id id);
   // One reference less (0: nothing); frees the entry at 0 unless pinned.
   void Release(Id id);
+  // Ref and Release of many ids under one lock (0s are skipped): a block of
+  // records copied or dropped at once (the TUI's copy-on-write chunks).
+  void RefAll(absl::Span<const Id> ids);
+  void ReleaseAll(absl::Span<const Id> ids);
 
   // The string of a live (or pinned) id; "" for 0. The view stays valid
   // while the id is referenced or a pin taken before its release is held.
@@ -62,6 +67,7 @@ class StringPool {
     uint32_t refs = 0;
   };
   void FreeLocked(Id id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLocked(Id id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   // Index i holds id i + 1; a deque never moves its elements, so the index's

@@ -1,5 +1,7 @@
 #include "core/string_pool.h"
 
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace flowtop::core {
@@ -44,6 +46,21 @@ TEST(StringPool, PinnedEntriesOutliveTheirLastRelease) {
   EXPECT_EQ(pool.Get(a), "Berlin");
   pool.Release(a);
   EXPECT_EQ(pool.size(), 1u);  // Paris
+}
+
+TEST(StringPool, RefAllAndReleaseAllCountLikeOneAtATime) {
+  StringPool pool;
+  const StringPool::Id a = pool.Intern("sshd");
+  const StringPool::Id b = pool.Intern("curl");
+  const std::vector<StringPool::Id> ids = {a, 0, b, a};
+  pool.RefAll(ids);  // a: 3, b: 2
+  pool.ReleaseAll(ids);
+  EXPECT_EQ(pool.size(), 2u);
+  pool.Release(b);
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_EQ(pool.Get(a), "sshd");
+  pool.Release(a);
+  EXPECT_EQ(pool.size(), 0u);
 }
 
 }  // namespace

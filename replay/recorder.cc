@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -219,12 +220,33 @@ absl::Status Recorder::Close() {
   if (closed_) return status_;
   closed_ = true;
   if (writer_ != nullptr) {
+    if (status_.ok()) status_ = RecordEnd();
     AccountWriter();
     absl::Status status = writer_->Close();
     if (status_.ok()) status_ = status;
     AccountWriter();
   }
   return status_;
+}
+
+// A recording lasts until it stops, not until its last flow event: a quiet
+// table (idle flows send nothing) would otherwise make a 2 s recording 0 s
+// long. The STATUS event carries the node and the stop time; it repeats the
+// last seq, as keyframes do, since the source did not send it.
+absl::Status Recorder::RecordEnd() {
+  if (stats_.events == 0 || limit_reached_) return absl::OkStatus();
+  v1::FlowEvent end;
+  end.set_type(v1::STATUS);
+  end.set_seq(last_seq_);
+  end.set_time_unix_nanos(std::max(last_time_, absl::ToUnixNanos(clock_.Now())));
+  end.set_node(options_.header.node());
+  end.mutable_status()->set_node(options_.header.node());
+  absl::Status status = writer_->Append(end);
+  if (!status.ok()) return status;
+  ++stats_.events;
+  ++file_events_.front();
+  last_time_ = end.time_unix_nanos();
+  return absl::OkStatus();
 }
 
 void Recorder::AccountWriter() {

@@ -83,8 +83,11 @@ class Recorder final : public core::EventSink {
   // loses at most that much). Returns the recorder's error, if any.
   absl::Status Flush();
 
-  // Flushes and closes the current file; later events are ignored. Returns
-  // the first error the recorder met.
+  // Ends the recording with a STATUS event stamped with the clock's time
+  // (when anything was recorded and no max_events limit stopped it), so a
+  // replay lasts as long as the recording did; flushes and closes the
+  // current file; later events are ignored. Returns the first error the
+  // recorder met.
   absl::Status Close();
 
   // OK, or the write error that stopped recording.
@@ -105,6 +108,8 @@ class Recorder final : public core::EventSink {
   absl::Status CheckRoomAfterKeyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Record(const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Keyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends the STATUS event that marks when the recording stopped.
+  absl::Status RecordEnd() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AccountWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RecorderOptions options_;

@@ -113,7 +113,7 @@ TEST(RecorderTest, FilesDeletedByMaxFilesAreCounted) {
   (*recorder)->Publish(absl::MakeSpan(events));
   ASSERT_TRUE((*recorder)->Close().ok());
   const RecorderStats stats = (*recorder)->stats();
-  EXPECT_EQ(stats.events, events.size());
+  EXPECT_EQ(stats.events, events.size() + 1);  // + the STATUS that ends it
   EXPECT_GT(stats.files, 3u);
   EXPECT_EQ(stats.files_deleted, stats.files - 3);
   uint64_t files = 0;
@@ -122,6 +122,60 @@ TEST(RecorderTest, FilesDeletedByMaxFilesAreCounted) {
   EXPECT_GT(stats.events_deleted, 0u);
   // Every recorded event is either on disk or counted as deleted.
   EXPECT_EQ(kept + stats.events_deleted, stats.events);
+  Remove(path);
+}
+
+// A recording of idle flows (no event after the snapshot) lasts as long as
+// it ran: Close ends it with a STATUS stamped with the stop time. It used to
+// end at its last flow event, so a 2 s recording of a quiet table replayed
+// as 0 s long.
+TEST(RecorderTest, RecordingEndsWhenItStoppedNotAtItsLastEvent) {
+  const std::string path = TempPath("quiet.ftr");
+  Remove(path);
+  core::FakeClock clock;
+  RecorderOptions options;
+  options.path = path;
+  options.header.set_node("r1");
+  auto recorder = Recorder::Create(options, clock);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  std::vector<v1::FlowEvent> events = ManyFlows(3);
+  const int64_t last_flow_time = events.back().time_unix_nanos();
+  clock.Set(absl::FromUnixNanos(last_flow_time) + absl::Seconds(2));
+  (*recorder)->Publish(absl::MakeSpan(events));
+  ASSERT_TRUE((*recorder)->Close().ok());
+
+  auto reader = RecordingReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<v1::FlowEvent> read;
+  Block block;
+  while (*(*reader)->Next(&block)) {
+    for (size_t i = 0; i < block.size(); ++i) read.push_back(block.events[i]);
+  }
+  ASSERT_EQ(read.size(), 4u);
+  const v1::FlowEvent& end = read.back();
+  EXPECT_EQ(end.type(), v1::STATUS);
+  EXPECT_EQ(end.node(), "r1");
+  EXPECT_EQ(end.seq(), 3u);  // repeats the last seq: the source sent nothing
+  EXPECT_EQ(end.time_unix_nanos() - last_flow_time, absl::ToInt64Nanoseconds(absl::Seconds(2)));
+  Remove(path);
+}
+
+// A recording stopped by its event limit holds exactly that many events.
+TEST(RecorderTest, EventLimitAddsNoEndMarker) {
+  const std::string path = TempPath("limit.ftr");
+  Remove(path);
+  core::FakeClock clock;
+  RecorderOptions options;
+  options.path = path;
+  options.max_events = 2;
+  auto recorder = Recorder::Create(options, clock);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  std::vector<v1::FlowEvent> events = ManyFlows(3);
+  (*recorder)->Publish(absl::MakeSpan(events));
+  ASSERT_TRUE((*recorder)->Close().ok());
+  EXPECT_EQ((*recorder)->stats().events, 2u);
+  uint64_t files = 0;
+  EXPECT_EQ(EventsOnDisk(path, &files), 2u);
   Remove(path);
 }
 

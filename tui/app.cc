@@ -114,14 +114,15 @@ absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& op
   // string was ~700 bytes per flow held at once (0.7 GB at 1M flows).
   constexpr size_t kChunk = 64 * 1024;
   return BatchLoop(model, options, [&](const Snapshot& snapshot) {
-    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
+    FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
     std::string text;
     std::string line;
     google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
-    for (const FlowRow* row : sel.rows) {
+    for (uint32_t i : sel.indices) {
       line.clear();
-      v1::Flow flow = row->Complete();
-      if (flow.node().empty()) flow.set_node(row->node);
+      const FlowRow row = snapshot.flows.Build(i);  // one at a time, never all
+      v1::Flow flow = row.Complete();
+      if (flow.node().empty()) flow.set_node(row.node);
       MakeReadable(&flow);  // addresses as text, no empty objects
       auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
       if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));

@@ -1,9 +1,13 @@
 #include "tui/model.h"
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "core/flow_record.h"
 
 namespace flowtop::tui {
 
@@ -64,9 +68,25 @@ int Snapshot::Disconnected() const {
   return n;
 }
 
-Model::Model(const core::Clock& clock) : clock_(clock) {}
+Model::Model(const core::Clock& clock)
+    : clock_(clock),
+      pool_(std::make_shared<core::StringPool>()),
+      rows_([pool = pool_] { return std::make_shared<RecordChunk>(pool); }),
+      index_(0, PosHash{&rows_}, PosEq{&rows_}) {}
 
 Model::~Model() = default;
+
+size_t Model::PosHash::operator()(RowKey key) const { return absl::HashOf(key); }
+
+size_t Model::PosHash::operator()(uint32_t pos) const {
+  const StoredRow& row = (*rows)[pos];
+  return absl::HashOf(absl::MakeUint128(row.source, RecordKey(row.record)));
+}
+
+bool Model::PosEq::operator()(uint32_t a, RowKey b) const {
+  const StoredRow& row = (*rows)[a];
+  return absl::MakeUint128(row.source, RecordKey(row.record)) == b;
+}
 
 int Model::AddSource(std::string label, bool stream_clock) {
   absl::MutexLock lock(&mu_);
@@ -85,22 +105,6 @@ core::EventSink& Model::SinkFor(int index) {
   return *sinks_.at(static_cast<size_t>(index));
 }
 
-namespace {
-
-// Rates from two successive counters when the node did not send rates.
-void DeriveRate(const v1::Counters& before, const v1::Counters& after,
-                double seconds, v1::Rate& rate) {
-  if (seconds <= 0 || after.bytes() < before.bytes() ||
-      after.packets() < before.packets()) {
-    return;
-  }
-  rate.set_bytes_per_second(static_cast<double>(after.bytes() - before.bytes()) / seconds);
-  rate.set_packets_per_second(
-      static_cast<double>(after.packets() - before.packets()) / seconds);
-}
-
-}  // namespace
-
 v1::Flow FlowRow::Complete() const {
   v1::Flow f = *kernel;
   if (traffic.original_counters.ByteSizeLong() != 0) {
@@ -112,134 +116,144 @@ v1::Flow FlowRow::Complete() const {
   return f;
 }
 
+FlowRow SnapshotFlows::Build(size_t i) const {
+  const StoredRow& stored = rows_->stored[i];
+  FlowRow row;
+  row.hot = HotOf(stored);
+  row.source = stored.source;
+  row.counters_time_nanos = stored.counters_time_nanos;
+  auto kernel = std::make_shared<v1::Flow>();
+  KernelFlowOf(stored, *rows_->pool, *kernel);
+  row.kernel = std::move(kernel);
+  row.traffic = TrafficOfRecord(stored.record);
+  row.node = std::string(RowText(*rows_->pool, rows_->labels).Node(stored));
+  return row;
+}
+
+const FlowRow* SnapshotFlows::operator[](size_t i) const {
+  absl::MutexLock lock(&rows_->mu);
+  std::unique_ptr<const FlowRow>& row = rows_->built[static_cast<uint32_t>(i)];
+  if (row == nullptr) row = std::make_unique<const FlowRow>(Build(i));
+  return row.get();
+}
+
+int64_t SnapshotFlows::Find(RowKey key) const {
+  const size_t n = size();
+  for (size_t i = 0; i < n; ++i) {
+    const StoredRow& row = rows_->stored[i];
+    if (absl::MakeUint128(row.source, RecordKey(row.record)) == key) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+const StoredRows& SnapshotFlows::stored() const {
+  static const StoredRows* const kNone = new StoredRows();
+  return rows_ ? rows_->stored : *kNone;
+}
+
 namespace {
 
-// Applies the counters and rates an event carries to `t` (which starts as
-// the previous traffic), deriving rates from counter deltas when the node
-// sent counters without rates.
-void UpdateTraffic(const v1::Flow& in, const FlowRow* old, int64_t now, Traffic& t) {
-  const bool can_derive = old != nullptr && old->counters_time_nanos != 0;
-  const double seconds = can_derive ? (now - old->counters_time_nanos) / 1e9 : 0;
-  if (in.has_original_counters()) {
-    if (!in.has_original_rate() && can_derive) {
-      DeriveRate(old->traffic.original_counters, in.original_counters(), seconds,
-                 t.original_rate);
-    }
-    t.original_counters = in.original_counters();
-  }
-  if (in.has_reply_counters()) {
-    if (!in.has_reply_rate() && can_derive) {
-      DeriveRate(old->traffic.reply_counters, in.reply_counters(), seconds, t.reply_rate);
-    }
-    t.reply_counters = in.reply_counters();
-  }
-  if (in.has_original_rate()) t.original_rate = in.original_rate();
-  if (in.has_reply_rate()) t.reply_rate = in.reply_rate();
+// Rates from two successive counters when the node did not send rates:
+// counters (packets, bytes) before and after, into rate (packets/s, bytes/s).
+void DeriveRate(const uint64_t* before, const uint64_t* after, double seconds, double* rate) {
+  if (seconds <= 0 || after[1] < before[1] || after[0] < before[0]) return;
+  rate[0] = static_cast<double>(after[0] - before[0]) / seconds;
+  rate[1] = static_cast<double>(after[1] - before[1]) / seconds;
+}
+
+bool CarriesCounters(v1::EventType type) {
+  return type == v1::NEW || type == v1::SNAPSHOT || type == v1::UPDATE || type == v1::COUNTERS;
+}
+
+// The pool ids and flags the owner facts (StoredRow::pid, countries) come from.
+std::tuple<uint32_t, uint32_t, uint32_t, uint32_t, uint32_t> OwnerSources(
+    const core::FlowRecord& r) {
+  using core::FlowRecord;
+  constexpr uint32_t kBits = FlowRecord::kSrcGeo | FlowRecord::kSrcProcess |
+                             FlowRecord::kDstGeo | FlowRecord::kDstProcess;
+  return {r.src.process, r.dst.process, r.src.geo, r.dst.geo, r.flags & kBits};
 }
 
 }  // namespace
 
-void Model::Upsert(int index, v1::FlowEvent& event) {
+int64_t Model::Find(RowKey key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? -1 : static_cast<int64_t>(*it);
+}
+
+void Model::Merge(int index, const v1::FlowEvent& event, size_t pos) {
+  using core::FlowRecord;
+  StoredRow& row = rows_.Mutable(pos);
+  FlowRecord& r = row.record;
   const v1::Flow& in = event.flow();
-  const RowKey key = MakeRowKey(static_cast<uint32_t>(index), in);
-  const int64_t now = event.time_unix_nanos() != 0 ? event.time_unix_nanos()
-                                                   : absl::ToUnixNanos(clock_.Now());
-  auto it = index_.find(key);
-  const FlowRow* old = it == index_.end() ? nullptr : rows_[it->second].get();
-  if (old == nullptr && (event.type() == v1::ENRICH || event.type() == v1::COUNTERS)) {
-    return;  // enrichment or counters of a flow we never saw
-  }
-  auto row = std::make_unique<FlowRow>();
-  row->source = static_cast<uint32_t>(index);
-  row->node = in.node().empty() ? sources_[index].state.label : in.node();
-  if (old != nullptr) {
-    row->traffic = old->traffic;
-    row->counters_time_nanos = old->counters_time_nanos;
-  }
-  switch (event.type()) {
-    case v1::ENRICH: {
-      auto k = std::make_shared<v1::Flow>(*old->kernel);
-      k->mutable_enrichment()->MergeFrom(in.enrichment());
-      row->kernel = std::move(k);
-      break;
-    }
-    case v1::COUNTERS:
-      row->kernel = old->kernel;
-      UpdateTraffic(in, old, now, row->traffic);
-      row->counters_time_nanos = now;
-      break;
-    default: {  // NEW, SNAPSHOT, UPDATE: the kernel's view replaces ours
-      UpdateTraffic(in, old, now, row->traffic);
-      row->counters_time_nanos = now;
-      // Sinks may move from the events: taking the flow costs no copy of
-      // its strings and sub-messages (most of the cost of loading 1M flows).
-      auto k = std::make_shared<v1::Flow>(std::move(*event.mutable_flow()));
-      k->clear_original_counters();
-      k->clear_reply_counters();
-      k->clear_original_rate();
-      k->clear_reply_rate();
-      if (old != nullptr) {
-        v1::Enrichment enrichment = old->kernel->enrichment();
-        enrichment.MergeFrom(k->enrichment());
-        *k->mutable_enrichment() = std::move(enrichment);
-        if (old->kernel->first_seen_unix_nanos() != 0) {
-          k->set_first_seen_unix_nanos(old->kernel->first_seen_unix_nanos());
-        }
+  const int64_t now = event.time_unix_nanos();
+  uint64_t before[4];
+  std::copy(r.counters, r.counters + 4, before);
+  const bool fresh = r.conntrack_id == 0 && r.key == 0;
+  const auto owner_sources = OwnerSources(r);
+  core::ApplyFlowEvent(event, *pool_, r);  // the one merge rule
+  if (CarriesCounters(event.type())) {
+    // The TUI's addition: rates from counter deltas when none were sent.
+    if (row.counters_time_nanos != 0) {
+      const double seconds = (now - row.counters_time_nanos) / 1e9;
+      if (in.has_original_counters() && !in.has_original_rate()) {
+        DeriveRate(before, r.counters, seconds, r.rates);
+        if (r.rates[0] != 0 || r.rates[1] != 0) r.flags |= FlowRecord::kHasOriginalRate;
       }
-      if (k->first_seen_unix_nanos() == 0) k->set_first_seen_unix_nanos(now);
-      row->kernel = std::move(k);
-      break;
+      if (in.has_reply_counters() && !in.has_reply_rate()) {
+        DeriveRate(before + 2, r.counters + 2, seconds, r.rates + 2);
+        if (r.rates[2] != 0 || r.rates[3] != 0) r.flags |= FlowRecord::kHasReplyRate;
+      }
     }
+    row.counters_time_nanos = now;
   }
-  row->hot = ComputeHot(*row->kernel, row->traffic);
-  row->hot.source = static_cast<uint16_t>(index);
-  const uint32_t generation = sources_[index].generation;
-  if (it == index_.end()) {
-    index_.emplace(key, rows_.size());
-    view_.PushBack(row.get());
-    hot_.PushBack(row->hot);
-    rows_.push_back(std::move(row));
-    row_generation_.push_back(generation);
-  } else {
-    view_.Set(it->second, row.get());
-    hot_.Set(it->second, row->hot);
-    Retire(std::exchange(rows_[it->second], std::move(row)));
-    row_generation_[it->second] = generation;
-  }
+  if (fresh || OwnerSources(r) != owner_sources) UpdateOwner(*pool_, row);
+  row.source = static_cast<uint16_t>(index);
+  row.generation = static_cast<uint8_t>(sources_[index].generation);
 }
 
-void Model::Retire(std::unique_ptr<const FlowRow> row) {
-  // The model and possibly the previous bin hold bin_; more holders mean a
-  // snapshot (directly or through the chain) can still see this row.
-  if (bin_ != nullptr && bin_.use_count() > 1) bin_->rows.push_back(std::move(row));
+void Model::Upsert(int index, v1::FlowEvent& event) {
+  // Flows without a time of their own are stamped with the model's clock
+  // (their first-seen time, the base of derived rates).
+  if (event.time_unix_nanos() == 0) event.set_time_unix_nanos(absl::ToUnixNanos(clock_.Now()));
+  const RowKey key = MakeRowKey(static_cast<uint32_t>(index), event.flow());
+  int64_t pos = Find(key);
+  if (pos < 0) {
+    if (event.type() == v1::ENRICH || event.type() == v1::COUNTERS) {
+      return;  // enrichment or counters of a flow we never saw
+    }
+    pos = static_cast<int64_t>(rows_.size());
+    StoredRow row;
+    row.source = static_cast<uint16_t>(index);
+    rows_.PushBack(std::move(row));
+    Merge(index, event, static_cast<size_t>(pos));
+    index_.insert(static_cast<uint32_t>(pos));
+    return;
+  }
+  Merge(index, event, static_cast<size_t>(pos));
 }
 
-void Model::Remove(RowKey key) {
-  auto it = index_.find(key);
-  if (it == index_.end()) return;
-  const size_t i = it->second;
-  index_.erase(it);
+void Model::Remove(size_t pos) {
+  index_.erase(static_cast<uint32_t>(pos));
   const size_t last = rows_.size() - 1;
-  Retire(std::move(rows_[i]));
-  if (i != last) {
-    rows_[i] = std::move(rows_[last]);
-    view_.Set(i, view_[last]);
-    hot_.Set(i, hot_[last]);
-    row_generation_[i] = row_generation_[last];
-    index_[rows_[i]->Key()] = i;
+  core::ReleaseRecord(*pool_, rows_.Mutable(pos).record);
+  if (pos != last) {
+    index_.erase(static_cast<uint32_t>(last));
+    StoredRow& tail = rows_.Mutable(last);
+    StoredRow& slot = rows_.Mutable(pos);
+    slot = std::move(tail);
+    tail = StoredRow();  // its references moved to `slot`
+    index_.insert(static_cast<uint32_t>(pos));
   }
-  rows_.pop_back();
-  view_.PopBack();
-  hot_.PopBack();
-  row_generation_.pop_back();
+  rows_.PopBack();
 }
 
 void Model::SweepStale(int index) {
-  const uint32_t generation = sources_[index].generation;
+  const uint8_t generation = static_cast<uint8_t>(sources_[index].generation);
   for (size_t i = 0; i < rows_.size();) {
-    if (rows_[i]->source == static_cast<uint32_t>(index) &&
-        row_generation_[i] != generation) {
-      Remove(rows_[i]->Key());  // moves the last row into i: look at i again
+    const StoredRow& row = rows_[i];
+    if (row.source == static_cast<uint32_t>(index) && row.generation != generation) {
+      Remove(i);  // moves the last row into i: look at i again
     } else {
       ++i;
     }
@@ -284,9 +298,11 @@ void Model::ApplyChunk(int index, absl::Span<v1::FlowEvent> events) {
       case v1::COUNTERS:
         Upsert(index, event);
         break;
-      case v1::DESTROY:
-        Remove(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
+      case v1::DESTROY: {
+        const int64_t pos = Find(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
+        if (pos >= 0) Remove(static_cast<size_t>(pos));
         break;
+      }
       case v1::SNAPSHOT_END:
         if (source.generation != 0) SweepStale(index);
         source.state.synced = true;
@@ -370,18 +386,18 @@ Snapshot Model::TakeSnapshot() const {
   snapshot_waiters_.fetch_add(1);
   absl::MutexLock lock(&mu_);
   snapshot_waiters_.fetch_sub(1);  // under the lock: writers re-check on unlock
-  snap.flows = view_.Freeze();
-  snap.hot = hot_.Freeze();
+  auto rows = std::make_shared<SnapshotRows>();
+  rows->stored = rows_.Freeze();
+  rows->pool = pool_;
+  rows->labels.reserve(sources_.size());
+  for (const SourceData& s : sources_) rows->labels.push_back(s.state.label);
+  snap.flows = SnapshotFlows(rows);
+  snap.hot = SnapshotHot(rows);
   if (derived_ == nullptr || derived_version_ != version_) {
     derived_ = std::make_shared<DerivedCache>();
     derived_version_ = version_;
   }
   snap.derived = derived_;
-  // Rows retired from now on go to a new bin that this snapshot keeps.
-  auto next = std::make_shared<RetireBin>();
-  if (bin_ != nullptr) bin_->next = next;
-  bin_ = std::move(next);
-  snap.keepalive = bin_;
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
   snap.notes = notes_;

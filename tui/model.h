@@ -3,24 +3,28 @@
 // Sources (an in-process collector Pipeline, one RemoteSource per flowtopd
 // endpoint, a ReplaySource) publish FlowEvents into the model through a
 // per-source EventSink; the UI thread takes a Snapshot whenever it wants to
-// draw. Rows are immutable and shared (copy on write), so a snapshot is a
-// copy of pointers taken under the lock in O(flows) pointer copies, and all
-// sorting, filtering and drawing happens on the snapshot with the lock free:
-// ingest never waits for the screen.
+// draw. Each flow is core's FlowRecord (tui/row_store.h), merged by core's
+// ApplyFlowEvent (the rule FlowTable applies too), in chunks that snapshots
+// share copy-on-write: a snapshot copies chunk pointers under the lock, and
+// all sorting, filtering and drawing happens on the snapshot with the lock
+// free: ingest never waits for the screen. Only the rows drawn are turned
+// back into v1::Flow (FlowRow).
 //
-// Flows are keyed by (source, conntrack id), so flows of several nodes never
+// Flows are keyed by (source, FlowKey), so flows of several nodes never
 // collide even when the nodes share a name.
 #ifndef FLOWTOP_TUI_MODEL_H_
 #define FLOWTOP_TUI_MODEL_H_
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/numeric/int128.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -28,13 +32,14 @@
 #include "core/clock.h"
 #include "core/event_source.h"
 #include "core/flow_key.h"
+#include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 #include "tui/flow_hot.h"
 #include "tui/row_chunks.h"
+#include "tui/row_store.h"
 
 namespace flowtop::tui {
 
-// One flow as the view sees it. Immutable once published in the model.
 // Which row a flow is: its source's index (high 64 bits) and its FlowKey
 // (conntrack ids alone collide; see core/flow_key.h).
 using RowKey = absl::uint128;
@@ -42,13 +47,15 @@ inline RowKey MakeRowKey(uint32_t source, const v1::Flow& flow) {
   return absl::MakeUint128(source, core::FlowKey(flow));
 }
 
+// One flow as the view draws it, built from the model's record (StoredRow,
+// tui/row_store.h) only for the rows on screen, the detail view and the
+// batch outputs. Owns its data: it outlives the snapshot it came from.
 struct FlowRow {
-  FlowHot hot;                // ComputeHot(flow(), traffic); first: one cache line
+  FlowHot hot;                // HotOf(the stored row)
   uint32_t source = 0;        // index of the source it came from
   std::string node;           // node label shown in the node column
   // Everything but counters and rates (those fields are cleared here and
-  // live in `traffic`); shared between the versions of a row, so a COUNTERS
-  // event does not copy it.
+  // live in `traffic`).
   std::shared_ptr<const v1::Flow> kernel;
   Traffic traffic;
   int64_t counters_time_nanos = 0;  // when the counters were last set
@@ -63,13 +70,76 @@ struct FlowRow {
 // view, the row under the cursor).
 using RowPtr = std::shared_ptr<const FlowRow>;
 
-// Rows replaced or removed while a snapshot may still read them. Each
-// snapshot holds the bin that was current when it was taken; every bin holds
-// the next one, so a snapshot keeps alive exactly the rows retired after it
-// was taken, and they are freed when the last snapshot that saw them goes.
-struct RetireBin {
-  std::vector<std::unique_ptr<const FlowRow>> rows;
-  std::shared_ptr<RetireBin> next;
+// What a snapshot's rows share: the frozen records, the pool their ids
+// name, the sources' labels, and the rows built from them so far.
+struct SnapshotRows {
+  StoredRows stored;
+  std::shared_ptr<const core::StringPool> pool;
+  std::vector<std::string> labels;  // per source
+  mutable absl::Mutex mu;
+  mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const FlowRow>> built
+      ABSL_GUARDED_BY(mu);
+};
+
+// The flows of a snapshot, row by row, as FlowRows built on demand (each
+// once per snapshot). Passes over all rows read `stored()` instead.
+class SnapshotFlows {
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = const FlowRow*;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const FlowRow* const*;
+    using reference = const FlowRow*;
+    const_iterator(const SnapshotFlows* flows, size_t i) : flows_(flows), i_(i) {}
+    const FlowRow* operator*() const { return (*flows_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const SnapshotFlows* flows_;
+    size_t i_;
+  };
+
+  SnapshotFlows() = default;
+  explicit SnapshotFlows(std::shared_ptr<const SnapshotRows> rows) : rows_(std::move(rows)) {}
+
+  size_t size() const { return rows_ ? rows_->stored.size() : 0; }
+  bool empty() const { return size() == 0; }
+  // Row i, built once and kept with the snapshot.
+  const FlowRow* operator[](size_t i) const;
+  // Row i, built afresh and not kept (for passes that print every row).
+  FlowRow Build(size_t i) const;
+  const_iterator begin() const { return const_iterator(this, 0); }
+  const_iterator end() const { return const_iterator(this, size()); }
+  // The index of the row with `key`, or -1.
+  int64_t Find(RowKey key) const;
+
+  const StoredRows& stored() const;
+  // Keeps the rows (stored and built) alive after the snapshot goes.
+  std::shared_ptr<const void> KeepAlive() const { return rows_; }
+  const core::StringPool& pool() const { return *rows_->pool; }
+  absl::Span<const std::string> labels() const { return rows_->labels; }
+
+ private:
+  std::shared_ptr<const SnapshotRows> rows_;
+};
+
+// The hot fields of a snapshot's rows: hot[i] == flows[i]->hot.
+class SnapshotHot {
+ public:
+  SnapshotHot() = default;
+  explicit SnapshotHot(std::shared_ptr<const SnapshotRows> rows) : rows_(std::move(rows)) {}
+  size_t size() const { return rows_ ? rows_->stored.size() : 0; }
+  FlowHot operator[](size_t i) const { return HotOf(rows_->stored[i]); }
+
+ private:
+  std::shared_ptr<const SnapshotRows> rows_;
 };
 
 // The state of one source (endpoint) for the status line.
@@ -109,15 +179,13 @@ struct DerivedCache {
 // What the view draws: every flow plus the state of every source.
 struct Snapshot {
   absl::Time now;
-  // Unordered; valid while the snapshot lives. Shared in chunks with the
-  // model (tui/row_chunks.h): taking a snapshot copies no rows.
-  FrozenRows<const FlowRow*> flows;
-  // hot[i] == flows[i]->hot, packed: a frame scans this array sequentially
-  // and touches a row only when it needs more than the hot fields.
-  FrozenRows<FlowHot> hot;
+  // Unordered; valid while the snapshot lives. The records are shared in
+  // chunks with the model (tui/row_chunks.h): taking a snapshot copies no
+  // rows.
+  SnapshotFlows flows;
+  SnapshotHot hot;
   // Shared by every snapshot of one model version (rows unchanged).
   std::shared_ptr<DerivedCache> derived;
-  std::shared_ptr<const RetireBin> keepalive;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
   std::string empty_hint;          // shown with "no flows yet" (see Model::SetEmptyHint)
@@ -206,7 +274,7 @@ class Model {
   void ApplyChunk(int index, absl::Span<v1::FlowEvent> events);
   // Takes the flow out of NEW, SNAPSHOT and UPDATE events (sinks may).
   void Upsert(int index, v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Remove(RowKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remove(size_t pos) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetConnectedLocked(int index, bool connected, std::string error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepStale(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -217,21 +285,34 @@ class Model {
   mutable std::atomic<int> snapshot_waiters_{0};
   std::vector<std::unique_ptr<Sink>> sinks_ ABSL_GUARDED_BY(mu_);
   std::vector<SourceData> sources_ ABSL_GUARDED_BY(mu_);
-  // Retires a row no longer in the table: freed at once when no snapshot
-  // can see it, else kept in the current bin.
-  void Retire(std::unique_ptr<const FlowRow> row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The rows (records with the TUI's state) in chunks that snapshots share,
+  // and an index of their positions hashed by (source, FlowKey).
+  struct PosHash {
+    using is_transparent = void;
+    const RowChunks<StoredRow, RecordChunk>* rows;
+    size_t operator()(RowKey key) const;
+    size_t operator()(uint32_t pos) const;
+  };
+  struct PosEq {
+    using is_transparent = void;
+    const RowChunks<StoredRow, RecordChunk>* rows;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, RowKey b) const;
+    bool operator()(RowKey a, uint32_t b) const { return (*this)(b, a); }
+  };
+  // The position of the row with `key`, or -1.
+  int64_t Find(RowKey key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Merges one event into the row at `pos` (core's rule, then the TUI's
+  // derived rates and owner facts).
+  void Merge(int index, const v1::FlowEvent& event, size_t pos)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Dense rows plus key -> index; `view_` mirrors rows_ as raw pointers in
-  // chunks that snapshots share (no per-row reference counting or copy).
-  std::vector<std::unique_ptr<const FlowRow>> rows_ ABSL_GUARDED_BY(mu_);
-  RowChunks<const FlowRow*> view_ ABSL_GUARDED_BY(mu_);
-  RowChunks<FlowHot> hot_ ABSL_GUARDED_BY(mu_);  // view_[i]->hot, packed
+  std::shared_ptr<core::StringPool> pool_;
+  RowChunks<StoredRow, RecordChunk> rows_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint32_t, PosHash, PosEq> index_ ABSL_GUARDED_BY(mu_);
   // The DerivedCache of the last snapshot and the version it was taken at.
   mutable std::shared_ptr<DerivedCache> derived_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t derived_version_ ABSL_GUARDED_BY(mu_) = 0;
-  mutable std::shared_ptr<RetireBin> bin_ ABSL_GUARDED_BY(mu_);  // TakeSnapshot starts a new one
-  std::vector<uint32_t> row_generation_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<RowKey, size_t> index_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
   std::string empty_hint_ ABSL_GUARDED_BY(mu_);

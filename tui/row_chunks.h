@@ -9,6 +9,12 @@
 // shares it. The cost of a snapshot follows the rows that changed since the
 // last one, not the table's size, and an idle table costs nothing.
 //
+// The chunk type may be any copyable type with an `items` array of kRowChunk
+// entries (RowChunk<T> by default); the model's chunks of records take and
+// drop pool references when they are copied and destroyed
+// (tui/row_store.h). New chunks come from a factory given to the
+// constructor (default: a default-constructed chunk).
+//
 // Not thread-safe: the owner serialises writes and Freeze (the model does
 // both under its mutex). Frozen views are immutable and may be read and
 // dropped on any thread.
@@ -16,6 +22,7 @@
 #define FLOWTOP_TUI_ROW_CHUNKS_H_
 
 #include <array>
+#include <functional>
 #include <cstddef>
 #include <iterator>
 #include <memory>
@@ -32,7 +39,7 @@ struct RowChunk {
 };
 
 // An immutable view of a RowChunks at the moment it was frozen.
-template <typename T>
+template <typename T, typename Chunk = RowChunk<T>>
 class FrozenRows {
  public:
   class const_iterator {
@@ -57,7 +64,7 @@ class FrozenRows {
   };
 
   FrozenRows() = default;
-  FrozenRows(std::vector<std::shared_ptr<const RowChunk<T>>> chunks, size_t size)
+  FrozenRows(std::vector<std::shared_ptr<const Chunk>> chunks, size_t size)
       : chunks_(std::move(chunks)), size_(size) {}
 
   size_t size() const { return size_; }
@@ -66,23 +73,31 @@ class FrozenRows {
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size_); }
   // The chunks themselves: equal pointers in two views mean equal entries.
-  const std::vector<std::shared_ptr<const RowChunk<T>>>& chunks() const { return chunks_; }
+  const std::vector<std::shared_ptr<const Chunk>>& chunks() const { return chunks_; }
 
  private:
-  std::vector<std::shared_ptr<const RowChunk<T>>> chunks_;
+  std::vector<std::shared_ptr<const Chunk>> chunks_;
   size_t size_ = 0;
 };
 
-template <typename T>
+template <typename T, typename Chunk = RowChunk<T>>
 class RowChunks {
  public:
+  using Factory = std::function<std::shared_ptr<Chunk>()>;
+
+  RowChunks() : make_([] { return std::make_shared<Chunk>(); }) {}
+  explicit RowChunks(Factory make) : make_(std::move(make)) {}
+
   size_t size() const { return size_; }
   const T& operator[](size_t i) const { return chunks_[i / kRowChunk]->items[i % kRowChunk]; }
 
-  void Set(size_t i, T value) { Writable(i / kRowChunk).items[i % kRowChunk] = std::move(value); }
+  void Set(size_t i, T value) { Mutable(i) = std::move(value); }
+
+  // Entry i, writable: its chunk is cloned first if a frozen view shares it.
+  T& Mutable(size_t i) { return Writable(i / kRowChunk).items[i % kRowChunk]; }
 
   void PushBack(T value) {
-    if (size_ == chunks_.size() * kRowChunk) chunks_.push_back(std::make_shared<RowChunk<T>>());
+    if (size_ == chunks_.size() * kRowChunk) chunks_.push_back(make_());
     Set(size_++, std::move(value));
   }
 
@@ -93,9 +108,9 @@ class RowChunks {
   }
 
   // A view of the current entries; later writes do not change it.
-  FrozenRows<T> Freeze() const {
-    std::vector<std::shared_ptr<const RowChunk<T>>> out(chunks_.begin(), chunks_.end());
-    return FrozenRows<T>(std::move(out), size_);
+  FrozenRows<T, Chunk> Freeze() const {
+    std::vector<std::shared_ptr<const Chunk>> out(chunks_.begin(), chunks_.end());
+    return FrozenRows<T, Chunk>(std::move(out), size_);
   }
 
   // Chunks cloned because a frozen view still shared them (for tests and
@@ -103,18 +118,19 @@ class RowChunks {
   size_t clones() const { return clones_; }
 
  private:
-  RowChunk<T>& Writable(size_t c) {
+  Chunk& Writable(size_t c) {
     // Only this owner can hand out new references (under its lock), so a
     // count of one cannot grow meanwhile; a view dropped concurrently can
     // only make us clone once more than needed.
     if (chunks_[c].use_count() > 1) {
-      chunks_[c] = std::make_shared<RowChunk<T>>(*chunks_[c]);
+      chunks_[c] = std::make_shared<Chunk>(*chunks_[c]);
       ++clones_;
     }
     return *chunks_[c];
   }
 
-  std::vector<std::shared_ptr<RowChunk<T>>> chunks_;
+  Factory make_;
+  std::vector<std::shared_ptr<Chunk>> chunks_;
   size_t size_ = 0;
   size_t clones_ = 0;
 };

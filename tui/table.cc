@@ -83,16 +83,10 @@ bool FamilyShown(uint32_t family, const FamilySet& f) {
   }
 }
 
-uint64_t TotalBytes(const FlowRow& r) { return r.hot.original_bytes + r.hot.reply_bytes; }
+uint64_t TotalBytes(const FlowHot& h) { return h.original_bytes + h.reply_bytes; }
 
 // From the hot floats, so that the packed sort key and this agree.
-double TotalRate(const FlowRow& r) {
-  return static_cast<double>(r.hot.original_rate + r.hot.reply_rate);
-}
-
-int64_t StartNanos(const v1::Flow& f) {
-  return f.has_start_unix_nanos() ? f.start_unix_nanos() : f.first_seen_unix_nanos();
-}
+double TotalRate(const FlowHot& h) { return static_cast<double>(h.original_rate + h.reply_rate); }
 
 // -1, 0, 1 like strcmp.
 template <typename T>
@@ -100,9 +94,32 @@ int Cmp(const T& a, const T& b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
-int CompareProcess(const v1::Flow& a, const v1::Flow& b) {
-  const v1::Process* pa = FlowProcess(a);
-  const v1::Process* pb = FlowProcess(b);
+// What the comparison reads of a row the view built (FlowRow) ...
+struct BuiltFacts {
+  const FlowRow& row;
+  const FlowHot& hot() const { return row.hot; }
+  const v1::Process* Process() const { return FlowProcess(row.flow()); }
+  absl::string_view Node() const { return row.node; }
+  absl::string_view DstIp() const { return row.flow().original().dst_ip(); }
+  const v1::Geo& DstGeo() const { return row.flow().enrichment().dst().geo(); }
+};
+
+// ... and of a stored row, through a pass's RowText.
+struct StoredFacts {
+  const StoredRow& row;
+  const FlowHot& h;
+  RowText& text;
+  const FlowHot& hot() const { return h; }
+  const v1::Process* Process() const { return text.Process(row); }
+  absl::string_view Node() const { return text.Node(row); }
+  absl::string_view DstIp() const { return text.DstIp(row); }
+  const v1::Geo& DstGeo() const { return text.DstGeo(row); }
+};
+
+template <typename Facts>
+int CompareProcess(const Facts& a, const Facts& b) {
+  const v1::Process* pa = a.Process();
+  const v1::Process* pb = b.Process();
   // Flows without a process sort after those with one.
   if ((pa == nullptr) != (pb == nullptr)) return pa == nullptr ? 1 : -1;
   if (pa == nullptr) return 0;
@@ -110,59 +127,67 @@ int CompareProcess(const v1::Flow& a, const v1::Flow& b) {
   return Cmp(pa->pid(), pb->pid());
 }
 
+template <typename Facts>
+int CompareUnit(const Facts& a, const Facts& b) {
+  const v1::Process* pa = a.Process();
+  const std::string ua = pa ? OwnerUnit(*pa) : "";
+  const v1::Process* pb = b.Process();
+  const std::string ub = pb ? OwnerUnit(*pb) : "";
+  if (ua.empty() != ub.empty()) return ua.empty() ? 1 : -1;  // none last
+  return Cmp(ua, ub);
+}
+
+template <typename Facts>
+int CompareGeo(const Facts& a, const Facts& b) {
+  const v1::Geo& x = a.DstGeo();
+  const v1::Geo& y = b.DstGeo();
+  if ((x.country_code().empty()) != (y.country_code().empty())) {
+    return x.country_code().empty() ? 1 : -1;
+  }
+  if (int c = Cmp(x.country_code(), y.country_code())) return c;
+  return Cmp(x.city(), y.city());
+}
+
 // Compares in the column's natural order (already descending for numbers).
-int CompareNatural(const FlowRow& ra, const FlowRow& rb, Column column) {
-  const v1::Flow& a = ra.flow();
-  const v1::Flow& b = rb.flow();
+template <typename Facts>
+int CompareNatural(const Facts& a, const Facts& b, Column column) {
+  const FlowHot& ha = a.hot();
+  const FlowHot& hb = b.hot();
   switch (column) {
-    case Column::kNode: return Cmp(ra.node, rb.node);
+    case Column::kNode: return Cmp(a.Node(), b.Node());
     case Column::kProcess: return CompareProcess(a, b);
-    case Column::kPid: {
-      const v1::Process* pa = FlowProcess(a);
-      const v1::Process* pb = FlowProcess(b);
-      return Cmp(pa ? pa->pid() : UINT32_MAX, pb ? pb->pid() : UINT32_MAX);
-    }
-    case Column::kUnit: {
-      const v1::Process* pa = FlowProcess(a);
-      const v1::Process* pb = FlowProcess(b);
-      const std::string ua = pa ? OwnerUnit(*pa) : "";
-      const std::string ub = pb ? OwnerUnit(*pb) : "";
-      if (ua.empty() != ub.empty()) return ua.empty() ? 1 : -1;  // none last
-      return Cmp(ua, ub);
-    }
-    case Column::kProto: return Cmp(ProtocolName(a), ProtocolName(b));
-    case Column::kState: return Cmp(StateName(a), StateName(b));
-    case Column::kAge: return Cmp(StartNanos(a), StartNanos(b));  // oldest first
+    case Column::kPid:
+      return Cmp(ha.has_process ? ha.pid : UINT32_MAX, hb.has_process ? hb.pid : UINT32_MAX);
+    case Column::kUnit: return CompareUnit(a, b);
+    case Column::kProto: return Cmp(ProtocolNameOf(ha.protocol), ProtocolNameOf(hb.protocol));
+    case Column::kState:
+      return Cmp(StateNameOf(ha.state_case, ha.state), StateNameOf(hb.state_case, hb.state));
+    case Column::kAge: return Cmp(ha.start_nanos, hb.start_nanos);  // oldest first
     case Column::kAddress: {
-      const std::string& x = a.original().dst_ip();
-      const std::string& y = b.original().dst_ip();
+      const std::string x(a.DstIp());  // DstIp of a stored row is valid until the next call
+      const absl::string_view y = b.DstIp();
       if (int c = Cmp(x.size(), y.size())) return c;
-      return Cmp(x, y);
+      return Cmp(absl::string_view(x), y);
     }
-    case Column::kPort:
-      return Cmp(a.original().dst_port(), b.original().dst_port());
-    case Column::kGeo: {
-      const v1::Geo& x = a.enrichment().dst().geo();
-      const v1::Geo& y = b.enrichment().dst().geo();
-      if ((x.country_code().empty()) != (y.country_code().empty())) {
-        return x.country_code().empty() ? 1 : -1;
-      }
-      if (int c = Cmp(x.country_code(), y.country_code())) return c;
-      return Cmp(x.city(), y.city());
-    }
+    case Column::kPort: return Cmp(ha.dst_port, hb.dst_port);
+    case Column::kGeo: return CompareGeo(a, b);
     case Column::kBytes:
     case Column::kFlows:
     case Column::kTxBytes:
     case Column::kRxBytes:
-      return Cmp(TotalBytes(rb), TotalBytes(ra));
+      return Cmp(TotalBytes(hb), TotalBytes(ha));
     case Column::kRate:
     case Column::kTxRate:
     case Column::kRxRate: {
-      if (int c = Cmp(TotalRate(rb), TotalRate(ra))) return c;
-      return Cmp(TotalBytes(rb), TotalBytes(ra));
+      if (int c = Cmp(TotalRate(hb), TotalRate(ha))) return c;
+      return Cmp(TotalBytes(hb), TotalBytes(ha));
     }
   }
   return 0;
+}
+
+RowKey KeyOf(const StoredRow& row) {
+  return absl::MakeUint128(row.source, RecordKey(row.record));
 }
 
 void AddTotals(const FlowHot& h, Totals& t) {
@@ -210,30 +235,37 @@ const v1::Process* FlowProcess(const v1::Flow& flow, bool* outbound) {
 
 namespace {
 
-// Passes() reading the row only when the filter needs more than `h`.
-bool PassesHot(const FlowHot& h, const FlowRow* row, const ViewState& state) {
+// Whether a row with hot fields `h` passes the toggles and the filter;
+// `flow` and `node` are asked only when the filter needs more than `h`.
+bool PassesHot(const FlowHot& h, const ViewState& state,
+               absl::FunctionRef<const v1::Flow&()> flow,
+               absl::FunctionRef<absl::string_view()> node) {
   if (!ProtocolShown(h.protocol, state.protocols) || !FamilyShown(h.family, state.families)) {
     return false;
   }
   if (state.active_only && !h.active) return false;
   if (h.own_traffic && !state.show_own) return false;
-  if (state.filter &&
-      !state.filter->Matches(
-          h, [row]() -> const v1::Flow& { return row->flow(); },
-          [row]() { return absl::string_view(row->node); })) {
-    return false;
-  }
+  if (state.filter && !state.filter->Matches(h, flow, node)) return false;
   return true;
+}
+
+bool PassesStored(const FlowHot& h, const StoredRow& row, RowText& text,
+                  const ViewState& state) {
+  return PassesHot(
+      h, state, [&]() -> const v1::Flow& { return text.FilterFlow(row); },
+      [&]() { return text.Node(row); });
 }
 
 }  // namespace
 
 bool Passes(const FlowRow& row, const ViewState& state) {
-  return PassesHot(row.hot, &row, state);
+  return PassesHot(
+      row.hot, state, [&]() -> const v1::Flow& { return row.flow(); },
+      [&]() { return absl::string_view(row.node); });
 }
 
 bool FlowBefore(const FlowRow& a, const FlowRow& b, Column column, bool reverse) {
-  int c = CompareNatural(a, b, column);
+  int c = CompareNatural(BuiltFacts{a}, BuiltFacts{b}, column);
   if (c == 0) c = Cmp(a.Key(), b.Key());
   return reverse ? c > 0 : c < 0;
 }
@@ -245,10 +277,10 @@ namespace {
 // false for either side and the keys tie, the full comparison decides.
 struct SortItem {
   uint64_t k[3];
-  uint64_t tie;  // FlowHot::Key(), then FlowRow::Key() when equal
+  uint64_t tie;  // FlowHot::Key(), then the row's RowKey when equal
   bool exact;
   uint32_t index;  // in the snapshot
-  const FlowRow* row;
+  const StoredRow* row;
 };
 
 // Big-endian first 8 bytes of `s`, so integer order is byte order.
@@ -276,13 +308,13 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
   if (s.size() > 8) item.exact = false;
 }
 
-// Numeric columns read only `h`; text columns fetch the row.
-SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
+// Numeric columns read only `h`; text columns fetch the row's text.
+SortItem MakeItem(const FlowHot& h, const StoredRow* ptr, Column column, RowText& text) {
   SortItem item{{0, 0, 0}, h.Key(), true, 0, ptr};
   switch (column) {
-    case Column::kNode: TextKey(ptr->node, item, 0); break;
+    case Column::kNode: TextKey(text.Node(*ptr), item, 0); break;
     case Column::kProcess: {
-      const v1::Process* p = h.has_process ? FlowProcess(ptr->flow()) : nullptr;
+      const v1::Process* p = h.has_process ? text.Process(*ptr) : nullptr;
       if (p == nullptr) {
         item.k[0] = UINT64_MAX;
         item.k[1] = UINT64_MAX;
@@ -297,7 +329,7 @@ SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
       item.k[0] = h.has_process ? h.pid : UINT32_MAX;
       break;
     case Column::kUnit: {
-      const v1::Process* p = h.has_process ? FlowProcess(ptr->flow()) : nullptr;
+      const v1::Process* p = h.has_process ? text.Process(*ptr) : nullptr;
       const std::string unit = p ? OwnerUnit(*p) : "";
       if (unit.empty()) {
         item.k[0] = item.k[1] = item.k[2] = UINT64_MAX;
@@ -312,16 +344,16 @@ SortItem MakeItem(const FlowHot& h, const FlowRow* ptr, Column column) {
       item.k[0] = static_cast<uint64_t>(h.start_nanos) ^ (uint64_t{1} << 63);
       break;
     case Column::kAddress: {
-      const std::string& ip = ptr->flow().original().dst_ip();
+      const absl::string_view ip = text.DstIp(*ptr);
       item.k[0] = ip.size();
       item.k[1] = Prefix(ip);
-      item.k[2] = ip.size() > 8 ? Prefix(absl::string_view(ip).substr(8)) : 0;
+      item.k[2] = ip.size() > 8 ? Prefix(ip.substr(8)) : 0;
       if (ip.size() > 16) item.exact = false;
       break;
     }
     case Column::kPort: item.k[0] = h.dst_port; break;
     case Column::kGeo: {
-      const v1::Geo& g = ptr->flow().enrichment().dst().geo();
+      const v1::Geo& g = text.DstGeo(*ptr);
       item.k[0] = g.country_code().empty() ? UINT64_MAX : Prefix(g.country_code());
       if (g.country_code().size() > 8) item.exact = false;
       TextKey(g.city(), item, 1);
@@ -437,16 +469,16 @@ FilteredRows Filter(const Snapshot& snapshot, const ViewState& state) {
   FilteredRows out;
   out.key = FilterKey::Of(state);
   const size_t n = snapshot.flows.size();
-  const auto& hot = snapshot.hot.chunks();
-  const auto& rows = snapshot.flows.chunks();
+  const auto& rows = snapshot.flows.stored().chunks();
+  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
   for (size_t c = 0; c * kRowChunk < n; ++c) {
     const size_t len = std::min(kRowChunk, n - c * kRowChunk);
-    const FlowHot* h = hot[c]->items.data();
-    const FlowRow* const* r = rows[c]->items.data();
+    const StoredRow* r = rows[c]->items.data();
     for (size_t j = 0; j < len; ++j) {
-      if (!PassesHot(h[j], r[j], state)) continue;
+      const FlowHot h = HotOf(r[j]);
+      if (!PassesStored(h, r[j], text, state)) continue;
       out.indices.push_back(static_cast<uint32_t>(c * kRowChunk + j));
-      AddTotals(h[j], out.totals);
+      AddTotals(h, out.totals);
     }
   }
   out.count = out.indices.size();
@@ -469,12 +501,18 @@ const FilteredRows& FilteredFor(const Snapshot& snapshot, const ViewState& state
 struct ItemLess {
   Column column;
   bool reverse;
+  RowText* text;
   bool operator()(const SortItem& a, const SortItem& b) const {
     int c = 0;
     for (int i = 0; i < 3 && c == 0; ++i) c = Cmp(a.k[i], b.k[i]);
-    if (c == 0 && !(a.exact && b.exact)) return FlowBefore(*a.row, *b.row, column, reverse);
+    if (c == 0 && !(a.exact && b.exact)) {
+      const FlowHot ha = HotOf(*a.row), hb = HotOf(*b.row);
+      c = CompareNatural(StoredFacts{*a.row, ha, *text}, StoredFacts{*b.row, hb, *text}, column);
+      if (c == 0) c = Cmp(KeyOf(*a.row), KeyOf(*b.row));
+      return reverse ? c > 0 : c < 0;
+    }
     if (c == 0) c = Cmp(a.tie, b.tie);
-    if (c == 0) c = Cmp(a.row->Key(), b.row->Key());
+    if (c == 0) c = Cmp(KeyOf(*a.row), KeyOf(*b.row));
     return reverse ? c > 0 : c < 0;
   }
 };
@@ -485,8 +523,10 @@ std::vector<SortItem> TopK(const Snapshot& snapshot, const FilteredRows& filtere
                            Column column, size_t k, ItemLess less) {
   std::vector<SortItem> heap;
   heap.reserve(k);
+  const StoredRows& rows = snapshot.flows.stored();
   filtered.ForEach([&](uint32_t i) {
-    SortItem item = MakeItem(snapshot.hot[i], snapshot.flows[i], column);
+    const StoredRow& row = rows[i];
+    SortItem item = MakeItem(HotOf(row), &row, column, *less.text);
     item.index = i;
     if (heap.size() < k) {
       heap.push_back(item);
@@ -513,23 +553,26 @@ std::vector<uint32_t> Rank(const Snapshot& snapshot, const FilteredRows& filtere
   std::vector<uint32_t> out;
   if (first >= end) return out;
   std::vector<SortItem> items;
+  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
   if (end <= m - first && end <= kHeapRanks) {
     // Near the top: the first `end` ranks.
-    items = TopK(snapshot, filtered, column, end, ItemLess{column, reverse});
+    items = TopK(snapshot, filtered, column, end, ItemLess{column, reverse, &text});
     items.erase(items.begin(), items.begin() + first);
   } else if (m - first <= kHeapRanks) {
     // Near the bottom: the last m - first ranks are the first of the
     // opposite order.
-    items = TopK(snapshot, filtered, column, m - first, ItemLess{column, !reverse});
+    items = TopK(snapshot, filtered, column, m - first, ItemLess{column, !reverse, &text});
     std::reverse(items.begin(), items.end());
     items.resize(end - first);
   } else {
     items.reserve(m);
+    const StoredRows& rows = snapshot.flows.stored();
     filtered.ForEach([&](uint32_t i) {
-      items.push_back(MakeItem(snapshot.hot[i], snapshot.flows[i], column));
+      const StoredRow& row = rows[i];
+      items.push_back(MakeItem(HotOf(row), &row, column, text));
       items.back().index = i;
     });
-    Window(items, first, end - first, ItemLess{column, reverse});
+    Window(items, first, end - first, ItemLess{column, reverse, &text});
   }
   out.reserve(items.size());
   for (const SortItem& item : items) out.push_back(item.index);
@@ -559,8 +602,8 @@ const OrderedWindow& WindowFor(const Snapshot& snapshot, const ViewState& state,
 
 }  // namespace
 
-FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
-                          size_t first, size_t count) {
+FlowSelection SelectFlowIndices(const Snapshot& snapshot, const ViewState& state,
+                                size_t first, size_t count) {
   return WithMemo(snapshot, [&](SelectionMemo& memo) {
     FlowSelection out;
     const FilteredRows& filtered = FilteredFor(snapshot, state, memo);
@@ -568,8 +611,26 @@ FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
     out.totals = filtered.totals;
     const OrderedWindow& w = WindowFor(snapshot, state, filtered, first, count, memo);
     const size_t end = std::min(filtered.count, first + count);
-    for (size_t r = first; r < end; ++r) out.rows.push_back(snapshot.flows[w.rows[r - w.first]]);
+    for (size_t r = first; r < end; ++r) out.indices.push_back(w.rows[r - w.first]);
     return out;
+  });
+}
+
+FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
+                          size_t first, size_t count) {
+  FlowSelection out = SelectFlowIndices(snapshot, state, first, count);
+  out.keepalive = snapshot.flows.KeepAlive();
+  out.rows.reserve(out.indices.size());
+  for (uint32_t i : out.indices) out.rows.push_back(snapshot.flows[i]);
+  return out;
+}
+
+bool AnyFlowHasUnit(const Snapshot& snapshot, const std::vector<uint32_t>& indices) {
+  const StoredRows& stored = snapshot.flows.stored();
+  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
+  return std::any_of(indices.begin(), indices.end(), [&](uint32_t i) {
+    const v1::Process* p = text.Process(stored[i]);
+    return p != nullptr && !OwnerUnit(*p).empty();
   });
 }
 
@@ -582,17 +643,19 @@ ProcessSelection ComputeProcesses(const Snapshot& snapshot, const ViewState& sta
   absl::flat_hash_map<uint64_t, size_t> index;
   std::vector<ProcessRow> rows;
   const size_t n = snapshot.flows.size();
+  const StoredRows& stored = snapshot.flows.stored();
+  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
   for (size_t i = 0; i < n; ++i) {
-    const FlowHot& h = snapshot.hot[i];
-    const FlowRow* row = snapshot.flows[i];
-    if (!PassesHot(h, row, state)) continue;
+    const StoredRow& row = stored[i];
+    const FlowHot h = HotOf(row);
+    if (!PassesStored(h, row, text, state)) continue;
     AddTotals(h, out.totals);
     const bool outbound = h.outbound;
     const uint64_t key = h.has_process ? (uint64_t{h.source} << 32 | h.pid) : UINT64_MAX;
     auto [it, inserted] = index.try_emplace(key, rows.size());
     if (inserted) {
       rows.emplace_back();
-      const v1::Process* p = h.has_process ? FlowProcess(row->flow()) : nullptr;
+      const v1::Process* p = h.has_process ? text.Process(row) : nullptr;
       rows.back().name = p ? p->name() : "";
       rows.back().pid = p ? p->pid() : 0;
       rows.back().unit = p ? OwnerUnit(*p) : "";

@@ -8,6 +8,7 @@
 #define FLOWTOP_TUI_TABLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,14 +50,25 @@ struct Totals {
 
 struct FlowSelection {
   size_t total = 0;                   // flows passing the filters
+  std::vector<uint32_t> indices;      // snapshot indices of the rows below
   std::vector<const FlowRow*> rows;   // sorted rows [first, first + count)
   Totals totals;
+  std::shared_ptr<const void> keepalive;  // the rows live as long as this
 };
 
 // Returns the sorted rows [first, first + count) of the flows passing the
-// filters, plus the totals over all of them.
+// filters, plus the totals over all of them. The rows are built (as
+// FlowRows, kept with the snapshot) for a screen's worth of rows.
 FlowSelection SelectFlows(const Snapshot& snapshot, const ViewState& state,
                           size_t first, size_t count);
+// As SelectFlows, with `indices` only (`rows` empty): for passes over every
+// row, which build each with snapshot.flows.Build(i) and drop it.
+FlowSelection SelectFlowIndices(const Snapshot& snapshot, const ViewState& state,
+                                size_t first, size_t count);
+
+// Whether the process of any of these rows (snapshot indices) has a unit or
+// container (the UNIT column is shown then).
+bool AnyFlowHasUnit(const Snapshot& snapshot, const std::vector<uint32_t>& indices);
 
 struct ProcessRow {
   std::string name;  // "" for flows without a known process

@@ -542,9 +542,8 @@ void RenderHelp(const ViewState& state, int width, int height, Frame& frame) {
 // once it closed (`closed`); nullptr when there is neither.
 const FlowRow* DetailRow(const Snapshot& snapshot, const ViewState& state, bool* closed) {
   *closed = false;
-  for (const FlowRow* r : snapshot.flows) {
-    if (r->Key() == state.detail_key) return r;
-  }
+  const int64_t at = snapshot.flows.Find(state.detail_key);
+  if (at >= 0) return snapshot.flows[static_cast<size_t>(at)];
   *closed = true;
   return state.detail_last.get();
 }
@@ -748,12 +747,14 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
   Totals totals;
   size_t shown = 0;
   if (state.view == TableView::kFlows) {
-    FlowSelection sel = SelectFlows(snapshot, state, 0, snapshot.flows.size());
-    layout(AnyUnit(sel.rows));
+    // Every row: each is built, printed and dropped (never all at once).
+    FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
+    layout(AnyFlowHasUnit(snapshot, sel.indices));
     totals = sel.totals;
     shown = sel.total;
-    for (const FlowRow* row : sel.rows) {
-      for (std::string& l : FlowLines(*row, cols, state, snapshot.NowFor(row->source))) {
+    for (uint32_t i : sel.indices) {
+      const FlowRow built = snapshot.flows.Build(i);
+      for (std::string& l : FlowLines(built, cols, state, snapshot.NowFor(built.source))) {
         rows.push_back(std::move(l));
       }
     }

@@ -110,8 +110,14 @@ void RunSize(uint32_t n) {
   Print("snapshot (shared chunks)", Measure(5, [&] { model.TakeSnapshot(); }));
   const Snapshot base = model.TakeSnapshot();
   Print("snapshot as before (copy of 72 B/flow)", Measure(5, [&] {
-          std::vector<const FlowRow*> rows(base.flows.begin(), base.flows.end());
-          std::vector<FlowHot> hot(base.hot.begin(), base.hot.end());
+          std::vector<const StoredRow*> rows;
+          std::vector<FlowHot> hot;
+          rows.reserve(base.flows.size());
+          hot.reserve(base.flows.size());
+          for (const StoredRow& r : base.flows.stored()) {
+            rows.push_back(&r);
+            hot.push_back(HotOf(r));
+          }
           if (rows.size() != hot.size()) std::abort();
         }));
 
@@ -169,12 +175,17 @@ void RunSize(uint32_t n) {
       {'/', 'p', 'r', 'o', 'c', 'e', 's', 's', ' ', 'c', 'u', 'r', 'l', kKeyEnter});
   key("key: TAB (processes view)", state, {kKeyTab});
   Print("full sort of the filtered rows (not done)", Measure(1, [&] {
-          std::vector<const FlowRow*> rows;
-          for (const FlowRow* r : snap.flows) {
-            if (Passes(*r, state)) rows.push_back(r);
+          // By rate, then bytes, on the hot fields of every passing row.
+          std::vector<FlowHot> rows;
+          for (const StoredRow& r : snap.flows.stored()) {
+            const FlowHot h = HotOf(r);
+            if (h.protocol == v1::TCP) rows.push_back(h);
           }
-          std::sort(rows.begin(), rows.end(), [&](const FlowRow* a, const FlowRow* b) {
-            return FlowBefore(*a, *b, state.flow_sort, state.reverse);
+          std::sort(rows.begin(), rows.end(), [](const FlowHot& a, const FlowHot& b) {
+            const float ra = a.original_rate + a.reply_rate;
+            const float rb = b.original_rate + b.reply_rate;
+            if (ra != rb) return ra > rb;
+            return a.original_bytes + a.reply_bytes > b.original_bytes + b.reply_bytes;
           });
         }));
 }

@@ -53,7 +53,8 @@ v1::Flow SyntheticFlow(uint32_t i) {
   v1::Enrichment* e = f.mutable_enrichment();
   e->mutable_src()->mutable_process()->set_name(kProcesses[i % 8]);
   e->mutable_src()->mutable_process()->set_pid(1000 + i % 300);
-  e->mutable_dst()->set_hostname(absl::StrCat("host-", i, ".example.net"));
+  // One name per remote address, as reverse DNS gives (65,535 of them).
+  e->mutable_dst()->set_hostname(absl::StrCat("host-", remote & 0xFFFFu, ".example.net"));
   e->mutable_dst()->mutable_geo()->set_country_code(kCountries[i % 8]);
   e->mutable_dst()->mutable_geo()->set_city(kCities[i % 8]);
   e->set_service(i % 3 == 0 ? "http" : "https");

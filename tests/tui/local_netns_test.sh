@@ -53,12 +53,15 @@ grep -q '"bytes":"[1-9]' <<<"$json" || fail "--json has no byte counters: $json"
 
 # The sysctl notice belongs on stderr, once, not inside the frame on stdout
 # (--batch used to print it as a line of every frame).
+# Both switched off: whether the flowtops above left acct on depends on
+# which of them exited last (the last one restores what it turned on).
+netns_exec sysctl -q -w net.netfilter.nf_conntrack_acct=0 || fail "cannot reset nf_conntrack_acct"
 netns_exec sysctl -q -w net.netfilter.nf_conntrack_timestamp=0 || fail "cannot reset nf_conntrack_timestamp"
 netns_exec "$FLOWTOP" --batch --count 2 -t 0.3 -n -G >"$TMP/notice.out" 2>"$TMP/notice.err"
 if grep -q "turned on" "$TMP/notice.out"; then
   fail "--batch prints the sysctl notice on stdout: $(grep "turned on" "$TMP/notice.out" | head -2)"
 fi
-n=$(grep -c "^flowtop: turned on net.netfilter.nf_conntrack_timestamp" "$TMP/notice.err")
+n=$(grep -c "^flowtop: turned on net.netfilter.nf_conntrack_acct and net.netfilter.nf_conntrack_timestamp" "$TMP/notice.err")
 [ "$n" = 1 ] || fail "--batch: the sysctl notice is on stderr $n times (want 1): $(cat "$TMP/notice.err")"
 
 # The interactive view in a real terminal, inside the namespace.
