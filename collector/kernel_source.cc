@@ -32,13 +32,23 @@ class KernelSource::Batch {
   void DropLast() { --n_; }
   void Flush() {
     if (n_ == 0) return;
+    const absl::Duration before = cpu_time_ ? cpu_time_() : absl::ZeroDuration();
     sink_.Publish(absl::MakeSpan(events_.data(), n_));
+    if (cpu_time_) sink_cpu_ += cpu_time_() - before;
     published_ += n_;
     n_ = 0;
   }
   uint64_t published() const { return published_; }
+  // Measures the CPU time the sink takes from now on, with `cpu_time` (the
+  // calling thread's); an empty function stops measuring.
+  void MeasureSink(std::function<absl::Duration()> cpu_time) {
+    cpu_time_ = std::move(cpu_time);
+  }
+  absl::Duration sink_cpu() const { return sink_cpu_; }
 
  private:
+  std::function<absl::Duration()> cpu_time_;
+  absl::Duration sink_cpu_;
   core::EventSink& sink_;
   std::vector<v1::FlowEvent> events_;
   size_t n_ = 0;
@@ -300,7 +310,7 @@ absl::Status KernelSource::DumpTable(NetlinkSocket& sock,
   return absl::InternalError("kernel source: dump failed");
 }
 
-absl::Status KernelSource::InitialDump(Batch& batch) {
+absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   // Say how big the table about to load is (for "loading N/M").
   if (sysctl_ != nullptr) {
     if (absl::StatusOr<ConntrackInfo> info = sysctl_->Read(); info.ok()) {
@@ -312,14 +322,17 @@ absl::Status KernelSource::InitialDump(Batch& batch) {
     }
   }
   std::vector<char> buf(1 << 20);
+  if (rates != nullptr) rates->BeginSample(clock_.Now());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.contains(key)) {
       known_[key] = Fingerprint(e.flow());
     }
+    if (rates != nullptr) rates->Remember(e.flow());
     batch.Next().Swap(&e);
   });
   if (!s.ok()) return s;
+  if (rates != nullptr) rates->EndSample();
   v1::FlowEvent& end = batch.Next();
   end.Clear();
   end.set_type(v1::SNAPSHOT_END);
@@ -453,12 +466,15 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
                                   deadline);
 }
 
-void KernelSource::RateLoop(core::EventSink& sink) {
-  RateTracker tracker;
+void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
+                            DumpCost initial) {
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
   RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
-  absl::Time next = clock_.Now() + options_.rate_interval;
+  // The initial dump walked the table too: its cost sets the first wait,
+  // so a million flows just loaded are not dumped again a second later.
+  absl::Time next = schedule.Next(initial.start, initial.cpu);
+  PublishRatePeriod(schedule, batch);
   while (!StopRequestedBy(next)) {
     const absl::Time start = clock_.Now();
     const absl::Duration cpu = options_.thread_cpu_time();
@@ -601,16 +617,25 @@ absl::Status KernelSource::ReadEvents(Reader& r) {
 
 absl::Status KernelSource::Run(core::EventSink& sink) {
   Reader reader(sink, options_.batch_size);
-  absl::Status s = InitialDump(reader.batch);
+  const bool with_rates = options_.rate_interval > absl::ZeroDuration();
+  RateTracker tracker;  // filled here, then the rate thread's alone
+  // The initial dump's own cost, without the sink's work (loading the
+  // table), which rate dumps do not repeat.
+  DumpCost initial{clock_.Now(), options_.thread_cpu_time()};
+  reader.batch.MeasureSink(options_.thread_cpu_time);
+  absl::Status s = InitialDump(reader.batch, with_rates ? &tracker : nullptr);
+  reader.batch.MeasureSink(nullptr);
+  initial.cpu = options_.thread_cpu_time() - initial.cpu - reader.batch.sink_cpu();
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
   std::thread rates;
-  if (options_.rate_interval > absl::ZeroDuration()) {
+  if (with_rates) {
     {
       absl::MutexLock lock(&mu_);
       stats_.rate_period = options_.rate_interval;
     }
-    rates = std::thread([this, &sink] { RateLoop(sink); });
+    rates = std::thread(
+        [this, &sink, &tracker, initial] { RateLoop(sink, tracker, initial); });
   }
   absl::Status result = ReadEvents(reader);
   reader.batch.Flush();

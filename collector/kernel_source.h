@@ -153,7 +153,9 @@ class KernelSource final : public core::EventSource {
   // refuses CTA_FILTER.
   template <typename Fn>
   absl::Status DumpTable(NetlinkSocket& sock, std::vector<char>& buf, Fn&& fn);
-  absl::Status InitialDump(Batch& batch);
+  // The first dump (SNAPSHOT ... SNAPSHOT_END). With `rates`, remembers the
+  // counters it announced, so that rate dumps publish only flows that move.
+  absl::Status InitialDump(Batch& batch, RateTracker* rates);
   // Dumps the table, diffs it against known_ and emits LOST{KERNEL} (with
   // `why`), RESYNC_BEGIN, the NEW/UPDATE/DESTROY needed and RESYNC_END.
   absl::Status Resync(const std::string& why, Batch& batch);
@@ -166,7 +168,14 @@ class KernelSource final : public core::EventSource {
   absl::Status RecoverFromLoss(Reader& reader, const std::string& why);
   void HandleEvent(v1::FlowEvent& event, Batch& batch);
   void PublishStats(Reader& reader);
-  void RateLoop(core::EventSink& sink);
+  // When a dump began and the CPU time it used.
+  struct DumpCost {
+    absl::Time start;
+    absl::Duration cpu;
+  };
+  // Rate dumps until Stop(); the first one waits as the budget says after
+  // `initial` (the initial dump).
+  void RateLoop(core::EventSink& sink, RateTracker& tracker, DumpCost initial);
   // Publishes the schedule's period (stats, and a STATUS event when it
   // changed).
   void PublishRatePeriod(const RateSchedule& schedule, Batch& batch);

@@ -54,6 +54,9 @@ class LostCounter : public core::EventSink {
     for (const v1::FlowEvent& e : events) {
       if (e.type() == v1::LOST) ++lost_;
       if (e.type() == v1::SNAPSHOT_END) ++snapshot_end_;
+      if (e.type() == v1::COUNTERS) {
+        ++counters_[e.flow().conntrack_id()];
+      }
       if (e.type() == v1::STATUS && e.status().rate_period_millis() != 0) {
         rate_period_ms_ = e.status().rate_period_millis();
         rate_stretched_ = e.status().rate_stretched();
@@ -74,11 +77,17 @@ class LostCounter : public core::EventSink {
     absl::MutexLock lock(&mu_);
     return snapshot_end_;
   }
+  // COUNTERS events so far, per conntrack id (they carry no tuple).
+  std::map<uint32_t, int> counters() {
+    absl::MutexLock lock(&mu_);
+    return counters_;
+  }
 
  private:
   absl::Mutex mu_;
   int lost_ = 0;
   int snapshot_end_ = 0;
+  std::map<uint32_t, int> counters_;
   uint64_t rate_period_ms_ = 0;
   bool rate_stretched_ = false;
 };
@@ -302,6 +311,67 @@ bool Eventually(Fn done, absl::Duration limit = kDeadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
   return true;
+}
+
+TEST_F(KernelSourceFakeTest, RateDumpsPublishOnlyFlowsThatMoved) {
+  // The initial dump announced every flow's counters: a rate dump of idle
+  // flows is no news (at a million flows it was a million COUNTERS).
+  for (uint16_t p = 1; p <= 50; ++p) kernel_.Put({p, p}, 1000, false);
+  KernelSourceOptions o;
+  o.rate_interval = absl::Seconds(1);
+  o.rate_cpu_budget = 0;
+  StartWith(std::move(o), fake_clock_);
+  ExpectConverged(/*counters=*/true);
+  auto rate_dumps = [&] { return source_->stats().rate_dumps; };
+  auto dumped = [&](uint64_t n) {
+    return Eventually([&] { return rate_dumps() == n; }) &&
+           Eventually([&] { return fake_clock_.waiters() > 0; }) &&
+           kernel_.WaitIdle(kDeadline);
+  };
+  ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() > 0; }));
+
+  fake_clock_.Advance(absl::Seconds(1));  // the first rate dump: all idle
+  ASSERT_TRUE(dumped(1));
+  EXPECT_TRUE(lost_.counters().empty());
+
+  kernel_.Put({7, 7}, 5000, /*event=*/false);  // one flow moves
+  fake_clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(dumped(2));
+  EXPECT_EQ(lost_.counters(), (std::map<uint32_t, int>{{7, 1}}));
+  ExpectConverged(/*counters=*/true);
+
+  fake_clock_.Advance(absl::Seconds(1));  // it stopped: its zero rate, once
+  ASSERT_TRUE(dumped(3));
+  fake_clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(dumped(4));
+  EXPECT_EQ(lost_.counters(), (std::map<uint32_t, int>{{7, 2}}));
+  EXPECT_EQ(lost_.lost(), 0);
+}
+
+TEST_F(KernelSourceFakeTest, TheInitialDumpsCostDelaysTheFirstRateDump) {
+  // A million flows just loaded: the initial dump cost half a second of a
+  // core, so at 5% the first rate dump waits 10 s, not the 1 s interval
+  // (it used to land in the first idle seconds and cost as much again).
+  kernel_.Put({1, 1000}, 10, false);
+  kernel_.SetDumpHook([this](int part) {
+    if (part == 0 && kernel_.dumps() == 1) cpu_ms_ += 500;
+  });
+  KernelSourceOptions o;
+  o.rate_interval = absl::Seconds(1);
+  o.rate_cpu_budget = 0.05;
+  o.thread_cpu_time = [this] { return absl::Milliseconds(cpu_ms_.load()); };
+  StartWith(std::move(o), fake_clock_);
+  ExpectConverged();
+  ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() > 0; }));
+  EXPECT_EQ(source_->stats().rate_period, absl::Seconds(10));
+  EXPECT_TRUE(source_->stats().rate_stretched);
+  EXPECT_EQ(lost_.rate_period(), std::make_pair(uint64_t{10000}, true));
+
+  fake_clock_.Advance(absl::Seconds(9));
+  EXPECT_FALSE(Eventually([&] { return source_->stats().rate_dumps > 0; },
+                          absl::Seconds(1)));
+  fake_clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(Eventually([&] { return source_->stats().rate_dumps == 1; }));
 }
 
 TEST_F(KernelSourceFakeTest, CostlyRateDumpsStretchThePeriodToTheCpuBudget) {

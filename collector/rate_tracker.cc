@@ -12,8 +12,20 @@ uint64_t Delta(uint64_t now, uint64_t before) {
 }  // namespace
 
 void RateTracker::BeginSample(absl::Time now) {
+  previous_ = now_;
   now_ = now;
   ++generation_;
+}
+
+void RateTracker::Remember(const v1::Flow& flow) {
+  if (!flow.has_original_counters() && !flow.has_reply_counters()) return;
+  Last& last = last_[core::FlowKey(flow)];
+  last.orig_packets = flow.original_counters().packets();
+  last.orig_bytes = flow.original_counters().bytes();
+  last.reply_packets = flow.reply_counters().packets();
+  last.reply_bytes = flow.reply_counters().bytes();
+  last.generation = generation_;
+  last.moving = false;
 }
 
 bool RateTracker::Observe(v1::Flow& flow) {
@@ -25,31 +37,31 @@ bool RateTracker::Observe(v1::Flow& flow) {
   auto [it, inserted] = last_.try_emplace(core::FlowKey(flow));
   Last& last = it->second;
   bool publish = true;
-  if (!inserted) {
-    const double secs = absl::ToDoubleSeconds(now_ - last.time);
-    if (secs > 0) {
-      const uint64_t dop = Delta(op, last.orig_packets);
-      const uint64_t dob = Delta(ob, last.orig_bytes);
-      const uint64_t drp = Delta(rp, last.reply_packets);
-      const uint64_t drb = Delta(rb, last.reply_bytes);
-      flow.mutable_original_rate()->set_packets_per_second(dop / secs);
-      flow.mutable_original_rate()->set_bytes_per_second(dob / secs);
-      flow.mutable_reply_rate()->set_packets_per_second(drp / secs);
-      flow.mutable_reply_rate()->set_bytes_per_second(drb / secs);
-      const bool moving = (dop | dob | drp | drb) != 0;
-      publish = moving || last.moving;
-      last.moving = moving;
-    } else {
-      publish = false;
-    }
-  } else {
+  // Seen in the previous sample, or a second time in this one (a dump may
+  // list a flow twice): then there is no interval to divide by.
+  const bool earlier = !inserted && last.generation != generation_;
+  if (earlier && now_ > previous_) {
+    const double secs = absl::ToDoubleSeconds(now_ - previous_);
+    const uint64_t dop = Delta(op, last.orig_packets);
+    const uint64_t dob = Delta(ob, last.orig_bytes);
+    const uint64_t drp = Delta(rp, last.reply_packets);
+    const uint64_t drb = Delta(rb, last.reply_bytes);
+    flow.mutable_original_rate()->set_packets_per_second(dop / secs);
+    flow.mutable_original_rate()->set_bytes_per_second(dob / secs);
+    flow.mutable_reply_rate()->set_packets_per_second(drp / secs);
+    flow.mutable_reply_rate()->set_bytes_per_second(drb / secs);
+    const bool moving = (dop | dob | drp | drb) != 0;
+    publish = moving || last.moving;
+    last.moving = moving;
+  } else if (inserted) {
     last.moving = false;
+  } else {
+    publish = false;
   }
   last.orig_packets = op;
   last.orig_bytes = ob;
   last.reply_packets = rp;
   last.reply_bytes = rb;
-  last.time = now_;
   last.generation = generation_;
   return publish;
 }

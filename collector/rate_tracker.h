@@ -26,21 +26,27 @@ class RateTracker {
   // should publish a COUNTERS event: counters changed, or a rate fell to
   // zero. Flows without counters (accounting was off) are ignored (false).
   bool Observe(v1::Flow& flow);
+  // Records `flow`'s counters in the current sample as already published:
+  // the initial dump announced them. A later sample publishes the flow
+  // only once its counters move, so a million idle flows cost no COUNTERS.
+  void Remember(const v1::Flow& flow);
   // Ends the sample: forgets flows that were not observed in it. Returns how
   // many were forgotten.
   size_t EndSample();
   size_t size() const { return last_.size(); }
 
  private:
+  // 40 bytes: every flow of the table has one. Its sample time is
+  // previous_: EndSample forgets flows the sample did not observe.
   struct Last {
     uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
-    absl::Time time;
-    uint64_t generation;
+    uint32_t generation;
     bool moving;  // the last published rate was non-zero
   };
   absl::flat_hash_map<uint64_t, Last> last_;  // by FlowKey
-  absl::Time now_;
-  uint64_t generation_ = 0;
+  absl::Time now_ = absl::InfinitePast();
+  absl::Time previous_ = absl::InfinitePast();  // the sample before now_
+  uint32_t generation_ = 0;
 };
 
 }  // namespace flowtop::collector

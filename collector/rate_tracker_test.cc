@@ -81,6 +81,35 @@ TEST(RateTracker, VanishedFlowsAreForgotten) {
   EXPECT_FALSE(b.has_original_rate());
 }
 
+TEST(RateTracker, RememberedFlowsArePublishedOnlyOnceTheyMove) {
+  // The initial dump announced these counters: an idle flow is no news.
+  RateTracker t;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  t.BeginSample(t0);
+  t.Remember(Sample(1, 10, 1000, 5, 500));
+  t.Remember(Sample(2, 1, 100, 0, 0));
+  EXPECT_EQ(t.EndSample(), 0u);
+  EXPECT_EQ(t.size(), 2u);
+
+  t.BeginSample(t0 + absl::Seconds(2));
+  v1::Flow idle = Sample(1, 10, 1000, 5, 500);
+  EXPECT_FALSE(t.Observe(idle));
+  v1::Flow moved = Sample(2, 3, 500, 0, 0);
+  EXPECT_TRUE(t.Observe(moved));
+  EXPECT_DOUBLE_EQ(moved.original_rate().packets_per_second(), 1);
+  EXPECT_DOUBLE_EQ(moved.original_rate().bytes_per_second(), 200);
+  t.EndSample();
+
+  // The moved flow stops: its zero rate is news once; the idle one never.
+  t.BeginSample(t0 + absl::Seconds(3));
+  idle = Sample(1, 10, 1000, 5, 500);
+  EXPECT_FALSE(t.Observe(idle));
+  moved = Sample(2, 3, 500, 0, 0);
+  EXPECT_TRUE(t.Observe(moved));
+  EXPECT_DOUBLE_EQ(moved.original_rate().bytes_per_second(), 0);
+  t.EndSample();
+}
+
 TEST(RateTracker, FlowsWithoutCountersAreIgnored) {
   RateTracker t;
   t.BeginSample(absl::FromUnixSeconds(1));

@@ -4,10 +4,13 @@
 // It reads a FlowTableView, so it runs outside the table owner's lock and
 // never stops the event path. A heap of the best `limit` flows so far keeps
 // it O(n log k) with memory for k flows. Without filters and for the numeric
-// orders (bytes, rate, packets, age) it compares the records themselves and
-// builds a v1::Flow only for the flows it returns: a million flows in tens
-// of milliseconds (bench/service:list_flows_bench). Other requests build
-// each flow to match and compare it.
+// orders (bytes, rate, packets, age) it works on the records themselves
+// (core/record_order.h): each order's key and the id tie-break as integers,
+// shards visited best-first by the bounds FlowTable keeps per shard, every
+// shard whose best possible flow cannot beat the worst kept one skipped
+// whole, and a v1::Flow built only for the flows it returns. ListFlows limit
+// 10 at a million flows reads a few shards (bench/collector:
+// list_flows_bench). Other requests build each flow to match and compare it.
 #ifndef FLOWTOP_CORE_FLOW_LIST_H_
 #define FLOWTOP_CORE_FLOW_LIST_H_
 

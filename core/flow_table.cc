@@ -39,6 +39,25 @@ Shard::Shard(const Shard& other)
     : records(other.records), index(0, Hash{&records}, Eq{&records}) {
   index.reserve(records.size());
   for (uint32_t pos = 0; pos < records.size(); ++pos) index.insert(pos);
+  RecomputeBounds();
+}
+
+void Shard::Touched(const FlowRecord& record) {
+  if (++changes > records.size() + 16) {
+    RecomputeBounds();
+  } else {
+    bounds.Include(record);
+  }
+}
+
+void Shard::Left() {
+  if (++changes > records.size() + 16) RecomputeBounds();
+}
+
+void Shard::RecomputeBounds() {
+  bounds.Reset();
+  for (const FlowRecord& r : records) bounds.Include(r);
+  changes = 0;
 }
 
 int64_t Shard::Find(uint64_t key) const {
@@ -116,12 +135,20 @@ bool FlowTable::ApplyKernelView(const v1::FlowEvent& event, uint64_t key) {
   if (exists) {
     FlowRecord& r = s.records[s.Find(key)];
     ApplyFlowEvent(event, *pool_, r);
+    s.Touched(r);
     last_first_seen_ = r.first_seen_unix_nanos;
     return true;
+  }
+  // Grow by an eighth, not double: at a million flows a shard holds ~244
+  // records, and doubling past 256 left a fifth of the shards half empty
+  // (284 B/flow instead of ~240; bench/collector:flow_table_memory).
+  if (s.records.size() == s.records.capacity()) {
+    s.records.reserve(s.records.size() + s.records.size() / 8 + 4);
   }
   FlowRecord& r = s.records.emplace_back();
   ApplyFlowEvent(event, *pool_, r);  // sets the key the index hashes
   s.index.insert(static_cast<uint32_t>(s.records.size() - 1));
+  s.Touched(r);
   ++size_;
   last_first_seen_ = r.first_seen_unix_nanos;
   return true;
@@ -140,6 +167,7 @@ void FlowTable::Erase(uint64_t key) {
     s.index.insert(pos);
   }
   s.records.pop_back();
+  s.Left();
   --size_;
 }
 
@@ -159,7 +187,9 @@ bool FlowTable::Apply(const v1::FlowEvent& event) {
       if (found == nullptr) return true;
       if (event.type() == v1::ENRICH && IsStaleEnrichFor(event, *found)) return true;
       Shard& s = Mutable(ShardOf(key));
-      ApplyFlowEvent(event, *pool_, s.records[s.Find(key)]);
+      FlowRecord& r = s.records[s.Find(key)];
+      ApplyFlowEvent(event, *pool_, r);
+      s.Touched(r);
       return true;
     }
     case v1::DESTROY:

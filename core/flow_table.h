@@ -37,7 +37,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
 #include "core/flow_record.h"
+#include "core/record_order.h"
 #include "core/string_pool.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -72,9 +74,18 @@ struct Shard {
 
   // The position of the record filed under `key`, or -1.
   int64_t Find(uint64_t key) const;
+  // After `record` (one of records) changed or arrived: widens the bounds,
+  // and recomputes them exactly once changes since the last time outnumber
+  // the records (amortized O(1) a change; keeps bounds from going stale).
+  void Touched(const FlowRecord& record);
+  // A record left: the bounds may now be loose.
+  void Left();
+  void RecomputeBounds();
 
   std::vector<FlowRecord> records;
   absl::flat_hash_set<uint32_t, Hash, Eq> index;
+  RecordBounds bounds;  // of every record in `records`
+  size_t changes = 0;   // since the bounds were last exact
 };
 
 inline constexpr size_t kShards = 4096;
@@ -108,6 +119,18 @@ class FlowTableView {
       if (shard == nullptr) continue;
       for (const FlowRecord& r : shard->records) fn(r);
     }
+  }
+
+  // The records of shard `i` (of flow_table_internal::kShards) and bounds
+  // of their sort values (core/record_order.h), for readers that skip
+  // shards.
+  absl::Span<const FlowRecord> ShardRecords(size_t i) const {
+    return shards_[i] == nullptr ? absl::Span<const FlowRecord>()
+                                 : absl::MakeConstSpan(shards_[i]->records);
+  }
+  const RecordBounds& ShardBounds(size_t i) const {
+    static const RecordBounds kNone;
+    return shards_[i] == nullptr ? kNone : shards_[i]->bounds;
   }
 
   // Calls fn(const v1::Flow&) for every flow (built from its record).

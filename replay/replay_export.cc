@@ -68,19 +68,55 @@ absl::StatusOr<uint32_t> ParseNumber(const char* flag, const char* text,
   return n;
 }
 
-}  // namespace
+// What `flowtop replay FILE --ipfix ...` asks for.
+struct ExportArgs {
+  bool help = false;
+  exporters::IpfixOptions ipfix;
+  double speed = 0;
+  std::string path;
+};
 
-bool IsReplayExport(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--ipfix") == 0 ||
-        std::strncmp(argv[i], "--ipfix=", 8) == 0) {
-      return true;
+// Applies option `opt` with `arg`; INVALID_ARGUMENT names what is wrong.
+absl::Status ApplyExportOption(int opt, const char* arg, ExportArgs& args) {
+  exporters::IpfixOptions& o = args.ipfix;
+  switch (opt) {
+    case kIpfix: o.collectors.push_back(arg); break;
+    case kSpeed: {
+      absl::StatusOr<double> s = cli::ParseSpeed(arg);
+      if (!s.ok()) return s.status();
+      args.speed = *s;
+      break;
     }
+    case kNode: o.node = arg; break;
+    case kActive:
+    case kRefresh: {
+      auto d = ParseSeconds(opt == kActive ? "ipfix-active-timeout" : "ipfix-template-refresh",
+                            arg);
+      if (!d.ok()) return d.status();
+      (opt == kActive ? o.active_timeout : o.template_refresh) = *d;
+      break;
+    }
+    case kProcess: o.process_fields = true; break;
+    case kPen:
+    case kDomain: {
+      auto n = ParseNumber(opt == kPen ? "ipfix-pen" : "ipfix-domain", arg, 1, 0xffffffffu);
+      if (!n.ok()) return n.status();
+      (opt == kPen ? o.pen : o.observation_domain) = *n;
+      break;
+    }
+    case kMtu: {
+      auto n = ParseNumber("ipfix-mtu", arg, 512, 65535);
+      if (!n.ok()) return n.status();
+      o.max_message = *n;
+      break;
+    }
+    default: args.help = true; break;  // 'h'
   }
-  return false;
+  return absl::OkStatus();
 }
 
-int ReplayExportMain(int argc, char** argv) {
+// Parses the command line; INVALID_ARGUMENT names what is wrong.
+absl::StatusOr<ExportArgs> ParseExportArgs(int argc, char** argv) {
   static const option kOptions[] = {
       {"ipfix", required_argument, nullptr, kIpfix},
       {"speed", required_argument, nullptr, kSpeed},
@@ -94,78 +130,33 @@ int ReplayExportMain(int argc, char** argv) {
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
-  exporters::IpfixOptions o;
-  o.event_time = true;
-  double speed = 0;
+  ExportArgs args;
+  args.ipfix.event_time = true;
   optind = 0;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
-    absl::Status bad;
-    switch (opt) {
-      case kIpfix: o.collectors.push_back(optarg); break;
-      case kSpeed: {
-        absl::StatusOr<double> s = cli::ParseSpeed(optarg);
-        if (!s.ok()) return Usage(std::string(s.status().message()));
-        speed = *s;
-        break;
-      }
-      case kNode: o.node = optarg; break;
-      case kActive:
-      case kRefresh: {
-        auto d = ParseSeconds(opt == kActive ? "ipfix-active-timeout"
-                                             : "ipfix-template-refresh",
-                              optarg);
-        if (!d.ok()) return Usage(std::string(d.status().message()));
-        (opt == kActive ? o.active_timeout : o.template_refresh) = *d;
-        break;
-      }
-      case kProcess: o.process_fields = true; break;
-      case kPen:
-      case kDomain: {
-        auto n = ParseNumber(opt == kPen ? "ipfix-pen" : "ipfix-domain", optarg,
-                             1, 0xffffffffu);
-        if (!n.ok()) return Usage(std::string(n.status().message()));
-        (opt == kPen ? o.pen : o.observation_domain) = *n;
-        break;
-      }
-      case kMtu: {
-        auto n = ParseNumber("ipfix-mtu", optarg, 512, 65535);
-        if (!n.ok()) return Usage(std::string(n.status().message()));
-        o.max_message = *n;
-        break;
-      }
-      case 'h': std::fputs(kUsage, stdout); return 0;
-      default:
-        return Usage(absl::StrCat("unknown or incomplete option '",
-                                  argv[optind - 1], "'"));
+  while ((opt = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
+    if (opt == '?' || opt == ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
     }
+    if (absl::Status s = ApplyExportOption(opt, optarg, args); !s.ok()) return s;
+    if (args.help) return args;
   }
-  if (optind >= argc) return Usage("no recording named: flowtop replay FILE --ipfix HOST:PORT");
+  if (optind >= argc) {
+    return absl::InvalidArgumentError("no recording named: flowtop replay FILE --ipfix HOST:PORT");
+  }
   if (argc - optind > 1) {
-    return Usage(absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
   }
-  const std::string path = argv[optind];
-  core::Clock& clock = core::RealClock::Get();
-  ReplayOptions replay_options;
-  replay_options.speed = speed;
-  auto source = ReplaySource::Open(path, replay_options, clock);
-  if (!source.ok()) {
-    std::fprintf(stderr, "flowtop replay: %s\n",
-                 std::string(source.status().message()).c_str());
-    return 1;
-  }
-  if (o.node.empty()) o.node = (*source)->header().node();
-  auto exporter = exporters::IpfixExporter::Create(o, clock);
-  if (!exporter.ok()) {
-    return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
-  }
-  core::Pipeline pipeline(
-      core::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
-  pipeline.AddSink(exporter->get());
-  const absl::Status status = (*source)->Run(pipeline);
-  (*exporter)->Finish();
-  const exporters::IpfixStats stats = (*exporter)->stats();
+  args.path = argv[optind];
+  return args;
+}
+
+// Prints what each collector was sent; returns true when records were
+// not sent.
+bool ReportSessions(const exporters::IpfixStats& stats) {
   bool lost = false;
   for (const exporters::SessionStats& s : stats.sessions) {
     std::fprintf(stderr,
@@ -177,10 +168,49 @@ int ReplayExportMain(int argc, char** argv) {
                  s.last_error.empty() ? "" : ": ", s.last_error.c_str());
     lost |= s.not_sent_records > 0;
   }
-  if (!status.ok()) {
-    std::fprintf(stderr, "flowtop replay: %s\n", std::string(status.message()).c_str());
-    return 1;
+  return lost;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "flowtop replay: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+}  // namespace
+
+bool IsReplayExport(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--ipfix") == 0 ||
+        std::strncmp(argv[i], "--ipfix=", 8) == 0) {
+      return true;
+    }
   }
+  return false;
+}
+
+int ReplayExportMain(int argc, char** argv) {
+  absl::StatusOr<ExportArgs> args = ParseExportArgs(argc, argv);
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (args->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  core::Clock& clock = core::RealClock::Get();
+  ReplayOptions replay_options;
+  replay_options.speed = args->speed;
+  auto source = ReplaySource::Open(args->path, replay_options, clock);
+  if (!source.ok()) return Fail(source.status());
+  exporters::IpfixOptions& o = args->ipfix;
+  if (o.node.empty()) o.node = (*source)->header().node();
+  auto exporter = exporters::IpfixExporter::Create(o, clock);
+  if (!exporter.ok()) return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
+  core::Pipeline pipeline(
+      core::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
+  pipeline.AddSink(exporter->get());
+  const absl::Status status = (*source)->Run(pipeline);
+  (*exporter)->Finish();
+  const bool lost = ReportSessions((*exporter)->stats());
+  if (!status.ok()) return Fail(status);
   return lost ? 1 : 0;
 }
 

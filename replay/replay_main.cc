@@ -107,11 +107,8 @@ class SummarySink final : public core::EventSink {
   Summary summary;
 };
 
-int Info(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<RecordingReader>> reader = RecordingReader::Open(path);
-  if (!reader.ok()) return Fail(reader.status());
-  RecordingReader& r = **reader;
-  r.SetDecodeAhead(true);
+// --info: the file header.
+void PrintHeader(const RecordingReader& r, const std::string& path) {
   const v1::RecordingHeader& h = r.header();
   std::printf("file            %s (%llu bytes)\n", path.c_str(),
               static_cast<unsigned long long>(r.file_size()));
@@ -135,48 +132,72 @@ int Info(const std::string& path) {
   std::string cmd;
   for (const std::string& a : h.options().command_line()) absl::StrAppend(&cmd, " ", a);
   std::printf("command line   %s\n", cmd.c_str());
-  Block block;
+}
+
+// --info: what the blocks hold.
+struct BlockTotals {
   uint64_t blocks = 0, keyframes = 0, events = 0, raw = 0, stored = 0;
   uint64_t first_seq = 0, last_seq = 0;
   int64_t first_time = 0, last_time = 0;
+};
+
+absl::StatusOr<BlockTotals> ScanBlocks(RecordingReader& r) {
+  BlockTotals t;
+  Block block;
   while (true) {
     absl::StatusOr<bool> more = r.Next(&block);
-    if (!more.ok()) return Fail(more.status());
-    if (!*more) break;
+    if (!more.ok()) return more.status();
+    if (!*more) return t;
     const BlockHeader& b = block.info.header;
-    ++blocks;
-    raw += b.raw_size;
-    stored += b.stored_size;
+    ++t.blocks;
+    t.raw += b.raw_size;
+    t.stored += b.stored_size;
     if (b.keyframe()) {
-      ++keyframes;
+      ++t.keyframes;
       continue;
     }
-    events += b.event_count;
-    if (first_seq == 0) {
-      first_seq = b.first_seq;
-      first_time = b.first_time_unix_nanos;
+    t.events += b.event_count;
+    if (t.first_seq == 0) {
+      t.first_seq = b.first_seq;
+      t.first_time = b.first_time_unix_nanos;
     }
-    last_seq = b.last_seq;
-    last_time = b.last_time_unix_nanos;
+    t.last_seq = b.last_seq;
+    t.last_time = b.last_time_unix_nanos;
   }
+}
+
+void PrintBlockTotals(const BlockTotals& t, uint64_t file_size) {
   std::printf("blocks          %llu (%llu keyframes), payload %llu bytes stored, "
               "%llu raw\n",
-              static_cast<unsigned long long>(blocks),
-              static_cast<unsigned long long>(keyframes),
-              static_cast<unsigned long long>(stored),
-              static_cast<unsigned long long>(raw));
+              static_cast<unsigned long long>(t.blocks),
+              static_cast<unsigned long long>(t.keyframes),
+              static_cast<unsigned long long>(t.stored),
+              static_cast<unsigned long long>(t.raw));
   std::printf("events          %llu (seq %llu..%llu), %.1f bytes/event on disk\n",
-              static_cast<unsigned long long>(events),
-              static_cast<unsigned long long>(first_seq),
-              static_cast<unsigned long long>(last_seq),
-              events == 0 ? 0.0 : static_cast<double>(r.file_size()) / events);
+              static_cast<unsigned long long>(t.events),
+              static_cast<unsigned long long>(t.first_seq),
+              static_cast<unsigned long long>(t.last_seq),
+              t.events == 0 ? 0.0 : static_cast<double>(file_size) / t.events);
   std::printf("time            %s .. %s\n",
-              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(first_time),
+              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(t.first_time),
                                absl::UTCTimeZone())
                   .c_str(),
-              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(last_time),
+              absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(t.last_time),
                                absl::UTCTimeZone())
                   .c_str());
+}
+
+// --info: the file's header, blocks and damage. Exit 1 when damage lies
+// before the end.
+int Info(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<RecordingReader>> reader = RecordingReader::Open(path);
+  if (!reader.ok()) return Fail(reader.status());
+  RecordingReader& r = **reader;
+  r.SetDecodeAhead(true);
+  PrintHeader(r, path);
+  absl::StatusOr<BlockTotals> totals = ScanBlocks(r);
+  if (!totals.ok()) return Fail(totals.status());
+  PrintBlockTotals(*totals, r.file_size());
   bool middle_damage = false;
   const std::vector<Damage> damage = r.TakeDamage();
   std::printf("damage          %s\n", damage.empty() ? "none" : "");
@@ -185,6 +206,121 @@ int Info(const std::string& path) {
     middle_damage |= !d.truncated_tail;
   }
   return middle_damage ? 1 : 0;
+}
+
+// What `flowtop replay FILE ...` asks for.
+struct ReplayArgs {
+  bool help = false;
+  Mode mode = kNone;
+  double speed = 0;
+  std::string start_text;
+  int top = 10;
+  std::string path;
+};
+
+// Applies option `opt` with `arg`; INVALID_ARGUMENT names what is wrong.
+absl::Status ApplyReplayOption(int opt, const char* arg, ReplayArgs& args) {
+  switch (opt) {
+    case kJsonOpt:
+    case kSummaryOpt:
+    case kInfoOpt: {
+      const Mode m = opt == kJsonOpt ? kJson : opt == kSummaryOpt ? kSummary : kInfo;
+      if (args.mode != kNone && args.mode != m) {
+        return absl::InvalidArgumentError("--json, --summary and --info exclude each other");
+      }
+      args.mode = m;
+      return absl::OkStatus();
+    }
+    case kSpeed: {
+      absl::StatusOr<double> s = ParseSpeed(arg);
+      if (!s.ok()) return s.status();
+      args.speed = *s;
+      return absl::OkStatus();
+    }
+    case kStart: args.start_text = arg; return absl::OkStatus();
+    case kTop: {
+      absl::StatusOr<uint64_t> n = ParseCount("top", arg);
+      if (!n.ok() || *n > 100000) {
+        return absl::InvalidArgumentError("--top needs a number up to 100000");
+      }
+      args.top = static_cast<int>(*n);
+      return absl::OkStatus();
+    }
+    default: args.help = true; return absl::OkStatus();  // 'h'
+  }
+}
+
+// Parses the command line; INVALID_ARGUMENT names what is wrong.
+absl::StatusOr<ReplayArgs> ParseReplayArgs(int argc, char** argv) {
+  static const option kOptions[] = {
+      {"json", no_argument, nullptr, kJsonOpt},
+      {"summary", no_argument, nullptr, kSummaryOpt},
+      {"info", no_argument, nullptr, kInfoOpt},
+      {"speed", required_argument, nullptr, kSpeed},
+      {"start", required_argument, nullptr, kStart},
+      {"top", required_argument, nullptr, kTop},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0},
+  };
+  ReplayArgs args;
+  optind = 0;
+  opterr = 0;
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
+    if (opt == '?' || opt == ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
+    }
+    if (absl::Status s = ApplyReplayOption(opt, optarg, args); !s.ok()) return s;
+    if (args.help) return args;
+  }
+  if (optind >= argc) {
+    return absl::InvalidArgumentError("no recording named: flowtop replay FILE --json");
+  }
+  if (argc - optind > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
+  }
+  args.path = argv[optind];
+  if (args.mode == kNone) {
+    return absl::InvalidArgumentError(
+        "the interactive replay runs in the flowtop TUI; here use --json, --summary or --info");
+  }
+  return args;
+}
+
+// Plays the recording into the mode's sink: JSON lines, or the summary
+// report once every event is counted.
+absl::Status Play(ReplaySource& source, const ReplayArgs& args) {
+  if (args.mode == kJson) {
+    JsonSink sink;
+    absl::Status status = source.Run(sink);
+    std::fflush(stdout);
+    return status;
+  }
+  SummarySink sink;
+  absl::Status status = source.Run(sink);
+  sink.summary.Finish();
+  uint64_t file_size = 0;
+  if (auto reader = RecordingReader::Open(args.path); reader.ok()) {
+    file_size = (*reader)->file_size();
+  }
+  std::fputs(sink.summary.Report(source.header(), file_size, args.top).c_str(), stdout);
+  std::fflush(stdout);
+  return status;
+}
+
+// The exit code after a full play: 1 when damage was skipped before the
+// end (a truncated tail is how a recording stops when its recorder dies).
+int DamageExit(const ReplaySource& source, const std::string& path) {
+  const ReplayPosition p = source.position();
+  const uint64_t middle = p.damaged_blocks - (p.truncated_tail ? 1 : 0);
+  if (middle == 0) return 0;
+  std::fprintf(stderr,
+               "flowtop replay: %s has %llu damaged place%s (see above); the rest "
+               "was recovered\n",
+               path.c_str(), static_cast<unsigned long long>(middle), middle == 1 ? "" : "s");
+  return 1;
 }
 
 }  // namespace
@@ -205,104 +341,27 @@ bool IsReplayBatchMode(int argc, char** argv) {
 int ReplayMain(int argc, char** argv) {
   // `--ipfix HOST:PORT`: back-fill IPFIX collectors (replay_export.h).
   if (IsReplayExport(argc, argv)) return ReplayExportMain(argc, argv);
-  static const option kOptions[] = {
-      {"json", no_argument, nullptr, kJsonOpt},
-      {"summary", no_argument, nullptr, kSummaryOpt},
-      {"info", no_argument, nullptr, kInfoOpt},
-      {"speed", required_argument, nullptr, kSpeed},
-      {"start", required_argument, nullptr, kStart},
-      {"top", required_argument, nullptr, kTop},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  Mode mode = kNone;
-  double speed = 0;
-  std::string start_text;
-  int top = 10;
-  optind = 0;
-  opterr = 0;
-  int opt;
-  auto set_mode = [&](Mode m) {
-    if (mode != kNone && mode != m) return false;
-    mode = m;
-    return true;
-  };
-  while ((opt = getopt_long(argc, argv, "h", kOptions, nullptr)) != -1) {
-    switch (opt) {
-      case kJsonOpt:
-      case kSummaryOpt:
-      case kInfoOpt:
-        if (!set_mode(opt == kJsonOpt ? kJson : opt == kSummaryOpt ? kSummary : kInfo)) {
-          return Usage("--json, --summary and --info exclude each other");
-        }
-        break;
-      case kSpeed: {
-        absl::StatusOr<double> s = ParseSpeed(optarg);
-        if (!s.ok()) return Usage(std::string(s.status().message()));
-        speed = *s;
-        break;
-      }
-      case kStart: start_text = optarg; break;
-      case kTop: {
-        absl::StatusOr<uint64_t> n = ParseCount("top", optarg);
-        if (!n.ok() || *n > 100000) return Usage("--top needs a number up to 100000");
-        top = static_cast<int>(*n);
-        break;
-      }
-      case 'h': std::fputs(kUsage, stdout); return 0;
-      default:
-        return Usage(absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
-    }
+  absl::StatusOr<ReplayArgs> args = ParseReplayArgs(argc, argv);
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (args->help) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
-  if (optind >= argc) return Usage("no recording named: flowtop replay FILE --json");
-  if (argc - optind > 1) return Usage(absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
-  const std::string path = argv[optind];
-  if (mode == kNone) {
-    return Usage("the interactive replay runs in the flowtop TUI; here use "
-                 "--json, --summary or --info");
-  }
-  if (mode == kInfo) return Info(path);
+  if (args->mode == kInfo) return Info(args->path);
 
   ReplayOptions options;
-  options.speed = mode == kJson ? speed : 0;
-  core::Clock& clock = core::RealClock::Get();
+  options.speed = args->mode == kJson ? args->speed : 0;
   absl::StatusOr<std::unique_ptr<ReplaySource>> source =
-      ReplaySource::Open(path, options, clock);
+      ReplaySource::Open(args->path, options, core::RealClock::Get());
   if (!source.ok()) return Fail(source.status());
-  if (!start_text.empty()) {
+  if (!args->start_text.empty()) {
     absl::StatusOr<absl::Time> start =
-        ParseTimeFlag("start", start_text, (*source)->position().first_event);
+        ParseTimeFlag("start", args->start_text, (*source)->position().first_event);
     if (!start.ok()) return Usage(std::string(start.status().message()));
     (*source)->SeekTo(*start);
   }
-  absl::Status status;
-  if (mode == kJson) {
-    JsonSink sink;
-    status = (*source)->Run(sink);
-    std::fflush(stdout);
-  } else {
-    SummarySink sink;
-    status = (*source)->Run(sink);
-    sink.summary.Finish();
-    uint64_t file_size = 0;
-    if (auto reader = RecordingReader::Open(path); reader.ok()) {
-      file_size = (*reader)->file_size();
-    }
-    std::fputs(sink.summary.Report((*source)->header(), file_size, top).c_str(), stdout);
-    std::fflush(stdout);
-  }
-  if (!status.ok()) return Fail(status);
-  const ReplayPosition p = (*source)->position();
-  const uint64_t middle = p.damaged_blocks - (p.truncated_tail ? 1 : 0);
-  if (middle > 0) {
-    std::fprintf(stderr,
-                 "flowtop replay: %s has %llu damaged place%s (see above); the rest "
-                 "was recovered\n",
-                 path.c_str(), static_cast<unsigned long long>(middle),
-                 middle == 1 ? "" : "s");
-    return 1;
-  }
-  return 0;
+  if (absl::Status status = Play(**source, *args); !status.ok()) return Fail(status);
+  return DamageExit(**source, args->path);
 }
 
 }  // namespace flowtop::replay

@@ -7,6 +7,7 @@
 #include <clocale>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,31 +76,29 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-}  // namespace
+// Runs the sub-command argv[1] names ("record", "replay") with argv[0] =
+// "flowtop record"; nullopt when argv[1] names none.
+std::optional<int> RunSubcommand(int argc, char** argv, Program& program) {
+  if (argc < 2) return std::nullopt;
+  auto sub = program.subcommands.find(argv[1]);
+  if (sub != program.subcommands.end()) {
+    std::string name = absl::StrCat("flowtop ", argv[1]);
+    std::vector<char*> args = {name.data()};
+    for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+    args.push_back(nullptr);
+    return sub->second(static_cast<int>(args.size()) - 1, args.data());
+  }
+  if (!program.file_argument &&
+      (std::string(argv[1]) == "record" || std::string(argv[1]) == "replay")) {
+    PrintError(absl::StrCat("'", argv[1], "' is not available in this build"));
+    return 1;
+  }
+  return std::nullopt;
+}
 
-int RunFlowtop(int argc, char** argv, Program& program) {
-  std::setlocale(LC_ALL, "");
-  if (argc >= 2) {
-    auto sub = program.subcommands.find(argv[1]);
-    if (sub != program.subcommands.end()) {
-      std::string name = absl::StrCat("flowtop ", argv[1]);
-      std::vector<char*> args = {name.data()};
-      for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
-      args.push_back(nullptr);
-      return sub->second(static_cast<int>(args.size()) - 1, args.data());
-    }
-    if (!program.file_argument &&
-        (std::string(argv[1]) == "record" || std::string(argv[1]) == "replay")) {
-      PrintError(absl::StrCat("'", argv[1], "' is not available in this build"));
-      return 1;
-    }
-  }
-  absl::StatusOr<Options> parsed = ParseOptions(argc, argv, program.file_argument);
-  if (!parsed.ok()) {
-    PrintError(absl::StrCat(parsed.status().message(), "; run 'flowtop --help' for the options"));
-    return 2;
-  }
-  Options& options = *parsed;
+// Runs the actions that show no flows (--help, --version, --update,
+// --check); nullopt for a run.
+std::optional<int> RunAction(const Options& options, Program& program) {
   switch (options.action) {
     case Options::Action::kHelp:
       std::fputs(Usage(), stdout);
@@ -107,13 +106,12 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     case Options::Action::kVersion:
       std::printf("flowtop %s\n%s\n", kVersion, kGeoAttribution);
       return 0;
-    case Options::Action::kUpdateGeoIp: {
+    case Options::Action::kUpdateGeoIp:
       if (!program.update_geoip) {
         PrintError("--update is not available in this build");
         return 1;
       }
       return program.update_geoip();
-    }
     case Options::Action::kCheck:
       if (!program.check) {
         PrintError("--check is not available in this build");
@@ -123,77 +121,90 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     case Options::Action::kRun:
       break;
   }
+  return std::nullopt;
+}
 
-  const bool interactive = options.output == OutputMode::kInteractive;
-  // Block the quit signals (and SIGWINCH outside the key wait) before any
-  // thread starts, so every thread inherits the mask.
-  sigset_t quit_signals, blocked, wait_mask;
-  sigemptyset(&wait_mask);
-  sigemptyset(&quit_signals);
-  sigaddset(&quit_signals, SIGINT);
-  sigaddset(&quit_signals, SIGTERM);
-  sigaddset(&quit_signals, SIGHUP);
-  blocked = quit_signals;
+struct SignalMasks {
+  sigset_t quit;  // SIGINT, SIGTERM, SIGHUP: the watcher thread waits for them
+  sigset_t wait;  // the mask while waiting for keys: only SIGWINCH comes through
+};
+
+// Interactive mode blocks the quit signals (and SIGWINCH outside the key
+// wait) before any thread starts, so every thread inherits the mask.
+SignalMasks BlockSignals(bool interactive) {
+  SignalMasks m;
+  sigset_t blocked;
+  sigemptyset(&m.wait);
+  sigemptyset(&m.quit);
+  sigaddset(&m.quit, SIGINT);
+  sigaddset(&m.quit, SIGTERM);
+  sigaddset(&m.quit, SIGHUP);
+  blocked = m.quit;
   sigaddset(&blocked, SIGWINCH);
-  if (interactive) pthread_sigmask(SIG_BLOCK, &blocked, &wait_mask);
+  if (interactive) pthread_sigmask(SIG_BLOCK, &blocked, &m.wait);
   // While waiting for keys only SIGWINCH may arrive (the quit signals stay
   // with the watcher thread; curses' own SIGTERM handler would exit(1)).
-  sigdelset(&wait_mask, SIGWINCH);
-  sigaddset(&wait_mask, SIGINT);
-  sigaddset(&wait_mask, SIGTERM);
-  sigaddset(&wait_mask, SIGHUP);
+  sigdelset(&m.wait, SIGWINCH);
+  sigaddset(&m.wait, SIGINT);
+  sigaddset(&m.wait, SIGTERM);
+  sigaddset(&m.wait, SIGHUP);
+  return m;
+}
 
-  const core::Clock& clock = core::RealClock::Get();
-  Model model(program.factory->ViewClock(options));
-  SourceSet sources(model);
-  absl::Status st = sources.Build(*program.factory, options);
-  if (!st.ok()) {
-    PrintError(st.message());
-    return 1;
-  }
+// Builds and starts the sources. Local and replay sources that cannot
+// start (privileges, a bad file) fail at once, before the screen is taken
+// over; remote endpoints may come later.
+absl::Status StartSources(SourceSet& sources, SourceFactory& factory, const Options& options) {
+  if (absl::Status st = sources.Build(factory, options); !st.ok()) return st;
   sources.Start();
-  // Local and replay sources that cannot start (privileges, a bad file)
-  // fail at once: report it before the screen is taken over.
-  st = sources.WaitForStartup(std::min(options.interval, absl::Seconds(2)));
+  absl::Status st = sources.WaitForStartup(std::min(options.interval, absl::Seconds(2)));
   if (!st.ok() && options.connect.empty()) {
     sources.Stop();
-    PrintError(st.message());
-    return 1;
+    return st;
   }
+  return absl::OkStatus();
+}
 
+// The interactive loop in a curses screen, quitting on the quit signals;
+// the terminal is restored before this returns.
+absl::Status RunScreen(Model& model, const Options& options, const LoopOptions& loop,
+                       Program& program, const SignalMasks& masks) {
+  auto screen = CursesScreen::Open(ColorWanted(), masks.wait);
+  if (!screen.ok()) return screen.status();
+  ViewState view = options.view;
+  view.color = ColorWanted();
+  SignalWatcher watcher(masks.quit);
+  watcher.Start(screen->get());
+  absl::Status st = RunInteractive(
+      model, view, loop, core::RealClock::Get(), **screen,
+      options.replay_file.empty() ? nullptr : program.factory->replay_control());
+  watcher.Stop();
+  screen->reset();  // restores the terminal before anything is printed
+  return st;
+}
+
+// Shows the flows in the chosen output mode until the end, a count or a
+// quit.
+absl::Status ShowFlows(Model& model, const Options& options, const std::string& title,
+                       Program& program, const SignalMasks& masks) {
   LoopOptions loop;
   loop.interval = options.interval;
-  loop.title = sources.title();
+  loop.title = title;
   loop.count = options.count;
   loop.width = options.width;
-  if (options.output == OutputMode::kBatch) {
-    st = RunBatch(model, options.view, loop, stdout);
-  } else if (options.output == OutputMode::kJson) {
-    st = RunJson(model, options.view, loop, stdout);
-  } else {
-    auto screen = CursesScreen::Open(ColorWanted(), wait_mask);
-    if (!screen.ok()) {
-      sources.Stop();
-      PrintError(screen.status().message());
-      return 1;
-    }
-    ViewState view = options.view;
-    view.color = ColorWanted();
-    SignalWatcher watcher(quit_signals);
-    watcher.Start(screen->get());
-    st = RunInteractive(model, view, loop, clock, **screen,
-                        options.replay_file.empty() ? nullptr : program.factory->replay_control());
-    watcher.Stop();
-    screen->reset();  // restores the terminal before anything is printed
+  switch (options.output) {
+    case OutputMode::kBatch: return RunBatch(model, options.view, loop, stdout);
+    case OutputMode::kJson: return RunJson(model, options.view, loop, stdout);
+    case OutputMode::kInteractive: break;
   }
-  // Before Stop, which marks every source stopped.
-  const std::string no_data =
-      options.output != OutputMode::kInteractive && !options.connect.empty()
-          ? NeverGotData(model)
-          : "";
-  sources.Stop();
-  if (!st.ok()) {
-    PrintError(st.message());
+  return RunScreen(model, options, loop, program, masks);
+}
+
+// The exit code: 1 with one line when the run failed, or when a script
+// asked remote endpoints and none answered; 0 otherwise.
+int ExitStatus(const absl::Status& run, const std::string& no_data) {
+  if (!run.ok()) {
+    PrintError(run.message());
     return 1;
   }
   if (!no_data.empty()) {
@@ -201,6 +212,36 @@ int RunFlowtop(int argc, char** argv, Program& program) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int RunFlowtop(int argc, char** argv, Program& program) {
+  std::setlocale(LC_ALL, "");
+  if (std::optional<int> code = RunSubcommand(argc, argv, program)) return *code;
+  absl::StatusOr<Options> parsed = ParseOptions(argc, argv, program.file_argument);
+  if (!parsed.ok()) {
+    PrintError(absl::StrCat(parsed.status().message(), "; run 'flowtop --help' for the options"));
+    return 2;
+  }
+  const Options& options = *parsed;
+  if (std::optional<int> code = RunAction(options, program)) return *code;
+
+  const SignalMasks masks = BlockSignals(options.output == OutputMode::kInteractive);
+  Model model(program.factory->ViewClock(options));
+  SourceSet sources(model);
+  if (absl::Status st = StartSources(sources, *program.factory, options); !st.ok()) {
+    PrintError(st.message());
+    return 1;
+  }
+  absl::Status st = ShowFlows(model, options, sources.title(), program, masks);
+  // Before Stop, which marks every source stopped.
+  const std::string no_data =
+      options.output != OutputMode::kInteractive && !options.connect.empty()
+          ? NeverGotData(model)
+          : "";
+  sources.Stop();
+  return ExitStatus(st, no_data);
 }
 
 }  // namespace flowtop::tui

@@ -1,12 +1,11 @@
 #include "tui/format.h"
 
-#include <arpa/inet.h>
-
 #include <cmath>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "proto/flow_text.h"
 
 namespace flowtop::tui {
 namespace {
@@ -49,17 +48,9 @@ std::string FormatAge(absl::Duration age) {
 }
 
 std::string FormatIp(absl::string_view bytes) {
-  char buf[INET6_ADDRSTRLEN];
   if (bytes.empty()) return "";
-  if (bytes.size() == 4) {
-    inet_ntop(AF_INET, bytes.data(), buf, sizeof(buf));
-    return buf;
-  }
-  if (bytes.size() == 16) {
-    inet_ntop(AF_INET6, bytes.data(), buf, sizeof(buf));
-    return buf;
-  }
-  return "?";
+  const std::string text = AddressText(bytes);  // proto/flow_text.h: the one formatter
+  return text.empty() ? "?" : text;
 }
 
 std::string ProtocolNameOf(uint32_t protocol) {

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "tui/fake_replay_control.h"
 #include "tui/test_flows.h"
+#include "tui/view.h"
 
 namespace flowtop::tui {
 namespace {

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "core/version.h"
 #include "tui/format.h"
+#include "tui/keys.h"
 #include "tui/table.h"
 #include "tui/text.h"
 
@@ -271,8 +272,7 @@ std::string TitleText(const Snapshot& snap, const ViewState& state, const std::s
 }
 
 std::string InfoText(const ViewState& state) {
-  const Column sort =
-      state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+  const Column sort = SortColumn(state);
   std::string text = absl::StrCat(
       state.view == TableView::kFlows ? "Flows" : "Processes", "  sort ", ColumnTitle(sort),
       (SortedDescending(sort) != state.reverse) ? " desc" : " asc", "  ",
@@ -284,72 +284,86 @@ std::string InfoText(const ViewState& state) {
   return text;
 }
 
-Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
+// The status line while a prompt is open: what is typed, and its error.
+Line PromptLine(const ViewState& state) {
   Line line;
-  if (state.editing_filter || state.editing_seek) {
-    line.segments.push_back(
-        {state.editing_filter
-             ? absl::StrCat("filter: ", Sanitize(state.filter_input), "_")
-             : absl::StrCat("seek to (90s, +5m, -30s, 50%, RFC 3339): ",
-                            Sanitize(state.seek_input), "_"),
-         Style::kStatus});
-    if (!state.message.empty()) {
-      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
-    }
-  } else {
-    std::vector<std::string> parts;
-    const int sources = static_cast<int>(snap.sources.size());
-    const int disconnected = snap.Disconnected();
-    if (sources > 1 || disconnected > 0) {
-      parts.push_back(absl::StrCat(sources - disconnected, "/", sources, " connected"));
-    }
-    line.segments.push_back({absl::StrJoin(parts, "  "), Style::kStatus});
-    for (const SourceState& s : snap.sources) {
-      if (s.connected) continue;
-      line.segments.push_back(
-          {absl::StrCat("  ", s.label, s.ended ? " ended" : " disconnected",
-                        s.error.empty() ? "" : absl::StrCat(": ", s.error)),
-           Style::kWarning});
-    }
-    if (std::string loading = snap.LoadingText(); !loading.empty()) {
-      line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
-    }
-    absl::Duration rates;
-    for (const SourceState& s : snap.sources) rates = std::max(rates, s.stretched_rate_period);
-    if (rates > absl::ZeroDuration()) {
-      line.segments.push_back(
-          {absl::StrCat("  rates every ", absl::FormatDuration(absl::Trunc(rates, absl::Seconds(1))),
-                        " (CPU budget)"),
-           Style::kStatus});
-    }
-    const uint64_t lost = snap.LostEvents();
-    const uint64_t gaps = snap.LossGaps();
-    if (lost > 0 || gaps > 0) {
-      line.segments.push_back(
-          {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
-    }
-    if (!snap.notes.empty()) {
-      line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
-    }
-    if (state.replay.has_value()) {
-      line.segments.push_back({absl::StrCat("  ", ReplayStatusText(*state.replay)),
-                               state.replay->paused ? Style::kWarning : Style::kStatus});
-    }
-    if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
-    if (!state.message.empty()) {
-      line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
-    }
-    line.segments.push_back({"  ? help  q quit", Style::kStatus});
-    // Drop the leading separator when nothing came before it.
-    if (line.segments[0].text.empty()) {
-      line.segments.erase(line.segments.begin());
-      line.segments[0].text = line.segments[0].text.substr(2);
-    }
+  line.segments.push_back(
+      {state.editing_filter
+           ? absl::StrCat("filter: ", Sanitize(state.filter_input), "_")
+           : absl::StrCat("seek to (90s, +5m, -30s, 50%, RFC 3339): ", Sanitize(state.seek_input),
+                          "_"),
+       Style::kStatus});
+  if (!state.message.empty()) {
+    line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
   }
-  // Fit the whole line into the width.
+  return line;
+}
+
+// The sources' part of the status line: connections, endpoints lost,
+// loading, stretched rates, lost events, the last note.
+void AppendSourceStatus(const Snapshot& snap, Line& line) {
+  const int sources = static_cast<int>(snap.sources.size());
+  const int disconnected = snap.Disconnected();
+  line.segments.push_back(
+      {sources > 1 || disconnected > 0
+           ? absl::StrCat(sources - disconnected, "/", sources, " connected")
+           : "",
+       Style::kStatus});
+  for (const SourceState& s : snap.sources) {
+    if (s.connected) continue;
+    line.segments.push_back({absl::StrCat("  ", s.label, s.ended ? " ended" : " disconnected",
+                                          s.error.empty() ? "" : absl::StrCat(": ", s.error)),
+                             Style::kWarning});
+  }
+  if (std::string loading = snap.LoadingText(); !loading.empty()) {
+    line.segments.push_back({absl::StrCat("  ", loading), Style::kWarning});
+  }
+  absl::Duration rates;
+  for (const SourceState& s : snap.sources) rates = std::max(rates, s.stretched_rate_period);
+  if (rates > absl::ZeroDuration()) {
+    line.segments.push_back(
+        {absl::StrCat("  rates every ", absl::FormatDuration(absl::Trunc(rates, absl::Seconds(1))),
+                      " (CPU budget)"),
+         Style::kStatus});
+  }
+  const uint64_t lost = snap.LostEvents();
+  const uint64_t gaps = snap.LossGaps();
+  if (lost > 0 || gaps > 0) {
+    line.segments.push_back(
+        {absl::StrCat("  lost ", lost, gaps > 0 ? "+" : "", " events"), Style::kWarning});
+  }
+  if (!snap.notes.empty()) {
+    line.segments.push_back({absl::StrCat("  ", snap.notes.back()), Style::kWarning});
+  }
+}
+
+// The status line of the table and detail screens: the sources, the
+// replay, PAUSED, the message, the key hint.
+Line SourcesLine(const Snapshot& snap, const ViewState& state) {
+  Line line;
+  AppendSourceStatus(snap, line);
+  if (state.replay.has_value()) {
+    line.segments.push_back({absl::StrCat("  ", ReplayStatusText(*state.replay)),
+                             state.replay->paused ? Style::kWarning : Style::kStatus});
+  }
+  if (state.paused) line.segments.push_back({"  PAUSED", Style::kWarning});
+  if (!state.message.empty()) {
+    line.segments.push_back({absl::StrCat("  ", state.message), Style::kError});
+  }
+  line.segments.push_back({"  ? help  q quit", Style::kStatus});
+  // Drop the leading separator when nothing came before it.
+  if (line.segments[0].text.empty()) {
+    line.segments.erase(line.segments.begin());
+    line.segments[0].text = line.segments[0].text.substr(2);
+  }
+  return line;
+}
+
+// Cuts `line` to `width` cells and pads it to exactly that.
+Line FitLine(const Line& line, int width) {
   int used = 0;
   Line out;
-  for (Segment& s : line.segments) {
+  for (const Segment& s : line.segments) {
     const std::string text = Sanitize(s.text);
     const int w = DisplayWidth(text);
     if (used + w > width) {
@@ -362,6 +376,12 @@ Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
   }
   if (used < width) out.segments.push_back({std::string(width - used, ' '), Style::kStatus});
   return out;
+}
+
+Line StatusLine(const Snapshot& snap, const ViewState& state, int width) {
+  return FitLine(state.editing_filter || state.editing_seek ? PromptLine(state)
+                                                            : SourcesLine(snap, state),
+                 width);
 }
 
 void Clamp(PageInfo& page, size_t cursor, size_t top) {
@@ -485,38 +505,184 @@ std::vector<std::string> DetailLines(const FlowRow& row, bool closed, const View
   return l;
 }
 
-const char* const kReplayHelp[] = {
-    "",
-    "Replay (recorded time)",
-    "  space       pause / resume the replay     .  step one event (pauses first)",
-    "  [ ]         seek 10 s back / forward      { }  seek 60 s back / forward",
-    "  g           back to the start (Home: first row)",
-    "  t           seek to: 90s, +5m (into it), -30s (back), 50%, or an RFC 3339 time",
-    "  + -         double / halve the speed      m  as fast as possible",
-};
+// ---- Full-screen pages (help, detail) ----
 
-const char* const kHelp[] = {
-    "Keys",
-    "  q           quit (in help or detail: back)",
-    "  up/down j/k move the cursor       u/d PgUp/PgDn  page up/down",
-    "  g/G Home/End first/last row       left/right h/l scroll sideways",
-    "  TAB         flows / processes view",
-    "  < >         sort by the previous / next column    r  reverse the order",
-    "  /           filter, e.g.  dport 443 and country != DE",
-    "              proto udp or proto icmp   src 10.0.0.0/8   process curl",
-    "              not state TIME_WAIT  (Enter applies, Esc cancels, empty clears)",
-    "  Enter       details of the flow under the cursor (processes: its flows)",
-    "  space       pause the display (data keeps flowing)",
-    "  b           bits / bytes          a  active flows only",
-    "  s           source row            n  host names / numeric addresses",
-    "  o           also flowtop's own DNS queries (hidden by default)",
-    "  T U D I S   toggle TCP, UDP(-lite), DCCP, ICMP(v6), SCTP",
-    "  ?           this help",
-    "",
+// Fills `frame` as a page: `title` on the first line, `body` as far as it
+// fits, blank lines, `footer` on the last line.
+void FillPage(Frame& frame, Line title, const std::vector<std::string>& body, Line footer,
+              int width, int height) {
+  frame.lines.push_back(std::move(title));
+  for (const std::string& l : body) {
+    if (static_cast<int>(frame.lines.size()) >= height - 1) break;
+    frame.lines.push_back(Plain(Sanitize(l), Style::kNormal, width));
+  }
+  while (static_cast<int>(frame.lines.size()) < height - 1) {
+    frame.lines.push_back(Plain("", Style::kNormal, width));
+  }
+  frame.lines.push_back(std::move(footer));
+}
+
+const char* const kColumnsNote[] = {
     "Columns: a '*' before the address marks a translated (NAT) flow; rates",
     "are both directions per second; AGE is since the kernel (or flowtop)",
     "first saw the flow.",
 };
+
+// The help screen: the keys of this mode (generated from the key table,
+// tui/keys.h) and what the columns mean.
+void RenderHelp(const ViewState& state, int width, int height, Frame& frame) {
+  std::vector<std::string> body = KeyHelpLines(state.replay.has_value(), width);
+  body.push_back("");
+  body.insert(body.end(), std::begin(kColumnsNote), std::end(kColumnsNote));
+  FillPage(frame, Plain(absl::StrCat("flowtop ", kVersion, "  help"), Style::kTitle, width), body,
+           Plain("press q, Esc or ? to return", Style::kStatus, width), width, height);
+}
+
+// The flow the detail view shows: its current row, or the last copy seen
+// once it closed (`closed`); nullptr when there is neither.
+const FlowRow* DetailRow(const Snapshot& snapshot, const ViewState& state, bool* closed) {
+  *closed = false;
+  const int64_t at = snapshot.flows.Find(state.detail_key);
+  if (at >= 0) return snapshot.flows[static_cast<size_t>(at)];
+  *closed = true;
+  return state.detail_last.get();
+}
+
+void RenderDetail(const Snapshot& snapshot, const ViewState& state, int width, int height,
+                  const std::string& title, Frame& frame) {
+  bool closed = false;
+  const FlowRow* row = DetailRow(snapshot, state, &closed);
+  const std::vector<std::string> body =
+      row != nullptr ? DetailLines(*row, closed, state, snapshot.NowFor(row->source))
+                     : std::vector<std::string>{"no flow selected"};
+  std::string status = StatusLine(snapshot, state, width).Text();
+  while (!status.empty() && status.back() == ' ') status.pop_back();
+  FillPage(frame,
+           Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"), Style::kTitle,
+                 width),
+           body, Plain(absl::StrCat("q/Esc back  ", status), Style::kStatus, width), width,
+           height);
+}
+
+// ---- The table ----
+
+// One flow's line (and its source line with show_src), as text.
+std::vector<std::string> FlowLines(const FlowRow& row, const std::vector<Col>& cols,
+                                   const ViewState& state, absl::Time now) {
+  std::vector<std::string> cells;
+  for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, now));
+  std::vector<std::string> lines = {JoinCells(cols, cells)};
+  if (state.show_src) {
+    cells.clear();
+    for (const Col& c : cols) cells.push_back(SourceCell(row, c.column, state));
+    lines.push_back(JoinCells(cols, cells));
+  }
+  return lines;
+}
+
+std::string ProcessLine(const ProcessRow& row, const std::vector<Col>& cols,
+                        const ViewState& state) {
+  std::vector<std::string> cells;
+  for (const Col& c : cols) cells.push_back(ProcessCell(row, c.column, state));
+  return JoinCells(cols, cells);
+}
+
+// The rows of the table on screen, with what the title and column heads
+// need.
+struct TableWindow {
+  std::vector<Line> lines;
+  std::vector<Col> cols;
+  Totals totals;
+  size_t shown = 0;
+};
+
+std::vector<Col> TableLayout(const ViewState& state, const PageInfo& page, bool units,
+                             int width) {
+  return Layout(VisibleColumns(state, page.multi_node, units), state.view, width,
+                state.hscroll == 0);
+}
+
+// The flows view's window: count first (for clamping), then select it.
+TableWindow FlowWindow(const Snapshot& snapshot, const ViewState& state, int width,
+                       PageInfo& page) {
+  FlowSelection sel = SelectFlows(snapshot, state, state.top, page.page_rows);
+  page.rows_total = sel.total;
+  Clamp(page, state.cursor, state.top);
+  if (page.top != state.top) sel = SelectFlows(snapshot, state, page.top, page.page_rows);
+  TableWindow w;
+  w.cols = TableLayout(state, page, AnyUnit(sel.rows), width);
+  w.totals = sel.totals;
+  w.shown = sel.total;
+  for (size_t i = 0; i < sel.rows.size(); ++i) {
+    const FlowRow& row = *sel.rows[i];
+    const bool selected = page.top + i == page.cursor;
+    if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
+    const std::vector<std::string> text =
+        FlowLines(row, w.cols, state, snapshot.NowFor(row.source));
+    for (size_t j = 0; j < text.size(); ++j) {
+      const Style style = j > 0 ? Style::kDim : selected ? Style::kSelected : Style::kNormal;
+      w.lines.push_back(Plain(Slice(text[j], state.hscroll, width), style, width));
+    }
+  }
+  return w;
+}
+
+TableWindow ProcessWindow(const Snapshot& snapshot, const ViewState& state, int width,
+                          PageInfo& page) {
+  ProcessSelection sel = SelectProcesses(snapshot, state, state.top, page.page_rows);
+  page.rows_total = sel.total;
+  Clamp(page, state.cursor, state.top);
+  if (page.top != state.top) sel = SelectProcesses(snapshot, state, page.top, page.page_rows);
+  TableWindow w;
+  w.cols = TableLayout(state, page, AnyUnit(sel.rows), width);
+  w.totals = sel.totals;
+  w.shown = sel.total;
+  for (size_t i = 0; i < sel.rows.size(); ++i) {
+    const bool selected = page.top + i == page.cursor;
+    if (selected) {
+      page.cursor_process = sel.rows[i].name;
+      page.cursor_pid = sel.rows[i].pid;
+    }
+    w.lines.push_back(Plain(Slice(ProcessLine(sel.rows[i], w.cols, state), state.hscroll, width),
+                            selected ? Style::kSelected : Style::kNormal, width));
+  }
+  return w;
+}
+
+// The line under the column heads when no row shows: why.
+Line EmptyTableNote(const Snapshot& snapshot, int width) {
+  const bool none = snapshot.sources.empty() || snapshot.flows.empty();
+  std::string text = "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)";
+  if (none) {
+    text = snapshot.empty_hint.empty() ? std::string("  no flows yet")
+                                       : Sanitize("  no flows yet: " + snapshot.empty_hint);
+  }
+  return Plain(text, Style::kDim, width);
+}
+
+// The table screens: title with totals, settings, column heads, the rows,
+// the status line.
+void RenderTable(const Snapshot& snapshot, const ViewState& state, int width, int height,
+                 const std::string& title, RenderResult& result) {
+  Frame& frame = result.frame;
+  PageInfo& page = result.page;
+  const int lines_per_row = (state.view == TableView::kFlows && state.show_src) ? 2 : 1;
+  page.page_rows = static_cast<size_t>(std::max(1, (height - 4) / lines_per_row));
+  TableWindow w = state.view == TableView::kFlows ? FlowWindow(snapshot, state, width, page)
+                                                  : ProcessWindow(snapshot, state, width, page);
+  frame.lines.push_back(Plain(Sanitize(TitleText(snapshot, state, title, w.totals, w.shown)),
+                              Style::kTitle, width));
+  frame.lines.push_back(Plain(Sanitize(InfoText(state)), Style::kNormal, width));
+  frame.lines.push_back(
+      Plain(Slice(HeadLine(w.cols, SortColumn(state), state.reverse), state.hscroll, width),
+            Style::kColumnHead, width));
+  for (Line& l : w.lines) frame.lines.push_back(std::move(l));
+  if (page.rows_total == 0) frame.lines.push_back(EmptyTableNote(snapshot, width));
+  while (static_cast<int>(frame.lines.size()) < height - 1) {
+    frame.lines.push_back(Plain("", Style::kNormal, width));
+  }
+  frame.lines.push_back(StatusLine(snapshot, state, width));
+}
 
 }  // namespace
 
@@ -543,143 +709,24 @@ std::string ReplayStatusText(const ReplayStatus& status) {
 RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width, int height,
                     const std::string& title) {
   RenderResult result;
-  Frame& frame = result.frame;
-  frame.width = width;
-  frame.height = height;
-  PageInfo& page = result.page;
-  page.multi_node = snapshot.sources.size() > 1;
-  page.cursor = state.cursor;
-  page.top = state.top;
+  result.frame.width = width;
+  result.frame.height = height;
+  result.page.multi_node = snapshot.sources.size() > 1;
+  result.page.cursor = state.cursor;
+  result.page.top = state.top;
   if (width < kMinWidth || height < kMinHeight) {
     if (width > 0 && height > 0) {
-      frame.lines.push_back(Plain(absl::StrCat("too small ", width, "x", height, ", need ",
-                                               kMinWidth, "x", kMinHeight),
-                                  Style::kWarning, width));
+      result.frame.lines.push_back(Plain(absl::StrCat("too small ", width, "x", height, ", need ",
+                                                      kMinWidth, "x", kMinHeight),
+                                         Style::kWarning, width));
     }
     return result;
   }
-
-  if (state.screen == Screen::kHelp) {
-    frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  help"), Style::kTitle, width));
-    std::vector<const char*> lines(std::begin(kHelp), std::end(kHelp));
-    if (state.replay.has_value()) {
-      lines.insert(lines.end(), std::begin(kReplayHelp), std::end(kReplayHelp));
-    }
-    for (const char* line : lines) {
-      if (static_cast<int>(frame.lines.size()) >= height - 1) break;
-      frame.lines.push_back(Plain(line, Style::kNormal, width));
-    }
-    while (static_cast<int>(frame.lines.size()) < height - 1) {
-      frame.lines.push_back(Plain("", Style::kNormal, width));
-    }
-    frame.lines.push_back(Plain("press q, Esc or ? to return", Style::kStatus, width));
-    return result;
+  switch (state.screen) {
+    case Screen::kHelp: RenderHelp(state, width, height, result.frame); break;
+    case Screen::kDetail: RenderDetail(snapshot, state, width, height, title, result.frame); break;
+    case Screen::kTable: RenderTable(snapshot, state, width, height, title, result); break;
   }
-
-  if (state.screen == Screen::kDetail) {
-    const int64_t at = snapshot.flows.Find(state.detail_key);
-    const FlowRow* row = at < 0 ? nullptr : snapshot.flows[static_cast<size_t>(at)];
-    const bool closed = row == nullptr;
-    if (closed) row = state.detail_last.get();
-    frame.lines.push_back(Plain(absl::StrCat("flowtop ", kVersion, "  ", title, "  flow detail"),
-                                Style::kTitle, width));
-    if (row != nullptr) {
-      for (const std::string& l : DetailLines(*row, closed, state, snapshot.NowFor(row->source))) {
-        if (static_cast<int>(frame.lines.size()) >= height - 1) break;
-        frame.lines.push_back(Plain(Sanitize(l), Style::kNormal, width));
-      }
-    } else {
-      frame.lines.push_back(Plain("no flow selected", Style::kNormal, width));
-    }
-    while (static_cast<int>(frame.lines.size()) < height - 1) {
-      frame.lines.push_back(Plain("", Style::kNormal, width));
-    }
-    std::string status = StatusLine(snapshot, state, width).Text();
-    while (!status.empty() && status.back() == ' ') status.pop_back();
-    frame.lines.push_back(Plain(absl::StrCat("q/Esc back  ", status), Style::kStatus, width));
-    return result;
-  }
-
-  // Table screens.
-  const int table_lines = height - 4;
-  const int lines_per_row =
-      (state.view == TableView::kFlows && state.show_src) ? 2 : 1;
-  page.page_rows = static_cast<size_t>(std::max(1, table_lines / lines_per_row));
-  const bool fit = state.hscroll == 0;
-  // The UNIT column only when a row on the page has a unit or container.
-  std::vector<Col> cols;
-  const auto layout = [&](bool units) {
-    cols = Layout(VisibleColumns(state, page.multi_node, units), state.view, width, fit);
-  };
-  const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
-
-  std::vector<Line> rows;
-  Totals totals;
-  size_t shown = 0;
-  if (state.view == TableView::kFlows) {
-    // Count first (for clamping), then select the window.
-    FlowSelection sel = SelectFlows(snapshot, state, state.top, page.page_rows);
-    page.rows_total = sel.total;
-    Clamp(page, state.cursor, state.top);
-    if (page.top != state.top) sel = SelectFlows(snapshot, state, page.top, page.page_rows);
-    layout(AnyUnit(sel.rows));
-    totals = sel.totals;
-    shown = sel.total;
-    for (size_t i = 0; i < sel.rows.size(); ++i) {
-      const FlowRow& row = *sel.rows[i];
-      const bool selected = page.top + i == page.cursor;
-      std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(row, c.column, state, snapshot.NowFor(row.source)));
-      rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
-                           selected ? Style::kSelected : Style::kNormal, width));
-      if (selected) page.cursor_flow = std::make_shared<const FlowRow>(row);
-      if (state.show_src) {
-        std::vector<std::string> src;
-        for (const Col& c : cols) src.push_back(SourceCell(row, c.column, state));
-        rows.push_back(Plain(Slice(JoinCells(cols, src), state.hscroll, width), Style::kDim,
-                             width));
-      }
-    }
-  } else {
-    ProcessSelection sel = SelectProcesses(snapshot, state, state.top, page.page_rows);
-    page.rows_total = sel.total;
-    Clamp(page, state.cursor, state.top);
-    if (page.top != state.top) sel = SelectProcesses(snapshot, state, page.top, page.page_rows);
-    layout(AnyUnit(sel.rows));
-    totals = sel.totals;
-    shown = sel.total;
-    for (size_t i = 0; i < sel.rows.size(); ++i) {
-      const bool selected = page.top + i == page.cursor;
-      std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(ProcessCell(sel.rows[i], c.column, state));
-      rows.push_back(Plain(Slice(JoinCells(cols, cells), state.hscroll, width),
-                           selected ? Style::kSelected : Style::kNormal, width));
-      if (selected) {
-        page.cursor_process = sel.rows[i].name;
-        page.cursor_pid = sel.rows[i].pid;
-      }
-    }
-  }
-
-  frame.lines.push_back(Plain(Sanitize(TitleText(snapshot, state, title, totals, shown)),
-                              Style::kTitle, width));
-  frame.lines.push_back(Plain(Sanitize(InfoText(state)), Style::kNormal, width));
-  frame.lines.push_back(
-      Plain(Slice(HeadLine(cols, sort, state.reverse), state.hscroll, width),
-            Style::kColumnHead, width));
-  for (Line& l : rows) frame.lines.push_back(std::move(l));
-  if (page.rows_total == 0) {
-    const bool none = snapshot.sources.empty() || snapshot.flows.empty();
-    frame.lines.push_back(Plain(none ? (snapshot.empty_hint.empty()
-                                            ? std::string("  no flows yet")
-                                            : Sanitize("  no flows yet: " + snapshot.empty_hint))
-                                     : "  no flows match (TAB, T/U/D/I/S, a, / change what is shown)",
-                                Style::kDim, width));
-  }
-  while (static_cast<int>(frame.lines.size()) < height - 1) {
-    frame.lines.push_back(Plain("", Style::kNormal, width));
-  }
-  frame.lines.push_back(StatusLine(snapshot, state, width));
   return result;
 }
 
@@ -690,7 +737,6 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
   const auto layout = [&](bool units) {
     cols = Layout(VisibleColumns(state, multi, units), state.view, width, width > 0);
   };
-  const Column sort = state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
   std::vector<std::string> lines;
   const auto add = [&lines, width](const std::string& text) {
     std::string t = width > 0 ? Slice(text, 0, width) : text;
@@ -707,15 +753,9 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     totals = sel.totals;
     shown = sel.total;
     for (uint32_t i : sel.indices) {
-      const FlowRow built = snapshot.flows.Build(i);
-      const FlowRow* row = &built;
-      std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(FlowCell(*row, c.column, state, snapshot.NowFor(row->source)));
-      rows.push_back(JoinCells(cols, cells));
-      if (state.show_src) {
-        std::vector<std::string> src;
-        for (const Col& c : cols) src.push_back(SourceCell(*row, c.column, state));
-        rows.push_back(JoinCells(cols, src));
+      const FlowRow row = snapshot.flows.Build(i);
+      for (std::string& l : FlowLines(row, cols, state, snapshot.NowFor(row.source))) {
+        rows.push_back(std::move(l));
       }
     }
   } else {
@@ -723,11 +763,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     layout(AnyUnit(sel.rows));
     totals = sel.totals;
     shown = sel.total;
-    for (const ProcessRow& row : sel.rows) {
-      std::vector<std::string> cells;
-      for (const Col& c : cols) cells.push_back(ProcessCell(row, c.column, state));
-      rows.push_back(JoinCells(cols, cells));
-    }
+    for (const ProcessRow& row : sel.rows) rows.push_back(ProcessLine(row, cols, state));
   }
   add(Sanitize(absl::StrCat(TitleText(snapshot, state, title, totals, shown), "  ",
                             absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", snapshot.now,
@@ -747,7 +783,7 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
   if (snapshot.flows.empty() && !snapshot.empty_hint.empty()) {
     add(Sanitize("no flows yet: " + snapshot.empty_hint));
   }
-  add(HeadLine(cols, sort, state.reverse));
+  add(HeadLine(cols, SortColumn(state), state.reverse));
   for (const std::string& r : rows) add(r);
   return absl::StrJoin(lines, "\n") + "\n";
 }

@@ -20,18 +20,6 @@ namespace flowtop::tui {
 inline constexpr int kMinWidth = 40;
 inline constexpr int kMinHeight = 6;
 
-// What the frame showed, for the key handlers (paging, Enter).
-struct PageInfo {
-  size_t rows_total = 0;  // rows in the current table after filtering
-  size_t page_rows = 1;   // table rows that fit on the screen
-  size_t cursor = 0;      // clamped cursor
-  size_t top = 0;         // clamped first row shown
-  bool multi_node = false;
-  RowPtr cursor_flow;     // the flow under the cursor (flows view)
-  std::string cursor_process;  // process under the cursor (processes view)
-  uint32_t cursor_pid = 0;
-};
-
 struct RenderResult {
   Frame frame;
   PageInfo page;

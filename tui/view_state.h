@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
 #include "tui/filter_expr.h"
 #include "tui/model.h"
 #include "tui/replay_control.h"
@@ -94,6 +97,38 @@ struct ViewState {
   // Replay mode only: where the recording stands (the app fills it in
   // before each frame); also makes the help list the time-travel keys.
   std::optional<ReplayStatus> replay;
+};
+
+// The column the current view is sorted by.
+inline Column& SortColumn(ViewState& state) {
+  return state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+}
+inline Column SortColumn(const ViewState& state) {
+  return state.view == TableView::kFlows ? state.flow_sort : state.process_sort;
+}
+
+// Makes `text` the active filter (the '/' prompt, a process drill-down,
+// --filter). An expression that matches everything clears the filter.
+// Returns the parse error (with its column), changing nothing.
+inline absl::Status SetFilter(ViewState& state, const std::string& text) {
+  absl::StatusOr<std::shared_ptr<const FilterExpr>> parsed = FilterExpr::Parse(text);
+  if (!parsed.ok()) return parsed.status();
+  const bool everything = (*parsed)->kind() == FilterExpr::Kind::kTrue;
+  state.filter = everything ? nullptr : *parsed;
+  state.filter_text = everything ? "" : text;
+  return absl::OkStatus();
+}
+
+// What the frame showed, for the key handlers (paging, Enter).
+struct PageInfo {
+  size_t rows_total = 0;  // rows in the current table after filtering
+  size_t page_rows = 1;   // table rows that fit on the screen
+  size_t cursor = 0;      // clamped cursor
+  size_t top = 0;         // clamped first row shown
+  bool multi_node = false;
+  RowPtr cursor_flow;     // the flow under the cursor (flows view)
+  std::string cursor_process;  // process under the cursor (processes view)
+  uint32_t cursor_pid = 0;
 };
 
 }  // namespace flowtop::tui

@@ -15,7 +15,9 @@
 // shared: compare the columns of one run. Run as root, the writer thread
 // runs SCHED_FIFO (it sleeps between events), so that other processes'
 // load does not count as a stall; the bench says whether it could.
-//   bazel run -c opt //bench/collector:list_flows_bench -- 1000000
+//   bazel run -c opt //bench/collector:list_flows_bench -- 1000000 [ROUNDS] [idle]
+// `idle`: every flow has the same counters (the writer's COUNTERS still
+// move some), as in bench/scale's table of idle UDP flows.
 #include <pthread.h>
 #include <sched.h>
 
@@ -25,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,10 +47,20 @@ using core::FlowList;
 using core::FlowMatcher;
 using core::Pipeline;
 
-void Fill(Pipeline& pipeline, uint32_t n) {
+// `idle`: every flow with the same counters (one datagram, as the scale
+// benchmark's idle UDP flows), so the id decides among a million ties.
+void Fill(Pipeline& pipeline, uint32_t n, bool idle) {
   std::vector<v1::FlowEvent> batch;
   for (uint32_t i = 0; i < n; ++i) {
-    for (int part = 0; part < 3; ++part) batch.push_back(RealisticEvent(i, part));
+    for (int part = 0; part < 3; ++part) {
+      batch.push_back(RealisticEvent(i, part));
+      if (idle && part == 0) {
+        v1::Flow& f = *batch.back().mutable_flow();
+        f.mutable_original_counters()->set_packets(1);
+        f.mutable_original_counters()->set_bytes(29);
+        f.clear_reply_counters();
+      }
+    }
     if (batch.size() >= 3000) {
       pipeline.Publish(absl::MakeSpan(batch));
       batch.clear();
@@ -60,7 +73,10 @@ void Fill(Pipeline& pipeline, uint32_t n) {
 // Publish since the last Reset.
 class Writer {
  public:
-  Writer(Pipeline& pipeline, uint32_t n) : pipeline_(pipeline), n_(n) {
+  // `idle`: the COUNTERS keep every flow's counters as they are (a write
+  // to a shard, but no flow moves ahead of the million ties).
+  Writer(Pipeline& pipeline, uint32_t n, bool idle)
+      : pipeline_(pipeline), n_(n), idle_(idle) {
     thread_ = std::thread([this] { Run(); });
   }
   ~Writer() {
@@ -80,6 +96,12 @@ class Writer {
     std::vector<v1::FlowEvent> one(1);
     for (uint64_t tick = 1; !stop_; ++tick) {
       one[0] = RealisticCounters(rng() % n_, tick);
+      if (idle_) {
+        v1::Flow& f = *one[0].mutable_flow();
+        f.mutable_original_counters()->set_packets(1);
+        f.mutable_original_counters()->set_bytes(29);
+        f.clear_reply_counters();
+      }
       const absl::Time start = absl::Now();
       pipeline_.Publish(absl::MakeSpan(one));
       const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - start);
@@ -96,6 +118,7 @@ class Writer {
   std::atomic<bool> realtime_{false};
   Pipeline& pipeline_;
   const uint32_t n_;
+  const bool idle_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> longest_ns_{0};
   std::atomic<uint64_t> events_{0};
@@ -134,11 +157,12 @@ int main(int argc, char** argv) {
   using namespace flowtop;
   const uint32_t n = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 1000000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
+  const bool idle = argc > 3 && std::string(argv[3]) == "idle";
   core::RealClock clock;
   core::Pipeline pipeline({.node = "router-1", .max_flows = n + 1}, clock);
-  bench::Fill(pipeline, n);
-  std::printf("%u flows in the table; ListFlows limit 10 by bytes, descending; %d rounds\n",
-              n, rounds);
+  bench::Fill(pipeline, n, idle);
+  std::printf("%u flows in the table (%s); ListFlows limit 10 by bytes, descending; %d rounds\n",
+              n, idle ? "idle: equal counters" : "varied counters", rounds);
   const core::FlowMatcher all;
   auto by_view = [&] {
     const core::FlowTableView view = pipeline.View();
@@ -149,7 +173,7 @@ int main(int argc, char** argv) {
       return core::ListTopFlows(table.View(), all, v1::SORT_BYTES, true, 10).total;
     });
   };
-  bench::Writer writer(pipeline, n);
+  bench::Writer writer(pipeline, n, idle);
   absl::SleepFor(absl::Milliseconds(100));
   std::printf("writer thread SCHED_FIFO: %s\n", writer.realtime() ? "yes" : "no (not root)");
   for (int round = 0; round < rounds; ++round) {

@@ -17,7 +17,8 @@ fuzz_build "$WORK/filter_expr_fuzzer" "protobuf absl_status absl_statusor absl_s
   core/filters/field_match.cc core/filters/hostname.cc core/filters/node.cc \
   core/filters/owner.cc core/filters/port.cc core/filters/protocol.cc \
   core/filters/state.cc \
-  --plain tui/format.cc replay/sample_events.cc proto/flowtop/v1/flowtop.pb.cc
+  --plain tui/format.cc proto/flow_text.cc replay/sample_events.cc \
+  proto/flowtop/v1/flowtop.pb.cc
 corpus=$(fuzz_corpus tests/tui/fuzz/filter_expr "$WORK")
 fuzz_run filter_expr_fuzz_test "$WORK/filter_expr_fuzzer" "$corpus" "$WORK" \
   -dict=tests/tui/fuzz/filter_expr.dict -max_len=4200
