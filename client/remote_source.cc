@@ -132,7 +132,9 @@ absl::Status RemoteSource::Run(core::EventSink& sink) {
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stopped_;
     };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stop), backoff)) {
+    const core::Clock& clock =
+        options_.clock != nullptr ? *options_.clock : core::RealClock::Get();
+    if (clock.AwaitWithDeadline(&mu_, absl::Condition(&stop), clock.Now() + backoff)) {
       return absl::OkStatus();
     }
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -25,6 +25,7 @@
 #include "flowtop/v1/flowtop.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "client/client_options.h"
+#include "core/clock.h"
 
 namespace flowtop::client {
 
@@ -34,6 +35,9 @@ struct RemoteSourceOptions {
   v1::GetFlowsRequest request;
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);
+  // The clock the reconnect backoff waits on (not owned; a test's
+  // FakeClock); null: the real clock.
+  const core::Clock* clock = nullptr;
 };
 
 class RemoteSource final : public core::EventSource {

@@ -538,26 +538,22 @@ void ResetFieldsOfOtherStages(v1::FlowEvent& event) {
   if (flow.has_enrichment()) flow.clear_enrichment();
 }
 
-// Fills the event from the validated top-level attributes `tb`. Returns
-// false with `error` set when a nested group is malformed.
-bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
-               v1::FlowEvent& event, absl::Status& error) {
-  ResetFieldsOfOtherStages(event);
+// Returns what a message of this type and these flags tells: a flow ended,
+// one line of a dump, a new flow, or a change.
+v1::EventType EventTypeOf(const nlmsghdr* nlh) {
   const int msg = NFNL_MSG_TYPE(nlh->nlmsg_type);
-  if (msg == IPCTNL_MSG_CT_DELETE) {
-    event.set_type(v1::DESTROY);
-  } else if (nlh->nlmsg_flags & NLM_F_MULTI) {
-    event.set_type(v1::SNAPSHOT);
-  } else if ((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) ==
-             (NLM_F_CREATE | NLM_F_EXCL)) {
-    event.set_type(v1::NEW);
-  } else {
-    event.set_type(v1::UPDATE);
+  if (msg == IPCTNL_MSG_CT_DELETE) return v1::DESTROY;
+  if (nlh->nlmsg_flags & NLM_F_MULTI) return v1::SNAPSHOT;
+  if ((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) ==
+      (NLM_F_CREATE | NLM_F_EXCL)) {
+    return v1::NEW;
   }
+  return v1::UPDATE;
+}
 
-  v1::Flow& flow = *event.mutable_flow();
-  flow.set_conntrack_id(ntohl(Get<uint32_t>(tb[CTA_ID])));
-  flow.set_family(family == AF_INET6 ? v1::IPV6 : v1::IPV4);
+// Fills the tuples, the protocol and the protocol state.
+bool FillTuplesAndState(uint8_t family, const Attrs<CTA_MAX>& tb,
+                        v1::Flow& flow, absl::Status& error) {
   uint8_t proto = 0;
   if (!ParseTuple(tb[CTA_TUPLE_ORIG], family, "original tuple",
                   *flow.mutable_original(), proto, error)) {
@@ -574,7 +570,11 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
   } else if (flow.has_reply()) {
     flow.clear_reply();
   }
-  if (!ParseProtoinfo(tb[CTA_PROTOINFO], flow, error)) return false;
+  return ParseProtoinfo(tb[CTA_PROTOINFO], flow, error);
+}
+
+// Fills status, mark, zone, the key, timeout and labels.
+void FillConntrackFields(const Attrs<CTA_MAX>& tb, v1::Flow& flow) {
   if (tb[CTA_STATUS] != nullptr) {
     SetStatus(ntohl(Get<uint32_t>(tb[CTA_STATUS])), *flow.mutable_status());
   } else if (flow.has_status()) {
@@ -590,9 +590,12 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
   } else if (!flow.labels().empty()) {
     flow.clear_labels();
   }
+}
 
-  // Counters stay allocated between messages that have them (dumps:
-  // every message); absent means unknown, so a message without them clears.
+// Fills the counters of both directions. They stay allocated between
+// messages that have them (dumps: every message); absent means unknown,
+// so a message without them clears.
+bool FillCounters(const Attrs<CTA_MAX>& tb, v1::Flow& flow, absl::Status& error) {
   if (tb[CTA_COUNTERS_ORIG] != nullptr) {
     if (!ParseCounters(tb[CTA_COUNTERS_ORIG], "original counters",
                        *flow.mutable_original_counters(), error)) {
@@ -609,7 +612,11 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
   } else if (flow.has_reply_counters()) {
     flow.clear_reply_counters();
   }
+  return true;
+}
 
+// Fills the start and stop timestamps (nf_conntrack_timestamp).
+bool FillTimestamps(const Attrs<CTA_MAX>& tb, v1::Flow& flow, absl::Status& error) {
   const nlattr* start = nullptr;
   const nlattr* stop = nullptr;
   if (tb[CTA_TIMESTAMP] != nullptr) {
@@ -633,7 +640,11 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
   } else {
     flow.clear_stop_unix_nanos();
   }
+  return true;
+}
 
+// Fills the security context's name.
+bool FillSecctx(const Attrs<CTA_MAX>& tb, v1::Flow& flow, absl::Status& error) {
   const nlattr* secctx = nullptr;
   if (tb[CTA_SECCTX] != nullptr) {
     Attrs<CTA_SECCTX_MAX> sc;
@@ -649,6 +660,21 @@ bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
     flow.clear_secctx();
   }
   return true;
+}
+
+// Fills the event from the validated top-level attributes `tb`. Returns
+// false with `error` set when a nested group is malformed.
+bool FillEvent(const nlmsghdr* nlh, uint8_t family, const Attrs<CTA_MAX>& tb,
+               v1::FlowEvent& event, absl::Status& error) {
+  ResetFieldsOfOtherStages(event);
+  event.set_type(EventTypeOf(nlh));
+  v1::Flow& flow = *event.mutable_flow();
+  flow.set_conntrack_id(ntohl(Get<uint32_t>(tb[CTA_ID])));
+  flow.set_family(family == AF_INET6 ? v1::IPV6 : v1::IPV4);
+  if (!FillTuplesAndState(family, tb, flow, error)) return false;
+  FillConntrackFields(tb, flow);
+  return FillCounters(tb, flow, error) && FillTimestamps(tb, flow, error) &&
+         FillSecctx(tb, flow, error);
 }
 
 }  // namespace

@@ -84,6 +84,86 @@ int Decode(const std::string& path) {
   return rc;
 }
 
+// Makes SIGINT and SIGTERM wake the reader (through g_waker).
+void InstallSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Opens the socket for live events (NEW, UPDATE, DESTROY) with room for
+// bursts; prints why not and returns null when it cannot.
+std::unique_ptr<KernelNetlinkSocket> OpenEvents() {
+  absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> s =
+      KernelNetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str());
+    return nullptr;
+  }
+  if (absl::StatusOr<int> r = (*s)->SetReceiveBuffer(8 << 20); !r.ok()) {
+    std::fprintf(stderr, "ctcapture: %s\n", r.status().ToString().c_str());
+    return nullptr;
+  }
+  return *std::move(s);
+}
+
+// Wakes the reader after --duration seconds, unless `done` comes first.
+std::thread StartTimer(absl::Notification& done) {
+  const double duration = absl::GetFlag(FLAGS_duration);
+  if (duration <= 0) return std::thread();
+  return std::thread([&done, duration] {
+    if (!done.WaitForNotificationWithTimeout(absl::Seconds(duration))) {
+      g_waker->Wake();
+    }
+  });
+}
+
+// Writes the conntrack messages among the `n` bytes of one receive to
+// `out`, counting them in *recorded. Returns false when a write failed.
+bool WriteMessages(const char* p, size_t n, CaptureWriter& out, size_t* recorded) {
+  bool ok = true;
+  size_t left = n;
+  while (left >= sizeof(nlmsghdr)) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
+    if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) break;
+    if (IsConntrackMessage(p, nlh->nlmsg_len)) {
+      if (absl::Status s = out.Write({p, nlh->nlmsg_len}); !s.ok()) {
+        std::fprintf(stderr, "ctcapture: %s\n", std::string(s.message()).c_str());
+        ok = false;
+      }
+      ++*recorded;
+    }
+    const size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+    if (step >= left) break;
+    p += step;
+    left -= step;
+  }
+  return ok;
+}
+
+// Records live events until --count, a signal or the timer. Returns the
+// exit code so far.
+int RecordEvents(KernelNetlinkSocket& events, CaptureWriter& out, size_t* recorded) {
+  const int64_t limit = absl::GetFlag(FLAGS_count);
+  int rc = 0;
+  std::vector<char> buf(1 << 16);
+  while (limit == 0 || static_cast<int64_t>(*recorded) < limit) {
+    absl::StatusOr<size_t> n = events.Receive(buf.data(), buf.size(), g_waker);
+    if (absl::IsCancelled(n.status())) break;
+    if (absl::IsResourceExhausted(n.status())) {
+      std::fprintf(stderr, "ctcapture: events lost (ENOBUFS)\n");
+      continue;
+    }
+    if (!n.ok()) {
+      std::fprintf(stderr, "ctcapture: %s\n", std::string(n.status().message()).c_str());
+      return 1;
+    }
+    if (!WriteMessages(buf.data(), *n, out, recorded)) rc = 1;
+  }
+  return rc;
+}
+
 int Main() {
   if (!absl::GetFlag(FLAGS_decode).empty()) {
     return Decode(absl::GetFlag(FLAGS_decode));
@@ -99,36 +179,18 @@ int Main() {
     return 1;
   }
   g_waker = waker->get();
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-
-  absl::StatusOr<std::unique_ptr<CaptureWriter>> out =
-      CaptureWriter::Create(path);
+  InstallSignals();
+  absl::StatusOr<std::unique_ptr<CaptureWriter>> out = CaptureWriter::Create(path);
   if (!out.ok()) {
     std::fprintf(stderr, "ctcapture: %s\n", out.status().ToString().c_str());
     return 1;
   }
   std::unique_ptr<KernelNetlinkSocket> events;
-  if (absl::GetFlag(FLAGS_events)) {
-    absl::StatusOr<std::unique_ptr<KernelNetlinkSocket>> s =
-        KernelNetlinkSocket::Open(kGroupNew | kGroupUpdate | kGroupDestroy);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(s.status().message()).c_str());
-      return 1;
-    }
-    events = std::move(*s);
-    if (absl::StatusOr<int> r = events->SetReceiveBuffer(8 << 20); !r.ok()) {
-      std::fprintf(stderr, "ctcapture: %s\n", r.status().ToString().c_str());
-      return 1;
-    }
-  }
+  if (absl::GetFlag(FLAGS_events) && (events = OpenEvents()) == nullptr) return 1;
   size_t dumped = 0, recorded = 0;
   if (absl::GetFlag(FLAGS_dump)) {
     if (absl::Status s = Dump(**out, &dumped); !s.ok()) {
-      std::fprintf(stderr, "ctcapture: dump: %s\n",
-                   std::string(s.message()).c_str());
+      std::fprintf(stderr, "ctcapture: dump: %s\n", std::string(s.message()).c_str());
       return 1;
     }
   }
@@ -136,59 +198,13 @@ int Main() {
     std::ofstream(absl::GetFlag(FLAGS_ready_file)) << "ready\n";
   }
   absl::Notification done;
-  std::thread timer;
-  const double duration = absl::GetFlag(FLAGS_duration);
-  if (duration > 0) {
-    timer = std::thread([&] {
-      if (!done.WaitForNotificationWithTimeout(absl::Seconds(duration))) {
-        g_waker->Wake();
-      }
-    });
-  }
-  int rc = 0;
-  const int64_t limit = absl::GetFlag(FLAGS_count);
-  if (events != nullptr) {
-    std::vector<char> buf(1 << 16);
-    while (limit == 0 || static_cast<int64_t>(recorded) < limit) {
-      absl::StatusOr<size_t> n =
-          events->Receive(buf.data(), buf.size(), g_waker);
-      if (absl::IsCancelled(n.status())) break;
-      if (absl::IsResourceExhausted(n.status())) {
-        std::fprintf(stderr, "ctcapture: events lost (ENOBUFS)\n");
-        continue;
-      }
-      if (!n.ok()) {
-        std::fprintf(stderr, "ctcapture: %s\n",
-                     std::string(n.status().message()).c_str());
-        rc = 1;
-        break;
-      }
-      const char* p = buf.data();
-      size_t left = *n;
-      while (left >= sizeof(nlmsghdr)) {
-        const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
-        if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) break;
-        if (IsConntrackMessage(p, nlh->nlmsg_len)) {
-          if (absl::Status s = (*out)->Write({p, nlh->nlmsg_len}); !s.ok()) {
-            std::fprintf(stderr, "ctcapture: %s\n",
-                         std::string(s.message()).c_str());
-            rc = 1;
-          }
-          ++recorded;
-        }
-        const size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
-        if (step >= left) break;
-        p += step;
-        left -= step;
-      }
-    }
-  }
+  std::thread timer = StartTimer(done);
+  int rc = events != nullptr ? RecordEvents(*events, **out, &recorded) : 0;
   done.Notify();
   if (timer.joinable()) timer.join();
   if (rc == 0 && absl::GetFlag(FLAGS_final_dump)) {
     if (absl::Status s = Dump(**out, &dumped); !s.ok()) {
-      std::fprintf(stderr, "ctcapture: final dump: %s\n",
-                   std::string(s.message()).c_str());
+      std::fprintf(stderr, "ctcapture: final dump: %s\n", std::string(s.message()).c_str());
       rc = 1;
     }
   }

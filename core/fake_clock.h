@@ -66,6 +66,16 @@ class FakeClock final : public Clock {
     absl::MutexLock lock(&waiters_mu_);
     return static_cast<int>(waiters_.size());
   }
+  // Waits, for at most `timeout` of real time, until exactly `n` waits
+  // through this clock are in progress; returns whether they are (a test
+  // then moves time knowing the code under test waits for it).
+  bool AwaitWaiters(int n, absl::Duration timeout) const {
+    absl::MutexLock lock(&waiters_mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(waiters_mu_) {
+      return static_cast<int>(waiters_.size()) == n;
+    };
+    return waiters_mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
 
  private:
   // absl::Mutex re-evaluates the conditions of its waiters whenever it is

@@ -13,15 +13,6 @@ namespace {
 // Real time allowed for a thread to react; only bounds a failing test.
 constexpr absl::Duration kReact = absl::Seconds(30);
 
-// Blocks until `clock` has `n` waiters (or kReact passes).
-bool WaitForWaiters(const FakeClock& clock, int n) {
-  const absl::Time give_up = absl::Now() + kReact;
-  while (clock.waiters() != n) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));  // test scaffolding only
-  }
-  return true;
-}
 
 TEST(FakeClockTest, AdvancePastTheDeadlineEndsAWait) {
   FakeClock clock(absl::FromUnixSeconds(100));
@@ -33,9 +24,9 @@ TEST(FakeClockTest, AdvancePastTheDeadlineEndsAWait) {
     result = clock.AwaitWithDeadline(&mu, absl::Condition(&flag),
                                      absl::FromUnixSeconds(110));
   });
-  ASSERT_TRUE(WaitForWaiters(clock, 1));
+  ASSERT_TRUE(clock.AwaitWaiters(1, kReact));
   clock.Advance(absl::Seconds(5));  // not yet
-  ASSERT_TRUE(WaitForWaiters(clock, 1));
+  ASSERT_TRUE(clock.AwaitWaiters(1, kReact));
   EXPECT_EQ(result.load(), -1);
   clock.Advance(absl::Seconds(5));
   waiter.join();
@@ -53,9 +44,9 @@ TEST(FakeClockTest, TheConditionEndsAWaitBeforeTheDeadline) {
     result = clock.AwaitWithDeadline(&mu, absl::Condition(&flag),
                                      absl::InfiniteFuture());
   });
-  ASSERT_TRUE(WaitForWaiters(clock, 1));
+  ASSERT_TRUE(clock.AwaitWaiters(1, kReact));
   clock.Advance(absl::Hours(24 * 365));  // no deadline: time alone never ends it
-  ASSERT_TRUE(WaitForWaiters(clock, 1));
+  ASSERT_TRUE(clock.AwaitWaiters(1, kReact));
   {
     absl::MutexLock lock(&mu);
     flag = true;
@@ -71,7 +62,7 @@ TEST(FakeClockTest, SleepUntilWakesWhenSet) {
     clock.SleepUntil(absl::FromUnixSeconds(60));
     woke.Notify();
   });
-  ASSERT_TRUE(WaitForWaiters(clock, 1));
+  ASSERT_TRUE(clock.AwaitWaiters(1, kReact));
   EXPECT_FALSE(woke.HasBeenNotified());
   clock.Set(absl::FromUnixSeconds(60));
   EXPECT_TRUE(woke.WaitForNotificationWithTimeout(kReact));

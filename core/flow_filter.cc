@@ -16,7 +16,8 @@ size_t ValueCount(const v1::FlowFilter& f) {
          f.dst_ip_size() + f.any_ip_size() + f.src_port_size() +
          f.dst_port_size() + f.any_port_size() + f.state_size() +
          f.process_name_size() + f.pid_size() + f.country_code_size() +
-         f.node_size() + f.event_type_size() + f.hostname_size();
+         f.node_size() + f.event_type_size() + f.hostname_size() +
+         f.unit_size() + f.container_size();
 }
 
 absl::Status Bad(absl::string_view where, absl::string_view field, int i,

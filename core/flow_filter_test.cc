@@ -481,6 +481,23 @@ TEST(FlowFilter, FiltersPerRequestAreCapped) {
   EXPECT_TRUE(FlowMatcher::Compile(ok, none).ok());
 }
 
+// unit and container values were not counted, so 1,100 unit names (or any
+// number up to the request's 1 MiB) passed the value cap (found by
+// //tests/service:request_fuzz_test).
+TEST(FlowFilter, UnitAndContainerValuesCountTowardTheCap) {
+  FilterList units, containers, none;
+  v1::FlowFilter* u = units.Add();
+  for (int i = 0; i < 1100; ++i) u->add_unit("a.service");
+  v1::FlowFilter* c = containers.Add();
+  for (int i = 0; i < 1100; ++i) c->add_container("3f2a");
+  for (const FilterList* list : {&units, &containers}) {
+    absl::Status s = FlowMatcher::Compile(*list, none).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("1100 values, more than the 1024"), std::string::npos)
+        << s.message();
+  }
+}
+
 TEST(FlowFilter, UnknownEnumNumbersAreRejected) {
   v1::FlowFilter f;
   f.add_family(static_cast<v1::AddressFamily>(99));

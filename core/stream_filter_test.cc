@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/test_events.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::core {
@@ -21,23 +22,8 @@ v1::Flow Flow(uint32_t id, v1::L4Protocol protocol, uint32_t dport) {
   return f;
 }
 
-v1::FlowEvent Whole(v1::EventType type, const v1::Flow& flow) {
-  v1::FlowEvent e;
-  e.set_type(type);
-  *e.mutable_flow() = flow;
-  return e;
-}
-
-// An ENRICH or COUNTERS as the pipeline sends them: the flow's key only.
-v1::FlowEvent Part(v1::EventType type, uint32_t id) {
-  v1::FlowEvent e;
-  e.set_type(type);
-  e.mutable_flow()->set_conntrack_id(id);
-  return e;
-}
-
 v1::FlowEvent Enrich(uint32_t id, const std::string& process) {
-  v1::FlowEvent e = Part(v1::ENRICH, id);
+  v1::FlowEvent e = KeyOnlyEvent(v1::ENRICH, id);
   e.mutable_flow()->mutable_enrichment()->mutable_src()->mutable_process()
       ->set_name(process);
   return e;
@@ -59,7 +45,7 @@ TEST(StreamFilterTest, WithoutFiltersEverythingPasses) {
   StreamFilter filter{FlowMatcher()};
   v1::FlowEvent unused;
   EXPECT_TRUE(filter.PassesAll());
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 9), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 9), &unused), Verdict::kPass);
 }
 
 TEST(StreamFilterTest, TupleFieldsDecideByKey) {
@@ -67,14 +53,14 @@ TEST(StreamFilterTest, TupleFieldsDecideByKey) {
   EXPECT_FALSE(filter.merges());
   v1::FlowEvent unused;
   const v1::Flow tcp = Flow(1, v1::TCP, 80), udp = Flow(3, v1::UDP, 53);
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, tcp), &unused), Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, udp), &unused), Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 1), &unused), Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 3), &unused), Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Part(v1::ENRICH, 3), &unused), Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Whole(v1::DESTROY, udp), &unused), Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 3), &unused), Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Whole(v1::DESTROY, tcp), &unused), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, tcp), &unused), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, udp), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 1), &unused), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 3), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::ENRICH, 3), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::DESTROY, udp), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 3), &unused), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::DESTROY, tcp), &unused), Verdict::kDrop);
   v1::FlowEvent lost;
   lost.set_type(v1::LOST);
   EXPECT_EQ(filter.Decide(lost, &unused), Verdict::kPass);
@@ -92,25 +78,25 @@ TEST(StreamFilterTest, AFlowThatStopsMatchingStillGetsItsDestroy) {
     if (std::string(field) == "curl") {
       flow.mutable_enrichment()->mutable_src()->mutable_process()->set_name("curl");
     }
-    EXPECT_EQ(filter.Decide(Whole(v1::NEW, flow), &full), Verdict::kPass);
+    EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, flow), &full), Verdict::kPass);
     v1::Flow changed = flow;
     changed.mutable_original()->set_dst_port(80);
     changed.mutable_enrichment()->mutable_src()->mutable_process()->set_name("wget");
-    EXPECT_EQ(filter.Decide(Whole(v1::UPDATE, changed), &full), Verdict::kDrop);
-    EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 5), &full), Verdict::kDrop);
-    EXPECT_EQ(filter.Decide(Whole(v1::DESTROY, changed), &full), Verdict::kPass);
+    EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::UPDATE, changed), &full), Verdict::kDrop);
+    EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 5), &full), Verdict::kDrop);
+    EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::DESTROY, changed), &full), Verdict::kPass);
   }
 }
 
 TEST(StreamFilterTest, DenyDropsLaterEventsOfDeniedFlows) {
   StreamFilter filter = Filter("udp", /*deny=*/true);
   v1::FlowEvent unused;
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, Flow(3, v1::UDP, 53)), &unused),
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, Flow(3, v1::UDP, 53)), &unused),
             Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 3), &unused), Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, Flow(4, v1::TCP, 80)), &unused),
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 3), &unused), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, Flow(4, v1::TCP, 80)), &unused),
             Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 4), &unused), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 4), &unused), Verdict::kPass);
 }
 
 // A process filter is met only once ENRICH names the process: the client
@@ -119,9 +105,9 @@ TEST(StreamFilterTest, EnrichmentFieldsMatchTheMergedFlow) {
   StreamFilter filter = Filter("curl");
   EXPECT_TRUE(filter.merges());
   v1::FlowEvent full;
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, Flow(7, v1::TCP, 443)), &full),
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, Flow(7, v1::TCP, 443)), &full),
             Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 7), &full), Verdict::kDrop);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 7), &full), Verdict::kDrop);
   v1::FlowEvent enrich = Enrich(7, "curl");
   enrich.set_seq(42);
   ASSERT_EQ(filter.Decide(enrich, &full), Verdict::kPassMerged);
@@ -129,8 +115,8 @@ TEST(StreamFilterTest, EnrichmentFieldsMatchTheMergedFlow) {
   EXPECT_EQ(full.seq(), 42u);
   EXPECT_EQ(full.flow().original().dst_port(), 443u);
   EXPECT_EQ(full.flow().enrichment().src().process().name(), "curl");
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 7), &full), Verdict::kPass);
-  EXPECT_EQ(filter.Decide(Whole(v1::DESTROY, Flow(7, v1::TCP, 443)), &full),
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 7), &full), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::DESTROY, Flow(7, v1::TCP, 443)), &full),
             Verdict::kPass);
 }
 
@@ -138,10 +124,10 @@ TEST(StreamFilterTest, EventTypeFiltersMerge) {
   StreamFilter filter = Filter("counters");
   EXPECT_TRUE(filter.merges());
   v1::FlowEvent full;
-  EXPECT_EQ(filter.Decide(Whole(v1::NEW, Flow(8, v1::TCP, 22)), &full),
+  EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::NEW, Flow(8, v1::TCP, 22)), &full),
             Verdict::kDrop);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 8), &full), Verdict::kPassMerged);
-  EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 8), &full), Verdict::kPass);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 8), &full), Verdict::kPassMerged);
+  EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 8), &full), Verdict::kPass);
 }
 
 TEST(StreamFilterTest, SentSnapshotFlowsAreFollowed) {
@@ -150,10 +136,10 @@ TEST(StreamFilterTest, SentSnapshotFlowsAreFollowed) {
     StreamFilter filter = Filter(field);
     v1::Flow flow = Flow(9, v1::UDP, 53);
     flow.mutable_enrichment()->mutable_src()->mutable_process()->set_name("curl");
-    filter.Sent(Whole(v1::SNAPSHOT, flow));
+    filter.Sent(WholeFlowEvent(v1::SNAPSHOT, flow));
     v1::FlowEvent full;
-    EXPECT_EQ(filter.Decide(Part(v1::COUNTERS, 9), &full), Verdict::kPass);
-    EXPECT_EQ(filter.Decide(Whole(v1::DESTROY, flow), &full), Verdict::kPass);
+    EXPECT_EQ(filter.Decide(KeyOnlyEvent(v1::COUNTERS, 9), &full), Verdict::kPass);
+    EXPECT_EQ(filter.Decide(WholeFlowEvent(v1::DESTROY, flow), &full), Verdict::kPass);
   }
 }
 

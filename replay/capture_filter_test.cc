@@ -1,24 +1,14 @@
 #include "replay/capture_filter.h"
 
+#include "core/test_events.h"
 #include "gtest/gtest.h"
 #include "replay/sample_events.h"
 
 namespace flowtop::replay {
 namespace {
 
-v1::FlowEvent Event(v1::EventType type, const v1::Flow& flow) {
-  v1::FlowEvent e;
-  e.set_type(type);
-  *e.mutable_flow() = flow;
-  return e;
-}
-
-v1::FlowEvent Bare(v1::EventType type, uint32_t id) {
-  v1::FlowEvent e;
-  e.set_type(type);
-  e.mutable_flow()->set_conntrack_id(id);
-  return e;
-}
+using core::KeyOnlyEvent;
+using core::WholeFlowEvent;
 
 TEST(CaptureFilterTest, KeepsEverythingWithoutSwitches) {
   CaptureFilter filter({}, {});
@@ -33,15 +23,15 @@ TEST(CaptureFilterTest, FollowsKeptFlowsThroughEnrichAndCounters) {
   const v1::Flow udp = SampleFlow(3);  // UDP
   ASSERT_EQ(tcp.protocol(), v1::TCP);
   ASSERT_EQ(udp.protocol(), v1::UDP);
-  EXPECT_FALSE(filter.Keep(Event(v1::NEW, tcp)));
-  EXPECT_TRUE(filter.Keep(Event(v1::NEW, udp)));
-  EXPECT_FALSE(filter.Keep(Bare(v1::COUNTERS, 1)));
-  EXPECT_TRUE(filter.Keep(Bare(v1::COUNTERS, 3)));
-  EXPECT_TRUE(filter.Keep(Bare(v1::ENRICH, 3)));
-  EXPECT_FALSE(filter.Keep(Bare(v1::ENRICH, 1)));
-  EXPECT_TRUE(filter.Keep(Event(v1::DESTROY, udp)));
-  EXPECT_FALSE(filter.Keep(Bare(v1::COUNTERS, 3)));  // gone
-  EXPECT_FALSE(filter.Keep(Event(v1::DESTROY, tcp)));
+  EXPECT_FALSE(filter.Keep(WholeFlowEvent(v1::NEW, tcp)));
+  EXPECT_TRUE(filter.Keep(WholeFlowEvent(v1::NEW, udp)));
+  EXPECT_FALSE(filter.Keep(KeyOnlyEvent(v1::COUNTERS, 1)));
+  EXPECT_TRUE(filter.Keep(KeyOnlyEvent(v1::COUNTERS, 3)));
+  EXPECT_TRUE(filter.Keep(KeyOnlyEvent(v1::ENRICH, 3)));
+  EXPECT_FALSE(filter.Keep(KeyOnlyEvent(v1::ENRICH, 1)));
+  EXPECT_TRUE(filter.Keep(WholeFlowEvent(v1::DESTROY, udp)));
+  EXPECT_FALSE(filter.Keep(KeyOnlyEvent(v1::COUNTERS, 3)));  // gone
+  EXPECT_FALSE(filter.Keep(WholeFlowEvent(v1::DESTROY, tcp)));
   // Loss and status pass any filter.
   v1::FlowEvent lost;
   lost.set_type(v1::LOST);
@@ -52,9 +42,9 @@ TEST(CaptureFilterTest, FollowsKeptFlowsThroughEnrichAndCounters) {
 
 TEST(CaptureFilterTest, FamilyAndProtocolCombine) {
   CaptureFilter filter({v1::IPV6}, {v1::TCP});
-  EXPECT_FALSE(filter.Keep(Event(v1::NEW, SampleFlow(1, false))));
-  EXPECT_TRUE(filter.Keep(Event(v1::NEW, SampleFlow(2, true))));
-  EXPECT_FALSE(filter.Keep(Event(v1::NEW, SampleFlow(3, true))));  // UDP
+  EXPECT_FALSE(filter.Keep(WholeFlowEvent(v1::NEW, SampleFlow(1, false))));
+  EXPECT_TRUE(filter.Keep(WholeFlowEvent(v1::NEW, SampleFlow(2, true))));
+  EXPECT_FALSE(filter.Keep(WholeFlowEvent(v1::NEW, SampleFlow(3, true))));  // UDP
 }
 
 }  // namespace

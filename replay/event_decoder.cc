@@ -445,160 +445,154 @@ struct FlowSpares {
   v1::Enrichment* enrichment = nullptr;
 };
 
-bool DecodeFlowFields(Wire w, v1::Flow* m, FlowSpares& spare, Pools& pools) {
-  uint32_t tag, u;
+// What a field-group decoder did with one field.
+enum class Field { kDecoded, kBad, kNotMine };
+
+Field Result(bool ok) { return ok ? Field::kDecoded : Field::kBad; }
+
+// Flow's identity and kind: id, node, conntrack_id, family, protocol,
+// protocol_number, key.
+Field DecodeFlowIdentity(uint32_t tag, Wire& w, v1::Flow* m) {
+  uint32_t u;
+  int e;
+  switch (tag) {
+    case Tag(1, kLen):
+      return Result(ReadString(w, m->mutable_id()));
+    case Tag(2, kLen):
+      return Result(ReadString(w, m->mutable_node()));
+    case Tag(3, kVarint):
+      if (!ReadU32(w, &u)) return Field::kBad;
+      m->set_conntrack_id(u);
+      return Field::kDecoded;
+    case Tag(4, kVarint):
+      if (!ReadEnum(w, &e)) return Field::kBad;
+      m->set_family(static_cast<v1::AddressFamily>(e));
+      return Field::kDecoded;
+    case Tag(5, kVarint):
+      if (!ReadEnum(w, &e)) return Field::kBad;
+      m->set_protocol(static_cast<v1::L4Protocol>(e));
+      return Field::kDecoded;
+    case Tag(6, kVarint):
+      if (!ReadU32(w, &u)) return Field::kBad;
+      m->set_protocol_number(u);
+      return Field::kDecoded;
+    case Tag(140, kI64): {
+      uint64_t key;
+      if (!ReadFixed64(w, &key)) return Field::kBad;
+      m->set_key(key);
+      return Field::kDecoded;
+    }
+    default:
+      return Field::kNotMine;
+  }
+}
+
+// Flow's kernel state: protocol state, mark, zone, timeout, labels,
+// secctx, and its times.
+Field DecodeFlowState(uint32_t tag, Wire& w, v1::Flow* m) {
+  uint32_t u;
   int e;
   int64_t i64;
+  switch (tag) {
+    case Tag(9, kVarint):
+      if (!ReadEnum(w, &e)) return Field::kBad;
+      m->set_tcp_state(static_cast<v1::TcpState>(e));
+      return Field::kDecoded;
+    case Tag(10, kVarint):
+      if (!ReadEnum(w, &e)) return Field::kBad;
+      m->set_sctp_state(static_cast<v1::SctpState>(e));
+      return Field::kDecoded;
+    case Tag(11, kVarint):
+      if (!ReadEnum(w, &e)) return Field::kBad;
+      m->set_dccp_state(static_cast<v1::DccpState>(e));
+      return Field::kDecoded;
+    case Tag(13, kVarint):
+    case Tag(14, kVarint):
+    case Tag(15, kVarint):
+      if (!ReadU32(w, &u)) return Field::kBad;
+      if (tag == Tag(13, kVarint)) m->set_mark(u);
+      if (tag == Tag(14, kVarint)) m->set_zone(u);
+      if (tag == Tag(15, kVarint)) m->set_timeout_seconds(u);
+      return Field::kDecoded;
+    case Tag(16, kLen):
+      return Result(ReadBytes(w, m->mutable_labels()));
+    case Tag(17, kLen):
+      return Result(ReadString(w, m->mutable_secctx()));
+    case Tag(22, kVarint):
+    case Tag(23, kVarint):
+    case Tag(24, kVarint):
+      if (!ReadI64(w, &i64)) return Field::kBad;
+      if (tag == Tag(22, kVarint)) m->set_start_unix_nanos(i64);
+      if (tag == Tag(23, kVarint)) m->set_stop_unix_nanos(i64);
+      if (tag == Tag(24, kVarint)) m->set_first_seen_unix_nanos(i64);
+      return Field::kDecoded;
+    default:
+      return Field::kNotMine;
+  }
+}
+
+// Decodes a length-delimited sub-message of `m` into the one `m` holds, or
+// (the first time in this record) into `spare` or one from `pool`.
+template <typename T, typename Decode>
+Field DecodeSub(Wire& w, v1::Flow* m, bool (v1::Flow::*has)() const,
+                void (v1::Flow::*set_allocated)(T*), T* (v1::Flow::*get)(),
+                T*& spare, EventDecoder::Pool<T>& pool, Decode decode) {
+  const bool first = !(m->*has)();
+  if (first) (m->*set_allocated)(Reuse(spare, pool));
   absl::string_view sub;
+  return Result(ReadLen(w, &sub) && decode(WireOf(sub), (m->*get)(), first));
+}
+
+// Flow's sub-messages: tuples, status, counters, rates, enrichment.
+Field DecodeFlowParts(uint32_t tag, Wire& w, v1::Flow* m, FlowSpares& spare,
+                      Pools& pools) {
+  using F = v1::Flow;
+  switch (tag) {
+    case Tag(7, kLen):
+      return DecodeSub(w, m, &F::has_original, &F::set_allocated_original,
+                       &F::mutable_original, spare.original, pools.tuples, DecodeTuple);
+    case Tag(8, kLen):
+      return DecodeSub(w, m, &F::has_reply, &F::set_allocated_reply,
+                       &F::mutable_reply, spare.reply, pools.tuples, DecodeTuple);
+    case Tag(12, kLen):
+      return DecodeSub(w, m, &F::has_status, &F::set_allocated_status,
+                       &F::mutable_status, spare.status, pools.statuses, DecodeStatus);
+    case Tag(18, kLen):
+      return DecodeSub(w, m, &F::has_original_counters,
+                       &F::set_allocated_original_counters, &F::mutable_original_counters,
+                       spare.original_counters, pools.counters, DecodeCounters);
+    case Tag(19, kLen):
+      return DecodeSub(w, m, &F::has_reply_counters, &F::set_allocated_reply_counters,
+                       &F::mutable_reply_counters, spare.reply_counters, pools.counters,
+                       DecodeCounters);
+    case Tag(20, kLen):
+      return DecodeSub(w, m, &F::has_original_rate, &F::set_allocated_original_rate,
+                       &F::mutable_original_rate, spare.original_rate, pools.rates,
+                       DecodeRate);
+    case Tag(21, kLen):
+      return DecodeSub(w, m, &F::has_reply_rate, &F::set_allocated_reply_rate,
+                       &F::mutable_reply_rate, spare.reply_rate, pools.rates, DecodeRate);
+    case Tag(25, kLen):
+      return DecodeSub(w, m, &F::has_enrichment, &F::set_allocated_enrichment,
+                       &F::mutable_enrichment, spare.enrichment, pools.enrichments,
+                       [&pools](Wire sub, v1::Enrichment* e, bool first) {
+                         return DecodeEnrichment(sub, e, first, pools);
+                       });
+    default:
+      return Field::kNotMine;
+  }
+}
+
+// Decodes every field of a Flow: each field goes to the group that knows
+// its number; a number no group knows fails the record.
+bool DecodeFlowFields(Wire w, v1::Flow* m, FlowSpares& spare, Pools& pools) {
+  uint32_t tag;
   while (w.p != w.end) {
     if (!ReadShort(w, &tag)) return false;
-    switch (tag) {
-      case Tag(1, kLen):
-        if (!ReadString(w, m->mutable_id())) return false;
-        break;
-      case Tag(2, kLen):
-        if (!ReadString(w, m->mutable_node())) return false;
-        break;
-      case Tag(3, kVarint):
-        if (!ReadU32(w, &u)) return false;
-        m->set_conntrack_id(u);
-        break;
-      case Tag(4, kVarint):
-        if (!ReadEnum(w, &e)) return false;
-        m->set_family(static_cast<v1::AddressFamily>(e));
-        break;
-      case Tag(5, kVarint):
-        if (!ReadEnum(w, &e)) return false;
-        m->set_protocol(static_cast<v1::L4Protocol>(e));
-        break;
-      case Tag(6, kVarint):
-        if (!ReadU32(w, &u)) return false;
-        m->set_protocol_number(u);
-        break;
-      case Tag(7, kLen): {
-        const bool first = !m->has_original();
-        if (first) m->set_allocated_original(Reuse(spare.original, pools.tuples));
-        if (!ReadLen(w, &sub) || !DecodeTuple(WireOf(sub), m->mutable_original(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(8, kLen): {
-        const bool first = !m->has_reply();
-        if (first) m->set_allocated_reply(Reuse(spare.reply, pools.tuples));
-        if (!ReadLen(w, &sub) || !DecodeTuple(WireOf(sub), m->mutable_reply(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(9, kVarint):
-        if (!ReadEnum(w, &e)) return false;
-        m->set_tcp_state(static_cast<v1::TcpState>(e));
-        break;
-      case Tag(10, kVarint):
-        if (!ReadEnum(w, &e)) return false;
-        m->set_sctp_state(static_cast<v1::SctpState>(e));
-        break;
-      case Tag(11, kVarint):
-        if (!ReadEnum(w, &e)) return false;
-        m->set_dccp_state(static_cast<v1::DccpState>(e));
-        break;
-      case Tag(12, kLen): {
-        const bool first = !m->has_status();
-        if (first) m->set_allocated_status(Reuse(spare.status, pools.statuses));
-        if (!ReadLen(w, &sub) || !DecodeStatus(WireOf(sub), m->mutable_status(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(13, kVarint):
-        if (!ReadU32(w, &u)) return false;
-        m->set_mark(u);
-        break;
-      case Tag(14, kVarint):
-        if (!ReadU32(w, &u)) return false;
-        m->set_zone(u);
-        break;
-      case Tag(15, kVarint):
-        if (!ReadU32(w, &u)) return false;
-        m->set_timeout_seconds(u);
-        break;
-      case Tag(16, kLen):
-        if (!ReadBytes(w, m->mutable_labels())) return false;
-        break;
-      case Tag(17, kLen):
-        if (!ReadString(w, m->mutable_secctx())) return false;
-        break;
-      case Tag(18, kLen): {
-        const bool first = !m->has_original_counters();
-        if (first) {
-          m->set_allocated_original_counters(
-              Reuse(spare.original_counters, pools.counters));
-        }
-        if (!ReadLen(w, &sub) ||
-            !DecodeCounters(WireOf(sub), m->mutable_original_counters(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(19, kLen): {
-        const bool first = !m->has_reply_counters();
-        if (first) {
-          m->set_allocated_reply_counters(Reuse(spare.reply_counters, pools.counters));
-        }
-        if (!ReadLen(w, &sub) ||
-            !DecodeCounters(WireOf(sub), m->mutable_reply_counters(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(20, kLen): {
-        const bool first = !m->has_original_rate();
-        if (first) m->set_allocated_original_rate(Reuse(spare.original_rate, pools.rates));
-        if (!ReadLen(w, &sub) ||
-            !DecodeRate(WireOf(sub), m->mutable_original_rate(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(21, kLen): {
-        const bool first = !m->has_reply_rate();
-        if (first) m->set_allocated_reply_rate(Reuse(spare.reply_rate, pools.rates));
-        if (!ReadLen(w, &sub) || !DecodeRate(WireOf(sub), m->mutable_reply_rate(), first)) {
-          return false;
-        }
-        break;
-      }
-      case Tag(22, kVarint):
-        if (!ReadI64(w, &i64)) return false;
-        m->set_start_unix_nanos(i64);
-        break;
-      case Tag(23, kVarint):
-        if (!ReadI64(w, &i64)) return false;
-        m->set_stop_unix_nanos(i64);
-        break;
-      case Tag(24, kVarint):
-        if (!ReadI64(w, &i64)) return false;
-        m->set_first_seen_unix_nanos(i64);
-        break;
-      case Tag(140, kI64): {
-        uint64_t key;
-        if (!ReadFixed64(w, &key)) return false;
-        m->set_key(key);
-        break;
-      }
-      case Tag(25, kLen): {
-        const bool first = !m->has_enrichment();
-        if (first) m->set_allocated_enrichment(Reuse(spare.enrichment, pools.enrichments));
-        if (!ReadLen(w, &sub) ||
-            !DecodeEnrichment(WireOf(sub), m->mutable_enrichment(), first, pools)) {
-          return false;
-        }
-        break;
-      }
-      default:
-        return false;
-    }
+    Field field = DecodeFlowIdentity(tag, w, m);
+    if (field == Field::kNotMine) field = DecodeFlowState(tag, w, m);
+    if (field == Field::kNotMine) field = DecodeFlowParts(tag, w, m, spare, pools);
+    if (field != Field::kDecoded) return false;
   }
   return true;
 }

@@ -13,6 +13,7 @@
 #include "core/pipeline.h"
 #include "exporters/ipfix_exporter.h"
 #include "cli/cli_util.h"
+#include "replay/replay_args.h"
 #include "replay/replay_source.h"
 
 namespace flowtop::replay {
@@ -42,11 +43,6 @@ enum Opt {
   kIpfix = 1000, kSpeed, kNode, kActive, kRefresh, kProcess, kPen, kDomain, kMtu
 };
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "flowtop replay: %s; run 'flowtop replay --help'\n",
-               message.c_str());
-  return 2;
-}
 
 absl::StatusOr<absl::Duration> ParseSeconds(const char* flag, const char* text) {
   absl::Duration d;
@@ -136,21 +132,14 @@ absl::StatusOr<ExportArgs> ParseExportArgs(int argc, char** argv) {
   opterr = 0;
   int opt;
   while ((opt = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
-    if (opt == '?' || opt == ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
-    }
+    if (opt == '?' || opt == ':') return GetoptProblem(argv);
     if (absl::Status s = ApplyExportOption(opt, optarg, args); !s.ok()) return s;
     if (args.help) return args;
   }
-  if (optind >= argc) {
-    return absl::InvalidArgumentError("no recording named: flowtop replay FILE --ipfix HOST:PORT");
-  }
-  if (argc - optind > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
-  }
-  args.path = argv[optind];
+  absl::StatusOr<std::string> path =
+      RecordingArgument(argc, argv, "flowtop replay FILE --ipfix HOST:PORT");
+  if (!path.ok()) return path.status();
+  args.path = *path;
   return args;
 }
 
@@ -171,11 +160,6 @@ bool ReportSessions(const exporters::IpfixStats& stats) {
   return lost;
 }
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "flowtop replay: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
 bool IsReplayExport(int argc, char** argv) {
@@ -190,7 +174,7 @@ bool IsReplayExport(int argc, char** argv) {
 
 int ReplayExportMain(int argc, char** argv) {
   absl::StatusOr<ExportArgs> args = ParseExportArgs(argc, argv);
-  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (!args.ok()) return ReplayUsageError(args.status().message());
   if (args->help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -199,18 +183,20 @@ int ReplayExportMain(int argc, char** argv) {
   ReplayOptions replay_options;
   replay_options.speed = args->speed;
   auto source = ReplaySource::Open(args->path, replay_options, clock);
-  if (!source.ok()) return Fail(source.status());
+  if (!source.ok()) return ReplayFailure(source.status());
   exporters::IpfixOptions& o = args->ipfix;
   if (o.node.empty()) o.node = (*source)->header().node();
   auto exporter = exporters::IpfixExporter::Create(o, clock);
-  if (!exporter.ok()) return Usage(absl::StrCat("--ipfix: ", exporter.status().message()));
+  if (!exporter.ok()) {
+    return ReplayUsageError(absl::StrCat("--ipfix: ", exporter.status().message()));
+  }
   core::Pipeline pipeline(
       core::PipelineOptions{.node = o.node, .keep_source_seq = true}, clock);
   pipeline.AddSink(exporter->get());
   const absl::Status status = (*source)->Run(pipeline);
   (*exporter)->Finish();
   const bool lost = ReportSessions((*exporter)->stats());
-  if (!status.ok()) return Fail(status);
+  if (!status.ok()) return ReplayFailure(status);
   return lost ? 1 : 0;
 }
 

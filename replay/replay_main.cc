@@ -16,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "proto/flow_text.h"
 #include "replay/reader.h"
+#include "replay/replay_args.h"
 #include "replay/replay_export.h"
 #include "replay/replay_source.h"
 #include "replay/summary.h"
@@ -48,16 +49,6 @@ constexpr char kUsage[] =
 enum Mode { kNone, kJson, kSummary, kInfo };
 enum LongOption { kJsonOpt = 1000, kSummaryOpt, kInfoOpt, kSpeed, kStart, kTop };
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "flowtop replay: %s; run 'flowtop replay --help'\n",
-               message.c_str());
-  return 2;
-}
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "flowtop replay: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
 
 // Prints events as JSON lines; reports recording damage on stderr as it goes.
 class JsonSink final : public core::EventSink {
@@ -144,6 +135,8 @@ struct BlockTotals {
 absl::StatusOr<BlockTotals> ScanBlocks(RecordingReader& r) {
   BlockTotals t;
   Block block;
+  bool previous_keyframe = false;
+  uint64_t previous_seq = 0;
   while (true) {
     absl::StatusOr<bool> more = r.Next(&block);
     if (!more.ok()) return more.status();
@@ -153,9 +146,13 @@ absl::StatusOr<BlockTotals> ScanBlocks(RecordingReader& r) {
     t.raw += b.raw_size;
     t.stored += b.stored_size;
     if (b.keyframe()) {
-      ++t.keyframes;
+      // A keyframe larger than a block spans several of one seq.
+      if (!(previous_keyframe && b.first_seq == previous_seq)) ++t.keyframes;
+      previous_keyframe = true;
+      previous_seq = b.first_seq;
       continue;
     }
+    previous_keyframe = false;
     t.events += b.event_count;
     if (t.first_seq == 0) {
       t.first_seq = b.first_seq;
@@ -191,12 +188,12 @@ void PrintBlockTotals(const BlockTotals& t, uint64_t file_size) {
 // before the end.
 int Info(const std::string& path) {
   absl::StatusOr<std::unique_ptr<RecordingReader>> reader = RecordingReader::Open(path);
-  if (!reader.ok()) return Fail(reader.status());
+  if (!reader.ok()) return ReplayFailure(reader.status());
   RecordingReader& r = **reader;
   r.SetDecodeAhead(true);
   PrintHeader(r, path);
   absl::StatusOr<BlockTotals> totals = ScanBlocks(r);
-  if (!totals.ok()) return Fail(totals.status());
+  if (!totals.ok()) return ReplayFailure(totals.status());
   PrintBlockTotals(*totals, r.file_size());
   bool middle_damage = false;
   const std::vector<Damage> damage = r.TakeDamage();
@@ -267,21 +264,13 @@ absl::StatusOr<ReplayArgs> ParseReplayArgs(int argc, char** argv) {
   opterr = 0;
   int opt;
   while ((opt = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
-    if (opt == '?' || opt == ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown or incomplete option '", argv[optind - 1], "'"));
-    }
+    if (opt == '?' || opt == ':') return GetoptProblem(argv);
     if (absl::Status s = ApplyReplayOption(opt, optarg, args); !s.ok()) return s;
     if (args.help) return args;
   }
-  if (optind >= argc) {
-    return absl::InvalidArgumentError("no recording named: flowtop replay FILE --json");
-  }
-  if (argc - optind > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unexpected argument '", argv[optind + 1], "'"));
-  }
-  args.path = argv[optind];
+  absl::StatusOr<std::string> path = RecordingArgument(argc, argv, "flowtop replay FILE --json");
+  if (!path.ok()) return path.status();
+  args.path = *path;
   if (args.mode == kNone) {
     return absl::InvalidArgumentError(
         "the interactive replay runs in the flowtop TUI; here use --json, --summary or --info");
@@ -342,7 +331,7 @@ int ReplayMain(int argc, char** argv) {
   // `--ipfix HOST:PORT`: back-fill IPFIX collectors (replay_export.h).
   if (IsReplayExport(argc, argv)) return ReplayExportMain(argc, argv);
   absl::StatusOr<ReplayArgs> args = ParseReplayArgs(argc, argv);
-  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (!args.ok()) return ReplayUsageError(args.status().message());
   if (args->help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -353,14 +342,14 @@ int ReplayMain(int argc, char** argv) {
   options.speed = args->mode == kJson ? args->speed : 0;
   absl::StatusOr<std::unique_ptr<ReplaySource>> source =
       ReplaySource::Open(args->path, options, core::RealClock::Get());
-  if (!source.ok()) return Fail(source.status());
+  if (!source.ok()) return ReplayFailure(source.status());
   if (!args->start_text.empty()) {
     absl::StatusOr<absl::Time> start =
         ParseTimeFlag("start", args->start_text, (*source)->position().first_event);
-    if (!start.ok()) return Usage(std::string(start.status().message()));
+    if (!start.ok()) return ReplayUsageError(start.status().message());
     (*source)->SeekTo(*start);
   }
-  if (absl::Status status = Play(**source, *args); !status.ok()) return Fail(status);
+  if (absl::Status status = Play(**source, *args); !status.ok()) return ReplayFailure(status);
   return DamageExit(**source, args->path);
 }
 

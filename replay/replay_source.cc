@@ -139,12 +139,19 @@ absl::StatusOr<bool> ReplaySource::LoadNextBlock(core::EventSink& sink) {
     }
     next_ = 0;
     block_valid_ = true;
-    if (!block_.info.header.keyframe()) return true;
-    // A keyframe is the table a rotated file starts from; elsewhere it only
-    // serves seeking.
-    if (at_start && block_.info.offset == reader_->data_offset()) {
-      Deliver(0, block_.size(), sink);
+    const BlockHeader& h = block_.info.header;
+    if (!h.keyframe()) {
+      leading_keyframe_.reset();
+      return true;
     }
+    // A keyframe is the table a rotated file starts from (all of its
+    // blocks); elsewhere it only serves seeking.
+    if (at_start && block_.info.offset == reader_->data_offset()) {
+      leading_keyframe_ = h.first_seq;
+    } else if (leading_keyframe_ != h.first_seq) {
+      leading_keyframe_.reset();
+    }
+    if (leading_keyframe_.has_value()) Deliver(0, block_.size(), sink);
   }
 }
 
@@ -154,7 +161,7 @@ size_t ReplaySource::KeyframeFor(int64_t target, bool restart) const {
   size_t keyframe = kNoKeyframe;
   for (size_t i = 0; i < index_.size(); ++i) {
     const BlockHeader& h = index_[i].header;
-    if (!h.keyframe()) continue;
+    if (!h.keyframe() || ContinuesKeyframe(i)) continue;
     // A rotated file's leading keyframe is its only starting state.
     if (i == 0 || (use_keyframes_ && h.first_time_unix_nanos <= target)) keyframe = i;
   }
@@ -167,6 +174,31 @@ size_t ReplaySource::KeyframeFor(int64_t target, bool restart) const {
   return keyframe;
 }
 
+bool ReplaySource::ContinuesKeyframe(size_t i) const {
+  if (i == 0 || i >= index_.size()) return false;
+  const BlockHeader& h = index_[i].header;
+  const BlockHeader& before = index_[i - 1].header;
+  return h.keyframe() && before.keyframe() && h.first_seq == before.first_seq;
+}
+
+absl::StatusOr<bool> ReplaySource::ApplyKeyframe(size_t keyframe,
+                                                 core::FlowTable& table) {
+  reader_->SeekToOffset(index_[keyframe].offset);
+  for (size_t i = keyframe; i == keyframe || ContinuesKeyframe(i); ++i) {
+    absl::StatusOr<bool> more = reader_->Next(&block_);
+    if (!more.ok()) return more.status();
+    // A damaged first block: no keyframe; a damaged later one: the table
+    // lacks its flows (the reader reports the damage), and the block read
+    // in its place is read again by the caller.
+    if (!*more || block_.info.offset != index_[i].offset) {
+      if (*more) reader_->SeekToOffset(block_.info.offset);
+      return i > keyframe;
+    }
+    for (size_t e = 0; e < block_.size(); ++e) table.Apply(block_.events[e]);
+  }
+  return true;
+}
+
 absl::Status ReplaySource::RebuildTable(size_t keyframe, int64_t target, bool restart,
                                         SeekState* out) {
   core::FlowTable& table = out->table;
@@ -174,14 +206,10 @@ absl::Status ReplaySource::RebuildTable(size_t keyframe, int64_t target, bool re
   std::vector<Damage>& damage = out->damage;
   bool used_keyframe = false;
   if (keyframe != kNoKeyframe) {
-    reader_->SeekToOffset(index_[keyframe].offset);
-    absl::StatusOr<bool> more = reader_->Next(&block_);
-    if (!more.ok()) return more.status();
-    if (*more && block_.info.offset == index_[keyframe].offset) {
-      for (size_t i = 0; i < block_.size(); ++i) table.Apply(block_.events[i]);
-      seq = block_.info.header.first_seq;
-      used_keyframe = true;
-    }
+    absl::StatusOr<bool> applied = ApplyKeyframe(keyframe, table);
+    if (!applied.ok()) return applied.status();
+    used_keyframe = *applied;
+    if (used_keyframe) seq = index_[keyframe].header.first_seq;
   }
   if (!used_keyframe) {
     // No usable keyframe (none yet, or it is damaged): from the start.

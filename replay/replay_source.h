@@ -183,6 +183,12 @@ class ReplaySource final : public core::EventSource {
     std::vector<Damage> damage;
   };
   size_t KeyframeFor(int64_t target, bool restart) const;
+  // Whether index_[i] continues the keyframe of index_[i - 1] (a keyframe
+  // larger than a block spans consecutive keyframe blocks of one seq).
+  bool ContinuesKeyframe(size_t i) const;
+  // Applies every block of the keyframe starting at index_[keyframe] to
+  // `table`; returns false when its first block cannot be read.
+  absl::StatusOr<bool> ApplyKeyframe(size_t keyframe, core::FlowTable& table);
   absl::Status RebuildTable(size_t keyframe, int64_t target, bool restart, SeekState* out);
   void PublishResync(SeekState& state, int64_t target, core::EventSink& sink);
   // Delivers block_.events[begin, end).
@@ -205,6 +211,9 @@ class ReplaySource final : public core::EventSource {
   bool block_valid_ = false;
   // The reader's header_damage() was delivered as a LOST event.
   bool header_damage_reported_ = false;
+  // The seq of the rotated file's leading keyframe while its blocks are
+  // being delivered (it may span several).
+  std::optional<uint64_t> leading_keyframe_;
   absl::flat_hash_set<uint64_t> live_;  // flows the sink holds now (FlowKey)
   uint64_t last_seq_ = 0;
   int64_t last_time_ = 0;

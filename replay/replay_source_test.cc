@@ -1,5 +1,6 @@
 #include "replay/replay_source.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -12,6 +13,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "replay/fake_sinks.h"
+#include "replay/reader.h"
 #include "replay/recorder.h"
 #include "replay/sample_events.h"
 #include "replay/table_dump.h"
@@ -30,13 +32,15 @@ std::string TempPath(const std::string& name) {
 
 // Records `events` through a Recorder with a short keyframe interval.
 std::string Record(const std::vector<v1::FlowEvent>& events,
-                   const std::string& name, int zstd_level = 3) {
+                   const std::string& name, int zstd_level = 3,
+                   size_t max_block_raw = kMaxBlockRaw) {
   core::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
   RecorderOptions options;
   options.path = TempPath(name);
   options.header.set_node("r1");
   options.writer.zstd_level = zstd_level;
   options.writer.block_size = 2048;
+  options.writer.max_block_raw = max_block_raw;
   options.keyframe_interval = absl::Milliseconds(500);
   auto recorder = Recorder::Create(options, clock);
   EXPECT_TRUE(recorder.ok()) << recorder.status();
@@ -177,6 +181,22 @@ std::string TableFromDelivered(const std::vector<v1::FlowEvent>& delivered) {
   return DumpTable(table);
 }
 
+// The largest number of consecutive keyframe blocks of one seq in `path`.
+size_t LongestKeyframe(const std::string& path) {
+  auto reader = RecordingReader::Open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  BlockInfo info;
+  size_t longest = 0, run = 0;
+  uint64_t seq = 0;
+  while (*(*reader)->NextInfo(&info)) {
+    const BlockHeader& h = info.header;
+    run = !h.keyframe() ? 0 : (run > 0 && h.first_seq == seq ? run + 1 : 1);
+    seq = h.first_seq;
+    longest = std::max(longest, run);
+  }
+  return longest;
+}
+
 class SeekTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(SeekTest, SeekForwardAndBackGivesTheTableAtThatTime) {
@@ -211,6 +231,32 @@ TEST_P(SeekTest, SeekForwardAndBackGivesTheTableAtThatTime) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutKeyframes, SeekTest, ::testing::Bool());
+
+// A keyframe larger than a block (about 2M flows; here a 2 KiB bound) spans
+// several keyframe blocks, and a seek through it rebuilds the whole table
+// (such keyframes were skipped silently).
+TEST(ReplaySourceTest, SeekThroughKeyframesLargerThanABlock) {
+  const std::vector<v1::FlowEvent> events = SyntheticStream(6000, 3);
+  const std::string path = Record(events, "bigkey.ftr", 3, 2048);
+  ASSERT_GT(LongestKeyframe(path), 3u);
+  const int64_t t0 = events.front().time_unix_nanos();
+  core::FakeClock clock;
+  ReplayOptions options;
+  options.start_paused = true;
+  auto source = ReplaySource::Open(path, options, clock);
+  ASSERT_TRUE(source.ok());
+  CollectingSink sink;
+  std::thread runner([&] { EXPECT_TRUE((*source)->Run(sink).ok()); });
+  for (int64_t ms : {4500, 1200, 5999, 2500, 3333}) {
+    const int64_t t = t0 + ms * 1'000'000;
+    (*source)->SeekTo(absl::FromUnixNanos(t));
+    ASSERT_TRUE((*source)->WaitIdle(kWait));
+    EXPECT_EQ(TableFromDelivered(sink.events()), TableOf(events, t))
+        << "seek to +" << ms << "ms";
+  }
+  (*source)->Stop();
+  runner.join();
+}
 
 TEST(ReplaySourceTest, LoopStartsOverWithTheSameTable) {
   const std::vector<v1::FlowEvent> events = SyntheticStream(1000, 5);
@@ -304,6 +350,52 @@ TEST(ReplaySourceTest, RotatedFilesEachReplayFromTheirKeyframe) {
   ASSERT_TRUE(older.ok());
   EXPECT_EQ((*older)->header().file_index() + 1,
             (*ReplaySource::Open(options.path, ReplayOptions(), clock))->header().file_index());
+}
+
+// A rotated file starts from a keyframe; one larger than a block spans
+// several, and the file alone still replays to the capture's table (the
+// keyframe was skipped silently, so the file started from an empty table).
+TEST(ReplaySourceTest, RotatedFileStartsFromAKeyframeLargerThanABlock) {
+  const std::vector<v1::FlowEvent> events = SyntheticStream(20000, 9);
+  core::FakeClock clock;
+  RecorderOptions options;
+  options.path = TempPath("rotbig.ftr");
+  options.header.set_node("r1");
+  options.writer.block_size = 4096;
+  options.writer.max_block_raw = 4096;
+  options.max_size_bytes = 400 * 1024;
+  options.max_files = 3;
+  auto recorder = Recorder::Create(options, clock);
+  ASSERT_TRUE(recorder.ok());
+  std::vector<v1::FlowEvent> copy = events;
+  (*recorder)->Publish(absl::MakeSpan(copy));
+  ASSERT_TRUE((*recorder)->Close().ok()) << (*recorder)->Close();
+  EXPECT_GT((*recorder)->stats().files, 1u);
+  EXPECT_GE((*recorder)->stats().keyframes, (*recorder)->stats().files - 1);
+  ASSERT_GT(LongestKeyframe(options.path), 1u);
+  EXPECT_EQ(ReplayTable(options.path), TableOf(events, INT64_MAX));
+  // Every flow of the leading keyframe's blocks reaches the sink first.
+  auto reader = RecordingReader::Open(options.path);
+  ASSERT_TRUE(reader.ok());
+  BlockInfo info;
+  size_t keyframe_flows = 0;
+  while (*(*reader)->NextInfo(&info) && info.header.keyframe()) {
+    keyframe_flows += info.header.event_count;
+  }
+  ASSERT_GT(keyframe_flows, 1u);
+  --keyframe_flows;  // SNAPSHOT_END
+  ReplayOptions replay;
+  replay.speed = 0;
+  auto source = ReplaySource::Open(options.path, replay, clock);
+  ASSERT_TRUE(source.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*source)->Run(sink).ok());
+  size_t snapshots = 0;
+  for (const v1::FlowEvent& e : sink.events()) {
+    if (e.type() != v1::SNAPSHOT) break;
+    ++snapshots;
+  }
+  EXPECT_EQ(snapshots, keyframe_flows);
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ v1::Flow SampleFlow(uint32_t id, bool ipv6) {
   return flow;
 }
 
+// Long on purpose: test data, one event of every kind written out in the
+// order a recording holds them, so a reader sees the whole sample at once;
+// split up, it would only be scattered.
 std::vector<v1::FlowEvent> EveryKindOfEvent(uint64_t first_seq) {
   std::vector<v1::FlowEvent> events;
   int64_t time = 1'700'000'000'000'000'000;

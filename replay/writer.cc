@@ -36,6 +36,13 @@ absl::StatusOr<std::unique_ptr<RecordingWriter>> RecordingWriter::Create(
         "block size %d is out of range: use 1 to %d bytes", options.block_size,
         kMaxBlockRaw / 2));
   }
+  if (options.max_block_raw == 0 || options.max_block_raw > kMaxBlockRaw ||
+      options.max_block_events == 0 || options.max_block_events > kMaxBlockEvents) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "block bounds %d bytes, %d events are out of range: at most %d, %d",
+        options.max_block_raw, options.max_block_events, kMaxBlockRaw,
+        kMaxBlockEvents));
+  }
   const int fd =
       open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError(errno, "cannot create", path);
@@ -143,30 +150,57 @@ absl::Status RecordingWriter::WriteKeyframe(const core::FlowTable& table,
   std::sort(flows.begin(), flows.end(), [](const v1::Flow& a, const v1::Flow& b) {
     return a.conntrack_id() < b.conntrack_id();
   });
-  std::string payload;
   v1::FlowEvent event;
   event.set_seq(as_of_seq);
   event.set_time_unix_nanos(as_of_unix_nanos);
   event.set_node(node);
   event.set_type(v1::SNAPSHOT);
+  KeyframePart part;
+  part.seq = as_of_seq;
+  part.time = as_of_unix_nanos;
+  std::string record;
   for (v1::Flow& flow : flows) {
     event.mutable_flow()->Swap(&flow);
-    AppendEvent(event, payload);
+    record.clear();
+    AppendEvent(event, record);
+    status = AddToKeyframe(record, part);
+    if (!status.ok()) return status;
   }
   event.clear_flow();
   event.set_type(v1::SNAPSHOT_END);
-  AppendEvent(event, payload);
-  if (payload.size() > kMaxBlockRaw || flows.size() + 1 > kMaxBlockEvents) {
+  record.clear();
+  AppendEvent(event, record);
+  status = AddToKeyframe(record, part);
+  if (!status.ok()) return status;
+  return WriteKeyframePart(part);
+}
+
+absl::Status RecordingWriter::AddToKeyframe(const std::string& record,
+                                            KeyframePart& part) {
+  if (record.size() > options_.max_block_raw) {
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "keyframe of %d flows is too large for one block; skipped",
-        flows.size()));
+        "a keyframe record of %d bytes is larger than a block", record.size()));
   }
+  if (part.events > 0 && (part.payload.size() + record.size() > options_.max_block_raw ||
+                          part.events + 1 > options_.max_block_events)) {
+    absl::Status status = WriteKeyframePart(part);
+    if (!status.ok()) return status;
+  }
+  part.payload += record;
+  ++part.events;
+  return absl::OkStatus();
+}
+
+absl::Status RecordingWriter::WriteKeyframePart(KeyframePart& part) {
   BlockHeader header;
   header.flags = kBlockFlagKeyframe;
-  header.event_count = static_cast<uint32_t>(flows.size() + 1);
-  header.first_seq = header.last_seq = as_of_seq;
-  header.first_time_unix_nanos = header.last_time_unix_nanos = as_of_unix_nanos;
-  return WriteBlock(header, payload);
+  header.event_count = part.events;
+  header.first_seq = header.last_seq = part.seq;
+  header.first_time_unix_nanos = header.last_time_unix_nanos = part.time;
+  absl::Status status = WriteBlock(header, part.payload);
+  part.payload.clear();
+  part.events = 0;
+  return status;
 }
 
 absl::Status RecordingWriter::Close() {

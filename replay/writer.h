@@ -32,6 +32,11 @@ struct WriterOptions {
   size_t block_size = 64 * 1024;
   // fsync() on Flush() and Close() (a router's power loss, not just a kill).
   bool sync = false;
+  // A keyframe larger than this (uncompressed bytes or events) is written
+  // as several consecutive keyframe blocks (FORMAT.md); only tests set
+  // these below the format's bounds.
+  size_t max_block_raw = kMaxBlockRaw;
+  uint32_t max_block_events = kMaxBlockEvents;
 };
 
 class RecordingWriter {
@@ -56,7 +61,8 @@ class RecordingWriter {
 
   // Flushes, then writes a keyframe: every flow of `table` as a SNAPSHOT
   // event (seq `as_of_seq`, time `as_of_unix_nanos`, sorted by conntrack id),
-  // then SNAPSHOT_END. Returns write errors.
+  // then SNAPSHOT_END, in as many keyframe blocks as the block bounds need
+  // (about 2M flows fill one). Returns write errors.
   absl::Status WriteKeyframe(const core::FlowTable& table,
                              uint64_t as_of_seq, int64_t as_of_unix_nanos,
                              const std::string& node);
@@ -78,6 +84,17 @@ class RecordingWriter {
   // Writes `payload` as one block with `header`'s seq/time/count fields.
   absl::Status WriteBlock(BlockHeader header, const std::string& payload);
   absl::Status WriteAll(const std::string& bytes);
+  // A keyframe block being filled: its records, their count, seq and time.
+  struct KeyframePart {
+    uint64_t seq = 0;
+    int64_t time = 0;
+    std::string payload;
+    uint32_t events = 0;
+  };
+  // Adds one record, writing the part first when the record would take it
+  // beyond the block bounds.
+  absl::Status AddToKeyframe(const std::string& record, KeyframePart& part);
+  absl::Status WriteKeyframePart(KeyframePart& part);
 
   const std::string path_;
   int fd_;

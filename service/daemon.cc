@@ -9,6 +9,7 @@
 #include <csignal>
 
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -193,70 +194,95 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(
       clock);
   d->clock_ = &clock;
   if (!config.enrich.off && source.enrich) {
-    d->enrich_ = std::make_unique<EnrichSlot>();
-    d->enrich_->Replace(MakeEnricher(config, *d->pipeline_, clock));
-    d->pipeline_->AddSink(d->enrich_.get());
+    if (absl::Status s = d->AddEnrichment(config, clock); !s.ok()) return s;
   }
-  Daemon* self = d.get();
-  if (addons) {
-    AddonContext context;
-    context.pipeline = d->pipeline_.get();
-    context.status = [self] { return self->service_->Status(); };
-    context.clock = &clock;
-    auto made = addons(config, context);
-    if (!made.ok()) return made.status();
-    d->addons_ = *std::move(made);
-    for (auto& addon : d->addons_) {
-      if (addon->sink() != nullptr) d->pipeline_->AddSink(addon->sink());
-    }
-  }
+  if (absl::Status s = d->AddAddons(config, clock, addons); !s.ok()) return s;
   // Last: the ring takes the events (move mode).
   d->pipeline_->AddSink(d->ring_.get());
-  ServiceOptions service_options;
-  service_options.max_streams = config.max_streams;
-  service_options.token = *token;
-  service_options.source = source.name;
-  service_options.stream_clock = source.stream_clock;
-  service_options.fill_status = [self](v1::NodeStatus* status) {
-    if (self->enrich_ != nullptr) {
-      const collector::enrich::EnricherStats e = self->enrich_->stats();
-      v1::EnrichmentStatus* out = status->mutable_enrichment();
-      out->set_queued(e.queued);
-      out->set_skipped(e.skipped);
-      out->set_enriched(e.enriched);
-      out->set_hostname_events(e.hostname_events);
-      out->set_stale(e.stale);
-    }
-    for (const auto& addon : self->addons_) addon->FillStatus(status);
-  };
   d->source_ = std::move(source);
-  d->status_ = std::make_unique<DaemonStatus>(
-      d->source_.status, d->enrich_.get(),
-      config.enrich.off ? "--no-enrich" : "the source's flows are not enriched here");
-  d->service_ = std::make_unique<FlowTopService>(
-      service_options, *d->pipeline_, *d->ring_, clock, d->status_.get());
-  ServerOptions server_options = config.server;
-  server_options.has_token = !token->empty();
-  absl::StatusOr<RunningServer> running =
-      StartServer(server_options, d->service_.get());
-  if (!running.ok()) return running.status();
-  d->server_ = std::move(running->server);
-  d->port_ = running->port;
+  if (absl::Status s = d->Serve(config, *token, clock); !s.ok()) return s;
   for (auto& addon : d->addons_) {
     if (absl::Status s = addon->Start(); !s.ok()) return s;
   }
-  d->source_thread_ = std::thread([self] {
-    const absl::Status result = self->source_.source->Run(*self->pipeline_);
+  d->StartSource();
+  return d;
+}
+
+absl::Status Daemon::AddEnrichment(const DaemonConfig& config,
+                                   const core::Clock& clock) {
+  enrich_ = std::make_unique<EnrichSlot>();
+  enrich_->Replace(MakeEnricher(config, *pipeline_, clock));
+  pipeline_->AddSink(enrich_.get());
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::AddAddons(const DaemonConfig& config,
+                               const core::Clock& clock,
+                               const AddonFactory& addons) {
+  if (!addons) return absl::OkStatus();
+  AddonContext context;
+  context.pipeline = pipeline_.get();
+  context.status = [this] { return service_->Status(); };
+  context.clock = &clock;
+  auto made = addons(config, context);
+  if (!made.ok()) return made.status();
+  addons_ = *std::move(made);
+  for (auto& addon : addons_) {
+    if (addon->sink() != nullptr) pipeline_->AddSink(addon->sink());
+  }
+  return absl::OkStatus();
+}
+
+void Daemon::FillEnrichmentStatus(v1::NodeStatus* status) const {
+  if (enrich_ != nullptr) {
+    const collector::enrich::EnricherStats e = enrich_->stats();
+    v1::EnrichmentStatus* out = status->mutable_enrichment();
+    out->set_queued(e.queued);
+    out->set_skipped(e.skipped);
+    out->set_enriched(e.enriched);
+    out->set_hostname_events(e.hostname_events);
+    out->set_stale(e.stale);
+  }
+  for (const auto& addon : addons_) addon->FillStatus(status);
+}
+
+absl::Status Daemon::Serve(const DaemonConfig& config, const std::string& token,
+                           const core::Clock& clock) {
+  ServiceOptions service_options;
+  service_options.max_streams = config.max_streams;
+  service_options.token = token;
+  service_options.source = source_.name;
+  service_options.stream_clock = source_.stream_clock;
+  service_options.fill_status = [this](v1::NodeStatus* status) {
+    FillEnrichmentStatus(status);
+  };
+  status_ = std::make_unique<DaemonStatus>(
+      source_.status, enrich_.get(),
+      config.enrich.off ? "--no-enrich" : "the source's flows are not enriched here");
+  service_ = std::make_unique<FlowTopService>(
+      service_options, *pipeline_, *ring_, clock, status_.get());
+  ServerOptions server_options = config.server;
+  server_options.has_token = !token.empty();
+  absl::StatusOr<RunningServer> running =
+      StartServer(server_options, service_.get());
+  if (!running.ok()) return running.status();
+  server_ = std::move(running->server);
+  port_ = running->port;
+  return absl::OkStatus();
+}
+
+void Daemon::StartSource() {
+  source_thread_ = std::thread([this] {
+    const absl::Status result = source_.source->Run(*pipeline_);
     std::function<void()> fn;
     {
-      absl::MutexLock lock(&self->mu_);
-      self->source_ended_ = true;
-      self->source_result_ = result;
-      fn = self->on_source_end_;
+      absl::MutexLock lock(&mu_);
+      source_ended_ = true;
+      source_result_ = result;
+      fn = on_source_end_;
     }
     if (fn) fn();
   });
-  return d;
 }
 
 void Daemon::OnSourceEnd(std::function<void()> fn) {
@@ -333,37 +359,41 @@ int RunCheck(const DaemonConfig& config) {
 
 }  // namespace
 
-int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
-              const AddonFactory& make_addons) {
-  absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
-  if (!config.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n",
-                 std::string(config.status().message()).c_str());
-    return 2;
-  }
-  if (config->help) {
+namespace {
+
+// Prints "flowtopd: <message>" on stderr.
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "flowtopd: %s\n", std::string(message).c_str());
+}
+
+// Answers --help, --version and --check, and refuses an exposure
+// CheckExposure forbids. Returns the exit code when flowtopd ends here.
+std::optional<int> AnswerWithoutServing(const DaemonConfig& config) {
+  if (config.help) {
     std::fputs(Usage().c_str(), stdout);
     return 0;
   }
-  if (config->version) {
+  if (config.version) {
     std::printf("flowtopd %s\n%s\n", kVersion, kGeoAttribution);
     return 0;
   }
-  if (config->check) return RunCheck(*config);
-  ServerOptions exposure = config->server;
-  exposure.has_token = !config->token_file.empty();
+  if (config.check) return RunCheck(config);
+  ServerOptions exposure = config.server;
+  exposure.has_token = !config.token_file.empty();
   if (absl::Status s = CheckExposure(exposure); !s.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n", std::string(s.message()).c_str());
+    PrintError(s.message());
     return 2;
   }
+  return std::nullopt;
+}
 
-  // Signals become bytes on a pipe that this thread reads (the self-pipe
-  // pattern): whichever thread the kernel picks to run the handler, the
-  // request reaches the loop below, and the loop does the real work.
-  int signal_pipe[2];
+// Signals become bytes on a pipe that the main thread reads (the self-pipe
+// pattern): whichever thread the kernel picks to run the handler, the
+// request reaches ServeUntilStopped, which does the real work.
+bool InstallSignalPipe(int signal_pipe[2]) {
   if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
     std::perror("flowtopd: pipe");
-    return 1;
+    return false;
   }
   g_signal_pipe = signal_pipe[1];
   struct sigaction action = {};
@@ -372,63 +402,125 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
   action.sa_flags = SA_RESTART;
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}
 
-  absl::StatusOr<SourceBundle> source = make_source(*config);
-  if (!source.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n",
-                 std::string(source.status().message()).c_str());
-    return 1;
-  }
-  // Files root alone may read (keys, token) are read before privileges go.
+// Reads what root alone may read (the token, the TLS keys, for gRPC and
+// --metrics) into `config`, before privileges go.
+absl::Status ReadSecrets(DaemonConfig* config) {
   absl::StatusOr<std::string> token = LoadServerToken(*config);
-  if (!token.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n",
-                 std::string(token.status().message()).c_str());
-    return 1;
-  }
+  if (!token.ok()) return token.status();
   config->token = *token;
   if (const std::string w = client::TokenFileWarning(config->token_file); !w.empty()) {
-    std::fprintf(stderr, "flowtopd: %s\n", w.c_str());
+    PrintError(w);
   }
   auto credentials = MakeServerCredentials(config->server);
-  if (!credentials.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n",
-                 std::string(credentials.status().message()).c_str());
-    return 1;
-  }
+  if (!credentials.ok()) return credentials.status();
   config->server.credentials = *credentials;
   if (!config->exports.metrics.empty() && !config->server.tls_cert_file.empty()) {
     // The metrics endpoint serves TLS with the same files as gRPC.
     absl::StatusOr<std::string> cert = ReadFile(config->server.tls_cert_file);
     absl::StatusOr<std::string> key = ReadFile(config->server.tls_key_file);
     if (!cert.ok() || !key.ok()) {
-      std::fprintf(stderr, "flowtopd: --metrics: %s\n",
-                   std::string((!cert.ok() ? cert : key).status().message()).c_str());
-      return 1;
+      return absl::Status((!cert.ok() ? cert : key).status().code(),
+                          absl::StrCat("--metrics: ",
+                                       (!cert.ok() ? cert : key).status().message()));
     }
     config->exports.tls_cert_pem = *cert;
     config->exports.tls_key_pem = *key;
   }
-  if (geteuid() == 0 || !config->user.empty()) {
-    PrivilegeOptions privileges;
-    privileges.keep = DefaultKeptCapabilities(ListenPort(config->server.listen));
-    const int metrics_port = ListenPort(config->exports.metrics);
-    if (metrics_port > 0 && metrics_port < 1024) {
-      privileges.keep.push_back(CAP_NET_BIND_SERVICE);
+  return absl::OkStatus();
+}
+
+// Drops root's privileges (or becomes --user), keeping what the listeners
+// need.
+absl::Status DropPrivilegesFor(const DaemonConfig& config) {
+  if (geteuid() != 0 && config.user.empty()) return absl::OkStatus();
+  PrivilegeOptions privileges;
+  privileges.keep = DefaultKeptCapabilities(ListenPort(config.server.listen));
+  const int metrics_port = ListenPort(config.exports.metrics);
+  if (metrics_port > 0 && metrics_port < 1024) {
+    privileges.keep.push_back(CAP_NET_BIND_SERVICE);
+  }
+  privileges.user = config.user;
+  if (absl::Status s = DropPrivileges(privileges); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("dropping privileges: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+// SIGHUP: parses the command line and the config file again and applies
+// what can change while running; says what needs a restart.
+void ReloadOnSighup(int argc, char** argv, const DaemonConfig& running,
+                    Daemon& daemon) {
+  absl::StatusOr<DaemonConfig> reloaded = ParseCommandLine(argc, argv);
+  absl::Status s = reloaded.ok() ? daemon.Reload(*reloaded) : reloaded.status();
+  std::fprintf(stderr, "flowtopd: SIGHUP: %s\n",
+               s.ok() ? "configuration reloaded" : std::string(s.message()).c_str());
+  if (!s.ok()) return;
+  const std::string changed = NeedsRestart(running, *reloaded);
+  if (!changed.empty()) {
+    std::fprintf(stderr,
+                 "flowtopd: SIGHUP: %s changed; restart flowtopd to apply it\n",
+                 changed.c_str());
+  }
+}
+
+// Serves until a signal (or the source's end) arrives on the pipe; reloads
+// on SIGHUP. Returns the exit code.
+int ServeUntilStopped(int argc, char** argv, const DaemonConfig& config,
+                      int signal_read_fd, std::unique_ptr<Daemon> daemon) {
+  while (true) {
+    unsigned char byte = 0;
+    const ssize_t n = read(signal_read_fd, &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    const int sig = n == 1 ? byte : SIGTERM;
+    if (sig == SIGHUP) {
+      ReloadOnSighup(argc, argv, config, *daemon);
+      continue;
     }
-    privileges.user = config->user;
-    if (absl::Status s = DropPrivileges(privileges); !s.ok()) {
-      std::fprintf(stderr, "flowtopd: dropping privileges: %s\n",
-                   std::string(s.message()).c_str());
+    const absl::Status result = daemon->Stop();
+    daemon.reset();
+    if (sig == kSourceEnded && !result.ok()) {
+      std::fprintf(stderr, "flowtopd: the event source failed: %s\n",
+                   std::string(result.message()).c_str());
       return 1;
     }
+    std::fprintf(stderr, "flowtopd: stopped\n");
+    return 0;
+  }
+}
+
+}  // namespace
+
+int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
+              const AddonFactory& make_addons) {
+  absl::StatusOr<DaemonConfig> config = ParseCommandLine(argc, argv);
+  if (!config.ok()) {
+    PrintError(config.status().message());
+    return 2;
+  }
+  if (std::optional<int> code = AnswerWithoutServing(*config)) return *code;
+  int signal_pipe[2];
+  if (!InstallSignalPipe(signal_pipe)) return 1;
+  absl::StatusOr<SourceBundle> source = make_source(*config);
+  if (!source.ok()) {
+    PrintError(source.status().message());
+    return 1;
+  }
+  if (absl::Status s = ReadSecrets(&*config); !s.ok()) {
+    PrintError(s.message());
+    return 1;
+  }
+  if (absl::Status s = DropPrivilegesFor(*config); !s.ok()) {
+    PrintError(s.message());
+    return 1;
   }
   absl::StatusOr<std::unique_ptr<Daemon>> daemon =
       Daemon::Start(*config, *std::move(source), core::RealClock::Get(),
                     make_addons);
   if (!daemon.ok()) {
-    std::fprintf(stderr, "flowtopd: %s\n",
-                 std::string(daemon.status().message()).c_str());
+    PrintError(daemon.status().message());
     return absl::IsInvalidArgument(daemon.status()) ? 2 : 1;
   }
   const int source_end_fd = signal_pipe[1];
@@ -439,40 +531,8 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
   std::printf("flowtopd: listening on %s\n",
               BoundAddress(config->server.listen, (*daemon)->port()).c_str());
   std::fflush(stdout);
-
-  while (true) {
-    unsigned char byte = 0;
-    const ssize_t n = read(signal_pipe[0], &byte, 1);
-    if (n < 0 && errno == EINTR) continue;
-    const int sig = n == 1 ? byte : SIGTERM;
-    if (sig == SIGHUP) {
-      absl::StatusOr<DaemonConfig> reloaded = ParseCommandLine(argc, argv);
-      absl::Status s = reloaded.ok() ? (*daemon)->Reload(*reloaded)
-                                     : reloaded.status();
-      std::fprintf(stderr, "flowtopd: SIGHUP: %s\n",
-                   s.ok() ? "configuration reloaded"
-                          : std::string(s.message()).c_str());
-      if (s.ok()) {
-        const std::string changed = NeedsRestart(*config, *reloaded);
-        if (!changed.empty()) {
-          std::fprintf(stderr,
-                       "flowtopd: SIGHUP: %s changed; restart flowtopd to "
-                       "apply it\n",
-                       changed.c_str());
-        }
-      }
-      continue;
-    }
-    const absl::Status result = (*daemon)->Stop();
-    daemon->reset();
-    if (sig == kSourceEnded && !result.ok()) {
-      std::fprintf(stderr, "flowtopd: the event source failed: %s\n",
-                   std::string(result.message()).c_str());
-      return 1;
-    }
-    std::fprintf(stderr, "flowtopd: stopped\n");
-    return 0;
-  }
+  return ServeUntilStopped(argc, argv, *config, signal_pipe[0],
+                           *std::move(daemon));
 }
 
 }  // namespace flowtop::service

@@ -94,6 +94,18 @@ class Daemon {
  private:
   Daemon() = default;
 
+  // Start's steps, in order: the pipeline's sinks (enrichment, the addons'
+  // feeds, the ring last), the service and its server, the source.
+  absl::Status AddEnrichment(const DaemonConfig& config,
+                             const core::Clock& clock);
+  absl::Status AddAddons(const DaemonConfig& config,
+                         const core::Clock& clock,
+                         const AddonFactory& addons);
+  absl::Status Serve(const DaemonConfig& config, const std::string& token,
+                     const core::Clock& clock);
+  void FillEnrichmentStatus(v1::NodeStatus* status) const;
+  void StartSource();
+
   std::unique_ptr<core::Pipeline> pipeline_;
   // After pipeline_: destroyed first, its workers publish into the pipeline.
   std::unique_ptr<EnrichSlot> enrich_;

@@ -19,12 +19,24 @@ namespace {
 
 using Setter = std::function<absl::Status(DaemonConfig*, const std::string&)>;
 
+// One option: a command-line flag that is also a config-file key (unless
+// command_line_only), with its line in --help.
 struct Option {
   const char* name;
   char short_name;  // 0: long only
-  bool has_arg;
+  const char* arg;  // the value's name in --help; null: a flag without one
   bool command_line_only;
   Setter set;
+  std::string help;  // '\n' starts a continuation line; empty: not listed
+  bool has_arg() const { return arg != nullptr; }
+};
+
+// Options shown together in --help under `heading` (none when empty),
+// after `preamble` (lines written by hand for options listed together).
+struct Group {
+  std::string heading;
+  std::string preamble;
+  std::vector<Option> options;
 };
 
 using cli::Bad;
@@ -49,15 +61,7 @@ Setter ProtocolSetter(int opt) {
   };
 }
 
-// Appends the protocol-selection group (cli::kProtocolLongOptions) to
-// `options` as flags that are also config keys.
-void AddProtocolGroup(std::vector<Option>* options) {
-  for (const option& o : cli::kProtocolLongOptions) {
-    options->push_back({o.name, static_cast<char>(o.val), false, false,
-                        ProtocolSetter(o.val)});
-  }
-}
-
+// Setters by kind of value. `name` is the option's, for the error line.
 Setter Text(std::string ServerOptions::*field) {
   return [field](DaemonConfig* c, const std::string& v) {
     c->server.*field = v;
@@ -72,237 +76,289 @@ Setter Text(std::string DaemonConfig::*field) {
   };
 }
 
-const std::vector<Option>& Options() {
-  static const std::vector<Option>* const options = [] {
-    auto* list = new std::vector<Option>{
-      {"listen", 0, true, false, Text(&ServerOptions::listen)},
-      {"node-name", 0, true, false, Text(&DaemonConfig::node_name)},
-      {"ring-size", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         uint64_t n;
-         if (!absl::SimpleAtoi(v, &n)) return Bad("ring-size", v, "is not a number");
-         if (!EventRing::Create(n).ok()) {
-           return Bad("ring-size", v,
-                      absl::StrCat("is not a power of two between 2 and ",
-                                   EventRing::kMaxCapacity));
-         }
-         c->ring_size = n;
-         return absl::OkStatus();
-       }},
-      {"config", 0, true, true, Text(&DaemonConfig::config_file)},
-      {"interval", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::Duration d;
-         if (!cli::ReadDuration(v, &d)) {
-           return Bad("interval", v, "is not a duration (e.g. 1s, 500ms)");
-         }
-         if (d < absl::Milliseconds(100) || d > absl::Hours(1)) {
-           return Bad("interval", v, "must be between 100ms and 1h");
-         }
-         c->collector.interval = d;
-         return absl::OkStatus();
-       }},
-      {"max-flows", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         uint64_t n;
-         if (!absl::SimpleAtoi(v, &n) || n == 0) {
-           return Bad("max-flows", v, "is not a positive number");
-         }
-         c->collector.max_flows = n;
-         return absl::OkStatus();
-       }},
-      {"rcvbuf", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         int n;
-         if (!absl::SimpleAtoi(v, &n) || n < 4096) {
-           return Bad("rcvbuf", v, "is not a byte count of at least 4096");
-         }
-         c->collector.rcvbuf = n;
-         return absl::OkStatus();
-       }},
-      {"no-dns", 'n', false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("no-dns", v, "is not true/false");
-         c->enrich.no_dns = *b;
-         return absl::OkStatus();
-       }},
-      {"no-geoip", 'G', false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("no-geoip", v, "is not true/false");
-         c->enrich.no_geoip = *b;
-         return absl::OkStatus();
-       }},
-      {"no-process", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("no-process", v, "is not true/false");
-         c->enrich.no_process = *b;
-         return absl::OkStatus();
-       }},
-      {"no-bpf", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("no-bpf", v, "is not true/false");
-         c->enrich.no_bpf = *b;
-         return absl::OkStatus();
-       }},
-      {"no-enrich", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("no-enrich", v, "is not true/false");
-         c->enrich.off = *b;
-         return absl::OkStatus();
-       }},
-      {"geoip-db", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) {
-         c->enrich.geoip_files.push_back(v);
-         return absl::OkStatus();
-       }},
-      {"geoip-dir", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) {
-         c->enrich.geoip_dirs.push_back(v);
-         return absl::OkStatus();
-       }},
-      {"tls-cert", 0, true, false, Text(&ServerOptions::tls_cert_file)},
-      {"tls-key", 0, true, false, Text(&ServerOptions::tls_key_file)},
-      {"tls-client-ca", 0, true, false,
-       Text(&ServerOptions::tls_client_ca_file)},
-      {"token-file", 0, true, false, Text(&DaemonConfig::token_file)},
-      {"insecure", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("insecure", v, "is not true/false");
-         c->server.insecure = *b;
-         return absl::OkStatus();
-       }},
-      {"max-streams", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         int n;
-         if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 10000) {
-           return Bad("max-streams", v, "is not a number from 1 to 10000");
-         }
-         c->max_streams = n;
-         return absl::OkStatus();
-       }},
-      {"user", 0, true, false, Text(&DaemonConfig::user)},
-      {"replay", 0, true, false, Text(&DaemonConfig::replay_file)},
-      {"replay-speed", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<double> speed = cli::ParseSpeed(v);
-         if (!speed.ok()) {
-           return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
-         }
-         c->replay_speed = *speed;
-         return absl::OkStatus();
-       }},
-      {"replay-loop", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("replay-loop", v, "is not true/false");
-         c->replay_loop = *b;
-         return absl::OkStatus();
-       }},
-      {"enable-conntrack", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("enable-conntrack", v, "is not true/false");
-         c->enable_conntrack = *b;
-         return absl::OkStatus();
-       }},
-      {"check", 0, false, true,
-       [](DaemonConfig* c, const std::string&) {
-         c->check = true;
-         return absl::OkStatus();
-       }},
-      {"ipfix", 0, true, false,
+// A repeatable option: each value is appended.
+Setter Append(std::vector<std::string>* (*field)(DaemonConfig*)) {
+  return [field](DaemonConfig* c, const std::string& v) {
+    field(c)->push_back(v);
+    return absl::OkStatus();
+  };
+}
+
+// A flag; in the config file `name = false` turns it off.
+Setter Switch(const char* name, bool* (*field)(DaemonConfig*)) {
+  return [name, field](DaemonConfig* c, const std::string& v) -> absl::Status {
+    absl::StatusOr<bool> b = ParseBool(v);
+    if (!b.ok()) return Bad(name, v, "is not true/false");
+    *field(c) = *b;
+    return absl::OkStatus();
+  };
+}
+
+// A command-line-only flag that sets *field(c) to true.
+Setter Set(bool* (*field)(DaemonConfig*)) {
+  return [field](DaemonConfig* c, const std::string&) {
+    *field(c) = true;
+    return absl::OkStatus();
+  };
+}
+
+// A whole number in [min, max]; `what` says what a good value is.
+Setter Count(const char* name, uint64_t min, uint64_t max, const char* what,
+             void (*set)(DaemonConfig*, uint64_t)) {
+  return [=](DaemonConfig* c, const std::string& v) -> absl::Status {
+    uint64_t n;
+    if (!absl::SimpleAtoi(v, &n) || n < min || n > max) return Bad(name, v, what);
+    set(c, n);
+    return absl::OkStatus();
+  };
+}
+
+// A duration (cli::ReadDuration) in [min, max]; `examples` for the error.
+Setter DurationIn(const char* name, absl::Duration min, absl::Duration max,
+                  const char* examples, absl::Duration* (*field)(DaemonConfig*)) {
+  return [=](DaemonConfig* c, const std::string& v) -> absl::Status {
+    absl::Duration d;
+    if (!cli::ReadDuration(v, &d)) {
+      return Bad(name, v, absl::StrCat("is not a duration (e.g. ", examples, ")"));
+    }
+    if (d < min || d > max) {
+      return Bad(name, v,
+                 absl::StrCat("must be between ", absl::FormatDuration(min),
+                              " and ", absl::FormatDuration(max)));
+    }
+    *field(c) = d;
+    return absl::OkStatus();
+  };
+}
+
+absl::Status SetRingSize(DaemonConfig* c, const std::string& v) {
+  uint64_t n;
+  if (!absl::SimpleAtoi(v, &n)) return Bad("ring-size", v, "is not a number");
+  if (!EventRing::Create(n).ok()) {
+    return Bad("ring-size", v,
+               absl::StrCat("is not a power of two between 2 and ",
+                            EventRing::kMaxCapacity));
+  }
+  c->ring_size = n;
+  return absl::OkStatus();
+}
+
+absl::Status SetReplaySpeed(DaemonConfig* c, const std::string& v) {
+  absl::StatusOr<double> speed = cli::ParseSpeed(v);
+  if (!speed.ok()) {
+    return Bad("replay-speed", v, "is not a positive factor (1, 4) or 'max'");
+  }
+  c->replay_speed = *speed;
+  return absl::OkStatus();
+}
+
+// Where and how flowtopd serves: address, node, ring, TLS, token, limits.
+Group ServeGroup() {
+  return {"", "", {
+      {"listen", 0, "ADDR:PORT", false, Text(&ServerOptions::listen),
+       absl::StrCat("where to serve (default ", kDefaultListen,
+                    "; port 0 picks one and prints it)")},
+      {"node-name", 0, "NAME", false, Text(&DaemonConfig::node_name),
+       "node name in every event (default: host name)"},
+      {"ring-size", 0, "N", false, SetRingSize,
+       "events kept for clients, a power of two (default 65536)"},
+      {"config", 0, "FILE", true, Text(&DaemonConfig::config_file),
+       absl::StrCat("config file (default ", kDefaultConfigFile, " if it exists)")},
+      {"tls-cert", 0, "FILE", false, Text(&ServerOptions::tls_cert_file),
+       "TLS certificate chain (PEM)"},
+      {"tls-key", 0, "FILE", false, Text(&ServerOptions::tls_key_file),
+       "TLS private key (PEM)"},
+      {"tls-client-ca", 0, "FILE", false, Text(&ServerOptions::tls_client_ca_file),
+       "require client certificates from this CA (mutual TLS)"},
+      {"token-file", 0, "FILE", false, Text(&DaemonConfig::token_file),
+       "require 'authorization: Bearer <token>' (first line of FILE)"},
+      {"insecure", 0, nullptr, false,
+       Switch("insecure", [](DaemonConfig* c) { return &c->server.insecure; }),
+       "allow a non-loopback --listen without TLS or token"},
+      {"max-streams", 0, "N", false,
+       Count("max-streams", 1, 10000, "is not a number from 1 to 10000",
+             [](DaemonConfig* c, uint64_t n) { c->max_streams = static_cast<int>(n); }),
+       "concurrent GetFlows streams (default 64)"},
+      {"user", 0, "NAME", false, Text(&DaemonConfig::user),
+       "run as this user after start-up"},
+  }};
+}
+
+// The kernel source: protocol selection (cli::kProtocolLongOptions, listed
+// by hand), refresh, table and socket sizes.
+Group CollectorGroup() {
+  Group group{"Collector:",
+              "  -4, --ipv4  -6, --ipv6  only these address families (default both)\n"
+              "  -T, --tcp  -U, --udp  -D, --dccp  -I, --icmp  -S, --sctp\n"
+              "                          only these protocols (default all)\n",
+              {}};
+  for (const option& o : cli::kProtocolLongOptions) {
+    group.options.push_back({o.name, static_cast<char>(o.val), nullptr, false,
+                             ProtocolSetter(o.val), ""});
+  }
+  group.options.insert(group.options.end(), {
+      {"interval", 0, "DURATION", false,
+       DurationIn("interval", absl::Milliseconds(100), absl::Hours(1), "1s, 500ms",
+                  [](DaemonConfig* c) { return &c->collector.interval; }),
+       "counter refresh (default 1s)"},
+      {"max-flows", 0, "N", false,
+       Count("max-flows", 1, UINT64_MAX, "is not a positive number",
+             [](DaemonConfig* c, uint64_t n) { c->collector.max_flows = n; }),
+       "flow table limit (default 1048576)"},
+      {"rcvbuf", 0, "BYTES", false,
+       Count("rcvbuf", 4096, INT32_MAX, "is not a byte count of at least 4096",
+             [](DaemonConfig* c, uint64_t n) { c->collector.rcvbuf = static_cast<int>(n); }),
+       "netlink receive buffer (default 67108864)"},
+  });
+  return group;
+}
+
+Group ReplayGroup() {
+  return {"Replay (serve a recording made by 'flowtop record' as a live node):", "", {
+      {"replay", 0, "FILE", false, Text(&DaemonConfig::replay_file),
+       "serve FILE instead of the kernel"},
+      {"replay-speed", 0, "S", false, SetReplaySpeed,
+       "1 = as recorded (default), 4, max"},
+      {"replay-loop", 0, nullptr, false,
+       Switch("replay-loop", [](DaemonConfig* c) { return &c->replay_loop; }),
+       "start over at the end (default: keep the final table)"},
+  }};
+}
+
+Group EnrichmentGroup() {
+  return {"Enrichment (off the event path):", "", {
+      {"no-dns", 'n', nullptr, false,
+       Switch("no-dns", [](DaemonConfig* c) { return &c->enrich.no_dns; }),
+       "no reverse DNS"},
+      {"no-geoip", 'G', nullptr, false,
+       Switch("no-geoip", [](DaemonConfig* c) { return &c->enrich.no_geoip; }),
+       "no GeoIP"},
+      {"no-process", 0, nullptr, false,
+       Switch("no-process", [](DaemonConfig* c) { return &c->enrich.no_process; }),
+       "no process attribution"},
+      {"no-bpf", 0, nullptr, false,
+       Switch("no-bpf", [](DaemonConfig* c) { return &c->enrich.no_bpf; }),
+       "process attribution without eBPF (sock_diag\n"
+       "only: short-lived clients may show \"-\")"},
+      {"no-enrich", 0, nullptr, false,
+       Switch("no-enrich", [](DaemonConfig* c) { return &c->enrich.off; }),
+       "none of the three (nor service names)"},
+      {"geoip-db", 0, "FILE", false,
+       Append([](DaemonConfig* c) { return &c->enrich.geoip_files; }),
+       "a GeoIP .mmdb database (repeatable)"},
+      {"geoip-dir", 0, "DIR", false,
+       Append([](DaemonConfig* c) { return &c->enrich.geoip_dirs; }),
+       "use every *.mmdb in DIR (repeatable; default\n"
+       "/usr/share/GeoIP, /var/lib/GeoIP, ~/.local/share/flowtop)"},
+  }};
+}
+
+Group HostGroup() {
+  return {"Host:", "", {
+      {"enable-conntrack", 0, nullptr, false,
+       Switch("enable-conntrack", [](DaemonConfig* c) { return &c->enable_conntrack; }),
+       "make the kernel track this namespace's flows\n"
+       "while flowtopd runs (a minimal nftables table,\n"
+       "removed on exit); for hosts without firewall rules"},
+      {"check", 0, nullptr, true, Set([](DaemonConfig* c) { return &c->check; }),
+       "say what works here and what to do, then exit\n"
+       "(non-zero when flowtopd cannot work)"},
+  }};
+}
+
+Group ExportGroup() {
+  return {"Export (see docs/export.md):", "", {
+      {"ipfix", 0, "HOST:PORT", false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          if (v.find(':') == std::string::npos) {
            return Bad("ipfix", v, "is not HOST:PORT (e.g. 127.0.0.1:4739)");
          }
          c->exports.ipfix.push_back(v);
          return absl::OkStatus();
-       }},
-      {"ipfix-active-timeout", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::Duration d;
-         if (!cli::ReadDuration(v, &d)) {
-           return Bad("ipfix-active-timeout", v, "is not a duration (e.g. 60s, 5m)");
-         }
-         if (d < absl::Seconds(1) || d > absl::Hours(24)) {
-           return Bad("ipfix-active-timeout", v, "must be between 1s and 24h");
-         }
-         c->exports.active_timeout = d;
-         return absl::OkStatus();
-       }},
-      {"ipfix-template-refresh", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::Duration d;
-         if (!cli::ReadDuration(v, &d)) {
-           return Bad("ipfix-template-refresh", v, "is not a duration (e.g. 60s)");
-         }
-         if (d < absl::Seconds(1) || d > absl::Hours(24)) {
-           return Bad("ipfix-template-refresh", v, "must be between 1s and 24h");
-         }
-         c->exports.template_refresh = d;
-         return absl::OkStatus();
-       }},
-      {"ipfix-process", 0, false, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         absl::StatusOr<bool> b = ParseBool(v);
-         if (!b.ok()) return Bad("ipfix-process", v, "is not true/false");
-         c->exports.process_fields = *b;
-         return absl::OkStatus();
-       }},
-      {"ipfix-pen", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         uint32_t n;
-         if (!absl::SimpleAtoi(v, &n) || n == 0) {
-           return Bad("ipfix-pen", v, "is not a Private Enterprise Number");
-         }
-         c->exports.pen = n;
-         return absl::OkStatus();
-       }},
-      {"ipfix-domain", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         uint32_t n;
-         if (!absl::SimpleAtoi(v, &n) || n == 0) {
-           return Bad("ipfix-domain", v, "is not a number from 1 to 4294967295");
-         }
-         c->exports.observation_domain = n;
-         return absl::OkStatus();
-       }},
-      {"ipfix-mtu", 0, true, false,
-       [](DaemonConfig* c, const std::string& v) -> absl::Status {
-         uint32_t n;
-         if (!absl::SimpleAtoi(v, &n) || n < 512 || n > 65535) {
-           return Bad("ipfix-mtu", v, "is not a message size from 512 to 65535");
-         }
-         c->exports.max_message = n;
-         return absl::OkStatus();
-       }},
-      {"metrics", 0, true, false,
+       },
+       "send IPFIX flow records to a collector; UDP,\n"
+       "or tcp://HOST:PORT (repeatable)"},
+      {"ipfix-active-timeout", 0, "D", false,
+       DurationIn("ipfix-active-timeout", absl::Seconds(1), absl::Hours(24), "60s, 5m",
+                  [](DaemonConfig* c) { return &c->exports.active_timeout; }),
+       "a record for long flows this often (default 60s)"},
+      {"ipfix-template-refresh", 0, "D", false,
+       DurationIn("ipfix-template-refresh", absl::Seconds(1), absl::Hours(24), "60s",
+                  [](DaemonConfig* c) { return &c->exports.template_refresh; }),
+       "UDP: templates again this often (default 60s)"},
+      {"ipfix-process", 0, nullptr, false,
+       Switch("ipfix-process", [](DaemonConfig* c) { return &c->exports.process_fields; }),
+       "add process, user, unit and container (enterprise elements)"},
+      {"ipfix-pen", 0, "N", false,
+       Count("ipfix-pen", 1, UINT32_MAX, "is not a Private Enterprise Number",
+             [](DaemonConfig* c, uint64_t n) { c->exports.pen = static_cast<uint32_t>(n); }),
+       "their Private Enterprise Number (default 32473)"},
+      {"ipfix-domain", 0, "N", false,
+       Count("ipfix-domain", 1, UINT32_MAX, "is not a number from 1 to 4294967295",
+             [](DaemonConfig* c, uint64_t n) {
+               c->exports.observation_domain = static_cast<uint32_t>(n);
+             }),
+       "observation domain (default: from the node name)"},
+      {"ipfix-mtu", 0, "BYTES", false,
+       Count("ipfix-mtu", 512, 65535, "is not a message size from 512 to 65535",
+             [](DaemonConfig* c, uint64_t n) { c->exports.max_message = n; }),
+       "IPFIX message size at most (default 1400)"},
+      {"metrics", 0, "ADDR:PORT", false,
        [](DaemonConfig* c, const std::string& v) -> absl::Status {
          if (v.empty()) return Bad("metrics", v, "is not ADDR:PORT or PORT");
          c->exports.metrics = v;
          return absl::OkStatus();
-       }},
-      {"version", 'v', false, true,
-       [](DaemonConfig* c, const std::string&) {
-         c->version = true;
-         return absl::OkStatus();
-       }},
-      {"help", 'h', false, true,
-       [](DaemonConfig* c, const std::string&) {
-         c->help = true;
-         return absl::OkStatus();
-       }},
-    };
-    AddProtocolGroup(list);
-    return list;
+       },
+       "serve Prometheus metrics over HTTP at /metrics\n"
+       "(PORT alone: loopback; elsewhere the --listen rules\n"
+       "apply: --tls-cert/--tls-key, --token-file or --insecure)"},
+  }};
+}
+
+Group ProgramGroup() {
+  return {"", "", {
+      {"version", 'v', nullptr, true, Set([](DaemonConfig* c) { return &c->version; }),
+       "print the version and exit"},
+      {"help", 'h', nullptr, true, Set([](DaemonConfig* c) { return &c->help; }),
+       "print this help and exit"},
+  }};
+}
+
+// Every option, in --help's order.
+const std::vector<Group>& Groups() {
+  static const std::vector<Group>* const groups = new std::vector<Group>{
+      ServeGroup(),      CollectorGroup(), ReplayGroup(), EnrichmentGroup(),
+      HostGroup(),       ExportGroup(),    ProgramGroup(),
+  };
+  return *groups;
+}
+
+// Every option of every group, in one table (getopt's order).
+const std::vector<Option>& Options() {
+  static const std::vector<Option>* const options = [] {
+    auto* all = new std::vector<Option>();
+    for (const Group& group : Groups()) {
+      all->insert(all->end(), group.options.begin(), group.options.end());
+    }
+    return all;
   }();
   return *options;
+}
+
+// Appends option `o`'s --help line: its spellings, padded to a column, and
+// its help (continuation lines indented to that column).
+void AppendUsageLine(const Option& o, std::string* out) {
+  constexpr size_t kColumn = 26;
+  std::string left = "  ";
+  if (o.short_name != 0) absl::StrAppend(&left, "-", std::string(1, o.short_name), ", ");
+  absl::StrAppend(&left, "--", o.name);
+  if (o.has_arg()) absl::StrAppend(&left, " ", o.arg);
+  left.append(left.size() + 2 <= kColumn ? kColumn - left.size() : 2, ' ');
+  bool first = true;
+  for (absl::string_view line : absl::StrSplit(o.help, '\n')) {
+    absl::StrAppend(out, first ? left : std::string(kColumn, ' '), line, "\n");
+    first = false;
+  }
 }
 
 std::string BaseName(const std::string& path) {
@@ -313,86 +369,23 @@ std::string BaseName(const std::string& path) {
 }  // namespace
 
 std::string Usage() {
-  return absl::StrCat(
+  std::string usage =
       "Usage: flowtopd [options]\n"
       "Serves the kernel's conntrack flow events over gRPC "
       "(flowtop.v1.FlowTop).\n"
       "Every long option can also be set in the config file as "
-      "'name = value'.\n\n"
-      "  --listen ADDR:PORT      where to serve (default ",
-      kDefaultListen,
-      "; port 0 picks one and prints it)\n"
-      "  --node-name NAME        node name in every event (default: host "
-      "name)\n"
-      "  --ring-size N           events kept for clients, a power of two "
-      "(default 65536)\n"
-      "  --config FILE           config file (default ",
-      kDefaultConfigFile,
-      " if it exists)\n"
-      "  --tls-cert FILE         TLS certificate chain (PEM)\n"
-      "  --tls-key FILE          TLS private key (PEM)\n"
-      "  --tls-client-ca FILE    require client certificates from this CA "
-      "(mutual TLS)\n"
-      "  --token-file FILE       require 'authorization: Bearer <token>' "
-      "(first line of FILE)\n"
-      "  --insecure              allow a non-loopback --listen without TLS "
-      "or token\n"
-      "  --max-streams N         concurrent GetFlows streams (default 64)\n"
-      "  --user NAME             run as this user after start-up\n"
-      "Collector:\n"
-      "  -4, --ipv4  -6, --ipv6  only these address families (default "
-      "both)\n"
-      "  -T, --tcp  -U, --udp  -D, --dccp  -I, --icmp  -S, --sctp\n"
-      "                          only these protocols (default all)\n"
-      "  --interval DURATION     counter refresh (default 1s)\n"
-      "  --max-flows N           flow table limit (default 1048576)\n"
-      "  --rcvbuf BYTES          netlink receive buffer (default 67108864)\n"
-      "Replay (serve a recording made by 'flowtop record' as a live node):\n"
-      "  --replay FILE           serve FILE instead of the kernel\n"
-      "  --replay-speed S        1 = as recorded (default), 4, max\n"
-      "  --replay-loop           start over at the end (default: keep the "
-      "final table)\n"
-      "Enrichment (off the event path):\n"
-      "  -n, --no-dns            no reverse DNS\n"
-      "  -G, --no-geoip          no GeoIP\n"
-      "  --no-process            no process attribution\n"
-      "  --no-bpf                process attribution without eBPF (sock_diag\n"
-      "                          only: short-lived clients may show \"-\")\n"
-      "  --no-enrich             none of the three (nor service names)\n"
-      "  --geoip-db FILE         a GeoIP .mmdb database (repeatable)\n"
-      "  --geoip-dir DIR         use every *.mmdb in DIR (repeatable; default\n"
-      "                          /usr/share/GeoIP, /var/lib/GeoIP, "
-      "~/.local/share/flowtop)\n"
-      "Host:\n"
-      "  --enable-conntrack      make the kernel track this namespace's flows\n"
-      "                          while flowtopd runs (a minimal nftables table,\n"
-      "                          removed on exit); for hosts without firewall rules\n"
-      "  --check                 say what works here and what to do, then exit\n"
-      "                          (non-zero when flowtopd cannot work)\n"
-      "Export (see docs/export.md):\n"
-      "  --ipfix HOST:PORT       send IPFIX flow records to a collector; UDP,\n"
-      "                          or tcp://HOST:PORT (repeatable)\n"
-      "  --ipfix-active-timeout D  a record for long flows this often "
-      "(default 60s)\n"
-      "  --ipfix-template-refresh D  UDP: templates again this often "
-      "(default 60s)\n"
-      "  --ipfix-process         add process, user, unit and container "
-      "(enterprise elements)\n"
-      "  --ipfix-pen N           their Private Enterprise Number (default "
-      "32473)\n"
-      "  --ipfix-domain N        observation domain (default: from the node "
-      "name)\n"
-      "  --ipfix-mtu BYTES       IPFIX message size at most (default 1400)\n"
-      "  --metrics ADDR:PORT     serve Prometheus metrics over HTTP at "
-      "/metrics\n"
-      "                          (PORT alone: loopback; elsewhere the "
-      "--listen rules\n"
-      "                          apply: --tls-cert/--tls-key, --token-file "
-      "or --insecure)\n"
-      "  -v, --version           print the version and exit\n"
-      "  -h, --help              print this help and exit\n"
+      "'name = value'.\n\n";
+  for (const Group& group : Groups()) {
+    if (!group.heading.empty()) absl::StrAppend(&usage, group.heading, "\n");
+    usage += group.preamble;
+    for (const Option& o : group.options) {
+      if (!o.help.empty()) AppendUsageLine(o, &usage);
+    }
+  }
+  usage +=
       "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config "
-      "file, the token and the GeoIP databases.\n");
+      "file, the token and the GeoIP databases.\n";
+  return usage;
 }
 
 absl::Status ApplyConfigText(const std::string& name, const std::string& text,
@@ -419,7 +412,7 @@ absl::Status ApplyConfigText(const std::string& name, const std::string& text,
       return absl::InvalidArgumentError(
           absl::StrCat(where, "unknown option '", key, "'"));
     }
-    if (option->has_arg && value.empty()) {
+    if (option->has_arg() && value.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "option '", key, "' needs a value"));
     }
@@ -430,29 +423,45 @@ absl::Status ApplyConfigText(const std::string& name, const std::string& text,
   return absl::OkStatus();
 }
 
-absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
-  const std::vector<Option>& table = Options();
+namespace {
+
+// An option given on the command line, with its value ("" for a flag).
+using Given = std::vector<std::pair<const Option*, std::string>>;
+
+// getopt_long's tables for `table`: an option's value is its short name,
+// or 256 + its index for a long-only one.
+struct GetoptTables {
   std::vector<option> long_options;
   std::string short_options = ":";  // ':' first: report missing arguments
+};
+
+GetoptTables MakeGetoptTables(const std::vector<Option>& table) {
+  GetoptTables t;
   for (size_t i = 0; i < table.size(); ++i) {
     const int val = table[i].short_name != 0 ? table[i].short_name
                                              : 256 + static_cast<int>(i);
-    long_options.push_back({table[i].name,
-                            table[i].has_arg ? required_argument : no_argument,
-                            nullptr, val});
+    t.long_options.push_back({table[i].name,
+                              table[i].has_arg() ? required_argument : no_argument,
+                              nullptr, val});
     if (table[i].short_name != 0) {
-      short_options += table[i].short_name;
-      if (table[i].has_arg) short_options += ':';
+      t.short_options += table[i].short_name;
+      if (table[i].has_arg()) t.short_options += ':';
     }
   }
-  long_options.push_back({nullptr, 0, nullptr, 0});
+  t.long_options.push_back({nullptr, 0, nullptr, 0});
+  return t;
+}
 
-  std::vector<std::pair<const Option*, std::string>> given;
+// Reads argv into the options given, in order, without applying them.
+absl::StatusOr<Given> ReadArguments(int argc, char** argv) {
+  const std::vector<Option>& table = Options();
+  const GetoptTables getopt_tables = MakeGetoptTables(table);
+  Given given;
   opterr = 0;
   optind = 0;  // full re-initialisation (SIGHUP parses again)
   int opt;
-  while ((opt = getopt_long(argc, argv, short_options.c_str(),
-                            long_options.data(), nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, getopt_tables.short_options.c_str(),
+                            getopt_tables.long_options.data(), nullptr)) != -1) {
     if (opt == '?' || opt == ':') {
       const std::string arg = optind > 0 && optind <= argc
                                   ? argv[optind - 1]
@@ -468,50 +477,70 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
         break;
       }
     }
-    given.emplace_back(o, o->has_arg && optarg != nullptr ? optarg : "");
+    given.emplace_back(o, o->has_arg() && optarg != nullptr ? optarg : "");
   }
   if (optind < argc) {
     return absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", argv[optind],
                      "'; run 'flowtopd --help'"));
   }
+  return given;
+}
 
-  DaemonConfig config;
+// Applies the config file: --config's, else kDefaultConfigFile if it
+// exists, else none.
+absl::Status ApplyConfigFile(const Given& given, DaemonConfig* config) {
   for (const auto& [o, value] : given) {
-    if (std::string(o->name) == "config") config.config_file = value;
+    if (std::string(o->name) == "config") config->config_file = value;
   }
-  std::string file = config.config_file;
-  const bool explicit_file = !file.empty();
-  if (!explicit_file && access(kDefaultConfigFile, F_OK) == 0) {
+  std::string file = config->config_file;
+  if (file.empty() && access(kDefaultConfigFile, F_OK) == 0) {
     file = kDefaultConfigFile;
   }
-  if (!file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(file);
-    if (!text.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--config: ", text.status().message()));
-    }
-    if (absl::Status s = ApplyConfigText(BaseName(file), *text, &config);
-        !s.ok()) {
-      return s;
-    }
-    config.config_file = file;
+  if (file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadFile(file);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--config: ", text.status().message()));
   }
+  if (absl::Status s = ApplyConfigText(BaseName(file), *text, config); !s.ok()) {
+    return s;
+  }
+  config->config_file = file;
+  return absl::OkStatus();
+}
+
+// Applies the command line's options over the config file's.
+absl::Status ApplyArguments(const Given& given, DaemonConfig* config) {
   for (const auto& [o, value] : given) {
-    if (absl::Status s = o->set(&config, value); !s.ok()) {
-      if (!o->has_arg) {
+    if (absl::Status s = o->set(config, value); !s.ok()) {
+      if (!o->has_arg()) {
         return absl::InvalidArgumentError(absl::StrCat("--", o->name, ": ",
                                                        s.message()));
       }
       return s;
     }
   }
+  return absl::OkStatus();
+}
+
+// The node name when none is given: the host name, else "localhost".
+std::string DefaultNodeName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') return host;
+  return "localhost";
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseCommandLine(int argc, char** argv) {
+  absl::StatusOr<Given> given = ReadArguments(argc, argv);
+  if (!given.ok()) return given.status();
+  DaemonConfig config;
+  if (absl::Status s = ApplyConfigFile(*given, &config); !s.ok()) return s;
+  if (absl::Status s = ApplyArguments(*given, &config); !s.ok()) return s;
   config.node_name_given = !config.node_name.empty();
-  if (config.node_name.empty()) {
-    char host[256] = {};
-    if (gethostname(host, sizeof(host) - 1) == 0) config.node_name = host;
-    if (config.node_name.empty()) config.node_name = "localhost";
-  }
+  if (config.node_name.empty()) config.node_name = DefaultNodeName();
   return config;
 }
 

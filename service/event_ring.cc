@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
-#include "google/protobuf/io/coded_stream.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -119,7 +118,6 @@ void EventRing::Publish(absl::Span<v1::FlowEvent> events) {
       evicted.push_back(std::move(batches_.front()));
       batches_.pop_front();
     }
-    more_.SignalAll();
   }
   // Dropped batches are reused once no reader holds them any more; batches
   // readers keep for long are let go (their last reader frees them).
@@ -147,15 +145,8 @@ void EventRing::EnsureWire(const Batch& b) {
   b.wire.clear();
   b.offsets.assign(1, 0);
   for (const v1::FlowEvent& e : b.events) {
-    const size_t size = e.ByteSizeLong();
-    uint8_t head[1 + 10];
-    head[0] = 0x0A;  // field 1, length-delimited
-    uint8_t* end =
-        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
-            size, head + 1);
-    b.wire.append(reinterpret_cast<const char*>(head), end - head);
     const size_t at = b.wire.size();
-    b.wire.resize(at + size);
+    b.wire.resize(at + e.ByteSizeLong());
     e.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&b.wire[at]));
     b.offsets.push_back(static_cast<uint32_t>(b.wire.size()));
   }
@@ -165,7 +156,6 @@ void EventRing::EnsureWire(const Batch& b) {
 void EventRing::Close() {
   WriterLock lock(&mu_);
   closed_ = true;
-  more_.SignalAll();
 }
 
 uint64_t EventRing::write_position() const {
@@ -233,13 +223,14 @@ uint64_t EventRing::PositionOfNewest(uint64_t n) const {
   return write_ - std::min(n, write_ - OldestLocked());
 }
 
-RingReader::RingReader(EventRing& ring, uint64_t position)
-    : ring_(ring), position_(position) {}
+RingReader::RingReader(EventRing& ring, uint64_t position,
+                       const core::Clock& clock)
+    : ring_(ring), clock_(clock), position_(position) {}
 
 void RingReader::Cancel() {
+  // Releasing the lock wakes a waiting read (its condition is re-evaluated).
   WriterLock lock(&ring_.mu_);
   cancelled_ = true;
-  ring_.more_.SignalAll();
 }
 
 void RingView::Clear() {
@@ -279,16 +270,24 @@ absl::StatusOr<size_t> RingReader::ReadView(size_t max_events,
         return absl::UnavailableError("the event ring was closed");
       }
     }
+    // Waits through the clock: a test's FakeClock ends the wait when it
+    // passes the deadline. Publish, Close and Cancel end it by releasing
+    // the ring's lock (absl::Mutex re-evaluates its waiters' conditions).
     WriterLock lock(&ring_.mu_);
-    while (!cancelled_ && !ring_.closed_ && ring_.write_ <= position_) {
-      Releasing(&ring_.mu_);
-      const bool timed_out = ring_.more_.WaitWithDeadline(&ring_.mu_, deadline);
+    // absl evaluates the condition with the lock held, maybe on the thread
+    // that releases it: tell TSAN (see Acquired).
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ring_.mu_) {
       Acquired(&ring_.mu_);
-      if (timed_out && !cancelled_ && !ring_.closed_ &&
-          ring_.write_ <= position_) {
-        return 0;
-      }
-    }
+      const bool ready =
+          cancelled_ || ring_.closed_ || ring_.write_ > position_;
+      Releasing(&ring_.mu_);
+      return ready;
+    };
+    Releasing(&ring_.mu_);
+    const bool woken =
+        clock_.AwaitWithDeadline(&ring_.mu_, absl::Condition(&ready), deadline);
+    Acquired(&ring_.mu_);
+    if (!woken) return 0;
   }
 }
 

@@ -14,8 +14,9 @@
 // gone, and its next read starts with one in-band LOST{source: RING, count:
 // exactly how many} event.
 //
-// Readers wait for new events on the ring's condition variable (no sleeping),
-// with a deadline, and can be cancelled from another thread. Closing the
+// Readers wait for new events on the ring's lock (no sleeping), with a
+// deadline on their clock (core/clock.h: a test's FakeClock moves it), and
+// can be cancelled from another thread. Closing the
 // ring ends every reader's wait (daemon shutdown).
 //
 // Positions: a position is an index into the ring's history (0 for the first
@@ -40,6 +41,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/clock.h"
 #include "core/event_source.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -95,7 +97,7 @@ class EventRing final : public core::EventSink {
     uint64_t first = 0;  // position of events[0]
     std::vector<v1::FlowEvent> events;
     // The events serialised once, on first demand, for every stream that
-    // sends them (see RingView::ForEachWire): events[i] is
+    // sends them (see RingView::ForEachWire): events[i]'s bytes are
     // wire[offsets[i] .. offsets[i+1]).
     mutable absl::Mutex wire_mu;
     mutable bool wire_ready ABSL_GUARDED_BY(wire_mu) = false;
@@ -132,8 +134,6 @@ class EventRing final : public core::EventSink {
   std::deque<std::shared_ptr<Batch>> batches_ ABSL_GUARDED_BY(mu_);
   uint64_t write_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Signalled when events arrive, on Close() and on a reader's Cancel().
-  absl::CondVar more_;
 };
 
 // Events a reader got from the ring without copying them: the ring's own
@@ -155,10 +155,9 @@ class RingView {
       for (size_t i = p.from; i < p.to; ++i) fn(p.batch->events[i]);
     }
   }
-  // As ForEach, with each event's bytes as a length-delimited field 1 (the
-  // `events` field of GetFlowsResponse: tag, length, FlowEvent), serialised
-  // once per batch for all readers. The LOST event a lapped reader gets has
-  // no bytes here (empty view): serialise it yourself.
+  // As ForEach, with each event's serialisation (a FlowEvent's bytes),
+  // made once per batch for all readers. The LOST event a lapped reader gets
+  // has no bytes here (empty view): serialise it yourself.
   template <typename Fn>
   void ForEachWire(Fn&& fn) const {
     if (lost_.has_value()) fn(*lost_, absl::string_view());
@@ -191,8 +190,10 @@ class RingView {
 class RingReader {
  public:
   // Starts reading at `position` (from EventRing::PositionOf*). A position
-  // already overwritten is reported as lost on the first read.
-  RingReader(EventRing& ring, uint64_t position);
+  // already overwritten is reported as lost on the first read. Read
+  // deadlines are times of `clock`, which must outlive the reader.
+  RingReader(EventRing& ring, uint64_t position,
+             const core::Clock& clock = core::RealClock::Get());
 
   // Waits until an event is available at the reader's position, the deadline
   // passes, the reader is cancelled or the ring is closed, then appends up to
@@ -223,6 +224,7 @@ class RingReader {
       ABSL_SHARED_LOCKS_REQUIRED(ring_.mu_);
 
   EventRing& ring_;
+  const core::Clock& clock_;
   uint64_t position_;
   uint64_t lost_ = 0;
   bool cancelled_ ABSL_GUARDED_BY(ring_.mu_) = false;

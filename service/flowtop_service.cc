@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "google/protobuf/io/coded_stream.h"
 #include "proto/flow_text.h"
+#include "service/get_flows_response.h"
 #include "absl/strings/str_cat.h"
 #include "core/flow_filter.h"
 #include "core/flow_list.h"
@@ -42,6 +42,26 @@ class RefusedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 };
 
+// Parses a raw request into `message`. Returns false when the bytes are
+// not one (protobuf refuses malformed bytes and string fields that are not
+// UTF-8).
+bool ParseRaw(const grpc::ByteBuffer* raw, google::protobuf::Message* message) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (raw != nullptr && raw->Dump(&slices).ok()) {
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  return message->ParseFromString(bytes);
+}
+
+// The message for a request that did not parse.
+std::string NotParsed(absl::string_view what) {
+  return absl::StrCat("not a ", what,
+                      " (malformed bytes, or a string field that is not UTF-8)");
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -65,6 +85,11 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 // One GetFlows call: a thread that reads the ring, filters, batches and
 // writes, one write in flight at a time.
+//
+// It reads as Hubble's observer serves GetFlows: the request was validated
+// and its filters built before the stream exists (FlowTopService::GetFlows);
+// Stream() chooses where reading starts, then reads and writes. Responses
+// are framed by GetFlowsResponseWriter.
 class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   FlowStream(FlowTopService& service, v1::GetFlowsRequest request,
@@ -74,7 +99,7 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         filter_(std::move(matcher)),
         batch_(request_.max_batch() != 0 ? request_.max_batch()
                                          : service.options_.default_batch),
-        text_addresses_(!request_.binary_addresses_only()) {}
+        response_(!request_.binary_addresses_only()) {}
 
   // Starts the stream's thread; call once, after registering the stream.
   void Start() {
@@ -117,6 +142,14 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
  private:
+  // The flows of the table at one sequence number, filtered and ordered,
+  // and the ring position of the first event after them.
+  struct Snapshot {
+    std::vector<v1::FlowEvent> events;
+    uint64_t seq = 0;
+    uint64_t next_position = 0;
+  };
+
   // Returns the status the stream ends with.
   grpc::Status Stream();
 
@@ -125,102 +158,76 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     Finish(status);  // last use of `this` on this thread: OnDone deletes it
   }
 
-  // Sends `response` if it holds events and clears it. Returns false when the
+  // Waits for the node's initial dump to end (never a half-loaded table),
+  // then takes the table's matching flows. Fails when the daemon stops.
+  absl::StatusOr<Snapshot> TakeSnapshot();
+  // Returns where reading the ring starts.
+  uint64_t ChooseStart(const Snapshot* snapshot) const;
+  // Creates the stream's reader at `start`. Fails when the daemon stops.
+  absl::Status OpenReader(uint64_t start);
+  // Sends the snapshot's flows, then SNAPSHOT_END.
+  absl::Status SendSnapshot(Snapshot& snapshot);
+  // Sends the newest `number` matching events before `request_end` (a
+  // LOST first when the ring lapped the scan).
+  absl::Status SendNewest(uint64_t request_end);
+  // Sends matching events from the reader's position up to `end`
+  // (UINT64_MAX when following), `until` or `number` (with first), and a
+  // STATUS keep-alive when a following stream had nothing to send for the
+  // status interval (waited on the service's clock).
+  absl::Status SendFromRing(uint64_t end);
+  // Sends one event the ring holds (as filter_ decides). Sets *done when
+  // the request is complete.
+  absl::Status SendRingEvent(const v1::FlowEvent& e, absl::string_view bytes,
+                             bool* done);
+
+  // Sends `response_` if it holds events and clears it. Fails when the
   // client is gone or the stream must stop.
-  bool Flush() {
-    if (pending_events_ == 0) return true;
-    // GetFlowsResponse.node (field 2) after the events (field 1).
-    const std::string& node = service_.pipeline_.node();
-    AppendTagAndSize(0x12, node.size());
-    pending_.append(node);
+  absl::Status Flush() {
+    if (response_.events() == 0) return absl::OkStatus();
     {
       absl::MutexLock lock(&mu_);
-      if (broken_ || stopping_) return false;
+      if (broken_ || stopping_) return Gone();
       writing_ = true;
     }
-    grpc::Slice slice(pending_);
+    grpc::Slice slice(response_.Finish(service_.pipeline_.node()));
     out_ = grpc::ByteBuffer(&slice, 1);
-    pending_.clear();
-    pending_events_ = 0;
+    response_.Clear();
     StartWrite(&out_);
     absl::MutexLock lock(&mu_);
     auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !writing_;
     };
     mu_.Await(absl::Condition(&done));
-    return !broken_ && !stopping_;
+    return !broken_ && !stopping_ ? absl::OkStatus() : Gone();
   }
+  // Why a write failed: Ended() tells a stop from a cancel by the flags.
+  static absl::Status Gone() { return absl::CancelledError("stream gone"); }
 
-  // Adds one event (serialised at once: the ring's events are shared and
-  // never copied); flushes when the batch is full. Returns false as Flush.
-  bool Add(const v1::FlowEvent& event) {
-    if (event.type() == v1::LOST && event.lost().source() == v1::RING) {
-      service_.ring_lost_ += event.lost().count();
-    }
-    // GetFlowsResponse.events (field 1, length-delimited), then the text
-    // addresses (merged into the event by the client's parser).
-    const std::string& text = TextSuffix(event);
-    const size_t size = event.ByteSizeLong();
-    AppendTagAndSize(0x0A, size + text.size());
-    const size_t at = pending_.size();
-    pending_.resize(at + size);
-    event.SerializeWithCachedSizesToArray(
-        reinterpret_cast<uint8_t*>(&pending_[at]));
-    pending_.append(text);
-    if (++pending_events_ >= batch_) return Flush();
-    return true;
-  }
-
-  // The text addresses to append to `event` for this client (see
-  // AddressTextSuffix), or nothing when it asked for bytes only. Valid
-  // until the next call (one buffer, reused: no allocation per event).
-  const std::string& TextSuffix(const v1::FlowEvent& event) {
-    text_.clear();
-    if (text_addresses_) AppendAddressTextSuffix(event, &text_);
-    return text_;
-  }
-
-  // Adds an event whose bytes the ring already serialised (shared by all
-  // streams); falls back to Add when there are none.
-  bool AddWire(const v1::FlowEvent& event, absl::string_view wire) {
-    if (wire.empty()) return Add(event);
-    const std::string& text = TextSuffix(event);
-    if (!text.empty()) {
-      // `wire` is tag, length, event: re-frame it with the text appended.
-      google::protobuf::io::CodedInputStream in(
-          reinterpret_cast<const uint8_t*>(wire.data()), static_cast<int>(wire.size()));
-      uint32_t length = 0;
-      if (in.ReadTag() == 0x0A && in.ReadVarint32(&length) &&
-          static_cast<size_t>(in.CurrentPosition()) + length == wire.size()) {
-        AppendTagAndSize(0x0A, length + text.size());
-        const size_t at = static_cast<size_t>(in.CurrentPosition());
-        pending_.append(wire.data() + at, wire.size() - at);
-        pending_.append(text);
-        if (++pending_events_ >= batch_) return Flush();
-        return true;
+  // Adds one event; flushes when the batch is full. `bytes` is the event's
+  // serialisation when the ring made one (shared by all streams), or empty.
+  absl::Status Add(const v1::FlowEvent& event, absl::string_view bytes = {}) {
+    if (!bytes.empty()) {
+      response_.AddSerialized(event, bytes);
+    } else {
+      // This stream's own events, and the LOST a lapped read reports.
+      if (event.type() == v1::LOST && event.lost().source() == v1::RING) {
+        service_.ring_lost_ += event.lost().count();
       }
+      response_.Add(event);
     }
-    pending_.append(wire.data(), wire.size());
-    if (++pending_events_ >= batch_) return Flush();
-    return true;
+    if (response_.events() >= batch_) return Flush();
+    return absl::OkStatus();
   }
 
-  void AppendTagAndSize(uint8_t tag, size_t size) {
-    uint8_t bytes[1 + 10];
-    bytes[0] = tag;
-    uint8_t* end =
-        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(
-            size, bytes + 1);
-    pending_.append(reinterpret_cast<const char*>(bytes), end - bytes);
-  }
-
-  v1::FlowEvent StatusEvent() const {
+  // Sends a STATUS event at once.
+  absl::Status SendStatus() {
     v1::FlowEvent event;
     event.set_type(v1::STATUS);
     event.set_node(service_.pipeline_.node());
     event.set_time_unix_nanos(service_.StreamNanos());
     *event.mutable_status() = service_.Status();
-    return event;
+    if (absl::Status added = Add(event); !added.ok()) return added;
+    return Flush();
   }
 
   // Returns the status for a read that failed, or why the stream stopped.
@@ -240,12 +247,10 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   // Which events the client gets; follows the flows it was given.
   core::StreamFilter filter_;
   const uint32_t batch_;
-  const bool text_addresses_;  // append Tuple.src_addr/dst_addr (see AddressTextSuffix)
-  std::string text_;           // TextSuffix's buffer
   std::thread thread_;
   v1::FlowEvent full_;  // the merged flow filter_ may send instead
-  std::string pending_;  // serialised events of the next response
-  uint32_t pending_events_ = 0;
+  GetFlowsResponseWriter response_;  // the next response
+  uint64_t matched_ = 0;  // events sent that count for `number` with first
   grpc::ByteBuffer out_;  // the response being written
 
   absl::Mutex mu_;
@@ -257,172 +262,198 @@ class FlowStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 };
 
 grpc::Status FlowStream::Stream() {
-  EventRing& ring = service_.ring_;
-  const v1::GetFlowsRequest& r = request_;
-  const bool follow = r.follow();
-  const int64_t until = r.until_unix_nanos();
-  const uint64_t number = r.number();
-
   // Where the ring reading starts, and (without follow) where it ends.
   // Positions are fixed before anything is sent, so a client that has seen
   // the first message knows that every later event will reach it.
-  uint64_t start = ring.write_position();
-  std::vector<v1::FlowEvent> snapshot;
-  uint64_t snapshot_seq = 0;
-  if (r.snapshot()) {
-    // Never a half-loaded table: wait for the node's initial dump to end.
-    while (!service_.pipeline_.WaitLoaded(absl::Milliseconds(100))) {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return Ended(absl::OkStatus());
-    }
-    // The table and the ring change together under the pipeline's lock: the
-    // view (a consistent picture, taken in O(shards)) and the ring position
-    // after it are taken there; the walk happens outside, so the event path
-    // never waits for it.
-    core::FlowTableView view;
-    service_.pipeline_.WithTable([&](const core::FlowTable& table) {
-      view = table.View();
-      start = ring.PositionOfSeq(view.last_seq() + 1);
-      return 0;
-    });
-    snapshot_seq = view.last_seq();
-    view.ForEach([&](const v1::Flow& flow) {
-      if (!filter_.matcher().Matches(flow)) return;
-      v1::FlowEvent& e = snapshot.emplace_back();
-      e.set_type(v1::SNAPSHOT);
-      *e.mutable_flow() = flow;
-      filter_.Sent(e);
-    });
+  absl::StatusOr<Snapshot> snapshot;
+  if (request_.snapshot()) {
+    snapshot = TakeSnapshot();
+    if (!snapshot.ok()) return Ended(snapshot.status());
   }
-  const bool last_n = number > 0 && !r.first();
-  if (r.since_unix_nanos() != 0) {
-    start = ring.PositionOfTime(absl::FromUnixNanos(r.since_unix_nanos()));
-  } else if (number > 0 || (!follow && !r.snapshot())) {
-    start = ring.oldest_position();
+  const uint64_t start = ChooseStart(snapshot.ok() ? &*snapshot : nullptr);
+  const uint64_t request_end = service_.ring_.write_position();
+  if (absl::Status open = OpenReader(start); !open.ok()) return Ended(open);
+
+  absl::Status sent = absl::OkStatus();
+  if (request_.follow()) sent = SendStatus();
+  if (sent.ok() && request_.snapshot()) sent = SendSnapshot(*snapshot);
+  const bool last_n = request_.number() > 0 && !request_.first();
+  if (sent.ok() && last_n) {
+    sent = SendNewest(request_end);
+    if (sent.ok() && !request_.follow()) return grpc::Status::OK;
   }
-  const uint64_t request_end = ring.write_position();
-  const uint64_t end = follow ? UINT64_MAX : request_end;
-  {
+  if (sent.ok()) {
+    sent = SendFromRing(request_.follow() ? UINT64_MAX : request_end);
+  }
+  if (sent.ok()) sent = Flush();
+  return sent.ok() ? grpc::Status::OK : Ended(sent);
+}
+
+absl::StatusOr<FlowStream::Snapshot> FlowStream::TakeSnapshot() {
+  while (!service_.pipeline_.WaitLoaded(absl::Milliseconds(100))) {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return Ended(absl::OkStatus());
-    reader_ = std::make_unique<RingReader>(ring, start);
+    if (stopping_) return absl::UnavailableError(kShuttingDown);
   }
-  RingReader* reader = reader_.get();  // lives as long as the stream
+  // The table and the ring change together under the pipeline's lock: the
+  // view (a consistent picture, taken in O(shards)) and the ring position
+  // after it are taken there; the walk happens outside, so the event path
+  // never waits for it.
+  Snapshot snapshot;
+  core::FlowTableView view;
+  service_.pipeline_.WithTable([&](const core::FlowTable& table) {
+    view = table.View();
+    snapshot.next_position = service_.ring_.PositionOfSeq(view.last_seq() + 1);
+    return 0;
+  });
+  snapshot.seq = view.last_seq();
+  view.ForEach([&](const v1::Flow& flow) {
+    if (!filter_.matcher().Matches(flow)) return;
+    v1::FlowEvent& e = snapshot.events.emplace_back();
+    e.set_type(v1::SNAPSHOT);
+    *e.mutable_flow() = flow;
+    filter_.Sent(e);
+  });
+  std::sort(snapshot.events.begin(), snapshot.events.end(),
+            [](const v1::FlowEvent& a, const v1::FlowEvent& b) {
+              return core::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(a.flow(),
+                                                                    b.flow());
+            });
+  return snapshot;
+}
 
-  if (follow && (!Add(StatusEvent()) || !Flush())) {
-    return Ended(absl::OkStatus());
+uint64_t FlowStream::ChooseStart(const Snapshot* snapshot) const {
+  const EventRing& ring = service_.ring_;
+  if (request_.since_unix_nanos() != 0) {
+    return ring.PositionOfTime(absl::FromUnixNanos(request_.since_unix_nanos()));
   }
-  if (r.snapshot()) {
-    std::sort(snapshot.begin(), snapshot.end(),
-              [](const v1::FlowEvent& a, const v1::FlowEvent& b) {
-                return core::FlowOrder(v1::SORT_KEY_UNSPECIFIED)(
-                    a.flow(), b.flow());
-              });
-    const int64_t now = service_.StreamNanos();
-    for (v1::FlowEvent& e : snapshot) {
-      e.set_seq(snapshot_seq);
-      e.set_node(service_.pipeline_.node());
-      e.set_time_unix_nanos(now);
-      if (!Add(std::move(e))) return Ended(absl::OkStatus());
-    }
-    v1::FlowEvent snapshot_end;
-    snapshot_end.set_type(v1::SNAPSHOT_END);
-    snapshot_end.set_seq(snapshot_seq);
-    snapshot_end.set_node(service_.pipeline_.node());
-    snapshot_end.set_time_unix_nanos(now);
-    if (!Add(std::move(snapshot_end)) || !Flush()) {
-      return Ended(absl::OkStatus());
-    }
+  if (request_.number() > 0 || (!request_.follow() && !request_.snapshot())) {
+    return ring.oldest_position();
   }
+  return snapshot != nullptr ? snapshot->next_position : ring.write_position();
+}
 
+absl::Status FlowStream::OpenReader(uint64_t start) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError(kShuttingDown);
+  reader_ = std::make_unique<RingReader>(service_.ring_, start, service_.clock_);
+  return absl::OkStatus();
+}
+
+absl::Status FlowStream::SendSnapshot(Snapshot& snapshot) {
+  const int64_t now = service_.StreamNanos();
+  for (v1::FlowEvent& e : snapshot.events) {
+    e.set_seq(snapshot.seq);
+    e.set_node(service_.pipeline_.node());
+    e.set_time_unix_nanos(now);
+    if (absl::Status added = Add(e); !added.ok()) return added;
+  }
+  v1::FlowEvent snapshot_end;
+  snapshot_end.set_type(v1::SNAPSHOT_END);
+  snapshot_end.set_seq(snapshot.seq);
+  snapshot_end.set_node(service_.pipeline_.node());
+  snapshot_end.set_time_unix_nanos(now);
+  if (absl::Status added = Add(snapshot_end); !added.ok()) return added;
+  return Flush();
+}
+
+absl::Status FlowStream::SendNewest(uint64_t request_end) {
+  // The newest `number` matching events up to the request: scan what the
+  // ring holds, keep the tail, then send it.
+  RingReader& reader = *reader_;  // set before the first send, kept
+  const uint64_t number = request_.number();
+  const int64_t until = request_.until_unix_nanos();
   std::vector<v1::FlowEvent> chunk;
-  chunk.reserve(batch_);
-  uint64_t matched = 0;
-  bool done = false;
-
-  if (last_n) {
-    // The newest `number` matching events up to the request: scan what the
-    // ring holds, keep the tail, then send it.
-    const uint64_t backlog_end = request_end;
-    std::deque<v1::FlowEvent> tail;
-    uint64_t lost = 0;
-    while (reader->position() < backlog_end) {
-      chunk.clear();
-      absl::StatusOr<size_t> n = reader->Read(
-          std::min<uint64_t>(batch_, backlog_end - reader->position()),
-          absl::InfiniteFuture(), &chunk);
-      if (!n.ok()) return Ended(n.status());
-      for (v1::FlowEvent& e : chunk) {
-        if (e.type() == v1::LOST && e.lost().source() == v1::RING) {
-          lost += e.lost().count();
-          continue;
-        }
-        if (until != 0 && e.time_unix_nanos() > until) break;
-        if (!filter_.matcher().Matches(e)) continue;
-        tail.push_back(std::move(e));
-        if (tail.size() > number) tail.pop_front();
+  std::deque<v1::FlowEvent> tail;
+  uint64_t lost = 0;
+  while (reader.position() < request_end) {
+    chunk.clear();
+    absl::StatusOr<size_t> n = reader.Read(
+        std::min<uint64_t>(batch_, request_end - reader.position()),
+        absl::InfiniteFuture(), &chunk);
+    if (!n.ok()) return n.status();
+    for (v1::FlowEvent& e : chunk) {
+      if (e.type() == v1::LOST && e.lost().source() == v1::RING) {
+        lost += e.lost().count();
+        continue;
       }
+      if (until != 0 && e.time_unix_nanos() > until) break;
+      if (!filter_.matcher().Matches(e)) continue;
+      tail.push_back(std::move(e));
+      if (tail.size() > number) tail.pop_front();
     }
-    if (lost > 0) {
-      // Lapped while scanning: the tail may miss matches; say so.
-      v1::FlowEvent e;
-      e.set_type(v1::LOST);
-      e.mutable_lost()->set_source(v1::RING);
-      e.mutable_lost()->set_count(lost);
-      e.mutable_lost()->set_detail("overwritten while looking for the newest events");
-      if (!Add(std::move(e))) return Ended(absl::OkStatus());
-    }
-    for (v1::FlowEvent& e : tail) {
-      if (!Add(std::move(e))) return Ended(absl::OkStatus());
-    }
-    if (!Flush()) return Ended(absl::OkStatus());
-    if (!follow) return grpc::Status::OK;
   }
+  if (lost > 0) {
+    // Lapped while scanning: the tail may miss matches; say so.
+    v1::FlowEvent e;
+    e.set_type(v1::LOST);
+    e.mutable_lost()->set_source(v1::RING);
+    e.mutable_lost()->set_count(lost);
+    e.mutable_lost()->set_detail("overwritten while looking for the newest events");
+    if (absl::Status added = Add(e); !added.ok()) return added;
+  }
+  for (const v1::FlowEvent& e : tail) {
+    if (absl::Status added = Add(e); !added.ok()) return added;
+  }
+  return Flush();
+}
 
-  absl::Time next_status = absl::Now() + service_.options_.status_interval;
+absl::Status FlowStream::SendFromRing(uint64_t end) {
+  RingReader& reader = *reader_;  // set before the first send, kept
+  const core::Clock& clock = service_.clock_;
+  const bool follow = request_.follow();
+  const int64_t until = request_.until_unix_nanos();
+  absl::Time next_status = clock.Now() + service_.options_.status_interval;
   RingView view;
-  while (!done) {
-    if (!follow && reader->position() >= end) break;
+  bool done = false;
+  while (!done && reader.position() < end) {
     absl::Time deadline = follow ? next_status : absl::InfiniteFuture();
     if (follow && until != 0) {
       deadline = std::min(deadline, absl::FromUnixNanos(until));
     }
-    uint64_t want = batch_;
-    if (!follow) want = std::min<uint64_t>(want, end - reader->position());
-    absl::StatusOr<size_t> n = reader->ReadView(want, deadline, &view);
+    const uint64_t want = std::min<uint64_t>(batch_, end - reader.position());
+    absl::StatusOr<size_t> n = reader.ReadView(want, deadline, &view);
     if (!n.ok()) {
-      if (!Flush()) return Ended(absl::OkStatus());
-      return Ended(n.status());
+      if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
+      return n.status();
     }
     if (*n == 0) {
       // Deadline: until has passed, or time for a keep-alive STATUS.
       if (until != 0 && service_.StreamNanos() > until) break;
-      if (!Add(StatusEvent()) || !Flush()) return Ended(absl::OkStatus());
-      next_status = absl::Now() + service_.options_.status_interval;
+      if (absl::Status sent = SendStatus(); !sent.ok()) return sent;
+      next_status = clock.Now() + service_.options_.status_interval;
       continue;
     }
-    bool gone = false;
-    view.ForEachWire([&](const v1::FlowEvent& e, absl::string_view wire) {
-      if (done || gone) return;
-      if (until != 0 && e.time_unix_nanos() > until && e.type() != v1::LOST) {
-        done = true;
-        return;
-      }
-      const core::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
-      if (verdict == core::StreamFilter::Verdict::kDrop) return;
-      const bool use_full = verdict == core::StreamFilter::Verdict::kPassMerged;
-      const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
-      if (!(use_full ? Add(full_) : AddWire(e, wire))) {
-        gone = true;
-        return;
-      }
-      if (counts && r.first() && ++matched >= number) done = true;
+    absl::Status sent = absl::OkStatus();
+    view.ForEachWire([&](const v1::FlowEvent& e, absl::string_view bytes) {
+      if (!done && sent.ok()) sent = SendRingEvent(e, bytes, &done);
     });
     view.Clear();  // let the ring recycle the batches before waiting
-    if (gone || !Flush()) return Ended(absl::OkStatus());
+    if (sent.ok()) sent = Flush();
+    if (!sent.ok()) return sent;
   }
-  if (!Flush()) return Ended(absl::OkStatus());
-  return grpc::Status::OK;
+  return absl::OkStatus();
+}
+
+absl::Status FlowStream::SendRingEvent(const v1::FlowEvent& e,
+                                       absl::string_view bytes, bool* done) {
+  const int64_t until = request_.until_unix_nanos();
+  if (until != 0 && e.time_unix_nanos() > until && e.type() != v1::LOST) {
+    *done = true;
+    return absl::OkStatus();
+  }
+  const core::StreamFilter::Verdict verdict = filter_.Decide(e, &full_);
+  if (verdict == core::StreamFilter::Verdict::kDrop) {
+    return absl::OkStatus();
+  }
+  const absl::Status added =
+      verdict == core::StreamFilter::Verdict::kPassMerged ? Add(full_)
+                                                                : Add(e, bytes);
+  if (!added.ok()) return added;
+  const bool counts = e.type() != v1::LOST && e.type() != v1::STATUS;
+  if (counts && request_.first() && ++matched_ >= request_.number()) {
+    *done = true;
+  }
+  return absl::OkStatus();
 }
 
 FlowTopService::FlowTopService(ServiceOptions options,
@@ -546,19 +577,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
     return new RefusedStream(ToGrpcStatus(auth));
   }
   v1::GetFlowsRequest parsed;
-  {
-    std::vector<grpc::Slice> slices;
-    std::string bytes;
-    if (raw != nullptr && raw->Dump(&slices).ok()) {
-      for (const grpc::Slice& slice : slices) {
-        bytes.append(reinterpret_cast<const char*>(slice.begin()),
-                     slice.size());
-      }
-    }
-    if (!parsed.ParseFromString(bytes)) {
-      return new RefusedStream(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT, "not a GetFlowsRequest"));
-    }
+  if (!ParseRaw(raw, &parsed)) {
+    return new RefusedStream(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          NotParsed("GetFlowsRequest")));
   }
   const v1::GetFlowsRequest* request = &parsed;
   if (absl::Status valid = ValidateGetFlows(*request, options_); !valid.ok()) {
@@ -587,23 +608,52 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* FlowTopService::GetFlows(
   return stream;
 }
 
+absl::Status FlowTopService::ValidateListFlows(
+    const v1::ListFlowsRequest& request) {
+  if (!v1::SortKey_IsValid(request.sort())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sort: ", request.sort(), " is not a SortKey"));
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* FlowTopService::ListFlows(
-    grpc::CallbackServerContext* context, const v1::ListFlowsRequest* request,
-    v1::ListFlowsResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+    grpc::ByteBuffer* out) {
   if (absl::Status auth = Authenticate(*context); !auth.ok()) {
     return Finished(context, ToGrpcStatus(auth));
   }
+  v1::ListFlowsRequest request;
+  if (!ParseRaw(raw, &request)) {
+    return Finished(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                          NotParsed("ListFlowsRequest")));
+  }
+  v1::ListFlowsResponse response;
+  if (absl::Status s = AnswerListFlows(request, &response); !s.ok()) {
+    return Finished(context, ToGrpcStatus(s));
+  }
+  bool own_buffer = false;
+  return Finished(context, grpc::SerializationTraits<v1::ListFlowsResponse>::
+                               Serialize(response, out, &own_buffer));
+}
+
+absl::Status FlowTopService::AnswerListFlows(
+    const v1::ListFlowsRequest& request,
+    v1::ListFlowsResponse* response) const {
+  if (absl::Status valid = ValidateListFlows(request); !valid.ok()) {
+    return valid;
+  }
   absl::StatusOr<core::FlowMatcher> matcher =
-      core::FlowMatcher::Compile(request->allow(), request->deny());
-  if (!matcher.ok()) return Finished(context, ToGrpcStatus(matcher.status()));
+      core::FlowMatcher::Compile(request.allow(), request.deny());
+  if (!matcher.ok()) return matcher.status();
   // A consistent picture of the table, taken in O(shards) under the
   // pipeline's lock; the walk, filter and order happen outside it, so the
   // event path never waits for a million flows (core/flow_list.h).
   const core::FlowTableView view = pipeline_.View();
   const uint64_t seq = view.last_seq();
   core::FlowList list =
-      core::ListTopFlows(view, *matcher, request->sort(),
-                              request->descending(), request->limit());
+      core::ListTopFlows(view, *matcher, request.sort(),
+                              request.descending(), request.limit());
   response->set_total(list.total);
   std::vector<v1::Flow>& flows = list.flows;
   response->set_seq(seq);
@@ -611,11 +661,11 @@ grpc::ServerUnaryReactor* FlowTopService::ListFlows(
   response->set_node(pipeline_.node());
   response->mutable_flows()->Reserve(static_cast<int>(flows.size()));
   for (v1::Flow& f : flows) {
-    v1::Flow* out = response->add_flows();
-    out->Swap(&f);
-    if (!request->binary_addresses_only()) FillAddressText(out);
+    v1::Flow* added = response->add_flows();
+    added->Swap(&f);
+    if (!request.binary_addresses_only()) FillAddressText(added);
   }
-  return Finished(context, grpc::Status::OK);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* FlowTopService::GetStatus(

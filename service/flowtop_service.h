@@ -67,9 +67,12 @@ struct ServiceOptions {
 class FlowStream;
 
 // GetFlows is a raw method: each stream serialises the ring's shared events
-// straight into its response bytes, without copying them first.
+// straight into its response bytes, without copying them first. ListFlows is
+// raw too, so that a request that does not parse (a string field that is not
+// UTF-8, truncated bytes) gets INVALID_ARGUMENT saying so, not gRPC's
+// UNIMPLEMENTED with no message.
 using FlowTopBase = v1::FlowTop::WithRawCallbackMethod_GetFlows<
-    v1::FlowTop::WithCallbackMethod_ListFlows<
+    v1::FlowTop::WithRawCallbackMethod_ListFlows<
         v1::FlowTop::WithCallbackMethod_GetStatus<v1::FlowTop::Service>>>;
 
 class FlowTopService final : public FlowTopBase {
@@ -87,9 +90,11 @@ class FlowTopService final : public FlowTopBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* GetFlows(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  // The request is a serialised ListFlowsRequest; the response a serialised
+  // ListFlowsResponse.
   grpc::ServerUnaryReactor* ListFlows(grpc::CallbackServerContext* context,
-                                      const v1::ListFlowsRequest* request,
-                                      v1::ListFlowsResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const v1::GetStatusRequest* request,
                                       v1::GetStatusResponse* response) override;
@@ -113,6 +118,9 @@ class FlowTopService final : public FlowTopBase {
   // Validates a GetFlows request. Returns INVALID_ARGUMENT naming the field.
   static absl::Status ValidateGetFlows(const v1::GetFlowsRequest& request,
                                        const ServiceOptions& options);
+  // Validates a ListFlows request's own fields (the filters are checked when
+  // they are compiled). Returns INVALID_ARGUMENT naming the field.
+  static absl::Status ValidateListFlows(const v1::ListFlowsRequest& request);
 
  private:
   friend class FlowStream;
@@ -122,6 +130,9 @@ class FlowTopService final : public FlowTopBase {
   // stderr with the peer's address, rate-limited (see AuthFailures).
   absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
   void StreamDone(FlowStream* stream);
+  // Fills `response` for a parsed, authenticated ListFlows request.
+  absl::Status AnswerListFlows(const v1::ListFlowsRequest& request,
+                               v1::ListFlowsResponse* response) const;
 
   const ServiceOptions options_;
   core::Pipeline& pipeline_;

@@ -1,6 +1,8 @@
 #include "tui/app.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +153,46 @@ TEST_F(AppTest, JsonPrintsOneObjectPerFlowInViewOrder) {
   EXPECT_NE(lines[0].find("\"conntrackId\":5"), std::string::npos) << lines[0];
   EXPECT_NE(lines[2].find("\"conntrackId\":1"), std::string::npos) << lines[2];
   EXPECT_NE(lines[0].find("\"node\":\"local\""), std::string::npos) << lines[0];
+}
+
+// --json writes its lines in chunks as it makes them (not the whole
+// snapshot as one string): every flow once, in order, across chunks.
+TEST_F(AppTest, JsonStreamsEveryFlowAcrossChunks) {
+  std::vector<v1::FlowEvent> ev;
+  for (uint32_t i = 6; i <= 1500; ++i) {
+    v1::Flow f = testing::TcpFlow(i, "10.0.0.1", 1000 + i, "10.0.0.2", 80);
+    testing::SetTraffic(f, i, 0, 1, 0);
+    ev.push_back(testing::Event(v1::NEW, f, 1));
+  }
+  model_.SinkFor(source_).Publish(absl::MakeSpan(ev));
+  model_.SetEnded(source_);
+  std::FILE* out = std::tmpfile();
+  ViewState state;
+  state.flow_sort = Column::kBytes;
+  LoopOptions options;
+  options.count = 1;
+  ASSERT_TRUE(RunJson(model_, state, options, out).ok());
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  ASSERT_GT(text.size(), 2u * 64 * 1024);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  EXPECT_EQ(start, text.size());
+  ASSERT_EQ(lines.size(), 1500u);
+  std::set<int> ids;
+  for (const std::string& line : lines) {
+    ASSERT_EQ(line.front(), '{') << line;
+    ASSERT_EQ(line.back(), '}') << line;
+    const size_t at = line.find("\"conntrackId\":");
+    ASSERT_NE(at, std::string::npos) << line;
+    ids.insert(std::atoi(line.c_str() + at + 14));
+  }
+  EXPECT_EQ(ids.size(), 1500u);
+  EXPECT_EQ(*ids.begin(), 1);
+  EXPECT_EQ(*ids.rbegin(), 1500);
 }
 
 TEST_F(AppTest, JsonWritesItsFirstSnapshotOnlyOnceTheInitialDumpEnded) {

@@ -753,8 +753,8 @@ std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int wi
     totals = sel.totals;
     shown = sel.total;
     for (uint32_t i : sel.indices) {
-      const FlowRow row = snapshot.flows.Build(i);
-      for (std::string& l : FlowLines(row, cols, state, snapshot.NowFor(row.source))) {
+      const FlowRow built = snapshot.flows.Build(i);
+      for (std::string& l : FlowLines(built, cols, state, snapshot.NowFor(built.source))) {
         rows.push_back(std::move(l));
       }
     }

@@ -8,7 +8,10 @@
 #
 #   bazel run -c opt //bench/scale:scale_bench -- [--flows=100000,1000000]
 #       [--idle-seconds=20] [--churn-rate=2000] [--churn-seconds=20]
-#       [--no-churn] [--no-model]
+#       [--no-churn] [--no-model] [--json-only]
+#
+# --json-only measures conntrack -L and flowtop --json alone (no flowtopd,
+# TUI or churn): the --json figures in a few minutes.
 #
 # Root only. nf_conntrack_max is host-wide: it is raised for the run and put
 # back on every exit path (EXIT, INT, TERM, HUP). Each N gets its own
@@ -21,6 +24,7 @@ CHURN_RATE=2000
 CHURN_SECONDS=20
 CHURN=1
 MODEL=1
+JSON_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --flows=*) FLOWS=${arg#*=} ;;
@@ -29,6 +33,7 @@ for arg in "$@"; do
     --churn-seconds=*) CHURN_SECONDS=${arg#*=} ;;
     --no-churn) CHURN=0 ;;
     --no-model) MODEL=0 ;;
+    --json-only) JSON_ONLY=1; CHURN=0 ;;
     *) echo "scale_bench: unknown argument '$arg' (see the header of bench/scale/scale_bench.sh)" >&2; exit 2 ;;
   esac
 done
@@ -257,6 +262,21 @@ report_n() {
   echo "    ListFlows limit 10 <= 100 ms: $(verdict "${lf:-1e9}" 100) (longest); stall <= 10 ms: $(verdict "$(sed -n 's/.*stall_ms=\([0-9.]*\).*/\1/p' <<<"$D_LIST" | awk '{ print ($1 == "" ? 1e9 : $1 - 1) }')" 10) (NEW events sent every 1 ms)"
 }
 
+report_json_only() {
+  local n=$1
+  echo
+  echo "== $n idle UDP flows (kernel: conntrack -C = $KERNEL; made in ${MAKE_TIME}s) =="
+  row "" "conntrack -L" "--json" "" ""
+  row "flows shown" "$CT_SHOWN" "$JSON_SHOWN" "" ""
+  row "complete table, s" "$CT_TIME" "$JSON_TIME" "" ""
+  row "  ratio to conntrack -L" "1.00" "$(ratio "$JSON_TIME" "$CT_TIME")" "" ""
+  row "memory, MB (RSS)" "$((CT_KB / 1024)) peak" "$((JSON_KB / 1024)) peak" "" ""
+  row "  per flow, B (RSS delta/N)" "-" "$(per_flow "$JSON_KB" "$BASE_JSON" "$n")" "" ""
+  echo "  verdicts: flows = kernel's: $([ "$JSON_SHOWN" = "$JSON_KERNEL" ] && echo met || echo "NOT met")," \
+    "<= 1.2x conntrack -L: $(verdict "$(ratio "$JSON_TIME" "$CT_TIME")" 1.2)," \
+    "<= 256 B per flow: $(verdict "$(per_flow "$JSON_KB" "$BASE_JSON" "$n")" 256)"
+}
+
 run_n() {
   local n=$1 made
   fresh_netns
@@ -265,6 +285,10 @@ run_n() {
   KERNEL=$(netns_exec conntrack -C)
   measure_conntrack
   measure_json
+  if [ "$JSON_ONLY" = 1 ]; then
+    report_json_only "$n"
+    return
+  fi
   measure_daemon "$n"
   measure_tui
   report_n "$n"

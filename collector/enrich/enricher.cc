@@ -242,7 +242,7 @@ void Enricher::TakeQueue(std::vector<Job>* incoming, std::deque<Job>* backlog,
     queued_flows_ = 0;
     ticket = next_take_++;
   }
-  if (backlog->empty()) *backlog_since = absl::Now();
+  if (backlog->empty()) *backlog_since = clock_.Now();
   // Takes are applied to live_ in the order they were taken (with several
   // workers another one may have taken a later part of the queue already).
   absl::MutexLock lock(&live_mu_);
@@ -281,27 +281,16 @@ void Enricher::Work() {
   while (true) {
     // While the Pipeline is busy (the collector saturated) a round waits,
     // and so do new lookups for up to kMaxYield: they would compete with it
-    // for the CPU. Meanwhile the worker sleeps a poll at a time and only
-    // takes the queue (so the queue stays short). Real time: a scheduling
-    // bound, like kMaxBatchDelay.
+    // for the CPU. Meanwhile the worker waits a poll at a time and only
+    // takes the queue (so the queue stays short). Times are the clock's.
     auto hold_back = [&] {
       return !hurry_.load(std::memory_order_relaxed) && !backlog.empty() &&
-             absl::Now() - backlog_since < kMaxYield && out_.Busy();
+             clock_.Now() - backlog_since < kMaxYield && out_.Busy();
     };
     if (!waiting.empty() || hold_back()) {
-      if (!hurry_.load(std::memory_order_relaxed)) absl::SleepFor(kYieldPoll);
+      WaitAPoll();
     } else if (backlog.empty() && names.empty()) {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !queue_.empty() || !names_.empty();
-      };
-      mu_.Await(absl::Condition(&ready));
-      // Gather a full round, or whatever arrived within kMaxBatchDelay:
-      // one Publish per round instead of one per source batch.
-      auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
-      };
-      mu_.AwaitWithTimeout(absl::Condition(&full), kMaxBatchDelay);
+      WaitForARound();
     }
     {
       absl::MutexLock lock(&mu_);
@@ -315,46 +304,72 @@ void Enricher::Work() {
     const bool held = hold_back();
     const size_t take = held ? 0 : std::min(backlog.size(), kPublishBatch);
     const bool build = waiting.empty() && (take > 0 || !names.empty());
-    if (build) {
-      Round& round = waiting.emplace_back();
-      round.taken = take + names.size();
-      round.from_backlog = take;
-      for (size_t i = 0; i < take; ++i) {
-        const Job& job = backlog.front();
-        v1::FlowEvent& event = round.events.emplace_back();
-        Enrich(job, &event);
-        round.owners.push_back({job.id, job.generation, /*flow=*/true});
-        backlog.pop_front();
-      }
-      for (const Name& n : names) {
-        v1::FlowEvent& event = round.events.emplace_back();
-        event.set_type(v1::ENRICH);
-        core::SetFlowKey(n.waiter.id, *event.mutable_flow());
-        event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
-        v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
-        (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
-        round.owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
-      }
-      names.clear();
-      if (!node_.empty()) {
-        // What the Pipeline would fill in under its lock.
-        for (v1::FlowEvent& event : round.events) {
-          event.set_node(node_);
-          v1::Flow& flow = *event.mutable_flow();
-          flow.set_node(node_);
-          flow.set_id(core::FlowIdFor(node_, flow));
-        }
-      }
-      round.since = absl::Now();
-    }
+    if (build) BuildRound(take, &backlog, &names, &waiting.emplace_back());
     if (!waiting.empty() &&
         PublishRound(waiting.front(), &incoming, &backlog, &backlog_since)) {
       waiting.pop_front();
     }
     // Held back and nothing else to do: wait a poll before looking again
     // (not back-to-back probes and takes while the collector is busy).
-    if (held && !build) absl::SleepFor(kYieldPoll);
+    if (held && !build) WaitAPoll();
   }
+}
+
+void Enricher::WaitForARound() {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !queue_.empty() || !names_.empty();
+  };
+  mu_.Await(absl::Condition(&ready));
+  // Gather a full round, or whatever arrived within kMaxBatchDelay:
+  // one Publish per round instead of one per source batch.
+  auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || draining_ > 0 || queue_.size() + names_.size() >= kPublishBatch;
+  };
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&full),
+                           clock_.Now() + kMaxBatchDelay);
+}
+
+void Enricher::BuildRound(size_t take, std::deque<Job>* backlog,
+                          std::vector<Name>* names, Round* round) {
+  round->taken = take + names->size();
+  round->from_backlog = take;
+  for (size_t i = 0; i < take; ++i) {
+    const Job& job = backlog->front();
+    v1::FlowEvent& event = round->events.emplace_back();
+    Enrich(job, &event);
+    round->owners.push_back({job.id, job.generation, /*flow=*/true});
+    backlog->pop_front();
+  }
+  for (const Name& n : *names) {
+    v1::FlowEvent& event = round->events.emplace_back();
+    event.set_type(v1::ENRICH);
+    core::SetFlowKey(n.waiter.id, *event.mutable_flow());
+    event.mutable_flow()->set_first_seen_unix_nanos(n.waiter.first_seen);
+    v1::Enrichment* e = event.mutable_flow()->mutable_enrichment();
+    (n.waiter.src ? e->mutable_src() : e->mutable_dst())->set_hostname(n.name);
+    round->owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
+  }
+  names->clear();
+  if (!node_.empty()) {
+    // What the Pipeline would fill in under its lock.
+    for (v1::FlowEvent& event : round->events) {
+      event.set_node(node_);
+      v1::Flow& flow = *event.mutable_flow();
+      flow.set_node(node_);
+      flow.set_id(core::FlowIdFor(node_, flow));
+    }
+  }
+  round->since = clock_.Now();
+}
+
+void Enricher::WaitAPoll() {
+  absl::MutexLock lock(&mu_);
+  auto hurry = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || draining_ > 0;
+  };
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&hurry),
+                           clock_.Now() + kYieldPoll);
 }
 
 bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
@@ -389,10 +404,9 @@ bool Enricher::PublishRound(Round& round, std::vector<Job>* incoming,
     round.owners.resize(kept);
   }
   // Give way to the event path (see kYieldPoll), unless this round waited
-  // kMaxYield already or Drain/stop is waiting. The deadline is real time
-  // (a scheduling bound, like kMaxBatchDelay).
+  // kMaxYield (on the clock) already or Drain/stop is waiting.
   const bool give_way =
-      !hurry_.load(std::memory_order_relaxed) && absl::Now() - round.since < kMaxYield;
+      !hurry_.load(std::memory_order_relaxed) && clock_.Now() - round.since < kMaxYield;
   if (!round.events.empty()) {
     if (give_way) {
       if (!out_.TryPublish(absl::MakeSpan(round.events))) {

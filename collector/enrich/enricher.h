@@ -15,6 +15,8 @@
 // path little: a worker waits until kPublishBatch flows (or names) are
 // waiting, or at most kMaxBatchDelay (50 ms) after the first one arrived,
 // then publishes all results of that round with one Pipeline::Publish.
+// Every wait (the batching delay, giving way to a busy Pipeline) is on the
+// injected Clock, so a test's FakeClock drives them.
 //
 // flowtop's own DNS traffic: the resolver sends every query through one
 // long-lived socket per server, so it is one flow; that flow (recognised by
@@ -214,6 +216,17 @@ class Enricher final : public core::EventSink {
     uint64_t stale = 0;         // dropped on earlier tries
   };
   void Work();
+  // Waits until work arrives (or stop), then up to kMaxBatchDelay on the
+  // clock for a full round (kPublishBatch) unless Drain or stop hurries.
+  void WaitForARound() ABSL_LOCKS_EXCLUDED(mu_);
+  // Enriches the first `take` flows of `backlog` (removing them) and makes
+  // ENRICH events of the hostname answers in `names` (clearing it): one
+  // round, stamped with the node as the Pipeline would.
+  void BuildRound(size_t take, std::deque<Job>* backlog, std::vector<Name>* names,
+                  Round* round);
+  // Waits kYieldPoll on the clock, or until stop or Drain hurries the
+  // worker.
+  void WaitAPoll() ABSL_LOCKS_EXCLUDED(mu_);
   // Takes the whole queue (swapping it with `incoming`, so the collector's
   // thread waits for no more than that) and goes through it in order: ends
   // (destroy jobs) and starts update live_, flows to enrich go to `backlog`.

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -337,8 +339,31 @@ bool Delivered(const std::string& log) {
   return log.find_first_of("tP") != std::string::npos;
 }
 
+// Moves a FakeClock by a millisecond per millisecond of real time while it
+// lives: for tests that let time pass rather than move it step by step.
+class Ticker {
+ public:
+  explicit Ticker(core::FakeClock& clock)
+      : thread_([this, &clock] {
+          while (!stop_.load()) {
+            absl::SleepFor(absl::Milliseconds(1));
+            clock.Advance(absl::Milliseconds(1));
+          }
+        }) {}
+  ~Ticker() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+
 TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
   BusySink out(/*busy=*/true);
+  Ticker ticker(clock_);
   auto enricher = EnrichOneFlow(out);
   // The lookups wait for the pipeline first (B), then the round retries
   // instead of waiting for it (T)...
@@ -360,6 +385,7 @@ TEST_F(EnricherTest, RoundsGiveWayToABusyPipeline) {
 
 TEST_F(EnricherTest, RoundsStopGivingWayAfterMaxYield) {
   BusySink out(/*busy=*/true);
+  Ticker ticker(clock_);
   auto enricher = EnrichOneFlow(out);
   // A pipeline that stays busy still gets the round: once it waited
   // kMaxYield, by a Publish that waits its turn.
@@ -368,6 +394,52 @@ TEST_F(EnricherTest, RoundsStopGivingWayAfterMaxYield) {
   EXPECT_EQ(log.back(), 'P') << log;
   EXPECT_EQ(log.find_first_not_of("BT"), log.size() - 1) << log;
   EXPECT_EQ(out.delivered(), 1u);
+}
+
+// Giving way is timed on the clock: real time passing moves nothing on, the
+// clock reaching kMaxYield does, first for the lookups ('B': held back),
+// then for the round ('T': gave way), which then waits its turn ('P').
+TEST_F(EnricherTest, GivingWayEndsWhenTheClockPassesMaxYield) {
+  BusySink out(/*busy=*/true);
+  auto enricher = EnrichOneFlow(out);
+  auto log_is = [&](const std::string& want) {
+    // The worker is waiting on the clock; real time passes; nothing moves.
+    EXPECT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
+    absl::SleepFor(Enricher::kMaxYield + absl::Milliseconds(50));
+    EXPECT_EQ(out.WaitFor([](const std::string&) { return true; }), want);
+  };
+  // The batching delay first (fewer than kPublishBatch flows wait).
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
+  clock_.Advance(Enricher::kMaxBatchDelay);
+  out.WaitFor([](const std::string& l) { return !l.empty(); });
+  log_is("B");
+  clock_.Advance(Enricher::kMaxYield);
+  out.WaitFor([](const std::string& l) { return l.size() >= 2; });
+  log_is("BT");
+  clock_.Advance(Enricher::kMaxYield);
+  EXPECT_EQ(out.WaitFor(Delivered), "BTP");
+  EXPECT_EQ(out.delivered(), 1u);
+}
+
+// A round of fewer than kPublishBatch flows waits kMaxBatchDelay on the
+// clock before it starts.
+TEST_F(EnricherTest, BatchDelayIsOnTheClock) {
+  auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  std::vector<v1::FlowEvent> batch = {
+      NewFlow(1, V4(10, 0, 0, 1), 1000, V4(8, 8, 8, 8), 443)};
+  pipeline_.Publish(absl::MakeSpan(batch));
+  ASSERT_TRUE(clock_.AwaitWaiters(1, absl::Seconds(30))) << "the worker does not wait on its clock";
+  absl::SleepFor(Enricher::kMaxBatchDelay + absl::Milliseconds(50));  // real time
+  EXPECT_TRUE(recorded_.OfType(v1::ENRICH).empty());
+  clock_.Advance(Enricher::kMaxBatchDelay - absl::Milliseconds(1));
+  EXPECT_TRUE(recorded_.OfType(v1::ENRICH).empty());
+  clock_.Advance(absl::Milliseconds(1));
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (recorded_.OfType(v1::ENRICH).empty() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(recorded_.OfType(v1::ENRICH).size(), 1u);
 }
 
 TEST_F(EnricherTest, DrainDoesNotWaitForABusyPipelineToYield) {

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/service/test_node.h"
 
@@ -349,6 +350,57 @@ TEST(GrpcEndToEnd, InvalidRequestsNameTheField) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().substr(0, 17), "deny[0].state[0]:");
   EXPECT_TRUE(events.empty());
+}
+
+// Bytes that are not a request (truncated, or a string that is not UTF-8)
+// and a sort key this version does not know: INVALID_ARGUMENT saying what
+// was wrong (ListFlows answered UNIMPLEMENTED with no message, and took an
+// unknown sort for some order of its own).
+TEST(GrpcEndToEnd, MalformedRequestsAndUnknownSortAreInvalidArgument) {
+  TestNode node;
+  auto channel = grpc::CreateChannel(node.address(),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  // allow[0].any_ip[0] = "\xff\xfe" (allow is field 1 of ListFlowsRequest,
+  // field 6 of GetFlowsRequest), and a tag without its value.
+  const struct {
+    const char* method;
+    std::string not_utf8;
+  } kCalls[] = {
+      {"/flowtop.v1.FlowTop/ListFlows", std::string("\x0a\x04\x2a\x02\xff\xfe", 6)},
+      {"/flowtop.v1.FlowTop/GetFlows", std::string("\x32\x04\x2a\x02\xff\xfe", 6)},
+  };
+  for (const auto& [method, not_utf8] : kCalls) {
+    for (const std::string& bytes : {std::string("\x08", 1), not_utf8}) {
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer request(&slice, 1);
+      grpc::ByteBuffer response;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+      absl::Mutex mu;
+      bool done = false;
+      grpc::Status status;
+      generic.UnaryCall(&context, method, grpc::StubOptions(), &request,
+                        &response, [&](grpc::Status s) {
+                          absl::MutexLock lock(&mu);
+                          status = s;
+                          done = true;
+                        });
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(&done));
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method;
+      EXPECT_EQ(status.error_message().substr(0, 6), "not a ") << method;
+    }
+  }
+  auto stub = node.Stub();
+  v1::ListFlowsRequest list;
+  list.set_sort(static_cast<v1::SortKey>(77));
+  grpc::ClientContext context;
+  v1::ListFlowsResponse response;
+  grpc::Status s = stub->ListFlows(&context, list, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "sort: 77 is not a SortKey");
 }
 
 TEST(GrpcEndToEnd, OversizedRequestIsRefused) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "core/fake_clock.h"
 #include "gtest/gtest.h"
 #include "tests/service/test_node.h"
 
@@ -120,6 +121,40 @@ TEST(RemoteSource, WrongTokenEndsRunWithUnauthenticated) {
   absl::Status s = source.Run(sink);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(s.message().find(node.address()), std::string::npos);
+}
+
+// The reconnect backoff waits on the source's clock: a node back on its
+// port is not reached before the clock passes the backoff, however much real
+// time passes, and is reached once it does.
+TEST(RemoteSource, ReconnectBackoffWaitsOnTheClock) {
+  auto node = std::make_unique<TestNode>();
+  const int port = node->port();
+  core::FakeClock clock(absl::FromUnixSeconds(1'700'000'000));
+  client::RemoteSourceOptions options;
+  options.client.endpoint = node->address();
+  options.initial_backoff = absl::Seconds(10);
+  options.clock = &clock;
+  client::RemoteSource source(options);
+  WaitingSink sink;
+  std::thread runner([&] { EXPECT_TRUE(source.Run(sink).ok()); });
+  ASSERT_TRUE(sink.WaitFor([](const auto& e) {
+    return Count(e, v1::SNAPSHOT_END) == 1;
+  }));
+  node.reset();
+  ASSERT_TRUE(sink.WaitFor([](const auto& e) { return CountState(e, false) == 1; }));
+  const bool waits = clock.AwaitWaiters(1, absl::Seconds(30));
+  TestNodeOptions again;
+  again.port = port;
+  TestNode node2(again);
+  if (waits) {
+    absl::SleepFor(absl::Seconds(1));  // real time: moves nothing on
+    EXPECT_EQ(CountState(sink.events(), true), 1u) << "reconnected early";
+    clock.Advance(absl::Seconds(10));
+    EXPECT_TRUE(sink.WaitFor([](const auto& e) { return CountState(e, true) == 2; }));
+  }
+  source.Stop();
+  runner.join();
+  EXPECT_TRUE(waits) << "the backoff does not wait on the source's clock";
 }
 
 TEST(RemoteSource, StopEndsRunWhileWaitingToReconnect) {
