@@ -14,12 +14,14 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/endpoint.h"
 
 namespace flowtop::exporters {
 namespace {
@@ -106,10 +108,14 @@ std::string SerializeHttpResponse(const HttpResponse& r) {
 }
 
 std::string MetricsListenAddress(const std::string& value) {
-  uint32_t port;
-  if (absl::SimpleAtoi(value, &port)) return absl::StrCat("127.0.0.1:", value);
-  if (absl::StartsWith(value, ":")) return absl::StrCat("127.0.0.1", value);
-  return value;
+  const std::string address =
+      !value.empty() && absl::c_all_of(value, absl::ascii_isdigit)
+          ? absl::StrCat(":", value)
+          : value;
+  absl::StatusOr<cli::Endpoint> e =
+      cli::ParseEndpoint(address, {.empty_host = true, .port_zero = true});
+  if (e.ok() && e->host.empty()) return cli::FormatEndpoint("127.0.0.1", e->port);
+  return value;  // as written; binding it reports what is wrong
 }
 
 struct HttpServer::Tls {

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "cli/endpoint.h"
 
 namespace flowtop::exporters {
 namespace {
@@ -174,32 +175,15 @@ absl::StatusOr<CollectorAddress> ParseCollectorAddress(absl::string_view text) {
   } else {
     absl::ConsumePrefix(&rest, "udp://");
   }
-  const std::string hint = " (e.g. 127.0.0.1:4739, tcp://[::1]:4739)";
-  absl::string_view host, port;
-  if (absl::ConsumePrefix(&rest, "[")) {
-    const size_t close = rest.find("]:");
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", text, "': an IPv6 collector is [ADDR]:PORT", hint));
-    }
-    host = rest.substr(0, close);
-    port = rest.substr(close + 2);
-  } else {
-    const size_t colon = rest.rfind(':');
-    if (colon == absl::string_view::npos || rest.find(':') != colon) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", text, "' is not HOST:PORT", hint));
-    }
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  uint32_t p = 0;
-  if (host.empty() || !absl::SimpleAtoi(port, &p) || p == 0 || p > 65535) {
+  absl::StatusOr<cli::Endpoint> e = cli::ParseEndpoint(rest);
+  if (!e.ok()) {
+    // The message names `rest`; name the whole input when a scheme was cut.
     return absl::InvalidArgumentError(absl::StrCat(
-        "'", text, "' needs a host and a port from 1 to 65535", hint));
+        rest.size() == text.size() ? "" : absl::StrCat("'", text, "': "),
+        e.status().message(), " (e.g. 127.0.0.1:4739, tcp://[::1]:4739)"));
   }
-  a.host = std::string(host);
-  a.port = static_cast<uint16_t>(p);
+  a.host = e->host;
+  a.port = e->port;
   return a;
 }
 

@@ -1,7 +1,5 @@
 #include "replay/summary.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -13,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "core/flow_key.h"
+#include "proto/flow_text.h"
 
 namespace flowtop::replay {
 namespace {
@@ -79,9 +78,8 @@ std::string FormatTime(int64_t unix_nanos) {
 }  // namespace
 
 std::string FormatIp(const std::string& raw) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (raw.size() == 4 && inet_ntop(AF_INET, raw.data(), buf, sizeof(buf))) return buf;
-  if (raw.size() == 16 && inet_ntop(AF_INET6, raw.data(), buf, sizeof(buf))) return buf;
+  const std::string text = AddressText(raw);  // proto/flow_text.h: the one formatter
+  if (!text.empty()) return text;
   return raw.empty() ? "-" : "?";
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "check/check.h"
+#include "cli/endpoint.h"
 #include "collector/enrich/enricher.h"
 #include "core/version.h"
 #include "client/client_options.h"
@@ -38,15 +39,17 @@ void OnSignal(int sig) {
 
 // Returns "ADDR:PORT" with the port replaced by the bound one.
 std::string BoundAddress(const std::string& listen, int port) {
-  const size_t colon = listen.rfind(':');
-  return absl::StrCat(colon == std::string::npos ? listen
-                                                 : listen.substr(0, colon),
-                      ":", port);
+  absl::StatusOr<cli::Endpoint> e =
+      cli::ParseEndpoint(listen, {.empty_host = true, .port_zero = true});
+  return e.ok() ? cli::FormatEndpoint(e->host, static_cast<uint16_t>(port))
+                : listen;
 }
 
+// Returns the port of a --listen or --metrics value (0 when it has none).
 int ListenPort(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+  absl::StatusOr<cli::Endpoint> e =
+      cli::ParseEndpoint(listen, {.empty_host = true, .port_zero = true});
+  return e.ok() ? e->port : 0;
 }
 
 // Returns the options that changed between a and b and only take effect at

@@ -5,16 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cli/endpoint.h"
 #include "core/files.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -23,26 +20,9 @@
 namespace flowtop::service {
 namespace {
 
-// Returns the host part of "host:port", "[v6]:port".
-std::string HostOf(const std::string& listen) {
-  if (absl::StartsWith(listen, "[")) {
-    const size_t close = listen.find(']');
-    return close == std::string::npos ? listen : listen.substr(1, close - 1);
-  }
-  const size_t colon = listen.rfind(':');
-  return colon == std::string::npos ? listen : listen.substr(0, colon);
-}
-
-// Returns the port part of "host:port", "[v6]:port" ("" when there is none).
-std::string PortOf(const std::string& listen) {
-  const size_t close = listen.rfind(']');
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return "";
-  if (absl::StartsWith(listen, "[") &&
-      (close == std::string::npos || colon < close)) {
-    return "";
-  }
-  return listen.substr(colon + 1);
+// Returns the endpoint of a --listen value (port 0: any free port).
+absl::StatusOr<cli::Endpoint> ListenEndpoint(const std::string& listen) {
+  return cli::ParseEndpoint(listen, {.port_zero = true});
 }
 
 // Says why `listen` cannot be bound, by trying what gRPC tried: a TCP socket
@@ -52,8 +32,10 @@ std::string WhyCannotBind(const std::string& listen, bool tls) {
   addrinfo hints = {};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
+  absl::StatusOr<cli::Endpoint> e = ListenEndpoint(listen);
+  if (!e.ok()) return std::string(e.status().message());
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(HostOf(listen).c_str(), PortOf(listen).c_str(),
+  const int rc = getaddrinfo(e->host.c_str(), absl::StrCat(e->port).c_str(),
                              &hints, &found);
   if (rc != 0) return absl::StrCat("cannot resolve it: ", gai_strerror(rc));
   std::string why =
@@ -88,26 +70,19 @@ std::string WhyCannotBind(const std::string& listen, bool tls) {
 }  // namespace
 
 absl::Status CheckListenAddress(const std::string& listen) {
-  auto bad = [&](const std::string& what) {
+  absl::StatusOr<cli::Endpoint> e = ListenEndpoint(listen);
+  if (!e.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--listen: '", listen, "' ", what,
+        "--listen: ", e.status().message(),
         "; give ADDR:PORT such as 127.0.0.1:9781 or [::1]:9781"));
-  };
-  const std::string host = HostOf(listen);
-  const std::string port = PortOf(listen);
-  if (host.empty()) return bad("has no address");
-  if (port.empty()) return bad("has no port");
-  uint32_t n = 0;
-  if (port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(port, &n) || n > 65535) {
-    return bad("has a port that is not a number from 0 to 65535");
   }
   return absl::OkStatus();
 }
 
 bool IsLoopbackListen(const std::string& listen) {
-  const std::string host = HostOf(listen);
+  absl::StatusOr<cli::Endpoint> e = ListenEndpoint(listen);
+  if (!e.ok()) return false;
+  const std::string& host = e->host;
   if (host == "localhost") return true;
   unsigned char addr[16];
   if (inet_pton(AF_INET, host.c_str(), addr) == 1) return addr[0] == 127;

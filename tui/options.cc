@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_util.h"
+#include "cli/endpoint.h"
 #include "client/client_options.h"
 #include "tui/table.h"
 
@@ -122,10 +123,7 @@ absl::Status AddEndpoints(Parsed& p, const std::string& arg) {
   const size_t before = p.options.connect.size();
   for (absl::string_view ep : absl::StrSplit(arg, ',', absl::SkipWhitespace())) {
     ep = absl::StripAsciiWhitespace(ep);
-    const size_t colon = ep.rfind(':');
-    uint32_t port;
-    if (colon == absl::string_view::npos || colon == 0 ||
-        !absl::SimpleAtoi(ep.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    if (!cli::ParseEndpoint(ep).ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--connect: '", ep, "' needs HOST:PORT"));
     }
     p.options.connect.emplace_back(ep);

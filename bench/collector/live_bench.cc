@@ -87,6 +87,57 @@ uint64_t Number(const absl::StatusOr<std::string>& s) {
   return v;
 }
 
+// The conntrack ids the kernel lists, to compare our table with id by id (a
+// multiset: conntrack ids collide, about one pair per 100,000 flows).
+std::multiset<uint32_t> KernelIds(const testing::NetNs& ns) {
+  std::multiset<uint32_t> ids;
+  for (absl::string_view line : absl::StrSplit(
+           ns.Run("conntrack -L -o id 2>/dev/null").value_or(""), '\n')) {
+    const size_t pos = line.rfind(" id=");
+    uint32_t id;
+    if (pos != absl::string_view::npos &&
+        absl::SimpleAtoi(line.substr(pos + 4), &id)) {
+      ids.insert(id);
+    }
+  }
+  return ids;
+}
+
+// conntrack -E: lets it drain, then counts its NEW lines for our flows.
+uint64_t ConntrackEventsNew(const testing::NetNs& ns, const std::string& tmp) {
+  uint64_t ct_new = 0;
+  for (int i = 0; i < 50; ++i) {
+    const uint64_t n = Number(
+        ns.Run(absl::StrCat("grep -c '^ *\\[NEW\\] udp.*dst=127\\.1[0-9]\\.' ",
+                            tmp, ".ctE || true")));
+    if (n == ct_new && i > 2) break;
+    ct_new = n;
+    absl::SleepFor(absl::Milliseconds(300));  // a benchmark, not a test
+  }
+  return ct_new;
+}
+
+// How many of `a`'s ids `b` lacks, counting repeats.
+size_t Lacking(const std::multiset<uint32_t>& a, const std::multiset<uint32_t>& b) {
+  std::vector<uint32_t> d;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(d));
+  return d.size();
+}
+
+// A KernelSource inside the namespace, with --rcvbuf and no rates.
+absl::StatusOr<std::unique_ptr<KernelSource>> CreateSourceIn(const testing::NetNs& ns) {
+  KernelSourceOptions options;
+  options.receive_buffer_bytes = absl::GetFlag(FLAGS_rcvbuf);
+  options.rate_interval = absl::ZeroDuration();
+  options.notice = [](const std::string&) {};
+  absl::StatusOr<std::unique_ptr<KernelSource>> created =
+      absl::InternalError("not run");
+  (void)ns.RunInside([&] { created = KernelSource::Create(options); });
+  return created;
+}
+
+// Long because it is one measured run: the namespace, the reader thread,
+// the flood and the comparison share its timing and its temporary files.
 int Main() {
   auto ns_or = testing::NetNs::Create();
   if (!ns_or.ok()) {
@@ -115,21 +166,12 @@ int Main() {
       break;
   }
 
-  std::unique_ptr<KernelSource> source;
-  absl::Status created;
-  KernelSourceOptions options;
-  options.receive_buffer_bytes = absl::GetFlag(FLAGS_rcvbuf);
-  options.rate_interval = absl::ZeroDuration();
-  options.notice = [](const std::string&) {};
-  (void)ns->RunInside([&] {
-    auto s = KernelSource::Create(options);
-    created = s.status();
-    if (s.ok()) source = std::move(*s);
-  });
+  absl::StatusOr<std::unique_ptr<KernelSource>> created = CreateSourceIn(*ns);
   if (!created.ok()) {
-    std::fprintf(stderr, "live_bench: %s\n", created.ToString().c_str());
+    std::fprintf(stderr, "live_bench: %s\n", created.status().ToString().c_str());
     return 1;
   }
+  std::unique_ptr<KernelSource> source = std::move(*created);
   // The real path: KernelSource -> Pipeline (FlowTable) -> a counting sink.
   CountingSink sink;
   core::Pipeline pipeline({.node = "bench"}, core::RealClock::Get());
@@ -167,18 +209,7 @@ int Main() {
     sent += Number(ns->Run(absl::StrCat("cat ", tmp, ".gen", g)));
   }
   const uint64_t kernel_count = Number(ns->Run("conntrack -C")) - before;
-  // Our table against the kernel's, id by id (a multiset: conntrack ids
-  // collide, about one pair per 100,000 flows).
-  std::multiset<uint32_t> kernel_ids;
-  for (absl::string_view line : absl::StrSplit(
-           ns->Run("conntrack -L -o id 2>/dev/null").value_or(""), '\n')) {
-    const size_t pos = line.rfind(" id=");
-    uint32_t id;
-    if (pos != absl::string_view::npos &&
-        absl::SimpleAtoi(line.substr(pos + 4), &id)) {
-      kernel_ids.insert(id);
-    }
-  }
+  const std::multiset<uint32_t> kernel_ids = KernelIds(*ns);
   // Wait until we have announced as many flows as the kernel lists (or 30 s).
   {
     absl::MutexLock lock(&sink.mu_);
@@ -189,41 +220,24 @@ int Main() {
   }
   const double wall = absl::ToDoubleSeconds(absl::Now() - t0);
   const double cpu = CpuSeconds() - cpu0;
-  // conntrack -E: let it drain, then count its NEW lines for our flows.
-  uint64_t ct_new = 0;
-  for (int i = 0; i < 50; ++i) {
-    const uint64_t n = Number(
-        ns->Run(absl::StrCat("grep -c '^ *\\[NEW\\] udp.*dst=127\\.1[0-9]\\.' ",
-                             tmp, ".ctE || true")));
-    if (n == ct_new && i > 2) break;
-    ct_new = n;
-    absl::SleepFor(absl::Milliseconds(300));  // a benchmark, not a test
-  }
+  const uint64_t ct_new = ConntrackEventsNew(*ns, tmp);
   const std::string ct_err =
       ns->Run(absl::StrCat("cat ", tmp, ".ctE.err")).value_or("");
   source->Stop();
   reader.join();
   const size_t table_size =
       pipeline.WithTable([](const core::FlowTable& t) { return t.size(); });
-  // How many of `a`'s ids `b` lacks, counting repeats.
-  auto lacking = [](const std::multiset<uint32_t>& a,
-                    const std::multiset<uint32_t>& b) {
-    std::vector<uint32_t> d;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
-                        std::back_inserter(d));
-    return d.size();
-  };
   const size_t table_missing = pipeline.WithTable([&](const core::FlowTable& t) {
     std::multiset<uint32_t> ours;
     t.ForEach([&](const v1::Flow& f) { ours.insert(f.conntrack_id()); });
-    return lacking(kernel_ids, ours);
+    return Lacking(kernel_ids, ours);
   });
   const KernelSourceStats st = source->stats();
   absl::MutexLock lock(&sink.mu_);
   std::multiset<uint32_t> announced;
   for (uint64_t key : sink.live_) announced.insert(static_cast<uint32_t>(key));
-  const size_t missing = lacking(kernel_ids, announced);
-  const size_t extra = lacking(announced, kernel_ids);
+  const size_t missing = Lacking(kernel_ids, announced);
+  const size_t extra = Lacking(announced, kernel_ids);
   const double rate = sent / secs;
   std::printf(
       "generators: %d x %.1f s   datagrams sent: %lu (%.0f/s)   "

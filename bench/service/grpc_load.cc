@@ -130,7 +130,9 @@ void Fill(uint32_t id, v1::FlowEvent* e) {
   f->mutable_reply_counters()->set_packets(id);
 }
 
-int Main(int argc, char** argv) {
+// The command line: --clients N --seconds S --rate R --batch N --max-batch N
+// --direct --raw-clients --text.
+struct LoadOptions {
   int clients = 1;
   double seconds = 5;
   double rate = 0;
@@ -139,34 +141,145 @@ int Main(int argc, char** argv) {
   bool raw_clients = false;
   bool text = false;
   int max_batch = 0;  // the server's default
+};
+
+// Reads the command line into *o; false (after saying why) on a bad option.
+bool ParseArgs(int argc, char** argv, LoadOptions* o) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--direct")) {
-      direct = true;
+      o->direct = true;
       continue;
     }
     if (!std::strcmp(argv[i], "--raw-clients")) {
-      raw_clients = true;
+      o->raw_clients = true;
       continue;
     }
     if (!std::strcmp(argv[i], "--text")) {
-      text = true;
+      o->text = true;
       continue;
     }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "grpc_load: %s needs a value\n", argv[i]);
-      return 2;
+      return false;
     }
-    if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--rate")) rate = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--max-batch")) max_batch = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--clients")) o->clients = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds")) o->seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--rate")) o->rate = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--batch")) o->batch = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--max-batch")) o->max_batch = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "grpc_load: unknown option %s\n", argv[i]);
-      return 2;
+      return false;
     }
     ++i;
   }
+  return true;
+}
+
+// What the client threads count, each in its own slot.
+struct ClientCounts {
+  explicit ClientCounts(int clients) : received(clients), lost(clients) {}
+  std::vector<std::atomic<uint64_t>> received, lost;
+  std::atomic<bool> stop{false};
+  std::atomic<int> open{0};
+};
+
+// Client `c`: follows GetFlows from `address` until told to stop, counting
+// events and losses (by walking the wire format under --raw-clients).
+void RunClient(const LoadOptions& o, const std::string& address, int c,
+               ClientCounts& counts) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // One connection per client, as separate processes would have.
+  args.SetInt("flowtop.bench.client", c);
+  auto stub = v1::FlowTop::NewStub(grpc::CreateCustomChannel(
+      address, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  v1::GetFlowsRequest request;
+  request.set_follow(true);
+  request.set_max_batch(o.max_batch);
+  request.set_binary_addresses_only(!o.text);
+  if (o.raw_clients) {
+    auto channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    const grpc::internal::RpcMethod method(
+        "/flowtop.v1.FlowTop/GetFlows",
+        grpc::internal::RpcMethod::SERVER_STREAMING);
+    std::unique_ptr<grpc::ClientReader<RawResponse>> raw(
+        grpc::internal::ClientReaderFactory<RawResponse>::Create(
+            channel.get(), method, &context, request));
+    RawResponse response;
+    bool first = true;
+    std::vector<grpc::Slice> slices;
+    std::string bytes;
+    while (raw->Read(&response)) {
+      if (first) {
+        first = false;
+        ++counts.open;
+      }
+      slices.clear();
+      bytes.clear();
+      if (!response.bytes.Dump(&slices).ok()) continue;
+      for (const auto& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
+      }
+      uint64_t n = 0, l = 0;
+      CountRaw(bytes, &n, &l);
+      counts.received[c].fetch_add(n, std::memory_order_relaxed);
+      counts.lost[c] += l;
+      if (counts.stop.load(std::memory_order_relaxed)) context.TryCancel();
+    }
+    return;
+  }
+  auto reader = stub->GetFlows(&context, request);
+  v1::GetFlowsResponse response;
+  bool first = true;
+  while (reader->Read(&response)) {
+    if (first) {
+      first = false;
+      ++counts.open;
+    }
+    for (const auto& e : response.events()) {
+      if (e.type() == v1::LOST) {
+        counts.lost[c] += e.lost().count();
+      } else if (e.type() != v1::STATUS) {
+        counts.received[c].fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (counts.stop.load(std::memory_order_relaxed)) context.TryCancel();
+  }
+}
+
+void PrintResults(const LoadOptions& o, const ClientCounts& counts, uint64_t published,
+                  double wall, double drained_wall, double cpu) {
+  std::printf("clients=%d%s%s seconds=%.1f batch=%d target_rate=%s%s\n",
+              o.clients, o.raw_clients ? " (raw)" : "", o.text ? " text-addresses" : "", wall, o.batch,
+              o.rate > 0 ? absl::StrCat(o.rate).c_str() : "max",
+              o.direct ? " direct-to-ring" : " via pipeline+table");
+  std::printf("intake: %llu events published, %.0f events/s\n",
+              static_cast<unsigned long long>(published), published / wall);
+  uint64_t total = 0;
+  for (int c = 0; c < o.clients; ++c) {
+    total += counts.received[c];
+    std::printf("client %d: %llu events received (%.0f events/s), %llu lost\n",
+                c, static_cast<unsigned long long>(counts.received[c].load()),
+                counts.received[c] / drained_wall,
+                static_cast<unsigned long long>(counts.lost[c].load()));
+  }
+  std::printf("all clients: %.0f events/s; CPU %.2f s over %.2f s wall "
+              "(%.0f%% of one core) on %u cores\n",
+              total / drained_wall, cpu, drained_wall,
+              100 * cpu / drained_wall, std::thread::hardware_concurrency());
+  // What a shared, loaded machine cannot skew much: events delivered per
+  // second of this process's CPU (publisher, server and clients together).
+  std::printf("per CPU-second: %.0f events delivered\n", cpu > 0 ? total / cpu : 0.0);
+}
+
+int Main(int argc, char** argv) {
+  LoadOptions o;
+  if (!ParseArgs(argc, argv, &o)) return 2;
+  const int clients = o.clients;
 
   core::Pipeline pipeline({.node = "bench", .max_flows = 1 << 16},
                                core::RealClock::Get());
@@ -188,90 +301,26 @@ int Main(int argc, char** argv) {
 
   // The flow table should not grow without bound: flows cycle over 65536
   // conntrack ids (UPDATEs of existing flows after the first lap).
-  std::vector<std::atomic<uint64_t>> received(clients), lost(clients);
-  std::atomic<bool> stop{false};
+  ClientCounts counts(clients);
   std::vector<std::thread> readers;
-  std::atomic<int> open{0};
   for (int c = 0; c < clients; ++c) {
-    readers.emplace_back([&, c] {
-      grpc::ChannelArguments args;
-      args.SetMaxReceiveMessageSize(64 << 20);
-      // One connection per client, as separate processes would have.
-      args.SetInt("flowtop.bench.client", c);
-      auto stub = v1::FlowTop::NewStub(grpc::CreateCustomChannel(
-          address, grpc::InsecureChannelCredentials(), args));
-      grpc::ClientContext context;
-      v1::GetFlowsRequest request;
-      request.set_follow(true);
-      request.set_max_batch(max_batch);
-      request.set_binary_addresses_only(!text);
-      if (raw_clients) {
-        auto channel = grpc::CreateCustomChannel(
-            address, grpc::InsecureChannelCredentials(), args);
-        const grpc::internal::RpcMethod method(
-            "/flowtop.v1.FlowTop/GetFlows",
-            grpc::internal::RpcMethod::SERVER_STREAMING);
-        std::unique_ptr<grpc::ClientReader<RawResponse>> raw(
-            grpc::internal::ClientReaderFactory<RawResponse>::Create(
-                channel.get(), method, &context, request));
-        RawResponse response;
-        bool first = true;
-        std::vector<grpc::Slice> slices;
-        std::string bytes;
-        while (raw->Read(&response)) {
-          if (first) {
-            first = false;
-            ++open;
-          }
-          slices.clear();
-          bytes.clear();
-          if (!response.bytes.Dump(&slices).ok()) continue;
-          for (const auto& slice : slices) {
-            bytes.append(reinterpret_cast<const char*>(slice.begin()),
-                         slice.size());
-          }
-          uint64_t n = 0, l = 0;
-          CountRaw(bytes, &n, &l);
-          received[c].fetch_add(n, std::memory_order_relaxed);
-          lost[c] += l;
-          if (stop.load(std::memory_order_relaxed)) context.TryCancel();
-        }
-        return;
-      }
-      auto reader = stub->GetFlows(&context, request);
-      v1::GetFlowsResponse response;
-      bool first = true;
-      while (reader->Read(&response)) {
-        if (first) {
-          first = false;
-          ++open;
-        }
-        for (const auto& e : response.events()) {
-          if (e.type() == v1::LOST) {
-            lost[c] += e.lost().count();
-          } else if (e.type() != v1::STATUS) {
-            received[c].fetch_add(1, std::memory_order_relaxed);
-          }
-        }
-        if (stop.load(std::memory_order_relaxed)) context.TryCancel();
-      }
-    });
+    readers.emplace_back([&, c] { RunClient(o, address, c, counts); });
   }
-  while (open.load() < clients) absl::SleepFor(absl::Milliseconds(10));
+  while (counts.open.load() < clients) absl::SleepFor(absl::Milliseconds(10));
 
   const double cpu0 = CpuSeconds();
   const absl::Time t0 = absl::Now();
   uint64_t published = 0;
-  std::vector<v1::FlowEvent> events(batch);
+  std::vector<v1::FlowEvent> events(o.batch);
   uint32_t id = 0;
-  while (absl::Now() - t0 < absl::Seconds(seconds)) {
-    if (rate > 0) {
-      const absl::Time due = t0 + absl::Seconds(published / rate);
+  while (absl::Now() - t0 < absl::Seconds(o.seconds)) {
+    if (o.rate > 0) {
+      const absl::Time due = t0 + absl::Seconds(published / o.rate);
       const absl::Time now = absl::Now();
       if (due > now) absl::SleepFor(due - now);
     }
     for (v1::FlowEvent& e : events) Fill(++id % 65536 + 1, &e);
-    if (direct) {
+    if (o.direct) {
       // Straight into the ring (no flow table): the streaming path alone.
       for (v1::FlowEvent& e : events) e.set_seq(published + 1 + (&e - &events[0]));
       ring->Publish(absl::MakeSpan(events));
@@ -285,7 +334,7 @@ int Main(int argc, char** argv) {
   const absl::Time drain_until = absl::Now() + absl::Seconds(10);
   auto done = [&] {
     for (int c = 0; c < clients; ++c) {
-      if (received[c] + lost[c] < published) return false;
+      if (counts.received[c] + counts.lost[c] < published) return false;
     }
     return true;
   };
@@ -294,32 +343,12 @@ int Main(int argc, char** argv) {
   }
   const double drained_wall = absl::ToDoubleSeconds(absl::Now() - t0);
   const double cpu = CpuSeconds() - cpu0;
-  stop = true;
+  counts.stop = true;
   service.Shutdown();
   running->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   for (auto& t : readers) t.join();
 
-  std::printf("clients=%d%s%s seconds=%.1f batch=%d target_rate=%s%s\n",
-              clients, raw_clients ? " (raw)" : "", text ? " text-addresses" : "", wall, batch,
-              rate > 0 ? absl::StrCat(rate).c_str() : "max",
-              direct ? " direct-to-ring" : " via pipeline+table");
-  std::printf("intake: %llu events published, %.0f events/s\n",
-              static_cast<unsigned long long>(published), published / wall);
-  uint64_t total = 0;
-  for (int c = 0; c < clients; ++c) {
-    total += received[c];
-    std::printf("client %d: %llu events received (%.0f events/s), %llu lost\n",
-                c, static_cast<unsigned long long>(received[c].load()),
-                received[c] / drained_wall,
-                static_cast<unsigned long long>(lost[c].load()));
-  }
-  std::printf("all clients: %.0f events/s; CPU %.2f s over %.2f s wall "
-              "(%.0f%% of one core) on %u cores\n",
-              total / drained_wall, cpu, drained_wall,
-              100 * cpu / drained_wall, std::thread::hardware_concurrency());
-  // What a shared, loaded machine cannot skew much: events delivered per
-  // second of this process's CPU (publisher, server and clients together).
-  std::printf("per CPU-second: %.0f events delivered\n", cpu > 0 ? total / cpu : 0.0);
+  PrintResults(o, counts, published, wall, drained_wall, cpu);
   return 0;
 }
 

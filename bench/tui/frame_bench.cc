@@ -95,18 +95,8 @@ RenderResult KeysThenRender(const Snapshot& snap, ViewState state, PageInfo page
   return Render(snap, state, 200, 50);
 }
 
-void RunSize(uint32_t n) {
-  const size_t rss0 = ResidentBytes();
-  Model model(core::RealClock::Get());
-  const absl::Time f0 = absl::Now();
-  Fill(model, n);
-  const double fill_s = absl::ToDoubleSeconds(absl::Now() - f0);
-  const size_t rss1 = ResidentBytes();
-  std::printf("%u flows (model filled in %.2f s, %.0f events/s)\n", n, fill_s, n / fill_s);
-  std::printf("  model memory: %.0f bytes/flow (resident growth %.0f MB; target 256)\n",
-              static_cast<double>(rss1 - rss0) / n, (rss1 - rss0) / 1e6);
-
-  // Snapshot: now, and the copy the previous model made.
+// Snapshot: now, and the copy the previous model made.
+void PrintSnapshotTimings(Model& model) {
   Print("snapshot (shared chunks)", Measure(5, [&] { model.TakeSnapshot(); }));
   const Snapshot base = model.TakeSnapshot();
   Print("snapshot as before (copy of 72 B/flow)", Measure(5, [&] {
@@ -120,6 +110,38 @@ void RunSize(uint32_t n) {
           }
           if (rows.size() != hot.size()) std::abort();
         }));
+}
+
+// The full sort a frame does not do, for comparison.
+void PrintFullSortTiming(const Snapshot& snap) {
+  Print("full sort of the filtered rows (not done)", Measure(1, [&] {
+          // By rate, then bytes, on the hot fields of every passing row.
+          std::vector<FlowHot> rows;
+          for (const StoredRow& r : snap.flows.stored()) {
+            const FlowHot h = HotOf(r);
+            if (h.protocol == v1::TCP) rows.push_back(h);
+          }
+          std::sort(rows.begin(), rows.end(), [](const FlowHot& a, const FlowHot& b) {
+            const float ra = a.original_rate + a.reply_rate;
+            const float rb = b.original_rate + b.reply_rate;
+            if (ra != rb) return ra > rb;
+            return a.original_bytes + a.reply_bytes > b.original_bytes + b.reply_bytes;
+          });
+        }));
+}
+
+void RunSize(uint32_t n) {
+  const size_t rss0 = ResidentBytes();
+  Model model(core::RealClock::Get());
+  const absl::Time f0 = absl::Now();
+  Fill(model, n);
+  const double fill_s = absl::ToDoubleSeconds(absl::Now() - f0);
+  const size_t rss1 = ResidentBytes();
+  std::printf("%u flows (model filled in %.2f s, %.0f events/s)\n", n, fill_s, n / fill_s);
+  std::printf("  model memory: %.0f bytes/flow (resident growth %.0f MB; target 256)\n",
+              static_cast<double>(rss1 - rss0) / n, (rss1 - rss0) / 1e6);
+
+  PrintSnapshotTimings(model);
 
   ViewState state;
   // Every measured frame below starts on a new model version (one COUNTERS
@@ -174,20 +196,7 @@ void RunSize(uint32_t n) {
   key("key: / process curl", state,
       {'/', 'p', 'r', 'o', 'c', 'e', 's', 's', ' ', 'c', 'u', 'r', 'l', kKeyEnter});
   key("key: TAB (processes view)", state, {kKeyTab});
-  Print("full sort of the filtered rows (not done)", Measure(1, [&] {
-          // By rate, then bytes, on the hot fields of every passing row.
-          std::vector<FlowHot> rows;
-          for (const StoredRow& r : snap.flows.stored()) {
-            const FlowHot h = HotOf(r);
-            if (h.protocol == v1::TCP) rows.push_back(h);
-          }
-          std::sort(rows.begin(), rows.end(), [](const FlowHot& a, const FlowHot& b) {
-            const float ra = a.original_rate + a.reply_rate;
-            const float rb = b.original_rate + b.reply_rate;
-            if (ra != rb) return ra > rb;
-            return a.original_bytes + a.reply_bytes > b.original_bytes + b.reply_bytes;
-          });
-        }));
+  PrintFullSortTiming(snap);
 }
 
 int Main(int argc, char** argv) {

@@ -42,66 +42,69 @@ double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-int Main(int argc, char** argv) {
-  const uint32_t flows = argc > 1 ? static_cast<uint32_t>(std::atoi(argv[1])) : 100'000;
-  const int rate = argc > 2 ? std::atoi(argv[2]) : 100'000;
-  const int keys = argc > 3 ? std::atoi(argv[3]) : 300;
-
-  Model model(core::RealClock::Get());
-  const int source = model.AddSource("local");
-  {
-    std::vector<v1::FlowEvent> batch;
-    for (uint32_t i = 0; i < flows; ++i) {
-      batch.push_back(bench::SyntheticEvent(i, 0, 0));
-      if (batch.size() == 1000) {
-        model.SinkFor(source).Publish(absl::MakeSpan(batch));
-        batch.clear();
-      }
-    }
-    if (!batch.empty()) model.SinkFor(source).Publish(absl::MakeSpan(batch));
-  }
-
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> published{0};
-  std::thread generator([&]() {
-    // Batches every 10 ms, paced against a deadline like a steady stream.
-    const int per_batch = std::max(1, rate / 100);
-    uint32_t oldest = 0, next = flows;
-    uint64_t tick = 0;
-    absl::Time deadline = absl::Now();
-    std::vector<v1::FlowEvent> batch;
-    while (!stop.load()) {
-      batch.clear();
-      for (int k = 0; k < per_batch; ++k, ++tick) {
-        const int m = static_cast<int>(tick % 10);
-        if (m == 0) {
-          batch.push_back(bench::SyntheticEvent(oldest++, 2, tick));
-        } else if (m == 1) {
-          batch.push_back(bench::SyntheticEvent(next++, 0, tick));
-        } else {
-          const uint32_t id = oldest + static_cast<uint32_t>((tick * 2654435761u) % (next - oldest));
-          batch.push_back(bench::SyntheticEvent(id, 1, tick));
-        }
-      }
+// Loads `flows` new flows into the model, 1000 events per batch.
+void FillModel(Model& model, int source, uint32_t flows) {
+  std::vector<v1::FlowEvent> batch;
+  for (uint32_t i = 0; i < flows; ++i) {
+    batch.push_back(bench::SyntheticEvent(i, 0, 0));
+    if (batch.size() == 1000) {
       model.SinkFor(source).Publish(absl::MakeSpan(batch));
-      published.fetch_add(batch.size());
-      deadline += absl::Milliseconds(10);
-      const absl::Duration left = deadline - absl::Now();
-      if (left > absl::ZeroDuration()) absl::SleepFor(left);
+      batch.clear();
     }
-  });
+  }
+  if (!batch.empty()) model.SinkFor(source).Publish(absl::MakeSpan(batch));
+}
 
+// Publishes `rate` events per second until `stop`: batches every 10 ms,
+// paced against a deadline like a steady stream (a tenth ends the oldest
+// flow, a tenth starts one, the rest update).
+void Generate(Model& model, int source, uint32_t flows, int rate,
+              const std::atomic<bool>& stop, std::atomic<uint64_t>& published) {
+  const int per_batch = std::max(1, rate / 100);
+  uint32_t oldest = 0, next = flows;
+  uint64_t tick = 0;
+  absl::Time deadline = absl::Now();
+  std::vector<v1::FlowEvent> batch;
+  while (!stop.load()) {
+    batch.clear();
+    for (int k = 0; k < per_batch; ++k, ++tick) {
+      const int m = static_cast<int>(tick % 10);
+      if (m == 0) {
+        batch.push_back(bench::SyntheticEvent(oldest++, 2, tick));
+      } else if (m == 1) {
+        batch.push_back(bench::SyntheticEvent(next++, 0, tick));
+      } else {
+        const uint32_t id = oldest + static_cast<uint32_t>((tick * 2654435761u) % (next - oldest));
+        batch.push_back(bench::SyntheticEvent(id, 1, tick));
+      }
+    }
+    model.SinkFor(source).Publish(absl::MakeSpan(batch));
+    published.fetch_add(batch.size());
+    deadline += absl::Milliseconds(10);
+    const absl::Duration left = deadline - absl::Now();
+    if (left > absl::ZeroDuration()) absl::SleepFor(left);
+  }
+}
+
+// The times measured per key, in milliseconds, and the events published
+// per second meanwhile.
+struct KeyTimes {
+  std::vector<double> latency_ms, render_ms, snapshot_ms, cpu_ms, key_only_ms;
+  double events_per_s = 0;
+};
+
+// Presses `keys` keys, 50 per second, as the interactive loop: a key is
+// answered by rendering the snapshot the screen already has; a fresh
+// snapshot is taken on the refresh interval (here every 5th key, i.e. every
+// 100 ms, much more often than the default 1 s) and then counts into that
+// key's time.
+KeyTimes PressKeys(Model& model, int keys, const std::atomic<uint64_t>& published) {
   ViewState state;
   PageInfo page = Render(model.TakeSnapshot(), state, 200, 50).page;
   const int script[] = {'j', 'j', '<', 'd', 'r', kKeyTab, kKeyTab, '>', 'k', 'b'};
-  std::vector<double> latency_ms, render_ms, snapshot_ms, cpu_ms;
+  KeyTimes t;
   const absl::Time start = absl::Now();
   const uint64_t published_at_start = published.load();
-  // As the interactive loop: a key is answered by rendering the snapshot the
-  // screen already has; a fresh snapshot is taken on the refresh interval
-  // (here every 5th key, i.e. every 100 ms, much more often than the
-  // default 1 s) and then counts into that key's time.
-  std::vector<double> key_only_ms;
   Snapshot snap = model.TakeSnapshot();
   for (int i = 0; i < keys; ++i) {
     const absl::Time t0 = absl::Now();
@@ -117,40 +120,61 @@ int Main(int argc, char** argv) {
     page = r.page;
     const absl::Time t2 = absl::Now();
     previous = Snapshot();
-    cpu_ms.push_back(ThreadCpuMs() - c0);
-    latency_ms.push_back(absl::ToDoubleMilliseconds(t2 - t0));
+    t.cpu_ms.push_back(ThreadCpuMs() - c0);
+    t.latency_ms.push_back(absl::ToDoubleMilliseconds(t2 - t0));
     if (refresh) {
-      snapshot_ms.push_back(absl::ToDoubleMilliseconds(t1 - t0));
+      t.snapshot_ms.push_back(absl::ToDoubleMilliseconds(t1 - t0));
     } else {
-      key_only_ms.push_back(absl::ToDoubleMilliseconds(t2 - t0));
+      t.key_only_ms.push_back(absl::ToDoubleMilliseconds(t2 - t0));
     }
-    render_ms.push_back(absl::ToDoubleMilliseconds(t2 - t1));
+    t.render_ms.push_back(absl::ToDoubleMilliseconds(t2 - t1));
     absl::SleepFor(absl::Milliseconds(20));  // keys arrive 50 per second
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  const uint64_t events = published.load() - published_at_start;
-  stop.store(true);
-  generator.join();
+  t.events_per_s = (published.load() - published_at_start) / seconds;
+  return t;
+}
 
-  std::printf("flows in model:        %zu (started with %u)\n", model.size(), flows);
-  std::printf("events published:      %.0f per second (target %d)\n", events / seconds, rate);
+void PrintResults(const KeyTimes& t, size_t model_size, uint32_t flows, int rate,
+                  int keys) {
+  std::printf("flows in model:        %zu (started with %u)\n", model_size, flows);
+  std::printf("events published:      %.0f per second (target %d)\n", t.events_per_s, rate);
   std::printf("keys:                  %d\n", keys);
   std::printf("key-to-frame latency:  p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-              Percentile(latency_ms, 0.5), Percentile(latency_ms, 0.95),
-              Percentile(latency_ms, 0.99), Percentile(latency_ms, 1.0));
+              Percentile(t.latency_ms, 0.5), Percentile(t.latency_ms, 0.95),
+              Percentile(t.latency_ms, 0.99), Percentile(t.latency_ms, 1.0));
   std::printf("  keys without refresh: p50 %.2f ms  p99 %.2f ms\n",
-              Percentile(key_only_ms, 0.5), Percentile(key_only_ms, 0.99));
-  std::printf("  snapshot (refreshes): p50 %.2f ms  p99 %.2f ms\n", Percentile(snapshot_ms, 0.5),
-              Percentile(snapshot_ms, 0.99));
-  std::printf("  of which render:     p50 %.2f ms  p99 %.2f ms\n", Percentile(render_ms, 0.5),
-              Percentile(render_ms, 0.99));
+              Percentile(t.key_only_ms, 0.5), Percentile(t.key_only_ms, 0.99));
+  std::printf("  snapshot (refreshes): p50 %.2f ms  p99 %.2f ms\n",
+              Percentile(t.snapshot_ms, 0.5), Percentile(t.snapshot_ms, 0.99));
+  std::printf("  of which render:     p50 %.2f ms  p99 %.2f ms\n",
+              Percentile(t.render_ms, 0.5), Percentile(t.render_ms, 0.99));
   std::printf("  CPU time per key+frame: p50 %.2f ms  p99 %.2f ms (UI thread, excludes waiting)\n",
-              Percentile(cpu_ms, 0.5), Percentile(cpu_ms, 0.99));
+              Percentile(t.cpu_ms, 0.5), Percentile(t.cpu_ms, 0.99));
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) > 0) std::printf("machine load average: %.2f\n", load[0]);
   std::printf("targets: key within 50 ms, frame within 10 ms -> %s, %s\n",
-              Percentile(latency_ms, 0.99) <= 50 ? "met" : "MISSED",
-              Percentile(render_ms, 0.99) <= 10 ? "met" : "MISSED");
+              Percentile(t.latency_ms, 0.99) <= 50 ? "met" : "MISSED",
+              Percentile(t.render_ms, 0.99) <= 10 ? "met" : "MISSED");
+}
+
+int Main(int argc, char** argv) {
+  const uint32_t flows = argc > 1 ? static_cast<uint32_t>(std::atoi(argv[1])) : 100'000;
+  const int rate = argc > 2 ? std::atoi(argv[2]) : 100'000;
+  const int keys = argc > 3 ? std::atoi(argv[3]) : 300;
+
+  Model model(core::RealClock::Get());
+  const int source = model.AddSource("local");
+  FillModel(model, source, flows);
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> published{0};
+  std::thread generator([&] { Generate(model, source, flows, rate, stop, published); });
+  const KeyTimes times = PressKeys(model, keys, published);
+  stop.store(true);
+  generator.join();
+
+  PrintResults(times, model.size(), flows, rate, keys);
   return 0;
 }
 

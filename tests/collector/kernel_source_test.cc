@@ -164,6 +164,7 @@ const v1::FlowEvent* FindEvent(const std::vector<v1::FlowEvent>& events,
   return nullptr;
 }
 
+// Long because it is one scenario: one kernel source sees every protocol's flows in turn.
 TEST_F(KernelSourceTest, EveryProtocolAppearsAsTheRightEvents) {
   Must(
       "sysctl -qw net.netfilter.nf_conntrack_acct=0 "

@@ -40,6 +40,66 @@ int Report(const grpc::Status& s, const std::string& ok) {
   return 1;
 }
 
+// "follow N": reads N events of a follow stream, then reports how the
+// stream ended (or waits for the server to end it when N is 0).
+int Follow(flowtop::v1::FlowTop::Stub& stub, grpc::ClientContext& context, const char* arg) {
+  const long want = std::atol(arg);
+  flowtop::v1::GetFlowsRequest request;
+  request.set_follow(true);
+  request.set_snapshot(true);
+  auto reader = stub.GetFlows(&context, request);
+  flowtop::v1::GetFlowsResponse response;
+  long events = 0;
+  while ((want == 0 || events < want) && reader->Read(&response)) {
+    events += response.events_size();
+    if (events == response.events_size()) {
+      std::printf("STREAMING\n");
+      std::fflush(stdout);
+    }
+  }
+  if (want != 0 && events >= want) {
+    context.TryCancel();
+    reader->Finish().IgnoreError();
+    std::printf("OK events=%ld\n", events);
+    return 0;
+  }
+  return Report(reader->Finish(), absl::StrCat("events=", events));
+}
+
+// "watch PORT": follows flows with this port at either end until a NEW, an
+// UPDATE and a DESTROY have been seen; prints one line per flow event.
+int Watch(flowtop::v1::FlowTop::Stub& stub, grpc::ClientContext& context, const char* arg) {
+  flowtop::v1::GetFlowsRequest request;
+  request.set_follow(true);
+  request.add_allow()->add_any_port(std::atoi(arg));
+  auto reader = stub.GetFlows(&context, request);
+  flowtop::v1::GetFlowsResponse response;
+  bool streaming = false, seen_new = false, seen_update = false,
+       seen_destroy = false;
+  while (!(seen_new && seen_update && seen_destroy) &&
+         reader->Read(&response)) {
+    if (!streaming) {
+      streaming = true;
+      std::printf("STREAMING\n");
+    }
+    for (const auto& e : response.events()) {
+      if (!e.has_flow()) continue;
+      std::printf("%s %s\n", flowtop::v1::EventType_Name(e.type()).c_str(),
+                  e.flow().id().c_str());
+      seen_new |= e.type() == flowtop::v1::NEW;
+      seen_update |= e.type() == flowtop::v1::UPDATE;
+      seen_destroy |= e.type() == flowtop::v1::DESTROY;
+    }
+    std::fflush(stdout);
+  }
+  if (seen_new && seen_update && seen_destroy) {
+    context.TryCancel();
+    std::printf("OK NEW UPDATE DESTROY\n");
+    return 0;
+  }
+  return Report(reader->Finish(), "stream ended early");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,62 +147,10 @@ int main(int argc, char** argv) {
     return Report(s, absl::StrCat("flows=", response.flows_size()));
   }
   if (command == "follow" && optind + 1 < argc) {
-    // Reads N events of a follow stream, then reports how the stream ended
-    // (or waits for the server to end it when N is 0).
-    const long want = std::atol(argv[optind + 1]);
-    flowtop::v1::GetFlowsRequest request;
-    request.set_follow(true);
-    request.set_snapshot(true);
-    auto reader = stub->GetFlows(&context, request);
-    flowtop::v1::GetFlowsResponse response;
-    long events = 0;
-    while ((want == 0 || events < want) && reader->Read(&response)) {
-      events += response.events_size();
-      if (events == response.events_size()) {
-        std::printf("STREAMING\n");
-        std::fflush(stdout);
-      }
-    }
-    if (want != 0 && events >= want) {
-      context.TryCancel();
-      reader->Finish().IgnoreError();
-      std::printf("OK events=%ld\n", events);
-      return 0;
-    }
-    return Report(reader->Finish(), absl::StrCat("events=", events));
+    return Follow(*stub, context, argv[optind + 1]);
   }
   if (command == "watch" && optind + 1 < argc) {
-    // Follows flows with this port at either end until a NEW, an UPDATE and
-    // a DESTROY have been seen; prints one line per flow event.
-    flowtop::v1::GetFlowsRequest request;
-    request.set_follow(true);
-    request.add_allow()->add_any_port(std::atoi(argv[optind + 1]));
-    auto reader = stub->GetFlows(&context, request);
-    flowtop::v1::GetFlowsResponse response;
-    bool streaming = false, seen_new = false, seen_update = false,
-         seen_destroy = false;
-    while (!(seen_new && seen_update && seen_destroy) &&
-           reader->Read(&response)) {
-      if (!streaming) {
-        streaming = true;
-        std::printf("STREAMING\n");
-      }
-      for (const auto& e : response.events()) {
-        if (!e.has_flow()) continue;
-        std::printf("%s %s\n", flowtop::v1::EventType_Name(e.type()).c_str(),
-                    e.flow().id().c_str());
-        seen_new |= e.type() == flowtop::v1::NEW;
-        seen_update |= e.type() == flowtop::v1::UPDATE;
-        seen_destroy |= e.type() == flowtop::v1::DESTROY;
-      }
-      std::fflush(stdout);
-    }
-    if (seen_new && seen_update && seen_destroy) {
-      context.TryCancel();
-      std::printf("OK NEW UPDATE DESTROY\n");
-      return 0;
-    }
-    return Report(reader->Finish(), "stream ended early");
+    return Watch(*stub, context, argv[optind + 1]);
   }
   std::fputs("flowtop_probe: status|list|follow N|watch PORT\n", stderr);
   return 2;

@@ -558,6 +558,7 @@ TEST(GrpcEndToEnd, ManyClientsEachSeeEveryEvent) {
 // A client that stops reading falls behind in the ring and is told exactly
 // what it lost; the collector keeps publishing and another client, reading
 // normally, gets everything.
+// Long because it is one scenario: both clients share one ring and one run.
 TEST(GrpcEndToEnd, SlowClientLosesOnlyItsOwnEventsAndIsTold) {
   TestNodeOptions options;
   options.ring_size = 1024;
