@@ -83,7 +83,14 @@ fi
 
 # Record the namespace for two seconds, then show the recording: batch
 # (ends with the recording) and the interactive view (flowtop replay FILE).
-netns_exec "$FLOWTOP" record -o "$TMP/rec.ftr" --duration 2s -q || fail "flowtop record failed"
+# The replay checks below need a recording that spans a second or more.
+# Idle or steady flows send nothing but rate samples, whose first one the
+# CPU budget may delay (collector/rate_schedule), so a connection made 3 s
+# into a 4 s recording gives it a late event whatever the samples do.
+( sleep 3; netns_exec python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8080)).close()' ) &
+late=$!
+netns_exec "$FLOWTOP" record -o "$TMP/rec.ftr" --duration 4s -q || fail "flowtop record failed"
+wait "$late" || fail "the late connection during the recording failed"
 out=$("$FLOWTOP" --replay "$TMP/rec.ftr" --batch -t 0.5 -n -G --filter 'dport 8080' 2>&1)
 rc=$?
 [ $rc -eq 0 ] || fail "--replay --batch exit code $rc: $out"
