@@ -1,8 +1,10 @@
 #include "core/flow_json.h"
 
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "core/flow_key.h"
 #include "core/json_text.h"
 #include "core/utf8.h"
@@ -58,7 +60,8 @@ class Members {
 void AppendEnum(const EnumDescriptor* type, int value, std::string& out) {
   const google::protobuf::EnumValueDescriptor* v = type->FindValueByNumber(value);
   if (v == nullptr) {
-    AppendDecimal(static_cast<uint64_t>(value), out);
+    if (value < 0) out.push_back('-');
+    AppendDecimal(value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value), out);
     return;
   }
   out.push_back('"');
@@ -133,6 +136,30 @@ void FlowId(absl::string_view node, const FlowRecord& r, std::string& out) {
   out.push_back('.');
   const auto high = static_cast<uint32_t>(r.key >> 32);
   for (int shift = 28; shift >= 0; shift -= 4) out.push_back(kHex[(high >> shift) & 15]);
+}
+
+void GeoFields(const v1::Geo& g, Members& m) {
+  m.String("\"countryCode\":", g.country_code());
+  m.String("\"country\":", g.country());
+  m.String("\"city\":", g.city());
+  m.String("\"region\":", g.region());
+  m.Uint("\"asNumber\":", g.as_number());
+  m.String("\"asOrganization\":", g.as_organization());
+  m.Double("\"latitude\":", g.latitude());
+  m.Double("\"longitude\":", g.longitude());
+}
+
+void ProcessFields(const v1::Process& p, Members& m) {
+  m.Uint("\"pid\":", p.pid());
+  m.String("\"name\":", p.name());
+  m.String("\"exe\":", p.exe());
+  m.Uint("\"uid\":", p.uid());
+  m.String("\"user\":", p.user());
+  m.String("\"cgroup\":", p.cgroup());
+  m.String("\"unit\":", p.unit());
+  m.String("\"containerId\":", p.container_id());
+  m.String("\"containerRuntime\":", p.container_runtime());
+  m.String("\"attributedBy\":", p.attributed_by());
 }
 
 // proto3 strings with invalid UTF-8 in `m` and its sub-messages, repaired
@@ -294,34 +321,14 @@ std::string PooledJson(absl::string_view bytes, WriteFields write_fields) {
 const std::string& FlowJsonWriter::GeoJson(StringPool::Id id) {
   auto [it, inserted] = geos_.try_emplace(id);
   if (!inserted) return it->second;
-  it->second = PooledJson<v1::Geo>(pool_.Get(id), [](const v1::Geo& g, Members& m) {
-    m.String("\"countryCode\":", g.country_code());
-    m.String("\"country\":", g.country());
-    m.String("\"city\":", g.city());
-    m.String("\"region\":", g.region());
-    m.Uint("\"asNumber\":", g.as_number());
-    m.String("\"asOrganization\":", g.as_organization());
-    m.Double("\"latitude\":", g.latitude());
-    m.Double("\"longitude\":", g.longitude());
-  });
+  it->second = PooledJson<v1::Geo>(pool_.Get(id), GeoFields);
   return it->second;
 }
 
 const std::string& FlowJsonWriter::ProcessJson(StringPool::Id id) {
   auto [it, inserted] = processes_.try_emplace(id);
   if (!inserted) return it->second;
-  it->second = PooledJson<v1::Process>(pool_.Get(id), [](const v1::Process& p, Members& m) {
-    m.Uint("\"pid\":", p.pid());
-    m.String("\"name\":", p.name());
-    m.String("\"exe\":", p.exe());
-    m.Uint("\"uid\":", p.uid());
-    m.String("\"user\":", p.user());
-    m.String("\"cgroup\":", p.cgroup());
-    m.String("\"unit\":", p.unit());
-    m.String("\"containerId\":", p.container_id());
-    m.String("\"containerRuntime\":", p.container_runtime());
-    m.String("\"attributedBy\":", p.attributed_by());
-  });
+  it->second = PooledJson<v1::Process>(pool_.Get(id), ProcessFields);
   return it->second;
 }
 
@@ -335,6 +342,186 @@ absl::Status AppendFlowJsonByPrinter(const FlowRecord& record, const StringPool&
   google::protobuf::util::JsonPrintOptions options;  // lowerCamelCase, as grpcurl
   std::string line;
   const auto st = google::protobuf::util::MessageToJsonString(flow, &line, options);
+  if (!st.ok()) return absl::InternalError("JSON: " + st.ToString());
+  out += line;
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Events, from the message (flowtop replay --json).
+
+namespace {
+
+bool NoUnknownFields(const google::protobuf::Message& m) {
+  return m.GetReflection()->GetUnknownFields(m).empty();
+}
+
+// A tuple after MakeReadable: the text of its address bytes (or the text
+// it carries when it has no bytes), never the bytes.
+void AppendTupleMessage(const v1::Tuple& t, std::string& out) {
+  out.push_back('{');
+  Members m(out);
+  m.Uint("\"srcPort\":", t.src_port());
+  m.Uint("\"dstPort\":", t.dst_port());
+  m.Uint("\"icmpType\":", t.icmp_type());
+  m.Uint("\"icmpCode\":", t.icmp_code());
+  m.Uint("\"icmpId\":", t.icmp_id());
+  char text[64];
+  const absl::string_view src =
+      t.src_ip().empty() ? absl::string_view(t.src_addr())
+                         : absl::string_view(text, FormatAddressText(t.src_ip(), text));
+  m.String("\"srcAddr\":", src);
+  const absl::string_view dst =
+      t.dst_ip().empty() ? absl::string_view(t.dst_addr())
+                         : absl::string_view(text, FormatAddressText(t.dst_ip(), text));
+  m.String("\"dstAddr\":", dst);
+  out.push_back('}');
+}
+
+void AppendStatusMessage(const v1::FlowStatus& s, std::string& out) {
+  out.push_back('{');
+  Members m(out);
+  m.Bool("\"expected\":", s.expected());
+  m.Bool("\"seenReply\":", s.seen_reply());
+  m.Bool("\"assured\":", s.assured());
+  m.Bool("\"confirmed\":", s.confirmed());
+  m.Bool("\"srcNat\":", s.src_nat());
+  m.Bool("\"dstNat\":", s.dst_nat());
+  m.Bool("\"dying\":", s.dying());
+  m.Bool("\"offload\":", s.offload());
+  m.Bool("\"hwOffload\":", s.hw_offload());
+  m.Uint("\"raw\":", s.raw());
+  out.push_back('}');
+}
+
+void AppendStateMessage(const v1::Flow& f, Members& m) {
+  switch (f.state_case()) {
+    case v1::Flow::kTcpState:
+      AppendEnum(v1::TcpState_descriptor(), f.tcp_state(), m.Key("\"tcpState\":"));
+      break;
+    case v1::Flow::kSctpState:
+      AppendEnum(v1::SctpState_descriptor(), f.sctp_state(), m.Key("\"sctpState\":"));
+      break;
+    case v1::Flow::kDccpState:
+      AppendEnum(v1::DccpState_descriptor(), f.dccp_state(), m.Key("\"dccpState\":"));
+      break;
+    default:
+      break;
+  }
+}
+
+void AppendTrafficMessage(const v1::Flow& f, Members& m) {
+  if (f.has_original_counters()) {
+    const uint64_t c[2] = {f.original_counters().packets(), f.original_counters().bytes()};
+    AppendCounters(c, m.Key("\"originalCounters\":"));
+  }
+  if (f.has_reply_counters()) {
+    const uint64_t c[2] = {f.reply_counters().packets(), f.reply_counters().bytes()};
+    AppendCounters(c, m.Key("\"replyCounters\":"));
+  }
+  if (f.has_original_rate()) {
+    const double r[2] = {f.original_rate().packets_per_second(),
+                         f.original_rate().bytes_per_second()};
+    AppendRate(r, m.Key("\"originalRate\":"));
+  }
+  if (f.has_reply_rate()) {
+    const double r[2] = {f.reply_rate().packets_per_second(), f.reply_rate().bytes_per_second()};
+    AppendRate(r, m.Key("\"replyRate\":"));
+  }
+}
+
+// A Geo or Process MakeReadable keeps (one that serialises to something).
+template <typename Message, typename Fields>
+void AppendKept(absl::string_view quoted_name, bool has, const Message& msg, Fields fields,
+                Members& m) {
+  if (!has || msg.ByteSizeLong() == 0) return;
+  std::string& out = m.Key(quoted_name);
+  out.push_back('{');
+  Members inner(out);
+  fields(msg, inner);
+  out.push_back('}');
+}
+
+// Appends the endpoint unless MakeReadable drops it (nothing left in it).
+void AppendEndpointMessage(absl::string_view quoted_name, const v1::Endpoint& e, Members& m,
+                           std::string& scratch) {
+  scratch.clear();
+  scratch.push_back('{');
+  Members inner(scratch);
+  inner.String("\"hostname\":", e.hostname());
+  AppendKept("\"geo\":", e.has_geo(), e.geo(), GeoFields, inner);
+  AppendKept("\"process\":", e.has_process(), e.process(), ProcessFields, inner);
+  scratch.push_back('}');
+  if (inner.empty() && NoUnknownFields(e)) return;
+  m.Key(quoted_name).append(scratch);
+}
+
+void AppendEnrichmentMessage(const v1::Enrichment& e, Members& m) {
+  std::string text = "{";
+  std::string scratch;
+  Members inner(text);
+  if (e.has_src()) AppendEndpointMessage("\"src\":", e.src(), inner, scratch);
+  if (e.has_dst()) AppendEndpointMessage("\"dst\":", e.dst(), inner, scratch);
+  inner.String("\"service\":", e.service());
+  inner.Bool("\"ownTraffic\":", e.own_traffic());
+  text.push_back('}');
+  if (inner.empty() && NoUnknownFields(e)) return;
+  m.Key("\"enrichment\":").append(text);
+}
+
+void AppendFlowMessage(const v1::Flow& f, std::string& out) {
+  out.push_back('{');
+  Members m(out);
+  m.String("\"id\":", f.id());
+  m.String("\"node\":", f.node());
+  m.Uint("\"conntrackId\":", f.conntrack_id());
+  if (f.family() != 0) AppendEnum(v1::AddressFamily_descriptor(), f.family(), m.Key("\"family\":"));
+  if (f.protocol() != 0) AppendEnum(v1::L4Protocol_descriptor(), f.protocol(), m.Key("\"protocol\":"));
+  m.Uint("\"protocolNumber\":", f.protocol_number());
+  if (f.has_original()) AppendTupleMessage(f.original(), m.Key("\"original\":"));
+  if (f.has_reply()) AppendTupleMessage(f.reply(), m.Key("\"reply\":"));
+  AppendStateMessage(f, m);
+  if (f.has_status()) AppendStatusMessage(f.status(), m.Key("\"status\":"));
+  m.Uint("\"mark\":", f.mark());
+  m.Uint("\"zone\":", f.zone());
+  m.Uint("\"timeoutSeconds\":", f.timeout_seconds());
+  if (!f.labels().empty()) m.Key("\"labels\":").append("\"" + absl::Base64Escape(f.labels()) + "\"");
+  m.String("\"secctx\":", f.secctx());
+  AppendTrafficMessage(f, m);
+  if (f.has_start_unix_nanos()) AppendQuotedDecimal(f.start_unix_nanos(), m.Key("\"startUnixNanos\":"));
+  if (f.has_stop_unix_nanos()) AppendQuotedDecimal(f.stop_unix_nanos(), m.Key("\"stopUnixNanos\":"));
+  if (f.first_seen_unix_nanos() != 0) {
+    AppendQuotedDecimal(f.first_seen_unix_nanos(), m.Key("\"firstSeenUnixNanos\":"));
+  }
+  if (f.has_enrichment()) AppendEnrichmentMessage(f.enrichment(), m);
+  m.Uint64("\"key\":", f.key());
+  out.push_back('}');
+}
+
+}  // namespace
+
+absl::Status AppendFlowEventJson(const v1::FlowEvent& event, std::string& out) {
+  if (event.has_lost() || event.has_status()) return AppendFlowEventJsonByPrinter(event, out);
+  out.push_back('{');
+  Members m(out);
+  m.Uint64("\"seq\":", event.seq());
+  if (event.time_unix_nanos() != 0) {
+    AppendQuotedDecimal(event.time_unix_nanos(), m.Key("\"timeUnixNanos\":"));
+  }
+  if (event.type() != 0) AppendEnum(v1::EventType_descriptor(), event.type(), m.Key("\"type\":"));
+  m.String("\"node\":", event.node());
+  if (event.has_flow()) AppendFlowMessage(event.flow(), m.Key("\"flow\":"));
+  out.push_back('}');
+  return absl::OkStatus();
+}
+
+absl::Status AppendFlowEventJsonByPrinter(const v1::FlowEvent& event, std::string& out) {
+  v1::FlowEvent readable = event;
+  RepairStrings(readable);
+  MakeReadable(&readable);
+  google::protobuf::util::JsonPrintOptions options;
+  std::string line;
+  const auto st = google::protobuf::util::MessageToJsonString(readable, &line, options);
   if (!st.ok()) return absl::InternalError("JSON: " + st.ToString());
   out += line;
   return absl::OkStatus();

@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "core/flow_record.h"
 #include "core/string_pool.h"
+#include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::core {
 
@@ -78,6 +79,17 @@ class FlowJsonWriter {
 // path for records with a tail, and its reference in tests and benchmarks.
 absl::Status AppendFlowJsonByPrinter(const FlowRecord& record, const StringPool& pool,
                                      absl::string_view node, std::string& out);
+
+// A FlowEvent's JSON line (flowtop replay --json), written straight from
+// the message: the event in protobuf's JSON mapping after MakeReadable,
+// byte for byte as the printer writes it (strings that are not UTF-8 as
+// above). LOST and STATUS events (a few per recording; NodeStatus has some
+// thirty fields) go through protobuf's printer.
+absl::Status AppendFlowEventJson(const v1::FlowEvent& event, std::string& out);
+
+// The same through protobuf's printer: MakeReadable (after repairing
+// invalid UTF-8), MessageToJsonString.
+absl::Status AppendFlowEventJsonByPrinter(const v1::FlowEvent& event, std::string& out);
 
 }  // namespace flowtop::core
 
