@@ -10,6 +10,8 @@
 //   udp       IPv4 UDP as scale_bench makes them (counters, no enrichment)
 //   tcp_rich  IPv4 TCP under NAT, with host names, Geo, a Process, rates
 //   ipv6      IPv6 TCP with counters and rates
+// And flowtop replay --json's events of the same flows (replay_event/...):
+// AppendFlowEventJson beside MakeReadable + MessageToJsonString.
 // The machine may be shared: compare the two rows of a kind, not runs.
 #include <cstdint>
 #include <string>
@@ -168,6 +170,43 @@ void Printer(benchmark::State& state, int kind) {
   SetCounters(state, bytes);
 }
 
+// flowtop replay --json: the events of the same flows (NEW with the
+// kernel's view, then ENRICH for tcp_rich), from the message.
+const std::vector<v1::FlowEvent>& EventsOf(int kind) {
+  static std::vector<v1::FlowEvent>* all[3] = {};
+  if (all[kind] == nullptr) {
+    all[kind] = new std::vector<v1::FlowEvent>();
+    for (uint32_t i = 0; i < kRecords; ++i) {
+      v1::FlowEvent e;
+      e.set_seq(i + 1);
+      e.set_time_unix_nanos(1764720000000000000 + int64_t{i});
+      e.set_type(v1::NEW);
+      e.set_node("router1");
+      *e.mutable_flow() = Kernel(kind, i);
+      if (kind == 1) e.mutable_flow()->MergeFrom(Enrichment(i));
+      all[kind]->push_back(std::move(e));
+    }
+  }
+  return *all[kind];
+}
+
+template <absl::Status (*Append)(const v1::FlowEvent&, std::string&)>
+void Events(benchmark::State& state, int kind) {
+  const std::vector<v1::FlowEvent>& events = EventsOf(kind);
+  std::string out;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (const v1::FlowEvent& e : events) {
+      out.clear();
+      (void)Append(e, out);
+      benchmark::DoNotOptimize(out.data());
+      bytes += out.size() + 1;
+    }
+  }
+  SetCounters(state, bytes);
+}
+
 }  // namespace
 }  // namespace flowtop::core
 
@@ -179,6 +218,16 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((name + "/protobuf_printer").c_str(), flowtop::core::Printer,
                                  kind)
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (int kind = 0; kind < 3; ++kind) {
+    const std::string name = std::string("replay_event/") + kKinds[kind];
+    benchmark::RegisterBenchmark((name + "/writer").c_str(),
+                                 flowtop::core::Events<flowtop::core::AppendFlowEventJson>, kind)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(
+        (name + "/protobuf_printer").c_str(),
+        flowtop::core::Events<flowtop::core::AppendFlowEventJsonByPrinter>, kind)
         ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
