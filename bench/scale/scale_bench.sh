@@ -370,22 +370,25 @@ run_churn() {
 # once the whole table is shown.
 
 # The TUI in tmux running "$@": waits until its header says at least WANT
-# flows and no "loading" (at most 30 min); echoes its RSS in kB, or 0.
+# flows and no "loading", or its count stood still for 2 minutes (at most
+# 30 min); echoes its RSS in kB and the flows it showed.
 tui_rss() {
-  local want=$1 pid kb=0 shown total loading
+  local want=$1 pid kb=0 shown total=0 loading last=-1 still=0
   shift
   pid=$(tmux_start "$NETNS_EXEC $*")
   for _ in $(seq 36000); do
     read -r shown total loading <<<"$(tui_counts)"
-    if [ "$loading" = 0 ] && [ "$total" -ge "$want" ] && screen | grep -q 'flows [0-9]*/'; then
-      sleep 1  # let the first full frame settle
-      kb=$(rss_kb "$pid")
-      break
+    if screen | grep -q 'flows [0-9]*/'; then
+      if [ "$loading" = 0 ] && [ "$total" -ge "$want" ]; then break; fi
+      if [ "$total" = "$last" ]; then still=$((still + 1)); else still=0; last=$total; fi
+      [ "$still" -ge 2400 ] && break
     fi
     sleep 0.05
   done
+  sleep 1  # let the first full frame settle
+  kb=$(rss_kb "$pid")
   tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
-  echo "$kb"
+  echo "$kb $total"
 }
 
 # Peak RSS in kB of "$@" in the namespace, its stdout thrown away.
@@ -412,36 +415,60 @@ stop_flowtopd() {
   exec 9<&-
 }
 
-# A recording of the namespace's flows into FILE: long enough for the
-# initial dump of N flows (three times conntrack -L's time, at least 5 s);
-# echoes flowtop record's peak RSS in kB.
+# A recording of the namespace's flows into FILE with flowtop record (one
+# keyframe, at the start): stopped (SIGINT) once at least MIN_SECONDS have
+# passed and the file grew by less than 64 KiB over 5 s (the initial dump
+# written; idle flows send nothing more). Echoes its peak RSS in kB.
 record_kb() {
-  local bin=$1 file=$2 seconds=$3
+  local bin=$1 file=$2 min_seconds=$3 pid size last=-1 t=0 kb=0
   rm -f "$file"
-  peak_kb "$bin" record -o "$file" --duration "${seconds}s" -q
+  $NETNS_EXEC "$bin" record -o "$file" --keyframe-interval 10h -q >/dev/null 2>"$WORK/rec.err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ "$t" -lt 3600 ]; do
+    sleep 5
+    t=$((t + 5))
+    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "$kb")
+    size=$(stat -c %s "$file" 2>/dev/null || echo 0)
+    [ "$t" -ge "$min_seconds" ] && [ "$last" -ge 0 ] && [ $((size - last)) -lt 65536 ] && break
+    last=$size
+  done
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  echo "$kb"
 }
 
-# Every flowtop mode with binary BIN over the namespace's N flows (N=0:
-# the baselines); sets M_<mode>_<tag> in kB.
+# Sets M_<mode>_<tag> (kB) and prints it at once (a run cut short keeps
+# what it measured).
+note_kb() {
+  printf -v "M_$1_$2" '%s' "$3"
+  echo "  measured: $1 $2 ${3} kB${4:+ ($4 flows shown)}"
+}
+
+# Every flowtop mode with binary BIN over the namespace's flows, waiting
+# for WANT of them (0: the baselines).
 flowtop_modes() {
-  local bin=$1 tag=$2 want=$3 seconds=$4
-  printf -v "M_TUI_$tag" '%s' "$(tui_rss "$want" "$bin" -n -G --no-bpf)"
+  local bin=$1 tag=$2 want=$3 seconds=$4 kb shown
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" -n -G --no-bpf)"
+  note_kb TUI "$tag" "$kb" "$shown"
   # -4 -U as in the issue (the default is TCP): every flow is printed.
-  printf -v "M_JSON_$tag" '%s' "$(peak_kb "$bin" -4 -U -n -G --no-bpf --json --count 1)"
-  printf -v "M_BATCH_$tag" '%s' "$(peak_kb "$bin" -4 -U -n -G --no-bpf --batch --count 1)"
+  note_kb JSON "$tag" "$(peak_kb "$bin" -4 -U -n -G --no-bpf --json --count 1)"
+  note_kb BATCH "$tag" "$(peak_kb "$bin" -4 -U -n -G --no-bpf --batch --count 1)"
   start_flowtopd
   netns_exec "$CLIENT" wait "127.0.0.1:$REMOTE_PORT" "$want" 900 >/dev/null
-  printf -v "M_D_$tag" '%s' "$(rss_kb "$REMOTE_PID")"
-  printf -v "M_REMOTE_$tag" '%s' "$(tui_rss "$want" "$bin" -n --connect "127.0.0.1:$REMOTE_PORT")"
+  note_kb D "$tag" "$(rss_kb "$REMOTE_PID")"
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" -n --connect "127.0.0.1:$REMOTE_PORT")"
+  note_kb REMOTE "$tag" "$kb" "$shown"
   stop_flowtopd
-  printf -v "M_RECORD_$tag" '%s' "$(record_kb "$bin" "$WORK/rec-$tag.ftr" "$seconds")"
-  printf -v "M_REPLAY_$tag" '%s' "$(tui_rss "$want" "$bin" replay "$WORK/rec-$tag.ftr")"
+  note_kb RECORD "$tag" "$(record_kb "$bin" "$WORK/rec-$tag.ftr" "$seconds")"
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" replay "$WORK/rec-$tag.ftr")"
+  note_kb REPLAY "$tag" "$kb" "$shown"
+  rm -f "$WORK/rec-$tag.ftr"
 }
 
 memory_baselines() {
   fresh_netns
-  flowtop_modes "$FLOWTOP" BASE 0 3
-  [ -n "$BEFORE" ] && flowtop_modes "$BEFORE" BBASE 0 3
+  flowtop_modes "$FLOWTOP" BASE 0 10
+  [ -n "$BEFORE" ] && flowtop_modes "$BEFORE" BBASE 0 10
   echo "memory baselines with no flows (kB): TUI $M_TUI_BASE, --json $M_JSON_BASE, --batch $M_BATCH_BASE," \
     "flowtopd $M_D_BASE, --connect $M_REMOTE_BASE, record $M_RECORD_BASE, replay $M_REPLAY_BASE"
   [ -n "$BEFORE" ] && echo "  before ($BEFORE): TUI $M_TUI_BBASE, --json $M_JSON_BBASE," \
@@ -450,9 +477,10 @@ memory_baselines() {
 
 measure_memory() {
   local n=$1 seconds
-  seconds=$(awk -v t="$CT_TIME" 'BEGIN { s = int(3 * t) + 5; print (s < 5 ? 5 : s) }')
+  seconds=$(awk -v t="$CT_TIME" 'BEGIN { s = int(t) + 5; print (s < 10 ? 10 : s) }')
   flowtop_modes "$FLOWTOP" NOW "$n" "$seconds"
   [ -n "$BEFORE" ] && flowtop_modes "$BEFORE" WAS "$n" "$seconds"
+  echo "  (flowtop record's figure is its peak RSS (VmHWM) while it records)"
   echo
   echo "== memory per flow, $n idle UDP flows (kernel: conntrack -C = $KERNEL) =="
   printf '  %-40s %10s %12s %14s %10s\n' "" "MB (RSS)" "B per flow" "before B/flow" "<= 256 B"
