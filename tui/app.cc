@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/flow_text.h"
 #include "tui/keys.h"
@@ -87,7 +88,7 @@ absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
 }
 
 // Writes `text`, then flushes unless told not to.
-absl::Status Write(std::FILE* out, const std::string& text, bool flush = true) {
+absl::Status Write(std::FILE* out, absl::string_view text, bool flush = true) {
   if (std::fwrite(text.data(), 1, text.size(), out) != text.size() ||
       (flush && std::fflush(out) != 0)) {
     return absl::UnavailableError("cannot write the output (closed pipe or full disk)");
@@ -101,10 +102,18 @@ absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& o
                       std::FILE* out) {
   bool first = true;
   return BatchLoop(model, options, [&](const Snapshot& snapshot) {
-    std::string text = RenderBatch(snapshot, state, options.width, options.title);
-    if (!first) text = "\n" + text;
+    if (!first) {
+      absl::Status st = Write(out, "\n", /*flush=*/false);
+      if (!st.ok()) return st;
+    }
     first = false;
-    return Write(out, text);
+    // Written a piece at a time, never the whole table's text at once.
+    absl::Status st = WriteBatch(snapshot, state, options.width, options.title,
+                                 [out](absl::string_view piece) {
+                                   return Write(out, piece, /*flush=*/false);
+                                 });
+    if (!st.ok()) return st;
+    return Write(out, "");
   });
 }
 
