@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "proto/flow_text.h"
 #include "tui/keys.h"
+#include "tui/release_memory.h"
 #include "tui/table.h"
 #include "tui/view.h"
 
@@ -35,12 +36,17 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
   // The snapshot a refresh replaces is released only after the new frame
   // is drawn: freeing the rows it kept alive must not delay the screen.
   Snapshot previous;
+  // Set when the table finished loading: its burst's freed memory is given
+  // back once the frame is drawn (tui/release_memory.h).
+  bool loaded = false;
   while (!terminal.quit_requested()) {
     if (clock.Now() >= next_fetch) {
       // Paused: the data keeps flowing into the model, the screen keeps
       // its snapshot.
       if (!state.paused) {
+        const bool was_loading = snapshot.Loading();
         previous = std::exchange(snapshot, model.TakeSnapshot());
+        loaded = loaded || (was_loading && !snapshot.Loading());
         redraw = true;
       }
       next_fetch = clock.Now() + RefreshAfter(snapshot, options);
@@ -55,6 +61,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
       terminal.Draw(r.frame);
       redraw = false;
       previous = Snapshot();
+      if (std::exchange(loaded, false)) ReleaseFreedMemory();
     }
     const absl::Duration wait = std::max(absl::ZeroDuration(), next_fetch - clock.Now());
     const int key = terminal.ReadKey(wait);
@@ -77,6 +84,7 @@ template <typename Emit>
 absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
   // The first snapshot is complete: never a half-loaded table.
   model.WaitForInitialSnapshots();
+  ReleaseFreedMemory();  // what loading it freed (tui/release_memory.h)
   for (uint64_t n = 1;; ++n) {
     const bool ended = model.AllEnded();
     absl::Status st = emit(model.TakeSnapshot());
