@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -37,6 +36,7 @@
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/event_source.h"
+#include "collector/dense_flow_map.h"
 #include "collector/netlink_socket.h"
 #include "collector/rate_schedule.h"
 #include "collector/rate_tracker.h"
@@ -201,8 +201,9 @@ class KernelSource final : public core::EventSource {
 
   // Reader-thread state: the flows announced (by FlowKey: conntrack ids
   // collide), with a fingerprint of what the kernel said last (to emit
-  // UPDATE only for real changes on resync).
-  absl::flat_hash_map<uint64_t, uint64_t> known_;
+  // UPDATE only for real changes on resync). Dense: ~28 bytes a flow at a
+  // million, where a flat_hash_map took ~36.
+  DenseFlowMap<uint64_t> known_;
 
   mutable absl::Mutex mu_;
   KernelSourceStats stats_ ABSL_GUARDED_BY(mu_);
