@@ -3,7 +3,10 @@
 #include <linux/netlink.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -65,6 +68,15 @@ namespace {
 // flowtopd's ~430 bytes a flow, docs/scale.md). Once per dump, not per event.
 void ReturnFreedMemory() { malloc_trim(0); }
 
+// Names the calling thread "flowtop-rates" and lowers its priority to
+// `nice` (per thread on Linux): its dumps hold a core for seconds at a million
+// flows, and the reader and the service's handlers must not queue behind it.
+// A failure leaves the thread as it was (the dumps still run).
+void YieldToReaders(int nice) {
+  pthread_setname_np(pthread_self(), "flowtop-rates");
+  if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+}
+
 absl::Duration ThreadCpuTime() {
   timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return absl::ZeroDuration();
@@ -100,6 +112,10 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
   if (options.rate_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "kernel source: the rate interval must not be negative");
+  }
+  if (options.rate_thread_nice < 0 || options.rate_thread_nice > 19) {
+    return absl::InvalidArgumentError(
+        "kernel source: the rate thread's nice value must be from 0 to 19");
   }
   if (!(options.rate_cpu_budget >= 0 && options.rate_cpu_budget <= 1)) {
     return absl::InvalidArgumentError(
@@ -475,6 +491,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
 
 void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
+  YieldToReaders(options_.rate_thread_nice);
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
   RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);

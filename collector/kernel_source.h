@@ -61,6 +61,12 @@ struct KernelSourceOptions {
   // dumps cost at most this much; stats().rate_period says what it is.
   // 0 keeps rate_interval whatever the cost.
   double rate_cpu_budget = 0.05;
+  // The rate dumps' thread (named "flowtop-rates") runs at this nice value:
+  // a dump of a million flows holds a core for seconds, and the event
+  // reader and the service's readers (ListFlows) must win the CPU over it
+  // (a ListFlows at a dump's start took 43.6 ms instead of 3-5, docs/scale.md).
+  // 0 to 19; 0 leaves the thread as it is.
+  int rate_thread_nice = 10;
   // CPU time used so far by the calling thread; the rate dump's cost is
   // measured with it. Default: CLOCK_THREAD_CPUTIME_ID (tests inject one).
   std::function<absl::Duration()> thread_cpu_time;
