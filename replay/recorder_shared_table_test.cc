@@ -100,6 +100,10 @@ TEST(RecorderSharedTable, KeyframesAreTheTableOfTheEventsBeforeThem) {
     }
     EXPECT_EQ(ByKey(keyframe), ByKey(replayed.Snapshot()))
         << "keyframe " << keyframes << " as of seq " << last_seq;
+    // Written in conntrack id order, each flow built as it is written.
+    for (size_t i = 1; i < keyframe.size(); ++i) {
+      EXPECT_LE(keyframe[i - 1].conntrack_id(), keyframe[i].conntrack_id());
+    }
   }
   EXPECT_GE(keyframes, 3);
 }
