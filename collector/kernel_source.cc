@@ -1,8 +1,12 @@
 #include "collector/kernel_source.h"
 
 #include <linux/netlink.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -57,6 +61,22 @@ class KernelSource::Batch {
 
 namespace {
 
+// A whole-table dump (the initial one, a resync) leaves the heap full of
+// freed blocks between live ones: a million flows' transient events, the
+// table's shards and indexes that grew past them. glibc keeps those pages;
+// malloc_trim gives every whole free page back (at a million flows ~70 of
+// flowtopd's ~430 bytes a flow, docs/scale.md). Once per dump, not per event.
+void ReturnFreedMemory() { malloc_trim(0); }
+
+// Names the calling thread "flowtop-rates" and lowers its priority to
+// `nice` (per thread on Linux): its dumps hold a core for seconds at a million
+// flows, and the reader and the service's handlers must not queue behind it.
+// A failure leaves the thread as it was (the dumps still run).
+void YieldToReaders(int nice) {
+  pthread_setname_np(pthread_self(), "flowtop-rates");
+  if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+}
+
 absl::Duration ThreadCpuTime() {
   timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return absl::ZeroDuration();
@@ -92,6 +112,10 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
   if (options.rate_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "kernel source: the rate interval must not be negative");
+  }
+  if (options.rate_thread_nice < 0 || options.rate_thread_nice > 19) {
+    return absl::InvalidArgumentError(
+        "kernel source: the rate thread's nice value must be from 0 to 19");
   }
   if (!(options.rate_cpu_budget >= 0 && options.rate_cpu_budget <= 1)) {
     return absl::InvalidArgumentError(
@@ -325,8 +349,8 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   if (rates != nullptr) rates->BeginSample(clock_.Now());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
-    if (known_.size() < options_.max_flows || known_.contains(key)) {
-      known_[key] = Fingerprint(e.flow());
+    if (known_.size() < options_.max_flows || known_.Contains(key)) {
+      *known_.TryEmplace(key).first = Fingerprint(e.flow());
     }
     if (rates != nullptr) rates->Remember(e.flow());
     batch.Next().Swap(&e);
@@ -345,20 +369,20 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
-      auto it = known_.find(key);
-      if (it == known_.end()) {
+      uint64_t* fingerprint = known_.Find(key);
+      if (fingerprint == nullptr) {
         event.set_type(v1::NEW);  // an UPDATE for a flow we never announced
         if (known_.size() < options_.max_flows) {
-          known_.emplace(key, Fingerprint(event.flow()));
+          *known_.TryEmplace(key).first = Fingerprint(event.flow());
         }
       } else {
         event.set_type(v1::UPDATE);  // a NEW for a flow the dump announced
-        it->second = Fingerprint(event.flow());
+        *fingerprint = Fingerprint(event.flow());
       }
       break;
     }
     case v1::DESTROY:
-      known_.erase(key);
+      known_.Erase(key);
       break;
     default:
       break;
@@ -370,16 +394,16 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // Dump first, so that LOST can say how much the loss changed.
   std::vector<char> buf(1 << 20);
   std::vector<v1::FlowEvent> changes;
-  absl::flat_hash_map<uint64_t, uint64_t> seen;
-  seen.reserve(known_.size());
+  DenseFlowMap<uint64_t> seen;
+  seen.Reserve(known_.size());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
     const uint64_t fp = Fingerprint(e.flow());
-    seen[key] = fp;
-    auto it = known_.find(key);
-    if (it == known_.end()) {
+    *seen.TryEmplace(key).first = fp;
+    const uint64_t* known = known_.Find(key);
+    if (known == nullptr) {
       e.set_type(v1::NEW);
-    } else if (it->second != fp) {
+    } else if (*known != fp) {
       e.set_type(v1::UPDATE);
     } else {
       return;
@@ -387,12 +411,12 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     changes.emplace_back().Swap(&e);
   });
   if (!s.ok()) return s;
-  for (const auto& [key, fp] : known_) {
-    if (seen.contains(key)) continue;
+  known_.ForEach([&](uint64_t key, uint64_t) {
+    if (seen.Contains(key)) return;
     v1::FlowEvent& e = changes.emplace_back();
     e.set_type(v1::DESTROY);
     core::SetFlowKey(key, *e.mutable_flow());
-  }
+  });
   v1::FlowEvent& lost = batch.Next();
   lost.Clear();
   lost.set_type(v1::LOST);
@@ -410,11 +434,10 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   end.set_type(v1::RESYNC_END);
   batch.Flush();
   // The kernel's view replaces ours (bounded like everything else).
-  known_.clear();
-  for (const auto& [key, fp] : seen) {
-    if (known_.size() >= options_.max_flows) break;
-    known_.emplace(key, fp);
-  }
+  known_.Clear();
+  seen.ForEach([&](uint64_t key, uint64_t fp) {
+    if (known_.size() < options_.max_flows) *known_.TryEmplace(key).first = fp;
+  });
   absl::MutexLock lock(&mu_);
   ++stats_.resyncs;
   return absl::OkStatus();
@@ -468,6 +491,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
 
 void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
+  YieldToReaders(options_.rate_thread_nice);
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
   RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
@@ -570,6 +594,7 @@ absl::Status KernelSource::RecoverFromLoss(Reader& r, const std::string& why) {
   r.batch.Flush();
   absl::Status s = Resync(why, r.batch);
   if (s.ok()) PublishStats(r);
+  ReturnFreedMemory();
   return s;
 }
 
@@ -628,6 +653,7 @@ absl::Status KernelSource::Run(core::EventSink& sink) {
   initial.cpu = options_.thread_cpu_time() - initial.cpu - reader.batch.sink_cpu();
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
+  ReturnFreedMemory();
   std::thread rates;
   if (with_rates) {
     {

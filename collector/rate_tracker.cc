@@ -19,7 +19,7 @@ void RateTracker::BeginSample(absl::Time now) {
 
 void RateTracker::Remember(const v1::Flow& flow) {
   if (!flow.has_original_counters() && !flow.has_reply_counters()) return;
-  Last& last = last_[core::FlowKey(flow)];
+  Last& last = *last_.TryEmplace(core::FlowKey(flow)).first;
   last.orig_packets = flow.original_counters().packets();
   last.orig_bytes = flow.original_counters().bytes();
   last.reply_packets = flow.reply_counters().packets();
@@ -34,8 +34,8 @@ bool RateTracker::Observe(v1::Flow& flow) {
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
   const uint64_t rb = flow.reply_counters().bytes();
-  auto [it, inserted] = last_.try_emplace(core::FlowKey(flow));
-  Last& last = it->second;
+  auto [found, inserted] = last_.TryEmplace(core::FlowKey(flow));
+  Last& last = *found;
   bool publish = true;
   // Seen in the previous sample, or a second time in this one (a dump may
   // list a flow twice): then there is no interval to divide by.
@@ -67,16 +67,8 @@ bool RateTracker::Observe(v1::Flow& flow) {
 }
 
 size_t RateTracker::EndSample() {
-  size_t forgotten = 0;
-  for (auto it = last_.begin(); it != last_.end();) {
-    if (it->second.generation != generation_) {
-      last_.erase(it++);
-      ++forgotten;
-    } else {
-      ++it;
-    }
-  }
-  return forgotten;
+  return last_.EraseIf(
+      [this](uint64_t, const Last& last) { return last.generation != generation_; });
 }
 
 }  // namespace flowtop::collector

@@ -98,6 +98,14 @@ class Pipeline final : public EventSink {
     return table_.View();
   }
 
+  // The table as of the batch a sink's Publish is given (every event of it
+  // applied): for a sink that would otherwise keep a copy of every flow (the
+  // recorder's keyframes). Read it only inside that sink's Publish, which
+  // runs under the pipeline's lock; never from another thread.
+  const FlowTable& PublishedTable() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return table_;
+  }
+
   PipelineStats stats() const;
   // Waits until no initial snapshot is loading (see PipelineStats::loading)
   // or `timeout` passes; returns whether it is complete.

@@ -145,6 +145,31 @@ baselines() {
   tmux -L "$TMUX_SOCKET" kill-server
   out=$(/usr/bin/time -f '%M' $NETNS_EXEC "$FLOWTOP" -4 -U -n -G --no-bpf --json --count 1 2>&1 >/dev/null | tail -n 1)
   BASE_JSON=${out:-0}
+  $NETNS_EXEC "$FLOWTOP" record -o "$WORK/base.ftr" -q >/dev/null 2>&1 &
+  pid=$!
+  sleep 3
+  BASE_REC=$(rss_kb "$pid")
+  kill -INT "$pid"; wait "$pid" 2>/dev/null
+  rm -f "$WORK/base.ftr"
+}
+
+# flowtop record (unfiltered, from the kernel): its RSS once the recording
+# stopped growing for 5 s (the initial dump recorded; idle flows add nothing).
+measure_record() {
+  local pid last=0 still=0 size
+  $NETNS_EXEC "$FLOWTOP" record -o "$WORK/r.ftr" -q >/dev/null 2>"$WORK/r.err" &
+  pid=$!
+  NETNS_PIDS+=("$pid")
+  for _ in $(seq 900); do
+    sleep 1
+    size=$(stat -c %s "$WORK/r.ftr" 2>/dev/null || echo 0)
+    if [ "$size" = "$last" ] && [ "$size" -gt 0 ]; then still=$((still + 1)); else still=0; fi
+    last=$size
+    [ "$still" -ge 5 ] && break
+  done
+  R_KB=$(rss_kb "$pid")
+  kill -INT "$pid"; wait "$pid" 2>/dev/null
+  rm -f "$WORK/r.ftr"
 }
 
 # conntrack -L: the best of three wall times, its peak memory, its lines.
@@ -261,6 +286,8 @@ report_n() {
   row "idle CPU, % of a core" "-" "$D_CPU" "$T_CPU" "-"
   echo "  flowtopd ListFlows limit 10 by bytes (5 calls): $D_LIST"
   echo "  flowtopd GetStatus after the idle period: $D_STATUS"
+  echo "  flowtop record (unfiltered): RSS $((R_KB / 1024)) MB, $(per_flow "$R_KB" "$BASE_REC" "$n") B per flow" \
+    "(<= 256: $(verdict "$(per_flow "$R_KB" "$BASE_REC" "$n")" 256))"
   echo "  TUI key '>' to changed screen (tmux, polled): $T_KEYS"
   echo "  verdicts (targets of issue 12):"
   local ok_flows="NOT met"
@@ -308,6 +335,7 @@ run_n() {
     return
   fi
   measure_daemon "$n"
+  measure_record
   measure_tui
   report_n "$n"
   # bench/tui is a sibling package (no edge between benchmarks): its
