@@ -1,6 +1,7 @@
 #include "tui/table.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -401,24 +402,7 @@ struct FilterKey {
   }
 };
 
-// The rows of a snapshot passing the filters (snapshot indices, in
-// snapshot order) and their totals.
-struct FilteredRows {
-  FilterKey key;
-  bool all = false;               // every row passes; `indices` stays empty
-  size_t count = 0;
-  std::vector<uint32_t> indices;
-  Totals totals;
-
-  template <typename Fn>
-  void ForEach(Fn fn) const {
-    if (all) {
-      for (size_t i = 0; i < count; ++i) fn(static_cast<uint32_t>(i));
-    } else {
-      for (uint32_t i : indices) fn(i);
-    }
-  }
-};
+struct FilteredRows;  // below
 
 // Ranks [first, first + rows.size()) of the filtered rows in one order.
 struct OrderedWindow {
@@ -444,7 +428,7 @@ struct ProcessWindow {
 // table) reuses the order.
 struct SelectionMemo {
   static constexpr size_t kMaxWindows = 4;
-  std::optional<FilteredRows> filtered;
+  std::shared_ptr<const FilteredRows> filtered;
   std::vector<OrderedWindow> windows;  // most recent last
   std::optional<ProcessWindow> processes;
 };
@@ -463,37 +447,113 @@ auto WithMemo(const Snapshot& snapshot, Fn fn) {
   return fn(*static_cast<SelectionMemo*>(cache.value.get()));
 }
 
-// One sequential pass over the packed hot fields; rows are touched only by
-// filters that need more.
-FilteredRows Filter(const Snapshot& snapshot, const ViewState& state) {
-  FilteredRows out;
-  out.key = FilterKey::Of(state);
-  const size_t n = snapshot.flows.size();
-  const auto& rows = snapshot.flows.stored().chunks();
-  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
-  for (size_t c = 0; c * kRowChunk < n; ++c) {
-    const size_t len = std::min(kRowChunk, n - c * kRowChunk);
-    const StoredRow* r = rows[c]->items.data();
-    for (size_t j = 0; j < len; ++j) {
-      const FlowHot h = HotOf(r[j]);
-      if (!PassesStored(h, r[j], text, state)) continue;
-      out.indices.push_back(static_cast<uint32_t>(c * kRowChunk + j));
-      AddTotals(h, out.totals);
+// The rows of one chunk passing the filters: a bit per row, their count
+// and totals, and which chunk (with how many rows) they describe.
+struct ChunkPass {
+  const RecordChunk* chunk = nullptr;
+  uint32_t len = 0;
+  uint32_t count = 0;
+  std::array<uint64_t, kRowChunk / 64> bits{};
+  Totals totals;
+
+  bool Has(size_t j) const { return (bits[j / 64] >> (j % 64)) & 1; }
+  void Set(size_t j) { bits[j / 64] |= uint64_t{1} << (j % 64); }
+  // Calls fn(j) for each passing row j of the chunk, in order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t w = 0; w < bits.size(); ++w) {
+      for (uint64_t b = bits[w]; b != 0; b &= b - 1) fn(w * 64 + __builtin_ctzll(b));
     }
   }
-  out.count = out.indices.size();
-  out.all = out.count == n;
-  if (out.all) out.indices = std::vector<uint32_t>();
+};
+
+// The rows of a snapshot passing the filters, chunk by chunk, and their
+// totals. Immutable once built; `rows` keeps every chunk it describes
+// alive, so a chunk of a later snapshot at the same address is the same
+// chunk with the same rows (the model clones a chunk before writing it
+// while anyone holds it: tui/row_chunks.h).
+struct FilteredRows {
+  FilterKey key;
+  StoredRows rows;
+  std::vector<ChunkPass> chunks;
+  size_t count = 0;
+  Totals totals;
+
+  // Calls fn(snapshot index) for each passing row, in snapshot order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
+      chunks[c].ForEach([&](size_t j) { fn(base + static_cast<uint32_t>(j)); });
+    }
+  }
+};
+
+// Whether `chunk` of `rows` is the chunk `pass` describes.
+bool SameChunk(const ChunkPass& pass, const StoredRows& rows, size_t c) {
+  const size_t len = std::min(kRowChunk, rows.size() - c * kRowChunk);
+  return pass.chunk == rows.chunks()[c].get() && pass.len == len;
+}
+
+void AddTotals(const Totals& from, Totals& to) {
+  to.flows += from.flows;
+  to.original_bytes += from.original_bytes;
+  to.reply_bytes += from.reply_bytes;
+  to.original_rate += from.original_rate;
+  to.reply_rate += from.reply_rate;
+}
+
+// The filter pass over chunk `c`. Rows whose bytes equal those of the same
+// row in `before` (the chunk's previous version, or null) keep its verdict,
+// so a filter on names re-reads only the rows that changed.
+ChunkPass FilterChunk(const StoredRows& rows, size_t c, const ChunkPass* before_pass,
+                      const RecordChunk* before, RowText& text, const ViewState& state) {
+  ChunkPass out;
+  out.chunk = rows.chunks()[c].get();
+  out.len = static_cast<uint32_t>(std::min(kRowChunk, rows.size() - c * kRowChunk));
+  const StoredRow* r = out.chunk->items.data();
+  const size_t reusable = before != nullptr ? std::min<size_t>(before_pass->len, out.len) : 0;
+  for (size_t j = 0; j < out.len; ++j) {
+    const FlowHot h = HotOf(r[j]);
+    bool passes;
+    if (j < reusable && std::memcmp(&r[j], &before->items[j], sizeof(StoredRow)) == 0) {
+      passes = before_pass->Has(j);
+    } else {
+      passes = PassesStored(h, r[j], text, state);
+    }
+    if (!passes) continue;
+    out.Set(j);
+    ++out.count;
+    AddTotals(h, out.totals);
+  }
   return out;
 }
 
-const FilteredRows& FilteredFor(const Snapshot& snapshot, const ViewState& state,
-                                SelectionMemo& memo) {
-  if (!memo.filtered.has_value() || !(memo.filtered->key == FilterKey::Of(state))) {
-    memo.filtered = Filter(snapshot, state);
-    memo.windows.clear();
+// The filter pass of `snapshot`, redoing only the chunks that differ from
+// `before` (a pass under the same filters over an earlier snapshot of the
+// same model, or null).
+std::shared_ptr<const FilteredRows> Filter(const Snapshot& snapshot, const ViewState& state,
+                                           const FilteredRows* before) {
+  auto out = std::make_shared<FilteredRows>();
+  out->key = FilterKey::Of(state);
+  out->rows = snapshot.flows.stored();
+  const StoredRows& rows = out->rows;
+  if (before != nullptr && !(before->key == out->key)) before = nullptr;
+  RowText text(snapshot.flows.pool(), snapshot.flows.labels());
+  const size_t chunks = (rows.size() + kRowChunk - 1) / kRowChunk;
+  out->chunks.reserve(chunks);
+  for (size_t c = 0; c < chunks; ++c) {
+    const bool known = before != nullptr && c < before->chunks.size();
+    if (known && SameChunk(before->chunks[c], rows, c)) {
+      out->chunks.push_back(before->chunks[c]);
+    } else {
+      const ChunkPass* old = known ? &before->chunks[c] : nullptr;
+      out->chunks.push_back(FilterChunk(rows, c, old, old ? old->chunk : nullptr, text, state));
+    }
+    out->count += out->chunks.back().count;
+    AddTotals(out->chunks.back().totals, out->totals);
   }
-  return *memo.filtered;
+  return out;
 }
 
 // The order of SortItems for `column`: packed keys, then the full
@@ -516,6 +576,164 @@ struct ItemLess {
     return reverse ? c > 0 : c < 0;
   }
 };
+
+// Per chunk, its first `depth` passing rows in one order: the screen's
+// window near either end of the list is a merge of these heads, and a new
+// snapshot re-orders only the chunks that changed. Immutable once built;
+// `filtered` keeps the chunks (and so the SortItems' rows) alive.
+struct ChunkTops {
+  Column column;
+  bool reverse;
+  size_t depth;
+  std::shared_ptr<const FilteredRows> filtered;
+  std::vector<std::shared_ptr<const std::vector<SortItem>>> tops;  // per chunk
+};
+
+// Per-chunk orders deeper than this are not kept: windows further from
+// either end select over all filtered rows.
+constexpr size_t kChunkTopDepth = 256;
+
+std::shared_ptr<const std::vector<SortItem>> ChunkTop(const FilteredRows& filtered, size_t c,
+                                                      size_t depth, const ItemLess& less) {
+  auto out = std::make_shared<std::vector<SortItem>>();
+  const ChunkPass& pass = filtered.chunks[c];
+  out->reserve(pass.count);
+  const StoredRow* r = pass.chunk->items.data();
+  const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
+  pass.ForEach([&](size_t j) {
+    out->push_back(MakeItem(HotOf(r[j]), &r[j], less.column, *less.text));
+    out->back().index = base + static_cast<uint32_t>(j);
+  });
+  if (out->size() > depth) {
+    std::nth_element(out->begin(), out->begin() + depth, out->end(), less);
+    out->resize(depth);
+  }
+  std::sort(out->begin(), out->end(), less);
+  return out;
+}
+
+// The per-chunk tops of `filtered` in `less`'s order, reusing those of
+// `before` (same order, at least as deep) for chunks that did not change.
+std::shared_ptr<const ChunkTops> Tops(std::shared_ptr<const FilteredRows> filtered,
+                                      size_t depth, const ItemLess& less,
+                                      const ChunkTops* before) {
+  auto out = std::make_shared<ChunkTops>();
+  out->column = less.column;
+  out->reverse = less.reverse;
+  out->depth = before != nullptr ? before->depth : depth;
+  out->filtered = std::move(filtered);
+  const FilteredRows& now = *out->filtered;
+  out->tops.reserve(now.chunks.size());
+  for (size_t c = 0; c < now.chunks.size(); ++c) {
+    const bool same = before != nullptr && c < before->tops.size() &&
+                      before->filtered->chunks[c].chunk == now.chunks[c].chunk &&
+                      before->filtered->chunks[c].len == now.chunks[c].len;
+    out->tops.push_back(same ? before->tops[c] : ChunkTop(now, c, out->depth, less));
+  }
+  return out;
+}
+
+// Ranks [0, end) of the filtered rows: a merge of the chunks' heads.
+std::vector<SortItem> MergeTops(const ChunkTops& tops, size_t end, const ItemLess& less) {
+  struct Head {
+    const SortItem* at;
+    const SortItem* stop;
+  };
+  std::vector<Head> heap;
+  for (const auto& top : tops.tops) {
+    if (!top->empty()) heap.push_back({top->data(), top->data() + top->size()});
+  }
+  auto after = [&less](const Head& a, const Head& b) { return less(*b.at, *a.at); };
+  std::make_heap(heap.begin(), heap.end(), after);
+  std::vector<SortItem> out;
+  out.reserve(end);
+  while (out.size() < end && !heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    Head& h = heap.back();
+    out.push_back(*h.at++);
+    if (h.at == h.stop) {
+      heap.pop_back();
+    } else {
+      std::push_heap(heap.begin(), heap.end(), after);
+    }
+  }
+  return out;
+}
+
+// What is carried from one snapshot of a model to the next
+// (Snapshot::carried): the last filter pass and the last per-chunk orders.
+// An order not used in the last two filter passes is dropped, so that
+// it does not keep an old snapshot's chunks alive.
+struct CarriedView {
+  static constexpr size_t kMaxOrders = 2;  // e.g. the top and the end of one list
+  struct Order {
+    std::shared_ptr<const ChunkTops> tops;
+    uint64_t pass;  // `passes` when last used
+  };
+  std::shared_ptr<const FilteredRows> filtered;
+  uint64_t passes = 0;        // filter passes so far
+  std::vector<Order> orders;  // most recent last
+};
+
+// Runs fn(CarriedView&) under the snapshot's carried cache (on a scratch
+// one when the snapshot has none).
+template <typename Fn>
+auto WithCarried(const Snapshot& snapshot, Fn fn) {
+  if (snapshot.carried == nullptr) {
+    CarriedView scratch;
+    return fn(scratch);
+  }
+  DerivedCache& cache = *snapshot.carried;
+  absl::MutexLock lock(&cache.mu);
+  if (cache.value == nullptr) cache.value = std::make_shared<CarriedView>();
+  return fn(*static_cast<CarriedView*>(cache.value.get()));
+}
+
+// Ranks [0, end) in `less`'s order from per-chunk tops, carried over from
+// the model's previous snapshot where the chunks did not change.
+std::vector<SortItem> TopsMerged(const Snapshot& snapshot,
+                                 const std::shared_ptr<const FilteredRows>& filtered,
+                                 size_t end, const ItemLess& less) {
+  std::shared_ptr<const ChunkTops> tops = WithCarried(snapshot, [&](CarriedView& carried) {
+    std::shared_ptr<const ChunkTops> before;
+    auto& orders = carried.orders;
+    orders.erase(std::remove_if(orders.begin(), orders.end(),
+                                [&](const CarriedView::Order& o) {
+                                  return o.pass + 1 < carried.passes;
+                                }),
+                 orders.end());
+    for (auto it = orders.begin(); it != orders.end(); ++it) {
+      const ChunkTops& o = *it->tops;
+      if (o.column == less.column && o.reverse == less.reverse && o.depth >= end &&
+          o.filtered->key == filtered->key) {
+        before = it->tops;
+        orders.erase(it);
+        break;
+      }
+    }
+    const size_t depth = std::min(kChunkTopDepth, std::max<size_t>(end, 64));
+    std::shared_ptr<const ChunkTops> now = Tops(filtered, depth, less, before.get());
+    if (orders.size() >= CarriedView::kMaxOrders) orders.erase(orders.begin());
+    orders.push_back({now, carried.passes});
+    return now;
+  });
+  return MergeTops(*tops, end, less);
+}
+
+// The filter pass for `state`: the memo's, else carried over from the
+// model's previous snapshot and redone for the chunks that changed.
+std::shared_ptr<const FilteredRows> FilteredFor(const Snapshot& snapshot,
+                                                const ViewState& state, SelectionMemo& memo) {
+  if (memo.filtered == nullptr || !(memo.filtered->key == FilterKey::Of(state))) {
+    memo.filtered = WithCarried(snapshot, [&](CarriedView& carried) {
+      carried.filtered = Filter(snapshot, state, carried.filtered.get());
+      ++carried.passes;
+      return carried.filtered;
+    });
+    memo.windows.clear();
+  }
+  return memo.filtered;
+}
 
 // The first `k` filtered rows by `less`, in order: one pass keeping a
 // bounded heap, O(rows + rows_that_enter * log k), no copy of the table.
@@ -546,15 +764,27 @@ std::vector<SortItem> TopK(const Snapshot& snapshot, const FilteredRows& filtere
 constexpr size_t kHeapRanks = size_t{1} << 14;
 
 // Snapshot indices of ranks [first, end) of the filtered rows.
-std::vector<uint32_t> Rank(const Snapshot& snapshot, const FilteredRows& filtered,
+std::vector<uint32_t> Rank(const Snapshot& snapshot,
+                           const std::shared_ptr<const FilteredRows>& filtered_ptr,
                            Column column, bool reverse, size_t first, size_t end) {
+  const FilteredRows& filtered = *filtered_ptr;
   const size_t m = filtered.count;
   end = std::min(end, m);
   std::vector<uint32_t> out;
   if (first >= end) return out;
   std::vector<SortItem> items;
   RowText text(snapshot.flows.pool(), snapshot.flows.labels());
-  if (end <= m - first && end <= kHeapRanks) {
+  if (end <= m - first && end <= kChunkTopDepth) {
+    // Near the top: a merge of the chunks' heads.
+    items = TopsMerged(snapshot, filtered_ptr, end, ItemLess{column, reverse, &text});
+    items.erase(items.begin(), items.begin() + first);
+  } else if (m - first <= kChunkTopDepth) {
+    // Near the bottom: the last m - first ranks are the first of the
+    // opposite order.
+    items = TopsMerged(snapshot, filtered_ptr, m - first, ItemLess{column, !reverse, &text});
+    std::reverse(items.begin(), items.end());
+    items.resize(end - first);
+  } else if (end <= m - first && end <= kHeapRanks) {
     // Near the top: the first `end` ranks.
     items = TopK(snapshot, filtered, column, end, ItemLess{column, reverse, &text});
     items.erase(items.begin(), items.begin() + first);
@@ -582,8 +812,9 @@ std::vector<uint32_t> Rank(const Snapshot& snapshot, const FilteredRows& filtere
 // The window [first, first + count) from the memo, computing (with some
 // pages around it, for paging) when no remembered window covers it.
 const OrderedWindow& WindowFor(const Snapshot& snapshot, const ViewState& state,
-                               const FilteredRows& filtered, size_t first, size_t count,
-                               SelectionMemo& memo) {
+                               const std::shared_ptr<const FilteredRows>& filtered_ptr,
+                               size_t first, size_t count, SelectionMemo& memo) {
+  const FilteredRows& filtered = *filtered_ptr;
   const FilterKey key = FilterKey::Of(state);
   const size_t end = std::min(filtered.count, first + count);
   for (const OrderedWindow& w : memo.windows) {
@@ -594,7 +825,7 @@ const OrderedWindow& WindowFor(const Snapshot& snapshot, const ViewState& state,
   }
   const size_t pad = std::min<size_t>(2 * count, 4096);
   OrderedWindow w{key, state.flow_sort, state.reverse, first > pad ? first - pad : 0, {}};
-  w.rows = Rank(snapshot, filtered, w.column, w.reverse, w.first, end + pad);
+  w.rows = Rank(snapshot, filtered_ptr, w.column, w.reverse, w.first, end + pad);
   if (memo.windows.size() >= SelectionMemo::kMaxWindows) memo.windows.erase(memo.windows.begin());
   memo.windows.push_back(std::move(w));
   return memo.windows.back();
@@ -606,11 +837,11 @@ FlowSelection SelectFlowIndices(const Snapshot& snapshot, const ViewState& state
                                 size_t first, size_t count) {
   return WithMemo(snapshot, [&](SelectionMemo& memo) {
     FlowSelection out;
-    const FilteredRows& filtered = FilteredFor(snapshot, state, memo);
-    out.total = filtered.count;
-    out.totals = filtered.totals;
+    const std::shared_ptr<const FilteredRows> filtered = FilteredFor(snapshot, state, memo);
+    out.total = filtered->count;
+    out.totals = filtered->totals;
     const OrderedWindow& w = WindowFor(snapshot, state, filtered, first, count, memo);
-    const size_t end = std::min(filtered.count, first + count);
+    const size_t end = std::min(filtered->count, first + count);
     for (size_t r = first; r < end; ++r) out.indices.push_back(w.rows[r - w.first]);
     return out;
   });
