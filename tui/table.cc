@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -303,10 +304,13 @@ uint64_t DoubleKey(double d) {
   return bits;
 }
 
+// The first 16 bytes of `s` in two slots: zero-padded byte order is the
+// strings' order when neither holds a NUL byte, so the key is exact for
+// texts of up to 16 bytes (state and protocol names, most process names).
 void TextKey(absl::string_view s, SortItem& item, size_t slot) {
   item.k[slot] = Prefix(s);
-  item.k[slot + 1] = s.size();
-  if (s.size() > 8) item.exact = false;
+  item.k[slot + 1] = s.size() > 8 ? Prefix(s.substr(8)) : 0;
+  if (s.size() > 16 || s.find('\0') != absl::string_view::npos) item.exact = false;
 }
 
 // Numeric columns read only `h`; text columns fetch the row's text.
@@ -455,6 +459,11 @@ struct ChunkPass {
   uint32_t count = 0;
   std::array<uint64_t, kRowChunk / 64> bits{};
   Totals totals;
+  // Against the same chunk of the pass this one was carried from: whether
+  // it was evaluated afresh, else which rows differ (bytes, or present in
+  // one version only). Empty when the chunk is the same.
+  bool fresh = true;
+  std::vector<uint16_t> changed;
 
   bool Has(size_t j) const { return (bits[j / 64] >> (j % 64)) & 1; }
   void Set(size_t j) { bits[j / 64] |= uint64_t{1} << (j % 64); }
@@ -474,6 +483,8 @@ struct ChunkPass {
 // while anyone holds it: tui/row_chunks.h).
 struct FilteredRows {
   FilterKey key;
+  uint64_t serial = 0;  // unique per pass
+  uint64_t from = 0;    // the serial of the pass it was carried from (0: none)
   StoredRows rows;
   std::vector<ChunkPass> chunks;
   size_t count = 0;
@@ -503,25 +514,55 @@ void AddTotals(const Totals& from, Totals& to) {
   to.reply_rate += from.reply_rate;
 }
 
-// The filter pass over chunk `c`. Rows whose bytes equal those of the same
-// row in `before` (the chunk's previous version, or null) keep its verdict,
-// so a filter on names re-reads only the rows that changed.
-ChunkPass FilterChunk(const StoredRows& rows, size_t c, const ChunkPass* before_pass,
-                      const RecordChunk* before, RowText& text, const ViewState& state) {
+void SubtractTotals(const FlowHot& h, Totals& t) {
+  --t.flows;
+  t.original_bytes -= h.original_bytes;
+  t.reply_bytes -= h.reply_bytes;
+  t.original_rate -= h.original_rate;
+  t.reply_rate -= h.reply_rate;
+}
+
+// The filter pass over chunk `c`, every row evaluated.
+ChunkPass FilterChunk(const StoredRows& rows, size_t c, RowText& text, const ViewState& state) {
   ChunkPass out;
   out.chunk = rows.chunks()[c].get();
   out.len = static_cast<uint32_t>(std::min(kRowChunk, rows.size() - c * kRowChunk));
   const StoredRow* r = out.chunk->items.data();
-  const size_t reusable = before != nullptr ? std::min<size_t>(before_pass->len, out.len) : 0;
   for (size_t j = 0; j < out.len; ++j) {
     const FlowHot h = HotOf(r[j]);
-    bool passes;
-    if (j < reusable && std::memcmp(&r[j], &before->items[j], sizeof(StoredRow)) == 0) {
-      passes = before_pass->Has(j);
-    } else {
-      passes = PassesStored(h, r[j], text, state);
+    if (!PassesStored(h, r[j], text, state)) continue;
+    out.Set(j);
+    ++out.count;
+    AddTotals(h, out.totals);
+  }
+  return out;
+}
+
+// The filter pass over chunk `c` from `before`, the pass over an earlier
+// version of it: only rows whose bytes differ are evaluated (a name filter
+// reads the few rows an event changed), and their old verdict and totals
+// are taken back.
+ChunkPass RefilterChunk(const StoredRows& rows, size_t c, const ChunkPass& before,
+                        RowText& text, const ViewState& state) {
+  ChunkPass out = before;
+  out.fresh = false;
+  out.changed.clear();
+  out.chunk = rows.chunks()[c].get();
+  out.len = static_cast<uint32_t>(std::min(kRowChunk, rows.size() - c * kRowChunk));
+  const StoredRow* r = out.chunk->items.data();
+  const StoredRow* was = before.chunk->items.data();
+  for (size_t j = 0; j < std::max(out.len, before.len); ++j) {
+    const bool old_row = j < before.len, new_row = j < out.len;
+    if (old_row && new_row && std::memcmp(&r[j], &was[j], sizeof(StoredRow)) == 0) continue;
+    out.changed.push_back(static_cast<uint16_t>(j));
+    if (old_row && before.Has(j)) {
+      out.bits[j / 64] &= ~(uint64_t{1} << (j % 64));
+      --out.count;
+      SubtractTotals(HotOf(was[j]), out.totals);
     }
-    if (!passes) continue;
+    if (!new_row) continue;
+    const FlowHot h = HotOf(r[j]);
+    if (!PassesStored(h, r[j], text, state)) continue;
     out.Set(j);
     ++out.count;
     AddTotals(h, out.totals);
@@ -539,6 +580,9 @@ std::shared_ptr<const FilteredRows> Filter(const Snapshot& snapshot, const ViewS
   out->rows = snapshot.flows.stored();
   const StoredRows& rows = out->rows;
   if (before != nullptr && !(before->key == out->key)) before = nullptr;
+  static std::atomic<uint64_t> serials{0};
+  out->serial = ++serials;
+  out->from = before != nullptr ? before->serial : 0;
   RowText text(snapshot.flows.pool(), snapshot.flows.labels());
   const size_t chunks = (rows.size() + kRowChunk - 1) / kRowChunk;
   out->chunks.reserve(chunks);
@@ -546,9 +590,12 @@ std::shared_ptr<const FilteredRows> Filter(const Snapshot& snapshot, const ViewS
     const bool known = before != nullptr && c < before->chunks.size();
     if (known && SameChunk(before->chunks[c], rows, c)) {
       out->chunks.push_back(before->chunks[c]);
+      out->chunks.back().fresh = false;
+      out->chunks.back().changed.clear();
+    } else if (known) {
+      out->chunks.push_back(RefilterChunk(rows, c, before->chunks[c], text, state));
     } else {
-      const ChunkPass* old = known ? &before->chunks[c] : nullptr;
-      out->chunks.push_back(FilterChunk(rows, c, old, old ? old->chunk : nullptr, text, state));
+      out->chunks.push_back(FilterChunk(rows, c, text, state));
     }
     out->count += out->chunks.back().count;
     AddTotals(out->chunks.back().totals, out->totals);
@@ -577,45 +624,105 @@ struct ItemLess {
   }
 };
 
-// Per chunk, its first `depth` passing rows in one order: the screen's
-// window near either end of the list is a merge of these heads, and a new
-// snapshot re-orders only the chunks that changed. Immutable once built;
-// `filtered` keeps the chunks (and so the SortItems' rows) alive.
+// One chunk's passing rows in one order: all of them (`complete`), or
+// at least the first `needed` of them.
+struct ChunkTop {
+  std::vector<SortItem> items;
+  bool complete = true;
+};
+
+// Per chunk, its first passing rows in one order: the screen's window near
+// either end of the list is a merge of these heads, and a new snapshot
+// re-orders only the rows that changed. Immutable once built; `filtered`
+// keeps the chunks (and so the SortItems' rows) alive.
 struct ChunkTops {
   Column column;
   bool reverse;
-  size_t depth;
+  size_t depth;  // what a chunk's order is rebuilt to
   std::shared_ptr<const FilteredRows> filtered;
-  std::vector<std::shared_ptr<const std::vector<SortItem>>> tops;  // per chunk
+  std::vector<std::shared_ptr<const ChunkTop>> tops;  // per chunk
 };
 
 // Per-chunk orders deeper than this are not kept: windows further from
 // either end select over all filtered rows.
 constexpr size_t kChunkTopDepth = 256;
 
-std::shared_ptr<const std::vector<SortItem>> ChunkTop(const FilteredRows& filtered, size_t c,
-                                                      size_t depth, const ItemLess& less) {
-  auto out = std::make_shared<std::vector<SortItem>>();
+// The first `depth` passing rows of chunk `c`, every row read.
+std::shared_ptr<const ChunkTop> BuildChunkTop(const FilteredRows& filtered, size_t c,
+                                              size_t depth, const ItemLess& less) {
+  auto out = std::make_shared<ChunkTop>();
   const ChunkPass& pass = filtered.chunks[c];
-  out->reserve(pass.count);
+  std::vector<SortItem>& heap = out->items;  // a max-heap of the best `depth`
+  heap.reserve(std::min<size_t>(depth, pass.count));
   const StoredRow* r = pass.chunk->items.data();
   const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
   pass.ForEach([&](size_t j) {
-    out->push_back(MakeItem(HotOf(r[j]), &r[j], less.column, *less.text));
-    out->back().index = base + static_cast<uint32_t>(j);
+    SortItem item = MakeItem(HotOf(r[j]), &r[j], less.column, *less.text);
+    item.index = base + static_cast<uint32_t>(j);
+    if (heap.size() < depth) {
+      heap.push_back(item);
+      std::push_heap(heap.begin(), heap.end(), less);
+    } else if (less(item, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), less);
+      heap.back() = item;
+      std::push_heap(heap.begin(), heap.end(), less);
+    }
   });
-  if (out->size() > depth) {
-    std::nth_element(out->begin(), out->begin() + depth, out->end(), less);
-    out->resize(depth);
-  }
-  std::sort(out->begin(), out->end(), less);
+  out->complete = pass.count <= depth;
+  std::sort_heap(heap.begin(), heap.end(), less);
   return out;
 }
 
-// The per-chunk tops of `filtered` in `less`'s order, reusing those of
-// `before` (same order, at least as deep) for chunks that did not change.
+// Chunk `c`'s order from `before`, its order in the pass this one was
+// carried from: the unchanged rows keep their place, the changed rows that
+// pass are merged in. When `before` held only a prefix, what lies past its
+// last row is unknown and dropped. Returns null when fewer than `needed`
+// rows remain known.
+std::shared_ptr<const ChunkTop> UpdateChunkTop(const ChunkTop& before, const ChunkPass& pass,
+                                               size_t c, size_t depth, size_t needed,
+                                               const ItemLess& less) {
+  std::array<uint64_t, kRowChunk / 64> changed{};
+  for (uint16_t j : pass.changed) changed[j / 64] |= uint64_t{1} << (j % 64);
+  const StoredRow* r = pass.chunk->items.data();
+  const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
+  std::vector<SortItem> kept, fresh;
+  kept.reserve(before.items.size());
+  for (const SortItem& item : before.items) {
+    const uint32_t j = item.index - base;
+    if ((changed[j / 64] >> (j % 64)) & 1) continue;
+    kept.push_back(item);
+    kept.back().row = &r[j];  // the same bytes in the new chunk
+  }
+  for (uint16_t j : pass.changed) {
+    if (j >= pass.len || !pass.Has(j)) continue;
+    fresh.push_back(MakeItem(HotOf(r[j]), &r[j], less.column, *less.text));
+    fresh.back().index = base + j;
+  }
+  std::sort(fresh.begin(), fresh.end(), less);
+  auto out = std::make_shared<ChunkTop>();
+  out->complete = before.complete;
+  out->items.resize(kept.size() + fresh.size());
+  std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), out->items.begin(), less);
+  if (!before.complete && !before.items.empty()) {
+    // Unseen rows rank after the old last row: only what precedes it is known.
+    const SortItem& last = before.items.back();
+    out->items.erase(std::upper_bound(out->items.begin(), out->items.end(), last, less),
+                     out->items.end());
+  }
+  if (out->items.size() > depth) {
+    out->items.resize(depth);
+    out->complete = false;
+  }
+  if (!out->complete && out->items.size() < needed) return nullptr;
+  return out;
+}
+
+// The per-chunk orders of `filtered` in `less`'s order (at least `needed`
+// rows each, or all), from those of `before` (same order) where they can
+// be carried: a chunk that did not change as is, a chunk whose pass was
+// carried from `before`'s by its changed rows.
 std::shared_ptr<const ChunkTops> Tops(std::shared_ptr<const FilteredRows> filtered,
-                                      size_t depth, const ItemLess& less,
+                                      size_t depth, size_t needed, const ItemLess& less,
                                       const ChunkTops* before) {
   auto out = std::make_shared<ChunkTops>();
   out->column = less.column;
@@ -623,12 +730,21 @@ std::shared_ptr<const ChunkTops> Tops(std::shared_ptr<const FilteredRows> filter
   out->depth = before != nullptr ? before->depth : depth;
   out->filtered = std::move(filtered);
   const FilteredRows& now = *out->filtered;
+  const bool successor = before != nullptr && now.from == before->filtered->serial;
   out->tops.reserve(now.chunks.size());
   for (size_t c = 0; c < now.chunks.size(); ++c) {
-    const bool same = before != nullptr && c < before->tops.size() &&
-                      before->filtered->chunks[c].chunk == now.chunks[c].chunk &&
-                      before->filtered->chunks[c].len == now.chunks[c].len;
-    out->tops.push_back(same ? before->tops[c] : ChunkTop(now, c, out->depth, less));
+    const ChunkPass& pass = now.chunks[c];
+    std::shared_ptr<const ChunkTop> top;
+    if (before != nullptr && c < before->tops.size()) {
+      const ChunkPass& was = before->filtered->chunks[c];
+      if (was.chunk == pass.chunk && was.len == pass.len) {
+        top = before->tops[c];
+      } else if (successor && !pass.fresh) {
+        top = UpdateChunkTop(*before->tops[c], pass, c, out->depth, needed, less);
+      }
+    }
+    if (top != nullptr && !top->complete && top->items.size() < needed) top = nullptr;
+    out->tops.push_back(top != nullptr ? top : BuildChunkTop(now, c, out->depth, less));
   }
   return out;
 }
@@ -641,7 +757,8 @@ std::vector<SortItem> MergeTops(const ChunkTops& tops, size_t end, const ItemLes
   };
   std::vector<Head> heap;
   for (const auto& top : tops.tops) {
-    if (!top->empty()) heap.push_back({top->data(), top->data() + top->size()});
+    const std::vector<SortItem>& items = top->items;
+    if (!items.empty()) heap.push_back({items.data(), items.data() + items.size()});
   }
   auto after = [&less](const Head& a, const Head& b) { return less(*b.at, *a.at); };
   std::make_heap(heap.begin(), heap.end(), after);
@@ -711,8 +828,9 @@ std::vector<SortItem> TopsMerged(const Snapshot& snapshot,
         break;
       }
     }
-    const size_t depth = std::min(kChunkTopDepth, std::max<size_t>(end, 64));
-    std::shared_ptr<const ChunkTops> now = Tops(filtered, depth, less, before.get());
+    // Room for rows to leave a chunk's head before it is read again.
+    const size_t depth = std::min(kChunkTopDepth, std::max<size_t>(end + end / 2, 64));
+    std::shared_ptr<const ChunkTops> now = Tops(filtered, depth, end, less, before.get());
     if (orders.size() >= CarriedView::kMaxOrders) orders.erase(orders.begin());
     orders.push_back({now, carried.passes});
     return now;

@@ -212,26 +212,32 @@ std::vector<Cost> RefreshFrames(Model& model, const ViewState& state, int runs) 
   Render(held, state, 200, 50);
   for (int i = 0; i < runs; ++i) {
     absl::SleepFor(absl::Milliseconds(100));
+    Snapshot next;
     out.push_back(Time([&] {
-      Snapshot next = model.TakeSnapshot();
+      next = model.TakeSnapshot();
       Render(next, state, 200, 50);
-      held = std::move(next);
     }));
+    held = std::move(next);  // the frame is shown; the old snapshot goes (as tui/app)
   }
   return out;
 }
 
 // Key-to-screen of the last of `keys` (the ones before are typed untimed)
 // on the screen's current snapshot, from `before`, `runs` times on fresh
-// snapshots.
+// snapshots. Before each key the screen shows `before` for a few refreshes,
+// so nothing of the order the key asks for is left from the run before.
 std::vector<Cost> KeyToScreen(Model& model, const ViewState& before, std::vector<int> keys,
                               int runs) {
   std::vector<Cost> out;
   const int last = keys.back();
   keys.pop_back();
   for (int i = 0; i < runs; ++i) {
-    absl::SleepFor(absl::Milliseconds(100));
-    const Snapshot snap = model.TakeSnapshot();
+    Snapshot snap;
+    for (int refresh = 0; refresh < 3; ++refresh) {
+      absl::SleepFor(absl::Milliseconds(50));
+      snap = model.TakeSnapshot();
+      Render(snap, before, 200, 50);
+    }
     ViewState state = before;
     PageInfo page = Render(snap, state, 200, 50).page;  // the screen before the key
     for (int k : keys) HandleKey(state, k, page);
