@@ -624,41 +624,45 @@ struct ItemLess {
   }
 };
 
-// One chunk's passing rows in one order: all of them (`complete`), or
-// at least the first `needed` of them.
-struct ChunkTop {
-  std::vector<SortItem> items;
-  bool complete = true;
-};
-
-// Per chunk, its first passing rows in one order: the screen's window near
-// either end of the list is a merge of these heads, and a new snapshot
-// re-orders only the rows that changed. Immutable once built; `filtered`
-// keeps the chunks (and so the SortItems' rows) alive.
+// The head of the filtered rows in one order: every passing row that ranks
+// at or before `boundary` (all rows when there is none), kept per chunk,
+// so that a new snapshot re-reads only the rows that changed: a changed
+// row leaves its chunk's list, and joins it again if it still ranks at or
+// before the boundary. The union is exactly the first `count` ranks. The
+// boundary stays fixed; when too few rows remain before it, the head is
+// built again. Immutable once built; `filtered` keeps the listed rows'
+// chunks alive, and `boundary_chunk` the boundary's row.
 struct ChunkTops {
   Column column;
   bool reverse;
-  size_t depth;  // what a chunk's order is rebuilt to
+  size_t depth;  // ranks the head is built with
   std::shared_ptr<const FilteredRows> filtered;
-  std::vector<std::shared_ptr<const ChunkTop>> tops;  // per chunk
+  std::optional<SortItem> boundary;
+  std::shared_ptr<const RecordChunk> boundary_chunk;
+  size_t count = 0;  // rows listed
+  std::vector<std::shared_ptr<const std::vector<SortItem>>> tops;  // per chunk, unordered
 };
 
-// Per-chunk orders deeper than this are not kept: windows further from
-// either end select over all filtered rows.
-constexpr size_t kChunkTopDepth = 256;
+// Heads deeper than this are not kept: windows further from either end
+// select over all filtered rows.
+constexpr size_t kChunkTopDepth = 4096;
 
-// The first `depth` passing rows of chunk `c`, every row read.
-std::shared_ptr<const ChunkTop> BuildChunkTop(const FilteredRows& filtered, size_t c,
-                                              size_t depth, const ItemLess& less) {
-  auto out = std::make_shared<ChunkTop>();
-  const ChunkPass& pass = filtered.chunks[c];
-  std::vector<SortItem>& heap = out->items;  // a max-heap of the best `depth`
-  heap.reserve(std::min<size_t>(depth, pass.count));
-  const StoredRow* r = pass.chunk->items.data();
-  const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
-  pass.ForEach([&](size_t j) {
-    SortItem item = MakeItem(HotOf(r[j]), &r[j], less.column, *less.text);
-    item.index = base + static_cast<uint32_t>(j);
+// The first `depth` ranks of the filtered rows (one pass with a bounded
+// heap), filed by chunk, with the last of them as the boundary.
+std::shared_ptr<ChunkTops> BuildTops(std::shared_ptr<const FilteredRows> filtered,
+                                     size_t depth, const ItemLess& less) {
+  auto out = std::make_shared<ChunkTops>();
+  out->column = less.column;
+  out->reverse = less.reverse;
+  out->depth = depth;
+  out->filtered = std::move(filtered);
+  const FilteredRows& f = *out->filtered;
+  std::vector<SortItem> heap;
+  heap.reserve(std::min(depth, f.count));
+  f.ForEach([&](uint32_t i) {
+    const StoredRow& row = f.rows[i];
+    SortItem item = MakeItem(HotOf(row), &row, less.column, *less.text);
+    item.index = i;
     if (heap.size() < depth) {
       heap.push_back(item);
       std::push_heap(heap.begin(), heap.end(), less);
@@ -668,113 +672,106 @@ std::shared_ptr<const ChunkTop> BuildChunkTop(const FilteredRows& filtered, size
       std::push_heap(heap.begin(), heap.end(), less);
     }
   });
-  out->complete = pass.count <= depth;
-  std::sort_heap(heap.begin(), heap.end(), less);
+  if (f.count > depth) {
+    out->boundary = heap.front();
+    out->boundary_chunk = f.rows.chunks()[heap.front().index / kRowChunk];
+  }
+  std::vector<std::vector<SortItem>> per_chunk(f.chunks.size());
+  for (const SortItem& item : heap) per_chunk[item.index / kRowChunk].push_back(item);
+  out->count = heap.size();
+  out->tops.reserve(per_chunk.size());
+  for (auto& items : per_chunk) {
+    out->tops.push_back(std::make_shared<const std::vector<SortItem>>(std::move(items)));
+  }
   return out;
 }
 
-// Chunk `c`'s order from `before`, its order in the pass this one was
-// carried from: the unchanged rows keep their place, the changed rows that
-// pass are merged in. When `before` held only a prefix, what lies past its
-// last row is unknown and dropped. Returns null when fewer than `needed`
-// rows remain known.
-std::shared_ptr<const ChunkTop> UpdateChunkTop(const ChunkTop& before, const ChunkPass& pass,
-                                               size_t c, size_t depth, size_t needed,
-                                               const ItemLess& less) {
-  std::array<uint64_t, kRowChunk / 64> changed{};
-  for (uint16_t j : pass.changed) changed[j / 64] |= uint64_t{1} << (j % 64);
+// Whether `item` belongs in the head of `tops`.
+bool InHead(const SortItem& item, const ChunkTops& tops, const ItemLess& less) {
+  return !tops.boundary.has_value() || !less(*tops.boundary, item);
+}
+
+// Chunk `c`'s list of the head from its pass: the rows `pass.changed`
+// names are read again, the others keep their items (now in the new
+// chunk); a chunk without a known predecessor list (`before` null) is read
+// whole.
+std::shared_ptr<const std::vector<SortItem>> ChunkHead(const ChunkPass& pass, size_t c,
+                                                       const std::vector<SortItem>* before,
+                                                       const ChunkTops& tops,
+                                                       const ItemLess& less) {
+  auto out = std::make_shared<std::vector<SortItem>>();
   const StoredRow* r = pass.chunk->items.data();
   const uint32_t base = static_cast<uint32_t>(c * kRowChunk);
-  std::vector<SortItem> kept, fresh;
-  kept.reserve(before.items.size());
-  for (const SortItem& item : before.items) {
+  auto consider = [&](size_t j) {
+    SortItem item = MakeItem(HotOf(r[j]), &r[j], less.column, *less.text);
+    item.index = base + static_cast<uint32_t>(j);
+    if (InHead(item, tops, less)) out->push_back(item);
+  };
+  if (before == nullptr) {
+    pass.ForEach(consider);
+    return out;
+  }
+  std::array<uint64_t, kRowChunk / 64> changed{};
+  for (uint16_t j : pass.changed) changed[j / 64] |= uint64_t{1} << (j % 64);
+  for (const SortItem& item : *before) {
     const uint32_t j = item.index - base;
     if ((changed[j / 64] >> (j % 64)) & 1) continue;
-    kept.push_back(item);
-    kept.back().row = &r[j];  // the same bytes in the new chunk
+    out->push_back(item);
+    out->back().row = &r[j];  // the same bytes in the new chunk
   }
   for (uint16_t j : pass.changed) {
-    if (j >= pass.len || !pass.Has(j)) continue;
-    fresh.push_back(MakeItem(HotOf(r[j]), &r[j], less.column, *less.text));
-    fresh.back().index = base + j;
+    if (j < pass.len && pass.Has(j)) consider(j);
   }
-  std::sort(fresh.begin(), fresh.end(), less);
-  auto out = std::make_shared<ChunkTop>();
-  out->complete = before.complete;
-  out->items.resize(kept.size() + fresh.size());
-  std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), out->items.begin(), less);
-  if (!before.complete && !before.items.empty()) {
-    // Unseen rows rank after the old last row: only what precedes it is known.
-    const SortItem& last = before.items.back();
-    out->items.erase(std::upper_bound(out->items.begin(), out->items.end(), last, less),
-                     out->items.end());
-  }
-  if (out->items.size() > depth) {
-    out->items.resize(depth);
-    out->complete = false;
-  }
-  if (!out->complete && out->items.size() < needed) return nullptr;
   return out;
 }
 
-// The per-chunk orders of `filtered` in `less`'s order (at least `needed`
-// rows each, or all), from those of `before` (same order) where they can
-// be carried: a chunk that did not change as is, a chunk whose pass was
-// carried from `before`'s by its changed rows.
-std::shared_ptr<const ChunkTops> Tops(std::shared_ptr<const FilteredRows> filtered,
-                                      size_t depth, size_t needed, const ItemLess& less,
-                                      const ChunkTops* before) {
+// The head of `filtered` carried over from `before` (the same order and
+// filters, over an earlier snapshot): unchanged chunks keep their lists,
+// changed ones are re-read (only their changed rows when `filtered` was
+// carried from `before`'s pass). Null when fewer than `needed` rows remain
+// in the head.
+std::shared_ptr<ChunkTops> CarryTops(std::shared_ptr<const FilteredRows> filtered,
+                                     const ChunkTops& before, size_t needed,
+                                     const ItemLess& less) {
   auto out = std::make_shared<ChunkTops>();
-  out->column = less.column;
-  out->reverse = less.reverse;
-  out->depth = before != nullptr ? before->depth : depth;
+  out->column = before.column;
+  out->reverse = before.reverse;
+  out->depth = before.depth;
+  out->boundary = before.boundary;
+  out->boundary_chunk = before.boundary_chunk;
   out->filtered = std::move(filtered);
   const FilteredRows& now = *out->filtered;
-  const bool successor = before != nullptr && now.from == before->filtered->serial;
+  const bool successor = now.from == before.filtered->serial;
   out->tops.reserve(now.chunks.size());
   for (size_t c = 0; c < now.chunks.size(); ++c) {
     const ChunkPass& pass = now.chunks[c];
-    std::shared_ptr<const ChunkTop> top;
-    if (before != nullptr && c < before->tops.size()) {
-      const ChunkPass& was = before->filtered->chunks[c];
-      if (was.chunk == pass.chunk && was.len == pass.len) {
-        top = before->tops[c];
-      } else if (successor && !pass.fresh) {
-        top = UpdateChunkTop(*before->tops[c], pass, c, out->depth, needed, less);
-      }
+    const bool known = c < before.tops.size();
+    if (known && before.filtered->chunks[c].chunk == pass.chunk &&
+        before.filtered->chunks[c].len == pass.len) {
+      out->tops.push_back(before.tops[c]);
+    } else {
+      const bool by_rows = known && successor && !pass.fresh;
+      out->tops.push_back(ChunkHead(pass, c, by_rows ? before.tops[c].get() : nullptr, *out, less));
     }
-    if (top != nullptr && !top->complete && top->items.size() < needed) top = nullptr;
-    out->tops.push_back(top != nullptr ? top : BuildChunkTop(now, c, out->depth, less));
+    out->count += out->tops.back()->size();
+  }
+  // Too few rows known before the boundary; or, without one, a head that
+  // grew with the table (built when it was small): build it again.
+  if (out->boundary.has_value() ? out->count < needed : out->count > 2 * out->depth) {
+    return nullptr;
   }
   return out;
 }
 
-// Ranks [0, end) of the filtered rows: a merge of the chunks' heads.
-std::vector<SortItem> MergeTops(const ChunkTops& tops, size_t end, const ItemLess& less) {
-  struct Head {
-    const SortItem* at;
-    const SortItem* stop;
-  };
-  std::vector<Head> heap;
-  for (const auto& top : tops.tops) {
-    const std::vector<SortItem>& items = top->items;
-    if (!items.empty()) heap.push_back({items.data(), items.data() + items.size()});
-  }
-  auto after = [&less](const Head& a, const Head& b) { return less(*b.at, *a.at); };
-  std::make_heap(heap.begin(), heap.end(), after);
-  std::vector<SortItem> out;
-  out.reserve(end);
-  while (out.size() < end && !heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), after);
-    Head& h = heap.back();
-    out.push_back(*h.at++);
-    if (h.at == h.stop) {
-      heap.pop_back();
-    } else {
-      std::push_heap(heap.begin(), heap.end(), after);
-    }
-  }
-  return out;
+// Ranks [0, end) of the head (end <= its count, or all it has).
+std::vector<SortItem> HeadRanks(const ChunkTops& tops, size_t end, const ItemLess& less) {
+  std::vector<SortItem> items;
+  items.reserve(tops.count);
+  for (const auto& top : tops.tops) items.insert(items.end(), top->begin(), top->end());
+  end = std::min(end, items.size());
+  std::partial_sort(items.begin(), items.begin() + end, items.end(), less);
+  items.resize(end);
+  return items;
 }
 
 // What is carried from one snapshot of a model to the next
@@ -806,8 +803,8 @@ auto WithCarried(const Snapshot& snapshot, Fn fn) {
   return fn(*static_cast<CarriedView*>(cache.value.get()));
 }
 
-// Ranks [0, end) in `less`'s order from per-chunk tops, carried over from
-// the model's previous snapshot where the chunks did not change.
+// Ranks [0, end) in `less`'s order from the head of the filtered rows,
+// carried over from the model's previous snapshot where it can be.
 std::vector<SortItem> TopsMerged(const Snapshot& snapshot,
                                  const std::shared_ptr<const FilteredRows>& filtered,
                                  size_t end, const ItemLess& less) {
@@ -828,14 +825,18 @@ std::vector<SortItem> TopsMerged(const Snapshot& snapshot,
         break;
       }
     }
-    // Room for rows to leave a chunk's head before it is read again.
-    const size_t depth = std::min(kChunkTopDepth, std::max<size_t>(end + end / 2, 64));
-    std::shared_ptr<const ChunkTops> now = Tops(filtered, depth, end, less, before.get());
+    std::shared_ptr<const ChunkTops> now;
+    if (before != nullptr) now = CarryTops(filtered, *before, end, less);
+    if (now == nullptr) {
+      // Room for rows to leave the head before it is built again.
+      const size_t depth = std::min(kChunkTopDepth, std::max<size_t>(2 * end, 256));
+      now = BuildTops(filtered, depth, less);
+    }
     if (orders.size() >= CarriedView::kMaxOrders) orders.erase(orders.begin());
     orders.push_back({now, carried.passes});
     return now;
   });
-  return MergeTops(*tops, end, less);
+  return HeadRanks(*tops, end, less);
 }
 
 // The filter pass for `state`: the memo's, else carried over from the

@@ -284,7 +284,7 @@ TEST(TableIncrementalTest, RowsLeavingAChunksHeadAreReplacedByTheRowsBehindIt) {
   state.flow_sort = Column::kBytes;
   Snapshot held = model.TakeSnapshot();
   ExpectFullSortAgrees(held, state, 0);
-  for (int round = 1; round <= 20; ++round) {
+  for (int round = 1; round <= 40; ++round) {
     std::vector<v1::FlowEvent> drops;
     for (const FlowRow* r : Slice(FullSort(held, state), 0, 10)) {
       drops.push_back(Event(v1::UPDATE, flow(r->flow().conntrack_id(), round), 2));
