@@ -313,6 +313,24 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
   if (s.size() > 16 || s.find('\0') != absl::string_view::npos) item.exact = false;
 }
 
+// The names of states and protocols (a protobuf enum lookup each), once
+// per thread and value.
+const std::string& CachedStateName(int state_case, int state) {
+  thread_local absl::flat_hash_map<uint64_t, std::string> names;
+  const uint64_t key = (uint64_t{static_cast<uint32_t>(state_case)} << 32) |
+                       static_cast<uint32_t>(state);
+  auto it = names.find(key);
+  if (it == names.end()) it = names.emplace(key, StateNameOf(state_case, state)).first;
+  return it->second;
+}
+
+const std::string& CachedProtocolName(uint32_t protocol) {
+  thread_local absl::flat_hash_map<uint32_t, std::string> names;
+  auto it = names.find(protocol);
+  if (it == names.end()) it = names.emplace(protocol, ProtocolNameOf(protocol)).first;
+  return it->second;
+}
+
 // Numeric columns read only `h`; text columns fetch the row's text.
 SortItem MakeItem(const FlowHot& h, const StoredRow* ptr, Column column, RowText& text) {
   SortItem item{{0, 0, 0}, h.Key(), true, 0, ptr};
@@ -343,8 +361,8 @@ SortItem MakeItem(const FlowHot& h, const StoredRow* ptr, Column column, RowText
       }
       break;
     }
-    case Column::kProto: TextKey(ProtocolNameOf(h.protocol), item, 0); break;
-    case Column::kState: TextKey(StateNameOf(h.state_case, h.state), item, 0); break;
+    case Column::kProto: TextKey(CachedProtocolName(h.protocol), item, 0); break;
+    case Column::kState: TextKey(CachedStateName(h.state_case, h.state), item, 0); break;
     case Column::kAge:
       item.k[0] = static_cast<uint64_t>(h.start_nanos) ^ (uint64_t{1} << 63);
       break;
