@@ -245,23 +245,59 @@ namespace {
 
 // Whether a row with hot fields `h` passes the toggles and the filter;
 // `flow` and `node` are asked only when the filter needs more than `h`.
-bool PassesHot(const FlowHot& h, const ViewState& state,
-               absl::FunctionRef<const v1::Flow&()> flow,
-               absl::FunctionRef<absl::string_view()> node) {
+bool PassesToggles(const FlowHot& h, const ViewState& state) {
   if (!ProtocolShown(h.protocol, state.protocols) || !FamilyShown(h.family, state.families)) {
     return false;
   }
   if (state.active_only && !h.active) return false;
-  if (h.own_traffic && !state.show_own) return false;
-  if (state.filter && !state.filter->Matches(h, flow, node)) return false;
-  return true;
+  return !h.own_traffic || state.show_own;
 }
 
+bool PassesHot(const FlowHot& h, const ViewState& state,
+               absl::FunctionRef<const v1::Flow&()> flow,
+               absl::FunctionRef<absl::string_view()> node) {
+  if (!PassesToggles(h, state)) return false;
+  return !state.filter || state.filter->Matches(h, flow, node);
+}
+
+// Verdicts of the process, unit and container conditions for one pass
+// over one snapshot's rows, per condition and pair of pooled processes: a
+// filter on process names reads each process once per pass, not per row.
+class ProcessVerdicts {
+ public:
+  bool Holds(const Match& m, const FlowHot& h, const StoredRow& row, RowText& text) {
+    using core::FlowRecord;
+    const FlowRecord& r = row.record;
+    constexpr uint32_t kBits = FlowRecord::kHasSrc | FlowRecord::kHasDst |
+                               FlowRecord::kSrcProcess | FlowRecord::kDstProcess;
+    const Key key{&m, r.has(FlowRecord::kSrcProcess) ? r.src.process : 0,
+                  r.has(FlowRecord::kDstProcess) ? r.dst.process : 0, r.flags & kBits};
+    auto [it, inserted] = memo_.try_emplace(key, false);
+    if (inserted) {
+      it->second = core::FieldHolds(
+          m, h, [&]() -> const v1::Flow& { return text.FilterFlow(row); },
+          [&]() { return text.Node(row); });
+    }
+    return it->second;
+  }
+
+ private:
+  using Key = std::tuple<const Match*, core::StringPool::Id, core::StringPool::Id, uint32_t>;
+  absl::flat_hash_map<Key, bool> memo_;
+};
+
+// `verdicts`, when given, answers the filter's conditions when they read
+// nothing but processes (FilterExpr::ReadsOnlyProcesses).
 bool PassesStored(const FlowHot& h, const StoredRow& row, RowText& text,
-                  const ViewState& state) {
-  return PassesHot(
-      h, state, [&]() -> const v1::Flow& { return text.FilterFlow(row); },
-      [&]() { return text.Node(row); });
+                  const ViewState& state, ProcessVerdicts* verdicts = nullptr) {
+  if (verdicts == nullptr || state.filter == nullptr || !state.filter->ReadsOnlyProcesses()) {
+    return PassesHot(
+        h, state, [&]() -> const v1::Flow& { return text.FilterFlow(row); },
+        [&]() { return text.Node(row); });
+  }
+  if (!PassesToggles(h, state)) return false;
+  return state.filter->Matches(
+      h, [&](const Match& m) { return verdicts->Holds(m, h, row, text); });
 }
 
 }  // namespace
@@ -547,14 +583,15 @@ void SubtractTotals(const FlowHot& h, Totals& t) {
 }
 
 // The filter pass over chunk `c`, every row evaluated.
-ChunkPass FilterChunk(const StoredRows& rows, size_t c, RowText& text, const ViewState& state) {
+ChunkPass FilterChunk(const StoredRows& rows, size_t c, RowText& text, const ViewState& state,
+                      ProcessVerdicts& verdicts) {
   ChunkPass out;
   out.chunk = rows.chunks()[c].get();
   out.len = static_cast<uint32_t>(std::min(kRowChunk, rows.size() - c * kRowChunk));
   const StoredRow* r = out.chunk->items.data();
   for (size_t j = 0; j < out.len; ++j) {
     const FlowHot h = HotOf(r[j]);
-    if (!PassesStored(h, r[j], text, state)) continue;
+    if (!PassesStored(h, r[j], text, state, &verdicts)) continue;
     out.Set(j);
     ++out.count;
     AddTotals(h, out.totals);
@@ -567,7 +604,7 @@ ChunkPass FilterChunk(const StoredRows& rows, size_t c, RowText& text, const Vie
 // reads the few rows an event changed), and their old verdict and totals
 // are taken back.
 ChunkPass RefilterChunk(const StoredRows& rows, size_t c, const ChunkPass& before,
-                        RowText& text, const ViewState& state) {
+                        RowText& text, const ViewState& state, ProcessVerdicts& verdicts) {
   ChunkPass out = before;
   out.fresh = false;
   out.changed.clear();
@@ -586,7 +623,7 @@ ChunkPass RefilterChunk(const StoredRows& rows, size_t c, const ChunkPass& befor
     }
     if (!new_row) continue;
     const FlowHot h = HotOf(r[j]);
-    if (!PassesStored(h, r[j], text, state)) continue;
+    if (!PassesStored(h, r[j], text, state, &verdicts)) continue;
     out.Set(j);
     ++out.count;
     AddTotals(h, out.totals);
@@ -608,6 +645,7 @@ std::shared_ptr<const FilteredRows> Filter(const Snapshot& snapshot, const ViewS
   out->serial = ++serials;
   out->from = before != nullptr ? before->serial : 0;
   RowText text(snapshot.flows.pool(), snapshot.flows.labels());
+  ProcessVerdicts verdicts;
   const size_t chunks = (rows.size() + kRowChunk - 1) / kRowChunk;
   out->chunks.reserve(chunks);
   for (size_t c = 0; c < chunks; ++c) {
@@ -617,9 +655,9 @@ std::shared_ptr<const FilteredRows> Filter(const Snapshot& snapshot, const ViewS
       out->chunks.back().fresh = false;
       out->chunks.back().changed.clear();
     } else if (known) {
-      out->chunks.push_back(RefilterChunk(rows, c, before->chunks[c], text, state));
+      out->chunks.push_back(RefilterChunk(rows, c, before->chunks[c], text, state, verdicts));
     } else {
-      out->chunks.push_back(FilterChunk(rows, c, text, state));
+      out->chunks.push_back(FilterChunk(rows, c, text, state, verdicts));
     }
     out->count += out->chunks.back().count;
     AddTotals(out->chunks.back().totals, out->totals);
@@ -1019,10 +1057,11 @@ ProcessSelection ComputeProcesses(const Snapshot& snapshot, const ViewState& sta
   const size_t n = snapshot.flows.size();
   const StoredRows& stored = snapshot.flows.stored();
   RowText text(snapshot.flows.pool(), snapshot.flows.labels());
+  ProcessVerdicts verdicts;
   for (size_t i = 0; i < n; ++i) {
     const StoredRow& row = stored[i];
     const FlowHot h = HotOf(row);
-    if (!PassesStored(h, row, text, state)) continue;
+    if (!PassesStored(h, row, text, state, &verdicts)) continue;
     AddTotals(h, out.totals);
     const bool outbound = h.outbound;
     const uint64_t key = h.has_process ? (uint64_t{h.source} << 32 | h.pid) : UINT64_MAX;
