@@ -355,23 +355,32 @@ void TextKey(absl::string_view s, SortItem& item, size_t slot) {
   if (s.size() > 16 || s.find('\0') != absl::string_view::npos) item.exact = false;
 }
 
-// The names of states and protocols (a protobuf enum lookup each), once
-// per thread and value.
-const std::string& CachedStateName(int state_case, int state) {
-  thread_local absl::flat_hash_map<uint64_t, std::string> names;
-  const uint64_t key = (uint64_t{static_cast<uint32_t>(state_case)} << 32) |
-                       static_cast<uint32_t>(state);
-  auto it = names.find(key);
-  if (it == names.end()) it = names.emplace(key, StateNameOf(state_case, state)).first;
+// The sort keys of state and protocol names (a protobuf enum name lookup
+// each), once per thread and value.
+const SortItem& CachedNameKey(uint64_t value, std::string (*name)(uint64_t)) {
+  thread_local absl::flat_hash_map<uint64_t, SortItem> keys;
+  auto it = keys.find(value);
+  if (it == keys.end()) {
+    SortItem item{{0, 0, 0}, 0, true, 0, nullptr};
+    TextKey(name(value), item, 0);
+    it = keys.emplace(value, item).first;
+  }
   return it->second;
 }
 
-const std::string& CachedProtocolName(uint32_t protocol) {
-  thread_local absl::flat_hash_map<uint32_t, std::string> names;
-  auto it = names.find(protocol);
-  if (it == names.end()) it = names.emplace(protocol, ProtocolNameOf(protocol)).first;
-  return it->second;
+void NameKey(uint64_t value, std::string (*name)(uint64_t), SortItem& item) {
+  const SortItem& cached = CachedNameKey(value, name);
+  item.k[0] = cached.k[0];
+  item.k[1] = cached.k[1];
+  item.exact = cached.exact;
 }
+
+// Names a (state case, state) pair packed into 64 bits.
+std::string PackedStateName(uint64_t v) {
+  return StateNameOf(static_cast<int>(v >> 32), static_cast<int32_t>(v & 0xFFFFFFFFu));
+}
+
+std::string ProtocolName(uint64_t v) { return ProtocolNameOf(static_cast<uint32_t>(v)); }
 
 // Numeric columns read only `h`; text columns fetch the row's text.
 SortItem MakeItem(const FlowHot& h, const StoredRow* ptr, Column column, RowText& text) {
@@ -403,8 +412,11 @@ SortItem MakeItem(const FlowHot& h, const StoredRow* ptr, Column column, RowText
       }
       break;
     }
-    case Column::kProto: TextKey(CachedProtocolName(h.protocol), item, 0); break;
-    case Column::kState: TextKey(CachedStateName(h.state_case, h.state), item, 0); break;
+    case Column::kProto: NameKey(h.protocol, ProtocolName, item); break;
+    case Column::kState:
+      NameKey((uint64_t{h.state_case} << 32) | static_cast<uint32_t>(int32_t{h.state}),
+              PackedStateName, item);
+      break;
     case Column::kAge:
       item.k[0] = static_cast<uint64_t>(h.start_nanos) ^ (uint64_t{1} << 63);
       break;
@@ -849,6 +861,14 @@ struct CarriedView {
   std::shared_ptr<const FilteredRows> filtered;
   uint64_t passes = 0;        // filter passes so far
   std::vector<Order> orders;  // most recent last
+
+  // Drops the orders not used in this pass or the one before, as soon as
+  // they are stale (with them go the chunks only they still held).
+  void DropStaleOrders() {
+    orders.erase(std::remove_if(orders.begin(), orders.end(),
+                                [this](const Order& o) { return o.pass + 1 < passes; }),
+                 orders.end());
+  }
 };
 
 // Runs fn(CarriedView&) under the snapshot's carried cache (on a scratch
@@ -873,11 +893,7 @@ std::vector<SortItem> TopsMerged(const Snapshot& snapshot,
   std::shared_ptr<const ChunkTops> tops = WithCarried(snapshot, [&](CarriedView& carried) {
     std::shared_ptr<const ChunkTops> before;
     auto& orders = carried.orders;
-    orders.erase(std::remove_if(orders.begin(), orders.end(),
-                                [&](const CarriedView::Order& o) {
-                                  return o.pass + 1 < carried.passes;
-                                }),
-                 orders.end());
+    carried.DropStaleOrders();
     for (auto it = orders.begin(); it != orders.end(); ++it) {
       const ChunkTops& o = *it->tops;
       if (o.column == less.column && o.reverse == less.reverse && o.depth >= end &&
@@ -909,6 +925,7 @@ std::shared_ptr<const FilteredRows> FilteredFor(const Snapshot& snapshot,
     memo.filtered = WithCarried(snapshot, [&](CarriedView& carried) {
       carried.filtered = Filter(snapshot, state, carried.filtered.get());
       ++carried.passes;
+      carried.DropStaleOrders();
       return carried.filtered;
     });
     memo.windows.clear();
