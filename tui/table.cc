@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/numeric/bits.h"
 #include "tui/format.h"
 
 namespace flowtop::tui {
@@ -543,7 +544,7 @@ struct ChunkPass {
   template <typename Fn>
   void ForEach(Fn fn) const {
     for (size_t w = 0; w < bits.size(); ++w) {
-      for (uint64_t b = bits[w]; b != 0; b &= b - 1) fn(w * 64 + __builtin_ctzll(b));
+      for (uint64_t b = bits[w]; b != 0; b &= b - 1) fn(w * 64 + absl::countr_zero(b));
     }
   }
 };
@@ -973,7 +974,7 @@ std::vector<uint32_t> Rank(const Snapshot& snapshot,
   std::vector<SortItem> items;
   RowText text(snapshot.flows.pool(), snapshot.flows.labels());
   if (end <= m - first && end <= kChunkTopDepth) {
-    // Near the top: a merge of the chunks' heads.
+    // Near the top: from the carried head of the list.
     items = TopsMerged(snapshot, filtered_ptr, end, ItemLess{column, reverse, &text});
     items.erase(items.begin(), items.begin() + first);
   } else if (m - first <= kChunkTopDepth) {
