@@ -445,6 +445,64 @@ bool FilterExpr::Matches(const FlowHot& hot, absl::FunctionRef<const v1::Flow&()
   return false;
 }
 
+namespace {
+
+// Conditions FieldHolds decides from the hot fields alone.
+bool HotField(Field f) {
+  switch (f) {
+    case Field::kSrcIp:
+    case Field::kDstIp:
+    case Field::kAnyIp:
+    case Field::kProcess:
+    case Field::kNode:
+    case Field::kHostname:
+    case Field::kUnit:
+    case Field::kContainer:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool ProcessField(Field f) {
+  return f == Field::kProcess || f == Field::kUnit || f == Field::kContainer;
+}
+
+const v1::Flow& NoFlow() { return v1::Flow::default_instance(); }
+absl::string_view NoNode() { return ""; }
+
+}  // namespace
+
+bool FilterExpr::Matches(const FlowHot& hot,
+                         absl::FunctionRef<bool(const Match&)> text) const {
+  switch (kind_) {
+    case Kind::kTrue: return true;
+    case Kind::kMatch: {
+      const bool holds = HotField(match_.field) ? core::FieldHolds(match_, hot, NoFlow, NoNode)
+                                                : text(match_);
+      return holds != match_.negate;
+    }
+    case Kind::kNot: return !children_[0]->Matches(hot, text);
+    case Kind::kAnd:
+      for (const auto& c : children_) {
+        if (!c->Matches(hot, text)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& c : children_) {
+        if (c->Matches(hot, text)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+bool FilterExpr::ReadsOnlyProcesses() const {
+  if (kind_ == Kind::kMatch) return HotField(match_.field) || ProcessField(match_.field);
+  return std::all_of(children_.begin(), children_.end(),
+                     [](const auto& c) { return c->ReadsOnlyProcesses(); });
+}
+
 std::string FilterExpr::DebugString() const {
   switch (kind_) {
     case Kind::kTrue: return "true";

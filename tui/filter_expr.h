@@ -78,6 +78,16 @@ class FilterExpr {
   bool Matches(const FlowHot& hot, absl::FunctionRef<const v1::Flow&()> flow,
                absl::FunctionRef<absl::string_view()> node) const;
 
+  // As above, with `text` deciding each condition the hot fields do not
+  // hold (addresses, node, host names, process, unit, container) without
+  // its `negate`, which is applied here.
+  bool Matches(const FlowHot& hot, absl::FunctionRef<bool(const Match&)> text) const;
+
+  // Whether every condition is decided by the hot fields and the flow's
+  // processes alone (process, unit, container): flows with the same
+  // processes get the same answer for each condition.
+  bool ReadsOnlyProcesses() const;
+
   // Returns a canonical text of the expression, fully parenthesised
   // (for tests and the status line).
   std::string DebugString() const;

@@ -279,3 +279,52 @@ TEST(FilterExprBounds, DeepNestingAndLongTextAreErrors) {
 
 }  // namespace
 }  // namespace flowtop::tui
+
+namespace flowtop::tui {
+namespace {
+
+// Matches with a `text` callback (the table's per-process verdicts) means
+// what Matches with the flow means; ReadsOnlyProcesses names the
+// expressions such a callback may answer per process.
+TEST_F(FilterExprTest, TextCallbackAgreesAndProcessOnlyExpressionsAreKnown) {
+  const v1::Flow* flows[] = {&https_de_, &https_us_, &dns_, &icmp_, &closing_};
+  const struct {
+    const char* expr;
+    bool process_only;
+  } cases[] = {
+      {"process curl", true},
+      {"process != curl", true},
+      {"dport != 443", true},
+      {"not process curl and dport 443", true},
+      {"unit user@1000 or process systemd-resolve", true},
+      {"dport 80 and not state TIME_WAIT", true},
+      {"process curl and name example", false},
+      {"not process curl or src 10.0.0.0/8", false},
+      {"node r1", false},
+  };
+  for (const auto& c : cases) {
+    const auto e = MustParse(c.expr);
+    ASSERT_NE(e, nullptr) << c.expr;
+    EXPECT_EQ(e->ReadsOnlyProcesses(), c.process_only) << c.expr;
+    int calls = 0;
+    for (const v1::Flow* f : flows) {
+      const FlowHot hot = ComputeHot(*f, TrafficOf(*f));
+      const bool by_text = e->Matches(hot, [&](const Match& m) {
+        ++calls;
+        return core::FieldHolds(m, hot, [f]() -> const v1::Flow& { return *f; },
+                                [] { return absl::string_view(); });
+      });
+      EXPECT_EQ(by_text, e->Matches(*f)) << c.expr << " on flow " << f->conntrack_id();
+    }
+    if (std::string(c.expr).find("process") == std::string::npos &&
+        std::string(c.expr).find("name") == std::string::npos &&
+        std::string(c.expr).find("node") == std::string::npos &&
+        std::string(c.expr).find("unit") == std::string::npos &&
+        std::string(c.expr).find("src") == std::string::npos) {
+      EXPECT_EQ(calls, 0) << c.expr << ": hot conditions never ask";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowtop::tui

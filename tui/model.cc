@@ -463,6 +463,7 @@ Snapshot Model::TakeSnapshot() const {
     derived_version_ = version_;
   }
   snap.derived = derived_;
+  snap.carried = carried_;
   snap.sources.reserve(sources_.size());
   for (const SourceData& s : sources_) snap.sources.push_back(s.state);
   snap.notes = notes_;

@@ -191,6 +191,10 @@ struct Snapshot {
   SnapshotHot hot;
   // Shared by every snapshot of one model version (rows unchanged).
   std::shared_ptr<DerivedCache> derived;
+  // Shared by every snapshot of one model, whatever its version: work
+  // carried from one version to the next (tui/table's per-chunk filter
+  // pass and per-chunk tops, redone only for chunks that changed).
+  std::shared_ptr<DerivedCache> carried;
   std::vector<SourceState> sources;
   std::vector<std::string> notes;  // notices for the status line, oldest first
   std::string empty_hint;          // shown with "no flows yet" (see Model::SetEmptyHint)
@@ -333,6 +337,8 @@ class Model {
   // The DerivedCache of the last snapshot and the version it was taken at.
   mutable std::shared_ptr<DerivedCache> derived_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t derived_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // Snapshot::carried of every snapshot of this model.
+  const std::shared_ptr<DerivedCache> carried_ = std::make_shared<DerivedCache>();
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   // The first-seen time of the row the last NEW, SNAPSHOT or UPDATE touched
   // (FlowStore::last_first_seen).

@@ -1,9 +1,12 @@
 // Table selection: from a Snapshot and a ViewState to the rows the screen
 // shows, the totals in the header, and the process aggregation (TAB view).
 //
-// Designed for 100,000 flows per frame: one pass filters and sums, then only
-// the visible window is ordered (nth_element + partial_sort), so a frame
-// costs O(flows + window * log(flows)) rather than a full sort.
+// Designed for a million flows: the filter pass (per chunk of rows) and
+// the head of the ordered list (the rows before a boundary rank, per chunk)
+// are carried from one snapshot of a model to the next (Snapshot::carried)
+// and redone only for the rows that changed, so a refresh costs what the
+// events changed; a new filter or order is one pass with a bounded heap.
+// Windows deep in the middle select over all filtered rows.
 #ifndef FLOWTOP_TUI_TABLE_H_
 #define FLOWTOP_TUI_TABLE_H_
 

@@ -2,8 +2,8 @@
 // --filter (tui/filter_expr.h). Any text must parse or give one error,
 // within the documented bounds (length, nesting), without a crash, a stack
 // overflow or a hang. A parsed filter is then matched against a few flows
-// by all three Matches paths, which must agree (the hot-field fast path
-// must mean what the full flow means).
+// by all four Matches paths, which must agree (the hot-field fast path
+// and the callback path must mean what the full flow means).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -51,7 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool lazy = filter.Matches(
         hot, [&]() -> const flowtop::v1::Flow& { return flow; },
         []() -> absl::string_view { return "n1"; });
-    if (full != fast || fast != lazy) std::abort();
+    // The table's path: conditions beyond the hot fields answered by a
+    // callback (per pooled process in tui/table).
+    const bool by_text = filter.Matches(hot, [&](const flowtop::tui::Match& m) {
+      return flowtop::core::FieldHolds(
+          m, hot, [&]() -> const flowtop::v1::Flow& { return flow; },
+          []() -> absl::string_view { return "n1"; });
+    });
+    if (full != fast || fast != lazy || lazy != by_text) std::abort();
   }
   return 0;
 }
