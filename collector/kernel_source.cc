@@ -267,7 +267,27 @@ uint64_t KernelSource::Fingerprint(const v1::Flow& f) {
   }
   return absl::HashOf(f.status().raw(), state, f.mark(), f.labels(),
                       f.reply().src_ip(), f.reply().src_port(),
-                      f.reply().dst_ip(), f.reply().dst_port());
+                      f.reply().dst_ip(), f.reply().dst_port()) &
+         ~kSilent;
+}
+
+void KernelSource::Know(uint64_t key, uint64_t fingerprint, bool silent) {
+  auto [it, inserted] = known_.try_emplace(key, 0);
+  if (!inserted && (it->second & kSilent) != 0) --silent_;
+  it->second = fingerprint | (silent ? kSilent : 0);
+  if (silent) ++silent_;
+}
+
+void KernelSource::Forget(uint64_t key) {
+  auto it = known_.find(key);
+  if (it == known_.end()) return;
+  if ((it->second & kSilent) != 0) --silent_;
+  known_.erase(it);
+}
+
+size_t KernelSource::SilentCount() const {
+  absl::MutexLock lock(&known_mu_);
+  return silent_;
 }
 
 template <typename Fn>
@@ -323,10 +343,13 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   }
   std::vector<char> buf(1 << 20);
   if (rates != nullptr) rates->BeginSample(clock_.Now());
+  absl::MutexLock lock(&known_mu_);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.contains(key)) {
-      known_[key] = Fingerprint(e.flow());
+      // Silent until an event names it: it may have begun before anyone
+      // listened, and then the kernel sends none (see the header).
+      Know(key, Fingerprint(e.flow()), /*silent=*/true);
     }
     if (rates != nullptr) rates->Remember(e.flow());
     batch.Next().Swap(&e);
@@ -345,20 +368,19 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
-      auto it = known_.find(key);
-      if (it == known_.end()) {
+      if (!known_.contains(key)) {
         event.set_type(v1::NEW);  // an UPDATE for a flow we never announced
         if (known_.size() < options_.max_flows) {
-          known_.emplace(key, Fingerprint(event.flow()));
+          Know(key, Fingerprint(event.flow()), /*silent=*/false);
         }
       } else {
         event.set_type(v1::UPDATE);  // a NEW for a flow the dump announced
-        it->second = Fingerprint(event.flow());
+        Know(key, Fingerprint(event.flow()), /*silent=*/false);
       }
       break;
     }
     case v1::DESTROY:
-      known_.erase(key);
+      Forget(key);
       break;
     default:
       break;
@@ -369,6 +391,7 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
 absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // Dump first, so that LOST can say how much the loss changed.
   std::vector<char> buf(1 << 20);
+  absl::MutexLock known_lock(&known_mu_);
   std::vector<v1::FlowEvent> changes;
   absl::flat_hash_map<uint64_t, uint64_t> seen;
   seen.reserve(known_.size());
@@ -379,7 +402,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     auto it = known_.find(key);
     if (it == known_.end()) {
       e.set_type(v1::NEW);
-    } else if (it->second != fp) {
+    } else if ((it->second & ~kSilent) != fp) {
       e.set_type(v1::UPDATE);
     } else {
       return;
@@ -409,11 +432,18 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   end.Clear();
   end.set_type(v1::RESYNC_END);
   batch.Flush();
-  // The kernel's view replaces ours (bounded like everything else).
+  // The kernel's view replaces ours (bounded like everything else). A
+  // silent flow stays silent; one the dump found first was created after we
+  // listened (its NEW was lost), so the kernel sends its events.
+  for (auto& [key, fp] : seen) {
+    auto it = known_.find(key);
+    if (it != known_.end()) fp |= it->second & kSilent;
+  }
   known_.clear();
+  silent_ = 0;
   for (const auto& [key, fp] : seen) {
     if (known_.size() >= options_.max_flows) break;
-    known_.emplace(key, fp);
+    Know(key, fp & ~kSilent, (fp & kSilent) != 0);
   }
   absl::MutexLock lock(&mu_);
   ++stats_.resyncs;
@@ -446,18 +476,45 @@ static void FillCounters(v1::Flow& flow, v1::FlowEvent& out) {
 }
 
 absl::Status KernelSource::RateSample(RateTracker& tracker,
-                                      std::vector<char>& buf, Batch& batch) {
+                                      std::vector<char>& buf, Batch& batch,
+                                      bool counters) {
   tracker.BeginSample(clock_.Now());
   absl::Status s = DumpTable(*rates_, buf, [&](v1::FlowEvent& e) {
     v1::Flow& flow = *e.mutable_flow();
-    if (tracker.Observe(flow)) FillCounters(flow, batch.Next());
+    if (tracker.Observe(flow) && counters) FillCounters(flow, batch.Next());
   });
   if (!s.ok()) return s;
-  tracker.EndSample();
+  std::vector<uint64_t> gone;
+  tracker.EndSample([&](uint64_t key) { gone.push_back(key); });
   batch.Flush();
+  if (!gone.empty()) DestroySilent(gone, batch);
   absl::MutexLock lock(&mu_);
   ++stats_.rate_dumps;
   return absl::OkStatus();
+}
+
+void KernelSource::DestroySilent(const std::vector<uint64_t>& gone,
+                                 Batch& batch) {
+  // Under known_mu_ until published: the reader's next event for one of
+  // these keys (a new flow that reuses it) comes after the DESTROY, and one
+  // it already handled made the flow not silent (its DESTROY is the
+  // kernel's to send).
+  absl::MutexLock lock(&known_mu_);
+  uint64_t destroyed = 0;
+  for (const uint64_t key : gone) {
+    auto it = known_.find(key);
+    if (it == known_.end() || (it->second & kSilent) == 0) continue;
+    Forget(key);
+    v1::FlowEvent& e = batch.Next();
+    e.Clear();
+    e.set_type(v1::DESTROY);
+    core::SetFlowKey(key, *e.mutable_flow());
+    ++destroyed;
+  }
+  batch.Flush();
+  absl::MutexLock stats_lock(&mu_);
+  stats_.silent_gone += destroyed;
+  stats_.silent = silent_;
 }
 
 bool KernelSource::StopRequestedBy(absl::Time deadline) {
@@ -468,20 +525,25 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
 
 void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
+  // With rates off the loop still dumps, at kSilentSweepInterval, until no
+  // silent flow is left: only a dump says when one ended.
+  const bool counters = options_.rate_interval > absl::ZeroDuration();
   std::vector<char> buf(1 << 20);
   Batch batch(sink, options_.batch_size);
-  RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
+  RateSchedule schedule(counters ? options_.rate_interval : kSilentSweepInterval,
+                        options_.rate_cpu_budget);
   // The initial dump walked the table too: its cost sets the first wait,
   // so a million flows just loaded are not dumped again a second later.
   absl::Time next = schedule.Next(initial.start, initial.cpu);
-  PublishRatePeriod(schedule, batch);
+  if (counters) PublishRatePeriod(schedule, batch);
   while (!StopRequestedBy(next)) {
+    if (!counters && SilentCount() == 0) break;
     const absl::Time start = clock_.Now();
     const absl::Duration cpu = options_.thread_cpu_time();
     // A failed sample is skipped; the next one starts over.
-    if (absl::IsCancelled(RateSample(tracker, buf, batch))) break;
+    if (absl::IsCancelled(RateSample(tracker, buf, batch, counters))) break;
     next = schedule.Next(start, options_.thread_cpu_time() - cpu);
-    PublishRatePeriod(schedule, batch);
+    if (counters) PublishRatePeriod(schedule, batch);
   }
 }
 
@@ -512,16 +574,19 @@ struct KernelSource::Reader {
 };
 
 void KernelSource::PublishStats(Reader& r) {
+  absl::MutexLock known_lock(&known_mu_);
   absl::MutexLock lock(&mu_);
   stats_.messages += r.messages;
   stats_.filtered += r.filtered;
   stats_.parse_errors += r.errors;
   stats_.events = r.batch.published();
   stats_.tracked = known_.size();
+  stats_.silent = silent_;
   r.messages = r.filtered = r.errors = 0;
 }
 
 bool KernelSource::ProcessDatagram(Reader& r, size_t len) {
+  absl::MutexLock lock(&known_mu_);  // see DestroySilent
   const char* p = r.buf.data();
   size_t left = len;
   bool intact = true;
@@ -623,14 +688,15 @@ absl::Status KernelSource::Run(core::EventSink& sink) {
   // table), which rate dumps do not repeat.
   DumpCost initial{clock_.Now(), options_.thread_cpu_time()};
   reader.batch.MeasureSink(options_.thread_cpu_time);
-  absl::Status s = InitialDump(reader.batch, with_rates ? &tracker : nullptr);
+  absl::Status s = InitialDump(reader.batch, &tracker);
   reader.batch.MeasureSink(nullptr);
   initial.cpu = options_.thread_cpu_time() - initial.cpu - reader.batch.sink_cpu();
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
+  PublishStats(reader);
   std::thread rates;
-  if (with_rates) {
-    {
+  if (with_rates || SilentCount() > 0) {
+    if (with_rates) {
       absl::MutexLock lock(&mu_);
       stats_.rate_period = options_.rate_interval;
     }

@@ -18,7 +18,6 @@ void RateTracker::BeginSample(absl::Time now) {
 }
 
 void RateTracker::Remember(const v1::Flow& flow) {
-  if (!flow.has_original_counters() && !flow.has_reply_counters()) return;
   Last& last = last_[core::FlowKey(flow)];
   last.orig_packets = flow.original_counters().packets();
   last.orig_bytes = flow.original_counters().bytes();
@@ -29,7 +28,10 @@ void RateTracker::Remember(const v1::Flow& flow) {
 }
 
 bool RateTracker::Observe(v1::Flow& flow) {
-  if (!flow.has_original_counters() && !flow.has_reply_counters()) return false;
+  if (!flow.has_original_counters() && !flow.has_reply_counters()) {
+    last_[core::FlowKey(flow)] = Last{0, 0, 0, 0, generation_, false};
+    return false;
+  }
   const uint64_t op = flow.original_counters().packets();
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
@@ -66,10 +68,11 @@ bool RateTracker::Observe(v1::Flow& flow) {
   return publish;
 }
 
-size_t RateTracker::EndSample() {
+size_t RateTracker::EndSample(const std::function<void(uint64_t key)>& forgotten_fn) {
   size_t forgotten = 0;
   for (auto it = last_.begin(); it != last_.end();) {
     if (it->second.generation != generation_) {
+      if (forgotten_fn) forgotten_fn(it->first);
       last_.erase(it++);
       ++forgotten;
     } else {
