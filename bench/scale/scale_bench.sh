@@ -336,6 +336,13 @@ events_per_second() {
   awk -v n="$n" 'BEGIN { printf "%.0f", n / 3 }'
 }
 
+# Conntrack entries of the whole host, every namespace (the nf_conntrack
+# slab's active objects): a dump walks all of them, whichever namespace asks,
+# so another benchmark's million flows make each of our dumps ~0.4 s of CPU.
+host_conntrack_entries() {
+  awk '$1 == "nf_conntrack" { print $2 }' /proc/slabinfo 2>/dev/null || echo "?"
+}
+
 # One TUI under churn: CPU over the window, memory, the churn's real rate
 # and the kernel's events/s, the flows shown at its end; then the churn
 # stops, the kernel's flows expire (CLOSE: 10 s) and the flows shown are
@@ -350,6 +357,7 @@ measure_churn_one() {
   pid=$(tmux_start "$NETNS_EXEC $cmd")
   sleep 5
   r0=$(tail -n 1 "$WORK/churn.$name")
+  C_HOST=$(host_conntrack_entries)
   C_CPU=$(cpu_percent "$pid" "$CHURN_SECONDS")
   r1=$(tail -n 1 "$WORK/churn.$name")
   C_KB=$(rss_kb "$pid")
@@ -377,6 +385,7 @@ run_churn() {
     r[$name.cpu]=$C_CPU; r[$name.kb]=$C_KB; r[$name.shown]=$C_SHOWN; r[$name.kernel]=$C_KERNEL
     r[$name.rate]=$C_RATE; r[$name.events]=$C_EVENTS
     r[$name.settled]=$C_SETTLED; r[$name.settled_kernel]=$C_SETTLED_KERNEL
+    r[$name.host]=$C_HOST
   done
   local crow='  %-26s %14s %14s %12s %10s %10s\n'
   mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -387,12 +396,14 @@ run_churn() {
     "$(ratio "${r[ours.cpu]}" "${r[peer.cpu]}")/$(ratio "${r[bpf.cpu]}" "${r[peer.cpu]}")" "<= 0.10"
   printf "$crow" "memory, MB (RSS)" "$(mb "${r[ours.kb]}")" "$(mb "${r[bpf.kb]}")" "$(mb "${r[peer.kb]}")" \
     "$(ratio "${r[ours.kb]}" "${r[peer.kb]}")/$(ratio "${r[bpf.kb]}" "${r[peer.kb]}")" "<= 2.00"
-  for f in rate:"connections/s made" events:"kernel events/s" shown:"flows shown" \
+  for f in rate:"connections/s made" events:"kernel events/s" host:"host's conntrack entries" \
+           shown:"flows shown" \
            kernel:"kernel's TCP flows then" settled:"after: flows shown" \
            settled_kernel:"after: kernel's TCP flows"; do
     printf "$crow" "${f#*:}" "${r[ours.${f%%:*}]}" "${r[bpf.${f%%:*}]}" "${r[peer.${f%%:*}]}" "" ""
   done
   echo "  (connections/s: tcp_churn's own count over the window; events/s: conntrack -E for 3 s after it;"
+  echo "   host's entries: /proc/slabinfo, all namespaces, which every dump walks;"
   echo "   after: 18 s after the churn stopped and its flows expired, a table that no longer moves)"
   local v
   for name in ours bpf; do
