@@ -57,6 +57,12 @@ class KernelSource::Batch {
 
 namespace {
 
+// A dump's receive buffer. The kernel fills a dump datagram up to the
+// reader's buffer size but never beyond 32 KiB (netlink_recvmsg caps
+// max_recvmsg_len), so 64 KiB holds any; the 1 MiB buffers were resident
+// (zero-filled) for nothing, the rate loop's for the whole run.
+constexpr size_t kDumpBufferBytes = 1 << 16;
+
 absl::Duration ThreadCpuTime() {
   timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return absl::ZeroDuration();
@@ -341,7 +347,7 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
       e.mutable_status()->set_conntrack_count(info->count);
     }
   }
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(kDumpBufferBytes);
   if (rates != nullptr) rates->BeginSample(clock_.Now());
   absl::MutexLock lock(&known_mu_);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
@@ -390,7 +396,7 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
 
 absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // Dump first, so that LOST can say how much the loss changed.
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(kDumpBufferBytes);
   absl::MutexLock known_lock(&known_mu_);
   std::vector<v1::FlowEvent> changes;
   absl::flat_hash_map<uint64_t, uint64_t> seen;
@@ -528,7 +534,7 @@ void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
   // With rates off the loop still dumps, at kSilentSweepInterval, until no
   // silent flow is left: only a dump says when one ended.
   const bool counters = options_.rate_interval > absl::ZeroDuration();
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(kDumpBufferBytes);
   Batch batch(sink, options_.batch_size);
   RateSchedule schedule(counters ? options_.rate_interval : kSilentSweepInterval,
                         options_.rate_cpu_budget);

@@ -141,15 +141,17 @@ absl::StatusOr<v1::Process> ProcIndex::OwnerOf(uint64_t inode) {
       holder = map_[inode];
     }
   }
-  absl::StatusOr<v1::Process> process = DescribeProcess(holder.pid);
-  // The process may have exited (or passed the socket on) since the check.
-  if (process.ok() && !StillHolds(holder, inode)) {
+  bool reused = false;
+  absl::StatusOr<v1::Process> process = DescribeProcess(holder.pid, &reused);
+  // The process may have exited (or passed the socket on) since the check
+  // (reading /proc takes a while; a reused description took no time).
+  if (process.ok() && !reused && !StillHolds(holder, inode)) {
     return absl::NotFoundError("the process closed this socket");
   }
   return process;
 }
 
-absl::StatusOr<v1::Process> ProcIndex::DescribeProcess(pid_t pid) {
+absl::StatusOr<v1::Process> ProcIndex::DescribeProcess(pid_t pid, bool* reused) {
   const absl::Time now = clock_.Now();
   {
     absl::MutexLock lock(&mu_);
@@ -160,6 +162,7 @@ absl::StatusOr<v1::Process> ProcIndex::DescribeProcess(pid_t pid) {
       const ssize_t n = readlink(path.c_str(), exe, sizeof(exe) - 1);
       if (n > 0 && absl::string_view(exe, n) == it->second.process.exe()) {
         ++stats_.described_again;
+        *reused = true;
         return it->second.process;
       }
     }

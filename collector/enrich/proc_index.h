@@ -89,8 +89,8 @@ class ProcIndex final : public ProcessLookup {
   bool Scan(uint64_t inode, bool only_new, bool* full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StillHolds(const Holder& holder, uint64_t inode) const;
   // ReadProcess(pid), or what it returned less than kProcessTtl ago while
-  // /proc/PID/exe still names the same file.
-  absl::StatusOr<v1::Process> DescribeProcess(pid_t pid);
+  // /proc/PID/exe still names the same file (then *reused is set).
+  absl::StatusOr<v1::Process> DescribeProcess(pid_t pid, bool* reused);
 
   struct Described {
     v1::Process process;
