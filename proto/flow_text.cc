@@ -137,6 +137,10 @@ void AppendTextTuple(char tag, const v1::Tuple& tuple, std::string* out) {
 
 }  // namespace
 
+size_t FormatAddressText(absl::string_view bytes, char* out) {
+  return FormatAddress(bytes, out);
+}
+
 std::string AddressText(absl::string_view bytes) {
   char buf[INET6_ADDRSTRLEN];
   return std::string(buf, FormatAddress(bytes, buf));

@@ -17,6 +17,10 @@ namespace flowtop {
 // "192.0.2.1", "2001:db8::1" for 4 or 16 bytes; "" for anything else
 // (an empty field stays empty; a malformed one is not guessed at).
 std::string AddressText(absl::string_view bytes);
+// The same text written at `out` (room for INET6_ADDRSTRLEN, 46 bytes);
+// returns its length (0: not 4 or 16 bytes). No allocation: for writers
+// that format an address per flow (core/flow_json.h).
+size_t FormatAddressText(absl::string_view bytes, char* out);
 
 // Sets src_addr/dst_addr of both tuples from their bytes.
 void FillAddressText(v1::Flow* flow);

@@ -13,8 +13,7 @@
 #include "absl/time/time.h"
 #include "cli/cli_util.h"
 #include "core/clock.h"
-#include "google/protobuf/util/json_util.h"
-#include "proto/flow_text.h"
+#include "core/flow_json.h"
 #include "replay/reader.h"
 #include "replay/replay_args.h"
 #include "replay/replay_export.h"
@@ -50,37 +49,39 @@ enum Mode { kNone, kJson, kSummary, kInfo };
 enum LongOption { kJsonOpt = 1000, kSummaryOpt, kInfoOpt, kSpeed, kStart, kTop };
 
 
-// Prints events as JSON lines; reports recording damage on stderr as it goes.
+// Prints events as JSON lines (core/flow_json.h: straight from each event,
+// in chunks); reports recording damage on stderr as it goes.
 class JsonSink final : public core::EventSink {
  public:
-  JsonSink() {
-    options_.add_whitespace = false;
-    options_.always_print_primitive_fields = false;
-  }
+  ~JsonSink() override { Flush(); }
   void Publish(absl::Span<v1::FlowEvent> events) override {
     for (const v1::FlowEvent& e : events) {
-      line_.clear();
-      readable_ = e;
-      MakeReadable(&readable_);  // addresses as text, no empty objects
-      if (!google::protobuf::util::MessageToJsonString(readable_, &line_, options_).ok()) {
+      const size_t start = text_.size();
+      if (!core::AppendFlowEventJson(e, text_).ok()) {
+        text_.resize(start);
         ++unprintable_;
         continue;
       }
-      line_.push_back('\n');
-      std::fwrite(line_.data(), 1, line_.size(), stdout);
+      text_.push_back('\n');
       if (e.type() == v1::LOST && e.lost().source() == v1::RECORDING) {
+        Flush();
         std::fflush(stdout);
         std::fprintf(stderr, "flowtop replay: damaged recording: %s\n",
                      e.lost().detail().c_str());
       }
     }
+    // Paced output (--speed) shows each batch as it is played.
+    Flush();
   }
   uint64_t unprintable() const { return unprintable_; }
 
  private:
-  google::protobuf::util::JsonPrintOptions options_;
-  v1::FlowEvent readable_;
-  std::string line_;
+  void Flush() {
+    std::fwrite(text_.data(), 1, text_.size(), stdout);
+    text_.clear();
+  }
+
+  std::string text_;
   uint64_t unprintable_ = 0;
 };
 

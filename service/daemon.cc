@@ -21,6 +21,7 @@
 #include "core/version.h"
 #include "client/client_options.h"
 #include "service/privileges.h"
+#include "service/protobuf_log.h"
 
 namespace flowtop::service {
 namespace {
@@ -504,6 +505,7 @@ int RunDaemon(int argc, char** argv, const SourceFactory& make_source,
     return 2;
   }
   if (std::optional<int> code = AnswerWithoutServing(*config)) return *code;
+  BoundProtobufLog();
   int signal_pipe[2];
   if (!InstallSignalPipe(signal_pipe)) return 1;
   absl::StatusOr<SourceBundle> source = make_source(*config);

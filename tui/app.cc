@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
-#include "proto/flow_text.h"
+#include "core/flow_json.h"
 #include "tui/keys.h"
+#include "tui/row_store.h"
 #include "tui/table.h"
 #include "tui/view.h"
 
@@ -110,23 +110,24 @@ absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& o
 
 absl::Status RunJson(Model& model, const ViewState& state, const LoopOptions& options,
                      std::FILE* out) {
-  // Lines go out in chunks as they are made: the whole snapshot as one
-  // string was ~700 bytes per flow held at once (0.7 GB at 1M flows).
-  constexpr size_t kChunk = 64 * 1024;
+  // Each row goes from its stored record straight to text
+  // (core/flow_json.h: no v1::Flow, no protobuf printer), and the lines go
+  // out in chunks as they are made: nothing is held per flow.
+  constexpr size_t kChunk = 256 * 1024;
   return BatchLoop(model, options, [&](const Snapshot& snapshot) {
     FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
+    const StoredRows& rows = snapshot.flows.stored();
+    const absl::Span<const std::string> labels = snapshot.flows.labels();
+    core::FlowJsonWriter writer(snapshot.flows.pool());
     std::string text;
-    std::string line;
-    google::protobuf::util::JsonPrintOptions json;  // lowerCamelCase, as grpcurl
+    text.reserve(kChunk + 4096);
     for (uint32_t i : sel.indices) {
-      line.clear();
-      const FlowRow row = snapshot.flows.Build(i);  // one at a time, never all
-      v1::Flow flow = row.Complete();
-      if (flow.node().empty()) flow.set_node(row.node);
-      MakeReadable(&flow);  // addresses as text, no empty objects
-      auto st = google::protobuf::util::MessageToJsonString(flow, &line, json);
-      if (!st.ok()) return absl::InternalError(absl::StrCat("JSON: ", st.ToString()));
-      text += line;
+      const StoredRow& row = rows[i];
+      // A row without a node is labelled with its source's label.
+      const absl::string_view label =
+          row.source < labels.size() ? absl::string_view(labels[row.source]) : "";
+      absl::Status st = writer.Append(row.record, label, text);
+      if (!st.ok()) return st;
       text += '\n';
       if (text.size() >= kChunk) {
         absl::Status written = Write(out, text, /*flush=*/false);

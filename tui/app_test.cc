@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "core/fake_clock.h"
+#include "core/flow_json.h"
 #include "gtest/gtest.h"
 #include "tui/fake_terminal.h"
 #include "tui/keys.h"
+#include "tui/row_store.h"
+#include "tui/table.h"
 #include "tui/test_flows.h"
 
 namespace flowtop::tui {
@@ -193,6 +196,43 @@ TEST_F(AppTest, JsonStreamsEveryFlowAcrossChunks) {
   EXPECT_EQ(ids.size(), 1500u);
   EXPECT_EQ(*ids.begin(), 1);
   EXPECT_EQ(*ids.rbegin(), 1500);
+}
+
+// --json writes each row as protobuf's printer writes its flow (the long
+// way: ToFlow, the source's label for a flow without a node, MakeReadable,
+// MessageToJsonString), here with zero counters (present: "{}"), no node
+// (a second source's label), an IPv6 flow and one with a process.
+TEST_F(AppTest, JsonLinesAreThePrintersLines) {
+  const int remote = model_.AddSource("router \"b\"");
+  std::vector<v1::FlowEvent> ev;
+  v1::Flow v6 = testing::TcpFlow(40, "2001:db8::1", 5000, "2001:db8::2", 22);
+  v6.clear_node();
+  v6.mutable_original_counters()->Clear();
+  ev.push_back(testing::Event(v1::NEW, v6, 2));
+  model_.SinkFor(remote).Publish(absl::MakeSpan(ev));
+  model_.SetEnded(source_);
+  model_.SetEnded(remote);
+  std::FILE* out = std::tmpfile();
+  ViewState state;
+  state.flow_sort = Column::kBytes;
+  ASSERT_TRUE(RunJson(model_, state, LoopOptions(), out).ok());
+  const std::string text = ReadAll(out);
+  std::fclose(out);
+  const Snapshot snapshot = model_.TakeSnapshot();
+  const FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
+  std::string expected;
+  for (uint32_t i : sel.indices) {
+    const StoredRow& row = snapshot.flows.stored()[i];
+    ASSERT_TRUE(core::AppendFlowJsonByPrinter(row.record, snapshot.flows.pool(),
+                                              snapshot.flows.labels()[row.source], expected)
+                    .ok());
+    expected += '\n';
+  }
+  ASSERT_EQ(sel.indices.size(), 6u);
+  EXPECT_EQ(text, expected);
+  EXPECT_NE(text.find(R"("node":"router \"b\"")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("originalCounters":{})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("srcAddr":"2001:db8::1")"), std::string::npos) << text;
 }
 
 TEST_F(AppTest, JsonWritesItsFirstSnapshotOnlyOnceTheInitialDumpEnded) {

@@ -210,7 +210,13 @@ void Window(std::vector<T>& items, size_t first, size_t count, Less before) {
   if (first > 0) {
     std::nth_element(items.begin(), items.begin() + first, items.end(), before);
   }
-  std::partial_sort(items.begin() + first, items.begin() + end, items.end(), before);
+  if (end == items.size()) {
+    // The whole rest (--json, --batch): introsort, not partial_sort's
+    // heapsort, which is 3-4x slower over a million rows.
+    std::sort(items.begin() + first, items.end(), before);
+  } else {
+    std::partial_sort(items.begin() + first, items.begin() + end, items.end(), before);
+  }
   items.erase(items.begin() + end, items.end());
   items.erase(items.begin(), items.begin() + first);
 }

@@ -181,6 +181,11 @@ TEST_F(TopKTest, PagingAtTheEndAndDeepInALargeTable) {
   for (size_t first : {size_t{0}, size_t{19'990}, size_t{n - 50}, size_t{n - 1}}) {
     EXPECT_EQ(SelectFlows(snap, state, first, 50).rows, Slice(all, first, 50)) << first;
   }
+  // Everything from a rank to the end (--json and --batch ask for all):
+  // sorted whole, not by partial_sort.
+  for (size_t first : {size_t{0}, size_t{100}}) {
+    EXPECT_EQ(SelectFlows(snap, state, first, n).rows, Slice(all, first, n)) << first;
+  }
 }
 
 }  // namespace

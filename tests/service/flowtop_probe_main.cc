@@ -2,7 +2,7 @@
 // shared client options (client/client_options.h) and their flag names.
 //   flowtop_probe --connect HOST:PORT [--tls-ca F] [--tls-cert F --tls-key F]
 //                 [--tls-server-name N] [--token-file F]
-//                 status|list|follow N|watch PORT
+//                 status|list|follow N|watch PORT|not-utf8 N
 // Prints "OK <summary>" or "ERROR <CODE>: <message>"; exit 0 / 1.
 #include <getopt.h>
 
@@ -11,7 +11,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "flowtop/v1/flowtop.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "cli/cli_util.h"
 #include "client/client_options.h"
 
@@ -100,6 +102,45 @@ int Watch(flowtop::v1::FlowTop::Stub& stub, grpc::ClientContext& context, const 
   return Report(reader->Finish(), "stream ended early");
 }
 
+// "not-utf8 N": sends N ListFlows requests whose allow[0].any_ip[0] is not
+// UTF-8, bytes the server's parser refuses. Prints "OK refused=N" when every
+// one was INVALID_ARGUMENT.
+int NotUtf8(const std::shared_ptr<grpc::Channel>& channel,
+            const flowtop::client::ClientOptions& options, const char* arg) {
+  grpc::GenericStub generic(channel);
+  const long calls = std::atol(arg);
+  const std::string bytes("\x0a\x04\x2a\x02\xff\xfe", 6);
+  for (long i = 0; i < calls; ++i) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(60));
+    flowtop::client::AddCredentials(options, &context);
+    absl::Mutex mu;
+    bool done = false;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/flowtop.v1.FlowTop/ListFlows",
+                      grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        absl::MutexLock lock(&mu);
+                        status = std::move(s);
+                        done = true;
+                      });
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(&done));
+    if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+      return Report(status.ok() ? grpc::Status(grpc::StatusCode::UNKNOWN,
+                                               "a non-UTF-8 request was taken")
+                                : status,
+                    "");
+    }
+  }
+  std::printf("OK refused=%ld\n", calls);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,6 +193,10 @@ int main(int argc, char** argv) {
   if (command == "watch" && optind + 1 < argc) {
     return Watch(*stub, context, argv[optind + 1]);
   }
-  std::fputs("flowtop_probe: status|list|follow N|watch PORT\n", stderr);
+  if (command == "not-utf8" && optind + 1 < argc) {
+    return NotUtf8(*channel, options, argv[optind + 1]);
+  }
+  std::fputs("flowtop_probe: status|list|follow N|watch PORT|not-utf8 N\n",
+             stderr);
   return 2;
 }
