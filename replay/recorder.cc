@@ -170,6 +170,7 @@ absl::Status Recorder::Record(const v1::FlowEvent& event) {
   if (event.type() == v1::LOST) stats_.lost_reported += event.lost().count();
   last_seq_ = event.seq();
   last_time_ = event.time_unix_nanos();
+  last_arrival_ = clock_.Now();
   if (last_keyframe_time_ == 0) last_keyframe_time_ = last_time_;
   if (options_.keyframe_interval > absl::ZeroDuration() &&
       absl::Nanoseconds(last_time_ - last_keyframe_time_) >=
@@ -219,6 +220,10 @@ absl::Status Recorder::Close() {
   if (closed_) return status_;
   closed_ = true;
   if (writer_ != nullptr) {
+    if (status_.ok() && !limit_reached_) {
+      status_ = writer_->MarkEnd(
+          last_time_ + absl::ToInt64Nanoseconds(clock_.Now() - last_arrival_));
+    }
     AccountWriter();
     absl::Status status = writer_->Close();
     if (status_.ok()) status_ = status;

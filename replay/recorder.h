@@ -84,7 +84,10 @@ class Recorder final : public core::EventSink {
   absl::Status Flush();
 
   // Flushes and closes the current file; later events are ignored. Returns
-  // the first error the recorder met.
+  // the first error the recorder met. Unless the event limit ended the
+  // recording, the file gets an end mark (FORMAT.md): the last event's time
+  // plus the time since it arrived on the recorder's clock, so a recording
+  // of idle flows replays as long as it ran.
   absl::Status Close();
 
   // OK, or the write error that stopped recording.
@@ -125,6 +128,9 @@ class Recorder final : public core::EventSink {
   std::string capture_id_;
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_time_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the last event arrived, on clock_ (the end mark counts from it:
+  // the node's clock and ours may differ).
+  absl::Time last_arrival_ ABSL_GUARDED_BY(mu_);
   int64_t last_keyframe_time_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_at_last_keyframe_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_keyframe_size_ ABSL_GUARDED_BY(mu_) = 0;

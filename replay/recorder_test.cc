@@ -125,5 +125,73 @@ TEST(RecorderTest, FilesDeletedByMaxFilesAreCounted) {
   Remove(path);
 }
 
+// The data blocks of `path` (keyframes left out), in file order.
+std::vector<BlockHeader> DataBlocks(const std::string& path) {
+  std::vector<BlockHeader> blocks;
+  auto reader = RecordingReader::Open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return blocks;
+  Block block;
+  while (*(*reader)->Next(&block)) {
+    if (!block.info.header.keyframe()) blocks.push_back(block.info.header);
+  }
+  EXPECT_TRUE((*reader)->TakeDamage().empty());
+  return blocks;
+}
+
+// Idle flows send no events: without an end mark, a recording of them
+// replayed as 0 s long however long it ran.
+TEST(RecorderTest, CloseMarksWhenTheRecordingEnded) {
+  const std::string path = TempPath("idle.ftr");
+  Remove(path);
+  core::FakeClock clock(absl::FromUnixSeconds(1'000));
+  RecorderOptions options;
+  options.path = path;
+  options.header.set_node("r1");
+  auto recorder = Recorder::Create(options, clock);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  std::vector<v1::FlowEvent> events = ManyFlows(3);
+  (*recorder)->Publish(absl::MakeSpan(events));
+  // The node's clock is not ours: the mark counts from the last event's
+  // arrival, on the recorder's clock.
+  clock.Advance(absl::Seconds(5));
+  ASSERT_TRUE((*recorder)->Close().ok());
+  const std::vector<BlockHeader> blocks = DataBlocks(path);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].event_count, 3u);
+  const BlockHeader& mark = blocks[1];
+  EXPECT_EQ(mark.event_count, 0u);
+  EXPECT_EQ(mark.raw_size, 0u);
+  EXPECT_EQ(mark.first_seq, 3u);
+  EXPECT_EQ(mark.last_seq, 3u);
+  EXPECT_EQ(mark.first_time_unix_nanos,
+            events.back().time_unix_nanos() + 5'000'000'000);
+  EXPECT_EQ(mark.last_time_unix_nanos, mark.first_time_unix_nanos);
+  uint64_t files = 0;
+  EXPECT_EQ(EventsOnDisk(path, &files), 3u);
+  Remove(path);
+}
+
+// A recording ended by its event limit ends at its last event.
+TEST(RecorderTest, NoEndMarkAfterTheEventLimit) {
+  const std::string path = TempPath("limit.ftr");
+  Remove(path);
+  core::FakeClock clock(absl::FromUnixSeconds(1'000));
+  RecorderOptions options;
+  options.path = path;
+  options.header.set_node("r1");
+  options.max_events = 3;
+  auto recorder = Recorder::Create(options, clock);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  std::vector<v1::FlowEvent> events = ManyFlows(5);
+  (*recorder)->Publish(absl::MakeSpan(events));
+  clock.Advance(absl::Seconds(5));
+  ASSERT_TRUE((*recorder)->Close().ok());
+  const std::vector<BlockHeader> blocks = DataBlocks(path);
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].event_count, 3u);
+  Remove(path);
+}
+
 }  // namespace
 }  // namespace flowtop::replay

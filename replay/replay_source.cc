@@ -353,8 +353,17 @@ size_t ReplaySource::StepEnd() {
   return next_ + n;
 }
 
-size_t ReplaySource::PacedEnd(double speed, Pacing* pacing) {
-  const int64_t t = block_.events[next_].time_unix_nanos();
+namespace {
+
+// When recorded time `t` is due on the clock, given the pacing anchor.
+absl::Time DueAt(absl::Time anchor_wall, int64_t anchor_rec, int64_t t,
+                 double speed) {
+  return anchor_wall + absl::Nanoseconds(t - anchor_rec) / speed;
+}
+
+}  // namespace
+
+bool ReplaySource::DueNow(int64_t t, double speed, Pacing* pacing) {
   {
     absl::MutexLock lock(&mu_);
     if (reanchor_) {
@@ -363,30 +372,52 @@ size_t ReplaySource::PacedEnd(double speed, Pacing* pacing) {
       pacing->anchor_rec = last_time_ != 0 ? std::min(last_time_, t) : t;
     }
   }
-  auto due = [&](int64_t event_time) {
-    return pacing->anchor_wall + absl::Nanoseconds(event_time - pacing->anchor_rec) / speed;
+  const absl::Time due =
+      DueAt(pacing->anchor_wall, pacing->anchor_rec, t, speed);
+  if (due <= clock_.Now()) return true;
+  // Waits through the clock: a FakeClock moved by a test wakes it.
+  absl::MutexLock lock(&mu_);
+  const uint64_t epoch = clock_epoch_;
+  auto interrupted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || seek_.has_value() || paused_ || reanchor_ ||
+           clock_epoch_ != epoch || speed_ != speed;
   };
-  const absl::Time now = clock_.Now();
-  if (due(t) > now) {
-    // Waits through the clock: a FakeClock moved by a test wakes it.
-    absl::MutexLock lock(&mu_);
-    const uint64_t epoch = clock_epoch_;
-    auto interrupted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stop_ || seek_.has_value() || paused_ || reanchor_ ||
-             clock_epoch_ != epoch || speed_ != speed;
-    };
-    idle_ = true;
-    cv_.SignalAll();
-    clock_.AwaitWithDeadline(&mu_, absl::Condition(&interrupted), due(t));
-    idle_ = false;
+  idle_ = true;
+  cv_.SignalAll();
+  clock_.AwaitWithDeadline(&mu_, absl::Condition(&interrupted), due);
+  idle_ = false;
+  return false;
+}
+
+size_t ReplaySource::PacedEnd(double speed, Pacing* pacing) {
+  if (!DueNow(block_.events[next_].time_unix_nanos(), speed, pacing)) {
     return next_;  // nothing due yet: look at the commands again
   }
+  const absl::Time now = clock_.Now();
   size_t end = next_ + 1;
   while (end < block_.size() && end - next_ < max_batch_ &&
-         due(block_.events[end].time_unix_nanos()) <= now) {
+         DueAt(pacing->anchor_wall, pacing->anchor_rec,
+               block_.events[end].time_unix_nanos(), speed) <= now) {
     ++end;
   }
   return end;
+}
+
+bool ReplaySource::PassEndMark(const Command& command, Pacing* pacing) {
+  if (!block_valid_ || block_.size() != 0 || block_.info.header.keyframe()) {
+    return true;
+  }
+  const int64_t t = block_.info.header.last_time_unix_nanos;
+  if (t <= last_time_) return true;
+  if (!command.stepping && command.speed > 0 &&
+      !DueNow(t, command.speed, pacing)) {
+    return false;
+  }
+  last_time_ = t;
+  recorded_clock_.Set(t);
+  absl::MutexLock lock(&mu_);
+  pos_time_ = t;
+  return true;
 }
 
 absl::Status ReplaySource::Run(core::EventSink& sink) {
@@ -402,6 +433,7 @@ absl::Status ReplaySource::Run(core::EventSink& sink) {
       continue;
     }
     if (!block_valid_ || next_ >= block_.size()) {
+      if (!PassEndMark(command, &pacing)) continue;
       absl::StatusOr<bool> more = LoadNextBlock(sink);
       if (!more.ok()) {
         result = more.status();

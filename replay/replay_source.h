@@ -173,6 +173,15 @@ class ReplaySource final : public core::EventSource {
   };
   size_t StepEnd();
   size_t PacedEnd(double speed, Pacing* pacing);
+  // Whether recorded time `t` is due at `speed`; when it is not yet, waits
+  // through the clock until it is or a command interrupts, and returns
+  // false (the caller looks at the commands again).
+  bool DueNow(int64_t t, double speed, Pacing* pacing);
+  // An end mark (an empty data block, FORMAT.md) in block_: moves the
+  // recorded time to the mark's, at once or (paced) once it is due. Returns
+  // false while it is not due yet; true when block_ holds no end mark to
+  // pass or it was passed.
+  bool PassEndMark(const Command& command, Pacing* pacing);
   // DoSeek's steps: the keyframe to start from (kNoKeyframe: the start of
   // the file), the table at `target` rebuilt from it, the difference to the
   // sink's flows handed over as a resync.

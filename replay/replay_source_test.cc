@@ -398,5 +398,60 @@ TEST(ReplaySourceTest, RotatedFileStartsFromAKeyframeLargerThanABlock) {
   EXPECT_EQ(snapshots, keyframe_flows);
 }
 
+// A recording whose flows stayed idle for 5 s after the last event: its
+// end mark makes the replay last those 5 s (it used to end at once, a
+// recording of idle flows replaying as 0 s long), and no event is added.
+TEST(ReplaySourceTest, IdleTailReplaysUntilTheEndMark) {
+  const std::vector<v1::FlowEvent> events = SyntheticStream(50);
+  core::FakeClock record_clock(absl::FromUnixSeconds(1'700'000'000));
+  RecorderOptions ropts;
+  ropts.path = TempPath("idle_tail.ftr");
+  ropts.header.set_node("r1");
+  auto recorder = Recorder::Create(ropts, record_clock);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  std::vector<v1::FlowEvent> copy = events;
+  (*recorder)->Publish(absl::MakeSpan(copy));
+  record_clock.Advance(absl::Seconds(5));
+  ASSERT_TRUE((*recorder)->Close().ok());
+  const absl::Time end =
+      absl::FromUnixNanos(events.back().time_unix_nanos()) + absl::Seconds(5);
+
+  core::FakeClock clock(absl::FromUnixSeconds(5));
+  ReplayOptions options;
+  options.speed = 1;
+  auto source = ReplaySource::Open(ropts.path, options, clock);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ((*source)->position().last_event, end);
+  CollectingSink sink;
+  std::thread runner([&] { EXPECT_TRUE((*source)->Run(sink).ok()); });
+  ASSERT_TRUE((*source)->WaitIdle(kWait));  // paced from the first event
+  const absl::Duration span = absl::Nanoseconds(
+      events.back().time_unix_nanos() - events.front().time_unix_nanos());
+  clock.Advance(span);
+  (*source)->ClockChanged();
+  ASSERT_TRUE((*source)->WaitIdle(kWait));
+  EXPECT_EQ(sink.size(), events.size());
+  EXPECT_FALSE((*source)->position().finished);
+  clock.Advance(absl::Seconds(4));
+  (*source)->ClockChanged();
+  ASSERT_TRUE((*source)->WaitIdle(kWait));
+  EXPECT_FALSE((*source)->position().finished);
+  clock.Advance(absl::Seconds(1));
+  (*source)->ClockChanged();
+  ASSERT_TRUE((*source)->WaitIdle(kWait));
+  const ReplayPosition at_end = (*source)->position();
+  EXPECT_TRUE(at_end.finished);
+  (*source)->Stop();
+  runner.join();
+  EXPECT_EQ(at_end.now, end);
+  EXPECT_EQ((*source)->recorded_clock().Now(), end);
+  // Every event, unchanged, and nothing else.
+  const std::vector<v1::FlowEvent> got = sink.events();
+  ASSERT_EQ(got.size(), events.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_TRUE(MessageDifferencer::Equals(got[i], events[i])) << i;
+  }
+}
+
 }  // namespace
 }  // namespace flowtop::replay

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -88,6 +87,9 @@ absl::Status RecordingWriter::Append(const v1::FlowEvent& event) {
   block_.last_seq = event.seq();
   block_.last_time_unix_nanos = event.time_unix_nanos();
   ++block_.event_count;
+  last_seq_ = event.seq();
+  last_time_ = event.time_unix_nanos();
+  any_event_ = true;
   AppendEvent(event, payload_);
   if (payload_.size() >= options_.block_size ||
       block_.event_count >= kMaxBlockEvents) {
@@ -106,6 +108,18 @@ absl::Status RecordingWriter::Flush() {
     return ErrnoError(errno, "cannot sync", path_);
   }
   return status;
+}
+
+absl::Status RecordingWriter::MarkEnd(int64_t end_unix_nanos) {
+  absl::Status status = Flush();
+  if (!status.ok() || !any_event_ || end_unix_nanos <= last_time_) {
+    return status;
+  }
+  BlockHeader end;
+  end.first_seq = end.last_seq = last_seq_;
+  end.first_time_unix_nanos = end.last_time_unix_nanos =
+      end_unix_nanos;
+  return WriteBlock(end, std::string());
 }
 
 absl::Status RecordingWriter::WriteBlock(BlockHeader header,

@@ -67,6 +67,13 @@ class RecordingWriter {
                              uint64_t as_of_seq, int64_t as_of_unix_nanos,
                              const std::string& node);
 
+  // Flushes, then writes an end mark: an empty data block (no events) whose
+  // time is `end_unix_nanos`, so that a reader knows the recording went on,
+  // with nothing happening, until then (FORMAT.md, "The end mark"). Writes
+  // no mark before the first event, nor for a time not after the last
+  // event's.
+  absl::Status MarkEnd(int64_t end_unix_nanos);
+
   // Flushes and closes the file. Returns the first error of flush/fsync/
   // close. Later calls return OK and do nothing.
   absl::Status Close();
@@ -108,6 +115,10 @@ class RecordingWriter {
   uint64_t events_written_ = 0;
   uint64_t blocks_written_ = 0;
   uint64_t raw_bytes_written_ = 0;
+  // The seq and time of the last event appended (for the end mark).
+  uint64_t last_seq_ = 0;
+  int64_t last_time_ = 0;
+  bool any_event_ = false;
 };
 
 }  // namespace flowtop::replay
