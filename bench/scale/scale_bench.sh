@@ -106,6 +106,19 @@ fresh_netns() {
     net.netfilter.nf_conntrack_udp_timeout_stream=3600
 }
 
+# Ends the program in the tmux pane (PID) and the tmux server. netsniff-ng's
+# flowtop survives the SIGHUP of a closing pane and kept spinning in its
+# namespace (at ~23% of a core, skewing whatever ran next): TERM, then KILL.
+tmux_stop() {
+  local pid=$1
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+}
+
 # Starts CMD in a 200x50 tmux pane; echoes the pane's process id.
 tmux_start() {
   tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
@@ -355,6 +368,7 @@ measure_churn_one() {
   NETNS_PIDS+=("$churn_pid")
   sleep 5
   pid=$(tmux_start "$NETNS_EXEC $cmd")
+  NETNS_PIDS+=("$pid")  # killed by netns_cleanup too, should the run be interrupted
   sleep 5
   r0=$(tail -n 1 "$WORK/churn.$name")
   C_HOST=$(host_conntrack_entries)
@@ -370,7 +384,7 @@ measure_churn_one() {
   netns_exec conntrack -L >/dev/null 2>&1  # evicts what expired, as a dump does
   sleep 3
   read -r C_SETTLED C_SETTLED_KERNEL <<<"$(churn_counts "$name")"
-  tmux -L "$TMUX_SOCKET" kill-server
+  tmux_stop "$pid"
   netns_cleanup
 }
 
