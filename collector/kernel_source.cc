@@ -1,8 +1,12 @@
 #include "collector/kernel_source.h"
 
 #include <linux/netlink.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -63,6 +67,22 @@ namespace {
 // (zero-filled) for nothing, the rate loop's for the whole run.
 constexpr size_t kDumpBufferBytes = 1 << 16;
 
+// A whole-table dump (the initial one, a resync) leaves the heap full of
+// freed blocks between live ones: a million flows' transient events, the
+// table's shards and indexes that grew past them. glibc keeps those pages;
+// malloc_trim gives every whole free page back (at a million flows ~70 of
+// flowtopd's ~430 bytes a flow, docs/scale.md). Once per dump, not per event.
+void ReturnFreedMemory() { malloc_trim(0); }
+
+// Names the calling thread "flowtop-rates" and lowers its priority to
+// `nice` (per thread on Linux): its dumps hold a core for seconds at a million
+// flows, and the reader and the service's handlers must not queue behind it.
+// A failure leaves the thread as it was (the dumps still run).
+void YieldToReaders(int nice) {
+  pthread_setname_np(pthread_self(), "flowtop-rates");
+  if (nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+}
+
 absl::Duration ThreadCpuTime() {
   timespec ts;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return absl::ZeroDuration();
@@ -98,6 +118,10 @@ absl::Status KernelSource::CheckOptions(KernelSourceOptions& options) {
   if (options.rate_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "kernel source: the rate interval must not be negative");
+  }
+  if (options.rate_thread_nice < 0 || options.rate_thread_nice > 19) {
+    return absl::InvalidArgumentError(
+        "kernel source: the rate thread's nice value must be from 0 to 19");
   }
   if (!(options.rate_cpu_budget >= 0 && options.rate_cpu_budget <= 1)) {
     return absl::InvalidArgumentError(
@@ -278,17 +302,17 @@ uint64_t KernelSource::Fingerprint(const v1::Flow& f) {
 }
 
 void KernelSource::Know(uint64_t key, uint64_t fingerprint, bool silent) {
-  auto [it, inserted] = known_.try_emplace(key, 0);
-  if (!inserted && (it->second & kSilent) != 0) --silent_;
-  it->second = fingerprint | (silent ? kSilent : 0);
+  auto [value, inserted] = known_.TryEmplace(key);
+  if (!inserted && (*value & kSilent) != 0) --silent_;
+  *value = (fingerprint & ~kSilent) | (silent ? kSilent : 0);
   if (silent) ++silent_;
 }
 
 void KernelSource::Forget(uint64_t key) {
-  auto it = known_.find(key);
-  if (it == known_.end()) return;
-  if ((it->second & kSilent) != 0) --silent_;
-  known_.erase(it);
+  const uint64_t* value = known_.Find(key);
+  if (value == nullptr) return;
+  if ((*value & kSilent) != 0) --silent_;
+  known_.Erase(key);
 }
 
 size_t KernelSource::SilentCount() const {
@@ -352,7 +376,7 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
   absl::MutexLock lock(&known_mu_);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
-    if (known_.size() < options_.max_flows || known_.contains(key)) {
+    if (known_.size() < options_.max_flows || known_.Contains(key)) {
       // Silent until an event names it: it may have begun before anyone
       // listened, and then the kernel sends none (see the header).
       Know(key, Fingerprint(e.flow()), /*silent=*/true);
@@ -374,7 +398,7 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
-      if (!known_.contains(key)) {
+      if (!known_.Contains(key)) {
         event.set_type(v1::NEW);  // an UPDATE for a flow we never announced
         if (known_.size() < options_.max_flows) {
           Know(key, Fingerprint(event.flow()), /*silent=*/false);
@@ -399,16 +423,16 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   std::vector<char> buf(kDumpBufferBytes);
   absl::MutexLock known_lock(&known_mu_);
   std::vector<v1::FlowEvent> changes;
-  absl::flat_hash_map<uint64_t, uint64_t> seen;
-  seen.reserve(known_.size());
+  DenseFlowMap<uint64_t> seen;
+  seen.Reserve(known_.size());
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
     const uint64_t fp = Fingerprint(e.flow());
-    seen[key] = fp;
-    auto it = known_.find(key);
-    if (it == known_.end()) {
+    *seen.TryEmplace(key).first = fp;
+    const uint64_t* known = known_.Find(key);
+    if (known == nullptr) {
       e.set_type(v1::NEW);
-    } else if ((it->second & ~kSilent) != fp) {
+    } else if ((*known & ~kSilent) != fp) {
       e.set_type(v1::UPDATE);
     } else {
       return;
@@ -416,12 +440,12 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     changes.emplace_back().Swap(&e);
   });
   if (!s.ok()) return s;
-  for (const auto& [key, fp] : known_) {
-    if (seen.contains(key)) continue;
+  known_.ForEach([&](uint64_t key, uint64_t) {
+    if (seen.Contains(key)) return;
     v1::FlowEvent& e = changes.emplace_back();
     e.set_type(v1::DESTROY);
     core::SetFlowKey(key, *e.mutable_flow());
-  }
+  });
   v1::FlowEvent& lost = batch.Next();
   lost.Clear();
   lost.set_type(v1::LOST);
@@ -441,15 +465,17 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // The kernel's view replaces ours (bounded like everything else). A
   // silent flow stays silent; one the dump found first was created after we
   // listened (its NEW was lost), so the kernel sends its events.
-  for (auto& [key, fp] : seen) {
-    auto it = known_.find(key);
-    if (it != known_.end()) fp |= it->second & kSilent;
-  }
-  known_.clear();
+  std::vector<uint64_t> still_silent;
+  known_.ForEach([&](uint64_t key, uint64_t fp) {
+    if ((fp & kSilent) != 0 && seen.Contains(key)) still_silent.push_back(key);
+  });
+  known_.Clear();
   silent_ = 0;
-  for (const auto& [key, fp] : seen) {
-    if (known_.size() >= options_.max_flows) break;
-    Know(key, fp & ~kSilent, (fp & kSilent) != 0);
+  seen.ForEach([&](uint64_t key, uint64_t fp) {
+    if (known_.size() < options_.max_flows) Know(key, fp, /*silent=*/false);
+  });
+  for (const uint64_t key : still_silent) {
+    if (const uint64_t* fp = known_.Find(key)) Know(key, *fp, /*silent=*/true);
   }
   absl::MutexLock lock(&mu_);
   ++stats_.resyncs;
@@ -508,8 +534,8 @@ void KernelSource::DestroySilent(const std::vector<uint64_t>& gone,
   absl::MutexLock lock(&known_mu_);
   uint64_t destroyed = 0;
   for (const uint64_t key : gone) {
-    auto it = known_.find(key);
-    if (it == known_.end() || (it->second & kSilent) == 0) continue;
+    const uint64_t* value = known_.Find(key);
+    if (value == nullptr || (*value & kSilent) == 0) continue;
     Forget(key);
     v1::FlowEvent& e = batch.Next();
     e.Clear();
@@ -531,6 +557,7 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
 
 void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
+  YieldToReaders(options_.rate_thread_nice);
   // With rates off the loop still dumps, at kSilentSweepInterval, until no
   // silent flow is left: only a dump says when one ended.
   const bool counters = options_.rate_interval > absl::ZeroDuration();
@@ -641,6 +668,7 @@ absl::Status KernelSource::RecoverFromLoss(Reader& r, const std::string& why) {
   r.batch.Flush();
   absl::Status s = Resync(why, r.batch);
   if (s.ok()) PublishStats(r);
+  ReturnFreedMemory();
   return s;
 }
 
@@ -699,6 +727,7 @@ absl::Status KernelSource::Run(core::EventSink& sink) {
   initial.cpu = options_.thread_cpu_time() - initial.cpu - reader.batch.sink_cpu();
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
+  ReturnFreedMemory();
   PublishStats(reader);
   std::thread rates;
   if (with_rates || SilentCount() > 0) {

@@ -18,7 +18,7 @@ void RateTracker::BeginSample(absl::Time now) {
 }
 
 void RateTracker::Remember(const v1::Flow& flow) {
-  Last& last = last_[core::FlowKey(flow)];
+  Last& last = *last_.TryEmplace(core::FlowKey(flow)).first;
   last.orig_packets = flow.original_counters().packets();
   last.orig_bytes = flow.original_counters().bytes();
   last.reply_packets = flow.reply_counters().packets();
@@ -29,15 +29,15 @@ void RateTracker::Remember(const v1::Flow& flow) {
 
 bool RateTracker::Observe(v1::Flow& flow) {
   if (!flow.has_original_counters() && !flow.has_reply_counters()) {
-    last_[core::FlowKey(flow)] = Last{0, 0, 0, 0, generation_, false};
+    *last_.TryEmplace(core::FlowKey(flow)).first = Last{0, 0, 0, 0, generation_, false};
     return false;
   }
   const uint64_t op = flow.original_counters().packets();
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
   const uint64_t rb = flow.reply_counters().bytes();
-  auto [it, inserted] = last_.try_emplace(core::FlowKey(flow));
-  Last& last = it->second;
+  auto [found, inserted] = last_.TryEmplace(core::FlowKey(flow));
+  Last& last = *found;
   bool publish = true;
   // Seen in the previous sample, or a second time in this one (a dump may
   // list a flow twice): then there is no interval to divide by.
@@ -68,18 +68,12 @@ bool RateTracker::Observe(v1::Flow& flow) {
   return publish;
 }
 
-size_t RateTracker::EndSample(const std::function<void(uint64_t key)>& forgotten_fn) {
-  size_t forgotten = 0;
-  for (auto it = last_.begin(); it != last_.end();) {
-    if (it->second.generation != generation_) {
-      if (forgotten_fn) forgotten_fn(it->first);
-      last_.erase(it++);
-      ++forgotten;
-    } else {
-      ++it;
-    }
-  }
-  return forgotten;
+size_t RateTracker::EndSample(const std::function<void(uint64_t key)>& forgotten) {
+  return last_.EraseIf([&](uint64_t key, const Last& last) {
+    if (last.generation == generation_) return false;
+    if (forgotten) forgotten(key);
+    return true;
+  });
 }
 
 }  // namespace flowtop::collector

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "collector/dense_flow_map.h"
 #include "flowtop/v1/flowtop.pb.h"
 
 namespace flowtop::collector {
@@ -38,16 +38,19 @@ class RateTracker {
   // forgotten(FlowKey) for each when given. Returns how many were forgotten.
   size_t EndSample(const std::function<void(uint64_t key)>& forgotten = nullptr);
   size_t size() const { return last_.size(); }
+  // Bytes the per-flow state holds (bench/collector:flow_table_memory).
+  size_t MemoryBytes() const { return last_.MemoryBytes(); }
 
  private:
-  // 40 bytes: every flow of the table has one. Its sample time is
-  // previous_: EndSample forgets flows the sample did not observe.
+  // 40 bytes (48 with its key): every flow of the table has one. Its
+  // sample time is previous_: EndSample forgets flows the sample did not
+  // observe.
   struct Last {
     uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
     uint32_t generation;
     bool moving;  // the last published rate was non-zero
   };
-  absl::flat_hash_map<uint64_t, Last> last_;  // by FlowKey
+  DenseFlowMap<Last> last_;  // by FlowKey
   absl::Time now_ = absl::InfinitePast();
   absl::Time previous_ = absl::InfinitePast();  // the sample before now_
   uint32_t generation_ = 0;

@@ -14,6 +14,8 @@
 
 namespace flowtop::core {
 
+class FlowStore;  // core/flow_store.h
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -32,6 +34,11 @@ class EventSink {
   // True when a Publish now would wait for another publisher (a hint: the
   // answer may change at once). Sinks that never wait: false.
   virtual bool Busy() { return false; }
+  // A sink that keeps every flow of its source itself (the TUI's model)
+  // returns the store it keeps them in, so that a Pipeline whose only
+  // reader it is applies events there and keeps no table of its own
+  // (Pipeline::KeepFlowsIn, core/flow_store.h). Others: null.
+  virtual FlowStore* flow_store() { return nullptr; }
 };
 
 class EventSource {

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "core/flow_key.h"
 #include "core/json_text.h"
+#include "core/proto_utf8.h"
 #include "core/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -160,23 +161,6 @@ void ProcessFields(const v1::Process& p, Members& m) {
   m.String("\"containerId\":", p.container_id());
   m.String("\"containerRuntime\":", p.container_runtime());
   m.String("\"attributedBy\":", p.attributed_by());
-}
-
-// proto3 strings with invalid UTF-8 in `m` and its sub-messages, repaired
-// as AppendJsonString writes them (the printer would drop bytes).
-void RepairStrings(google::protobuf::Message& m) {
-  const google::protobuf::Reflection* refl = m.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  refl->ListFields(m, &fields);
-  for (const FieldDescriptor* f : fields) {
-    if (f->is_repeated()) continue;  // v1::Flow has none
-    if (f->type() == FieldDescriptor::TYPE_STRING) {
-      const std::string s = refl->GetString(m, f);
-      if (!IsValidUtf8(s)) refl->SetString(&m, f, RepairUtf8(s));
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      RepairStrings(*refl->MutableMessage(&m, f));
-    }
-  }
 }
 
 }  // namespace
@@ -337,7 +321,7 @@ absl::Status AppendFlowJsonByPrinter(const FlowRecord& record, const StringPool&
   v1::Flow flow;
   ToFlow(record, pool, flow);
   if (flow.node().empty()) flow.set_node(std::string(node));
-  RepairStrings(flow);
+  RepairUtf8Strings(flow);
   MakeReadable(&flow);
   google::protobuf::util::JsonPrintOptions options;  // lowerCamelCase, as grpcurl
   std::string line;
@@ -517,7 +501,7 @@ absl::Status AppendFlowEventJson(const v1::FlowEvent& event, std::string& out) {
 
 absl::Status AppendFlowEventJsonByPrinter(const v1::FlowEvent& event, std::string& out) {
   v1::FlowEvent readable = event;
-  RepairStrings(readable);
+  RepairUtf8Strings(readable);
   MakeReadable(&readable);
   google::protobuf::util::JsonPrintOptions options;
   std::string line;

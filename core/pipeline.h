@@ -3,8 +3,11 @@
 // Sources (kernel, recording, remote) and the enrichment workers publish into
 // the pipeline; it stamps the node name and a per-node sequence number,
 // applies the event to the FlowTable and fans the batch out to its sinks
-// (event ring, recorder, TUI model), all under one lock so that every sink
-// sees the same order. Sinks must be fast (the ring's writer never waits).
+// (event ring, recorder, enricher), all under one lock so that every sink
+// sees the same order. Where one sink keeps every flow itself and is their
+// only reader (the TUI's model in local mode), the pipeline applies events
+// to that sink's FlowStore instead of a table of its own (KeepFlowsIn), so
+// the process holds each flow once. Sinks must be fast (the ring's writer never waits).
 // A DESTROY leaves the pipeline carrying the flow's last known state (from
 // the table) merged with what the kernel sent, so sinks see final counters
 // and tuples even for DESTROYs that only name an id (after a resync).
@@ -12,6 +15,7 @@
 #define FLOWTOP_COLLECTOR_PIPELINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +25,7 @@
 #include "absl/types/span.h"
 #include "core/clock.h"
 #include "core/event_source.h"
+#include "core/flow_store.h"
 #include "core/flow_table.h"
 #include "flowtop/v1/flowtop.pb.h"
 
@@ -56,9 +61,18 @@ struct PipelineStats {
 class Pipeline final : public EventSink {
  public:
   Pipeline(PipelineOptions options, const Clock& clock);
+  ~Pipeline() override;
 
   // Adds a sink; call before any event is published. Not owned.
   void AddSink(EventSink* sink);
+
+  // Applies events to `store` (not owned; it outlives the pipeline) instead
+  // of the pipeline's own table: for a sink that keeps every flow itself
+  // and is the only reader of them (core/flow_store.h), so that the process
+  // holds each flow once. The store is then not a sink: it sees each event
+  // as it is applied, before the sinks see the batch. Call before any event
+  // is published; View() and WithTable() then see an empty table.
+  void KeepFlowsIn(FlowStore& store);
 
   // Stamps, applies and forwards a batch. Thread-safe: sources and
   // enrichment workers may publish concurrently.
@@ -84,6 +98,14 @@ class Pipeline final : public EventSink {
     return table_.View();
   }
 
+  // The table as of the batch a sink's Publish is given (every event of it
+  // applied): for a sink that would otherwise keep a copy of every flow (the
+  // recorder's keyframes). Read it only inside that sink's Publish, which
+  // runs under the pipeline's lock; never from another thread.
+  const FlowTable& PublishedTable() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return table_;
+  }
+
   PipelineStats stats() const;
   // Waits until no initial snapshot is loading (see PipelineStats::loading)
   // or `timeout` passes; returns whether it is complete.
@@ -91,13 +113,20 @@ class Pipeline final : public EventSink {
   const std::string& node() const { return options_.node; }
 
  private:
+  class TableStore;
+
   void PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stamps and applies one event; false when it is dropped (stale ENRICH).
+  bool ApplyLocked(v1::FlowEvent& event, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PipelineOptions options_;
   const Clock& clock_;
   mutable absl::Mutex mu_;
   FlowTable table_ ABSL_GUARDED_BY(mu_);
+  // Where events are applied: table_ (through own_store_), or a sink's.
+  std::unique_ptr<FlowStore> own_store_;
+  FlowStore* store_ ABSL_GUARDED_BY(mu_);
   std::vector<EventSink*> sinks_ ABSL_GUARDED_BY(mu_);
   PipelineStats stats_ ABSL_GUARDED_BY(mu_);
   bool snapshot_ended_ ABSL_GUARDED_BY(mu_) = false;

@@ -6,6 +6,8 @@
 #include "absl/synchronization/notification.h"
 
 #include "core/fake_clock.h"
+#include "core/flow_store.h"
+#include "core/flow_table.h"
 #include "gtest/gtest.h"
 
 namespace flowtop::core {
@@ -176,6 +178,104 @@ TEST(Pipeline, DestroyCarriesTheLastKnownStateAndFinalCounters) {
   EXPECT_EQ(gone.original_counters().packets(), 12u);
   EXPECT_EQ(pipeline.WithTable([](const FlowTable& t) { return t.size(); }),
             0u);
+}
+
+}  // namespace
+}  // namespace flowtop::core
+
+namespace flowtop::core {
+namespace {
+
+// A sink's store (core/flow_store.h) over a FlowTable, that fails the test
+// when the pipeline calls it outside a run or runs more than kRun events.
+class CheckedStore final : public FlowStore {
+ public:
+  void BeginRun() override {
+    EXPECT_FALSE(in_run_);
+    in_run_ = true;
+    run_events_ = 0;
+    ++runs;
+  }
+  void EndRun() override {
+    EXPECT_TRUE(in_run_);
+    in_run_ = false;
+  }
+  bool Apply(const v1::FlowEvent& event) override {
+    EXPECT_TRUE(in_run_);
+    EXPECT_LE(++run_events_, kRun);
+    return table.Apply(event);
+  }
+  bool IsStaleEnrich(const v1::FlowEvent& event) const override {
+    EXPECT_TRUE(in_run_);
+    return table.IsStaleEnrich(event);
+  }
+  bool Find(uint64_t key, v1::Flow& out) const override {
+    EXPECT_TRUE(in_run_);
+    const v1::Flow* found = table.Find(key);
+    if (found != nullptr) out = *found;
+    return found != nullptr;
+  }
+  int64_t last_first_seen() const override {
+    EXPECT_TRUE(in_run_);
+    return table.last_first_seen();
+  }
+  size_t size() const override {
+    EXPECT_TRUE(in_run_);
+    return table.size();
+  }
+  uint64_t dropped() const override {
+    EXPECT_TRUE(in_run_);
+    return table.dropped();
+  }
+
+  FlowTable table;
+  int runs = 0;
+
+ private:
+  bool in_run_ = false;
+  size_t run_events_ = 0;
+};
+
+TEST(Pipeline, KeepsFlowsInASinksStoreAndNoTableOfItsOwn) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  Pipeline pipeline({.node = "r1"}, clock);
+  CheckedStore store;
+  pipeline.KeepFlowsIn(store);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+
+  // 300 NEWs in one batch: three runs of at most kRun.
+  std::vector<v1::FlowEvent> batch(300);
+  for (uint32_t i = 0; i < batch.size(); ++i) {
+    batch[i].set_type(v1::NEW);
+    batch[i].mutable_flow()->set_conntrack_id(i + 1);
+    batch[i].mutable_flow()->mutable_enrichment()->set_service("https");
+  }
+  pipeline.Publish(absl::MakeSpan(batch));
+  EXPECT_EQ(store.runs, 3);
+  EXPECT_EQ(store.table.size(), 300u);
+  EXPECT_EQ(pipeline.View().size(), 0u);  // one table: the store's
+  EXPECT_EQ(pipeline.stats().flows, 300u);
+  ASSERT_EQ(sink.seen.size(), 300u);
+  EXPECT_EQ(sink.seen[0].flow().first_seen_unix_nanos(), 100'000'000'000);
+
+  // The store answers what the table would: a stale ENRICH is dropped, a
+  // DESTROY that names only the id carries the stored flow.
+  clock.Advance(absl::Seconds(1));
+  std::vector<v1::FlowEvent> more(2);
+  more[0].set_type(v1::ENRICH);
+  more[0].mutable_flow()->set_conntrack_id(1);
+  more[0].mutable_flow()->set_first_seen_unix_nanos(1);
+  more[0].mutable_flow()->mutable_enrichment()->set_service("stale");
+  more[1].set_type(v1::DESTROY);
+  more[1].mutable_flow()->set_conntrack_id(2);
+  pipeline.Publish(absl::MakeSpan(more));
+  ASSERT_EQ(sink.seen.size(), 301u);
+  EXPECT_EQ(sink.seen[300].type(), v1::DESTROY);
+  EXPECT_EQ(sink.seen[300].flow().enrichment().service(), "https");
+  EXPECT_EQ(pipeline.stats().stale_enrich, 1u);
+  EXPECT_EQ(pipeline.stats().flows, 299u);
+  EXPECT_EQ(store.table.Find(1)->enrichment().service(), "https");
 }
 
 }  // namespace

@@ -377,13 +377,20 @@ int RecordMain(int argc, char** argv) {
   }
   const pthread_t main_thread = pthread_self();
   c.recorder.on_limit = [main_thread] { pthread_kill(main_thread, SIGUSR1); };
-  absl::StatusOr<std::unique_ptr<Recorder>> recorder = Recorder::Create(c.recorder, clock);
-  if (!recorder.ok()) return Fail(recorder.status());
-
   core::PipelineOptions pipeline_options;
   pipeline_options.node = c.node;
   pipeline_options.keep_source_seq = source->keep_source_seq;
   core::Pipeline pipeline(pipeline_options, clock);
+  // Unfiltered, the recorded table is the pipeline's: one copy of each flow.
+  // Keyframes and rotation then wait for a batch's end: the kernel hands
+  // over at most 512 events at a time, a recording or a flowtopd thousands
+  // (a rotation that late can find the table too big for --max-size), so
+  // those keep a table of their own.
+  if (c.source.from_file.empty() && c.source.client.endpoint.empty()) {
+    c.recorder.table = &pipeline.PublishedTable();
+  }
+  absl::StatusOr<std::unique_ptr<Recorder>> recorder = Recorder::Create(c.recorder, clock);
+  if (!recorder.ok()) return Fail(recorder.status());
   pipeline.AddSink(recorder->get());
   absl::Status source_status;
   std::thread runner([&] {

@@ -1,5 +1,6 @@
 #include "replay/recorder.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -35,7 +36,10 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Create(
 }
 
 Recorder::Recorder(RecorderOptions options, const core::Clock& clock)
-    : options_(std::move(options)), clock_(clock), capture_id_(RandomCaptureId()) {}
+    : options_(std::move(options)),
+      shared_table_(options_.table != nullptr && !options_.filter),
+      clock_(clock),
+      capture_id_(RandomCaptureId()) {}
 
 Recorder::~Recorder() { Close().IgnoreError(); }
 
@@ -144,16 +148,19 @@ absl::Status Recorder::CheckRoomAfterKeyframe() {
       "with a keyframe of the whole table (%d flows, %.0fK), which leaves "
       "no room for events; use --max-size %dM or more, or record without "
       "--max-size (recording stopped; the files so far are complete)",
-      options_.max_size_bytes / 1024.0, table_.size(), start / 1024.0, needed));
+      options_.max_size_bytes / 1024.0, Table().size(), start / 1024.0, needed));
 }
 
 absl::Status Recorder::Keyframe() {
   const uint64_t before = writer_->bytes_written();
   absl::Status status =
-      writer_->WriteKeyframe(table_, last_seq_, last_time_, options_.header.node());
+      writer_->WriteKeyframe(Table(), last_seq_, last_time_, options_.header.node());
   // A keyframe larger than a block spans several (it was skipped silently:
   // from about 2M flows, rotated files started without their table).
   if (!status.ok()) return status;
+  // Writing a million flows leaves free pages between live blocks that
+  // glibc keeps; give them back (once per keyframe, not per event).
+  malloc_trim(0);
   ++stats_.keyframes;
   last_keyframe_time_ = last_time_;
   last_keyframe_size_ = writer_->bytes_written() - before;
@@ -164,7 +171,7 @@ absl::Status Recorder::Keyframe() {
 absl::Status Recorder::Record(const v1::FlowEvent& event) {
   absl::Status status = writer_->Append(event);
   if (!status.ok()) return status;
-  table_.Apply(event);
+  if (!shared_table_) table_.Apply(event);
   ++stats_.events;
   ++file_events_.front();
   if (event.type() == v1::LOST) stats_.lost_reported += event.lost().count();
@@ -172,6 +179,12 @@ absl::Status Recorder::Record(const v1::FlowEvent& event) {
   last_time_ = event.time_unix_nanos();
   last_arrival_ = clock_.Now();
   if (last_keyframe_time_ == 0) last_keyframe_time_ = last_time_;
+  // The shared table is as of the batch's end: keyframes wait for it.
+  return shared_table_ ? absl::OkStatus() : KeyframeOrRotate();
+}
+
+absl::Status Recorder::KeyframeOrRotate() {
+  absl::Status status;
   if (options_.keyframe_interval > absl::ZeroDuration() &&
       absl::Nanoseconds(last_time_ - last_keyframe_time_) >=
           options_.keyframe_interval &&
@@ -191,6 +204,7 @@ void Recorder::Publish(absl::Span<v1::FlowEvent> events) {
   {
     absl::MutexLock lock(&mu_);
     if (closed_ || !status_.ok() || limit_reached_) return;
+    bool recorded = false;
     for (const v1::FlowEvent& event : events) {
       if (options_.filter && !options_.filter(event)) {
         ++stats_.filtered_out;
@@ -198,12 +212,15 @@ void Recorder::Publish(absl::Span<v1::FlowEvent> events) {
       }
       status_ = Record(event);
       if (!status_.ok()) return;
+      recorded = true;
       if (options_.max_events > 0 && stats_.events >= options_.max_events) {
         limit_reached_ = hit_limit = true;
         status_ = writer_->Flush();
         break;
       }
     }
+    if (shared_table_ && recorded && !limit_reached_) status_ = KeyframeOrRotate();
+    stats_.flows = Table().size();
   }
   if (hit_limit && options_.on_limit) options_.on_limit();
 }
@@ -252,7 +269,6 @@ RecorderStats Recorder::stats() const {
     out.raw_bytes = closed_raw_bytes_ + writer_->raw_bytes_written();
     out.blocks = closed_blocks_ + writer_->blocks_written();
   }
-  out.flows = table_.size();
   return out;
 }
 

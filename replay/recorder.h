@@ -2,8 +2,11 @@
 // file, with keyframes, an optional filter and rotation for long captures.
 //
 // It sits behind the pipeline like any other sink (flowtop record, or a
-// flowtopd that records while it serves). It keeps its own FlowTable of what
-// it recorded, so keyframes describe exactly the recorded (filtered) stream.
+// flowtopd that records while it serves). Keyframes describe exactly the
+// recorded stream: with a filter the recorder keeps its own FlowTable of
+// what it recorded; without one it may read the pipeline's table
+// (RecorderOptions::table), which then holds exactly the recorded events,
+// instead of keeping a second copy of every flow (~230 bytes a flow).
 // A write error (disk full) stops recording; status() returns it and the
 // caller ends the capture with that message. Thread-safe.
 #ifndef FLOWTOP_REPLAY_RECORDER_H_
@@ -46,6 +49,12 @@ struct RecorderOptions {
   absl::Duration keyframe_interval = absl::Seconds(10);
   // Keep only events for which this returns true (null: keep all).
   std::function<bool(const v1::FlowEvent&)> filter;
+  // Without a filter: the table every published event was applied to
+  // before Publish (core::Pipeline::PublishedTable()), read only inside
+  // Publish. The recorder then keeps no table of its own, and writes
+  // keyframes and rotates at the end of a batch (when the table is as of
+  // its last event), not in the middle of one. Ignored with a filter.
+  const core::FlowTable* table = nullptr;
   // Stop after this many recorded events (0: no limit); `on_limit` is then
   // called once, on the publishing thread, with the recorder's lock released.
   uint64_t max_events = 0;
@@ -107,14 +116,22 @@ class Recorder final : public core::EventSink {
   // The error when a new file's leading keyframe leaves too little room.
   absl::Status CheckRoomAfterKeyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Record(const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After events were recorded: a keyframe when one is due, a new file when
+  // this one is full.
+  absl::Status KeyframeOrRotate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The recorded table: the pipeline's (options_.table) or table_.
+  const core::FlowTable& Table() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return shared_table_ ? *options_.table : table_;
+  }
   absl::Status Keyframe() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AccountWriter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RecorderOptions options_;
+  const bool shared_table_;  // options_.table without a filter
   const core::Clock& clock_;
   mutable absl::Mutex mu_;
   std::unique_ptr<RecordingWriter> writer_ ABSL_GUARDED_BY(mu_);
-  core::FlowTable table_ ABSL_GUARDED_BY(mu_);
+  core::FlowTable table_ ABSL_GUARDED_BY(mu_);  // unused with shared_table_
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   RecorderStats stats_ ABSL_GUARDED_BY(mu_);
   // Totals of closed files, so stats survive rotation.

@@ -4,8 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/flow_json.h"
 #include "tui/keys.h"
+#include "tui/release_memory.h"
 #include "tui/row_store.h"
 #include "tui/table.h"
 #include "tui/view.h"
@@ -34,12 +36,17 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
   // The snapshot a refresh replaces is released only after the new frame
   // is drawn: freeing the rows it kept alive must not delay the screen.
   Snapshot previous;
+  // Set when the table finished loading: its burst's freed memory is given
+  // back once the frame is drawn (tui/release_memory.h).
+  bool loaded = false;
   while (!terminal.quit_requested()) {
     if (clock.Now() >= next_fetch) {
       // Paused: the data keeps flowing into the model, the screen keeps
       // its snapshot.
       if (!state.paused) {
+        const bool was_loading = snapshot.Loading();
         previous = std::exchange(snapshot, model.TakeSnapshot());
+        loaded = loaded || (was_loading && !snapshot.Loading());
         redraw = true;
       }
       next_fetch = clock.Now() + RefreshAfter(snapshot, options);
@@ -54,6 +61,7 @@ absl::Status RunInteractive(Model& model, ViewState state, const LoopOptions& op
       terminal.Draw(r.frame);
       redraw = false;
       previous = Snapshot();
+      if (std::exchange(loaded, false)) ReleaseFreedMemory();
     }
     const absl::Duration wait = std::max(absl::ZeroDuration(), next_fetch - clock.Now());
     const int key = terminal.ReadKey(wait);
@@ -76,6 +84,7 @@ template <typename Emit>
 absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
   // The first snapshot is complete: never a half-loaded table.
   model.WaitForInitialSnapshots();
+  ReleaseFreedMemory();  // what loading it freed (tui/release_memory.h)
   for (uint64_t n = 1;; ++n) {
     const bool ended = model.AllEnded();
     absl::Status st = emit(model.TakeSnapshot());
@@ -87,7 +96,7 @@ absl::Status BatchLoop(Model& model, const LoopOptions& options, Emit emit) {
 }
 
 // Writes `text`, then flushes unless told not to.
-absl::Status Write(std::FILE* out, const std::string& text, bool flush = true) {
+absl::Status Write(std::FILE* out, absl::string_view text, bool flush = true) {
   if (std::fwrite(text.data(), 1, text.size(), out) != text.size() ||
       (flush && std::fflush(out) != 0)) {
     return absl::UnavailableError("cannot write the output (closed pipe or full disk)");
@@ -101,10 +110,18 @@ absl::Status RunBatch(Model& model, const ViewState& state, const LoopOptions& o
                       std::FILE* out) {
   bool first = true;
   return BatchLoop(model, options, [&](const Snapshot& snapshot) {
-    std::string text = RenderBatch(snapshot, state, options.width, options.title);
-    if (!first) text = "\n" + text;
+    if (!first) {
+      absl::Status st = Write(out, "\n", /*flush=*/false);
+      if (!st.ok()) return st;
+    }
     first = false;
-    return Write(out, text);
+    // Written a piece at a time, never the whole table's text at once.
+    absl::Status st = WriteBatch(snapshot, state, options.width, options.title,
+                                 [out](absl::string_view piece) {
+                                   return Write(out, piece, /*flush=*/false);
+                                 });
+    if (!st.ok()) return st;
+    return Write(out, "");
   });
 }
 

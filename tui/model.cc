@@ -8,15 +8,36 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "core/flow_record.h"
+#include "core/flow_store.h"
 
 namespace flowtop::tui {
 
-class Model::Sink final : public core::EventSink {
+// A source's sink, and its flows as a core::FlowStore: a Pipeline whose
+// only reader this sink is (the local collector) applies events to the
+// model directly and keeps no table of its own (core/flow_store.h).
+class Model::Sink final : public core::EventSink, public core::FlowStore {
  public:
   Sink(Model* model, int index) : model_(model), index_(index) {}
   void Publish(absl::Span<v1::FlowEvent> events) override {
     model_->Apply(index_, events);
   }
+  core::FlowStore* flow_store() override { return this; }
+
+  void BeginRun() override { model_->BeginRun(); }
+  void EndRun() override { model_->EndRun(); }
+  bool Apply(const v1::FlowEvent& event) override {
+    model_->ApplyOne(index_, event);
+    return true;
+  }
+  bool IsStaleEnrich(const v1::FlowEvent& event) const override {
+    return model_->IsStaleEnrich(index_, event);
+  }
+  bool Find(uint64_t key, v1::Flow& out) const override {
+    return model_->FindFlow(index_, key, out);
+  }
+  int64_t last_first_seen() const override { return model_->last_first_seen_; }
+  size_t size() const override { return model_->SourceFlows(index_); }
+  uint64_t dropped() const override { return 0; }
 
  private:
   Model* model_;
@@ -181,12 +202,11 @@ int64_t Model::Find(RowKey key) const {
   return it == index_.end() ? -1 : static_cast<int64_t>(*it);
 }
 
-void Model::Merge(int index, const v1::FlowEvent& event, size_t pos) {
+void Model::Merge(int index, const v1::FlowEvent& event, int64_t now, size_t pos) {
   using core::FlowRecord;
   StoredRow& row = rows_.Mutable(pos);
   FlowRecord& r = row.record;
   const v1::Flow& in = event.flow();
-  const int64_t now = event.time_unix_nanos();
   uint64_t before[4];
   std::copy(r.counters, r.counters + 4, before);
   const bool fresh = r.conntrack_id == 0 && r.key == 0;
@@ -212,12 +232,20 @@ void Model::Merge(int index, const v1::FlowEvent& event, size_t pos) {
   row.generation = static_cast<uint8_t>(sources_[index].generation);
 }
 
-void Model::Upsert(int index, v1::FlowEvent& event) {
+void Model::Upsert(int index, const v1::FlowEvent& event) {
   // Flows without a time of their own are stamped with the model's clock
   // (their first-seen time, the base of derived rates).
-  if (event.time_unix_nanos() == 0) event.set_time_unix_nanos(absl::ToUnixNanos(clock_.Now()));
+  v1::FlowEvent stamped;
+  const v1::FlowEvent* in = &event;
+  if (event.time_unix_nanos() == 0) {
+    stamped = event;
+    stamped.set_time_unix_nanos(absl::ToUnixNanos(clock_.Now()));
+    in = &stamped;
+  }
+  const int64_t now = in->time_unix_nanos();
   const RowKey key = MakeRowKey(static_cast<uint32_t>(index), event.flow());
   int64_t pos = Find(key);
+  last_first_seen_ = 0;
   if (pos < 0) {
     if (event.type() == v1::ENRICH || event.type() == v1::COUNTERS) {
       return;  // enrichment or counters of a flow we never saw
@@ -226,14 +254,19 @@ void Model::Upsert(int index, v1::FlowEvent& event) {
     StoredRow row;
     row.source = static_cast<uint16_t>(index);
     rows_.PushBack(std::move(row));
-    Merge(index, event, static_cast<size_t>(pos));
+    Merge(index, *in, now, static_cast<size_t>(pos));
     index_.insert(static_cast<uint32_t>(pos));
-    return;
+    ++sources_[index].flows;
+  } else {
+    Merge(index, *in, now, static_cast<size_t>(pos));
   }
-  Merge(index, event, static_cast<size_t>(pos));
+  if (event.type() != v1::ENRICH && event.type() != v1::COUNTERS) {
+    last_first_seen_ = rows_[static_cast<size_t>(pos)].record.first_seen_unix_nanos;
+  }
 }
 
 void Model::Remove(size_t pos) {
+  --sources_[rows_[pos].source].flows;
   index_.erase(static_cast<uint32_t>(pos));
   const size_t last = rows_.size() - 1;
   core::ReleaseRecord(*pool_, rows_.Mutable(pos).record);
@@ -274,68 +307,100 @@ bool NoSnapshotWaiting(std::atomic<int>* waiters) { return waiters->load() == 0;
 }  // namespace
 
 void Model::ApplyChunk(int index, absl::Span<v1::FlowEvent> events) {
-  // A source re-takes the lock chunk after chunk and would starve a waiting
+  BeginRun();
+  for (const v1::FlowEvent& event : events) ApplyOne(index, event);
+  EndRun();
+}
+
+void Model::BeginRun() {
+  // A source re-takes the lock run after run and would starve a waiting
   // snapshot (the mutex is not fair): let the snapshot go first.
-  absl::MutexLock lock(&mu_, absl::Condition(&NoSnapshotWaiting, &snapshot_waiters_));
+  mu_.LockWhen(absl::Condition(&NoSnapshotWaiting, &snapshot_waiters_));
+}
+
+void Model::EndRun() {
+  ++version_;
+  mu_.Unlock();
+}
+
+void Model::ApplyOne(int index, const v1::FlowEvent& event) {
   if (index < 0 || static_cast<size_t>(index) >= sources_.size()) return;
   SourceData& source = sources_[index];
-  for (v1::FlowEvent& event : events) {
-    ++source.state.events;
-    // The node stamps flow events and snapshots with its stream's time;
-    // STATUS events may come from our own RemoteSource.
-    if (source.state.stream_clock && event.time_unix_nanos() != 0 &&
-        (event.has_flow() || event.type() == v1::SNAPSHOT_END)) {
-      source.state.clock_offset = absl::FromUnixNanos(event.time_unix_nanos()) - clock_.Now();
-    }
-    switch (event.type()) {
-      case v1::SNAPSHOT:
-        if (!source.state.synced) ++source.state.loaded;
-        Upsert(index, event);
-        break;
-      case v1::NEW:
-      case v1::UPDATE:
-      case v1::ENRICH:
-      case v1::COUNTERS:
-        Upsert(index, event);
-        break;
-      case v1::DESTROY: {
-        const int64_t pos = Find(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
-        if (pos >= 0) Remove(static_cast<size_t>(pos));
-        break;
-      }
-      case v1::SNAPSHOT_END:
-        if (source.generation != 0) SweepStale(index);
-        source.state.synced = true;
-        break;
-      case v1::LOST:
-        if (event.lost().count() == 0) {
-          ++source.state.loss_gaps;  // a loss the source could not count
-        } else {
-          source.state.lost_events += event.lost().count();
-        }
-        break;
-      case v1::STATUS:
-        // A RemoteSource reports its link in-band.
-        if (!event.status().endpoint().empty()) {
-          SetConnectedLocked(index, event.status().connected(), event.status().error());
-        }
-        // A node says how many flows its initial snapshot will hold.
-        if (!source.state.synced && event.status().loading()) {
-          source.state.expected = event.status().conntrack_count();
-        }
-        // Its rate dumps are spaced out to stay within their CPU budget.
-        if (event.status().rate_period_millis() != 0) {
-          source.state.stretched_rate_period =
-              event.status().rate_stretched()
-                  ? absl::Milliseconds(event.status().rate_period_millis())
-                  : absl::ZeroDuration();
-        }
-        break;
-      default:
-        break;
-    }
+  ++source.state.events;
+  // The node stamps flow events and snapshots with its stream's time;
+  // STATUS events may come from our own RemoteSource.
+  if (source.state.stream_clock && event.time_unix_nanos() != 0 &&
+      (event.has_flow() || event.type() == v1::SNAPSHOT_END)) {
+    source.state.clock_offset = absl::FromUnixNanos(event.time_unix_nanos()) - clock_.Now();
   }
-  ++version_;
+  switch (event.type()) {
+    case v1::SNAPSHOT:
+      if (!source.state.synced) ++source.state.loaded;
+      Upsert(index, event);
+      break;
+    case v1::NEW:
+    case v1::UPDATE:
+    case v1::ENRICH:
+    case v1::COUNTERS:
+      Upsert(index, event);
+      break;
+    case v1::DESTROY: {
+      last_first_seen_ = 0;
+      const int64_t pos = Find(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
+      if (pos >= 0) Remove(static_cast<size_t>(pos));
+      break;
+    }
+    case v1::SNAPSHOT_END:
+      if (source.generation != 0) SweepStale(index);
+      source.state.synced = true;
+      break;
+    case v1::LOST:
+      if (event.lost().count() == 0) {
+        ++source.state.loss_gaps;  // a loss the source could not count
+      } else {
+        source.state.lost_events += event.lost().count();
+      }
+      break;
+    case v1::STATUS:
+      ApplyStatus(source, index, event.status());
+      break;
+    default:
+      break;
+  }
+}
+
+void Model::ApplyStatus(SourceData& source, int index, const v1::NodeStatus& status) {
+  // A RemoteSource reports its link in-band.
+  if (!status.endpoint().empty()) {
+    SetConnectedLocked(index, status.connected(), status.error());
+  }
+  // A node says how many flows its initial snapshot will hold.
+  if (!source.state.synced && status.loading()) {
+    source.state.expected = status.conntrack_count();
+  }
+  // Its rate dumps are spaced out to stay within their CPU budget.
+  if (status.rate_period_millis() != 0) {
+    source.state.stretched_rate_period = status.rate_stretched()
+                                             ? absl::Milliseconds(status.rate_period_millis())
+                                             : absl::ZeroDuration();
+  }
+}
+
+bool Model::IsStaleEnrich(int index, const v1::FlowEvent& event) const {
+  if (event.type() != v1::ENRICH) return false;
+  const int64_t pos = Find(MakeRowKey(static_cast<uint32_t>(index), event.flow()));
+  return pos >= 0 && core::IsStaleEnrichFor(event, rows_[static_cast<size_t>(pos)].record);
+}
+
+bool Model::FindFlow(int index, uint64_t key, v1::Flow& out) const {
+  const int64_t pos = Find(absl::MakeUint128(static_cast<uint32_t>(index), key));
+  if (pos < 0) return false;
+  core::ToFlow(rows_[static_cast<size_t>(pos)].record, *pool_, out);
+  return true;
+}
+
+size_t Model::SourceFlows(int index) const {
+  return index >= 0 && static_cast<size_t>(index) < sources_.size() ? sources_[index].flows : 0;
 }
 
 void Model::SetConnected(int index, bool connected, std::string error) {

@@ -12,6 +12,11 @@
 //
 // Flows are keyed by (source, FlowKey), so flows of several nodes never
 // collide even when the nodes share a name.
+//
+// In local mode the model is the only table of the process: the collector's
+// Pipeline applies its events to the source's sink as a core::FlowStore
+// (core/flow_store.h) instead of keeping a FlowTable beside the model, so a
+// million flows are held once (docs/memory.md).
 #ifndef FLOWTOP_TUI_MODEL_H_
 #define FLOWTOP_TUI_MODEL_H_
 
@@ -269,11 +274,26 @@ class Model {
   struct SourceData {
     SourceState state;
     uint32_t generation = 0;  // bumped on reconnect
+    uint64_t flows = 0;       // its rows
   };
 
   void ApplyChunk(int index, absl::Span<v1::FlowEvent> events);
-  // Takes the flow out of NEW, SNAPSHOT and UPDATE events (sinks may).
-  void Upsert(int index, v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A run of events (a chunk of a batch, or a Pipeline's run through the
+  // source's FlowStore): takes mu_ once a waiting snapshot went first, and
+  // bumps the version when it lets go.
+  void BeginRun() ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_);
+  void EndRun() ABSL_UNLOCK_FUNCTION(mu_);
+  // Applies one event of source `index` (of any kind).
+  void ApplyOne(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyStatus(SourceData& source, int index, const v1::NodeStatus& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Upsert(int index, const v1::FlowEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a Pipeline asks of the source's flows (Sink's core::FlowStore).
+  bool IsStaleEnrich(int index, const v1::FlowEvent& event) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool FindFlow(int index, uint64_t key, v1::Flow& out) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t SourceFlows(int index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remove(size_t pos) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetConnectedLocked(int index, bool connected, std::string error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -304,7 +324,7 @@ class Model {
   int64_t Find(RowKey key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Merges one event into the row at `pos` (core's rule, then the TUI's
   // derived rates and owner facts).
-  void Merge(int index, const v1::FlowEvent& event, size_t pos)
+  void Merge(int index, const v1::FlowEvent& event, int64_t now, size_t pos)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::shared_ptr<core::StringPool> pool_;
@@ -314,6 +334,9 @@ class Model {
   mutable std::shared_ptr<DerivedCache> derived_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t derived_version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  // The first-seen time of the row the last NEW, SNAPSHOT or UPDATE touched
+  // (FlowStore::last_first_seen).
+  int64_t last_first_seen_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
   std::string empty_hint_ ABSL_GUARDED_BY(mu_);
 };

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "core/fake_clock.h"
+#include "core/event_source.h"
 #include "core/flow_key.h"
+#include "core/flow_store.h"
 #include "core/flow_table.h"
+#include "core/pipeline.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tui/model.h"
@@ -195,6 +198,73 @@ TEST(ModelAgreement, ModelAndFlowTableHoldTheSameFlows) {
       }
       seen += held.back().second.size();
     }
+    EXPECT_GT(seen, 30u * 5) << "seed " << seed << ": too few flows to compare";
+  }
+}
+
+// In local mode the collector's Pipeline keeps its flows in the model (the
+// source's sink as a core::FlowStore) instead of a FlowTable of its own:
+// one table in the process. The pipeline must pass on exactly what it
+// passed with its own table (stale ENRICH dropped, DESTROY with the last
+// state, first-seen times), and the model must hold what the table held.
+class RecordingSink final : public core::EventSink {
+ public:
+  void Publish(absl::Span<v1::FlowEvent> events) override {
+    seen.insert(seen.end(), events.begin(), events.end());
+  }
+  std::vector<v1::FlowEvent> seen;
+};
+
+TEST(ModelAgreement, ModelAsThePipelinesStoreAgreesWithItsOwnTable) {
+  for (int seed = 1; seed <= 15; ++seed) {
+    core::FakeClock clock;
+    // Before: the pipeline's own table, the model a sink.
+    core::Pipeline with_table({}, clock);
+    Model sink_model(clock);
+    RecordingSink passed_with_table;
+    with_table.AddSink(&passed_with_table);
+    with_table.AddSink(&sink_model.SinkFor(sink_model.AddSource("local")));
+    // Now: the model is the pipeline's store.
+    core::Pipeline with_model({}, clock);
+    Model store_model(clock);
+    core::FlowStore* store = store_model.SinkFor(store_model.AddSource("local")).flow_store();
+    ASSERT_NE(store, nullptr);
+    with_model.KeepFlowsIn(*store);
+    RecordingSink passed_with_model;
+    with_model.AddSink(&passed_with_model);
+
+    Generator gen(static_cast<uint32_t>(seed));
+    std::vector<std::pair<Snapshot, std::map<uint64_t, v1::Flow>>> held;
+    size_t seen = 0;
+    for (int batch = 0; batch < 30; ++batch) {
+      std::vector<v1::FlowEvent> events;
+      for (int i = 0; i < 25; ++i) events.push_back(gen.Next());
+      std::vector<v1::FlowEvent> copy = events;
+      with_table.Publish(absl::MakeSpan(events));
+      with_model.Publish(absl::MakeSpan(copy));
+      const std::map<uint64_t, v1::Flow> table_flows =
+          with_table.WithTable([](const core::FlowTable& t) { return TableFlows(t); });
+      held.emplace_back(store_model.TakeSnapshot(), table_flows);
+      if (held.size() > 3) held.erase(held.begin());
+      for (const auto& [snap, flows] : held) {
+        ExpectSameFlows(flows, ModelFlows(snap), seed, batch);
+      }
+      ExpectSameFlows(ModelFlows(sink_model.TakeSnapshot()), ModelFlows(held.back().first),
+                      seed, batch);
+      EXPECT_EQ(with_model.View().size(), 0u) << "the pipeline kept a table of its own";
+      EXPECT_EQ(with_model.stats().flows, store_model.size());
+      seen += table_flows.size();
+    }
+    ASSERT_EQ(passed_with_table.seen.size(), passed_with_model.seen.size()) << "seed " << seed;
+    for (size_t i = 0; i < passed_with_table.seen.size(); ++i) {
+      ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          passed_with_table.seen[i], passed_with_model.seen[i]))
+          << "seed " << seed << " event " << i << ":\n"
+          << passed_with_table.seen[i].DebugString() << "against\n"
+          << passed_with_model.seen[i].DebugString();
+    }
+    EXPECT_EQ(with_table.stats().stale_enrich, with_model.stats().stale_enrich);
+    EXPECT_GT(with_model.stats().stale_enrich, 0u) << "seed " << seed << ": no stale ENRICH";
     EXPECT_GT(seen, 30u * 5) << "seed " << seed << ": too few flows to compare";
   }
 }

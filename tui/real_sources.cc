@@ -16,6 +16,8 @@
 #include "check/conntrack_probe.h"
 #include "collector/enrich/enricher.h"
 #include "collector/kernel_source.h"
+#include "core/event_source.h"
+#include "core/flow_store.h"
 #include "core/pipeline.h"
 #include "client/client_options.h"
 #include "replay/replay_source.h"
@@ -33,8 +35,9 @@ constexpr char kNoPrivileges[] =
     "or watch a flowtopd with --connect HOST:PORT, or a recording with --replay FILE";
 
 // The in-process collector of local mode: the kernel source feeds a
-// Pipeline whose sinks are the enricher (which publishes ENRICH events back
-// into the pipeline) and the TUI's model.
+// Pipeline that keeps its flows in the TUI's model (its FlowStore) and whose
+// sink is the enricher (which publishes ENRICH events back into the
+// pipeline).
 class LocalCollector final : public core::EventSource {
  public:
   LocalCollector(std::unique_ptr<collector::KernelSource> kernel, const Options& options,
@@ -61,7 +64,14 @@ class LocalCollector final : public core::EventSource {
 
   absl::Status Run(core::EventSink& sink) override {
     pipeline_.AddSink(enricher_.get());
-    pipeline_.AddSink(&sink);
+    // The model keeps every flow and is their only reader: the pipeline
+    // applies events to it rather than to a table of its own, so the
+    // process holds each flow once (docs/memory.md).
+    if (core::FlowStore* store = sink.flow_store()) {
+      pipeline_.KeepFlowsIn(*store);
+    } else {
+      pipeline_.AddSink(&sink);
+    }
     return kernel_->Run(pipeline_);
   }
   void Stop() override { kernel_->Stop(); }

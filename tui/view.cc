@@ -730,62 +730,105 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
   return result;
 }
 
-std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
-                        const std::string& title) {
-  const bool multi = snapshot.sources.size() > 1;
-  std::vector<Col> cols;
-  const auto layout = [&](bool units) {
-    cols = Layout(VisibleColumns(state, multi, units), state.view, width, width > 0);
-  };
-  std::vector<std::string> lines;
-  const auto add = [&lines, width](const std::string& text) {
-    std::string t = width > 0 ? Slice(text, 0, width) : text;
-    while (!t.empty() && t.back() == ' ') t.pop_back();
-    lines.push_back(t);
-  };
-  std::vector<std::string> rows;
-  Totals totals;
-  size_t shown = 0;
-  if (state.view == TableView::kFlows) {
-    // Every row: each is built, printed and dropped (never all at once).
-    FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
-    layout(AnyFlowHasUnit(snapshot, sel.indices));
-    totals = sel.totals;
-    shown = sel.total;
-    for (uint32_t i : sel.indices) {
-      const FlowRow built = snapshot.flows.Build(i);
-      for (std::string& l : FlowLines(built, cols, state, snapshot.NowFor(built.source))) {
-        rows.push_back(std::move(l));
-      }
-    }
-  } else {
-    ProcessSelection sel = SelectProcesses(snapshot, state, 0, snapshot.flows.size());
-    layout(AnyUnit(sel.rows));
-    totals = sel.totals;
-    shown = sel.total;
-    for (const ProcessRow& row : sel.rows) rows.push_back(ProcessLine(row, cols, state));
+namespace {
+
+// The lines of --batch, each cut to the width and stripped of trailing
+// blanks, written through `write` in pieces of about 64 KiB. After a
+// failed write nothing more is written.
+class BatchLines {
+ public:
+  BatchLines(int width, const BatchWrite& write) : width_(width), write_(write) {}
+
+  void Add(const std::string& text) {
+    if (!status_.ok()) return;
+    const size_t start = buf_.size();
+    buf_ += width_ > 0 ? Slice(text, 0, width_) : text;
+    while (buf_.size() > start && buf_.back() == ' ') buf_.pop_back();
+    buf_ += '\n';
+    if (buf_.size() >= kPiece) Flush();
   }
-  add(Sanitize(absl::StrCat(TitleText(snapshot, state, title, totals, shown), "  ",
-                            absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", snapshot.now,
-                                             absl::UTCTimeZone()))));
-  add(Sanitize(InfoText(state)));
+  bool ok() const { return status_.ok(); }
+  absl::Status Finish() {
+    Flush();
+    return status_;
+  }
+
+ private:
+  static constexpr size_t kPiece = 64 * 1024;
+  void Flush() {
+    if (status_.ok() && !buf_.empty()) status_ = write_(buf_);
+    buf_.clear();
+  }
+  const int width_;
+  const BatchWrite& write_;
+  std::string buf_;
+  absl::Status status_;
+};
+
+// The lines above the rows: title with totals, settings, sources that are
+// down, losses, notes, the empty hint, the column heads.
+void AddBatchHeader(const Snapshot& snapshot, const ViewState& state, const std::string& title,
+                    const std::vector<Col>& cols, const Totals& totals, size_t shown,
+                    BatchLines& out) {
+  out.Add(Sanitize(absl::StrCat(TitleText(snapshot, state, title, totals, shown), "  ",
+                                absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", snapshot.now,
+                                                 absl::UTCTimeZone()))));
+  out.Add(Sanitize(InfoText(state)));
   for (const SourceState& s : snapshot.sources) {
     if (!s.connected) {
-      add(Sanitize(absl::StrCat(s.label, s.ended ? " ended" : " disconnected",
-                                s.error.empty() ? "" : absl::StrCat(": ", s.error))));
+      out.Add(Sanitize(absl::StrCat(s.label, s.ended ? " ended" : " disconnected",
+                                    s.error.empty() ? "" : absl::StrCat(": ", s.error))));
     }
   }
   if (snapshot.LostEvents() > 0 || snapshot.LossGaps() > 0) {
-    add(absl::StrCat("lost ", snapshot.LostEvents(), snapshot.LossGaps() > 0 ? "+" : "",
-                     " events"));
+    out.Add(absl::StrCat("lost ", snapshot.LostEvents(), snapshot.LossGaps() > 0 ? "+" : "",
+                         " events"));
   }
-  for (const std::string& note : snapshot.notes) add(Sanitize(note));
+  for (const std::string& note : snapshot.notes) out.Add(Sanitize(note));
   if (snapshot.flows.empty() && !snapshot.empty_hint.empty()) {
-    add(Sanitize("no flows yet: " + snapshot.empty_hint));
+    out.Add(Sanitize("no flows yet: " + snapshot.empty_hint));
   }
-  add(HeadLine(cols, SortColumn(state), state.reverse));
-  for (const std::string& r : rows) add(r);
-  return absl::StrJoin(lines, "\n") + "\n";
+  out.Add(HeadLine(cols, SortColumn(state), state.reverse));
+}
+
+}  // namespace
+
+absl::Status WriteBatch(const Snapshot& snapshot, const ViewState& state, int width,
+                        const std::string& title, const BatchWrite& write) {
+  const bool multi = snapshot.sources.size() > 1;
+  const auto layout = [&](bool units) {
+    return Layout(VisibleColumns(state, multi, units), state.view, width, width > 0);
+  };
+  BatchLines out(width, write);
+  if (state.view == TableView::kFlows) {
+    // Every row: each is built, written and dropped (never all at once).
+    const FlowSelection sel = SelectFlowIndices(snapshot, state, 0, snapshot.flows.size());
+    const std::vector<Col> cols = layout(AnyFlowHasUnit(snapshot, sel.indices));
+    AddBatchHeader(snapshot, state, title, cols, sel.totals, sel.total, out);
+    for (uint32_t i : sel.indices) {
+      if (!out.ok()) break;
+      const FlowRow built = snapshot.flows.Build(i);
+      for (const std::string& l : FlowLines(built, cols, state, snapshot.NowFor(built.source))) {
+        out.Add(l);
+      }
+    }
+  } else {
+    const ProcessSelection sel = SelectProcesses(snapshot, state, 0, snapshot.flows.size());
+    const std::vector<Col> cols = layout(AnyUnit(sel.rows));
+    AddBatchHeader(snapshot, state, title, cols, sel.totals, sel.total, out);
+    for (const ProcessRow& row : sel.rows) out.Add(ProcessLine(row, cols, state));
+  }
+  return out.Finish();
+}
+
+std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
+                        const std::string& title) {
+  std::string text;
+  WriteBatch(snapshot, state, width, title, [&text](absl::string_view piece) {
+    text.append(piece.data(), piece.size());
+    return absl::OkStatus();
+  }).IgnoreError();  // appending cannot fail
+  return text;
 }
 
 }  // namespace flowtop::tui

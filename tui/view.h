@@ -8,7 +8,11 @@
 #define FLOWTOP_TUI_VIEW_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 #include "tui/frame.h"
 #include "tui/model.h"
@@ -41,6 +45,14 @@ RenderResult Render(const Snapshot& snapshot, const ViewState& state, int width,
 // line per flow (two with show_src). `width` <= 0 means unlimited.
 std::string RenderBatch(const Snapshot& snapshot, const ViewState& state, int width,
                         const std::string& title);
+
+// Writes what RenderBatch returns through `write`, in pieces of about 64
+// KiB: each row is built, formatted and written, so the text of all rows is
+// never held at once (--batch at a million flows held ~800 B a flow).
+// Returns the first error `write` returned; nothing is written after it.
+using BatchWrite = std::function<absl::Status(absl::string_view)>;
+absl::Status WriteBatch(const Snapshot& snapshot, const ViewState& state, int width,
+                        const std::string& title, const BatchWrite& write);
 
 }  // namespace flowtop::tui
 

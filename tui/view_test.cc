@@ -203,6 +203,38 @@ TEST_F(ViewTest, Batch) {
   EXPECT_EQ(s, Golden("batch", s));
 }
 
+// --batch writes its text a piece at a time (never the whole table's text
+// at once): the pieces are the text RenderBatch returns, each at most about
+// 64 KiB, and a failed write ends it.
+TEST_F(ViewTest, BatchIsWrittenInPiecesAndStopsAtAFailedWrite) {
+  for (uint32_t i = 0; i < 2000; ++i) {
+    Add(local_, testing::TcpFlow(1000 + i, "10.1.0.1", 10000 + i, "10.2.0.1", 443));
+  }
+  const Snapshot snap = model_.TakeSnapshot();
+  const std::string whole = RenderBatch(snap, state_, 0, "local");
+  ASSERT_GT(whole.size(), 3u * 64 * 1024);
+  std::vector<std::string> pieces;
+  ASSERT_TRUE(WriteBatch(snap, state_, 0, "local", [&](absl::string_view piece) {
+                pieces.emplace_back(piece);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_GE(pieces.size(), 3u);
+  std::string joined;
+  for (const std::string& p : pieces) {
+    EXPECT_LE(p.size(), 64u * 1024 + 1024);
+    joined += p;
+  }
+  EXPECT_EQ(joined, whole);
+
+  int calls = 0;
+  const absl::Status st = WriteBatch(snap, state_, 0, "local", [&](absl::string_view) {
+    ++calls;
+    return absl::UnavailableError("closed pipe");
+  });
+  EXPECT_EQ(st, absl::UnavailableError("closed pipe"));
+  EXPECT_EQ(calls, 1);
+}
+
 // Units and containers: the UNIT column appears when a row has one, the
 // processes view groups them, the detail view names the cgroup.
 TEST_F(ViewTest, UnitsAndContainers) {

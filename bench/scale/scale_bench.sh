@@ -8,11 +8,19 @@
 #
 #   bazel run -c opt //bench/scale:scale_bench -- [--flows=100000,1000000]
 #       [--idle-seconds=20] [--churn-rate=2000] [--churn-seconds=20]
-#       [--no-churn] [--no-model] [--json-only] [--churn-only]
+#       [--no-churn] [--no-model] [--json-only] [--memory [--before=FLOWTOP]]
+#       [--churn-only]
 #
 # --json-only measures conntrack -L and flowtop --json alone (no flowtopd,
-# TUI or churn): the --json figures in a few minutes. --churn-only runs the
-# churn comparison alone (no idle flows, no baselines): about two minutes.
+# TUI or churn): the --json figures in a few minutes.
+# --memory measures memory per flow only, in every mode that holds flows:
+# flowtopd, the local TUI, --json, --batch, the TUI against flowtopd
+# (--connect), flowtop record and the TUI over that recording (replay),
+# beside conntrack -L. --before=FLOWTOP measures each flowtop mode again
+# with another flowtop binary (e.g. one built from main before a change),
+# printed side by side as "before".
+# --churn-only runs the churn comparison alone (no idle flows, no
+# baselines): about three minutes.
 #
 # Root only. nf_conntrack_max is host-wide: it is raised for the run and put
 # back on every exit path (EXIT, INT, TERM, HUP). Each N gets its own
@@ -27,6 +35,8 @@ CHURN=1
 MODEL=1
 JSON_ONLY=0
 CHURN_ONLY=0
+MEMORY=0
+BEFORE=""
 for arg in "$@"; do
   case "$arg" in
     --flows=*) FLOWS=${arg#*=} ;;
@@ -37,6 +47,8 @@ for arg in "$@"; do
     --no-model) MODEL=0 ;;
     --json-only) JSON_ONLY=1; CHURN=0 ;;
     --churn-only) CHURN_ONLY=1; CHURN=1 ;;
+    --memory) MEMORY=1; CHURN=0 ;;
+    --before=*) BEFORE=${arg#*=} ;;
     *) echo "scale_bench: unknown argument '$arg' (see the header of bench/scale/scale_bench.sh)" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +56,10 @@ for v in "$IDLE_SECONDS" "$CHURN_RATE" "$CHURN_SECONDS" ${FLOWS//,/ }; do
   [[ "$v" =~ ^[0-9]+$ && "$v" -gt 0 && "$v" -le 5000000 ]] || {
     echo "scale_bench: '$v' is not a count from 1 to 5000000" >&2; exit 2; }
 done
+if [ -n "$BEFORE" ]; then
+  BEFORE=$(realpath -e "$BEFORE" 2>/dev/null) && [ -x "$BEFORE" ] || {
+    echo "scale_bench: --before: not an executable flowtop binary" >&2; exit 2; }
+fi
 [ "$(id -u)" = 0 ] || { echo "scale_bench: needs root (network namespaces, conntrack)" >&2; exit 1; }
 for tool in conntrack tmux /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "scale_bench: '$tool' is missing: tools/setup.sh --test" >&2; exit 1; }
@@ -147,6 +163,31 @@ baselines() {
   tmux -L "$TMUX_SOCKET" kill-server
   out=$(/usr/bin/time -f '%M' $NETNS_EXEC "$FLOWTOP" -4 -U -n -G --no-bpf --json --count 1 2>&1 >/dev/null | tail -n 1)
   BASE_JSON=${out:-0}
+  $NETNS_EXEC "$FLOWTOP" record -o "$WORK/base.ftr" -q >/dev/null 2>&1 &
+  pid=$!
+  sleep 3
+  BASE_REC=$(rss_kb "$pid")
+  kill -INT "$pid"; wait "$pid" 2>/dev/null
+  rm -f "$WORK/base.ftr"
+}
+
+# flowtop record (unfiltered, from the kernel): its RSS once the recording
+# stopped growing for 5 s (the initial dump recorded; idle flows add nothing).
+measure_record() {
+  local pid last=0 still=0 size
+  $NETNS_EXEC "$FLOWTOP" record -o "$WORK/r.ftr" -q >/dev/null 2>"$WORK/r.err" &
+  pid=$!
+  NETNS_PIDS+=("$pid")
+  for _ in $(seq 900); do
+    sleep 1
+    size=$(stat -c %s "$WORK/r.ftr" 2>/dev/null || echo 0)
+    if [ "$size" = "$last" ] && [ "$size" -gt 0 ]; then still=$((still + 1)); else still=0; fi
+    last=$size
+    [ "$still" -ge 5 ] && break
+  done
+  R_KB=$(rss_kb "$pid")
+  kill -INT "$pid"; wait "$pid" 2>/dev/null
+  rm -f "$WORK/r.ftr"
 }
 
 # conntrack -L: the best of three wall times, its peak memory, its lines.
@@ -263,6 +304,8 @@ report_n() {
   row "idle CPU, % of a core" "-" "$D_CPU" "$T_CPU" "-"
   echo "  flowtopd ListFlows limit 10 by bytes (5 calls): $D_LIST"
   echo "  flowtopd GetStatus after the idle period: $D_STATUS"
+  echo "  flowtop record (unfiltered): RSS $((R_KB / 1024)) MB, $(per_flow "$R_KB" "$BASE_REC" "$n") B per flow" \
+    "(<= 256: $(verdict "$(per_flow "$R_KB" "$BASE_REC" "$n")" 256))"
   echo "  TUI key '>' to changed screen (tmux, polled): $T_KEYS"
   echo "  verdicts (targets of issue 12):"
   local ok_flows="NOT met"
@@ -300,12 +343,17 @@ run_n() {
   MAKE_TIME=${made#* }
   KERNEL=$(netns_exec conntrack -C)
   measure_conntrack
+  if [ "$MEMORY" = 1 ]; then
+    measure_memory "$n"
+    return
+  fi
   measure_json
   if [ "$JSON_ONLY" = 1 ]; then
     report_json_only "$n"
     return
   fi
   measure_daemon "$n"
+  measure_record
   measure_tui
   report_n "$n"
   # bench/tui is a sibling package (no edge between benchmarks): its
@@ -428,6 +476,150 @@ run_churn() {
   done
 }
 
+# --memory: memory per flow in every mode that holds flows (issue 12: at
+# most 256 B, the kernel's own nf_conntrack entry). Each figure is the RSS
+# above the same mode's RSS with no flows, divided by N; the commands that
+# exit (--json, --batch, record) by their peak RSS, the TUIs by their RSS
+# once the whole table is shown.
+
+# The TUI in tmux running "$@": waits until its header says at least WANT
+# flows and no "loading", or its count stood still for 2 minutes (at most
+# 30 min); echoes its RSS in kB and the flows it showed.
+tui_rss() {
+  local want=$1 pid kb=0 shown total=0 loading last=-1 still=0
+  shift
+  pid=$(tmux_start "$NETNS_EXEC $*")
+  for _ in $(seq 36000); do
+    read -r shown total loading <<<"$(tui_counts)"
+    if screen | grep -q 'flows [0-9]*/'; then
+      if [ "$loading" = 0 ] && [ "$total" -ge "$want" ]; then break; fi
+      if [ "$total" = "$last" ]; then still=$((still + 1)); else still=0; last=$total; fi
+      [ "$still" -ge 2400 ] && break
+    fi
+    sleep 0.05
+  done
+  sleep 1  # let the first full frame settle
+  kb=$(rss_kb "$pid")
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+  echo "$kb $total"
+}
+
+# Peak RSS in kB of "$@" in the namespace, its stdout thrown away.
+peak_kb() {
+  /usr/bin/time -o "$WORK/peak.time" -f '%M' $NETNS_EXEC "$@" >/dev/null 2>"$WORK/peak.err"
+  tail -n 1 "$WORK/peak.time"
+}
+
+# flowtopd on 127.0.0.1 in the namespace: sets REMOTE_PID and REMOTE_PORT.
+start_flowtopd() {
+  local line
+  rm -f "$WORK/r.out"
+  mkfifo "$WORK/r.out"
+  $NETNS_EXEC "$FLOWTOPD" --listen 127.0.0.1:0 --node-name scale -n -G --no-bpf >"$WORK/r.out" 2>"$WORK/r.err" &
+  REMOTE_PID=$!
+  NETNS_PIDS+=("$REMOTE_PID")
+  exec 9<"$WORK/r.out"
+  REMOTE_PORT=0
+  read -r -t 60 -u 9 line && REMOTE_PORT=${line##*:}
+  cat <&9 >/dev/null &
+}
+stop_flowtopd() {
+  kill "$REMOTE_PID" 2>/dev/null; wait "$REMOTE_PID" 2>/dev/null
+  exec 9<&-
+}
+
+# A recording of the namespace's flows into FILE with flowtop record (one
+# keyframe, at the start): stopped (SIGINT) once at least MIN_SECONDS have
+# passed and the file grew by less than 64 KiB over 5 s (the initial dump
+# written; idle flows send nothing more). Echoes its peak RSS in kB.
+record_kb() {
+  local bin=$1 file=$2 min_seconds=$3 pid size last=-1 t=0 kb=0
+  rm -f "$file"
+  $NETNS_EXEC "$bin" record -o "$file" --keyframe-interval 10h -q >/dev/null 2>"$WORK/rec.err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ "$t" -lt 3600 ]; do
+    sleep 5
+    t=$((t + 5))
+    kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo "$kb")
+    size=$(stat -c %s "$file" 2>/dev/null || echo 0)
+    [ "$t" -ge "$min_seconds" ] && [ "$last" -ge 0 ] && [ $((size - last)) -lt 65536 ] && break
+    last=$size
+  done
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  echo "$kb"
+}
+
+# Sets M_<mode>_<tag> (kB) and prints it at once (a run cut short keeps
+# what it measured).
+note_kb() {
+  printf -v "M_$1_$2" '%s' "$3"
+  echo "  measured: $1 $2 ${3} kB${4:+ ($4 flows shown)}"
+}
+
+# Every flowtop mode with binary BIN over the namespace's flows, waiting
+# for WANT of them (0: the baselines).
+flowtop_modes() {
+  local bin=$1 tag=$2 want=$3 seconds=$4 kb shown
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" -n -G --no-bpf)"
+  note_kb TUI "$tag" "$kb" "$shown"
+  # -4 -U as in the issue (the default is TCP): every flow is printed.
+  note_kb JSON "$tag" "$(peak_kb "$bin" -4 -U -n -G --no-bpf --json --count 1)"
+  note_kb BATCH "$tag" "$(peak_kb "$bin" -4 -U -n -G --no-bpf --batch --count 1)"
+  start_flowtopd
+  netns_exec "$CLIENT" wait "127.0.0.1:$REMOTE_PORT" "$want" 900 >/dev/null
+  note_kb D "$tag" "$(rss_kb "$REMOTE_PID")"
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" -n --connect "127.0.0.1:$REMOTE_PORT")"
+  note_kb REMOTE "$tag" "$kb" "$shown"
+  stop_flowtopd
+  note_kb RECORD "$tag" "$(record_kb "$bin" "$WORK/rec-$tag.ftr" "$seconds")"
+  read -r kb shown <<<"$(tui_rss "$want" "$bin" replay "$WORK/rec-$tag.ftr")"
+  note_kb REPLAY "$tag" "$kb" "$shown"
+  rm -f "$WORK/rec-$tag.ftr"
+}
+
+memory_baselines() {
+  fresh_netns
+  flowtop_modes "$FLOWTOP" BASE 0 10
+  [ -n "$BEFORE" ] && flowtop_modes "$BEFORE" BBASE 0 10
+  echo "memory baselines with no flows (kB): TUI $M_TUI_BASE, --json $M_JSON_BASE, --batch $M_BATCH_BASE," \
+    "flowtopd $M_D_BASE, --connect $M_REMOTE_BASE, record $M_RECORD_BASE, replay $M_REPLAY_BASE"
+  [ -n "$BEFORE" ] && echo "  before ($BEFORE): TUI $M_TUI_BBASE, --json $M_JSON_BBASE," \
+    "--batch $M_BATCH_BBASE, --connect $M_REMOTE_BBASE, record $M_RECORD_BBASE, replay $M_REPLAY_BBASE"
+}
+
+measure_memory() {
+  local n=$1 seconds
+  seconds=$(awk -v t="$CT_TIME" 'BEGIN { s = int(t) + 5; print (s < 10 ? 10 : s) }')
+  flowtop_modes "$FLOWTOP" NOW "$n" "$seconds"
+  [ -n "$BEFORE" ] && flowtop_modes "$BEFORE" WAS "$n" "$seconds"
+  echo "  (flowtop record's figure is its peak RSS (VmHWM) while it records)"
+  echo
+  echo "== memory per flow, $n idle UDP flows (kernel: conntrack -C = $KERNEL) =="
+  printf '  %-40s %10s %12s %14s %10s\n' "" "MB (RSS)" "B per flow" "before B/flow" "<= 256 B"
+  printf '  %-40s %10s %12s %14s %10s\n' "conntrack -L (peak)" "$((CT_KB / 1024))" \
+    "$(per_flow "$CT_KB" 0 "$n")" "" ""
+  local mode label now base was bbase
+  for mode in D TUI JSON BATCH REMOTE RECORD REPLAY; do
+    case $mode in
+      D) label="flowtopd" ;;
+      TUI) label="flowtop (local TUI)" ;;
+      JSON) label="flowtop -4 -U --json --count 1 (peak)" ;;
+      BATCH) label="flowtop -4 -U --batch --count 1 (peak)" ;;
+      REMOTE) label="flowtop --connect flowtopd" ;;
+      RECORD) label="flowtop record (peak)" ;;
+      REPLAY) label="flowtop replay (the recording)" ;;
+    esac
+    now=M_${mode}_NOW base=M_${mode}_BASE was=M_${mode}_WAS bbase=M_${mode}_BBASE
+    local before_flow=""
+    [ -n "$BEFORE" ] && before_flow=$(per_flow "${!was}" "${!bbase}" "$n")
+    printf '  %-40s %10s %12s %14s %10s\n' "$label" "$((${!now} / 1024))" \
+      "$(per_flow "${!now}" "${!base}" "$n")" "$before_flow" \
+      "$(verdict "$(per_flow "${!now}" "${!base}" "$n")" 256)"
+  done
+  echo "  (flowtopd is the daemon the --connect TUI read; its figure is the same in both columns' runs)"
+}
+
 max_n=$(tr ',' '\n' <<<"$FLOWS" | sort -n | tail -n 1)
 need=$((max_n + 200000))
 [ "$CHURN_ONLY" = 0 ] && [ "$MAX_BEFORE" -lt "$need" ] && echo "$need" >"$MAX"
@@ -436,9 +628,15 @@ echo "scale_bench: $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' 
 echo "CAVEAT: this machine may be shared (other builds and benchmarks run beside this one):"
 echo "        absolute times and CPU are noisy; read the ratios to conntrack -L and to netsniff-ng,"
 echo "        which were measured in the same run. nf_conntrack_max is $(cat "$MAX") for the run (was $MAX_BEFORE)."
-if [ "$CHURN_ONLY" = 0 ]; then
+if [ "$CHURN_ONLY" = 1 ]; then
+  :
+elif [ "$MEMORY" = 1 ]; then
+  memory_baselines
+else
   baselines
   echo "baselines with no flows (RSS): flowtopd $((BASE_D / 1024)) MB, TUI $((BASE_TUI / 1024)) MB, --json $((BASE_JSON / 1024)) MB peak"
+fi
+if [ "$CHURN_ONLY" = 0 ]; then
   for n in ${FLOWS//,/ }; do run_n "$n"; done
 fi
 [ "$CHURN" = 1 ] && run_churn

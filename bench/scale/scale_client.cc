@@ -175,6 +175,8 @@ int ListFlows(const std::string& addr, int repeat, int net) {
   std::thread prober([&] { Probe(net, stop); });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::vector<double> times;
+  std::vector<double> starts;  // seconds after the first call began
+  Clock::time_point first_begin;
   double stall = 0;
   for (int i = 0; i < repeat; ++i) {
     grpc::ClientContext context;
@@ -185,6 +187,7 @@ int ListFlows(const std::string& addr, int repeat, int net) {
     request.set_binary_addresses_only(true);
     flowtop::v1::ListFlowsResponse response;
     const auto begin = Clock::now();
+    if (i == 0) first_begin = begin;
     grpc::Status s = stub->ListFlows(&context, request, &response);
     const auto end = Clock::now();
     if (!s.ok() || response.flows_size() != 10) {
@@ -197,6 +200,7 @@ int ListFlows(const std::string& addr, int repeat, int net) {
       return 1;
     }
     times.push_back(Ms(end - begin));
+    starts.push_back(Ms(begin - first_begin) / 1000);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     stall = std::max(stall, arrivals.LongestGapMs(begin, end));
   }
@@ -204,9 +208,17 @@ int ListFlows(const std::string& addr, int repeat, int net) {
   prober.join();
   follow_context.TryCancel();
   follower.join();
+  // Each call as START_S:MS in call order: the first call on a connection,
+  // or one that met a rate dump, shows where it falls.
+  std::string each;
+  for (size_t i = 0; i < times.size(); ++i) {
+    char one[48];
+    std::snprintf(one, sizeof(one), "%s%.1f:%.1f", each.empty() ? "" : ",", starts[i], times[i]);
+    each += one;
+  }
   std::sort(times.begin(), times.end());
-  std::printf("median_ms=%.1f max_ms=%.1f stall_ms=%.1f\n",
-              times[times.size() / 2], times.back(), stall);
+  std::printf("median_ms=%.1f max_ms=%.1f stall_ms=%.1f calls=%s\n",
+              times[times.size() / 2], times.back(), stall, each.c_str());
   return 0;
 }
 

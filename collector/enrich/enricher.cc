@@ -13,6 +13,7 @@
 #include "collector/enrich/bpf_owners.h"
 #include "collector/enrich/conf_files.h"
 #include "core/flow_key.h"
+#include "core/proto_utf8.h"
 
 namespace flowtop::collector::enrich {
 namespace {
@@ -351,6 +352,12 @@ void Enricher::BuildRound(size_t take, std::deque<Job>* backlog,
     round->owners.push_back({n.waiter.id, n.waiter.generation, /*flow=*/false});
   }
   names->clear();
+  // Names from outside (a comm any user may set, a PTR record, a GeoIP
+  // database) may be any bytes: repaired here, or the events would not
+  // parse wherever they go (core/proto_utf8.h).
+  for (v1::FlowEvent& event : round->events) {
+    core::RepairUtf8Strings(*event.mutable_flow()->mutable_enrichment());
+  }
   if (!node_.empty()) {
     // What the Pipeline would fill in under its lock.
     for (v1::FlowEvent& event : round->events) {

@@ -177,6 +177,40 @@ TEST_F(EnricherTest, NewFlowGetsProcessGeoAndServiceInOneEnrichEvent) {
   EXPECT_EQ(enricher->stats().enriched, 1u);
 }
 
+// Any user may name a process with any bytes (/proc/self/comm). Such a
+// name used to reach the table as it was: the stored Process no longer
+// parsed back, and gRPC clients could not parse the event.
+TEST_F(EnricherTest, ANameThatIsNotUtf8IsRepairedAtTheSource) {
+  auto enricher = std::make_unique<Enricher>(Parts(), pipeline_, clock_);
+  pipeline_.AddSink(enricher.get());
+  const std::string host = V4(192, 168, 1, 10), google = V4(8, 8, 8, 8);
+  local_->Add(host);
+  sockets_->AddConnected({v1::TCP, host, 40000, google, 443}, 7);
+  processes_->Add(7, 1234, std::string("ev\xffil\xc3", 6));
+
+  std::vector<v1::FlowEvent> batch = {NewFlow(1, host, 40000, google, 443)};
+  pipeline_.Publish(absl::MakeSpan(batch));
+  enricher->Drain();
+
+  std::vector<v1::FlowEvent> enrich = recorded_.OfType(v1::ENRICH);
+  ASSERT_EQ(enrich.size(), 1u);
+  std::string bytes;
+  ASSERT_TRUE(enrich[0].SerializeToString(&bytes));
+  v1::FlowEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  const std::string repaired = "ev\xef\xbf\xbdil\xef\xbf\xbd";
+  EXPECT_EQ(parsed.flow().enrichment().src().process().name(), repaired);
+  EXPECT_EQ(parsed.flow().enrichment().src().process().exe(),
+            "/usr/bin/" + repaired);
+  pipeline_.WithTable([&](const core::FlowTable& table) {
+    const v1::Flow* flow = table.Find(1);
+    ASSERT_NE(flow, nullptr);
+    EXPECT_EQ(flow->enrichment().src().process().name(), repaired);
+    EXPECT_EQ(flow->enrichment().src().process().pid(), 1234u);
+    EXPECT_EQ(flow->enrichment().src().process().user(), "root");
+  });
+}
+
 TEST_F(EnricherTest, FullQueueSkipsAndCountsWithoutBlocking) {
   EnricherParts parts = Parts();
   auto gated = std::make_unique<GatedSocketLookup>();
