@@ -61,6 +61,12 @@ class KernelSource::Batch {
 
 namespace {
 
+// A dump's receive buffer. The kernel fills a dump datagram up to the
+// reader's buffer size but never beyond 32 KiB (netlink_recvmsg caps
+// max_recvmsg_len), so 64 KiB holds any; the 1 MiB buffers were resident
+// (zero-filled) for nothing, the rate loop's for the whole run.
+constexpr size_t kDumpBufferBytes = 1 << 16;
+
 // A whole-table dump (the initial one, a resync) leaves the heap full of
 // freed blocks between live ones: a million flows' transient events, the
 // table's shards and indexes that grew past them. glibc keeps those pages;
@@ -291,7 +297,27 @@ uint64_t KernelSource::Fingerprint(const v1::Flow& f) {
   }
   return absl::HashOf(f.status().raw(), state, f.mark(), f.labels(),
                       f.reply().src_ip(), f.reply().src_port(),
-                      f.reply().dst_ip(), f.reply().dst_port());
+                      f.reply().dst_ip(), f.reply().dst_port()) &
+         ~kSilent;
+}
+
+void KernelSource::Know(uint64_t key, uint64_t fingerprint, bool silent) {
+  auto [value, inserted] = known_.TryEmplace(key);
+  if (!inserted && (*value & kSilent) != 0) --silent_;
+  *value = (fingerprint & ~kSilent) | (silent ? kSilent : 0);
+  if (silent) ++silent_;
+}
+
+void KernelSource::Forget(uint64_t key) {
+  const uint64_t* value = known_.Find(key);
+  if (value == nullptr) return;
+  if ((*value & kSilent) != 0) --silent_;
+  known_.Erase(key);
+}
+
+size_t KernelSource::SilentCount() const {
+  absl::MutexLock lock(&known_mu_);
+  return silent_;
 }
 
 template <typename Fn>
@@ -345,12 +371,15 @@ absl::Status KernelSource::InitialDump(Batch& batch, RateTracker* rates) {
       e.mutable_status()->set_conntrack_count(info->count);
     }
   }
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(kDumpBufferBytes);
   if (rates != nullptr) rates->BeginSample(clock_.Now());
+  absl::MutexLock lock(&known_mu_);
   absl::Status s = DumpTable(*dump_, buf, [&](v1::FlowEvent& e) {
     const uint64_t key = core::FlowKey(e.flow());
     if (known_.size() < options_.max_flows || known_.Contains(key)) {
-      *known_.TryEmplace(key).first = Fingerprint(e.flow());
+      // Silent until an event names it: it may have begun before anyone
+      // listened, and then the kernel sends none (see the header).
+      Know(key, Fingerprint(e.flow()), /*silent=*/true);
     }
     if (rates != nullptr) rates->Remember(e.flow());
     batch.Next().Swap(&e);
@@ -369,20 +398,19 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
   switch (event.type()) {
     case v1::NEW:
     case v1::UPDATE: {
-      uint64_t* fingerprint = known_.Find(key);
-      if (fingerprint == nullptr) {
+      if (!known_.Contains(key)) {
         event.set_type(v1::NEW);  // an UPDATE for a flow we never announced
         if (known_.size() < options_.max_flows) {
-          *known_.TryEmplace(key).first = Fingerprint(event.flow());
+          Know(key, Fingerprint(event.flow()), /*silent=*/false);
         }
       } else {
         event.set_type(v1::UPDATE);  // a NEW for a flow the dump announced
-        *fingerprint = Fingerprint(event.flow());
+        Know(key, Fingerprint(event.flow()), /*silent=*/false);
       }
       break;
     }
     case v1::DESTROY:
-      known_.Erase(key);
+      Forget(key);
       break;
     default:
       break;
@@ -392,7 +420,8 @@ void KernelSource::HandleEvent(v1::FlowEvent& event, Batch& batch) {
 
 absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   // Dump first, so that LOST can say how much the loss changed.
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(kDumpBufferBytes);
+  absl::MutexLock known_lock(&known_mu_);
   std::vector<v1::FlowEvent> changes;
   DenseFlowMap<uint64_t> seen;
   seen.Reserve(known_.size());
@@ -403,7 +432,7 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
     const uint64_t* known = known_.Find(key);
     if (known == nullptr) {
       e.set_type(v1::NEW);
-    } else if (*known != fp) {
+    } else if ((*known & ~kSilent) != fp) {
       e.set_type(v1::UPDATE);
     } else {
       return;
@@ -433,11 +462,21 @@ absl::Status KernelSource::Resync(const std::string& why, Batch& batch) {
   end.Clear();
   end.set_type(v1::RESYNC_END);
   batch.Flush();
-  // The kernel's view replaces ours (bounded like everything else).
-  known_.Clear();
-  seen.ForEach([&](uint64_t key, uint64_t fp) {
-    if (known_.size() < options_.max_flows) *known_.TryEmplace(key).first = fp;
+  // The kernel's view replaces ours (bounded like everything else). A
+  // silent flow stays silent; one the dump found first was created after we
+  // listened (its NEW was lost), so the kernel sends its events.
+  std::vector<uint64_t> still_silent;
+  known_.ForEach([&](uint64_t key, uint64_t fp) {
+    if ((fp & kSilent) != 0 && seen.Contains(key)) still_silent.push_back(key);
   });
+  known_.Clear();
+  silent_ = 0;
+  seen.ForEach([&](uint64_t key, uint64_t fp) {
+    if (known_.size() < options_.max_flows) Know(key, fp, /*silent=*/false);
+  });
+  for (const uint64_t key : still_silent) {
+    if (const uint64_t* fp = known_.Find(key)) Know(key, *fp, /*silent=*/true);
+  }
   absl::MutexLock lock(&mu_);
   ++stats_.resyncs;
   return absl::OkStatus();
@@ -469,18 +508,45 @@ static void FillCounters(v1::Flow& flow, v1::FlowEvent& out) {
 }
 
 absl::Status KernelSource::RateSample(RateTracker& tracker,
-                                      std::vector<char>& buf, Batch& batch) {
+                                      std::vector<char>& buf, Batch& batch,
+                                      bool counters) {
   tracker.BeginSample(clock_.Now());
   absl::Status s = DumpTable(*rates_, buf, [&](v1::FlowEvent& e) {
     v1::Flow& flow = *e.mutable_flow();
-    if (tracker.Observe(flow)) FillCounters(flow, batch.Next());
+    if (tracker.Observe(flow) && counters) FillCounters(flow, batch.Next());
   });
   if (!s.ok()) return s;
-  tracker.EndSample();
+  std::vector<uint64_t> gone;
+  tracker.EndSample([&](uint64_t key) { gone.push_back(key); });
   batch.Flush();
+  if (!gone.empty()) DestroySilent(gone, batch);
   absl::MutexLock lock(&mu_);
   ++stats_.rate_dumps;
   return absl::OkStatus();
+}
+
+void KernelSource::DestroySilent(const std::vector<uint64_t>& gone,
+                                 Batch& batch) {
+  // Under known_mu_ until published: the reader's next event for one of
+  // these keys (a new flow that reuses it) comes after the DESTROY, and one
+  // it already handled made the flow not silent (its DESTROY is the
+  // kernel's to send).
+  absl::MutexLock lock(&known_mu_);
+  uint64_t destroyed = 0;
+  for (const uint64_t key : gone) {
+    const uint64_t* value = known_.Find(key);
+    if (value == nullptr || (*value & kSilent) == 0) continue;
+    Forget(key);
+    v1::FlowEvent& e = batch.Next();
+    e.Clear();
+    e.set_type(v1::DESTROY);
+    core::SetFlowKey(key, *e.mutable_flow());
+    ++destroyed;
+  }
+  batch.Flush();
+  absl::MutexLock stats_lock(&mu_);
+  stats_.silent_gone += destroyed;
+  stats_.silent = silent_;
 }
 
 bool KernelSource::StopRequestedBy(absl::Time deadline) {
@@ -492,20 +558,25 @@ bool KernelSource::StopRequestedBy(absl::Time deadline) {
 void KernelSource::RateLoop(core::EventSink& sink, RateTracker& tracker,
                             DumpCost initial) {
   YieldToReaders(options_.rate_thread_nice);
-  std::vector<char> buf(1 << 20);
+  // With rates off the loop still dumps, at kSilentSweepInterval, until no
+  // silent flow is left: only a dump says when one ended.
+  const bool counters = options_.rate_interval > absl::ZeroDuration();
+  std::vector<char> buf(kDumpBufferBytes);
   Batch batch(sink, options_.batch_size);
-  RateSchedule schedule(options_.rate_interval, options_.rate_cpu_budget);
+  RateSchedule schedule(counters ? options_.rate_interval : kSilentSweepInterval,
+                        options_.rate_cpu_budget);
   // The initial dump walked the table too: its cost sets the first wait,
   // so a million flows just loaded are not dumped again a second later.
   absl::Time next = schedule.Next(initial.start, initial.cpu);
-  PublishRatePeriod(schedule, batch);
+  if (counters) PublishRatePeriod(schedule, batch);
   while (!StopRequestedBy(next)) {
+    if (!counters && SilentCount() == 0) break;
     const absl::Time start = clock_.Now();
     const absl::Duration cpu = options_.thread_cpu_time();
     // A failed sample is skipped; the next one starts over.
-    if (absl::IsCancelled(RateSample(tracker, buf, batch))) break;
+    if (absl::IsCancelled(RateSample(tracker, buf, batch, counters))) break;
     next = schedule.Next(start, options_.thread_cpu_time() - cpu);
-    PublishRatePeriod(schedule, batch);
+    if (counters) PublishRatePeriod(schedule, batch);
   }
 }
 
@@ -536,16 +607,19 @@ struct KernelSource::Reader {
 };
 
 void KernelSource::PublishStats(Reader& r) {
+  absl::MutexLock known_lock(&known_mu_);
   absl::MutexLock lock(&mu_);
   stats_.messages += r.messages;
   stats_.filtered += r.filtered;
   stats_.parse_errors += r.errors;
   stats_.events = r.batch.published();
   stats_.tracked = known_.size();
+  stats_.silent = silent_;
   r.messages = r.filtered = r.errors = 0;
 }
 
 bool KernelSource::ProcessDatagram(Reader& r, size_t len) {
+  absl::MutexLock lock(&known_mu_);  // see DestroySilent
   const char* p = r.buf.data();
   size_t left = len;
   bool intact = true;
@@ -648,15 +722,16 @@ absl::Status KernelSource::Run(core::EventSink& sink) {
   // table), which rate dumps do not repeat.
   DumpCost initial{clock_.Now(), options_.thread_cpu_time()};
   reader.batch.MeasureSink(options_.thread_cpu_time);
-  absl::Status s = InitialDump(reader.batch, with_rates ? &tracker : nullptr);
+  absl::Status s = InitialDump(reader.batch, &tracker);
   reader.batch.MeasureSink(nullptr);
   initial.cpu = options_.thread_cpu_time() - initial.cpu - reader.batch.sink_cpu();
   if (absl::IsCancelled(s)) return absl::OkStatus();
   if (!s.ok()) return s;
   ReturnFreedMemory();
+  PublishStats(reader);
   std::thread rates;
-  if (with_rates) {
-    {
+  if (with_rates || SilentCount() > 0) {
+    if (with_rates) {
       absl::MutexLock lock(&mu_);
       stats_.rate_period = options_.rate_interval;
     }

@@ -15,6 +15,19 @@
 // once per rate interval on its own socket and emits COUNTERS events with
 // per-direction rates (RateTracker).
 //
+// Flows the kernel sends no events for. With nf_conntrack_events=2 (the
+// kernel's default, "auto"), a flow gets the event extension only if some
+// process on the host listened to conntrack events when the flow began: a
+// flow that already existed when flowtop started may never have an UPDATE
+// or a DESTROY. Such flows are "silent": announced by the initial dump and
+// not heard from since. Only a dump can tell that one ended, so the rate
+// dumps (which run for this while silent flows remain, even with rates off)
+// note the flows gone from a whole dump, and the source emits DESTROY for
+// the silent ones among them. A flow heard from by an event has the
+// extension: its DESTROY comes from the kernel. Under churn (2,000 new TCP
+// connections/s, scale_bench) the flows of the first seconds before
+// flowtop started stayed in its table for ever without this.
+//
 // All sockets and /proc files are opened by Create, in the network namespace
 // of the calling thread (tests call it inside NetNs::RunInside); afterwards
 // the source may run on any thread.
@@ -100,6 +113,11 @@ struct KernelSourceStats {
   absl::Duration rate_period;
   bool rate_stretched = false;  // rate_period > rate_interval (the budget)
   uint64_t tracked = 0;          // flows the reader knows now
+  // Flows announced by the initial dump that no event has named since
+  // (the kernel may send none for them), and those of them that a rate
+  // dump found gone (DESTROY emitted by the source).
+  uint64_t silent = 0;
+  uint64_t silent_gone = 0;
   bool dump_filter_refused = false;  // kernel refused CTA_FILTER (old kernel)
   int receive_buffer_bytes = 0;  // as read back from the socket
 };
@@ -172,7 +190,8 @@ class KernelSource final : public core::EventSource {
   bool ProcessDatagram(Reader& reader, size_t len);
   // ENOBUFS or a damaged datagram: apply what is queued, then resync.
   absl::Status RecoverFromLoss(Reader& reader, const std::string& why);
-  void HandleEvent(v1::FlowEvent& event, Batch& batch);
+  void HandleEvent(v1::FlowEvent& event, Batch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(known_mu_);
   void PublishStats(Reader& reader);
   // When a dump began and the CPU time it used.
   struct DumpCost {
@@ -187,10 +206,25 @@ class KernelSource final : public core::EventSource {
   void PublishRatePeriod(const RateSchedule& schedule, Batch& batch);
   // Waits through the clock until `deadline` or Stop(); true when stopped.
   bool StopRequestedBy(absl::Time deadline);
-  // One rate dump: COUNTERS for every flow whose counters moved.
+  // One rate dump: COUNTERS for every flow whose counters moved (when
+  // `counters`), and DESTROY for the silent flows it found gone.
   absl::Status RateSample(RateTracker& tracker, std::vector<char>& buf,
-                          Batch& batch);
+                          Batch& batch, bool counters);
+  // DESTROY for each silent flow in `gone` (flows missing from a whole
+  // dump), published before the reader's next event.
+  void DestroySilent(const std::vector<uint64_t>& gone, Batch& batch);
+  size_t SilentCount() const;
+  // Sets known_[key]; `silent`: announced by a dump, no event yet.
+  void Know(uint64_t key, uint64_t fingerprint, bool silent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(known_mu_);
+  // Forgets known_[key] (keeps the silent count right).
+  void Forget(uint64_t key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(known_mu_);
+  // A fingerprint of the kernel's view of a flow (never has kSilent set).
   static uint64_t Fingerprint(const v1::Flow& flow);
+  // How often dumps look for silent flows that ended when rates are off.
+  static constexpr absl::Duration kSilentSweepInterval = absl::Seconds(1);
+  // The bit of a known_ value that marks the flow silent.
+  static constexpr uint64_t kSilent = uint64_t{1} << 63;
 
   const KernelSourceOptions options_;
   const core::Clock& clock_;
@@ -205,11 +239,14 @@ class KernelSource final : public core::EventSource {
   bool stop_requested_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::atomic<bool> filter_refused_{false};
 
-  // Reader-thread state: the flows announced (by FlowKey: conntrack ids
-  // collide), with a fingerprint of what the kernel said last (to emit
-  // UPDATE only for real changes on resync). Dense: ~28 bytes a flow at a
-  // million, where a flat_hash_map took ~36.
-  DenseFlowMap<uint64_t> known_;
+  // The flows announced (by FlowKey: conntrack ids collide), with a
+  // fingerprint of what the kernel said last (to emit UPDATE only for real
+  // changes on resync) and the kSilent bit. The reader's, but the rate
+  // thread takes silent flows out (DestroySilent), so under known_mu_.
+  // Dense: ~28 bytes a flow at a million, where a flat_hash_map took ~36.
+  mutable absl::Mutex known_mu_;
+  DenseFlowMap<uint64_t> known_ ABSL_GUARDED_BY(known_mu_);
+  size_t silent_ ABSL_GUARDED_BY(known_mu_) = 0;
 
   mutable absl::Mutex mu_;
   KernelSourceStats stats_ ABSL_GUARDED_BY(mu_);

@@ -106,10 +106,18 @@ class KernelSourceFakeTest : public ::testing::Test {
   }
   ~KernelSourceFakeTest() override { Stop(); }
 
+  // With rates off the source still dumps now and then while flows of the
+  // initial dump have not been heard from (silent flows): on the fake clock,
+  // which only the silent-flow tests move, so that the other tests see the
+  // dumps they cause and no more.
   void Start(absl::Duration rate_interval = absl::ZeroDuration()) {
     KernelSourceOptions o;
     o.rate_interval = rate_interval;
-    StartWith(std::move(o), core::RealClock::Get());
+    if (rate_interval > absl::ZeroDuration()) {
+      StartWith(std::move(o), core::RealClock::Get());
+    } else {
+      StartWith(std::move(o), fake_clock_);
+    }
   }
   void StartWith(KernelSourceOptions o, const core::Clock& clock) {
     o.enable_accounting = false;
@@ -428,6 +436,85 @@ TEST_F(KernelSourceFakeTest, CostlyRateDumpsStretchThePeriodToTheCpuBudget) {
   clock.Advance(absl::Seconds(1));
   ASSERT_TRUE(dumped(3));
   EXPECT_EQ(lost_.lost(), 0);
+}
+
+
+// Flows that began before anyone listened to conntrack events get none
+// (nf_conntrack_events=2): no UPDATE, no DESTROY. A dump is the only news
+// of their end. Here the fake kernel removes flows without an event.
+class SilentFlowTest : public KernelSourceFakeTest {
+ protected:
+  // Starts the source on the fake clock and waits until its rate loop waits
+  // for the first dump.
+  void StartSilent(absl::Duration rate_interval) {
+    KernelSourceOptions o;
+    o.rate_interval = rate_interval;
+    o.rate_cpu_budget = 0;
+    StartWith(std::move(o), fake_clock_);
+    ExpectConverged();
+    ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() > 0; }));
+  }
+  // Moves the fake clock a second and waits for the dump it starts.
+  void NextDump() {
+    const size_t before = kernel_.dumps();
+    fake_clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(Eventually([&] { return kernel_.dumps() > before; }));
+    ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() > 0 || !Running(); }));
+    ASSERT_TRUE(kernel_.WaitIdle(kDeadline));
+  }
+  bool Running() { return source_->stats().silent > 0; }
+};
+
+TEST_F(SilentFlowTest, AFlowThatEndsWithoutAnEventLeavesWithTheNextDump) {
+  for (uint16_t p = 1; p <= 3; ++p) kernel_.Put({p, p}, 10, /*event=*/false);
+  StartSilent(absl::Seconds(1));
+  EXPECT_EQ(source_->stats().silent, 3u);
+  kernel_.Put({4, 4}, 10);  // begins now: the kernel sends its events
+  ExpectConverged();
+
+  kernel_.Remove({1, 1}, /*event=*/false);  // the kernel says nothing
+  NextDump();
+  ExpectConverged();
+  EXPECT_EQ(Table().count({1, 1}), 0u);
+  EXPECT_EQ(source_->stats().silent_gone, 1u);
+  EXPECT_EQ(source_->stats().silent, 2u);
+  EXPECT_EQ(lost_.lost(), 0);  // nothing was lost: the kernel sent nothing
+}
+
+TEST_F(SilentFlowTest, WithRatesOffDumpsRunUntilNoSilentFlowIsLeft) {
+  kernel_.Put({1, 1}, 10, /*event=*/false);
+  kernel_.Put({2, 2}, 10, /*event=*/false);
+  StartSilent(absl::ZeroDuration());
+  kernel_.Remove({1, 1}, /*event=*/false);
+  NextDump();
+  ExpectConverged();
+  EXPECT_TRUE(lost_.counters().empty());  // rates off: no COUNTERS
+  // An event names the other flow: the kernel has its extension now, and
+  // sends its DESTROY itself; no flow is left for the dumps to watch.
+  kernel_.Put({2, 2}, 20);
+  ExpectConverged();
+  EXPECT_EQ(source_->stats().silent, 0u);
+  const size_t dumps = kernel_.dumps();
+  fake_clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Eventually([&] { return fake_clock_.waiters() == 0; }));
+  fake_clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(kernel_.dumps(), dumps);
+  kernel_.Remove({2, 2});
+  ExpectConverged();
+}
+
+TEST_F(SilentFlowTest, AReusedKeyIsNotDestroyedByTheSweep) {
+  // The silent flow ends and a new one with the same id and tuple (the
+  // same key) begins: its NEW names the key before the dump sees it.
+  kernel_.Put({5, 5}, 10, /*event=*/false);
+  kernel_.Put({6, 6}, 10, /*event=*/false);
+  StartSilent(absl::Seconds(1));
+  kernel_.Remove({5, 5}, /*event=*/false);
+  kernel_.Put({5, 5}, 99);
+  ExpectConverged();
+  NextDump();
+  ExpectConverged();
+  EXPECT_EQ(Table().count({5, 5}), 1u);
 }
 
 }  // namespace

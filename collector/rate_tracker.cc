@@ -18,7 +18,6 @@ void RateTracker::BeginSample(absl::Time now) {
 }
 
 void RateTracker::Remember(const v1::Flow& flow) {
-  if (!flow.has_original_counters() && !flow.has_reply_counters()) return;
   Last& last = *last_.TryEmplace(core::FlowKey(flow)).first;
   last.orig_packets = flow.original_counters().packets();
   last.orig_bytes = flow.original_counters().bytes();
@@ -29,7 +28,10 @@ void RateTracker::Remember(const v1::Flow& flow) {
 }
 
 bool RateTracker::Observe(v1::Flow& flow) {
-  if (!flow.has_original_counters() && !flow.has_reply_counters()) return false;
+  if (!flow.has_original_counters() && !flow.has_reply_counters()) {
+    *last_.TryEmplace(core::FlowKey(flow)).first = Last{0, 0, 0, 0, generation_, false};
+    return false;
+  }
   const uint64_t op = flow.original_counters().packets();
   const uint64_t ob = flow.original_counters().bytes();
   const uint64_t rp = flow.reply_counters().packets();
@@ -66,9 +68,12 @@ bool RateTracker::Observe(v1::Flow& flow) {
   return publish;
 }
 
-size_t RateTracker::EndSample() {
-  return last_.EraseIf(
-      [this](uint64_t, const Last& last) { return last.generation != generation_; });
+size_t RateTracker::EndSample(const std::function<void(uint64_t key)>& forgotten) {
+  return last_.EraseIf([&](uint64_t key, const Last& last) {
+    if (last.generation == generation_) return false;
+    if (forgotten) forgotten(key);
+    return true;
+  });
 }
 
 }  // namespace flowtop::collector

@@ -1,5 +1,8 @@
 #include "collector/rate_tracker.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace flowtop::collector {
@@ -110,13 +113,42 @@ TEST(RateTracker, RememberedFlowsArePublishedOnlyOnceTheyMove) {
   t.EndSample();
 }
 
-TEST(RateTracker, FlowsWithoutCountersAreIgnored) {
+TEST(RateTracker, FlowsWithoutCountersAreNeverPublishedButTracked) {
+  // Accounting was off when the flow began: no counters, nothing to
+  // publish, but a later sample must still say when it is gone.
   RateTracker t;
   t.BeginSample(absl::FromUnixSeconds(1));
   v1::Flow f;
   f.set_conntrack_id(3);
   EXPECT_FALSE(t.Observe(f));
-  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.size(), 1u);
+  t.EndSample();
+  t.BeginSample(absl::FromUnixSeconds(2));
+  EXPECT_FALSE(t.Observe(f));
+  EXPECT_EQ(t.EndSample(), 0u);
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(RateTracker, EndSampleNamesTheFlowsGoneFromTheDump) {
+  RateTracker t;
+  const absl::Time t0 = absl::FromUnixSeconds(100);
+  t.BeginSample(t0);
+  v1::Flow counted = Sample(1, 1, 100, 1, 100);
+  t.Remember(counted);
+  v1::Flow uncounted;
+  uncounted.set_conntrack_id(2);
+  t.Remember(uncounted);
+  v1::Flow stays = Sample(3, 1, 100, 1, 100);
+  t.Remember(stays);
+  EXPECT_EQ(t.EndSample(), 0u);
+
+  t.BeginSample(t0 + absl::Seconds(1));
+  t.Observe(stays);
+  std::vector<uint64_t> gone;
+  EXPECT_EQ(t.EndSample([&](uint64_t key) { gone.push_back(key); }), 2u);
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(gone, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(t.size(), 1u);
 }
 
 }  // namespace

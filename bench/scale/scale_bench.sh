@@ -9,6 +9,7 @@
 #   bazel run -c opt //bench/scale:scale_bench -- [--flows=100000,1000000]
 #       [--idle-seconds=20] [--churn-rate=2000] [--churn-seconds=20]
 #       [--no-churn] [--no-model] [--json-only] [--memory [--before=FLOWTOP]]
+#       [--churn-only]
 #
 # --json-only measures conntrack -L and flowtop --json alone (no flowtopd,
 # TUI or churn): the --json figures in a few minutes.
@@ -18,6 +19,8 @@
 # beside conntrack -L. --before=FLOWTOP measures each flowtop mode again
 # with another flowtop binary (e.g. one built from main before a change),
 # printed side by side as "before".
+# --churn-only runs the churn comparison alone (no idle flows, no
+# baselines): about three minutes.
 #
 # Root only. nf_conntrack_max is host-wide: it is raised for the run and put
 # back on every exit path (EXIT, INT, TERM, HUP). Each N gets its own
@@ -31,6 +34,7 @@ CHURN_SECONDS=20
 CHURN=1
 MODEL=1
 JSON_ONLY=0
+CHURN_ONLY=0
 MEMORY=0
 BEFORE=""
 for arg in "$@"; do
@@ -42,6 +46,7 @@ for arg in "$@"; do
     --no-churn) CHURN=0 ;;
     --no-model) MODEL=0 ;;
     --json-only) JSON_ONLY=1; CHURN=0 ;;
+    --churn-only) CHURN_ONLY=1; CHURN=1 ;;
     --memory) MEMORY=1; CHURN=0 ;;
     --before=*) BEFORE=${arg#*=} ;;
     *) echo "scale_bench: unknown argument '$arg' (see the header of bench/scale/scale_bench.sh)" >&2; exit 2 ;;
@@ -115,6 +120,19 @@ fresh_netns() {
   install_traps  # netns_create sets its own EXIT trap
   netns_exec sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600 \
     net.netfilter.nf_conntrack_udp_timeout_stream=3600
+}
+
+# Ends the program in the tmux pane (PID) and the tmux server. netsniff-ng's
+# flowtop survives the SIGHUP of a closing pane and kept spinning in its
+# namespace (at ~23% of a core, skewing whatever ran next): TERM, then KILL.
+tmux_stop() {
+  local pid=$1
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
 }
 
 # Starts CMD in a 200x50 tmux pane; echoes the pane's process id.
@@ -351,44 +369,111 @@ run_n() {
   fi
 }
 
-# One TUI under churn: CPU over the window, memory and flows at its end.
-# netsniff-ng's flowtop reads "flows(N)" from its header; ours "flows N/M".
-measure_churn_one() {
-  local name=$1 cmd=$2 pid shown
-  fresh_netns
-  netns_exec "$TCP_CHURN" "$CHURN_RATE" $((CHURN_SECONDS + 15)) >/dev/null &
-  NETNS_PIDS+=("$!")
-  sleep 5
-  pid=$(tmux_start "$NETNS_EXEC $cmd")
-  sleep 5
-  C_CPU=$(cpu_percent "$pid" "$CHURN_SECONDS")
-  C_KB=$(rss_kb "$pid")
-  C_KERNEL=$(netns_exec conntrack -C -p tcp 2>/dev/null || netns_exec conntrack -C)
+# The flows a TUI shows (ours: the header's "flows N/M", M; netsniff-ng's:
+# "flows(N)"), then the kernel's count right after, on one line.
+churn_counts() {
+  local name=$1 shown kernel
   if [ "$name" = peer ]; then
     shown=$(screen | sed -n 's/.*flows(\([0-9]*\)).*/\1/p' | head -n 1)
   else
     shown=$(tui_counts | awk '{ print $2 }')
   fi
-  C_SHOWN=${shown:-?}
-  tmux -L "$TMUX_SOCKET" kill-server
+  kernel=$(netns_exec conntrack -C -p tcp 2>/dev/null || netns_exec conntrack -C)
+  echo "${shown:-?} $kernel"
+}
+
+# Connections per second tcp_churn made between two of its progress lines
+# ("ELAPSED MADE FAILED").
+churn_rate() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    if (y[1] > x[1]) printf "%.0f", (y[2] - x[2]) / (y[1] - x[1]); else print "?" }'
+}
+
+# The kernel's conntrack events per second in the namespace, counted by a
+# listener of its own over 3 s (conntrack -E, 32 MB buffer).
+events_per_second() {
+  local n
+  n=$(timeout 3 $NETNS_EXEC conntrack -E -b 33554432 2>/dev/null | wc -l)
+  awk -v n="$n" 'BEGIN { printf "%.0f", n / 3 }'
+}
+
+# Conntrack entries of the whole host, every namespace (the nf_conntrack
+# slab's active objects): a dump walks all of them, whichever namespace asks,
+# so another benchmark's million flows make each of our dumps ~0.4 s of CPU.
+host_conntrack_entries() {
+  awk '$1 == "nf_conntrack" { print $2 }' /proc/slabinfo 2>/dev/null || echo "?"
+}
+
+# One TUI under churn: CPU over the window, memory, the churn's real rate
+# and the kernel's events/s, the flows shown at its end; then the churn
+# stops, the kernel's flows expire (CLOSE: 10 s) and the flows shown are
+# compared again on a table that no longer moves.
+measure_churn_one() {
+  local name=$1 cmd=$2 pid churn_pid r0 r1
+  fresh_netns
+  $NETNS_EXEC "$TCP_CHURN" "$CHURN_RATE" $((CHURN_SECONDS + 30)) >"$WORK/churn.$name" &
+  churn_pid=$!
+  NETNS_PIDS+=("$churn_pid")
+  sleep 5
+  pid=$(tmux_start "$NETNS_EXEC $cmd")
+  NETNS_PIDS+=("$pid")  # killed by netns_cleanup too, should the run be interrupted
+  sleep 5
+  r0=$(tail -n 1 "$WORK/churn.$name")
+  C_HOST=$(host_conntrack_entries)
+  C_CPU=$(cpu_percent "$pid" "$CHURN_SECONDS")
+  r1=$(tail -n 1 "$WORK/churn.$name")
+  C_KB=$(rss_kb "$pid")
+  C_RATE=$(churn_rate "$r0" "$r1")
+  read -r C_SHOWN C_KERNEL <<<"$(churn_counts "$name")"
+  C_EVENTS=$(events_per_second)
+  kill "$churn_pid" 2>/dev/null
+  wait "$churn_pid" 2>/dev/null
+  sleep 15
+  netns_exec conntrack -L >/dev/null 2>&1  # evicts what expired, as a dump does
+  sleep 3
+  read -r C_SETTLED C_SETTLED_KERNEL <<<"$(churn_counts "$name")"
+  tmux_stop "$pid"
   netns_cleanup
 }
 
+# Ours with --no-bpf (sock_diag and /proc only) and in its default mode
+# (eBPF attribution), then netsniff-ng's: one after the other, same load.
 run_churn() {
-  measure_churn_one ours "$FLOWTOP -T -n -G --no-bpf"
-  local ours_cpu=$C_CPU ours_kb=$C_KB ours_shown=$C_SHOWN ours_kernel=$C_KERNEL
-  measure_churn_one peer "$PEER -T -n -G"
+  local -A r cmd=([ours]="$FLOWTOP -T -n -G --no-bpf" [bpf]="$FLOWTOP -T -n -G"
+                  [peer]="$PEER -T -n -G")
+  local name
+  for name in ours bpf peer; do
+    measure_churn_one "$name" "${cmd[$name]}"
+    r[$name.cpu]=$C_CPU; r[$name.kb]=$C_KB; r[$name.shown]=$C_SHOWN; r[$name.kernel]=$C_KERNEL
+    r[$name.rate]=$C_RATE; r[$name.events]=$C_EVENTS
+    r[$name.settled]=$C_SETTLED; r[$name.settled_kernel]=$C_SETTLED_KERNEL
+    r[$name.host]=$C_HOST
+  done
+  local crow='  %-26s %14s %14s %12s %10s %10s\n'
+  mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
   echo
-  echo "== churn: $CHURN_RATE new TCP connections/s (connect, accept, reset), ${CHURN_SECONDS}s window, one after the other =="
-  row "" "flowtop (ours)" "netsniff-ng" "ratio" "target"
-  row "CPU, % of a core" "$ours_cpu" "$C_CPU" "$(ratio "$ours_cpu" "$C_CPU")" "<= 0.10"
-  row "memory, MB (RSS)" "$(awk -v k="$ours_kb" 'BEGIN { printf "%.1f", k / 1024 }')" \
-    "$(awk -v k="$C_KB" 'BEGIN { printf "%.1f", k / 1024 }')" "$(ratio "$ours_kb" "$C_KB")" "<= 2.00"
-  row "flows shown" "$ours_shown" "$C_SHOWN" "" ""
-  row "kernel's TCP flows then" "$ours_kernel" "$C_KERNEL" "" ""
-  echo "  verdicts: CPU <= 1/10 of netsniff-ng's: $(verdict "$(ratio "$ours_cpu" "$C_CPU")" 0.1);" \
-    "memory <= 2x: $(verdict "$(ratio "$ours_kb" "$C_KB")" 2);" \
-    "shows every flow: $([ "$ours_shown" = "$ours_kernel" ] && echo met || echo "NOT met (sampled a moment apart under churn)")"
+  echo "== churn: $CHURN_RATE new TCP connections/s asked (connect, accept, reset), ${CHURN_SECONDS}s window, one after the other =="
+  printf "$crow" "" "ours --no-bpf" "ours (eBPF)" "netsniff-ng" "ratios" "target"
+  printf "$crow" "CPU, % of a core" "${r[ours.cpu]}" "${r[bpf.cpu]}" "${r[peer.cpu]}" \
+    "$(ratio "${r[ours.cpu]}" "${r[peer.cpu]}")/$(ratio "${r[bpf.cpu]}" "${r[peer.cpu]}")" "<= 0.10"
+  printf "$crow" "memory, MB (RSS)" "$(mb "${r[ours.kb]}")" "$(mb "${r[bpf.kb]}")" "$(mb "${r[peer.kb]}")" \
+    "$(ratio "${r[ours.kb]}" "${r[peer.kb]}")/$(ratio "${r[bpf.kb]}" "${r[peer.kb]}")" "<= 2.00"
+  for f in rate:"connections/s made" events:"kernel events/s" host:"host's conntrack entries" \
+           shown:"flows shown" \
+           kernel:"kernel's TCP flows then" settled:"after: flows shown" \
+           settled_kernel:"after: kernel's TCP flows"; do
+    printf "$crow" "${f#*:}" "${r[ours.${f%%:*}]}" "${r[bpf.${f%%:*}]}" "${r[peer.${f%%:*}]}" "" ""
+  done
+  echo "  (connections/s: tcp_churn's own count over the window; events/s: conntrack -E for 3 s after it;"
+  echo "   host's entries: /proc/slabinfo, all namespaces, which every dump walks;"
+  echo "   after: 18 s after the churn stopped and its flows expired, a table that no longer moves)"
+  local v
+  for name in ours bpf; do
+    v="shows every flow after the churn: $([ "${r[$name.settled]}" = "${r[$name.settled_kernel]}" ] && echo met || echo "NOT met")"
+    echo "  verdicts ($name): CPU <= 1/10 of netsniff-ng's: $(verdict "$(ratio "${r[$name.cpu]}" "${r[peer.cpu]}")" 0.1);" \
+      "memory <= 2x: $(verdict "$(ratio "${r[$name.kb]}" "${r[peer.kb]}")" 2); $v;" \
+      "under churn ${r[$name.shown]} of ${r[$name.kernel]} (read a moment apart)"
+  done
 }
 
 # --memory: memory per flow in every mode that holds flows (issue 12: at
@@ -537,19 +622,23 @@ measure_memory() {
 
 max_n=$(tr ',' '\n' <<<"$FLOWS" | sort -n | tail -n 1)
 need=$((max_n + 200000))
-[ "$MAX_BEFORE" -lt "$need" ] && echo "$need" >"$MAX"
+[ "$CHURN_ONLY" = 0 ] && [ "$MAX_BEFORE" -lt "$need" ] && echo "$need" >"$MAX"
 
 echo "scale_bench: $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
 echo "CAVEAT: this machine may be shared (other builds and benchmarks run beside this one):"
 echo "        absolute times and CPU are noisy; read the ratios to conntrack -L and to netsniff-ng,"
 echo "        which were measured in the same run. nf_conntrack_max is $(cat "$MAX") for the run (was $MAX_BEFORE)."
-if [ "$MEMORY" = 1 ]; then
+if [ "$CHURN_ONLY" = 1 ]; then
+  :
+elif [ "$MEMORY" = 1 ]; then
   memory_baselines
 else
   baselines
   echo "baselines with no flows (RSS): flowtopd $((BASE_D / 1024)) MB, TUI $((BASE_TUI / 1024)) MB, --json $((BASE_JSON / 1024)) MB peak"
 fi
-for n in ${FLOWS//,/ }; do run_n "$n"; done
+if [ "$CHURN_ONLY" = 0 ]; then
+  for n in ${FLOWS//,/ }; do run_n "$n"; done
+fi
 [ "$CHURN" = 1 ] && run_churn
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

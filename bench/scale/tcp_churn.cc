@@ -5,7 +5,10 @@
 // kernel's table holds the recent ones (state CLOSE, 10 s) and stays near
 // RATE * 10 flows. Run it inside a network namespace.
 //   tcp_churn RATE SECONDS
-// Prints the connections made when it ends.
+// Prints "ELAPSED MADE FAILED" (seconds since it began, connections made and
+// failed so far) once a second and when it ends, so that a benchmark reads
+// the rate it really achieved over its own window: on a busy machine one
+// thread of connect() falls behind RATE.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -92,14 +95,20 @@ int main(int argc, char** argv) {
   const double start = Now();
   const double tick = 0.001;
   long made = 0, failed = 0;
+  double next_report = start + 1;
   for (long n = 0;; ++n) {
     const double t = start + n * tick;
     if (t - start >= seconds) break;
     SleepUntil(t);
+    if (const double now = Now(); now >= next_report) {
+      std::printf("%.3f %ld %ld\n", now - start, made, failed);
+      std::fflush(stdout);
+      next_report += 1;
+    }
     const long due = static_cast<long>((n + 1) * tick * rate) -
                      static_cast<long>(n * tick * rate);
     for (long i = 0; i < due; ++i) (ConnectAndReset(addr) ? made : failed)++;
   }
-  std::printf("%ld %ld\n", made, failed);
+  std::printf("%.3f %ld %ld\n", Now() - start, made, failed);
   return 0;
 }

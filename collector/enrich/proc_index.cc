@@ -23,6 +23,7 @@ namespace flowtop::collector::enrich {
 namespace {
 
 constexpr size_t kMaxUnowned = 1 << 16;
+constexpr size_t kMaxDescribed = 1 << 12;
 
 // Returns the inode of a "socket:[N]" link, or 0.
 uint64_t SocketInode(const char* link) {
@@ -140,11 +141,40 @@ absl::StatusOr<v1::Process> ProcIndex::OwnerOf(uint64_t inode) {
       holder = map_[inode];
     }
   }
-  absl::StatusOr<v1::Process> process = ReadProcess(holder.pid);
-  // The process may have exited (or passed the socket on) since the check.
-  if (process.ok() && !StillHolds(holder, inode)) {
+  bool reused = false;
+  absl::StatusOr<v1::Process> process = DescribeProcess(holder.pid, &reused);
+  // The process may have exited (or passed the socket on) since the check
+  // (reading /proc takes a while; a reused description took no time).
+  if (process.ok() && !reused && !StillHolds(holder, inode)) {
     return absl::NotFoundError("the process closed this socket");
   }
+  return process;
+}
+
+absl::StatusOr<v1::Process> ProcIndex::DescribeProcess(pid_t pid, bool* reused) {
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = described_.find(pid);
+    if (it != described_.end() && now - it->second.read < kProcessTtl) {
+      char exe[4096];
+      const std::string path = absl::StrCat(proc_, "/", pid, "/exe");
+      const ssize_t n = readlink(path.c_str(), exe, sizeof(exe) - 1);
+      if (n > 0 && absl::string_view(exe, n) == it->second.process.exe()) {
+        ++stats_.described_again;
+        *reused = true;
+        return it->second.process;
+      }
+    }
+  }
+  absl::StatusOr<v1::Process> process = ReadProcess(pid);
+  absl::MutexLock lock(&mu_);
+  if (!process.ok() || process->exe().empty()) {
+    described_.erase(pid);
+    return process;
+  }
+  if (described_.size() >= kMaxDescribed) described_.clear();
+  described_[pid] = Described{*process, now};
   return process;
 }
 

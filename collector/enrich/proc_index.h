@@ -12,6 +12,11 @@
 // a full sweep could not place (a kernel socket, a process in another PID
 // namespace) is remembered for `unowned_ttl` and answered at once.
 //
+// What OwnerOf says about a process (name, exe, user, cgroup: six files and
+// the user database) is kept for kProcessTtl and reused while the process
+// still runs the same executable (one readlink), so that a server accepting
+// thousands of connections a second is not read again for each.
+//
 // Thread-safe.
 #ifndef FLOWTOP_COLLECTOR_ENRICH_PROC_INDEX_H_
 #define FLOWTOP_COLLECTOR_ENRICH_PROC_INDEX_H_
@@ -50,6 +55,7 @@ struct ProcIndexStats {
   uint64_t full_sweeps = 0;
   uint64_t rate_limited = 0;  // misses that scanned only new processes
   uint64_t known_unowned = 0;  // misses answered from the unowned cache
+  uint64_t described_again = 0;  // process facts reused (kProcessTtl)
 };
 
 class ProcIndex final : public ProcessLookup {
@@ -63,6 +69,9 @@ class ProcIndex final : public ProcessLookup {
     return ReadProcess(static_cast<pid_t>(pid));
   }
   ProcIndexStats stats() const;
+
+  // How long OwnerOf reuses what it read about a process.
+  static constexpr absl::Duration kProcessTtl = absl::Seconds(1);
 
   // Returns what /proc says about `pid`: name (comm), exe, uid (real), user,
   // cgroup (with the unit and container it names); NOT_FOUND when the
@@ -79,6 +88,14 @@ class ProcIndex final : public ProcessLookup {
   // and whether the scan was a full sweep.
   bool Scan(uint64_t inode, bool only_new, bool* full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StillHolds(const Holder& holder, uint64_t inode) const;
+  // ReadProcess(pid), or what it returned less than kProcessTtl ago while
+  // /proc/PID/exe still names the same file (then *reused is set).
+  absl::StatusOr<v1::Process> DescribeProcess(pid_t pid, bool* reused);
+
+  struct Described {
+    v1::Process process;
+    absl::Time read;
+  };
 
   const core::Clock& clock_;
   const std::string proc_;
@@ -90,6 +107,7 @@ class ProcIndex final : public ProcessLookup {
   absl::flat_hash_set<pid_t> swept_pids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, absl::Time> unowned_ ABSL_GUARDED_BY(mu_);
   ProcIndexStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<pid_t, Described> described_ ABSL_GUARDED_BY(mu_);
 };
 
 // The name of user `uid` (getpwuid_r), or the number when it has none.

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -126,6 +127,65 @@ TEST(ProcIndexTest, ReadProcessOfAGonePidIsNotFound) {
   absl::StatusOr<v1::Process> self = index.ReadProcess(getpid());
   ASSERT_TRUE(self.ok());
   EXPECT_EQ(self->name(), OwnComm());
+}
+
+
+// A /proc of one process (pid 4242) holding socket 12345 as fd 3.
+class FakeProc {
+ public:
+  FakeProc() : root_(std::string(std::getenv("TEST_TMPDIR")) + "/fakeproc") {
+    mkdir(root_.c_str(), 0755);
+    mkdir((root_ + "/4242").c_str(), 0755);
+    mkdir((root_ + "/4242/fd").c_str(), 0755);
+    EXPECT_EQ(symlink("socket:[12345]", (root_ + "/4242/fd/3").c_str()), 0);
+    Write("status", "Name:\tx\nUid:\t0\t0\t0\t0\n");
+    Write("cgroup", "0::/\n");
+  }
+  void Write(const std::string& file, const std::string& text) {
+    std::ofstream(root_ + "/4242/" + file) << text;
+  }
+  void Exec(const std::string& exe, const std::string& comm) {
+    unlink((root_ + "/4242/exe").c_str());
+    EXPECT_EQ(symlink(exe.c_str(), (root_ + "/4242/exe").c_str()), 0);
+    Write("comm", comm + "\n");
+  }
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+TEST(ProcIndexTest, AProcessIsDescribedAgainOnlyAfterItsTtlOrAnExec) {
+  FakeProc proc;
+  proc.Exec("/usr/bin/first", "first");
+  core::FakeClock clock;
+  ProcIndex index(clock, proc.root());
+  absl::StatusOr<v1::Process> owner = index.OwnerOf(12345);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->pid(), 4242u);
+  EXPECT_EQ(owner->name(), "first");
+
+  // Within the TTL, the same executable: what was read is reused.
+  proc.Write("comm", "renamed\n");
+  owner = index.OwnerOf(12345);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->name(), "first");
+  EXPECT_EQ(index.stats().described_again, 1u);
+
+  // It exec'd another program: read again at once.
+  proc.Exec("/usr/bin/second", "second");
+  owner = index.OwnerOf(12345);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->name(), "second");
+  EXPECT_EQ(owner->exe(), "/usr/bin/second");
+
+  // After the TTL, read again.
+  proc.Write("comm", "third\n");
+  clock.Advance(ProcIndex::kProcessTtl);
+  owner = index.OwnerOf(12345);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->name(), "third");
+  EXPECT_EQ(index.stats().described_again, 1u);
 }
 
 }  // namespace

@@ -85,13 +85,17 @@ absl::StatusOr<SocketInfo> SockDiag::Find(const SocketKey& key) {
     info = Query(key, /*swap=*/false);
   }
   // No inode: not accepted yet (SYN_RECV, or still in the accept queue), or
-  // already closed (TIME_WAIT, FIN_WAIT2 without owner), or no socket left at
-  // all. The server end of such a connection belongs to the listener on its
-  // local address and port: the listener's owner accepted it (or will).
-  // Only a listener counts here (never another connected socket), and the
-  // attributor accepts a listener only for a local address.
-  const bool gone = !info.ok() && info.status().code() == absl::StatusCode::kNotFound;
-  if (!udp && (gone || (info.ok() && info->inode == 0))) {
+  // already closed (TIME_WAIT, FIN_WAIT2 without owner). The server end of
+  // such a connection belongs to the listener on its local address and
+  // port: the listener's owner accepted it (or will). Only a listener counts
+  // here (never another connected socket), and the attributor accepts a
+  // listener only for a local address. With no socket left at all the
+  // exact request already answered with that listener (the kernel's lookup
+  // falls back to listeners, inet_diag_find_one_icsk), and NOT_FOUND means
+  // there is none: no dump then. Under churn every connection ended before
+  // its lookup, and these dumps, one per end and family, walk the host's
+  // whole listening hash: they were a fifth of flowtop's CPU (docs/scale.md).
+  if (!udp && info.ok() && info->inode == 0) {
     const int family = key.local_ip.size() == 4 ? AF_INET : AF_INET6;
     absl::StatusOr<SocketInfo> listener = FindListener(key, family);
     // An IPv6 dual-stack listener ([::]:port) also takes IPv4 connections.
