@@ -85,6 +85,22 @@ void Pipeline::PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now) {
   }
   events = events.subspan(0, kept);
   for (EventSink* sink : sinks_) sink->Publish(events);
+  ReportDroppedLocked(now);
+}
+
+void Pipeline::ReportDroppedLocked(int64_t now) {
+  if (stats_.dropped_flows <= dropped_reported_) return;
+  const uint64_t dropped = stats_.dropped_flows - dropped_reported_;
+  dropped_reported_ = stats_.dropped_flows;
+  v1::FlowEvent lost;
+  lost.set_type(v1::LOST);
+  lost.mutable_lost()->set_source(v1::TABLE);
+  lost.mutable_lost()->set_count(dropped);
+  lost.mutable_lost()->set_detail(absl::StrCat(
+      "the flow table is full (", stats_.flows,
+      " flows): new flows are not kept; raise --max-flows"));
+  ApplyLocked(lost, now);
+  for (EventSink* sink : sinks_) sink->Publish(absl::MakeSpan(&lost, 1));
 }
 
 bool Pipeline::ApplyLocked(v1::FlowEvent& event, int64_t now) {

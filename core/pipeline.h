@@ -117,6 +117,9 @@ class Pipeline final : public EventSink {
 
   void PublishLocked(absl::Span<v1::FlowEvent> events, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // New flows the store refused since the last report, as one LOST TABLE
+  // event for the sinks: a table that lacks flows says so.
+  void ReportDroppedLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stamps and applies one event; false when it is dropped (stale ENRICH).
   bool ApplyLocked(v1::FlowEvent& event, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -130,6 +133,8 @@ class Pipeline final : public EventSink {
   std::vector<EventSink*> sinks_ ABSL_GUARDED_BY(mu_);
   PipelineStats stats_ ABSL_GUARDED_BY(mu_);
   bool snapshot_ended_ ABSL_GUARDED_BY(mu_) = false;
+  // dropped_flows already announced by a LOST TABLE event.
+  uint64_t dropped_reported_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace flowtop::core

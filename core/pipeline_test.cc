@@ -138,6 +138,49 @@ TEST(Pipeline, TableReflectsPublishedFlows) {
             2u);
 }
 
+// A full table used to refuse new flows with nothing said but a counter no
+// client saw: its snapshots lacked flows the kernel had.
+TEST(Pipeline, FlowsAFullTableRefusesAreALostTableEvent) {
+  FakeClock clock;
+  Pipeline pipeline({.node = "r1", .max_flows = 3}, clock);
+  RecordingSink sink;
+  pipeline.AddSink(&sink);
+  auto news = [](uint32_t first, uint32_t n) {
+    std::vector<v1::FlowEvent> batch(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      batch[i].set_type(v1::NEW);
+      batch[i].mutable_flow()->set_conntrack_id(first + i);
+    }
+    return batch;
+  };
+  std::vector<v1::FlowEvent> batch = news(1, 5);
+  pipeline.Publish(absl::MakeSpan(batch));
+  ASSERT_EQ(sink.seen.size(), 6u);
+  const v1::FlowEvent& lost = sink.seen.back();
+  EXPECT_EQ(lost.type(), v1::LOST);
+  EXPECT_EQ(lost.lost().source(), v1::TABLE);
+  EXPECT_EQ(lost.lost().count(), 2u);
+  EXPECT_EQ(lost.lost().detail(),
+            "the flow table is full (3 flows): new flows are not kept; raise "
+            "--max-flows");
+  EXPECT_EQ(lost.seq(), 6u);  // numbered like every event
+  EXPECT_EQ(lost.node(), "r1");
+  EXPECT_EQ(pipeline.stats().dropped_flows, 2u);
+
+  // Nothing refused: nothing more said. Then each refusal once.
+  std::vector<v1::FlowEvent> destroy(1);
+  destroy[0].set_type(v1::DESTROY);
+  destroy[0].mutable_flow()->set_conntrack_id(1);
+  pipeline.Publish(absl::MakeSpan(destroy));
+  EXPECT_EQ(sink.seen.size(), 7u);
+  batch = news(10, 2);
+  pipeline.Publish(absl::MakeSpan(batch));
+  ASSERT_EQ(sink.seen.size(), 10u);
+  EXPECT_EQ(sink.seen.back().type(), v1::LOST);
+  EXPECT_EQ(sink.seen.back().lost().count(), 1u);
+  EXPECT_EQ(pipeline.stats().dropped_flows, 3u);
+}
+
 TEST(Pipeline, KeepsRecordedSequenceNumbersWhenAsked) {
   FakeClock clock;
   Pipeline pipeline({.keep_source_seq = true}, clock);

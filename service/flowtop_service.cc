@@ -694,6 +694,7 @@ v1::NodeStatus FlowTopService::Status() const {
   status.mutable_lost()->set_ring(stats.lost_ring + ring_lost_.load());
   status.mutable_lost()->set_client(stats.lost_client);
   status.mutable_lost()->set_recording(stats.lost_recording);
+  status.mutable_lost()->set_table(stats.dropped_flows);
   status.set_clients_connected(static_cast<uint32_t>(streams()));
   status.set_flows(stats.flows);
   status.set_last_seq(stats.last_seq);
