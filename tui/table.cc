@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
@@ -510,18 +511,24 @@ struct SelectionMemo {
   std::optional<ProcessWindow> processes;
 };
 
+// Calls fn(T&) with the T that `cache` holds, under its lock (made on first
+// use; a scratch T when there is no cache).
+template <typename T, typename Fn>
+auto WithCache(const std::shared_ptr<DerivedCache>& cache, Fn fn) {
+  if (cache == nullptr) {
+    T scratch;
+    return fn(scratch);
+  }
+  absl::MutexLock lock(&cache->mu);
+  if (cache->value == nullptr) cache->value = std::make_shared<T>();
+  return fn(*static_cast<T*>(cache->value.get()));
+}
+
 // Calls fn(SelectionMemo&) with the snapshot's memo (a scratch one for a
 // snapshot without a DerivedCache).
 template <typename Fn>
 auto WithMemo(const Snapshot& snapshot, Fn fn) {
-  if (snapshot.derived == nullptr) {
-    SelectionMemo scratch;
-    return fn(scratch);
-  }
-  DerivedCache& cache = *snapshot.derived;
-  absl::MutexLock lock(&cache.mu);
-  if (cache.value == nullptr) cache.value = std::make_shared<SelectionMemo>();
-  return fn(*static_cast<SelectionMemo*>(cache.value.get()));
+  return WithCache<SelectionMemo>(snapshot.derived, std::move(fn));
 }
 
 // The rows of one chunk passing the filters: a bit per row, their count
@@ -876,14 +883,7 @@ struct CarriedView {
 // one when the snapshot has none).
 template <typename Fn>
 auto WithCarried(const Snapshot& snapshot, Fn fn) {
-  if (snapshot.carried == nullptr) {
-    CarriedView scratch;
-    return fn(scratch);
-  }
-  DerivedCache& cache = *snapshot.carried;
-  absl::MutexLock lock(&cache.mu);
-  if (cache.value == nullptr) cache.value = std::make_shared<CarriedView>();
-  return fn(*static_cast<CarriedView*>(cache.value.get()));
+  return WithCache<CarriedView>(snapshot.carried, std::move(fn));
 }
 
 // Ranks [0, end) in `less`'s order from the head of the filtered rows,
